@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: runs every scenario against the raw `ws` baseline and the
+ * service, interleaved, several repetitions, each on a fresh server process;
+ * prints a table of medians and writes bench-results/latest.json.
+ * See scripts/bench/README.md.
+ */
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { availableParallelism, cpus } from "node:os"
+import { dirname, join } from "node:path"
+import { runLoadgen } from "./loadgen-process.js"
+import { type BenchOptions, parseOptions, usage } from "./options.js"
+import { choosePinning, type Pinning } from "./pinning.js"
+import { clockTicksPerSecond, readOpenFileLimit } from "./proc-read.js"
+import { summarize, type TargetRuns } from "./report.js"
+import { startServer } from "./server-process.js"
+import { formatFigure, formatTable } from "./table.js"
+import { chooseTargets, type TargetKey, type TargetSpec } from "./targets.js"
+import type { LoadgenTask, RunResult, ScenarioName } from "./task.js"
+
+const LOADGEN_TIMEOUT_MS = 10 * 60_000
+
+interface Context {
+  readonly options: BenchOptions
+  readonly pinning: Pinning
+  readonly clockTicks: number
+  readonly secret: string
+  readonly logDir: string
+}
+
+/** One scenario against one fresh server process. */
+const runOnce = async (ctx: Context, scenario: ScenarioName, target: TargetSpec, rep: number): Promise<RunResult> => {
+  const logPath = join(ctx.logDir, `${scenario}-${target.key}-${rep}.log`)
+  const server = await startServer(target, ctx.secret, ctx.pinning.server, logPath)
+  try {
+    const task: LoadgenTask = {
+      scenario,
+      wsUrl: server.wsUrl,
+      secret: ctx.secret,
+      serverPid: server.pid,
+      clockTicks: ctx.clockTicks,
+      tag: `${rep}-${target.key}`,
+      settings: ctx.options.settings
+    }
+    return await runLoadgen(task, ctx.pinning.loadgen, LOADGEN_TIMEOUT_MS)
+  } finally {
+    await server.stop()
+  }
+}
+
+/** A one-line glimpse of a result while the bench runs. */
+const glimpse = (result: RunResult): string =>
+  Object.entries(result.metrics)
+    .filter(([name]) => /per_s$|^p99_ms$|^cpu_us|^rss_per_conn|^errors$/.test(name))
+    .map(([name, value]) => `${name}=${formatFigure(value)}`)
+    .join(" ")
+
+const main = async (): Promise<void> => {
+  const options = parseOptions(process.argv.slice(2))
+  if (options === undefined) return void process.stdout.write(usage)
+  const targets = chooseTargets(options)
+  for (const target of targets) {
+    if (!existsSync(target.entry)) {
+      throw new Error(`${target.label} entry ${target.entry} does not exist (run from the repo root; --self compares the baseline with itself)`)
+    }
+  }
+  const ctx: Context = {
+    options,
+    pinning: choosePinning(options.pin),
+    clockTicks: clockTicksPerSecond(),
+    secret: randomBytes(24).toString("hex"),
+    logDir: join(dirname(options.out), "logs")
+  }
+  mkdirSync(ctx.logDir, { recursive: true })
+  const limit = readOpenFileLimit()
+  process.stderr.write(
+    `bench: ${options.scenarios.join(",")} × ${options.repetitions} rep(s); ${ctx.pinning.note}; ` +
+      `CLK_TCK ${ctx.clockTicks}; open files ${limit?.soft ?? "?"}/${limit?.hard ?? "?"}; server logs in ${ctx.logDir}\n`
+  )
+  const started = Date.now()
+  const runs = new Map<ScenarioName, Record<TargetKey, TargetRuns>>()
+  for (const scenario of options.scenarios) {
+    runs.set(scenario, { baseline: { reps: [], notes: [] }, service: { reps: [], notes: [] } })
+  }
+  for (let rep = 1; rep <= options.repetitions; rep++) {
+    for (const scenario of options.scenarios) {
+      // alternate who goes first, so slow drift of the machine does not favour one side
+      const order = rep % 2 === 1 ? targets : [targets[1], targets[0]]
+      for (const target of order) {
+        process.stderr.write(`[${rep}/${options.repetitions}] ${scenario} · ${target.label}\n`)
+        const bucket = runs.get(scenario)![target.key]
+        try {
+          const result = await runOnce(ctx, scenario, target, rep)
+          bucket.reps.push(result.metrics)
+          bucket.notes.push(...result.notes.map((n) => `rep ${rep}: ${n}`))
+          process.stderr.write(`    ${glimpse(result)}\n`)
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err)
+          bucket.reps.push(null)
+          bucket.notes.push(`rep ${rep}: failed: ${message}`)
+          process.stderr.write(`    FAILED: ${message}\n`)
+        }
+      }
+    }
+  }
+  const summaries = options.scenarios.map((scenario) => summarize(scenario, runs.get(scenario)!))
+  const labels = [targets[0].label, targets[1].label] as const
+  process.stdout.write(`\n${formatTable(summaries, labels)}\n\n`)
+  for (const summary of summaries) {
+    for (const key of ["baseline", "service"] as const) {
+      for (const note of summary[key].notes) process.stdout.write(`note ${summary.scenario} ${labels[key === "baseline" ? 0 : 1]}: ${note}\n`)
+    }
+  }
+  const report = {
+    meta: {
+      date: new Date(started).toISOString(),
+      duration_s: (Date.now() - started) / 1000,
+      node: process.version,
+      cpu: cpus()[0]?.model ?? "?",
+      cores: availableParallelism(),
+      pinning: ctx.pinning.note,
+      clk_tck: ctx.clockTicks,
+      open_files: limit ?? null,
+      targets: { baseline: targets[0], service: targets[1] },
+      options
+    },
+    scenarios: Object.fromEntries(summaries.map((s) => [s.scenario, s]))
+  }
+  mkdirSync(dirname(options.out), { recursive: true })
+  writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`)
+  process.stdout.write(`results: ${options.out} (${Math.round((Date.now() - started) / 1000)} s)\n`)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

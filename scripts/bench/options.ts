@@ -1,0 +1,140 @@
+import { parseArgs } from "node:util"
+import { isScenarioName, type ScenarioName, scenarioNames, type ScenarioSettings } from "./task.js"
+
+/** Everything `npm run bench -- …` can set. */
+export interface BenchOptions {
+  readonly scenarios: ReadonlyArray<ScenarioName>
+  readonly repetitions: number
+  readonly settings: ScenarioSettings
+  /** agent step (AGENT_STEP_MS) for the service and the baseline's emulated runs */
+  readonly stepMs: number
+  /** events of a baseline emulated run */
+  readonly eventsPerRun: number
+  /** compare the baseline with a second baseline instead of the service (noise check) */
+  readonly self: boolean
+  readonly serviceEntry: string
+  /** LOG_LEVEL of the service */
+  readonly logLevel: string
+  readonly pin: boolean
+  readonly out: string
+  readonly quick: boolean
+}
+
+export const usage = `npm run bench -- [options]
+
+  --quick                 a ~1 minute look (1 repetition, short windows, 1,000/2,000 connections)
+  --scenarios LIST        comma list of ${scenarioNames.join(",")} (default: all)
+  --reps N                repetitions per scenario and server (default 3; quick 1)
+  --duration S            measured seconds of ping/ack/fanout (default 6; quick 3)
+  --warmup S              seconds of load before measuring (default 2; quick 1)
+  --connections N         ack: connections (default 100)
+  --inflight N            ack: acknowledged frames in flight per connection (default 32)
+  --fanout-users N        fanout: users (default 50)
+  --fanout-conns N        fanout: connections per user (default 4)
+  --fanout-runs N         fanout: runs in flight per user (default 2)
+  --idle LIST             idle: connection levels (default 5000,10000; quick 1000,2000)
+  --scale-users N         scale: connected users (default 10000; quick 2000)
+  --scale-rate N          scale: runs started per second (default 50)
+  --scale-duration S      scale: measured seconds (default 15; quick 5)
+  --batch N               connections opened at a time (default 500)
+  --step-ms N             agent step, AGENT_STEP_MS of both servers (default 20)
+  --events-per-run N      events of a baseline emulated run (default 8)
+  --self                  baseline vs a second baseline (no service; shows the noise)
+  --service-entry PATH    the service's entry (default src/main.ts)
+  --log-level L           LOG_LEVEL of the service (default warn; it runs with NODE_ENV=production)
+  --no-pin                do not pin server and load generator with taskset
+  --out PATH              JSON results (default bench-results/latest.json)
+  --help
+`
+
+const positiveInt = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got ${value}`)
+  return n
+}
+
+const seconds = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback * 1000
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} wants seconds, got ${value}`)
+  return Math.round(n * 1000)
+}
+
+const intList = (name: string, value: string | undefined, fallback: ReadonlyArray<number>): ReadonlyArray<number> =>
+  value === undefined ? fallback : value.split(",").map((v) => positiveInt(name, v.trim(), 0))
+
+const scenarioList = (value: string | undefined): ReadonlyArray<ScenarioName> => {
+  if (value === undefined) return scenarioNames
+  const names = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+  for (const name of names) if (!isScenarioName(name)) throw new Error(`unknown scenario ${name}`)
+  return names.filter(isScenarioName)
+}
+
+/** Parses the command line; undefined for --help. */
+export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefined => {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: "boolean", default: false },
+      scenarios: { type: "string" },
+      reps: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      connections: { type: "string" },
+      inflight: { type: "string" },
+      "fanout-users": { type: "string" },
+      "fanout-conns": { type: "string" },
+      "fanout-runs": { type: "string" },
+      idle: { type: "string" },
+      "scale-users": { type: "string" },
+      "scale-rate": { type: "string" },
+      "scale-duration": { type: "string" },
+      batch: { type: "string" },
+      "step-ms": { type: "string" },
+      "events-per-run": { type: "string" },
+      self: { type: "boolean", default: false },
+      "service-entry": { type: "string" },
+      "log-level": { type: "string" },
+      "no-pin": { type: "boolean", default: false },
+      out: { type: "string" },
+      help: { type: "boolean", default: false }
+    },
+    strict: true,
+    allowPositionals: false
+  })
+  if (values.help === true) return undefined
+  const quick = values.quick === true
+  return {
+    scenarios: scenarioList(values.scenarios),
+    repetitions: Math.max(1, positiveInt("reps", values.reps, quick ? 1 : 3)),
+    settings: {
+      warmupMs: seconds("warmup", values.warmup, quick ? 1 : 2),
+      durationMs: seconds("duration", values.duration, quick ? 3 : 6),
+      connectBatch: Math.max(1, positiveInt("batch", values.batch, 500)),
+      ack: {
+        connections: positiveInt("connections", values.connections, 100),
+        inFlight: Math.max(1, positiveInt("inflight", values.inflight, 32))
+      },
+      fanout: {
+        users: positiveInt("fanout-users", values["fanout-users"], 50),
+        connsPerUser: Math.max(1, positiveInt("fanout-conns", values["fanout-conns"], 4)),
+        runsPerUser: Math.max(1, positiveInt("fanout-runs", values["fanout-runs"], 2))
+      },
+      idle: { levels: intList("idle", values.idle, quick ? [1000, 2000] : [5000, 10_000]), settleMs: quick ? 1000 : 2000 },
+      scale: {
+        users: positiveInt("scale-users", values["scale-users"], quick ? 2000 : 10_000),
+        runsPerSecond: Math.max(1, positiveInt("scale-rate", values["scale-rate"], 50)),
+        durationMs: seconds("scale-duration", values["scale-duration"], quick ? 5 : 15)
+      }
+    },
+    stepMs: positiveInt("step-ms", values["step-ms"], 20),
+    eventsPerRun: Math.max(2, positiveInt("events-per-run", values["events-per-run"], 8)),
+    self: values.self === true,
+    serviceEntry: values["service-entry"] ?? "src/main.ts",
+    logLevel: values["log-level"] ?? "warn",
+    pin: values["no-pin"] !== true,
+    out: values.out ?? "bench-results/latest.json",
+    quick
+  }
+}

@@ -1,0 +1,46 @@
+import { setTimeout as sleep } from "node:timers/promises"
+import { type BenchClient, connectMany } from "../client.js"
+import { totalTicks } from "../proc-parse.js"
+import { readCpuTicks } from "../proc-read.js"
+import { Recorder } from "../recorder.js"
+import { cpuMicrosPerMessage } from "../stats.js"
+import type { LoadgenTask, RunResult } from "../task.js"
+import { userIds } from "./group.js"
+import { sampleRssKiB } from "./rss.js"
+
+/**
+ * `idle`: the server's RSS per idle authenticated connection (one user each)
+ * at each level of connections, minus its RSS before any connection.
+ */
+export const runIdle = async (task: LoadgenTask): Promise<RunResult> => {
+  const { levels, settleMs } = task.settings.idle
+  const recorder = new Recorder()
+  const clients: Array<BenchClient> = []
+  const metrics: Record<string, number | null> = {}
+  const notes: Array<string> = []
+  await sleep(settleMs)
+  const base = await sampleRssKiB(task.serverPid)
+  metrics["rss_base_mib"] = base === null ? null : base / 1024
+  const ticksBefore = totalTicks(readCpuTicks(task.serverPid))
+  const t0 = performance.now()
+  for (const level of [...levels].sort((a, b) => a - b)) {
+    const ids = userIds(`idle-${task.tag}`, level, 1).slice(clients.length)
+    const connected = await connectMany(task.wsUrl, ids, task.secret, task.settings.connectBatch)
+    for (const client of connected.clients) client.onUnexpectedClose = () => recorder.error("unexpected_close")
+    clients.push(...connected.clients)
+    for (let i = 0; i < connected.failures; i++) recorder.error("connect_failed")
+    if (connected.firstError !== undefined) notes.push(`first connect error at ${level}: ${connected.firstError}`)
+    process.stderr.write(`    idle: ${clients.length} connected\n`)
+    await sleep(settleMs)
+    const rss = await sampleRssKiB(task.serverPid)
+    metrics[`rss_mib@${level}`] = rss === null ? null : rss / 1024
+    metrics[`rss_per_conn_kib@${level}`] = rss === null || base === null ? null : (rss - base) / clients.length
+  }
+  const connectTicks = totalTicks(readCpuTicks(task.serverPid)) - ticksBefore
+  metrics["connected"] = clients.length
+  metrics["connect_per_s"] = clients.length / ((performance.now() - t0) / 1000)
+  metrics["cpu_us_per_conn"] = cpuMicrosPerMessage(connectTicks, task.clockTicks, clients.length)
+  metrics["errors"] = recorder.errors
+  clients.forEach((c) => c.close())
+  return { metrics, notes: [...notes, ...recorder.errorNotes()] }
+}

@@ -1,0 +1,40 @@
+import type { BenchOptions } from "./options.js"
+
+/** The two servers of a run: `service / baseline` is what the ratios mean. */
+export type TargetKey = "baseline" | "service"
+
+export interface TargetSpec {
+  readonly key: TargetKey
+  readonly label: string
+  /** the .ts entry started with node --import tsx */
+  readonly entry: string
+  /** env on top of PORT / HOST / JWT_SECRET */
+  readonly env: Readonly<Record<string, string>>
+}
+
+export const BASELINE_ENTRY = "scripts/bench/baseline-server.ts"
+
+/** The baseline and the service (or, with --self, a second baseline). */
+export const chooseTargets = (options: BenchOptions): readonly [TargetSpec, TargetSpec] => {
+  const shared = {
+    AGENT_STEP_MS: String(options.stepMs),
+    SESSION_GRACE_MS: "5000",
+    MAX_MESSAGE_BYTES: String(1024 * 1024)
+  }
+  const baseline: TargetSpec = {
+    key: "baseline",
+    label: "baseline",
+    entry: BASELINE_ENTRY,
+    env: { ...shared, BASELINE_EVENTS_PER_RUN: String(options.eventsPerRun) }
+  }
+  const service: TargetSpec = options.self
+    ? { ...baseline, key: "service", label: "baseline#2" }
+    : {
+      key: "service",
+      label: "service",
+      entry: options.serviceEntry,
+      // as deployed (JSON logs), but only warnings: the bench measures the router, not the logger
+      env: { ...shared, NODE_ENV: "production", LOG_LEVEL: options.logLevel }
+    }
+  return [baseline, service]
+}

@@ -1,0 +1,41 @@
+import { Context, Schema, type Stream } from "effect"
+
+/** What a run is asked to do (`user_message`, `start_agent`, `agent_request`). */
+export interface AgentRequest {
+  readonly runId: string
+  readonly userId: string
+  readonly text: string
+  readonly agent: string | undefined
+  readonly threadId: string | undefined
+  readonly params: Readonly<Record<string, unknown>>
+}
+
+/** One step of a run, as the agent produces it (PROTOCOL §7 without the envelope). */
+export type AgentEvent =
+  | { readonly _tag: "Thinking"; readonly text: string }
+  | { readonly _tag: "ToolExecuting"; readonly toolCallId: string; readonly tool: string; readonly input: unknown }
+  | {
+    readonly _tag: "ToolCompleted"
+    readonly toolCallId: string
+    readonly tool: string
+    readonly output: unknown
+    readonly ok: boolean
+  }
+  | { readonly _tag: "MessageDelta"; readonly text: string }
+
+/** Why a run failed: its `agent_completed {status: "failed", error: {code, message}}`. */
+export class AgentError extends Schema.TaggedError<AgentError>()("AgentError", {
+  code: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * The agent behind runs: a run is a stream of events; the answer is the
+ * concatenation of its `MessageDelta`s. Interrupting the stream cancels the run.
+ * Provide another implementation as a Layer to swap the model.
+ */
+export class Agent extends Context.Tag("switchyard/Agent")<Agent, {
+  /** the `agent` name reported in `agent_started` when the request names none */
+  readonly defaultName: string
+  readonly run: (request: AgentRequest) => Stream.Stream<AgentEvent, AgentError>
+}>() {}

@@ -1,0 +1,181 @@
+import { Cause, Effect, Exit, FiberId, FiberMap, Metric, Option, Stream } from "effect"
+import type { LifecycleState } from "../Lifecycle.js"
+import * as Metrics from "../observability/Metrics.js"
+import { randomUUID } from "node:crypto"
+import type { StreamEvent } from "../protocol/ServerFrame.js"
+import { type Agent, type AgentEvent, AgentError, type AgentRequest } from "./Agent.js"
+import type { RunRecord } from "./RunRecord.js"
+
+/** What `start` needs from the frame that starts a run. */
+export interface RunStart {
+  readonly request: Omit<AgentRequest, "runId" | "userId">
+  readonly agent: Agent["Type"]
+  readonly emit: (event: StreamEvent) => Effect.Effect<void>
+  /** completes once the starting frame has been answered: no event precedes its ack */
+  readonly replied: Effect.Effect<void>
+}
+
+/** The outcome of `stop`: was the run still going? */
+export type StopOutcome = { readonly _tag: "NotFound" } | { readonly _tag: "Found"; readonly stopped: boolean }
+
+/**
+ * The agent runs of one user. Each run is a fiber in the user context's
+ * `FiberMap`, so releasing the context interrupts them; records of the last
+ * `maxRecords` runs stay for `stop_agent` and the quality router.
+ */
+export class RunRegistry {
+  private readonly records = new Map<string, RunRecord>()
+  /** the reply of the `stop_agent` that cancelled a run: its `cancelled` waits for it */
+  private readonly stopReplies = new Map<string, Effect.Effect<void>>()
+
+  constructor(
+    readonly userId: string,
+    private readonly fibers: FiberMap.FiberMap<string>,
+    private readonly maxRecords: number,
+    private readonly lifecycle: LifecycleState
+  ) {}
+
+  /** The records of the user's recent runs, oldest first. */
+  get all(): ReadonlyArray<RunRecord> {
+    return Array.from(this.records.values())
+  }
+
+  /** One run's record. */
+  get(runId: string): RunRecord | undefined {
+    return this.records.get(runId)
+  }
+
+  /** Starts a run in the background and returns its id. */
+  start(start: RunStart): Effect.Effect<string> {
+    return Effect.clockWith((clock) =>
+      Effect.suspend(() => {
+        const runId = `r-${randomUUID()}`
+        const agentName = start.request.agent ?? start.agent.defaultName
+        const record: RunRecord = {
+          runId,
+          threadId: start.request.threadId,
+          agent: agentName,
+          status: "running",
+          startedAt: clock.unsafeCurrentTimeMillis(),
+          endedAt: undefined,
+          tools: [],
+          responseText: undefined,
+          errorCode: undefined
+        }
+        this.remember(record)
+        this.lifecycle.runningRuns++
+        return Effect.as(FiberMap.run(this.fibers, runId, this.program(record, start)), runId)
+      })
+    )
+  }
+
+  /** Stops a run of this user: `stopped` is false when it had already ended. */
+  stop(runId: string, replied: Effect.Effect<void>): Effect.Effect<StopOutcome> {
+    return Effect.gen(this, function*() {
+      const record = this.records.get(runId)
+      if (record === undefined) return { _tag: "NotFound" } as const
+      if (record.status !== "running") return { _tag: "Found", stopped: false } as const
+      const fiber = yield* Effect.option(FiberMap.get(this.fibers, runId))
+      if (Option.isNone(fiber)) return { _tag: "Found", stopped: false } as const
+      this.stopReplies.set(runId, replied)
+      // interrupt without waiting: the run's `cancelled` must wait for this frame's ack
+      fiber.value.unsafeInterruptAsFork(FiberId.none)
+      return { _tag: "Found", stopped: true } as const
+    })
+  }
+
+  private program(record: RunRecord, start: RunStart): Effect.Effect<void> {
+    const { emit } = start
+    const runId = record.runId
+    let started = false
+    let text = ""
+    const emitStarted = Effect.suspend(() => {
+      if (started) return Effect.void
+      started = true
+      const payload = record.threadId === undefined
+        ? { run_id: runId, agent: record.agent }
+        : { run_id: runId, thread_id: record.threadId, agent: record.agent }
+      return emit({ type: "agent_started", run_id: runId, payload })
+    })
+    const onEvent = (event: AgentEvent): Effect.Effect<void> => {
+      switch (event._tag) {
+        case "Thinking":
+          return emit({ type: "agent_thinking", run_id: runId, payload: { text: event.text } })
+        case "ToolExecuting":
+          record.tools.push(event.tool)
+          return emit({
+            type: "tool_executing",
+            run_id: runId,
+            payload: { tool_call_id: event.toolCallId, tool: event.tool, input: event.input }
+          })
+        case "ToolCompleted":
+          return emit({
+            type: "tool_completed",
+            run_id: runId,
+            payload: { tool_call_id: event.toolCallId, tool: event.tool, output: event.output, ok: event.ok }
+          })
+        case "MessageDelta":
+          text += event.text
+          return emit({ type: "agent_message_delta", run_id: runId, payload: { text: event.text } })
+      }
+    }
+    const run = start.agent.run({ ...start.request, runId, userId: this.userId })
+    return start.replied.pipe(
+      Effect.zipRight(emitStarted),
+      Effect.zipRight(Stream.runForEach(run, onEvent)),
+      Effect.onExit((exit) => this.finish(record, exit, emitStarted, () => text, emit)),
+      Effect.ignore,
+      Effect.annotateLogs({ run_id: runId })
+    )
+  }
+
+  // The one `agent_completed` of a run: runs uninterruptibly, after everything else it emitted.
+  private finish(
+    record: RunRecord,
+    exit: Exit.Exit<void, AgentError>,
+    emitStarted: Effect.Effect<void>,
+    text: () => string,
+    emit: (event: StreamEvent) => Effect.Effect<void>
+  ): Effect.Effect<void> {
+    return Effect.clockWith((clock) =>
+      Effect.gen(this, function*() {
+        record.endedAt = clock.unsafeCurrentTimeMillis()
+        this.lifecycle.runningRuns--
+        const runId = record.runId
+        let payload: object
+        if (Exit.isSuccess(exit)) {
+          record.status = "completed"
+          record.responseText = text()
+          payload = { run_id: runId, status: "completed", response: { text: record.responseText } }
+        } else if (Cause.isInterruptedOnly(exit.cause)) {
+          record.status = "cancelled"
+          const stopReply = this.stopReplies.get(runId)
+          this.stopReplies.delete(runId)
+          if (stopReply !== undefined) yield* stopReply
+          payload = { run_id: runId, status: "cancelled" }
+        } else {
+          const failure = Cause.failureOption(exit.cause)
+          const error = Option.isSome(failure) && failure.value instanceof AgentError
+            ? failure.value
+            : new AgentError({ code: "INTERNAL", message: "the agent crashed" })
+          if (Option.isNone(failure)) yield* Effect.logError("agent run died", exit.cause)
+          record.status = "failed"
+          record.errorCode = error.code
+          payload = { run_id: runId, status: "failed", error: { code: error.code, message: error.message } }
+        }
+        yield* emitStarted
+        yield* emit({ type: "agent_completed", run_id: runId, payload })
+        yield* Metric.increment(Metric.tagged(Metrics.runsTotal, "status", record.status))
+      })
+    )
+  }
+
+  private remember(record: RunRecord): void {
+    this.records.set(record.runId, record)
+    if (this.records.size <= this.maxRecords) return
+    for (const [runId, old] of this.records) {
+      if (this.records.size <= this.maxRecords) break
+      if (old.status !== "running") this.records.delete(runId)
+    }
+  }
+}

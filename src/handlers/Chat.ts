@@ -1,0 +1,51 @@
+import { Effect } from "effect"
+import { Agent, type AgentRequest } from "../agent/Agent.js"
+import { Lifecycle } from "../Lifecycle.js"
+import { FrameError } from "../protocol/FrameError.js"
+import { StartAgent, StopAgent, UserMessage } from "../protocol/Payloads.js"
+import { CurrentFrame } from "../router/FrameContext.js"
+import * as Handler from "../router/Handler.js"
+import { Emitter } from "../session/Emitter.js"
+import { UserContext } from "../session/UserContext.js"
+
+/** Starts a run for the current user; its events follow the frame's ack. */
+const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
+  Effect.gen(function*() {
+    const lifecycle = yield* Lifecycle
+    if (lifecycle.draining) {
+      return yield* new FrameError({ code: "UNAVAILABLE", message: "the server is draining: reconnect and retry" })
+    }
+    const session = yield* UserContext
+    const agent = yield* Agent
+    const emitter = yield* Emitter
+    const frame = yield* CurrentFrame
+    const runId = yield* session.runs.start({ request, agent, emit: emitter.emit, replied: frame.replied })
+    return { run_id: runId }
+  })
+
+/** `user_message {text, thread_id?}` → `{run_id}`: the chat turn that starts an agent run. */
+export const userMessage = Handler.make("user_message", {
+  payload: UserMessage,
+  handle: ({ text, thread_id }) => startRun({ text, threadId: thread_id, agent: undefined, params: {} })
+})
+
+/** `start_agent` / `agent_request {text?, agent?, params?, thread_id?}` → `{run_id}`. */
+export const startAgent = Handler.make("start_agent", {
+  payload: StartAgent,
+  aliases: ["agent_request"],
+  handle: ({ agent, params, text, thread_id }) =>
+    startRun({ text: text ?? "", threadId: thread_id, agent, params: params ?? {} })
+})
+
+/** `stop_agent {run_id}` → `{run_id, stopped}`; only the user's own runs are found. */
+export const stopAgent = Handler.make("stop_agent", {
+  payload: StopAgent,
+  handle: ({ run_id }) =>
+    Effect.gen(function*() {
+      const session = yield* UserContext
+      const frame = yield* CurrentFrame
+      const outcome = yield* session.runs.stop(run_id, frame.replied)
+      if (outcome._tag === "NotFound") return yield* FrameError.notFound(`no run "${run_id}"`)
+      return { run_id, stopped: outcome.stopped }
+    })
+})

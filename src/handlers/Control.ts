@@ -1,0 +1,36 @@
+import { Effect, Metric } from "effect"
+import { ClientErrorReport, EmptyPayload } from "../protocol/Payloads.js"
+import { CurrentConnection, CurrentFrame } from "../router/FrameContext.js"
+import * as Handler from "../router/Handler.js"
+import { CloseCode } from "../protocol/ErrorCode.js"
+import * as Metrics from "../observability/Metrics.js"
+
+/** `ping` → `pong` (with the frame's id), never an ack, never deduplicated. */
+export const ping = Handler.make("ping", {
+  payload: EmptyPayload,
+  reply: "pong",
+  handle: () => Effect.succeed({})
+})
+
+/** `error {message, details?}`: a client-side error report, logged and counted. */
+export const clientError = Handler.make("error", {
+  payload: ClientErrorReport,
+  handle: ({ details, message }) =>
+    Effect.logWarning("client reported an error", { message, details }).pipe(
+      Effect.zipRight(Metric.increment(Metrics.clientErrors)),
+      Effect.as({})
+    )
+})
+
+/** `disconnect`: acked with `{}`, then the server closes with 1000. */
+export const disconnect = Handler.make("disconnect", {
+  payload: EmptyPayload,
+  batchable: false,
+  handle: () =>
+    Effect.gen(function*() {
+      const connection = yield* CurrentConnection
+      const frame = yield* CurrentFrame
+      frame.onReplied(() => connection.close(CloseCode.normal, "client asked to disconnect"))
+      return {}
+    })
+})

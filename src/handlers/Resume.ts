@@ -1,0 +1,16 @@
+import { Effect } from "effect"
+import { Resume } from "../protocol/Payloads.js"
+import { CurrentConnection } from "../router/FrameContext.js"
+import * as Handler from "../router/Handler.js"
+import { UserContext } from "../session/UserContext.js"
+
+/** `resume {last_seq}`: replays what the client missed, in order, then acks `{replayed, gap}`. */
+export const resume = Handler.make("resume", {
+  payload: Resume,
+  handle: ({ last_seq }) =>
+    Effect.gen(function*() {
+      const session = yield* UserContext
+      const connection = yield* CurrentConnection
+      return yield* session.stream.resume(connection, last_seq)
+    })
+})

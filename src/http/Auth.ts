@@ -1,0 +1,73 @@
+import { Context, Data, Effect, Either, Layer, Redacted } from "effect"
+import { SwitchyardConfig } from "../Config.js"
+import * as Jwt from "./Jwt.js"
+
+/** Who a request is: the token's `sub` and `roles` (PROTOCOL §2). */
+export interface Principal {
+  readonly userId: string
+  readonly roles: ReadonlyArray<string>
+}
+
+/** Why a request is not authenticated: it gets HTTP 401. */
+export class Unauthenticated extends Data.TaggedError("Unauthenticated")<{
+  readonly reason: "MissingToken" | Jwt.JwtError["reason"]
+}> {
+  override get message(): string {
+    return this.reason === "MissingToken" ? "missing bearer token" : `invalid token: ${this.reason}`
+  }
+}
+
+/** `NODE_ENV=production` without `JWT_SECRET`: the service refuses to start. */
+export class MissingSecretError extends Data.TaggedError("MissingSecretError")<{}> {
+  override get message(): string {
+    return "JWT_SECRET must be set when NODE_ENV=production (refusing to start with the development secret)"
+  }
+}
+
+/** Verifies the JWT of an HTTP request (upgrade or admin call). */
+export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
+  /** Authenticates from `Authorization: Bearer <jwt>` or the `access_token` query parameter. */
+  readonly authenticate: (
+    headers: Readonly<Record<string, string | undefined>>,
+    url: string
+  ) => Either.Either<Principal, Unauthenticated>
+}>() {
+  /** Auth with `JWT_SECRET`, or the development secret and a loud warning. */
+  static readonly layer: Layer.Layer<Auth, MissingSecretError, SwitchyardConfig> = Layer.effect(
+    Auth,
+    Effect.gen(function*() {
+      const config = yield* SwitchyardConfig
+      if (config.jwtSecret === undefined && config.production) return yield* new MissingSecretError()
+      if (config.jwtSecret === undefined) {
+        yield* Effect.logWarning(
+          "!!! JWT_SECRET is not set: DEVELOPMENT MODE, tokens are signed with the public development secret. " +
+            "Never run like this in production (set JWT_SECRET). Mint a token: npm run token -- <user>"
+        )
+      }
+      const secret = config.jwtSecret === undefined ? Jwt.DEVELOPMENT_SECRET : Redacted.value(config.jwtSecret)
+      return {
+        authenticate: (headers, url) => {
+          const token = bearerToken(headers["authorization"]) ?? queryToken(url)
+          if (token === undefined) return Either.left(new Unauthenticated({ reason: "MissingToken" }))
+          return Either.match(Jwt.verify(token, secret, Math.floor(Date.now() / 1000)), {
+            onLeft: (error) => Either.left(new Unauthenticated({ reason: error.reason })),
+            onRight: (claims) => Either.right({ userId: claims.sub, roles: claims.roles })
+          })
+        }
+      }
+    })
+  )
+}
+
+const bearerToken = (header: string | undefined): string | undefined => {
+  if (header === undefined) return undefined
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match?.[1]
+}
+
+const queryToken = (url: string): string | undefined => {
+  const query = url.indexOf("?")
+  if (query < 0) return undefined
+  const token = new URLSearchParams(url.slice(query + 1)).get("access_token")
+  return token === null || token === "" ? undefined : token
+}

@@ -1,0 +1,94 @@
+import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Either, Layer, Metric, Schedule } from "effect"
+import { SwitchyardConfig } from "../Config.js"
+import { Lifecycle } from "../Lifecycle.js"
+import * as Metrics from "../observability/Metrics.js"
+import * as Prometheus from "../observability/Prometheus.js"
+import { CloseCode } from "../protocol/ErrorCode.js"
+import { Connections } from "../session/Connections.js"
+import { serveConnection } from "../session/ServeConnection.js"
+import { UserSessions } from "../session/UserContext.js"
+import { Auth } from "./Auth.js"
+import { WebSocketAcceptor } from "./WebSocketAcceptor.js"
+
+/** `GET /ws`: authenticate (401 before any upgrade), then serve the socket until it closes. */
+const webSocket = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const lifecycle = yield* Lifecycle
+  if (lifecycle.draining) {
+    return HttpServerResponse.unsafeJson({ error: "draining: reconnect to another node" }, { status: 503 })
+  }
+  const auth = yield* Auth
+  const principal = auth.authenticate(request.headers, request.url)
+  if (Either.isLeft(principal)) {
+    return HttpServerResponse.unsafeJson({ error: principal.left.message }, { status: 401 })
+  }
+  if ((request.headers["upgrade"] ?? "").toLowerCase() !== "websocket") {
+    return HttpServerResponse.unsafeJson({ error: "expected a WebSocket upgrade" }, { status: 426 })
+  }
+  const acceptor = yield* WebSocketAcceptor
+  const ws = yield* acceptor.accept(request)
+  yield* Effect.scoped(serveConnection(ws, principal.right.userId))
+  // the socket is closed by now: this response is never written
+  return HttpServerResponse.empty()
+}).pipe(Effect.catchTag("UpgradeError", () => Effect.succeed(HttpServerResponse.empty({ status: 400 }))))
+
+/** `GET /ready`: 200 while serving, 503 while draining. */
+const ready = Effect.map(Lifecycle, (lifecycle) =>
+  lifecycle.draining
+    ? HttpServerResponse.unsafeJson({ status: "draining" }, { status: 503 })
+    : HttpServerResponse.unsafeJson({ status: "ready" }))
+
+/** `GET /metrics`: Prometheus text; the gauges are read at scrape time. */
+const metrics = Effect.gen(function*() {
+  const connections = yield* Connections
+  const sessions = yield* UserSessions
+  yield* Metric.set(Metrics.connectionsOpen, yield* connections.count)
+  yield* Metric.set(Metrics.usersActive, yield* sessions.size)
+  return HttpServerResponse.text(yield* Prometheus.snapshot, { contentType: Prometheus.contentType })
+})
+
+/** Every route of PROTOCOL §1 served by this module. */
+export const routes = HttpRouter.empty.pipe(
+  HttpRouter.get("/ws", webSocket),
+  HttpRouter.get("/health", Effect.succeed(HttpServerResponse.unsafeJson({ status: "ok" }))),
+  HttpRouter.get("/ready", ready),
+  HttpRouter.get("/metrics", metrics)
+)
+
+/**
+ * Graceful drain (SIGTERM/SIGINT interrupt the main fiber, closing this
+ * scope): `/ready` and new upgrades answer 503, running agent runs get up to
+ * `DRAIN_TIMEOUT_MS` to finish, then every connection closes with 1012.
+ */
+export const drain = Effect.gen(function*() {
+  const config = yield* SwitchyardConfig
+  const lifecycle = yield* Lifecycle
+  const connections = yield* Connections
+  yield* lifecycle.startDraining
+  yield* Effect.logInfo("draining", { running_runs: lifecycle.runningRuns })
+  yield* Effect.sync(() => lifecycle.runningRuns).pipe(
+    Effect.repeat({ until: (running) => running <= 0, schedule: Schedule.spaced("20 millis") }),
+    Effect.timeout(config.drainTimeoutMs),
+    Effect.ignore
+  )
+  yield* connections.closeAll(CloseCode.serviceRestart, "service restart")
+  // give the close frames a moment to reach the clients
+  yield* connections.count.pipe(
+    Effect.repeat({ until: (open) => open === 0, schedule: Schedule.spaced("10 millis") }),
+    Effect.timeout("2 seconds"),
+    Effect.ignore
+  )
+})
+
+/** Serves `routes` on the `HttpServer` in context, draining before it stops. */
+export const layer = Layer.scopedDiscard(Effect.gen(function*() {
+  const server = yield* HttpServer.HttpServer
+  const app = yield* HttpRouter.toHttpApp(routes)
+  yield* server.serve(app)
+  yield* Effect.addFinalizer(() => drain)
+  const address = server.address
+  if (address._tag === "TcpAddress") {
+    yield* Effect.logInfo(`Switchyard listening on http://${address.hostname}:${address.port} (WebSocket at /ws)`)
+  }
+}))

@@ -1,0 +1,16 @@
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Layer, Logger, LogLevel } from "effect"
+import { SwitchyardConfig } from "./Config.js"
+import * as Switchyard from "./Switchyard.js"
+
+const production = process.env["NODE_ENV"] === "production"
+const logLevel = LogLevel.allLevels.find((level) => level.label === process.env["LOG_LEVEL"]?.toUpperCase()) ??
+  LogLevel.Info
+
+Switchyard.Default.pipe(
+  Layer.provide(SwitchyardConfig.layer),
+  Layer.provide(production ? Logger.json : Logger.pretty),
+  Layer.provide(Logger.minimumLogLevel(logLevel)),
+  Layer.launch,
+  NodeRuntime.runMain
+)

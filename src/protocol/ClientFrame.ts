@@ -1,0 +1,75 @@
+import { Either, Schema } from "effect"
+import { toFrameError } from "./DecodeFailure.js"
+import { FrameError } from "./FrameError.js"
+
+/** A string of `min`–`max` characters, described as such in errors. */
+export const BoundedString = (min: number, max: number) =>
+  Schema.String.pipe(
+    Schema.filter((s) => s.length >= min && s.length <= max, { description: `a string of ${min}-${max} characters` })
+  )
+
+/** A client's message id: 1–128 characters (PROTOCOL §3). */
+export const MessageId = BoundedString(1, 128)
+
+/** A JSON object, as a payload must be. */
+export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({
+  description: "an object"
+})
+
+/**
+ * The envelope of every client frame (PROTOCOL §3). `id` comes first so that
+ * a bad id is reported before anything else: its error can't carry the id.
+ * Unknown top-level fields (a forged `user_id`, say) are dropped.
+ */
+export const ClientFrame = Schema.Struct({
+  id: Schema.optional(MessageId),
+  type: BoundedString(1, 128),
+  payload: Schema.optionalWith(JsonObject, { default: () => ({}) })
+})
+
+/** A decoded client frame. */
+export type ClientFrame = typeof ClientFrame.Type
+
+/** A frame that failed to decode, with the id to answer with when it had a valid one. */
+export interface RejectedFrame {
+  readonly id: string | undefined
+  readonly error: FrameError
+}
+
+const decodeEnvelope = Schema.decodeUnknownEither(ClientFrame)
+const decodeId = Schema.decodeUnknownEither(MessageId)
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Decodes one already-parsed JSON value into a client frame. Never throws: a
+ * value of any shape yields either a frame or a typed rejection.
+ */
+export const decodeValue = (value: unknown): Either.Either<ClientFrame, RejectedFrame> => {
+  if (!isPlainObject(value)) {
+    return Either.left({
+      id: undefined,
+      error: FrameError.invalidMessage("a frame must be a JSON object", [], "an object")
+    })
+  }
+  const decoded = decodeEnvelope(value)
+  if (Either.isRight(decoded)) return Either.right(decoded.right)
+  const rawId = value["id"]
+  const id = rawId !== undefined && Either.isRight(decodeId(rawId)) ? rawId as string : undefined
+  return Either.left({ id, error: toFrameError(decoded.left) })
+}
+
+/** Parses and decodes one text frame: `INVALID_JSON` when it is not JSON at all. */
+export const decodeText = (text: string): Either.Either<ClientFrame, RejectedFrame> => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return Either.left({
+      id: undefined,
+      error: new FrameError({ code: "INVALID_JSON", message: "the frame is not valid JSON" })
+    })
+  }
+  return decodeValue(value)
+}

@@ -1,0 +1,55 @@
+import { Schema } from "effect"
+import { BoundedString, JsonObject } from "./ClientFrame.js"
+
+/** A conversation thread id, chosen by the client. */
+export const ThreadId = BoundedString(1, 256)
+
+/** A payload without fields (`ping`, `disconnect`): anything it carries is ignored. */
+export const EmptyPayload = Schema.Struct({})
+
+/** `user_message {text, thread_id?}` */
+export const UserMessage = Schema.Struct({
+  text: BoundedString(1, 32_000),
+  thread_id: Schema.optional(ThreadId)
+})
+
+/** `start_agent` / `agent_request {text?, agent?, params?, thread_id?}` */
+export const StartAgent = Schema.Struct({
+  text: Schema.optional(BoundedString(0, 32_000)),
+  agent: Schema.optional(BoundedString(1, 128)),
+  params: Schema.optional(JsonObject),
+  thread_id: Schema.optional(ThreadId)
+})
+
+/** `stop_agent {run_id}` */
+export const StopAgent = Schema.Struct({
+  run_id: BoundedString(1, 128)
+})
+
+/** `typing {is_typing, thread_id?}` */
+export const Typing = Schema.Struct({
+  is_typing: Schema.Boolean,
+  thread_id: Schema.optional(ThreadId)
+})
+
+/** `batch {messages}`: 1–100 client frames, decoded one by one later. */
+export const Batch = Schema.Struct({
+  messages: Schema.Array(Schema.Unknown).pipe(
+    Schema.filter((messages) => messages.length >= 1 && messages.length <= 100, {
+      description: "an array of 1-100 frames"
+    })
+  )
+})
+
+/** `resume {last_seq}` */
+export const Resume = Schema.Struct({
+  last_seq: Schema.Number.pipe(
+    Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, { description: "an integer >= 0" })
+  )
+})
+
+/** `error {message, details?}`: a client-side error report. */
+export const ClientErrorReport = Schema.Struct({
+  message: BoundedString(0, 10_000),
+  details: Schema.optional(Schema.Unknown)
+})

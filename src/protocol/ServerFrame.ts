@@ -1,0 +1,64 @@
+import { Schema } from "effect"
+import { ErrorCode } from "./ErrorCode.js"
+import type { FrameError } from "./FrameError.js"
+
+/**
+ * The shape of every server → client frame (PROTOCOL §3). The service writes
+ * frames with the encoders below (one `JSON.stringify` per frame, shared by
+ * every connection it goes to); this schema is what clients and tests check
+ * them against.
+ */
+export const ServerFrame = Schema.Struct({
+  type: Schema.String,
+  id: Schema.optional(Schema.String),
+  seq: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  run_id: Schema.optional(Schema.String),
+  payload: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  ts: Schema.String.pipe(Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/))
+})
+
+/** A decoded server frame. */
+export type ServerFrame = typeof ServerFrame.Type
+
+/** The payload of an `error` frame. */
+export const ErrorPayload = Schema.Struct({
+  code: ErrorCode,
+  message: Schema.String,
+  details: Schema.optional(Schema.Unknown)
+})
+
+/** How an acknowledged frame was handled (PROTOCOL §5). */
+export type AckStatus = "ok" | "duplicate"
+
+/** An event of a user's stream, before it gets its `seq` (PROTOCOL §6). */
+export interface StreamEvent {
+  readonly type: string
+  readonly payload: object
+  readonly run_id?: string | undefined
+}
+
+/** The current time as the ISO-8601 `ts` of a frame. */
+export const isoNow = (): string => new Date().toISOString()
+
+/** `ack {status, result}` answering the client frame `id`. */
+export const ack = (id: string, status: AckStatus, result: unknown): string =>
+  JSON.stringify({ type: "ack", id, payload: { status, result: result ?? {} }, ts: isoNow() })
+
+/** `error {code, message, details?}`, with the frame's id when it had a valid one. */
+export const error = (id: string | undefined, failure: FrameError): string =>
+  JSON.stringify({
+    type: "error",
+    id,
+    payload: { code: failure.code, message: failure.message, details: failure.details },
+    ts: isoNow()
+  })
+
+/** `pong`, with the ping's id if it had one. */
+export const pong = (id: string | undefined): string => JSON.stringify({ type: "pong", id, payload: {}, ts: isoNow() })
+
+/** A frame outside the user's stream (no `seq`): greetings, typing notices. */
+export const notice = (type: string, payload: object): string => JSON.stringify({ type, payload, ts: isoNow() })
+
+/** A stream event with its `seq`. */
+export const streamEvent = (seq: number, event: StreamEvent, ts: string): string =>
+  JSON.stringify({ type: event.type, seq, run_id: event.run_id, payload: event.payload, ts })

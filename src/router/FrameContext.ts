@@ -1,0 +1,48 @@
+import { Context, Deferred, Effect, FiberId } from "effect"
+import type { Connection } from "../session/Connection.js"
+import type { Emitter } from "../session/Emitter.js"
+import type { UserContext } from "../session/UserContext.js"
+import type { Dispatcher } from "./Dispatcher.js"
+
+/** The connection a frame arrived on. */
+export class CurrentConnection extends Context.Tag("switchyard/CurrentConnection")<CurrentConnection, Connection>() {}
+
+/**
+ * The frame being handled. `replied` completes once its ack or error has been
+ * sent: whatever the frame causes on the stream waits for it, so the ack is
+ * always first (PROTOCOL §4).
+ */
+export class CurrentFrame extends Context.Tag("switchyard/CurrentFrame")<CurrentFrame, FrameTicket>() {}
+
+/** The services the router provides to every handler, per frame. */
+export type FrameServices = UserContext | CurrentConnection | CurrentFrame | Emitter | Dispatcher
+
+/** The reply state of one client frame (a batch's inner frames share the batch's). */
+export class FrameTicket {
+  private deferred: Deferred.Deferred<void> | undefined = undefined
+  private done = false
+  private readonly afterReply: Array<() => void> = []
+
+  constructor(readonly id: string | undefined) {}
+
+  /** Completes once the frame has been answered. */
+  get replied(): Effect.Effect<void> {
+    if (this.done) return Effect.void
+    if (this.deferred === undefined) this.deferred = Deferred.unsafeMake(FiberId.none)
+    return Deferred.await(this.deferred)
+  }
+
+  /** Runs `f` right after the reply is sent (e.g. `disconnect` closing the socket). */
+  onReplied(f: () => void): void {
+    if (this.done) f()
+    else this.afterReply.push(f)
+  }
+
+  /** Called by the connection once the reply is on the wire. */
+  markReplied(): void {
+    if (this.done) return
+    this.done = true
+    if (this.deferred !== undefined) Deferred.unsafeDone(this.deferred, Effect.void)
+    for (const f of this.afterReply) f()
+  }
+}

@@ -1,0 +1,64 @@
+import { Effect, Either, Schema } from "effect"
+import { toFrameError } from "../protocol/DecodeFailure.js"
+import type { FrameError } from "../protocol/FrameError.js"
+import type { FrameServices } from "./FrameContext.js"
+
+/**
+ * A handler: the Effect program that serves one client message `type` (and
+ * its aliases), with the Schema its payload is decoded by. `R` are the
+ * services it needs beyond the per-frame ones; the router's Layer requires them.
+ */
+export interface Handler<out R = never> {
+  /** the message type it claims */
+  readonly type: string
+  /** other types it also claims (`start_agent` → `agent_request`) */
+  readonly aliases: ReadonlyArray<string>
+  /** how a success is answered: an `ack` (the default) or a `pong` */
+  readonly reply: "ack" | "pong"
+  /** may appear inside a `batch`? (a batch may not) */
+  readonly batchable: boolean
+  /** decodes the raw payload and runs the handler */
+  readonly run: (payload: unknown) => Effect.Effect<object, FrameError, R | FrameServices>
+}
+
+/** Any handler, whatever it requires. */
+export type AnyHandler = Handler<unknown>
+
+/** The services a handler requires beyond the per-frame ones. */
+export type Requirements<H> = H extends Handler<infer R> ? R : never
+
+/**
+ * Declares a handler.
+ *
+ * ```ts
+ * const shout = Handler.make("shout", {
+ *   payload: Schema.Struct({ text: Schema.String }),
+ *   handle: ({ text }) => Effect.succeed({ text: text.toUpperCase() })
+ * })
+ * ```
+ */
+export const make = <A, I, R = never>(
+  type: string,
+  options: {
+    readonly payload: Schema.Schema<A, I, never>
+    readonly handle: (payload: A) => Effect.Effect<object, FrameError, R>
+    readonly aliases?: ReadonlyArray<string> | undefined
+    readonly reply?: "ack" | "pong" | undefined
+    readonly batchable?: boolean | undefined
+  }
+): Handler<Exclude<R, FrameServices>> => {
+  // compiled once: decoding is on every frame's path
+  const decode = Schema.decodeUnknownEither(options.payload)
+  return {
+    type,
+    aliases: options.aliases ?? [],
+    reply: options.reply ?? "ack",
+    batchable: options.batchable ?? true,
+    run: (payload) => {
+      const decoded = decode(payload)
+      return Either.isLeft(decoded)
+        ? Effect.fail(toFrameError(decoded.left, ["payload"]))
+        : options.handle(decoded.right) as Effect.Effect<object, FrameError, Exclude<R, FrameServices> | FrameServices>
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import type { WebSocket } from "ws"
+import { CloseCode } from "../protocol/ErrorCode.js"
+import type { HistoryEntry } from "./History.js"
+
+/** Bounds of one connection's outbound buffer (DESIGN pitfalls: `ws.send` is unbounded). */
+export interface OutboundLimits {
+  readonly maxBufferedBytes: number
+  readonly maxBufferedFrames: number
+}
+
+/** Why a connection stopped receiving: its slow-consumer verdict, for metrics. */
+export type CloseListener = (code: number) => void
+
+/** The outcome of a `resume` on one connection. */
+export interface ResumeResult {
+  readonly replayed: number
+  readonly gap: boolean
+}
+
+/**
+ * One open WebSocket of an authenticated user: the only thing that writes to
+ * the socket. It bounds what is buffered for a client that stops reading
+ * (closing it with 1013), and it keeps stream events in seq order around a
+ * `resume`:
+ *
+ * - events newer than the greeting's `last_seq` are delivered live, except
+ *   that a connection that has not sent a frame yet holds them for up to
+ *   `resumeWindowMs`, so a reconnecting client's immediate `resume` replays
+ *   them in order instead of racing them;
+ * - `resume {last_seq}` replays from history exactly the events this
+ *   connection has not been sent, so nothing arrives twice.
+ */
+export class Connection {
+  /** live delivery covers every event after this seq; older ones come only by replay */
+  private liveSince: number
+  /** the highest seq sent on this connection in stream order: never sent live again */
+  private delivered: number
+  private held: Array<HistoryEntry> | undefined = undefined
+  private holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  private pendingFrames = 0
+  private closing = false
+  /** heartbeat: a ping is out and no pong has come back yet */
+  awaitingPong = false
+  /** heartbeat: consecutive pings left unanswered */
+  missedPongs = 0
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    private readonly ws: WebSocket,
+    private readonly limits: OutboundLimits,
+    readonly openedSeq: number,
+    private readonly resumeWindowMs: number,
+    private readonly onSlowConsumer: () => void
+  ) {
+    this.liveSince = openedSeq
+    this.delivered = openedSeq
+  }
+
+  /** Still open and writable? */
+  get isOpen(): boolean {
+    return !this.closing && this.ws.readyState === 1
+  }
+
+  /** Sends a frame that is not part of the stream (ack, error, pong, typing, greeting). */
+  send(frame: string): void {
+    if (this.closing) return
+    this.pendingFrames++
+    this.ws.send(frame, this.onWritten)
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes || this.pendingFrames > this.limits.maxBufferedFrames) {
+      this.onSlowConsumer()
+      this.close(CloseCode.slowConsumer, "slow consumer")
+    }
+  }
+
+  /** Delivers one stream event live, unless a replay covers it or it is held for a resume. */
+  deliver(entry: HistoryEntry): void {
+    if (entry.seq <= this.delivered) return
+    if (this.held !== undefined) {
+      this.held.push(entry)
+      if (this.holdTimer === undefined) {
+        this.holdTimer = setTimeout(() => this.releaseHeld(), this.resumeWindowMs)
+        this.holdTimer.unref()
+      }
+      return
+    }
+    this.delivered = entry.seq
+    this.send(entry.frame)
+  }
+
+  /** Starts holding live events until the first client frame (or the window ends). */
+  holdForResume(): void {
+    if (this.resumeWindowMs > 0) this.held = []
+  }
+
+  /** The client sent a frame that is not a resume: nothing to wait for any more. */
+  releaseHeld(): void {
+    const held = this.held
+    if (held === undefined) return
+    this.releaseTimer()
+    for (const entry of held) this.deliver(entry)
+  }
+
+  /**
+   * Replays what the client missed after `lastSeq`: the events this connection
+   * has not been sent live, taken from `history` (oldest held first).
+   */
+  resume(lastSeq: number, currentSeq: number, history: (from: number, to: number) => Array<HistoryEntry>, oldestSeq: number | undefined): ResumeResult {
+    const holding = this.held !== undefined
+    // while holding, nothing newer went out yet: the replay covers the stream up to now
+    const upTo = holding ? currentSeq : this.liveSince
+    if (holding) {
+      this.releaseTimer()
+      this.liveSince = currentSeq
+      this.delivered = Math.max(this.delivered, currentSeq)
+    }
+    const replay = history(lastSeq, upTo)
+    for (const entry of replay) this.send(entry.frame)
+    const gap = lastSeq < currentSeq && (oldestSeq === undefined || oldestSeq > lastSeq + 1)
+    return { replayed: replay.length, gap }
+  }
+
+  /** Closes with `code`; no frame is sent after this. */
+  close(code: number, reason?: string): void {
+    if (this.closing) return
+    this.closing = true
+    this.releaseTimer()
+    if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason)
+  }
+
+  /** Drops the socket without a closing handshake (a peer that does not answer). */
+  terminate(): void {
+    this.closing = true
+    this.releaseTimer()
+    this.ws.terminate()
+  }
+
+  /** Sends a heartbeat ping. */
+  ping(): void {
+    if (this.closing) return
+    this.awaitingPong = true
+    this.ws.ping()
+  }
+
+  /** The peer answered a ping. */
+  readonly onPong = (): void => {
+    this.awaitingPong = false
+    this.missedPongs = 0
+  }
+
+  private releaseTimer(): void {
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
+    this.holdTimer = undefined
+    this.held = undefined
+  }
+
+  private readonly onWritten = (): void => {
+    this.pendingFrames--
+  }
+}

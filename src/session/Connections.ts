@@ -1,0 +1,51 @@
+import { Context, Effect, Layer, Schedule } from "effect"
+import { SwitchyardConfig } from "../Config.js"
+import { CloseCode } from "../protocol/ErrorCode.js"
+import type { Connection } from "./Connection.js"
+
+/**
+ * Every open connection of this node: counted for `/metrics`, pinged by one
+ * shared heartbeat loop (not a timer per connection), closed together on drain.
+ */
+export class Connections extends Context.Tag("switchyard/Connections")<Connections, {
+  readonly add: (connection: Connection) => Effect.Effect<void>
+  readonly remove: (connection: Connection) => Effect.Effect<void>
+  readonly count: Effect.Effect<number>
+  /** Closes every connection with `code` (drain: 1012). */
+  readonly closeAll: (code: number, reason: string) => Effect.Effect<void>
+  /** One heartbeat round: ping everyone, close who missed two pongs with 4000. */
+  readonly heartbeat: Effect.Effect<void>
+}>() {
+  /** The registry, with its heartbeat loop running every `heartbeatMs`. */
+  static readonly layer: Layer.Layer<Connections, never, SwitchyardConfig> = Layer.scoped(
+    Connections,
+    Effect.gen(function*() {
+      const config = yield* SwitchyardConfig
+      const open = new Set<Connection>()
+      const heartbeat = Effect.sync(() => {
+        for (const connection of open) {
+          if (connection.awaitingPong && ++connection.missedPongs >= 2) {
+            connection.close(CloseCode.heartbeatTimeout, "heartbeat timeout")
+            continue
+          }
+          connection.ping()
+        }
+      })
+      if (config.heartbeatMs > 0) {
+        yield* Effect.forkScoped(Effect.repeat(heartbeat, Schedule.spaced(config.heartbeatMs)).pipe(
+          Effect.delay(config.heartbeatMs)
+        ))
+      }
+      return {
+        add: (connection) => Effect.sync(() => void open.add(connection)),
+        remove: (connection) => Effect.sync(() => void open.delete(connection)),
+        count: Effect.sync(() => open.size),
+        closeAll: (code, reason) =>
+          Effect.sync(() => {
+            for (const connection of open) connection.close(code, reason)
+          }),
+        heartbeat
+      }
+    })
+  )
+}

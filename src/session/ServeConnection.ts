@@ -1,0 +1,173 @@
+import { Context, Effect, Either, Metric, Runtime } from "effect"
+import { randomUUID } from "node:crypto"
+import type { RawData, WebSocket } from "ws"
+import { SwitchyardConfig } from "../Config.js"
+import * as Metrics from "../observability/Metrics.js"
+import { decodeText } from "../protocol/ClientFrame.js"
+import { FrameError } from "../protocol/FrameError.js"
+import * as ServerFrame from "../protocol/ServerFrame.js"
+import { Dispatcher, type Outcome } from "../router/Dispatcher.js"
+import { CurrentConnection, CurrentFrame, FrameTicket } from "../router/FrameContext.js"
+import { Router } from "../router/Router.js"
+import { Connection } from "./Connection.js"
+import { Connections } from "./Connections.js"
+import { Emitter } from "./Emitter.js"
+import { Inbox, type RawFrame } from "./Inbox.js"
+import { UserContext, UserSessions, type UserSession } from "./UserContext.js"
+
+/** The version reported in `connection_established`. */
+export const SERVER_VERSION = "0.1.0"
+
+/**
+ * Serves one authenticated WebSocket until it closes: greets it, joins it to
+ * its user's stream, and runs its frames in order through the dispatcher,
+ * answering each as PROTOCOL §5 says. The connection's Scope holds the user's
+ * session, so the session's grace period starts when the last one closes.
+ */
+export const serveConnection = (ws: WebSocket, userId: string) =>
+  Effect.gen(function*() {
+    const config = yield* SwitchyardConfig
+    const sessions = yield* UserSessions
+    const connections = yield* Connections
+    const dispatcher = yield* Dispatcher
+    const router = yield* Router
+    const session = yield* sessions.acquire(userId)
+
+    const connection = new Connection(
+      `c-${randomUUID()}`,
+      userId,
+      ws,
+      { maxBufferedBytes: config.maxBufferedBytes, maxBufferedFrames: config.maxBufferedFrames },
+      session.stream.lastSeq,
+      config.resumeWindowMs,
+      () => Metrics.bump(Metrics.slowConsumerCloses)
+    )
+    // the greeting goes first; only then does the connection join the stream
+    connection.send(ServerFrame.notice("connection_established", {
+      connection_id: connection.id,
+      user_id: userId,
+      last_seq: session.stream.lastSeq,
+      heartbeat_ms: config.heartbeatMs,
+      server: { version: SERVER_VERSION, node_id: config.nodeId }
+    }))
+    connection.holdForResume()
+    session.stream.connections.add(connection)
+    yield* connections.add(connection)
+    yield* Effect.addFinalizer(() => {
+      session.stream.connections.delete(connection)
+      connection.close(1001, "going away")
+      return connections.remove(connection)
+    })
+
+    const runtime = yield* Effect.runtime<never>()
+    const frameContext = Context.merge(
+      Context.merge(runtime.context, router.context),
+      Context.make(UserContext, session).pipe(
+        Context.add(CurrentConnection, connection),
+        Context.add(Emitter, liveEmitter(session)),
+        Context.add(Dispatcher, dispatcher)
+      )
+    )
+    const runFork = Runtime.runFork(Runtime.make({
+      context: frameContext,
+      fiberRefs: runtime.fiberRefs,
+      runtimeFlags: runtime.runtimeFlags
+    }))
+
+    const drain: Effect.Effect<void> = Effect.suspend(() => {
+      const frame = inbox.take()
+      return frame === undefined ? Effect.void : Effect.zipRight(processFrame(connection, dispatcher, frame), drain)
+    }) as Effect.Effect<void>
+    const inbox = new Inbox(
+      () => runFork(drain),
+      config.maxInboxFrames,
+      (frame) => rejectOverflow(connection, frame)
+    )
+
+    ws.on("message", (data: RawData, isBinary: boolean) => inbox.push(isBinary ? null : rawText(data)))
+    ws.on("pong", connection.onPong)
+    // protocol violations (oversized frame: 1009, invalid UTF-8: 1007) arrive here after ws
+    // has already closed with the right code; without a listener they would crash the process
+    ws.on("error", (error) => runFork(Effect.logDebug("socket error", error.message)))
+    yield* Effect.async<void>((resume) => {
+      if (ws.readyState === ws.CLOSED) return resume(Effect.void)
+      ws.once("close", () => resume(Effect.void))
+    })
+  }).pipe(Effect.annotateLogs({ user_id: userId }))
+
+const liveEmitter = (session: UserSession): Emitter["Type"] => ({
+  emit: (event) => Effect.asVoid(Effect.tap(session.stream.publish(event), () => Metric.increment(Metrics.streamEvents)))
+})
+
+const rawText = (data: RawData): string =>
+  Buffer.isBuffer(data) ? data.toString("utf8") : Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8")
+
+const binaryFrame = new FrameError({ code: "INVALID_FRAME", message: "binary frames are not accepted: send JSON text" })
+
+// Runs in the connection's frame context: decode, dispatch, answer.
+const processFrame = (
+  connection: Connection,
+  dispatcher: Dispatcher["Type"],
+  raw: RawFrame
+): Effect.Effect<void, never, never> => {
+  if (raw === null) return reject(connection, undefined, binaryFrame)
+  const decoded = decodeText(raw)
+  if (Either.isLeft(decoded)) return reject(connection, decoded.left.id, decoded.left.error)
+  const frame = decoded.right
+  if (frame.type !== "resume") connection.releaseHeld()
+  const ticket = new FrameTicket(frame.id)
+  return dispatcher.execute(frame).pipe(
+    Effect.provideService(CurrentFrame, ticket),
+    Effect.map((outcome) => {
+      reply(connection, frame.id, outcome)
+      ticket.markReplied()
+      countFrame(frame.type, outcome.status, dispatcher)
+    })
+  ) as Effect.Effect<void>
+}
+
+const reply = (connection: Connection, id: string | undefined, outcome: Outcome): void => {
+  if (outcome.status === "error") return connection.send(ServerFrame.error(id, outcome.error))
+  if (outcome.reply === "pong") return connection.send(ServerFrame.pong(id))
+  if (id !== undefined) connection.send(ServerFrame.ack(id, outcome.status, outcome.result))
+}
+
+const reject = (connection: Connection, id: string | undefined, error: FrameError): Effect.Effect<void> =>
+  Effect.sync(() => {
+    connection.send(ServerFrame.error(id, error))
+    Metrics.bump(rejectedCounter(error.code))
+  })
+
+const rejectOverflow = (connection: Connection, raw: RawFrame): void => {
+  const decoded = raw === null ? undefined : decodeText(raw)
+  const id = decoded === undefined ? undefined : Either.isRight(decoded) ? decoded.right.id : decoded.left.id
+  connection.send(ServerFrame.error(id, new FrameError({
+    code: "RATE_LIMITED",
+    message: "too many frames waiting on this connection: slow down and retry"
+  })))
+  Metrics.bump(rejectedCounter("RATE_LIMITED"))
+}
+
+// Tagged metrics are cached: label values are bounded (known types and outcomes only).
+const frameCounters = new Map<string, Metric.Metric.Counter<number>>()
+const countFrame = (type: string, outcome: string, dispatcher: Dispatcher["Type"]): void => {
+  const label = dispatcher.known(type) ? type : "unknown"
+  const key = `${label}\u0000${outcome}`
+  let counter = frameCounters.get(key)
+  if (counter === undefined) {
+    counter = Metrics.framesTotal.pipe(Metric.tagged("type", label), Metric.tagged("outcome", outcome))
+    frameCounters.set(key, counter)
+  }
+  Metrics.bump(counter)
+  if (outcome === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
+}
+
+const rejectedCounters = new Map<string, Metric.Metric.Counter<number>>()
+const rejectedCounter = (code: string): Metric.Metric.Counter<number> => {
+  let counter = rejectedCounters.get(code)
+  if (counter === undefined) {
+    counter = Metric.tagged(Metrics.framesRejected, "code", code)
+    rejectedCounters.set(code, counter)
+  }
+  return counter
+}

@@ -1,0 +1,62 @@
+import WebSocket from "ws"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Jwt from "../../src/http/Jwt.js"
+import { TestClient } from "../support/TestClient.js"
+import { startServer, TEST_SECRET, type TestServer, token } from "../support/TestServer.js"
+
+/** The HTTP status of an upgrade attempt, or "open" if a WebSocket opened. */
+const upgradeStatus = (url: string, headers: Record<string, string> = {}): Promise<number | "open"> =>
+  new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers })
+    ws.once("open", () => (ws.close(), resolve("open")))
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0))
+    ws.once("error", reject)
+  })
+
+describe("authentication of the upgrade (PROTOCOL §2)", () => {
+  let server: TestServer
+  const ws = () => `ws://127.0.0.1:${server.port}/ws`
+  beforeAll(async () => {
+    server = await startServer()
+  })
+  afterAll(() => server.close())
+
+  it("accepts a token in the Authorization header or the access_token query", async () => {
+    expect(await upgradeStatus(ws(), { Authorization: `Bearer ${token("alice")}` })).toBe("open")
+    expect(await upgradeStatus(`${ws()}?access_token=${token("alice")}`)).toBe("open")
+  })
+
+  it("refuses with 401 and no WebSocket: missing, malformed, expired, badly signed, alg none, no sub", async () => {
+    const none = `${Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url")}.${
+      Buffer.from(JSON.stringify({ sub: "eve" })).toString("base64url")
+    }.`
+    const cases = [
+      ws(),
+      `${ws()}?access_token=not-a-jwt`,
+      `${ws()}?access_token=${token("alice", { ttlS: -10 })}`,
+      `${ws()}?access_token=${token("alice", { secret: "wrong-secret" })}`,
+      `${ws()}?access_token=${none}`,
+      `${ws()}?access_token=${Jwt.sign({ exp: Math.floor(Date.now() / 1000) + 60 }, TEST_SECRET)}`
+    ]
+    for (const url of cases) expect(await upgradeStatus(url)).toBe(401)
+    expect(await upgradeStatus(ws(), { Authorization: "Bearer nope" })).toBe(401)
+  })
+
+  it("takes the user id from the token's sub, never from a frame", async () => {
+    const alice = await TestClient.connect(server.wsUrl(token("alice-2")))
+    const bob = await TestClient.connect(server.wsUrl(token("bob-2")))
+    expect(alice.greeting.payload["user_id"]).toBe("alice-2")
+    alice.send({ type: "user_message", id: "f1", user_id: "bob-2", payload: { text: "hi", user_id: "bob-2" } })
+    const ack = await alice.reply("f1")
+    const runId = ack.payload["result"].run_id as string
+    await alice.completed(runId)
+    // bob's stream is untouched: a resume from 0 replays nothing
+    const resumed = await bob.request("resume", "r", { last_seq: 0 })
+    expect(resumed.payload["result"]).toEqual({ replayed: 0, gap: false })
+    expect(bob.frames.filter((f) => f.run_id !== undefined)).toEqual([])
+    // and bob cannot stop alice's run
+    const stop = await bob.request("stop_agent", "s", { run_id: runId })
+    expect(stop.payload).toMatchObject({ code: "NOT_FOUND" })
+    await Promise.all([alice.close(), bob.close()])
+  })
+})

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either, FastCheck } from "effect"
+import { decodeText, decodeValue } from "../../src/protocol/ClientFrame.js"
+
+const rejected = (text: string) => {
+  const result = decodeText(text)
+  if (Either.isRight(result)) throw new Error(`expected a rejection of ${text}`)
+  return result.left
+}
+
+describe("ClientFrame", () => {
+  it("decodes a frame, defaulting the payload and dropping unknown fields", () => {
+    const frame = decodeText(JSON.stringify({ type: "typing", id: "a", user_id: "mallory", extra: 1 }))
+    expect(frame).toEqual(Either.right({ type: "typing", id: "a", payload: {} }))
+  })
+
+  it("maps text that is not JSON to INVALID_JSON", () => {
+    expect(rejected("{nope").error.code).toBe("INVALID_JSON")
+    expect(rejected("").error.code).toBe("INVALID_JSON")
+  })
+
+  it("maps JSON that is not an object to INVALID_MESSAGE", () => {
+    for (const text of ["[1]", "42", "null", "\"s\"", "true"]) {
+      const { error, id } = rejected(text)
+      expect(error.code).toBe("INVALID_MESSAGE")
+      expect(error.details).toEqual({ path: [], expected: "an object" })
+      expect(id).toBeUndefined()
+    }
+  })
+
+  it("keeps a valid id on the error of an otherwise bad frame", () => {
+    const missingType = rejected(JSON.stringify({ id: "x1", payload: {} }))
+    expect(missingType.id).toBe("x1")
+    expect(missingType.error.details).toMatchObject({ path: ["type"] })
+    const badPayload = rejected(JSON.stringify({ id: "x2", type: "typing", payload: [1] }))
+    expect(badPayload.id).toBe("x2")
+    expect(badPayload.error.details).toEqual({ path: ["payload"], expected: "an object" })
+  })
+
+  it("rejects an id that is not a string of 1-128 characters, without echoing it", () => {
+    for (const id of ["", "x".repeat(129), 7, null, { a: 1 }]) {
+      const { error, id: echoed } = rejected(JSON.stringify({ type: "ping", id }))
+      expect(error.code).toBe("INVALID_MESSAGE")
+      expect(error.details).toMatchObject({ path: ["id"], expected: "a string of 1-128 characters" })
+      expect(echoed).toBeUndefined()
+    }
+  })
+
+  it("never throws, whatever JSON value it is given", () => {
+    FastCheck.assert(
+      FastCheck.property(FastCheck.jsonValue(), (value) => {
+        const result = decodeValue(value)
+        return Either.isRight(result) || typeof result.left.error.code === "string"
+      }),
+      { numRuns: 2000 }
+    )
+    FastCheck.assert(
+      FastCheck.property(FastCheck.string(), (text) => {
+        const result = decodeText(text)
+        return Either.isRight(result) || typeof result.left.error.message === "string"
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it("decodes objects with arbitrary extra fields as long as type is a string", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        FastCheck.dictionary(FastCheck.string(), FastCheck.jsonValue()),
+        FastCheck.string({ minLength: 1 }),
+        (extra, type) => {
+          const { id: _id, payload: _payload, type: _type, ...rest } = extra
+          const result = decodeValue({ ...rest, type })
+          return Either.isRight(result) && result.right.type === type
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+})

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Connection } from "../../src/session/Connection.js"
+import { History } from "../../src/session/History.js"
+import { FakeSocket } from "../support/FakeSocket.js"
+
+const limits = { maxBufferedBytes: 1000, maxBufferedFrames: 10 }
+const entry = (seq: number) => ({ seq, at: 0, frame: JSON.stringify({ type: "e", seq }) })
+
+const setup = (openedSeq: number, resumeWindowMs = 500) => {
+  const socket = new FakeSocket()
+  let slow = 0
+  const connection = new Connection("c1", "u1", socket.asWebSocket(), limits, openedSeq, resumeWindowMs, () => slow++)
+  const history = new History({ minEvents: 100, minAgeMs: 0, maxEvents: 100 })
+  for (let seq = 1; seq <= openedSeq; seq++) history.append(entry(seq))
+  const publish = (seq: number) => {
+    history.append(entry(seq))
+    connection.deliver(entry(seq))
+  }
+  const resume = (lastSeq: number, currentSeq: number) =>
+    connection.resume(lastSeq, currentSeq, (from, to) => history.range(from, to), history.oldestSeq)
+  return { socket, connection, publish, resume, slow: () => slow }
+}
+
+describe("Connection", () => {
+  it("delivers live events newer than the greeting's last_seq", () => {
+    const { publish, socket } = setup(3)
+    publish(4)
+    publish(5)
+    expect(socket.frames.map((f) => f.seq)).toEqual([4, 5])
+  })
+
+  it("holds live events for an immediate resume, which replays them once and in order", () => {
+    const { connection, publish, resume, socket } = setup(5)
+    connection.holdForResume()
+    publish(6)
+    publish(7)
+    expect(socket.sent).toEqual([])
+    expect(resume(2, 7)).toEqual({ replayed: 5, gap: false })
+    publish(8)
+    expect(socket.frames.map((f) => f.seq)).toEqual([3, 4, 5, 6, 7, 8])
+  })
+
+  it("releases held events when the first frame is not a resume", () => {
+    const { connection, publish, socket } = setup(1)
+    connection.holdForResume()
+    publish(2)
+    connection.releaseHeld()
+    publish(3)
+    expect(socket.frames.map((f) => f.seq)).toEqual([2, 3])
+  })
+
+  it("on a late resume, replays only what this connection was not sent live", () => {
+    const { publish, resume, socket } = setup(4)
+    publish(5)
+    publish(6)
+    expect(resume(1, 6)).toEqual({ replayed: 3, gap: false })
+    publish(7)
+    const seqs = socket.frames.map((f) => f.seq)
+    expect(seqs).toEqual([5, 6, 2, 3, 4, 7])
+    expect(new Set(seqs).size).toBe(seqs.length)
+  })
+
+  it("reports a gap when history no longer reaches back", () => {
+    const { resume } = setup(0)
+    expect(resume(0, 0)).toEqual({ replayed: 0, gap: false })
+    const { resume: resumeEmpty } = setup(0)
+    expect(resumeEmpty(0, 5)).toEqual({ replayed: 0, gap: true })
+  })
+
+  it("closes a slow consumer with 1013 and sends nothing after", () => {
+    const { connection, socket, slow } = setup(0)
+    socket.stalled = true
+    for (let i = 0; i < 20; i++) connection.send(`{"i":${i}}`)
+    expect(socket.closedWith?.code).toBe(1013)
+    expect(socket.sent.length).toBe(11)
+    expect(slow()).toBe(1)
+  })
+
+  it("closes when the socket's buffered bytes pass the bound", () => {
+    const { connection, socket } = setup(0)
+    socket.bufferedAmount = 5000
+    connection.send("{}")
+    expect(socket.closedWith?.code).toBe(1013)
+  })
+})

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, TestClock } from "effect"
+import { DedupeStore } from "../../src/session/Dedupe.js"
+
+const store = (overrides: Partial<ConstructorParameters<typeof DedupeStore>[0]> = {}) =>
+  new DedupeStore({ windowMs: 10 * 60_000, minEntries: 3, maxEntries: 100, ...overrides })
+
+describe("DedupeStore", () => {
+  it.effect("answers a repeated id with the first result", () =>
+    Effect.gen(function*() {
+      const dedupe = store()
+      expect(yield* dedupe.begin("a")).toEqual({ _tag: "New" })
+      yield* dedupe.complete("a", { run_id: "r1" })
+      expect(yield* dedupe.begin("a")).toEqual({ _tag: "Duplicate", result: { run_id: "r1" } })
+    }))
+
+  it.effect("forgets failures, so a retry is processed again", () =>
+    Effect.gen(function*() {
+      const dedupe = store()
+      yield* dedupe.begin("a")
+      yield* dedupe.release("a")
+      expect(yield* dedupe.begin("a")).toEqual({ _tag: "New" })
+    }))
+
+  it.effect("makes a concurrent duplicate wait for the first outcome", () =>
+    Effect.gen(function*() {
+      const dedupe = store()
+      yield* dedupe.begin("a")
+      const second = yield* Effect.fork(dedupe.begin("a"))
+      yield* Effect.yieldNow()
+      expect(second.unsafePoll()).toBeNull()
+      yield* dedupe.complete("a", { n: 1 })
+      expect(yield* Fiber.join(second)).toEqual({ _tag: "Duplicate", result: { n: 1 } })
+    }))
+
+  it.effect("lets a concurrent duplicate take over when the first attempt fails", () =>
+    Effect.gen(function*() {
+      const dedupe = store()
+      yield* dedupe.begin("a")
+      const started = yield* Deferred.make<void>()
+      const second = yield* Effect.fork(Effect.zipLeft(dedupe.begin("a"), Deferred.succeed(started, undefined)))
+      yield* Effect.yieldNow()
+      yield* dedupe.release("a")
+      expect(yield* Fiber.join(second)).toEqual({ _tag: "New" })
+    }))
+
+  it.effect("remembers ids for the window even beyond minEntries", () =>
+    Effect.gen(function*() {
+      const dedupe = store({ minEntries: 2 })
+      for (const id of ["a", "b", "c", "d"]) {
+        yield* dedupe.begin(id)
+        yield* dedupe.complete(id, {})
+      }
+      expect(dedupe.size).toBe(4)
+      expect((yield* dedupe.begin("a"))._tag).toBe("Duplicate")
+    }))
+
+  it.effect("drops ids older than the window once more than minEntries are held", () =>
+    Effect.gen(function*() {
+      const dedupe = store({ minEntries: 2, windowMs: 60_000 })
+      for (const id of ["a", "b", "c"]) {
+        yield* dedupe.begin(id)
+        yield* dedupe.complete(id, {})
+      }
+      yield* TestClock.adjust("61 seconds")
+      yield* dedupe.begin("d")
+      yield* dedupe.complete("d", {})
+      // a and b expired; c and d are the last two, kept whatever their age
+      expect(dedupe.size).toBe(2)
+      expect((yield* dedupe.begin("a"))._tag).toBe("New")
+      expect((yield* dedupe.begin("c"))._tag).toBe("Duplicate")
+    }))
+
+  it.effect("keeps the last minEntries ids however old they are", () =>
+    Effect.gen(function*() {
+      const dedupe = store({ minEntries: 3, windowMs: 1000 })
+      for (const id of ["a", "b", "c"]) {
+        yield* dedupe.begin(id)
+        yield* dedupe.complete(id, {})
+      }
+      yield* TestClock.adjust("1 hour")
+      expect((yield* dedupe.begin("a"))._tag).toBe("Duplicate")
+    }))
+})

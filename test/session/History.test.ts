@@ -1,0 +1,39 @@
+import { describe, expect, it } from "@effect/vitest"
+import { History } from "../../src/session/History.js"
+
+const entry = (seq: number, at: number) => ({ seq, at, frame: `e${seq}` })
+
+describe("History", () => {
+  it("keeps at least the last minEvents, and younger events beyond them", () => {
+    const history = new History({ minEvents: 3, minAgeMs: 1000, maxEvents: 100 })
+    for (let seq = 1; seq <= 5; seq++) history.append(entry(seq, 0))
+    // all five are younger than minAge
+    expect(history.size).toBe(5)
+    history.evict(1000)
+    expect(history.size).toBe(3)
+    expect(history.oldestSeq).toBe(3)
+  })
+
+  it("never holds more than maxEvents", () => {
+    const history = new History({ minEvents: 2, minAgeMs: 60_000, maxEvents: 10 })
+    for (let seq = 1; seq <= 50; seq++) history.append(entry(seq, 0))
+    expect(history.size).toBe(10)
+    expect(history.oldestSeq).toBe(41)
+  })
+
+  it("returns ranges by seq, exclusive of the start", () => {
+    const history = new History({ minEvents: 5, minAgeMs: 0, maxEvents: 5 })
+    for (let seq = 1; seq <= 8; seq++) history.append(entry(seq, 0))
+    expect(history.range(0).map((e) => e.seq)).toEqual([4, 5, 6, 7, 8])
+    expect(history.range(5).map((e) => e.seq)).toEqual([6, 7, 8])
+    expect(history.range(5, 6).map((e) => e.seq)).toEqual([6])
+    expect(history.range(8)).toEqual([])
+  })
+
+  it("stays correct across compaction", () => {
+    const history = new History({ minEvents: 10, minAgeMs: 0, maxEvents: 10 })
+    for (let seq = 1; seq <= 5000; seq++) history.append(entry(seq, seq))
+    expect(history.size).toBe(10)
+    expect(history.range(4995).map((e) => e.seq)).toEqual([4996, 4997, 4998, 4999, 5000])
+  })
+})

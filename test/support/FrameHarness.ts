@@ -1,0 +1,92 @@
+import { Context, Effect, FiberMap, Layer, type Scope } from "effect"
+import type { Agent } from "../../src/agent/Agent.js"
+import { RunRegistry } from "../../src/agent/Runs.js"
+import { Lifecycle, LifecycleState } from "../../src/Lifecycle.js"
+import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
+import type { StreamEvent } from "../../src/protocol/ServerFrame.js"
+import { Dispatcher, type Outcome } from "../../src/router/Dispatcher.js"
+import { CurrentConnection, CurrentFrame, FrameTicket } from "../../src/router/FrameContext.js"
+import type { AnyHandler } from "../../src/router/Handler.js"
+import * as Router from "../../src/router/Router.js"
+import { Connection } from "../../src/session/Connection.js"
+import { DedupeStore } from "../../src/session/Dedupe.js"
+import * as Emitter from "../../src/session/Emitter.js"
+import { UserContext, type UserSession } from "../../src/session/UserContext.js"
+import { UserStream } from "../../src/session/UserStream.js"
+import { FakeSocket } from "./FakeSocket.js"
+
+/** One user's session with a fake connection, and a way to run frames through the real dispatcher. */
+export interface Harness {
+  readonly session: UserSession
+  readonly socket: FakeSocket
+  readonly connection: Connection
+  readonly lifecycle: LifecycleState
+  /** what handlers emitted (the capturing emitter stands in for the user's stream) */
+  readonly events: Array<StreamEvent>
+  /** executes a frame; its ticket is marked replied right after, as the connection does */
+  readonly execute: (frame: Omit<ClientFrame, "payload"> & { readonly payload?: object }) => Effect.Effect<Outcome>
+  /** adds another connection of the same user */
+  readonly addConnection: (id: string) => FakeSocket
+}
+
+/**
+ * Builds the per-frame services around `handlers` with mocked layers: a
+ * test `Agent`, a capturing `Emitter`, a fake socket — no network.
+ */
+export const makeHarness = (
+  handlers: ReadonlyArray<AnyHandler>,
+  agent: Layer.Layer<Agent>,
+  userId = "u1"
+): Effect.Effect<Harness, Router.DuplicateHandlerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const lifecycle = new LifecycleState()
+    // the built-in handlers need an Agent and the Lifecycle: both are provided here
+    const router = Router.layer(handlers) as Layer.Layer<Router.Router, Router.DuplicateHandlerError, Agent | Lifecycle>
+    const routing = Layer.provideMerge(Dispatcher.layer, router).pipe(
+      Layer.provide(agent),
+      Layer.provide(Layer.succeed(Lifecycle, lifecycle))
+    )
+    const built = yield* Layer.build(routing)
+    const dispatcher = Context.get(built, Dispatcher)
+    const routerService = Context.get(built, Router.Router)
+    const fibers = yield* FiberMap.make<string>()
+    const session: UserSession = {
+      userId,
+      stream: new UserStream({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }),
+      runs: new RunRegistry(userId, fibers, 100, lifecycle),
+      dedupe: new DedupeStore({ windowMs: 60_000, minEntries: 100, maxEntries: 1000 })
+    }
+    const newConnection = (id: string) => {
+      const socket = new FakeSocket()
+      const connection = new Connection(id, userId, socket.asWebSocket(), {
+        maxBufferedBytes: 1 << 20,
+        maxBufferedFrames: 1000
+      }, 0, 0, () => {})
+      session.stream.connections.add(connection)
+      return { socket, connection }
+    }
+    const { connection, socket } = newConnection("c1")
+    const capture = Emitter.capturing()
+    const context = Context.merge(routerService.context, Context.make(UserContext, session)).pipe(
+      Context.add(CurrentConnection, connection),
+      Context.add(Emitter.Emitter, capture.emitter),
+      Context.add(Dispatcher, dispatcher),
+      Context.add(Lifecycle, lifecycle)
+    )
+    return {
+      session,
+      socket,
+      connection,
+      lifecycle,
+      events: capture.events,
+      execute: (frame) => {
+        const ticket = new FrameTicket(frame.id)
+        return dispatcher.execute({ ...frame, payload: frame.payload ?? {} } as ClientFrame).pipe(
+          Effect.provideService(CurrentFrame, ticket),
+          Effect.provide(context),
+          Effect.tap(() => ticket.markReplied())
+        )
+      },
+      addConnection: (id) => newConnection(id).socket
+    }
+  })

@@ -1,0 +1,65 @@
+import { HttpServer } from "@effect/platform"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Context, Effect, Exit, Layer, Logger, LogLevel, Redacted, Scope } from "effect"
+import { createServer } from "node:http"
+import type { Agent } from "../../src/agent/Agent.js"
+import * as BuiltinAgent from "../../src/agent/BuiltinAgent.js"
+import { type Settings, SwitchyardConfig } from "../../src/Config.js"
+import { BuiltinHandlers } from "../../src/handlers/index.js"
+import * as Jwt from "../../src/http/Jwt.js"
+import type { AnyHandler } from "../../src/router/Handler.js"
+import * as Switchyard from "../../src/Switchyard.js"
+
+/** The secret test servers sign with. */
+export const TEST_SECRET = "switchyard-test-secret"
+
+/** A running server on a free port, with helpers to mint tokens and stop it. */
+export interface TestServer {
+  readonly port: number
+  readonly url: (path?: string) => string
+  readonly wsUrl: (token: string) => string
+  readonly token: (user: string, options?: { readonly roles?: ReadonlyArray<string>; readonly ttlS?: number }) => string
+  readonly close: () => Promise<void>
+}
+
+/** Mints an HS256 token for `user` with the test secret. */
+export const token = (
+  user: string,
+  options: { readonly roles?: ReadonlyArray<string>; readonly ttlS?: number; readonly secret?: string } = {}
+): string =>
+  Jwt.sign(
+    { sub: user, roles: options.roles ?? [], exp: Math.floor(Date.now() / 1000) + (options.ttlS ?? 3600) },
+    options.secret ?? TEST_SECRET
+  )
+
+/**
+ * Starts the real service (the same layers `npm start` runs) on 127.0.0.1
+ * and a free port, with `overrides` on the default settings.
+ */
+export const startServer = async (options: {
+  readonly settings?: Partial<Settings>
+  readonly handlers?: ReadonlyArray<AnyHandler>
+  readonly agent?: Layer.Layer<Agent>
+} = {}): Promise<TestServer> => {
+  const scope = Effect.runSync(Scope.make())
+  const config = SwitchyardConfig.layerWith({ jwtSecret: Redacted.make(TEST_SECRET), ...options.settings })
+  const layer = Switchyard.layer(options.handlers ?? BuiltinHandlers).pipe(
+    Layer.provide(options.agent ?? BuiltinAgent.layer),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provide(config),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+  )
+  const context = await Effect.runPromise(Layer.buildWithScope(layer, scope) as Effect.Effect<
+    Context.Context<HttpServer.HttpServer>
+  >)
+  const address = Context.get(context, HttpServer.HttpServer).address
+  if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+  const port = address.port
+  return {
+    port,
+    url: (path = "/") => `http://127.0.0.1:${port}${path}`,
+    wsUrl: (jwt) => `ws://127.0.0.1:${port}/ws?access_token=${jwt}`,
+    token: (user, tokenOptions) => token(user, tokenOptions ?? {}),
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
