@@ -27,12 +27,10 @@ export interface ResumeResult {
  *   that a connection that has not sent a frame yet holds them for up to
  *   `resumeWindowMs`, so a reconnecting client's immediate `resume` replays
  *   them in order instead of racing them;
- * - `resume {last_seq}` replays from history exactly the events this
- *   connection has not been sent, so nothing arrives twice.
+ * - `resume {last_seq}` replays from history every event after `last_seq`;
+ *   a client drops what it already has (`seq <= last_seq`).
  */
 export class Connection {
-  /** live delivery covers every event after this seq; older ones come only by replay */
-  private liveSince: number
   /** the highest seq sent on this connection in stream order: never sent live again */
   private delivered: number
   private held: Array<HistoryEntry> | undefined = undefined
@@ -53,7 +51,6 @@ export class Connection {
     private readonly resumeWindowMs: number,
     private readonly onSlowConsumer: () => void
   ) {
-    this.liveSince = openedSeq
     this.delivered = openedSeq
   }
 
@@ -102,20 +99,20 @@ export class Connection {
   }
 
   /**
-   * Replays what the client missed after `lastSeq`: the events this connection
-   * has not been sent live, taken from `history` (oldest held first).
+   * Replays every held event after `lastSeq` (PROTOCOL §6: at-least-once on
+   * the wire). While live events are still held for this resume nothing newer
+   * went out yet, so the replay is exactly what the client missed, in order.
    */
-  resume(lastSeq: number, currentSeq: number, history: (from: number, to: number) => Array<HistoryEntry>, oldestSeq: number | undefined): ResumeResult {
-    const holding = this.held !== undefined
-    // while holding, nothing newer went out yet: the replay covers the stream up to now
-    const upTo = holding ? currentSeq : this.liveSince
-    if (holding) {
-      this.releaseTimer()
-      this.liveSince = currentSeq
-      this.delivered = Math.max(this.delivered, currentSeq)
-    }
-    const replay = history(lastSeq, upTo)
+  resume(
+    lastSeq: number,
+    currentSeq: number,
+    history: (from: number, to: number) => Array<HistoryEntry>,
+    oldestSeq: number | undefined
+  ): ResumeResult {
+    this.releaseTimer()
+    const replay = history(lastSeq, currentSeq)
     for (const entry of replay) this.send(entry.frame)
+    this.delivered = Math.max(this.delivered, currentSeq)
     const gap = lastSeq < currentSeq && (oldestSeq === undefined || oldestSeq > lastSeq + 1)
     return { replayed: replay.length, gap }
   }

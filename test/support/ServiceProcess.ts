@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { createServer } from "node:net"
+
+/** A free TCP port on 127.0.0.1. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+/** The service started the way `npm start` starts it, as a child process. */
+export interface ServiceProcess {
+  readonly port: number
+  readonly child: ChildProcess
+  readonly output: () => string
+  readonly exited: Promise<number | null>
+  /** resident memory of the service process, in bytes */
+  readonly rss: () => number
+}
+
+/** Starts `src/main.ts` in a child process with `env` (and node flags) and waits for `/health`. */
+export const startService = async (
+  env: Record<string, string>,
+  nodeOptions: ReadonlyArray<string> = []
+): Promise<ServiceProcess> => {
+  const port = await freePort()
+  const child = spawn(process.execPath, [...nodeOptions, "--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout!.on("data", (chunk) => (output += chunk))
+  child.stderr!.on("data", (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  const deadline = Date.now() + 30_000
+  while (true) {
+    if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`)
+    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)
+    if (healthy) break
+    if (Date.now() > deadline) throw new Error(`service did not start:\n${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return {
+    port,
+    child,
+    output: () => output,
+    exited,
+    rss: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8")
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024
+    }
+  }
+}
