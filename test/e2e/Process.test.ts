@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process"
 import WebSocket from "ws"
 import { describe, expect, it } from "vitest"
 import { startService } from "../support/ServiceProcess.js"
@@ -85,5 +86,16 @@ describe("the service as a process (npm start)", () => {
       service.child.kill("SIGTERM")
       await service.exited
     }
+  }, 60_000)
+
+  it("refuses to start in production without JWT_SECRET, saying why", () => {
+    const { JWT_SECRET: _secret, ...env } = process.env
+    const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: { ...env, NODE_ENV: "production", PORT: "0" },
+      encoding: "utf8",
+      timeout: 30_000
+    })
+    expect(result.status).not.toBe(0)
+    expect(`${result.stdout}${result.stderr}`).toContain("JWT_SECRET must be set when NODE_ENV=production")
   }, 60_000)
 })
