@@ -20,11 +20,13 @@ const token = process.env["TOKEN"] ??
 
 const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${token}` } })
 let runId: string | undefined
-ws.on("open", () => ws.send(JSON.stringify({ type: "user_message", id: "chat-1", payload: { text } })))
+// a fresh id per run: the same id again would be answered as a duplicate (PROTOCOL §5)
+const chatId = `chat-${Date.now()}`
+ws.on("open", () => ws.send(JSON.stringify({ type: "user_message", id: chatId, payload: { text } })))
 ws.on("message", (data) => {
   console.log(data.toString())
   const frame = JSON.parse(data.toString()) as { type: string; id?: string; run_id?: string; payload: { result?: { run_id?: string } } }
-  if (frame.type === "ack" && frame.id === "chat-1") runId = frame.payload.result?.run_id
+  if (frame.type === "ack" && frame.id === chatId) runId = frame.payload.result?.run_id
   if (frame.type === "agent_completed" && frame.run_id === runId) ws.close(1000)
 })
 ws.on("unexpected-response", (_request, response) => {

@@ -1,4 +1,5 @@
-import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import * as Stage from "./migration/Stage.js"
 
 /**
  * Every setting of the service, read once from the environment through
@@ -28,6 +29,75 @@ export interface Settings {
   readonly dedupeMaxEntries: number
   readonly agentStepMs: number
   readonly maxRunRecords: number
+  /** which agent runs: the embedded `builtin` one, or a model behind an OpenAI-compatible server */
+  readonly agent: "builtin" | "openai"
+  /** the OpenAI-compatible server, e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` */
+  readonly openaiBaseUrl: string
+  /** undefined: no `Authorization` header (local servers) */
+  readonly openaiApiKey: Redacted.Redacted<string> | undefined
+  readonly openaiModel: string
+  /** `chat`: `/chat/completions` (every compatible server); `responses`: OpenAI's `/responses` */
+  readonly openaiApi: "chat" | "responses"
+  /** the longest wait for the model server: for its answer to start and between two streamed events */
+  readonly openaiTimeoutMs: number
+  /** retries of a model call that failed safely (connection, 429, 5xx) before anything was streamed */
+  readonly openaiMaxRetries: number
+  /** the first retry's delay (exponential backoff with jitter after it) */
+  readonly openaiRetryBaseMs: number
+  /** model calls per run at most (model → tools → model ...) */
+  readonly agentMaxSteps: number
+  /** the system message of a model-backed agent; empty: none */
+  readonly agentSystemPrompt: string
+  /** conversation memory: previous turns of a thread sent to the model, at most */
+  readonly agentMemoryTurns: number
+  /** conversation memory: characters of previous turns sent to the model, at most */
+  readonly agentMemoryChars: number
+  /** conversation memory: threads remembered per user (least recently used forgotten first) */
+  readonly agentMemoryThreads: number
+  /** `quality_validation`'s `banned_phrase` rule: phrases an AI answer must not contain */
+  readonly qualityBannedPhrases: ReadonlyArray<string>
+  /** `quality_validation`'s `max_length` rule: the longest allowed answer, in characters */
+  readonly qualityMaxLength: number
+  /** `quality_alert`: the rolling window of runs a subscription looks at, seconds */
+  readonly qualityAlertWindowS: number
+  /** `quality_alert`: finished runs needed in the window before a breach is declared */
+  readonly qualityAlertMinRuns: number
+  /** migration (PROTOCOL §8): the legacy HTTP backend; undefined: no backend, no takeover */
+  readonly legacyBackendUrl: string | undefined
+  /** migration: the types the legacy backend serves (each gets its own migration entry) */
+  readonly legacyTypes: ReadonlyArray<string>
+  /** migration: how long one request to the legacy backend may take */
+  readonly legacyTimeoutMs: number
+  /** migration: retries of a transient legacy backend failure (transport, timeout, 408/429/5xx) */
+  readonly legacyRetries: number
+  /** migration: the stage every migrating type starts in (`WEBSOCKET_MIGRATION_STRATEGY`) */
+  readonly migrationStrategy: Stage.Stage
+  /** migration: with `dual_mode`, only these types are in canary (at 100%); undefined: all */
+  readonly ssotEnabledMessageTypes: ReadonlyArray<string> | undefined
+  /** migration: the canary percentage a type starts with */
+  readonly migrationCanaryPercent: number
+  /** migration: may legacy serve when next fails under `next_primary`? */
+  readonly legacyFallbackEnabled: boolean
+  /** migration: roll a type back to `legacy_only` when next does worse than legacy */
+  readonly migrationRollbackOnError: boolean
+  /** migration: log each routing decision at debug level */
+  readonly migrationLoggingEnabled: boolean
+  /** migration: the timeout of one call of either implementation */
+  readonly migrationHandlerTimeoutMs: number
+  /** migration: how long a shadow comparison waits for both sides' runs to finish */
+  readonly migrationShadowWaitMs: number
+  /** migration: consecutive failures that open an implementation's circuit breaker */
+  readonly migrationBreakerFailures: number
+  /** migration: how long an open breaker waits before letting a probe through */
+  readonly migrationBreakerResetMs: number
+  /** migration: the rolling window the rollback rule looks at */
+  readonly migrationWindowMs: number
+  /** migration: roll back when next's error rate exceeds legacy's by more than this many points */
+  readonly migrationRollbackErrorPoints: number
+  /** migration: roll back when next's p95 latency exceeds this multiple of legacy's */
+  readonly migrationRollbackLatencyRatio: number
+  /** migration: calls each side needs in the window before the rollback rule decides */
+  readonly migrationRollbackMinSamples: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -52,7 +122,50 @@ export const defaults: Settings = {
   dedupeMinEntries: 10_000,
   dedupeMaxEntries: 100_000,
   agentStepMs: 20,
-  maxRunRecords: 1000
+  maxRunRecords: 1000,
+  agent: "builtin",
+  openaiBaseUrl: "https://api.openai.com/v1",
+  openaiApiKey: undefined,
+  openaiModel: "gpt-4o-mini",
+  openaiApi: "chat",
+  openaiTimeoutMs: 60_000,
+  openaiMaxRetries: 2,
+  openaiRetryBaseMs: 250,
+  agentMaxSteps: 8,
+  agentSystemPrompt:
+    "You are a helpful assistant in a chat. Use the tools you are given when they help; for arithmetic, always use the calculator.",
+  agentMemoryTurns: 20,
+  agentMemoryChars: 24_000,
+  agentMemoryThreads: 100,
+  qualityBannedPhrases: [],
+  qualityMaxLength: 32_000,
+  qualityAlertWindowS: 300,
+  qualityAlertMinRuns: 5,
+  legacyBackendUrl: undefined,
+  legacyTypes: [
+    "user_message",
+    "start_agent",
+    "agent_request",
+    "quality_metrics",
+    "quality_validation",
+    "quality_report"
+  ],
+  legacyTimeoutMs: 5_000,
+  legacyRetries: 2,
+  migrationStrategy: "legacy_only",
+  ssotEnabledMessageTypes: undefined,
+  migrationCanaryPercent: 10,
+  legacyFallbackEnabled: true,
+  migrationRollbackOnError: true,
+  migrationLoggingEnabled: true,
+  migrationHandlerTimeoutMs: 30_000,
+  migrationShadowWaitMs: 30_000,
+  migrationBreakerFailures: 5,
+  migrationBreakerResetMs: 60_000,
+  migrationWindowMs: 60_000,
+  migrationRollbackErrorPoints: 5,
+  migrationRollbackLatencyRatio: 1.5,
+  migrationRollbackMinSamples: 20
 }
 
 /** The settings of this service instance. */
@@ -90,8 +203,85 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         dedupeMinEntries: yield* int("DEDUPE_MIN_ENTRIES", defaults.dedupeMinEntries),
         dedupeMaxEntries: yield* int("DEDUPE_MAX_ENTRIES", defaults.dedupeMaxEntries),
         agentStepMs: yield* int("AGENT_STEP_MS", defaults.agentStepMs),
-        maxRunRecords: yield* int("MAX_RUN_RECORDS", defaults.maxRunRecords)
+        maxRunRecords: yield* int("MAX_RUN_RECORDS", defaults.maxRunRecords),
+        agent: yield* Config.withDefault(Config.literal("builtin", "openai")("AGENT"), defaults.agent),
+        openaiBaseUrl: yield* Config.withDefault(Config.string("OPENAI_BASE_URL"), defaults.openaiBaseUrl),
+        openaiApiKey: Option.getOrUndefined(Option.filter(
+          yield* Config.option(Config.redacted("OPENAI_API_KEY")),
+          (key) => Redacted.value(key).length > 0
+        )),
+        openaiModel: yield* Config.withDefault(Config.string("OPENAI_MODEL"), defaults.openaiModel),
+        openaiApi: yield* Config.withDefault(Config.literal("chat", "responses")("OPENAI_API"), defaults.openaiApi),
+        openaiTimeoutMs: yield* int("OPENAI_TIMEOUT_MS", defaults.openaiTimeoutMs),
+        openaiMaxRetries: yield* int("OPENAI_MAX_RETRIES", defaults.openaiMaxRetries),
+        openaiRetryBaseMs: yield* int("OPENAI_RETRY_BASE_MS", defaults.openaiRetryBaseMs),
+        agentMaxSteps: yield* int("AGENT_MAX_STEPS", defaults.agentMaxSteps),
+        agentSystemPrompt: yield* Config.withDefault(Config.string("AGENT_SYSTEM_PROMPT"), defaults.agentSystemPrompt),
+        agentMemoryTurns: yield* int("AGENT_MEMORY_TURNS", defaults.agentMemoryTurns),
+        agentMemoryChars: yield* int("AGENT_MEMORY_CHARS", defaults.agentMemoryChars),
+        agentMemoryThreads: yield* int("AGENT_MEMORY_THREADS", defaults.agentMemoryThreads),
+        qualityBannedPhrases: yield* Config.withDefault(
+          Config.map(Config.string("QUALITY_BANNED_PHRASES"), commaList),
+          defaults.qualityBannedPhrases
+        ),
+        qualityMaxLength: yield* int("QUALITY_MAX_LENGTH", defaults.qualityMaxLength),
+        qualityAlertWindowS: yield* int("QUALITY_ALERT_WINDOW_S", defaults.qualityAlertWindowS),
+        qualityAlertMinRuns: yield* int("QUALITY_ALERT_MIN_RUNS", defaults.qualityAlertMinRuns),
+        legacyBackendUrl: Option.getOrUndefined(Option.filter(
+          yield* Config.option(Config.string("LEGACY_BACKEND_URL")),
+          (url) => url.trim().length > 0
+        )),
+        legacyTypes: yield* Config.withDefault(Config.map(Config.string("LEGACY_TYPES"), commaList), defaults.legacyTypes),
+        legacyTimeoutMs: yield* int("LEGACY_TIMEOUT_MS", defaults.legacyTimeoutMs),
+        legacyRetries: yield* int("LEGACY_RETRIES", defaults.legacyRetries),
+        migrationStrategy: yield* Config.withDefault(stageConfig("WEBSOCKET_MIGRATION_STRATEGY"), defaults.migrationStrategy),
+        ssotEnabledMessageTypes: Option.getOrUndefined(
+          yield* Config.option(Config.map(Config.string("SSOT_ENABLED_MESSAGE_TYPES"), commaList))
+        ),
+        migrationCanaryPercent: yield* Config.withDefault(
+          Config.validate(Config.integer("MIGRATION_CANARY_PERCENT"), {
+            message: "MIGRATION_CANARY_PERCENT must be an integer from 0 to 100",
+            validation: (n) => n >= 0 && n <= 100
+          }),
+          defaults.migrationCanaryPercent
+        ),
+        legacyFallbackEnabled: yield* Config.withDefault(Config.boolean("LEGACY_FALLBACK_ENABLED"), defaults.legacyFallbackEnabled),
+        migrationRollbackOnError: yield* Config.withDefault(
+          Config.boolean("MIGRATION_ROLLBACK_ON_ERROR"),
+          defaults.migrationRollbackOnError
+        ),
+        migrationLoggingEnabled: yield* Config.withDefault(
+          Config.boolean("MIGRATION_LOGGING_ENABLED"),
+          defaults.migrationLoggingEnabled
+        ),
+        migrationHandlerTimeoutMs: yield* int("MIGRATION_HANDLER_TIMEOUT_MS", defaults.migrationHandlerTimeoutMs),
+        migrationShadowWaitMs: yield* int("MIGRATION_SHADOW_WAIT_MS", defaults.migrationShadowWaitMs),
+        migrationBreakerFailures: yield* int("MIGRATION_BREAKER_FAILURES", defaults.migrationBreakerFailures),
+        migrationBreakerResetMs: yield* int("MIGRATION_BREAKER_RESET_MS", defaults.migrationBreakerResetMs),
+        migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
+        migrationRollbackErrorPoints: yield* Config.withDefault(
+          Config.number("MIGRATION_ROLLBACK_ERROR_POINTS"),
+          defaults.migrationRollbackErrorPoints
+        ),
+        migrationRollbackLatencyRatio: yield* Config.withDefault(
+          Config.number("MIGRATION_ROLLBACK_LATENCY_RATIO"),
+          defaults.migrationRollbackLatencyRatio
+        ),
+        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
       }
     })
   )
 }
+
+// "a, b,,c " → ["a", "b", "c"]: blanks around and between commas are not phrases.
+const commaList = (value: string): ReadonlyArray<string> =>
+  value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+
+// a stage name from either column of PROTOCOL §8; anything else stops the service at start
+const stageConfig = (name: string): Config.Config<Stage.Stage> =>
+  Config.mapOrFail(Config.string(name), (value) =>
+    Option.match(Stage.parse(value), {
+      onNone: () =>
+        Either.left(ConfigError.InvalidData([name], `expected one of ${Stage.acceptedNames.join(", ")}, got "${value}"`)),
+      onSome: Either.right
+    }))

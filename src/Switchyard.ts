@@ -1,15 +1,21 @@
+import type { HttpClient } from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
-import * as BuiltinAgent from "./agent/BuiltinAgent.js"
+import * as AgentLive from "./agent/AgentLive.js"
 import { SwitchyardConfig } from "./Config.js"
 import { BuiltinHandlers } from "./handlers/index.js"
 import { Auth } from "./http/Auth.js"
 import * as Server from "./http/Server.js"
 import { WebSocketAcceptor } from "./http/WebSocketAcceptor.js"
 import { Lifecycle } from "./Lifecycle.js"
+import * as Migration from "./migration/Migration.js"
+import { MigrationControl } from "./migration/MigrationControl.js"
+import * as Takeover from "./migration/Takeover.js"
+import { DashboardFeed } from "./observability/DashboardFeed.js"
 import { Dispatcher } from "./router/Dispatcher.js"
-import type { AnyHandler } from "./router/Handler.js"
+import type { AnyHandler, Requirements } from "./router/Handler.js"
 import * as Router from "./router/Router.js"
 import { Connections } from "./session/Connections.js"
 import { UserSessions } from "./session/UserContext.js"
@@ -22,6 +28,9 @@ const Core = Layer.mergeAll(UserSessions.layer, Connections.layer, Auth.layer, W
 /**
  * The service with your handlers, served on the `HttpServer` in context. It
  * requires `SwitchyardConfig`, an `Agent` and whatever your handlers require.
+ * It provides `MigrationControl` (shared by migrating handlers and the admin
+ * API) and, with `LEGACY_BACKEND_URL`, turns each `LEGACY_TYPES` type into a
+ * migration from that backend (`migration/Takeover.ts`).
  *
  * ```ts
  * Switchyard.layer([...BuiltinHandlers, myHandler]).pipe(
@@ -34,19 +43,37 @@ const Core = Layer.mergeAll(UserSessions.layer, Connections.layer, Auth.layer, W
  * ```
  */
 export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers: Handlers) =>
-  Server.layer.pipe(
-    Layer.provide(Layer.provideMerge(Dispatcher.layer, Router.layer(handlers))),
-    Layer.provide(Core),
-    Layer.provide(Lifecycle.layer)
-  )
+  Layer.unwrapEffect(Effect.map(SwitchyardConfig, (config) => {
+    // with LEGACY_BACKEND_URL, the listed types migrate from that backend (PROTOCOL §8)
+    const takeover = Takeover.optionsFrom(config)
+    const routed = takeover === undefined ? handlers : Takeover.apply(handlers, takeover)
+    // the rewritten list needs what the given handlers need, plus what migrations need
+    const router = Router.layer(routed) as unknown as Layer.Layer<
+      Router.Router,
+      Router.DuplicateHandlerError,
+      Requirements<Handlers[number]> | MigrationControl | HttpClient.HttpClient
+    >
+    return Server.layer.pipe(
+      Layer.provide(Layer.provideMerge(Dispatcher.layer, router)),
+      Layer.provide(DashboardFeed.layer),
+      Layer.provide(Core),
+      // one instance, shared by the migrating handlers and the admin API
+      Layer.provide(MigrationControl.layer(Migration.typesOf(routed))),
+      Layer.provide(NodeHttpClient.layer),
+      Layer.provide(Lifecycle.layer)
+    )
+  }))
 
 /** A Node HTTP server on `PORT`/`HOST` of the config. */
 export const listen = Layer.unwrapEffect(
   Effect.map(SwitchyardConfig, (config) => NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
 )
 
-/** The service as `npm start` runs it: built-in handlers and agent, listening on `PORT`. */
+/**
+ * The service as `npm start` runs it: built-in handlers, the agent `AGENT`
+ * selects (built-in by default), listening on `PORT`.
+ */
 export const Default = layer(BuiltinHandlers).pipe(
-  Layer.provide(BuiltinAgent.layer),
+  Layer.provide(AgentLive.layer),
   Layer.provide(listen)
 )

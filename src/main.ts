@@ -12,5 +12,6 @@ Switchyard.Default.pipe(
   Layer.provide(production ? Logger.json : Logger.pretty),
   Layer.provide(Logger.minimumLogLevel(logLevel)),
   Layer.launch,
-  NodeRuntime.runMain
+  // runMain would add its own pretty logger next to ours: JSON lines must be the only output in production
+  NodeRuntime.runMain({ disablePrettyLogger: true })
 )

@@ -25,17 +25,17 @@ export const usage = `npm run bench -- [options]
   --quick                 a ~1 minute look (1 repetition, short windows, 1,000/2,000 connections)
   --scenarios LIST        comma list of ${scenarioNames.join(",")} (default: all)
   --reps N                repetitions per scenario and server (default 3; quick 1)
-  --duration S            measured seconds of ping/ack/fanout (default 6; quick 3)
+  --duration S            measured seconds of ping/ack/fanout (default 5; quick 2)
   --warmup S              seconds of load before measuring (default 2; quick 1)
   --connections N         ack: connections (default 100)
   --inflight N            ack: acknowledged frames in flight per connection (default 32)
-  --fanout-users N        fanout: users (default 50)
+  --fanout-users N        fanout: users (default 20)
   --fanout-conns N        fanout: connections per user (default 4)
-  --fanout-runs N         fanout: runs in flight per user (default 2)
+  --fanout-runs N         fanout: runs in flight per user (default 1)
   --idle LIST             idle: connection levels (default 5000,10000; quick 1000,2000)
   --scale-users N         scale: connected users (default 10000; quick 2000)
   --scale-rate N          scale: runs started per second (default 50)
-  --scale-duration S      scale: measured seconds (default 15; quick 5)
+  --scale-duration S      scale: measured seconds (default 8; quick 3)
   --batch N               connections opened at a time (default 500)
   --step-ms N             agent step, AGENT_STEP_MS of both servers (default 20)
   --events-per-run N      events of a baseline emulated run (default 8)
@@ -110,22 +110,22 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
     repetitions: Math.max(1, positiveInt("reps", values.reps, quick ? 1 : 3)),
     settings: {
       warmupMs: seconds("warmup", values.warmup, quick ? 1 : 2),
-      durationMs: seconds("duration", values.duration, quick ? 3 : 6),
+      durationMs: seconds("duration", values.duration, quick ? 2 : 5),
       connectBatch: Math.max(1, positiveInt("batch", values.batch, 500)),
       ack: {
         connections: positiveInt("connections", values.connections, 100),
         inFlight: Math.max(1, positiveInt("inflight", values.inflight, 32))
       },
       fanout: {
-        users: positiveInt("fanout-users", values["fanout-users"], 50),
+        users: positiveInt("fanout-users", values["fanout-users"], 20),
         connsPerUser: Math.max(1, positiveInt("fanout-conns", values["fanout-conns"], 4)),
-        runsPerUser: Math.max(1, positiveInt("fanout-runs", values["fanout-runs"], 2))
+        runsPerUser: Math.max(1, positiveInt("fanout-runs", values["fanout-runs"], 1))
       },
-      idle: { levels: intList("idle", values.idle, quick ? [1000, 2000] : [5000, 10_000]), settleMs: quick ? 1000 : 2000 },
+      idle: { levels: intList("idle", values.idle, quick ? [1000, 2000] : [5000, 10_000]), settleMs: quick ? 500 : 1000 },
       scale: {
         users: positiveInt("scale-users", values["scale-users"], quick ? 2000 : 10_000),
         runsPerSecond: Math.max(1, positiveInt("scale-rate", values["scale-rate"], 50)),
-        durationMs: seconds("scale-duration", values["scale-duration"], quick ? 5 : 15)
+        durationMs: seconds("scale-duration", values["scale-duration"], quick ? 3 : 8)
       }
     },
     stepMs: positiveInt("step-ms", values["step-ms"], 20),

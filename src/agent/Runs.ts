@@ -15,6 +15,9 @@ export interface RunStart {
   readonly replied: Effect.Effect<void>
 }
 
+/** Told about each run of a user that ended (see `RunRegistry.onRunEnded`). */
+export type RunEndedListener = (record: RunRecord) => Effect.Effect<void>
+
 /** The outcome of `stop`: was the run still going? */
 export type StopOutcome = { readonly _tag: "NotFound" } | { readonly _tag: "Found"; readonly stopped: boolean }
 
@@ -27,6 +30,8 @@ export class RunRegistry {
   private readonly records = new Map<string, RunRecord>()
   /** the reply of the `stop_agent` that cancelled a run: its `cancelled` waits for it */
   private readonly stopReplies = new Map<string, Effect.Effect<void>>()
+  /** called after each run's `agent_completed` (the `quality_alert` subscription listens here) */
+  private readonly endedListeners = new Set<RunEndedListener>()
 
   constructor(
     readonly userId: string,
@@ -43,6 +48,16 @@ export class RunRegistry {
   /** One run's record. */
   get(runId: string): RunRecord | undefined {
     return this.records.get(runId)
+  }
+
+  /**
+   * Calls `listener` each time a run of this user ends, right after its
+   * `agent_completed` was emitted (in the run's fiber, so its events follow the
+   * run's). Returns the function that removes it.
+   */
+  onRunEnded(listener: RunEndedListener): () => void {
+    this.endedListeners.add(listener)
+    return () => void this.endedListeners.delete(listener)
   }
 
   /** Starts a run in the background and returns its id. */
@@ -166,6 +181,11 @@ export class RunRegistry {
         yield* emitStarted
         yield* emit({ type: "agent_completed", run_id: runId, payload })
         yield* Metric.increment(Metric.tagged(Metrics.runsTotal, "status", record.status))
+        yield* Effect.logDebug("agent run ended", { status: record.status, latency_ms: record.endedAt - record.startedAt })
+        for (const listener of Array.from(this.endedListeners)) {
+          // a listener's defect must not undo the run's ending
+          yield* Effect.catchAllCause(listener(record), (cause) => Effect.logError("run-ended listener failed", cause))
+        }
       })
     )
   }

@@ -1,6 +1,7 @@
 import { startAgent, stopAgent, userMessage } from "./Chat.js"
 import { batch } from "./Batch.js"
 import { clientError, disconnect, ping } from "./Control.js"
+import { qualityAlert, qualityMetrics, qualityReport, qualityValidation } from "./Quality.js"
 import { resume } from "./Resume.js"
 import { typing } from "./Typing.js"
 
@@ -14,7 +15,12 @@ export const BuiltinHandlers = [
   batch,
   resume,
   clientError,
-  disconnect
+  disconnect,
+  qualityMetrics,
+  qualityValidation,
+  qualityReport,
+  qualityAlert
 ] as const
 
 export { batch, clientError, disconnect, ping, resume, startAgent, stopAgent, typing, userMessage }
+export { qualityAlert, qualityMetrics, qualityReport, qualityValidation }

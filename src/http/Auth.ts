@@ -17,6 +17,19 @@ export class Unauthenticated extends Data.TaggedError("Unauthenticated")<{
   }
 }
 
+/** An authenticated request whose token lacks the role it needs: it gets HTTP 403. */
+export class Forbidden extends Data.TaggedError("Forbidden")<{
+  readonly role: string
+}> {
+  override get message(): string {
+    return `the token lacks the "${this.role}" role`
+  }
+}
+
+/** The principal, if its token's `roles` claim contains `role` (PROTOCOL §2: admin endpoints need "admin"). */
+export const requireRole = (principal: Principal, role: string): Either.Either<Principal, Forbidden> =>
+  principal.roles.includes(role) ? Either.right(principal) : Either.left(new Forbidden({ role }))
+
 /** `NODE_ENV=production` without `JWT_SECRET`: the service refuses to start. */
 export class MissingSecretError extends Data.TaggedError("MissingSecretError")<{}> {
   override get message(): string {

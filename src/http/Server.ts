@@ -8,7 +8,9 @@ import { CloseCode } from "../protocol/ErrorCode.js"
 import { Connections } from "../session/Connections.js"
 import { serveConnection } from "../session/ServeConnection.js"
 import { UserSessions } from "../session/UserContext.js"
+import * as Admin from "./Admin.js"
 import { Auth } from "./Auth.js"
+import * as Dashboard from "./Dashboard.js"
 import { WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
 /** `GET /ws`: authenticate (401 before any upgrade), then serve the socket until it closes. */
@@ -43,8 +45,12 @@ const ready = Effect.map(Lifecycle, (lifecycle) =>
 const metrics = Effect.gen(function*() {
   const connections = yield* Connections
   const sessions = yield* UserSessions
+  const lifecycle = yield* Lifecycle
+  Metrics.registerZeroes()
   yield* Metric.set(Metrics.connectionsOpen, yield* connections.count)
+  yield* Metric.set(Metrics.usersConnected, yield* connections.users)
   yield* Metric.set(Metrics.usersActive, yield* sessions.size)
+  yield* Metric.set(Metrics.runsRunning, Math.max(0, lifecycle.runningRuns))
   return HttpServerResponse.text(yield* Prometheus.snapshot, { contentType: Prometheus.contentType })
 })
 
@@ -53,7 +59,11 @@ export const routes = HttpRouter.empty.pipe(
   HttpRouter.get("/ws", webSocket),
   HttpRouter.get("/health", Effect.succeed(HttpServerResponse.unsafeJson({ status: "ok" }))),
   HttpRouter.get("/ready", ready),
-  HttpRouter.get("/metrics", metrics)
+  HttpRouter.get("/metrics", metrics),
+  // `/` (the dashboard), its event stream, and development tokens for its chat panel
+  HttpRouter.concat(Dashboard.routes),
+  // `/admin/migrations[/:type]`: migration control (PROTOCOL §8)
+  HttpRouter.concat(Admin.routes)
 )
 
 /**

@@ -11,6 +11,11 @@ export const connectionsOpen = Metric.gauge("switchyard_connections_open", {
   description: "open WebSocket connections"
 })
 
+/** Users with at least one open connection on this node. */
+export const usersConnected = Metric.gauge("switchyard_users_connected", {
+  description: "users with at least one open connection"
+})
+
 /** Users with a live session (connected, or disconnected within the grace period). */
 export const usersActive = Metric.gauge("switchyard_users_active", {
   description: "users with a live session"
@@ -28,11 +33,14 @@ export const framesRejected = Metric.counter("switchyard_frames_rejected_total",
   incremental: true
 })
 
-/** Handler latency by type. */
+/**
+ * Handler latency by `type` and `implementation` (`builtin`; the migration
+ * work adds `legacy` / `next`). Record with {@link observeHandler}.
+ */
 export const handlerSeconds = Metric.histogram(
   "switchyard_handler_seconds",
   MetricBoundaries.exponential({ start: 0.0001, factor: 2, count: 16 }),
-  "handler latency in seconds, by message type"
+  "handler latency in seconds, by message type and implementation"
 )
 
 /** Client-side error reports (`error` frames from clients). */
@@ -44,6 +52,17 @@ export const clientErrors = Metric.counter("switchyard_client_errors_total", {
 /** Agent runs ended, by status. */
 export const runsTotal = Metric.counter("switchyard_agent_runs_total", {
   description: "agent runs ended, by status",
+  incremental: true
+})
+
+/** Agent runs going right now (read at scrape time). */
+export const runsRunning = Metric.gauge("switchyard_agent_runs_running", {
+  description: "agent runs going right now"
+})
+
+/** `quality_alert` events pushed to subscribers, by kind (`breach`, `recovered`). */
+export const qualityAlerts = Metric.counter("switchyard_quality_alerts_total", {
+  description: "quality_alert events pushed, by kind",
   incremental: true
 })
 
@@ -67,3 +86,67 @@ export const slowConsumerCloses = Metric.counter("switchyard_slow_consumer_close
 
 /** Adds 1 to a counter from synchronous code (the socket callbacks): no fiber needed. */
 export const bump = (counter: Metric.Metric.Counter<number>): void => counter.unsafeUpdate(1, [])
+
+// Tagged histograms are cached: built once per (type, implementation), both bounded label sets.
+const handlerHistograms = new Map<string, Metric.Metric.Histogram<number>>()
+
+/**
+ * Records one handler's latency in {@link handlerSeconds} without a fiber
+ * (the frame path is hot). `type` must be a bounded label: a type no handler
+ * claims is passed as `unknown`.
+ */
+export const observeHandler = (type: string, implementation: string, seconds: number): void => {
+  const key = `${type}\u0000${implementation}`
+  let histogram = handlerHistograms.get(key)
+  if (histogram === undefined) {
+    histogram = handlerSeconds.pipe(Metric.tagged("type", type), Metric.tagged("implementation", implementation))
+    handlerHistograms.set(key, histogram)
+  }
+  histogram.unsafeUpdate(seconds, [])
+}
+
+/** Calls of a migrating type's implementations, by `type`, `side` (`legacy`/`next`), `role` (`serve`/`shadow`) and `outcome`. */
+export const migrationCalls = Metric.counter("switchyard_migration_calls_total", {
+  description: "calls of a migrating type's implementations, by type, side, role and outcome",
+  incremental: true
+})
+
+/** Frames legacy served because next failed, timed out or had its breaker open (`next_primary`), by `type`. */
+export const migrationFallbacks = Metric.counter("switchyard_migration_fallbacks_total", {
+  description: "fallbacks from next to legacy, by type",
+  incremental: true
+})
+
+/** Shadow comparisons that found a difference, by `type`. */
+export const shadowMismatches = Metric.counter("switchyard_migration_shadow_mismatches_total", {
+  description: "shadow comparisons that found a difference, by type",
+  incremental: true
+})
+
+/** Automatic rollbacks to `legacy_only`, by `type`. */
+export const migrationRollbacks = Metric.counter("switchyard_migration_rollbacks_total", {
+  description: "automatic rollbacks of a migrating type to legacy_only, by type",
+  incremental: true
+})
+
+/** Circuit breaker state changes, by `breaker` (`<type>/<side>`) and the state entered (`to`). */
+export const breakerTransitions = Metric.counter("switchyard_circuit_breaker_transitions_total", {
+  description: "circuit breaker state changes, by breaker and new state",
+  incremental: true
+})
+
+// The series that exist before anything happened: Prometheus should see 0, not no series
+// (a missing series breaks rate() and absent-alerts). Tagged ones get their bounded values.
+const zeroSeries: ReadonlyArray<Metric.Metric.Counter<number>> = [
+  clientErrors,
+  streamEvents,
+  duplicatesSuppressed,
+  slowConsumerCloses,
+  ...["completed", "failed", "cancelled"].map((status) => Metric.tagged(runsTotal, "status", status)),
+  ...["breach", "recovered"].map((kind) => Metric.tagged(qualityAlerts, "kind", kind))
+]
+
+/** Makes every untagged counter (and the bounded values of tagged ones) appear in `/metrics` at 0. Idempotent. */
+export const registerZeroes = (): void => {
+  for (const counter of zeroSeries) counter.unsafeUpdate(0, [])
+}

@@ -1,5 +1,8 @@
 import { Schema } from "effect"
+import { AlertThresholds } from "../quality/QualityAlert.js"
+import { ValidationRule } from "../quality/ResponseValidation.js"
 import { BoundedString, JsonObject } from "./ClientFrame.js"
+import { IsoDateTime } from "./IsoDateTime.js"
 
 /** A conversation thread id, chosen by the client. */
 export const ThreadId = BoundedString(1, 256)
@@ -52,4 +55,28 @@ export const Resume = Schema.Struct({
 export const ClientErrorReport = Schema.Struct({
   message: BoundedString(0, 10_000),
   details: Schema.optional(Schema.Unknown)
+})
+
+/** `quality_metrics {window_s?}`: only runs that started in the last `window_s` seconds. */
+export const QualityMetricsRequest = Schema.Struct({
+  window_s: Schema.optional(Schema.Number.pipe(
+    Schema.filter((n) => Number.isFinite(n) && n > 0, { description: "a number of seconds > 0" })
+  ))
+})
+
+/** `quality_validation {content, rules?}`: `rules` name checks of `ValidationRule` (default: all). */
+export const QualityValidationRequest = Schema.Struct({
+  content: Schema.String,
+  rules: Schema.optional(Schema.Array(ValidationRule))
+})
+
+/** `quality_report {since?}`: runs that started at or after `since` (ISO-8601). */
+export const QualityReportRequest = Schema.Struct({
+  since: Schema.optional(IsoDateTime)
+})
+
+/** `quality_alert {subscribe, min_success_rate?, max_p95_ms?}` */
+export const QualityAlertRequest = Schema.Struct({
+  subscribe: Schema.Boolean,
+  ...AlertThresholds.fields
 })

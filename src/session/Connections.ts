@@ -11,6 +11,8 @@ export class Connections extends Context.Tag("switchyard/Connections")<Connectio
   readonly add: (connection: Connection) => Effect.Effect<void>
   readonly remove: (connection: Connection) => Effect.Effect<void>
   readonly count: Effect.Effect<number>
+  /** How many distinct users have an open connection here. */
+  readonly users: Effect.Effect<number>
   /** Closes every connection with `code` (drain: 1012). */
   readonly closeAll: (code: number, reason: string) => Effect.Effect<void>
   /** One heartbeat round: ping everyone, close who missed two pongs with 4000. */
@@ -22,6 +24,8 @@ export class Connections extends Context.Tag("switchyard/Connections")<Connectio
     Effect.gen(function*() {
       const config = yield* SwitchyardConfig
       const open = new Set<Connection>()
+      // connections per user: the number of connected users without a scan
+      const perUser = new Map<string, number>()
       const heartbeat = Effect.sync(() => {
         for (const connection of open) {
           if (connection.awaitingPong && ++connection.missedPongs >= 2) {
@@ -37,9 +41,21 @@ export class Connections extends Context.Tag("switchyard/Connections")<Connectio
         ))
       }
       return {
-        add: (connection) => Effect.sync(() => void open.add(connection)),
-        remove: (connection) => Effect.sync(() => void open.delete(connection)),
+        add: (connection) =>
+          Effect.sync(() => {
+            if (open.has(connection)) return
+            open.add(connection)
+            perUser.set(connection.userId, (perUser.get(connection.userId) ?? 0) + 1)
+          }),
+        remove: (connection) =>
+          Effect.sync(() => {
+            if (!open.delete(connection)) return
+            const left = (perUser.get(connection.userId) ?? 1) - 1
+            if (left <= 0) perUser.delete(connection.userId)
+            else perUser.set(connection.userId, left)
+          }),
         count: Effect.sync(() => open.size),
+        users: Effect.sync(() => perUser.size),
         closeAll: (code, reason) =>
           Effect.sync(() => {
             for (const connection of open) connection.close(code, reason)

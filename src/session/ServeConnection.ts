@@ -9,6 +9,7 @@ import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Dispatcher, type Outcome } from "../router/Dispatcher.js"
 import { CurrentConnection, CurrentFrame, FrameTicket } from "../router/FrameContext.js"
 import { Router } from "../router/Router.js"
+import { isMigration } from "../migration/Migration.js"
 import { Connection } from "./Connection.js"
 import { Connections } from "./Connections.js"
 import { Emitter } from "./Emitter.js"
@@ -50,6 +51,8 @@ export const serveConnection = (ws: WebSocket, userId: string) =>
       heartbeat_ms: config.heartbeatMs,
       server: { version: SERVER_VERSION, node_id: config.nodeId }
     }))
+    // every log line of this connection (and of the runs it starts) names it
+    yield* Effect.annotateLogsScoped({ connection_id: connection.id })
     connection.holdForResume()
     session.stream.connections.add(connection)
     yield* connections.add(connection)
@@ -76,7 +79,7 @@ export const serveConnection = (ws: WebSocket, userId: string) =>
 
     const drain: Effect.Effect<void> = Effect.suspend(() => {
       const frame = inbox.take()
-      return frame === undefined ? Effect.void : Effect.zipRight(processFrame(connection, dispatcher, frame), drain)
+      return frame === undefined ? Effect.void : Effect.zipRight(processFrame(connection, dispatcher, router, frame), drain)
     }) as Effect.Effect<void>
     const inbox = new Inbox(
       () => runFork(drain),
@@ -108,6 +111,7 @@ const binaryFrame = new FrameError({ code: "INVALID_FRAME", message: "binary fra
 const processFrame = (
   connection: Connection,
   dispatcher: Dispatcher["Type"],
+  router: Router["Type"],
   raw: RawFrame
 ): Effect.Effect<void, never, never> => {
   if (raw === null) return reject(connection, undefined, binaryFrame)
@@ -116,9 +120,11 @@ const processFrame = (
   const frame = decoded.right
   if (frame.type !== "resume") connection.releaseHeld()
   const ticket = new FrameTicket(frame.id)
+  const started = performance.now()
   return dispatcher.execute(frame).pipe(
     Effect.provideService(CurrentFrame, ticket),
     Effect.map((outcome) => {
+      observeLatency(frame.type, (performance.now() - started) / 1000, dispatcher, router)
       reply(connection, frame.id, outcome)
       ticket.markReplied()
       countFrame(frame.type, outcome.status, dispatcher)
@@ -160,6 +166,14 @@ const countFrame = (type: string, outcome: string, dispatcher: Dispatcher["Type"
   }
   Metrics.bump(counter)
   if (outcome === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
+}
+
+// Built-in handlers are observed here; a migrating type observes each of its sides
+// itself (implementation `legacy` / `next`), so it is not counted twice.
+const observeLatency = (type: string, seconds: number, dispatcher: Dispatcher["Type"], router: Router["Type"]): void => {
+  const handler = router.lookup(type)
+  if (handler !== undefined && isMigration(handler)) return
+  Metrics.observeHandler(dispatcher.known(type) ? type : "unknown", "builtin", seconds)
 }
 
 const rejectedCounters = new Map<string, Metric.Metric.Counter<number>>()

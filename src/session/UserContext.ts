@@ -2,6 +2,8 @@ import { Context, Effect, FiberMap, Layer, RcMap, type Scope } from "effect"
 import { RunRegistry } from "../agent/Runs.js"
 import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle } from "../Lifecycle.js"
+import { AlertSubscription } from "../quality/AlertSubscription.js"
+import { Conversations } from "./Conversations.js"
 import { DedupeStore } from "./Dedupe.js"
 import { UserStream } from "./UserStream.js"
 
@@ -15,6 +17,10 @@ export interface UserSession {
   readonly stream: UserStream
   readonly runs: RunRegistry
   readonly dedupe: DedupeStore
+  /** the user's `quality_alert` subscription (PROTOCOL §4), evaluated as runs end */
+  readonly qualityAlert: AlertSubscription
+  /** the user's conversation memory per `thread_id`, for model-backed agents */
+  readonly conversations: Conversations
 }
 
 /** The session of the user a frame came from (provided per frame). */
@@ -53,6 +59,12 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
                 windowMs: config.dedupeWindowMs,
                 minEntries: config.dedupeMinEntries,
                 maxEntries: config.dedupeMaxEntries
+              }),
+              qualityAlert: new AlertSubscription(),
+              conversations: new Conversations({
+                maxTurns: config.agentMemoryTurns,
+                maxChars: config.agentMemoryChars,
+                maxThreads: config.agentMemoryThreads
               })
             }
             yield* Effect.addFinalizer(() => Effect.logDebug("user session released"))

@@ -1,14 +1,17 @@
 import { Context, Effect, FiberMap, Layer, type Scope } from "effect"
 import type { Agent } from "../../src/agent/Agent.js"
 import { RunRegistry } from "../../src/agent/Runs.js"
+import { type Settings, SwitchyardConfig } from "../../src/Config.js"
 import { Lifecycle, LifecycleState } from "../../src/Lifecycle.js"
 import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
+import { AlertSubscription } from "../../src/quality/AlertSubscription.js"
 import type { StreamEvent } from "../../src/protocol/ServerFrame.js"
 import { Dispatcher, type Outcome } from "../../src/router/Dispatcher.js"
 import { CurrentConnection, CurrentFrame, FrameTicket } from "../../src/router/FrameContext.js"
 import type { AnyHandler } from "../../src/router/Handler.js"
 import * as Router from "../../src/router/Router.js"
 import { Connection } from "../../src/session/Connection.js"
+import { Conversations } from "../../src/session/Conversations.js"
 import { DedupeStore } from "../../src/session/Dedupe.js"
 import * as Emitter from "../../src/session/Emitter.js"
 import { UserContext, type UserSession } from "../../src/session/UserContext.js"
@@ -32,19 +35,26 @@ export interface Harness {
 /**
  * Builds the per-frame services around `handlers` with mocked layers: a
  * test `Agent`, a capturing `Emitter`, a fake socket — no network.
+ * `settings` override the default `SwitchyardConfig` the handlers see.
  */
 export const makeHarness = (
   handlers: ReadonlyArray<AnyHandler>,
   agent: Layer.Layer<Agent>,
-  userId = "u1"
+  userId = "u1",
+  settings: Partial<Settings> = {}
 ): Effect.Effect<Harness, Router.DuplicateHandlerError, Scope.Scope> =>
   Effect.gen(function*() {
     const lifecycle = new LifecycleState()
-    // the built-in handlers need an Agent and the Lifecycle: both are provided here
-    const router = Router.layer(handlers) as Layer.Layer<Router.Router, Router.DuplicateHandlerError, Agent | Lifecycle>
+    // the built-in handlers need an Agent, the Lifecycle and the settings: all are provided here
+    const router = Router.layer(handlers) as Layer.Layer<
+      Router.Router,
+      Router.DuplicateHandlerError,
+      Agent | Lifecycle | SwitchyardConfig
+    >
     const routing = Layer.provideMerge(Dispatcher.layer, router).pipe(
       Layer.provide(agent),
-      Layer.provide(Layer.succeed(Lifecycle, lifecycle))
+      Layer.provide(Layer.succeed(Lifecycle, lifecycle)),
+      Layer.provide(SwitchyardConfig.layerWith(settings))
     )
     const built = yield* Layer.build(routing)
     const dispatcher = Context.get(built, Dispatcher)
@@ -54,7 +64,9 @@ export const makeHarness = (
       userId,
       stream: new UserStream({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }),
       runs: new RunRegistry(userId, fibers, 100, lifecycle),
-      dedupe: new DedupeStore({ windowMs: 60_000, minEntries: 100, maxEntries: 1000 })
+      dedupe: new DedupeStore({ windowMs: 60_000, minEntries: 100, maxEntries: 1000 }),
+      qualityAlert: new AlertSubscription(),
+      conversations: new Conversations({ maxTurns: 20, maxChars: 24_000, maxThreads: 100 })
     }
     const newConnection = (id: string) => {
       const socket = new FakeSocket()

@@ -34,12 +34,14 @@ export const token = (
 
 /**
  * Starts the real service (the same layers `npm start` runs) on 127.0.0.1
- * and a free port, with `overrides` on the default settings.
+ * and a free port, with `overrides` on the default settings. Logs are off
+ * unless `logs` gives a layer for them (a capturing logger and its level).
  */
 export const startServer = async (options: {
   readonly settings?: Partial<Settings>
   readonly handlers?: ReadonlyArray<AnyHandler>
   readonly agent?: Layer.Layer<Agent>
+  readonly logs?: Layer.Layer<never>
 } = {}): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
   const config = SwitchyardConfig.layerWith({ jwtSecret: Redacted.make(TEST_SECRET), ...options.settings })
@@ -47,7 +49,7 @@ export const startServer = async (options: {
     Layer.provide(options.agent ?? BuiltinAgent.layer),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
     Layer.provide(config),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+    Layer.provide(options.logs ?? Logger.minimumLogLevel(LogLevel.None))
   )
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope) as Effect.Effect<
     Context.Context<HttpServer.HttpServer>

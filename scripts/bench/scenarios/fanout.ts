@@ -31,7 +31,9 @@ export const runFanout = async (task: LoadgenTask): Promise<RunResult> => {
   const metrics = {
     ...throughputMetrics(recorder, window, task.clockTicks, "event"),
     runs_per_s: perSecond(tally.completedInWindow, window.elapsedS),
-    events_per_run: tally.completedInWindow > 0 ? tally.eventsInWindow / tally.completedInWindow : null
+    events_per_run: tally.completedInWindow > 0 ? tally.eventsInWindow / tally.completedInWindow : null,
+    run_p50_ms: tally.duration.summary().p50_ms,
+    run_p99_ms: tally.duration.summary().p99_ms
   }
   const notes = connected.firstError === undefined ? [] : [`first connect error: ${connected.firstError}`]
   return { metrics, notes: [...notes, ...recorder.errorNotes()] }

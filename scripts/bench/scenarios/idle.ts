@@ -3,14 +3,15 @@ import { type BenchClient, connectMany } from "../client.js"
 import { totalTicks } from "../proc-parse.js"
 import { readCpuTicks } from "../proc-read.js"
 import { Recorder } from "../recorder.js"
-import { cpuMicrosPerMessage } from "../stats.js"
+import { cpuMicrosPerMessage, perSecond } from "../stats.js"
 import type { LoadgenTask, RunResult } from "../task.js"
 import { userIds } from "./group.js"
 import { sampleRssKiB } from "./rss.js"
 
 /**
  * `idle`: the server's RSS per idle authenticated connection (one user each)
- * at each level of connections, minus its RSS before any connection.
+ * at each level of connections, minus its RSS before any connection; and the
+ * server CPU per connection set up (upgrade, auth, greeting).
  */
 export const runIdle = async (task: LoadgenTask): Promise<RunResult> => {
   const { levels, settleMs } = task.settings.idle
@@ -21,11 +22,15 @@ export const runIdle = async (task: LoadgenTask): Promise<RunResult> => {
   await sleep(settleMs)
   const base = await sampleRssKiB(task.serverPid)
   metrics["rss_base_mib"] = base === null ? null : base / 1024
-  const ticksBefore = totalTicks(readCpuTicks(task.serverPid))
-  const t0 = performance.now()
+  let connectMs = 0
+  let connectTicks = 0
   for (const level of [...levels].sort((a, b) => a - b)) {
     const ids = userIds(`idle-${task.tag}`, level, 1).slice(clients.length)
+    const ticksBefore = totalTicks(readCpuTicks(task.serverPid))
+    const t0 = performance.now()
     const connected = await connectMany(task.wsUrl, ids, task.secret, task.settings.connectBatch)
+    connectMs += performance.now() - t0
+    connectTicks += totalTicks(readCpuTicks(task.serverPid)) - ticksBefore
     for (const client of connected.clients) client.onUnexpectedClose = () => recorder.error("unexpected_close")
     clients.push(...connected.clients)
     for (let i = 0; i < connected.failures; i++) recorder.error("connect_failed")
@@ -36,9 +41,8 @@ export const runIdle = async (task: LoadgenTask): Promise<RunResult> => {
     metrics[`rss_mib@${level}`] = rss === null ? null : rss / 1024
     metrics[`rss_per_conn_kib@${level}`] = rss === null || base === null ? null : (rss - base) / clients.length
   }
-  const connectTicks = totalTicks(readCpuTicks(task.serverPid)) - ticksBefore
   metrics["connected"] = clients.length
-  metrics["connect_per_s"] = clients.length / ((performance.now() - t0) / 1000)
+  metrics["connect_per_s"] = perSecond(clients.length, connectMs / 1000)
   metrics["cpu_us_per_conn"] = cpuMicrosPerMessage(connectTicks, task.clockTicks, clients.length)
   metrics["errors"] = recorder.errors
   clients.forEach((c) => c.close())

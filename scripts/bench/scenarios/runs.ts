@@ -1,4 +1,5 @@
 import type { BenchClient } from "../client.js"
+import { LatencyHistogram } from "../histogram.js"
 import type { Recorder } from "../recorder.js"
 import { type CompletedRun, recordErrorFrame, StreamTracker } from "../stream-tracker.js"
 
@@ -12,6 +13,8 @@ export class RunTally {
   completedInWindow = 0
   eventsInWindow = 0
   inFlight = 0
+  /** run duration, `user_message` sent → `agent_completed` received, for runs completed in the window */
+  readonly duration = new LatencyHistogram()
 }
 
 /**
@@ -21,6 +24,8 @@ export class RunTally {
  */
 export class UserDriver {
   private counter = 0
+  /** when each of this user's runs was asked for, by message id until acked, then by run id */
+  private readonly askedAt = new Map<string, number>()
 
   constructor(
     private readonly clients: ReadonlyArray<BenchClient>,
@@ -37,6 +42,7 @@ export class UserDriver {
           if (isDriver) this.completed(done)
         } else if (frame.type === "ack") {
           if (frame.payload["status"] !== "ok") recorder.error("run_not_acked_ok")
+          if (isDriver) this.acked(frame.id, frame.payload["result"])
         } else if (recordErrorFrame(frame, recorder) && isDriver && frame.id !== undefined) {
           // the run was refused: count it as ended, try again a little later
           tally.inFlight -= 1
@@ -55,13 +61,26 @@ export class UserDriver {
   startRun(): void {
     this.tally.inFlight += 1
     this.tally.started += 1
-    this.driver.send({ type: "user_message", id: `m${this.counter++}`, payload: { text: RUN_TEXT } })
+    const id = `m${this.counter++}`
+    this.askedAt.set(id, performance.now())
+    this.driver.send({ type: "user_message", id, payload: { text: RUN_TEXT } })
+  }
+
+  private acked(id: string | undefined, result: unknown): void {
+    const asked = id === undefined ? undefined : this.askedAt.get(id)
+    if (id === undefined || asked === undefined) return
+    this.askedAt.delete(id)
+    const runId = typeof result === "object" && result !== null ? Reflect.get(result, "run_id") : undefined
+    if (typeof runId === "string") this.askedAt.set(runId, asked)
   }
 
   private completed(run: CompletedRun): void {
     this.tally.inFlight -= 1
     if (run.status !== "completed") this.recorder.error(`run_${String(run.status)}`)
+    const asked = this.askedAt.get(run.runId)
+    this.askedAt.delete(run.runId)
     if (this.recorder.measuring) {
+      if (asked !== undefined) this.tally.duration.recordMillis(performance.now() - asked)
       this.tally.completedInWindow += 1
       this.tally.eventsInWindow += run.events
     }

@@ -5,6 +5,7 @@ import { perSecond } from "../stats.js"
 import type { LoadgenTask, RunResult } from "../task.js"
 import { measureWindow, throughputMetrics } from "../window.js"
 import { byUser, userIds } from "./group.js"
+import { sampleRssKiB } from "./rss.js"
 import { RunTally, UserDriver } from "./runs.js"
 
 /** How long in-flight runs may take to finish after the window before they count as errors. */
@@ -26,14 +27,16 @@ export const runScale = async (task: LoadgenTask): Promise<RunResult> => {
   process.stderr.write(`    scale: ${connected.clients.length} connected in ${connectS.toFixed(1)} s\n`)
   for (let i = 0; i < connected.failures; i++) recorder.error("connect_failed")
   const drivers = byUser(connected.clients).map((clients) => new UserDriver(clients, recorder, tally, () => {}))
+  // start the runs due by now (timers fire late on a busy machine: catch up, keep the rate exact)
+  const trickleStart = performance.now()
   let next = 0
   const trickle = setInterval(() => {
-    if (drivers.length === 0) return
-    drivers[next % drivers.length]!.startRun()
-    next += 1
-  }, 1000 / runsPerSecond)
+    const due = Math.floor(((performance.now() - trickleStart) / 1000) * runsPerSecond)
+    for (; next < due && drivers.length > 0; next++) drivers[next % drivers.length]!.startRun()
+  }, 5)
   const window = await measureWindow(recorder, task.serverPid, task.settings.warmupMs, durationMs)
   clearInterval(trickle)
+  const rss = await sampleRssKiB(task.serverPid, 3, 100)
   const deadline = performance.now() + DRAIN_MS
   while (tally.inFlight > 0 && performance.now() < deadline) await sleep(50)
   for (let i = 0; i < tally.inFlight; i++) recorder.error("run_incomplete")
@@ -42,7 +45,10 @@ export const runScale = async (task: LoadgenTask): Promise<RunResult> => {
     connected: connected.clients.length,
     connect_s: connectS,
     ...throughputMetrics(recorder, window, task.clockTicks, "event"),
-    runs_per_s: perSecond(tally.completedInWindow, window.elapsedS)
+    runs_per_s: perSecond(tally.completedInWindow, window.elapsedS),
+    run_p50_ms: tally.duration.summary().p50_ms,
+    run_p99_ms: tally.duration.summary().p99_ms,
+    rss_mib: rss === null ? null : rss / 1024
   }
   const notes = connected.firstError === undefined ? [] : [`first connect error: ${connected.firstError}`]
   return { metrics, notes: [...notes, ...recorder.errorNotes()] }

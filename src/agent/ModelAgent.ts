@@ -1,0 +1,238 @@
+/**
+ * An `Agent` backed by a real language model: any `@effect/ai`
+ * `LanguageModel` (OpenAI's Responses API, or Chat Completions for
+ * self-hosted servers) — this module does not know which one runs.
+ * Import as a namespace: `import * as ModelAgent from "./ModelAgent.js"`.
+ */
+import * as LanguageModel from "@effect/ai/LanguageModel"
+import * as Prompt from "@effect/ai/Prompt"
+import { Duration, Effect, Either, Layer, Mailbox, Option, Schedule, Stream } from "effect"
+import type { Conversations } from "../session/Conversations.js"
+import { UserContext } from "../session/UserContext.js"
+import { Agent, type AgentError, type AgentEvent, type AgentRequest } from "./Agent.js"
+import * as ModelFailure from "./ModelFailure.js"
+import * as ModelToolkit from "./ModelToolkit.js"
+import type * as Tool from "./Tool.js"
+
+/** How the agent talks to its model. */
+export interface Options {
+  /** the `agent` reported in `agent_started` */
+  readonly name: string
+  /** the model's name, for the `agent_thinking` texts */
+  readonly model: string
+  /** the tools the model may call (the same ones as the built-in agent's) */
+  readonly tools: Tool.Toolkit
+  /** the system message that starts every conversation; empty: none */
+  readonly systemPrompt: string
+  /** model calls per run at most; the last one may not ask for tools */
+  readonly maxSteps: number
+  /** the longest wait for the model server: for its answer to start, and between two streamed events */
+  readonly timeoutMs: number
+  /** how many times a failed model call is sent again (connection errors, 429, 5xx only) */
+  readonly maxRetries: number
+  /** the first retry's delay; later ones back off exponentially, with jitter */
+  readonly retryBaseMs: number
+}
+
+/**
+ * The agent as a Layer. Each run: `Thinking` before each model call, a
+ * `MessageDelta` per streamed text chunk, `ToolExecuting`/`ToolCompleted`
+ * around each tool call the model makes, then the model again with the
+ * results — up to `maxSteps` calls. With a `thread_id`, the thread's earlier
+ * turns (kept in the user's session) go to the model first.
+ */
+export const layer = (options: Options): Layer.Layer<Agent, never, LanguageModel.LanguageModel> =>
+  Layer.effect(Agent, make(options))
+
+/** Builds the agent on the `LanguageModel` in context. */
+export const make = (options: Options): Effect.Effect<Agent["Type"], never, LanguageModel.LanguageModel> =>
+  Effect.map(LanguageModel.LanguageModel, (model) => {
+    const run = runner(model, options)
+    return {
+      defaultName: options.name,
+      run: (request: AgentRequest) =>
+        // `Agent.run` needs no services, so every agent fits it; the run's fiber
+        // is forked from the frame's handler, which has the user's session.
+        Stream.unwrap(Effect.map(Effect.serviceOption(UserContext), (session) =>
+          run(request, Option.map(session, (s) => s.conversations))))
+    }
+  })
+
+/** A tool call the model asked for. */
+interface ToolCall {
+  readonly id: string
+  readonly name: string
+  readonly params: unknown
+}
+
+/** What one model call produced. */
+interface Reply {
+  readonly text: string
+  readonly toolCalls: ReadonlyArray<ToolCall>
+}
+
+type Emit = (event: AgentEvent) => Effect.Effect<void>
+
+/**
+ * One run on `model`, with the user's conversation memory when there is one.
+ * The loop runs in its own fiber and hands events over through a mailbox:
+ * ending the stream (a `stop_agent`, the session's release) interrupts that
+ * fiber, and with it the HTTP request in flight.
+ */
+export const runner = (model: LanguageModel.Service, options: Options) => {
+  const toolkit = ModelToolkit.fromToolkit(options.tools)
+  const retryPolicy = Schedule.exponential(Duration.millis(options.retryBaseMs)).pipe(Schedule.jittered)
+
+  // One model call. It is sent again on a safe failure only while nothing of
+  // it reached the user: a retry must never repeat a delta.
+  const ask = (prompt: Prompt.Prompt, last: boolean, emit: Emit): Effect.Effect<Reply, AgentError> =>
+    Effect.suspend(() => {
+      let shown = false
+      const attempt = Effect.suspend(() => {
+        let text = ""
+        let finished = false
+        const toolCalls: Array<ToolCall> = []
+        return model.streamText({
+          prompt,
+          toolkit,
+          // the last step must answer: it may not ask for more tools
+          toolChoice: last ? "none" : "auto",
+          // the loop runs tools itself, to report each call as it happens
+          disableToolCallResolution: true
+        }).pipe(
+          Stream.tapError((error) => Effect.logWarning("model call failed", error)),
+          Stream.mapError(ModelFailure.fromAiError),
+          Stream.timeoutFail(
+            () => ModelFailure.make("MODEL_TIMEOUT", `the model server sent nothing for ${options.timeoutMs} ms`),
+            Duration.millis(options.timeoutMs)
+          ),
+          Stream.runForEach((part): Effect.Effect<void, AgentError> => {
+            switch (part.type) {
+              case "text-delta":
+                if (part.delta.length === 0) return Effect.void
+                shown = true
+                text += part.delta
+                return emit({ _tag: "MessageDelta", text: part.delta })
+              case "tool-call":
+                toolCalls.push({ id: part.id, name: part.name, params: part.params })
+                return Effect.void
+              case "finish":
+                finished = true
+                return Effect.void
+              case "error":
+                return Effect.fail(ModelFailure.make("MODEL_ERROR", `the model server reported: ${describe(part.error)}`))
+              default:
+                return Effect.void
+            }
+          }),
+          Effect.flatMap((): Effect.Effect<Reply, AgentError> =>
+            finished
+              ? Effect.succeed({ text, toolCalls })
+              // the Responses client ends quietly on a cut connection: a missing finish is the only sign
+              : ModelFailure.make("MODEL_BAD_STREAM", "the model server's stream ended before the model finished")
+          )
+        )
+      })
+      return Effect.retry(attempt, {
+        schedule: retryPolicy,
+        times: options.maxRetries,
+        while: (error) => !shown && ModelFailure.isRetryable(error)
+      })
+    })
+
+  // A tool call: reported before it runs and after; a failed tool fails the run.
+  const runTool = (call: ToolCall, emit: Emit): Effect.Effect<unknown, AgentError> =>
+    Effect.gen(function*() {
+      yield* emit({ _tag: "ToolExecuting", toolCallId: call.id, tool: call.name, input: call.params })
+      const result = yield* Effect.either(options.tools.runUnknown(call.name, call.params))
+      if (Either.isLeft(result)) {
+        const message = result.left.message
+        yield* emit({ _tag: "ToolCompleted", toolCallId: call.id, tool: call.name, output: { error: message }, ok: false })
+        return yield* ModelFailure.make("TOOL_FAILED", `the tool "${call.name}" failed: ${message}`)
+      }
+      yield* emit({ _tag: "ToolCompleted", toolCallId: call.id, tool: call.name, output: result.right, ok: true })
+      return result.right
+    })
+
+  const conversation = (request: AgentRequest, memory: Option.Option<Conversations>, emit: Emit) =>
+    Effect.gen(function*() {
+      const threadId = request.threadId
+      const thread = threadId === undefined ? Option.none() : Option.map(memory, (m) => ({ memory: m, threadId }))
+      const history = Option.isSome(thread) ? yield* thread.value.memory.history(thread.value.threadId) : []
+      let prompt = Prompt.make([
+        ...(options.systemPrompt.length > 0 ? [{ role: "system" as const, content: options.systemPrompt }] : []),
+        ...history.flatMap((turn) => [
+          { role: "user" as const, content: turn.user },
+          { role: "assistant" as const, content: turn.assistant }
+        ]),
+        { role: "user" as const, content: request.text }
+      ])
+      let answer = ""
+      for (let step = 1;; step++) {
+        const last = step >= options.maxSteps
+        yield* emit({
+          _tag: "Thinking",
+          text: step === 1
+            ? `Asking ${options.model}.`
+            : `Asking ${options.model} again with the tool results (step ${step} of at most ${options.maxSteps}).`
+        })
+        const reply = yield* ask(prompt, last, emit)
+        answer += reply.text
+        if (reply.toolCalls.length === 0) break
+        if (last) {
+          return yield* ModelFailure.make(
+            "MODEL_MAX_STEPS",
+            `the model still asked for tools after ${options.maxSteps} model calls (AGENT_MAX_STEPS)`
+          )
+        }
+        const outputs = yield* Effect.forEach(reply.toolCalls, (call) => runTool(call, emit))
+        prompt = Prompt.merge(prompt, [
+          {
+            role: "assistant",
+            content: [
+              ...(reply.text.length > 0 ? [{ type: "text" as const, text: reply.text }] : []),
+              ...reply.toolCalls.map((call) => ({ type: "tool-call" as const, ...call, providerExecuted: false }))
+            ]
+          },
+          {
+            role: "tool",
+            content: reply.toolCalls.map((call, i) => ({
+              type: "tool-result" as const,
+              id: call.id,
+              name: call.name,
+              isFailure: false,
+              result: outputs[i],
+              providerExecuted: false
+            }))
+          }
+        ])
+      }
+      // only a finished turn is remembered: a failed or stopped one has no answer to recall
+      if (Option.isSome(thread)) {
+        yield* thread.value.memory.record(thread.value.threadId, { user: request.text, assistant: answer })
+      }
+    })
+
+  return (request: AgentRequest, memory: Option.Option<Conversations>): Stream.Stream<AgentEvent, AgentError> =>
+    Effect.gen(function*() {
+      // a small buffer: the loop stays at most a few events ahead of the user's stream
+      const mailbox = yield* Mailbox.make<AgentEvent, AgentError>(16)
+      const emit: Emit = (event) => Effect.asVoid(mailbox.offer(event))
+      yield* conversation(request, memory, emit).pipe(
+        Effect.withSpan("ModelAgent.run", { attributes: { "agent.model": options.model } }),
+        Mailbox.into(mailbox),
+        Effect.forkScoped
+      )
+      return Mailbox.toStream(mailbox)
+    }).pipe(Stream.unwrapScoped)
+}
+
+// An in-stream error as one line: servers send `{message}` or `{error: {message}}`.
+const describe = (error: unknown): string => findMessage(error) ?? JSON.stringify(error) ?? String(error)
+
+const findMessage = (value: unknown): string | undefined => {
+  if (typeof value !== "object" || value === null) return undefined
+  if ("message" in value && typeof value.message === "string") return value.message
+  if ("error" in value) return findMessage(value.error)
+  return undefined
+}

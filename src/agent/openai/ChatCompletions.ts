@@ -1,0 +1,208 @@
+/**
+ * An `@effect/ai` `LanguageModel` over the OpenAI Chat Completions API
+ * (`POST {baseUrl}/chat/completions` with `stream: true`), the API that
+ * self-hosted servers (vLLM, llama.cpp, Ollama, LM Studio, ...) speak.
+ * `@effect/ai-openai`'s own language model speaks the Responses API instead.
+ * Import as a namespace: `import * as ChatCompletions from "./ChatCompletions.js"`.
+ */
+import * as AiError from "@effect/ai/AiError"
+import * as LanguageModel from "@effect/ai/LanguageModel"
+import type * as Prompt from "@effect/ai/Prompt"
+import type * as Response from "@effect/ai/Response"
+import * as AiTool from "@effect/ai/Tool"
+import type * as Generated from "@effect/ai-openai/Generated"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Effect, Layer, type Redacted, Stream } from "effect"
+import * as ChatStream from "./ChatStream.js"
+
+/** Where the model is and which one to ask. */
+export interface Options {
+  /** e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1` */
+  readonly baseUrl: string
+  /** sent as `Authorization: Bearer`; local servers usually need none */
+  readonly apiKey: Redacted.Redacted | undefined
+  readonly model: string
+}
+
+type RequestBody = typeof Generated.CreateChatCompletionRequest.Encoded
+type Message = typeof Generated.ChatCompletionRequestMessage.Encoded
+type ToolCall = typeof Generated.ChatCompletionMessageToolCall.Encoded
+
+const malformedInput = (description: string): AiError.MalformedInput =>
+  new AiError.MalformedInput({ module: "ChatCompletions", method: "streamText", description })
+
+/** The prompt as Chat Completions messages. */
+export const messagesOf = (prompt: Prompt.Prompt): Effect.Effect<Array<Message>, AiError.MalformedInput> =>
+  Effect.suspend(() => {
+    const messages: Array<Message> = []
+    for (const message of prompt.content) {
+      switch (message.role) {
+        case "system":
+          messages.push({ role: "system", content: message.content })
+          break
+        case "user": {
+          const texts: Array<string> = []
+          for (const part of message.content) {
+            if (part.type !== "text") return Effect.fail(malformedInput("only text can be sent to the model"))
+            texts.push(part.text)
+          }
+          messages.push({ role: "user", content: texts.join("") })
+          break
+        }
+        case "assistant": {
+          let text = ""
+          const toolCalls: Array<ToolCall> = []
+          for (const part of message.content) {
+            if (part.type === "text") text += part.text
+            else if (part.type === "tool-call" && !part.providerExecuted) {
+              toolCalls.push({
+                id: part.id,
+                type: "function",
+                function: { name: part.name, arguments: JSON.stringify(part.params) }
+              })
+            }
+            // reasoning is the model's own scratchpad: servers do not take it back
+          }
+          messages.push(
+            toolCalls.length === 0
+              ? { role: "assistant", content: text }
+              : { role: "assistant", content: text.length > 0 ? text : null, tool_calls: toolCalls }
+          )
+          break
+        }
+        case "tool":
+          for (const part of message.content) {
+            messages.push({ role: "tool", tool_call_id: part.id, content: JSON.stringify(part.result) })
+          }
+          break
+      }
+    }
+    return Effect.succeed(messages)
+  })
+
+/** The request body of one model call. */
+export const requestBody = (
+  model: string,
+  options: LanguageModel.ProviderOptions
+): Effect.Effect<RequestBody, AiError.MalformedInput> =>
+  Effect.gen(function*() {
+    const messages = yield* messagesOf(options.prompt)
+    const [first, ...rest] = messages
+    if (first === undefined) return yield* malformedInput("the prompt is empty")
+    const tools = []
+    for (const tool of options.tools) {
+      if (!AiTool.isUserDefined(tool)) {
+        return yield* malformedInput(`the provider-defined tool "${tool.name}" needs the Responses API`)
+      }
+      const description = tool.description ?? AiTool.getDescriptionFromSchemaAst(tool.parametersSchema.ast)
+      tools.push({
+        type: "function" as const,
+        function: {
+          name: tool.name,
+          parameters: { ...AiTool.getJsonSchemaFromSchemaAst(tool.parametersSchema.ast) },
+          ...(description === undefined ? {} : { description })
+        }
+      })
+    }
+    const body: RequestBody = {
+      model,
+      messages: [first, ...rest],
+      stream: true,
+      // servers reject `tool_choice` without tools
+      ...(tools.length === 0 ? {} : { tools, tool_choice: toolChoiceOf(options.toolChoice) })
+    }
+    if (options.responseFormat.type === "json") {
+      return {
+        ...body,
+        response_format: {
+          type: "json_schema",
+          json_schema: {
+            name: options.responseFormat.objectName,
+            schema: { ...AiTool.getJsonSchemaFromSchemaAst(options.responseFormat.schema.ast) }
+          }
+        }
+      }
+    }
+    return body
+  })
+
+const toolChoiceOf = (choice: LanguageModel.ToolChoice<string>): NonNullable<RequestBody["tool_choice"]> => {
+  if (typeof choice === "string") return choice
+  // `oneOf`: `LanguageModel` already narrowed the tools to those
+  if ("oneOf" in choice) return choice.mode ?? "auto"
+  return { type: "function", function: { name: choice.tool } }
+}
+
+// The whole answer at once, from the stream: one code path for both ways of asking.
+const collect = (parts: ReadonlyArray<Response.StreamPartEncoded>): Array<Response.PartEncoded> => {
+  const out: Array<Response.PartEncoded> = []
+  const texts = new Map<string, { text: string }>()
+  for (const part of parts) {
+    switch (part.type) {
+      case "text-start": {
+        const text = { text: "" }
+        texts.set(part.id, text)
+        out.push({ type: "text", text: "" })
+        break
+      }
+      case "text-delta": {
+        const text = texts.get(part.id)
+        if (text !== undefined) text.text += part.delta
+        break
+      }
+      case "response-metadata":
+      case "tool-call":
+      case "finish":
+        out.push(part)
+        break
+      default:
+        break
+    }
+  }
+  // fill the text parts in place, keeping their order relative to tool calls
+  const filled = [...texts.values()]
+  let next = 0
+  return out.map((part) => part.type === "text" ? { type: "text", text: filled[next++]!.text } : part)
+}
+
+/** Builds the language model on the `HttpClient` in context. */
+export const make = (options: Options): Effect.Effect<LanguageModel.Service, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const baseUrl = options.baseUrl.replace(/\/+$/, "")
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) => {
+        const withUrl = HttpClientRequest.prependUrl(request, baseUrl)
+        return options.apiKey === undefined ? withUrl : HttpClientRequest.bearerToken(withUrl, options.apiKey)
+      }),
+      HttpClient.filterStatusOk
+    )
+    const streamText = (providerOptions: LanguageModel.ProviderOptions) =>
+      Effect.gen(function*() {
+        const body = yield* requestBody(options.model, providerOptions)
+        const request = HttpClientRequest.post("/chat/completions").pipe(
+          HttpClientRequest.accept("text/event-stream"),
+          HttpClientRequest.bodyUnsafeJson(body)
+        )
+        const response = yield* client.execute(request)
+        return ChatStream.parts(response.stream)
+      }).pipe(
+        Stream.unwrap,
+        Stream.catchTags({
+          RequestError: (error) =>
+            Stream.fail(AiError.HttpRequestError.fromRequestError({ module: "ChatCompletions", method: "streamText", error })),
+          ResponseError: (error) =>
+            Stream.fromEffect(
+              AiError.HttpResponseError.fromResponseError({ module: "ChatCompletions", method: "streamText", error })
+            )
+        })
+      )
+    return yield* LanguageModel.make({
+      streamText,
+      generateText: (providerOptions) => Effect.map(Stream.runCollect(streamText(providerOptions)), (chunk) => collect([...chunk]))
+    })
+  })
+
+/** The language model as a Layer. */
+export const layer = (options: Options): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
+  Layer.effect(LanguageModel.LanguageModel, make(options))

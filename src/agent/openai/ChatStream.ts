@@ -1,0 +1,246 @@
+/**
+ * Reading a streamed `/chat/completions` answer (`stream: true`): the bytes
+ * as server-sent events, each event's `data` as a chunk, and the chunks as
+ * `@effect/ai` stream parts — text deltas, tool calls assembled from their
+ * fragments (`delta.tool_calls[]` with `index`, then `id`, `function.name`
+ * and pieces of `function.arguments`), and the finish.
+ * Import as a namespace: `import * as ChatStream from "./ChatStream.js"`.
+ */
+import * as AiError from "@effect/ai/AiError"
+import type * as Response from "@effect/ai/Response"
+import * as AiTool from "@effect/ai/Tool"
+import * as Sse from "@effect/experimental/Sse"
+import { Effect, Either, ParseResult, Schema, Stream } from "effect"
+import { randomUUID } from "node:crypto"
+
+// Lenient on purpose: OpenAI-compatible servers (vLLM, llama.cpp, Ollama, ...)
+// omit or null fields OpenAI always sends; only what is read here is checked.
+const ToolCallDelta = Schema.Struct({
+  index: Schema.optional(Schema.NullOr(Schema.Number)),
+  id: Schema.optional(Schema.NullOr(Schema.String)),
+  function: Schema.optional(Schema.NullOr(Schema.Struct({
+    name: Schema.optional(Schema.NullOr(Schema.String)),
+    arguments: Schema.optional(Schema.NullOr(Schema.String))
+  })))
+})
+
+const Choice = Schema.Struct({
+  index: Schema.optional(Schema.NullOr(Schema.Number)),
+  delta: Schema.optional(Schema.NullOr(Schema.Struct({
+    content: Schema.optional(Schema.NullOr(Schema.String)),
+    tool_calls: Schema.optional(Schema.NullOr(Schema.Array(ToolCallDelta)))
+  }))),
+  finish_reason: Schema.optional(Schema.NullOr(Schema.String))
+})
+
+const Usage = Schema.Struct({
+  prompt_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+  completion_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+  total_tokens: Schema.optional(Schema.NullOr(Schema.Number))
+})
+
+/** One `data:` payload of the stream (`chat.completion.chunk`), or an error some servers send instead. */
+export const Chunk = Schema.Struct({
+  id: Schema.optional(Schema.NullOr(Schema.String)),
+  model: Schema.optional(Schema.NullOr(Schema.String)),
+  created: Schema.optional(Schema.NullOr(Schema.Number)),
+  choices: Schema.optional(Schema.NullOr(Schema.Array(Choice))),
+  usage: Schema.optional(Schema.NullOr(Usage)),
+  error: Schema.optional(Schema.Unknown)
+})
+
+/** @see Chunk */
+export type Chunk = typeof Chunk.Type
+
+const decodeChunk = Schema.decodeUnknownEither(Schema.parseJson(Chunk))
+
+/** The data of the event that ends an OpenAI stream. */
+export const DONE = "[DONE]"
+
+const malformed = (description: string, cause?: unknown): AiError.MalformedOutput =>
+  new AiError.MalformedOutput({
+    module: "ChatCompletions",
+    method: "streamText",
+    description,
+    ...(cause === undefined ? {} : { cause })
+  })
+
+const finishReasonOf = (reason: string, hasToolCalls: boolean): Response.FinishReason => {
+  if (hasToolCalls) return "tool-calls"
+  switch (reason) {
+    case "stop":
+      return "stop"
+    case "length":
+      return "length"
+    case "content_filter":
+      return "content-filter"
+    case "tool_calls":
+    case "function_call":
+      return "tool-calls"
+    default:
+      return "other"
+  }
+}
+
+interface PendingCall {
+  id: string | undefined
+  name: string | undefined
+  arguments: string
+  started: boolean
+}
+
+/**
+ * The state of one streamed answer: feed it each event's data in order, then
+ * call `end` when the body ends. Text is one text part; tool calls are held
+ * until the model finishes, since their arguments arrive in pieces.
+ */
+export class Decoder {
+  private textId: string | undefined
+  private readonly calls = new Map<number, PendingCall>()
+  private metadataSent = false
+  private finished = false
+
+  constructor(private readonly newId: () => string = () => `call_${randomUUID()}`) {}
+
+  /** The parts of one event (`data` and the SSE event name); `[DONE]` finishes the answer. */
+  event(data: string, eventName = "message"): Either.Either<Array<Response.StreamPartEncoded>, AiError.MalformedOutput> {
+    if (this.finished) return Either.right([])
+    if (data.trim() === DONE) return this.finish("stop")
+    const decoded = decodeChunk(data)
+    if (Either.isLeft(decoded)) {
+      return Either.left(malformed(
+        `not a chat completion chunk: ${ParseResult.TreeFormatter.formatErrorSync(decoded.left)}`,
+        decoded.left
+      ))
+    }
+    const chunk = decoded.right
+    if (eventName === "error" || (chunk.error !== undefined && chunk.error !== null)) {
+      // the server gave up mid-answer and said why: the answer is over
+      this.finished = true
+      return Either.right([{ type: "error", error: chunk.error ?? chunk }])
+    }
+    const parts: Array<Response.StreamPartEncoded> = []
+    if (!this.metadataSent) {
+      this.metadataSent = true
+      parts.push({
+        type: "response-metadata",
+        id: chunk.id ?? undefined,
+        modelId: chunk.model ?? undefined,
+        timestamp: typeof chunk.created === "number" ? new Date(chunk.created * 1000).toISOString() : undefined
+      })
+    }
+    // n = 1 is all this client asks for: other choices are not part of the answer
+    const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0)
+    if (choice === undefined) return Either.right(parts)
+    const content = choice.delta?.content
+    if (typeof content === "string" && content.length > 0) {
+      if (this.textId === undefined) {
+        this.textId = chunk.id ?? "text"
+        parts.push({ type: "text-start", id: this.textId })
+      }
+      parts.push({ type: "text-delta", id: this.textId, delta: content })
+    }
+    for (const [position, fragment] of (choice.delta?.tool_calls ?? []).entries()) {
+      this.toolCallFragment(fragment.index ?? position, fragment, parts)
+    }
+    if (typeof choice.finish_reason === "string" && choice.finish_reason.length > 0) {
+      const finished = this.finish(choice.finish_reason)
+      return Either.map(finished, (rest) => [...parts, ...rest])
+    }
+    return Either.right(parts)
+  }
+
+  /** The parts due when the body ends; fails when the model had not finished. */
+  end(): Either.Either<Array<Response.StreamPartEncoded>, AiError.MalformedOutput> {
+    return this.finished
+      ? Either.right([])
+      : Either.left(malformed("the stream ended before the model finished its answer"))
+  }
+
+  private toolCallFragment(
+    index: number,
+    fragment: typeof ToolCallDelta.Type,
+    parts: Array<Response.StreamPartEncoded>
+  ): void {
+    let call = this.calls.get(index)
+    if (call === undefined) {
+      call = { id: undefined, name: undefined, arguments: "", started: false }
+      this.calls.set(index, call)
+    }
+    if (typeof fragment.id === "string" && fragment.id.length > 0 && call.id === undefined) call.id = fragment.id
+    const name = fragment.function?.name
+    // the name comes whole with the call's first fragment (later ones repeat it, if anything)
+    if (typeof name === "string" && name.length > 0 && call.name === undefined) call.name = name
+    if (!call.started && call.name !== undefined) {
+      call.id ??= this.newId()
+      call.started = true
+      parts.push({ type: "tool-params-start", id: call.id, name: call.name })
+    }
+    const args = fragment.function?.arguments
+    if (typeof args === "string" && args.length > 0) {
+      call.arguments += args
+      if (call.started && call.id !== undefined) parts.push({ type: "tool-params-delta", id: call.id, delta: args })
+    }
+  }
+
+  private finish(reason: string): Either.Either<Array<Response.StreamPartEncoded>, AiError.MalformedOutput> {
+    this.finished = true
+    const parts: Array<Response.StreamPartEncoded> = []
+    if (this.textId !== undefined) parts.push({ type: "text-end", id: this.textId })
+    const calls = Array.from(this.calls.entries()).sort(([a], [b]) => a - b).map(([, call]) => call)
+    for (const call of calls) {
+      if (call.name === undefined) return Either.left(malformed("a streamed tool call has no function name"))
+      const id = call.id ?? this.newId()
+      if (!call.started) parts.push({ type: "tool-params-start", id, name: call.name })
+      parts.push({ type: "tool-params-end", id })
+      let params: unknown
+      try {
+        // servers send "" for a call without arguments
+        params = AiTool.unsafeSecureJsonParse(call.arguments.trim().length === 0 ? "{}" : call.arguments)
+      } catch (cause) {
+        return Either.left(malformed(`the arguments of the tool call "${call.name}" are not JSON: ${call.arguments}`, cause))
+      }
+      parts.push({ type: "tool-call", id, name: call.name, params })
+    }
+    parts.push({
+      type: "finish",
+      reason: finishReasonOf(reason, calls.length > 0),
+      usage: { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined }
+    })
+    return Either.right(parts)
+  }
+}
+
+/** The server-sent events of a text stream (`@effect/experimental`'s parser). */
+export const events = <E>(text: Stream.Stream<string, E>): Stream.Stream<Sse.Event, E | AiError.MalformedOutput> =>
+  Stream.suspend(() => {
+    const parsed: Array<Sse.Event> = []
+    const parser = Sse.makeParser((event) => {
+      // a `retry:` field only matters to a browser's EventSource reconnecting
+      if (event._tag === "Event") parsed.push(event)
+    })
+    return Stream.mapConcatEffect(text, (chunk) => {
+      const error = parser.feed(chunk)
+      return error === undefined
+        ? Effect.succeed(parsed.splice(0))
+        : Effect.fail(malformed(`bad server-sent event: ${error.message}`, error))
+    })
+  })
+
+/**
+ * The `@effect/ai` parts of a streamed answer, from its bytes. Stops reading
+ * at `[DONE]`; fails with `MalformedOutput` on an event that is not a chunk,
+ * and when the body ends before the model finished.
+ */
+export const parts = <E>(
+  bytes: Stream.Stream<Uint8Array, E>,
+  newId?: () => string
+): Stream.Stream<Response.StreamPartEncoded, E | AiError.MalformedOutput> =>
+  Stream.suspend(() => {
+    const decoder = new Decoder(newId)
+    return events(Stream.decodeText(bytes)).pipe(
+      Stream.takeUntil((event) => event.data.trim() === DONE),
+      Stream.mapConcatEffect((event) => decoder.event(event.data, event.event)),
+      Stream.concat(Stream.suspend(() => Stream.fromIterableEffect(decoder.end())))
+    )
+  })

@@ -1,0 +1,93 @@
+import { Clock, Effect } from "effect"
+import { SwitchyardConfig } from "../Config.js"
+import {
+  QualityAlertRequest,
+  QualityMetricsRequest,
+  QualityReportRequest,
+  QualityValidationRequest
+} from "../protocol/Payloads.js"
+import { parseIsoDateTime } from "../protocol/IsoDateTime.js"
+import { computeMetrics } from "../quality/QualityMetrics.js"
+import { computeReport } from "../quality/QualityReport.js"
+import { validateResponse } from "../quality/ResponseValidation.js"
+import * as Handler from "../router/Handler.js"
+import { Emitter } from "../session/Emitter.js"
+import { UserContext } from "../session/UserContext.js"
+
+/**
+ * The quality router (PROTOCOL §4 `quality_*`): four handlers over the runs
+ * this service actually executed for the user (`UserContext.runs`), never
+ * over numbers a client sends. The computations are the pure functions of
+ * `src/quality`; these handlers only bring the user's runs, the clock and
+ * the settings to them.
+ */
+
+/** `quality_metrics {window_s?}` → run counts, success rate, latency p50/p95, tool usage. */
+export const qualityMetrics = Handler.make("quality_metrics", {
+  payload: QualityMetricsRequest,
+  handle: ({ window_s }) =>
+    Effect.gen(function*() {
+      const session = yield* UserContext
+      const now = yield* Clock.currentTimeMillis
+      return computeMetrics(session.runs.all, now, window_s)
+    })
+})
+
+/**
+ * `quality_validation {content, rules?}` → `{valid, issues: [{rule, message}]}`.
+ * The length limit and banned phrases come from `QUALITY_MAX_LENGTH` and
+ * `QUALITY_BANNED_PHRASES`: the operator's policy, not the client's.
+ */
+export const qualityValidation = Handler.make("quality_validation", {
+  payload: QualityValidationRequest,
+  handle: ({ content, rules }) =>
+    Effect.map(SwitchyardConfig, (config) =>
+      validateResponse(content, {
+        maxLength: config.qualityMaxLength,
+        bannedPhrases: config.qualityBannedPhrases,
+        ...(rules === undefined ? {} : { rules })
+      }))
+})
+
+/** `quality_report {since?}` → totals, rates, latency, slowest runs, tool usage, errors. */
+export const qualityReport = Handler.make("quality_report", {
+  payload: QualityReportRequest,
+  handle: ({ since }) =>
+    Effect.gen(function*() {
+      const session = yield* UserContext
+      const now = yield* Clock.currentTimeMillis
+      // the payload schema accepted `since`, so it parses
+      return computeReport(session.runs.all, since === undefined ? undefined : parseIsoDateTime(since), now)
+    })
+})
+
+/**
+ * `quality_alert {subscribe, min_success_rate?, max_p95_ms?}` → `{subscribed}`.
+ * While subscribed, the subscription in the user's session is evaluated as
+ * each run ends; a breach over the rolling window (`QUALITY_ALERT_WINDOW_S`,
+ * at least `QUALITY_ALERT_MIN_RUNS` finished runs) pushes one `quality_alert`
+ * event on the user's stream, and its recovery one more.
+ */
+export const qualityAlert = Handler.make("quality_alert", {
+  payload: QualityAlertRequest,
+  handle: ({ max_p95_ms, min_success_rate, subscribe }) =>
+    Effect.gen(function*() {
+      const session = yield* UserContext
+      if (!subscribe) {
+        session.qualityAlert.unsubscribe()
+        return { subscribed: false }
+      }
+      const config = yield* SwitchyardConfig
+      const emitter = yield* Emitter
+      session.qualityAlert.subscribe(
+        session.runs,
+        {
+          ...(min_success_rate === undefined ? {} : { min_success_rate }),
+          ...(max_p95_ms === undefined ? {} : { max_p95_ms })
+        },
+        { windowS: config.qualityAlertWindowS, minFinished: config.qualityAlertMinRuns },
+        emitter.emit
+      )
+      return { subscribed: true }
+    })
+})

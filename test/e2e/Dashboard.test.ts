@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Jwt from "../../src/http/Jwt.js"
+import { TestClient } from "../support/TestClient.js"
+import { startServer, type TestServer } from "../support/TestServer.js"
+
+/** Reads server-sent events from `url` until `until` accepts the ones seen so far (or the timeout). */
+const readEvents = async (
+  url: string,
+  until: (events: ReadonlyArray<{ readonly event: string; readonly data: any }>, raw: string) => boolean,
+  timeoutMs = 15_000
+) => {
+  const abort = new AbortController()
+  const timer = setTimeout(() => abort.abort(), timeoutMs)
+  const response = await fetch(url, { signal: abort.signal })
+  expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/)
+  const reader = response.body!.getReader()
+  const decoder = new TextDecoder()
+  const events: Array<{ event: string; data: any }> = []
+  let raw = ""
+  let buffer = ""
+  try {
+    while (!until(events, raw)) {
+      const { done, value } = await reader.read()
+      if (done) break
+      const text = decoder.decode(value, { stream: true })
+      raw += text
+      buffer += text
+      let end: number
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        const event = /^event: (.*)$/m.exec(block)?.[1]
+        const data = /^data: (.*)$/m.exec(block)?.[1]
+        if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) })
+      }
+    }
+  } finally {
+    clearTimeout(timer)
+    abort.abort()
+  }
+  return { events, raw }
+}
+
+describe("the dashboard's endpoints", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer({ settings: { agentStepMs: 1 } })
+  })
+  afterAll(() => server.close())
+
+  it("GET / serves the page with a strict content security policy", async () => {
+    const response = await fetch(server.url("/"))
+    expect(response.status).toBe(200)
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/)
+    const csp = response.headers.get("content-security-policy") ?? ""
+    expect(csp).toContain("default-src 'none'")
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/)
+    expect(csp).toContain("connect-src 'self'")
+    const html = await response.text()
+    expect(html).toContain("<title>Switchyard")
+    // self-contained: nothing is loaded from another origin
+    expect(html).not.toMatch(/(src|href)="https?:/)
+  })
+
+  it("GET /dashboard/events streams a hello with history, then samples whose numbers move with traffic", async () => {
+    const client = await TestClient.connect(server.wsUrl(server.token("sse-secret-user")))
+    const stream = readEvents(server.url("/dashboard/events"), (events) => {
+      const last = events.filter((e) => e.event === "sample").at(-1)
+      return last !== undefined && last.data.totals.frames >= 5 && last.data.totals.runs_completed >= 1
+    })
+    for (let i = 0; i < 4; i++) await client.request("ping", `p${i}`)
+    const ack = await client.request("user_message", "m", { text: "what is 17 * 23" })
+    await client.completed(ack.payload["result"].run_id as string)
+    const { events, raw } = await stream
+    expect(events[0]).toMatchObject({
+      event: "hello",
+      data: { dev_tokens: false, sample_interval_ms: 1000, history: expect.any(Array) }
+    })
+    expect(events[0]!.data.history.length).toBeGreaterThan(0)
+    const last = events.filter((e) => e.event === "sample").at(-1)!.data
+    expect(last).toMatchObject({ connections: 1, users_connected: 1 })
+    const ping = last.types.find((t: { type: string }) => t.type === "ping")
+    expect(ping).toMatchObject({ count: 4, error_rate: 0 })
+    expect(ping.p50_ms).toEqual(expect.any(Number))
+    // aggregates only: no user id anywhere in the feed
+    expect(raw).not.toContain("sse-secret-user")
+    await client.close()
+  })
+
+  it("POST /dev/token is 404 when JWT_SECRET is set", async () => {
+    const response = await fetch(server.url("/dev/token"), { method: "POST" })
+    expect(response.status).toBe(404)
+    expect(JSON.stringify(await response.json())).not.toContain("eyJ")
+  })
+})
+
+describe("development tokens (JWT_SECRET unset, not production)", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer({ settings: { jwtSecret: undefined } })
+  })
+  afterAll(() => server.close())
+
+  it("mints a token that opens a WebSocket as that user; admin=1 adds the role; bad ids are 400", async () => {
+    const response = await fetch(server.url("/dev/token?user=dev-alice"), { method: "POST" })
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as { token: string; user_id: string; roles: Array<string> }
+    expect(body).toMatchObject({ user_id: "dev-alice", roles: [] })
+    const client = await TestClient.connect(server.wsUrl(body.token))
+    expect(client.greeting.payload["user_id"]).toBe("dev-alice")
+    await client.close()
+
+    const admin = (await (await fetch(server.url("/dev/token?user=ops&admin=1"), { method: "POST" })).json()) as {
+      token: string
+    }
+    const claims = Jwt.verify(admin.token, Jwt.DEVELOPMENT_SECRET, Math.floor(Date.now() / 1000))
+    expect(claims._tag === "Right" && claims.right.roles).toEqual(["admin"])
+
+    const fresh = (await (await fetch(server.url("/dev/token"), { method: "POST" })).json()) as { user_id: string }
+    expect(fresh.user_id).toMatch(/^dashboard-[0-9a-f]{8}$/)
+    expect((await fetch(server.url("/dev/token?user=a%20b"), { method: "POST" })).status).toBe(400)
+    // the snapshot tells the page that it may ask for one
+    const snapshot = (await (await fetch(server.url("/dashboard/snapshot"))).json()) as { dev_tokens: boolean }
+    expect(snapshot.dev_tokens).toBe(true)
+  })
+})
+
+describe("the dashboard's event stream on shutdown", () => {
+  it("ends when the service stops, so a watching dashboard never holds the shutdown", async () => {
+    const server = await startServer()
+    const response = await fetch(server.url("/dashboard/events"))
+    const reader = response.body!.getReader()
+    const first = await reader.read()
+    expect(new TextDecoder().decode(first.value)).toMatch(/event: hello|: keepalive/)
+    await server.close()
+    // drain what was buffered; the stream then ends instead of hanging
+    let done = false
+    while (!done) done = (await reader.read().catch(() => ({ done: true }))).done
+    expect(done).toBe(true)
+  })
+})

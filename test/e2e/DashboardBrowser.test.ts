@@ -1,0 +1,217 @@
+import { tmpdir } from "node:os"
+import { mkdirSync } from "node:fs"
+import { type Browser, chromium, type Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { TestClient } from "../support/TestClient.js"
+import { startServer, type TestServer } from "../support/TestServer.js"
+
+/** Debian's Chromium (`.ci/run` installs it); no browser download. */
+const CHROMIUM = "/usr/bin/chromium"
+
+/**
+ * Where the screenshot goes: the README's copy only when asked
+ * (`UPDATE_SCREENSHOT=1 npx vitest run test/e2e/DashboardBrowser.test.ts`),
+ * so that running the tests does not change a tracked file.
+ */
+const SCREENSHOT = process.env["UPDATE_SCREENSHOT"] === "1"
+  ? new URL("../../docs/dashboard.png", import.meta.url)
+  : new URL(`file://${tmpdir()}/switchyard-dashboard.png`)
+
+/** Headless Chromium that stays off the network (no updates, no sync, no QUIC probes). */
+const launchChromium = (): Promise<Browser> =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync"
+    ]
+  })
+
+const numberIn = (page: Page, testId: string): Promise<number> =>
+  page.getByTestId(testId).textContent().then((text) => Number((text ?? "").replace(/,/g, "")))
+
+describe("the dashboard in a real Chromium", () => {
+  let server: TestServer
+  let browser: Browser
+  beforeAll(async () => {
+    // development mode (no JWT_SECRET): the chat panel gets its token from the service
+    server = await startServer({ settings: { jwtSecret: undefined, agentStepMs: 15 } })
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  it("shows the service live, moves with traffic, and chats with the agent", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1050 } })
+    const problems: Array<string> = []
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
+    page.on("console", (message) => {
+      // a 401/404 of the admin API is an answer the page shows ("admin token needed", "no migrating types")
+      if (message.type() === "error" && !message.location().url.includes("/admin/migrations")) {
+        problems.push(`console: ${message.text()} (${message.location().url})`)
+      }
+    })
+    await page.goto(server.url("/"))
+    await page.getByTestId("live-status").filter({ hasText: "live" }).waitFor({ timeout: 15_000 })
+    expect(await page.getByTestId("migrations-status").textContent()).toBe("admin token needed")
+    const framesBefore = await numberIn(page, "frames-total")
+
+    // traffic from two users: pings, runs, quality questions, and a few bad frames
+    const alice = await TestClient.connect(server.wsUrl(await devToken(server, "alice")))
+    const bob = await TestClient.connect(server.wsUrl(await devToken(server, "bob")))
+    for (let i = 0; i < 30; i++) await alice.request("ping", `p${i}`)
+    const runs = await Promise.all([
+      alice.request("user_message", "m1", { text: "what is 12 * 12" }),
+      bob.request("user_message", "m2", { text: "what time is it in UTC?" }),
+      bob.request("start_agent", "m3", { text: "hi", params: { fail_with: "MODEL_DOWN" } })
+    ])
+    await alice.request("quality_metrics", "q1", {})
+    await bob.request("quality_validation", "q2", { content: "fine answer" })
+    await bob.request("teleport", "bad1")
+    await Promise.all(runs.map((ack, i) => (i === 0 ? alice : bob).completed(ack.payload["result"].run_id as string)))
+
+    // the numbers move: frames counted, both users and connections seen, per-type rows
+    await page.waitForFunction(
+      (before) => Number(document.querySelector("[data-testid=frames-total]")?.textContent) >= before + 36,
+      framesBefore,
+      { timeout: 15_000 }
+    )
+    expect(await numberIn(page, "connections")).toBeGreaterThanOrEqual(2)
+    expect(await numberIn(page, "users")).toBeGreaterThanOrEqual(2)
+    await page.locator("#types-body tr[data-type=ping]").waitFor({ timeout: 15_000 })
+    await page.locator("#types-body tr[data-type=unknown]").waitFor({ timeout: 15_000 })
+    await page.waitForFunction(() => Number(document.querySelector("[data-testid=runs-completed]")?.textContent) >= 2, null, {
+      timeout: 15_000
+    })
+    // sparklines are drawn once there are two samples
+    await page.locator("#s-fps path.line").waitFor({ timeout: 15_000 })
+
+    // the chat panel: the golden path with a development token
+    await page.getByTestId("chat-input").fill("what is 17 * 23")
+    await page.getByTestId("chat-send").click()
+    await page.getByTestId("chat-answer").filter({ hasText: "391" }).waitFor({ timeout: 15_000 })
+    expect(await page.getByTestId("chat-answer").last().textContent()).toBe("17 * 23 = 391")
+    await page.getByTestId("chat-log").getByText("completed").waitFor({ timeout: 15_000 })
+
+    // migrations: a development admin token; the page reports what the admin API says
+    await page.locator("#admin-dev").click()
+    await page.waitForFunction(
+      () => !/admin token needed/.test(document.querySelector("[data-testid=migrations-status]")?.textContent ?? ""),
+      null,
+      { timeout: 15_000 }
+    )
+    expect(await page.getByTestId("migrations-status").textContent()).toMatch(/no migrating types|migrating type/)
+
+    // charts of at least six samples, then the README's picture
+    await page.waitForFunction(
+      () => (document.querySelector("#s-fps path.line")?.getAttribute("d") ?? "").split("L").length >= 6,
+      null,
+      { timeout: 15_000 }
+    )
+    mkdirSync(new URL("./", SCREENSHOT), { recursive: true })
+    await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true })
+
+    expect(problems).toEqual([])
+    await Promise.all([alice.close(), bob.close()])
+  }, 90_000)
+})
+
+/** A development token from the service itself, as the page gets one. */
+const devToken = async (server: TestServer, user: string): Promise<string> => {
+  const response = await fetch(server.url(`/dev/token?user=${user}`), { method: "POST" })
+  expect(response.status).toBe(200)
+  return ((await response.json()) as { token: string }).token
+}
+
+describe("the dashboard's migration panel against the PROTOCOL §8 contract", () => {
+  let server: TestServer
+  let browser: Browser
+  beforeAll(async () => {
+    server = await startServer({ settings: { jwtSecret: undefined } })
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  // the shape GET /admin/migrations answers (PROTOCOL §8); served by the browser, so this
+  // test pins the page to the contract whatever the admin API's state of the day
+  const entry = (stage: string, legacyCount: number, nextCount: number, extra: object = {}) => ({
+    stage,
+    canary_percent: stage === "canary" ? 25 : 0,
+    breaker: stage === "next_primary" ? "open" : "closed",
+    stats: {
+      legacy: { count: legacyCount, errors: 1, p50_ms: 3, p95_ms: 9 },
+      next: { count: nextCount, errors: nextCount > 0 ? 5 : 0, p50_ms: 2, p95_ms: 30 },
+      fallbacks: 4,
+      shadow_mismatches: 2
+    },
+    ...extra
+  })
+
+  it("shows stage, breaker, split, error rates and rollbacks, and PUTs a stage change with the admin token", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    const puts: Array<{ url: string; auth: string | undefined; body: unknown }> = []
+    let types: Record<string, unknown> = {
+      user_message: entry("canary", 300, 100),
+      quality_report: entry("legacy_only", 50, 0, {
+        rollback: { at: "2026-11-23T10:00:00.000Z", reason: "next error rate 12% exceeds legacy 2% by more than 5 points" }
+      })
+    }
+    await page.route("**/admin/migrations**", async (route) => {
+      const request = route.request()
+      const auth = request.headers()["authorization"]
+      if (auth === undefined || auth === "Bearer ") return route.fulfill({ status: 401, body: "{}" })
+      if (request.method() === "PUT") {
+        const body = request.postDataJSON() as { stage: string }
+        puts.push({ url: request.url(), auth, body })
+        types = { ...types, user_message: entry(body.stage, 300, 100) }
+        return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(types["user_message"]) })
+      }
+      return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ types }) })
+    })
+    await page.goto(server.url("/"))
+    await page.getByTestId("live-status").filter({ hasText: "live" }).waitFor({ timeout: 15_000 })
+    await page.locator("#admin-token").fill("admin-token-123")
+    await page.locator("#admin-save").click()
+
+    const row = page.locator("#migrations-body tr[data-type=user_message]")
+    await row.waitFor({ timeout: 15_000 })
+    expect(await row.locator("select").inputValue()).toBe("canary")
+    expect(await row.locator("input.pct").inputValue()).toBe("25")
+    expect(await row.locator(".badge").textContent()).toBe("closed")
+    expect(await row.textContent()).toContain("25% next")
+    // errors side by side: legacy 1/300, next 5/100
+    expect(await row.locator("td").nth(4).textContent()).toBe("0.3% / 5%")
+    expect(await page.locator("#rollbacks").textContent()).toContain("quality_report")
+    expect(await page.locator("#rollbacks").textContent()).toContain("exceeds legacy")
+
+    await row.locator("select").selectOption("next_primary")
+    await row.getByRole("button", { name: "Apply" }).click()
+    await page.getByTestId("migrations-action").filter({ hasText: "user_message is now next_primary" }).waitFor({
+      timeout: 15_000
+    })
+    expect(puts).toEqual([{
+      url: server.url("/admin/migrations/user_message"),
+      auth: "Bearer admin-token-123",
+      body: { stage: "next_primary" }
+    }])
+    await row.locator(".badge.open").waitFor({ timeout: 15_000 })
+
+    // a refused token says so
+    await page.locator("#admin-token").fill("")
+    await page.locator("#admin-save").click()
+    await page.getByTestId("migrations-status").filter({ hasText: "admin token needed" }).waitFor({ timeout: 15_000 })
+    expect(await page.locator("#migrations-table").isHidden()).toBe(true)
+  }, 90_000)
+})
