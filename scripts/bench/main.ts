@@ -132,6 +132,6 @@ const main = async (): Promise<void> => {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)} (--help lists the options)\n`)
   process.exit(1)
 })

@@ -22,7 +22,7 @@ export interface BenchOptions {
 
 export const usage = `npm run bench -- [options]
 
-  --quick                 a ~1 minute look (1 repetition, short windows, 1,000/2,000 connections)
+  --quick                 a ~1-1.5 minute look (1 repetition, 2-3 s windows, fewer connections)
   --scenarios LIST        comma list of ${scenarioNames.join(",")} (default: all)
   --reps N                repetitions per scenario and server (default 3; quick 1)
   --duration S            measured seconds of ping/ack/fanout (default 5; quick 2)
@@ -33,7 +33,7 @@ export const usage = `npm run bench -- [options]
   --fanout-conns N        fanout: connections per user (default 4)
   --fanout-runs N         fanout: runs in flight per user (default 1)
   --idle LIST             idle: connection levels (default 5000,10000; quick 1000,2000)
-  --scale-users N         scale: connected users (default 10000; quick 2000)
+  --scale-users N         scale: connected users (default 10000; quick 1000)
   --scale-rate N          scale: runs started per second (default 50)
   --scale-duration S      scale: measured seconds (default 8; quick 3)
   --batch N               connections opened at a time (default 500)
@@ -123,7 +123,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       },
       idle: { levels: intList("idle", values.idle, quick ? [1000, 2000] : [5000, 10_000]), settleMs: quick ? 500 : 1000 },
       scale: {
-        users: positiveInt("scale-users", values["scale-users"], quick ? 2000 : 10_000),
+        users: positiveInt("scale-users", values["scale-users"], quick ? 1000 : 10_000),
         runsPerSecond: Math.max(1, positiveInt("scale-rate", values["scale-rate"], 50)),
         durationMs: seconds("scale-duration", values["scale-duration"], quick ? 3 : 8)
       }

@@ -1,4 +1,4 @@
-import { Cause, Effect, Exit, FiberId, FiberMap, Metric, Option, Stream } from "effect"
+import { Cause, Effect, Exit, FiberId, FiberMap, Option, Stream } from "effect"
 import type { LifecycleState } from "../Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import { randomUUID } from "node:crypto"
@@ -180,7 +180,7 @@ export class RunRegistry {
         }
         yield* emitStarted
         yield* emit({ type: "agent_completed", run_id: runId, payload })
-        yield* Metric.increment(Metric.tagged(Metrics.runsTotal, "status", record.status))
+        yield* Metrics.increment(Metrics.runsTotal, { status: record.status })
         yield* Effect.logDebug("agent run ended", { status: record.status, latency_ms: record.endedAt - record.startedAt })
         for (const listener of Array.from(this.endedListeners)) {
           // a listener's defect must not undo the run's ending

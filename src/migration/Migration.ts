@@ -26,7 +26,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberMap, Metric, Option } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberMap, Option } from "effect"
 import * as Metrics from "../observability/Metrics.js"
 import { FrameError } from "../protocol/FrameError.js"
 import type { CircuitOpenError } from "../router/CircuitBreaker.js"
@@ -94,22 +94,6 @@ type Role = "serve" | "shadow" | "fallback"
 
 type CallError = FrameError | CircuitOpenError
 
-// tagged counters are cached: types, sides, roles and outcomes are all bounded
-const callCounters = new Map<string, Metric.Metric.Counter<number>>()
-const callCounter = (type: string, side: Side, role: Role, outcome: string): Metric.Metric.Counter<number> => {
-  const key = `${type}\u0000${side}\u0000${role}\u0000${outcome}`
-  let counter = callCounters.get(key)
-  if (counter === undefined) {
-    counter = Metrics.migrationCalls.pipe(
-      Metric.tagged("type", type),
-      Metric.tagged("side", side),
-      Metric.tagged("role", role),
-      Metric.tagged("outcome", outcome)
-    )
-    callCounters.set(key, counter)
-  }
-  return counter
-}
 
 /** The outcome of one call, for logs and metrics. */
 const outcomeOf = <A>(exit: Exit.Exit<A, CallError>): string => {
@@ -207,7 +191,7 @@ export const handler = <RL = never, RN = never>(
             const ok = Exit.isSuccess(exit) || !Resilience.isImplementationFailure(exit.cause)
             yield* control.record(state, side, latencyMs, ok)
             Metrics.observeHandler(type, side, latencyMs / 1000)
-            yield* Metric.increment(callCounter(type, side, role, outcome))
+            yield* Metrics.increment(Metrics.migrationCalls, { type, side, role, outcome })
             if (settings.loggingEnabled) {
               yield* Effect.logDebug("migration routing decision").pipe(
                 Effect.annotateLogs({ type, stage, side, role, outcome, latency_ms: Math.round(latencyMs * 1000) / 1000 })

@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, type Fiber, FiberSet, Layer, Metric, Option } from "effect"
+import { Clock, Context, Effect, type Fiber, FiberSet, Layer, Option } from "effect"
 import { type Settings, SwitchyardConfig } from "../Config.js"
 import * as Metrics from "../observability/Metrics.js"
 import * as CircuitBreaker from "../router/CircuitBreaker.js"
@@ -304,23 +304,6 @@ const initialStage = (settings: MigrationSettings, type: string): { stage: Stage
 export const make = Effect.fnUntraced(function*(settings: MigrationSettings, types: ReadonlyArray<string>) {
   const background = yield* FiberSet.make<unknown, unknown>()
   const states = new Map<string, TypeState>()
-  // tagged metrics are cached: one per (type, label values), all bounded
-  const counters = new Map<Metric.Metric.Counter<number>, Map<string, Metric.Metric.Counter<number>>>()
-  const counter = (base: Metric.Metric.Counter<number>, tags: Record<string, string>) => {
-    const entries = Object.entries(tags)
-    const key = entries.flat().join("\u0000")
-    let perBase = counters.get(base)
-    if (perBase === undefined) {
-      perBase = new Map()
-      counters.set(base, perBase)
-    }
-    let tagged = perBase.get(key)
-    if (tagged === undefined) {
-      tagged = entries.reduce((metric, [k, v]) => Metric.tagged(metric, k, v), base)
-      perBase.set(key, tagged)
-    }
-    return tagged
-  }
 
   const breaker = (type: string, side: Side) =>
     CircuitBreaker.make({
@@ -329,7 +312,7 @@ export const make = Effect.fnUntraced(function*(settings: MigrationSettings, typ
       resetTimeout: settings.breakerResetMs,
       isFailure: isImplementationFailure,
       onStateChange: (_from, to) =>
-        Metric.increment(counter(Metrics.breakerTransitions, { breaker: `${type}/${side}`, to }))
+        Metrics.increment(Metrics.breakerTransitions, { breaker: `${type}/${side}`, to })
     })
 
   const register = (type: string): Effect.Effect<TypeState> =>
@@ -398,7 +381,7 @@ export const make = Effect.fnUntraced(function*(settings: MigrationSettings, typ
       const reason = decision.value.reason
       changeStage(state, "legacy_only")
       state.rollback = { at: new Date(now).toISOString(), reason }
-      yield* Metric.increment(counter(Metrics.migrationRollbacks, { type: state.type }))
+      yield* Metrics.increment(Metrics.migrationRollbacks, { type: state.type })
       yield* Effect.logWarning(`migration of "${state.type}" rolled back from ${from} to legacy_only: ${reason}`).pipe(
         Effect.annotateLogs({ type: state.type, from, to: "legacy_only", reason })
       )
@@ -444,7 +427,7 @@ export const make = Effect.fnUntraced(function*(settings: MigrationSettings, typ
     recordFallback: (state) =>
       Effect.suspend(() => {
         state.fallbacks++
-        return Metric.increment(counter(Metrics.migrationFallbacks, { type: state.type }))
+        return Metrics.increment(Metrics.migrationFallbacks, { type: state.type })
       }),
     recordComparison: (state, mismatch) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -453,7 +436,7 @@ export const make = Effect.fnUntraced(function*(settings: MigrationSettings, typ
         state.shadowMismatches++
         state.mismatches.push({ at: new Date(now).toISOString(), ...mismatch })
         while (state.mismatches.length > settings.maxMismatches) state.mismatches.shift()
-        return Metric.increment(counter(Metrics.shadowMismatches, { type: state.type }))
+        return Metrics.increment(Metrics.shadowMismatches, { type: state.type })
       }),
     fork: (effect) => FiberSet.run(background, effect)
   }

@@ -1,4 +1,4 @@
-import { Metric, MetricBoundaries } from "effect"
+import { Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
 
 /**
  * The service's metrics (effect `Metric`), rendered at `/metrics`. Label values
@@ -87,23 +87,43 @@ export const slowConsumerCloses = Metric.counter("switchyard_slow_consumer_close
 /** Adds 1 to a counter from synchronous code (the socket callbacks): no fiber needed. */
 export const bump = (counter: Metric.Metric.Counter<number>): void => counter.unsafeUpdate(1, [])
 
-// Tagged histograms are cached: built once per (type, implementation), both bounded label sets.
-const handlerHistograms = new Map<string, Metric.Metric.Histogram<number>>()
+const labelSets = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+
+/**
+ * The label set of `tags`, interned: effect caches a metric's hook by the
+ * identity of the label array it is updated with, so the same array every
+ * time makes a labelled update a map lookup instead of building and hashing
+ * a new metric key (which cost ~12% of the frame path). Every label value
+ * must come from a bounded set.
+ */
+export const labels = (tags: Readonly<Record<string, string>>): ReadonlyArray<MetricLabel.MetricLabel> => {
+  let key = ""
+  for (const name in tags) key += `${name}\u0000${tags[name]}\u0000`
+  let set = labelSets.get(key)
+  if (set === undefined) {
+    set = Object.entries(tags).map(([name, value]) => MetricLabel.make(name, value))
+    labelSets.set(key, set)
+  }
+  return set
+}
+
+/** Adds 1 to `counter` under `tags`, from synchronous code. */
+export const count = (counter: Metric.Metric.Counter<number>, tags: Readonly<Record<string, string>>): void =>
+  counter.unsafeUpdate(1, labels(tags))
+
+/** `count` as an Effect. */
+export const increment = (
+  counter: Metric.Metric.Counter<number>,
+  tags: Readonly<Record<string, string>>
+): Effect.Effect<void> => Effect.sync(() => count(counter, tags))
 
 /**
  * Records one handler's latency in {@link handlerSeconds} without a fiber
  * (the frame path is hot). `type` must be a bounded label: a type no handler
  * claims is passed as `unknown`.
  */
-export const observeHandler = (type: string, implementation: string, seconds: number): void => {
-  const key = `${type}\u0000${implementation}`
-  let histogram = handlerHistograms.get(key)
-  if (histogram === undefined) {
-    histogram = handlerSeconds.pipe(Metric.tagged("type", type), Metric.tagged("implementation", implementation))
-    handlerHistograms.set(key, histogram)
-  }
-  histogram.unsafeUpdate(seconds, [])
-}
+export const observeHandler = (type: string, implementation: string, seconds: number): void =>
+  handlerSeconds.unsafeUpdate(seconds, labels({ type, implementation }))
 
 /** Calls of a migrating type's implementations, by `type`, `side` (`legacy`/`next`), `role` (`serve`/`shadow`) and `outcome`. */
 export const migrationCalls = Metric.counter("switchyard_migration_calls_total", {

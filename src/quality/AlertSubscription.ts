@@ -1,4 +1,4 @@
-import { Effect, Metric, Option } from "effect"
+import { Effect, Option } from "effect"
 import type { RunRecord } from "../agent/RunRecord.js"
 import type { RunRegistry } from "../agent/Runs.js"
 import * as Metrics from "../observability/Metrics.js"
@@ -73,7 +73,7 @@ export class AlertSubscription {
         if (Option.isNone(evaluation.alert)) return Effect.void
         const alert = evaluation.alert.value
         return emit({ type: "quality_alert", payload: alert }).pipe(
-          Effect.zipRight(Metric.increment(Metric.tagged(Metrics.qualityAlerts, "kind", alert.kind))),
+          Effect.zipRight(Metrics.increment(Metrics.qualityAlerts, { kind: alert.kind })),
           Effect.zipRight(Effect.logInfo("quality alert", { kind: alert.kind }))
         )
       })

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream"
 import type { WebSocket } from "ws"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import type { HistoryEntry } from "./History.js"
@@ -37,6 +38,7 @@ export class Connection {
   private holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
   private pendingFrames = 0
   private closing = false
+  private corked = false
   /** heartbeat: a ping is out and no pong has come back yet */
   awaitingPong = false
   /** heartbeat: consecutive pings left unanswered */
@@ -62,6 +64,7 @@ export class Connection {
   /** Sends a frame that is not part of the stream (ack, error, pong, typing, greeting). */
   send(frame: string): void {
     if (this.closing) return
+    this.corkUntilNextTick()
     this.pendingFrames++
     this.ws.send(frame, this.onWritten)
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes || this.pendingFrames > this.limits.maxBufferedFrames) {
@@ -143,6 +146,23 @@ export class Connection {
   readonly onPong = (): void => {
     this.awaitingPong = false
     this.missedPongs = 0
+  }
+
+  /**
+   * Coalesces the frames written in one tick (a burst of acks, a fan-out)
+   * into one syscall instead of one `writev` each — that syscall was the
+   * largest single cost of an ack. `ws` has no API for it; its socket does.
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked) return
+    const socket = (this.ws as unknown as { readonly _socket?: Duplex })._socket
+    if (socket === undefined) return
+    this.corked = true
+    socket.cork()
+    process.nextTick(() => {
+      this.corked = false
+      socket.uncork()
+    })
   }
 
   private releaseTimer(): void {

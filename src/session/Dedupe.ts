@@ -1,4 +1,4 @@
-import { Deferred, Effect, Option } from "effect"
+import { Deferred, Effect, FiberId, Option } from "effect"
 
 /**
  * Client message ids a user already sent, with the result of their first
@@ -18,7 +18,8 @@ export type DedupeClaim =
   | { readonly _tag: "Duplicate"; readonly result: unknown }
 
 type Entry =
-  | { readonly _tag: "Pending"; readonly outcome: Deferred.Deferred<Option.Option<unknown>> }
+  // the outcome is made only when a concurrent duplicate has to wait for it (rare)
+  | { readonly _tag: "Pending"; outcome: Deferred.Deferred<Option.Option<unknown>> | undefined }
   | { readonly _tag: "Done"; readonly result: unknown; readonly at: number }
 
 const NEW: DedupeClaim = { _tag: "New" }
@@ -40,6 +41,7 @@ export class DedupeStore {
       if (entry === undefined) return this.claim(id)
       // still held means still inside the window: eviction drops exactly what may go
       if (entry._tag === "Done") return Effect.succeed<DedupeClaim>({ _tag: "Duplicate", result: entry.result })
+      entry.outcome ??= Deferred.unsafeMake(FiberId.none)
       return Effect.flatMap(Deferred.await(entry.outcome), (outcome) =>
         Option.isSome(outcome)
           ? Effect.succeed<DedupeClaim>({ _tag: "Duplicate", result: outcome.value })
@@ -54,7 +56,9 @@ export class DedupeStore {
         const entry = this.entries.get(id)
         const now = clock.unsafeCurrentTimeMillis()
         this.entries.set(id, { _tag: "Done", result, at: now })
-        if (entry?._tag === "Pending") Deferred.unsafeDone(entry.outcome, Effect.succeed(Option.some(result)))
+        if (entry?._tag === "Pending" && entry.outcome !== undefined) {
+          Deferred.unsafeDone(entry.outcome, Effect.succeed(Option.some(result)))
+        }
         this.evict(now)
       })
     )
@@ -66,7 +70,7 @@ export class DedupeStore {
       const entry = this.entries.get(id)
       if (entry?._tag !== "Pending") return
       this.entries.delete(id)
-      Deferred.unsafeDone(entry.outcome, Effect.succeed(Option.none()))
+      if (entry.outcome !== undefined) Deferred.unsafeDone(entry.outcome, Effect.succeed(Option.none()))
     })
   }
 
@@ -76,8 +80,8 @@ export class DedupeStore {
   }
 
   private claim(id: string): Effect.Effect<DedupeClaim> {
-    return Effect.map(Deferred.make<Option.Option<unknown>>(), (outcome) => {
-      this.entries.set(id, { _tag: "Pending", outcome })
+    return Effect.sync(() => {
+      this.entries.set(id, { _tag: "Pending", outcome: undefined })
       return NEW
     })
   }

@@ -141,7 +141,7 @@ const reply = (connection: Connection, id: string | undefined, outcome: Outcome)
 const reject = (connection: Connection, id: string | undefined, error: FrameError): Effect.Effect<void> =>
   Effect.sync(() => {
     connection.send(ServerFrame.error(id, error))
-    Metrics.bump(rejectedCounter(error.code))
+    Metrics.count(Metrics.framesRejected, { code: error.code })
   })
 
 const rejectOverflow = (connection: Connection, raw: RawFrame): void => {
@@ -151,20 +151,12 @@ const rejectOverflow = (connection: Connection, raw: RawFrame): void => {
     code: "RATE_LIMITED",
     message: "too many frames waiting on this connection: slow down and retry"
   })))
-  Metrics.bump(rejectedCounter("RATE_LIMITED"))
+  Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
 }
 
-// Tagged metrics are cached: label values are bounded (known types and outcomes only).
-const frameCounters = new Map<string, Metric.Metric.Counter<number>>()
 const countFrame = (type: string, outcome: string, dispatcher: Dispatcher["Type"]): void => {
-  const label = dispatcher.known(type) ? type : "unknown"
-  const key = `${label}\u0000${outcome}`
-  let counter = frameCounters.get(key)
-  if (counter === undefined) {
-    counter = Metrics.framesTotal.pipe(Metric.tagged("type", label), Metric.tagged("outcome", outcome))
-    frameCounters.set(key, counter)
-  }
-  Metrics.bump(counter)
+  // label values stay bounded: known types and outcomes only
+  Metrics.count(Metrics.framesTotal, { type: dispatcher.known(type) ? type : "unknown", outcome })
   if (outcome === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
 }
 
@@ -174,14 +166,4 @@ const observeLatency = (type: string, seconds: number, dispatcher: Dispatcher["T
   const handler = router.lookup(type)
   if (handler !== undefined && isMigration(handler)) return
   Metrics.observeHandler(dispatcher.known(type) ? type : "unknown", "builtin", seconds)
-}
-
-const rejectedCounters = new Map<string, Metric.Metric.Counter<number>>()
-const rejectedCounter = (code: string): Metric.Metric.Counter<number> => {
-  let counter = rejectedCounters.get(code)
-  if (counter === undefined) {
-    counter = Metric.tagged(Metrics.framesRejected, "code", code)
-    rejectedCounters.set(code, counter)
-  }
-  return counter
 }

@@ -3,7 +3,7 @@ import { type BenchClient, connectMany } from "../client.js"
 import { totalTicks } from "../proc-parse.js"
 import { readCpuTicks } from "../proc-read.js"
 import { Recorder } from "../recorder.js"
-import { cpuMicrosPerMessage, perSecond } from "../stats.js"
+import { cpuMicrosPerMessage, cpuPercent, perSecond } from "../stats.js"
 import type { LoadgenTask, RunResult } from "../task.js"
 import { userIds } from "./group.js"
 import { sampleRssKiB } from "./rss.js"
@@ -11,7 +11,7 @@ import { sampleRssKiB } from "./rss.js"
 /**
  * `idle`: the server's RSS per idle authenticated connection (one user each)
  * at each level of connections, minus its RSS before any connection; and the
- * server CPU per connection set up (upgrade, auth, greeting).
+ * server CPU per connection set up (upgrade, auth, greeting) and while idle.
  */
 export const runIdle = async (task: LoadgenTask): Promise<RunResult> => {
   const { levels, settleMs } = task.settings.idle
@@ -36,7 +36,14 @@ export const runIdle = async (task: LoadgenTask): Promise<RunResult> => {
     for (let i = 0; i < connected.failures; i++) recorder.error("connect_failed")
     if (connected.firstError !== undefined) notes.push(`first connect error at ${level}: ${connected.firstError}`)
     process.stderr.write(`    idle: ${clients.length} connected\n`)
+    const settleTicks = totalTicks(readCpuTicks(task.serverPid))
+    const settleStart = performance.now()
     await sleep(settleMs)
+    metrics[`idle_cpu_pct@${level}`] = cpuPercent(
+      totalTicks(readCpuTicks(task.serverPid)) - settleTicks,
+      task.clockTicks,
+      (performance.now() - settleStart) / 1000
+    )
     const rss = await sampleRssKiB(task.serverPid)
     metrics[`rss_mib@${level}`] = rss === null ? null : rss / 1024
     metrics[`rss_per_conn_kib@${level}`] = rss === null || base === null ? null : (rss - base) / clients.length

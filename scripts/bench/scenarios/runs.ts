@@ -45,6 +45,7 @@ export class UserDriver {
           if (isDriver) this.acked(frame.id, frame.payload["result"])
         } else if (recordErrorFrame(frame, recorder) && isDriver && frame.id !== undefined) {
           // the run was refused: count it as ended, try again a little later
+          this.askedAt.delete(frame.id)
           tally.inFlight -= 1
           setTimeout(() => onCompleted(this), 100)
         }
