@@ -180,6 +180,8 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
     SwitchyardConfig,
     Effect.gen(function*() {
       const int = (name: string, fallback: number) => Config.withDefault(Config.integer(name), fallback)
+      const num = (name: string, fallback: number) => Config.withDefault(Config.number(name), fallback)
+      const bool = (name: string, fallback: boolean) => Config.withDefault(Config.boolean(name), fallback)
       const nodeEnv = yield* Config.withDefault(Config.string("NODE_ENV"), "development")
       const secret = yield* Config.option(Config.redacted("JWT_SECRET"))
       return {
@@ -245,28 +247,16 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
           }),
           defaults.migrationCanaryPercent
         ),
-        legacyFallbackEnabled: yield* Config.withDefault(Config.boolean("LEGACY_FALLBACK_ENABLED"), defaults.legacyFallbackEnabled),
-        migrationRollbackOnError: yield* Config.withDefault(
-          Config.boolean("MIGRATION_ROLLBACK_ON_ERROR"),
-          defaults.migrationRollbackOnError
-        ),
-        migrationLoggingEnabled: yield* Config.withDefault(
-          Config.boolean("MIGRATION_LOGGING_ENABLED"),
-          defaults.migrationLoggingEnabled
-        ),
+        legacyFallbackEnabled: yield* bool("LEGACY_FALLBACK_ENABLED", defaults.legacyFallbackEnabled),
+        migrationRollbackOnError: yield* bool("MIGRATION_ROLLBACK_ON_ERROR", defaults.migrationRollbackOnError),
+        migrationLoggingEnabled: yield* bool("MIGRATION_LOGGING_ENABLED", defaults.migrationLoggingEnabled),
         migrationHandlerTimeoutMs: yield* int("MIGRATION_HANDLER_TIMEOUT_MS", defaults.migrationHandlerTimeoutMs),
         migrationShadowWaitMs: yield* int("MIGRATION_SHADOW_WAIT_MS", defaults.migrationShadowWaitMs),
         migrationBreakerFailures: yield* int("MIGRATION_BREAKER_FAILURES", defaults.migrationBreakerFailures),
         migrationBreakerResetMs: yield* int("MIGRATION_BREAKER_RESET_MS", defaults.migrationBreakerResetMs),
         migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
-        migrationRollbackErrorPoints: yield* Config.withDefault(
-          Config.number("MIGRATION_ROLLBACK_ERROR_POINTS"),
-          defaults.migrationRollbackErrorPoints
-        ),
-        migrationRollbackLatencyRatio: yield* Config.withDefault(
-          Config.number("MIGRATION_ROLLBACK_LATENCY_RATIO"),
-          defaults.migrationRollbackLatencyRatio
-        ),
+        migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
+        migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
         migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
       }
     })
