@@ -1,5 +1,5 @@
 /**
- * An `Agent` backed by a real language model: any `@effect/ai`
+ * An `Agent` backed by a real language model — whichever `@effect/ai`
  * `LanguageModel` (OpenAI's Responses API, or Chat Completions for
  * self-hosted servers) — this module does not know which one runs.
  * Import as a namespace: `import * as ModelAgent from "./ModelAgent.js"`.

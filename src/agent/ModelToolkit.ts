@@ -9,7 +9,7 @@ import { Effect, Either, Schema } from "effect"
 import * as Tool from "./Tool.js"
 
 /**
- * The parameters every converted tool declares: any JSON object, described to
+ * The parameters every converted tool declares, an arbitrary JSON object, described to
  * the model with the tool's own JSON Schema. Decoding stays with the tool
  * (`Tool.runUnknown`), so arguments of the wrong shape reach the tool and end
  * as its `ToolError` (a `tool_completed {ok: false}`), instead of failing the

@@ -63,26 +63,31 @@ export const serveConnection = (ws: WebSocket, userId: string) =>
     })
 
     const runtime = yield* Effect.runtime<never>()
-    const frameContext = Context.merge(
-      Context.merge(runtime.context, router.context),
-      Context.make(UserContext, session).pipe(
-        Context.add(CurrentConnection, connection),
-        Context.add(Emitter, liveEmitter(session)),
-        Context.add(Dispatcher, dispatcher)
-      )
-    )
-    const runFork = Runtime.runFork(Runtime.make({
-      context: frameContext,
-      fiberRefs: runtime.fiberRefs,
-      runtimeFlags: runtime.runtimeFlags
-    }))
+    // built on the first frame: most connections sit idle, and the merged context is
+    // the largest thing a connection would otherwise hold
+    let runFork: ((effect: Effect.Effect<void>) => unknown) | undefined
+    const fork = (effect: Effect.Effect<void>): void => {
+      runFork ??= Runtime.runFork(Runtime.make({
+        context: Context.merge(
+          Context.merge(runtime.context, router.context),
+          Context.make(UserContext, session).pipe(
+            Context.add(CurrentConnection, connection),
+            Context.add(Emitter, liveEmitter(session)),
+            Context.add(Dispatcher, dispatcher)
+          )
+        ),
+        fiberRefs: runtime.fiberRefs,
+        runtimeFlags: runtime.runtimeFlags
+      }))
+      runFork(effect)
+    }
 
     const drain: Effect.Effect<void> = Effect.suspend(() => {
       const frame = inbox.take()
       return frame === undefined ? Effect.void : Effect.zipRight(processFrame(connection, dispatcher, router, frame), drain)
     }) as Effect.Effect<void>
     const inbox = new Inbox(
-      () => runFork(drain),
+      () => fork(drain),
       config.maxInboxFrames,
       (frame) => rejectOverflow(connection, frame)
     )
@@ -91,7 +96,7 @@ export const serveConnection = (ws: WebSocket, userId: string) =>
     ws.on("pong", connection.onPong)
     // protocol violations (oversized frame: 1009, invalid UTF-8: 1007) arrive here after ws
     // has already closed with the right code; without a listener they would crash the process
-    ws.on("error", (error) => runFork(Effect.logDebug("socket error", error.message)))
+    ws.on("error", (error) => fork(Effect.logDebug("socket error", error.message)))
     yield* Effect.async<void>((resume) => {
       if (ws.readyState === ws.CLOSED) return resume(Effect.void)
       ws.once("close", () => resume(Effect.void))
