@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
+import { Effect, TestClock } from "effect"
 import { History } from "../../src/session/History.js"
+import { UserStream } from "../../src/session/UserStream.js"
 
 const entry = (seq: number, at: number) => ({ seq, at, frame: `e${seq}` })
 
@@ -36,4 +38,20 @@ describe("History", () => {
     expect(history.size).toBe(10)
     expect(history.range(4995).map((e) => e.seq)).toEqual([4996, 4997, 4998, 4999, 5000])
   })
+})
+
+describe("UserStream retention (TestClock)", () => {
+  it.effect("keeps events for the minimum age, then only the last minEvents", () =>
+    Effect.gen(function*() {
+      const stream = new UserStream({ minEvents: 2, minAgeMs: 10 * 60_000, maxEvents: 100 })
+      for (let i = 0; i < 5; i++) yield* stream.publish({ type: "agent_thinking", run_id: "r", payload: { text: `${i}` } })
+      yield* TestClock.adjust("9 minutes")
+      expect(stream.history.size).toBe(5)
+      yield* TestClock.adjust("2 minutes")
+      yield* stream.publish({ type: "agent_thinking", run_id: "r", payload: { text: "late" } })
+      // the five old ones are past ten minutes: only the last two events remain
+      expect(stream.history.size).toBe(2)
+      expect(stream.history.oldestSeq).toBe(5)
+      expect(stream.lastSeq).toBe(6)
+    }))
 })
