@@ -19,8 +19,6 @@ export type Outcome =
  */
 export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher, {
   readonly execute: (frame: ClientFrame) => Effect.Effect<Outcome, never, FrameServices>
-  /** Does a handler claim this type? */
-  readonly known: (type: string) => boolean
   /** May a frame of this type appear inside a `batch`? (unknown types may: they fail alone) */
   readonly batchable: (type: string) => boolean
   /** Decodes a raw inner frame (of a batch) and executes it. */
@@ -56,7 +54,6 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
       }
       return {
         execute,
-        known: (type) => router.lookup(type) !== undefined,
         batchable: (type) => router.lookup(type)?.batchable ?? true,
         executeValue: (value) => {
           const decoded = decodeValue(value)

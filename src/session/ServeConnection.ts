@@ -125,14 +125,20 @@ const processFrame = (
   const frame = decoded.right
   if (frame.type !== "resume") connection.releaseHeld()
   const ticket = new FrameTicket(frame.id)
+  // one lookup serves both metrics; label values stay bounded: unclaimed types are `unknown`
+  const handler = router.lookup(frame.type)
+  const label = handler === undefined ? "unknown" : frame.type
+  // a migrating type records each of its sides itself (`legacy` / `next`): not timed twice
+  const timed = handler === undefined || !isMigration(handler)
   const started = performance.now()
   return dispatcher.execute(frame).pipe(
     Effect.provideService(CurrentFrame, ticket),
     Effect.map((outcome) => {
-      observeLatency(frame.type, (performance.now() - started) / 1000, dispatcher, router)
+      if (timed) Metrics.observeHandler(label, "builtin", (performance.now() - started) / 1000)
       reply(connection, frame.id, outcome)
       ticket.markReplied()
-      countFrame(frame.type, outcome.status, dispatcher)
+      Metrics.count(Metrics.framesTotal, { type: label, outcome: outcome.status })
+      if (outcome.status === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
     })
   ) as Effect.Effect<void>
 }
@@ -157,18 +163,4 @@ const rejectOverflow = (connection: Connection, raw: RawFrame): void => {
     message: "too many frames waiting on this connection: slow down and retry"
   })))
   Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
-}
-
-const countFrame = (type: string, outcome: string, dispatcher: Dispatcher["Type"]): void => {
-  // label values stay bounded: known types and outcomes only
-  Metrics.count(Metrics.framesTotal, { type: dispatcher.known(type) ? type : "unknown", outcome })
-  if (outcome === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
-}
-
-// Built-in handlers are observed here; a migrating type observes each of its sides
-// itself (implementation `legacy` / `next`), so it is not counted twice.
-const observeLatency = (type: string, seconds: number, dispatcher: Dispatcher["Type"], router: Router["Type"]): void => {
-  const handler = router.lookup(type)
-  if (handler !== undefined && isMigration(handler)) return
-  Metrics.observeHandler(dispatcher.known(type) ? type : "unknown", "builtin", seconds)
 }
