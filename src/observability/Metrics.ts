@@ -125,6 +125,35 @@ export const increment = (
 export const observeHandler = (type: string, implementation: string, seconds: number): void =>
   handlerSeconds.unsafeUpdate(seconds, labels({ type, implementation }))
 
+/** The per-frame metrics of one message type, with their label sets resolved once. */
+export interface FrameMetrics {
+  /** records the handler's latency (implementation `builtin`) */
+  readonly observe: (seconds: number) => void
+  /** counts a handled frame in `switchyard_frames_total` */
+  readonly handled: (outcome: "ok" | "duplicate" | "error") => void
+}
+
+const frameMetricsByType = new Map<string, FrameMetrics>()
+
+/** The frame metrics of `type`, which must be a bounded label (`unknown` for unclaimed types). */
+export const frameMetrics = (type: string): FrameMetrics => {
+  let metrics = frameMetricsByType.get(type)
+  if (metrics === undefined) {
+    const latency = labels({ type, implementation: "builtin" })
+    const outcomes = {
+      ok: labels({ type, outcome: "ok" }),
+      duplicate: labels({ type, outcome: "duplicate" }),
+      error: labels({ type, outcome: "error" })
+    }
+    metrics = {
+      observe: (seconds) => handlerSeconds.unsafeUpdate(seconds, latency),
+      handled: (outcome) => framesTotal.unsafeUpdate(1, outcomes[outcome])
+    }
+    frameMetricsByType.set(type, metrics)
+  }
+  return metrics
+}
+
 /** Calls of a migrating type's implementations, by `type`, `side` (`legacy`/`next`), `role` (`serve`/`shadow`) and `outcome`. */
 export const migrationCalls = Metric.counter("switchyard_migration_calls_total", {
   description: "calls of a migrating type's implementations, by type, side, role and outcome",

@@ -37,12 +37,34 @@ export interface StreamEvent {
   readonly run_id?: string | undefined
 }
 
-/** The current time as the ISO-8601 `ts` of a frame. */
-export const isoNow = (): string => new Date().toISOString()
+let lastMillis = Number.NaN
+let lastIso = ""
 
-/** `ack {status, result}` answering the client frame `id`. */
+/** The current time as the ISO-8601 `ts` of a frame (formatted once per millisecond: every frame carries one). */
+export const isoNow = (): string => {
+  const now = Date.now()
+  if (now !== lastMillis) {
+    lastMillis = now
+    lastIso = new Date(now).toISOString()
+  }
+  return lastIso
+}
+
+const EMPTY_RESULT = "{}"
+
+/** `ack {status, result}` answering the client frame `id` (the same JSON as `JSON.stringify` of the frame, without building it). */
 export const ack = (id: string, status: AckStatus, result: unknown): string =>
-  JSON.stringify({ type: "ack", id, payload: { status, result: result ?? {} }, ts: isoNow() })
+  `{"type":"ack","id":${JSON.stringify(id)},"payload":{"status":"${status}","result":${
+    isEmptyObject(result) ? EMPTY_RESULT : JSON.stringify(result)
+  }},"ts":"${isoNow()}"}`
+
+// most acks carry `{}` (typing, resume-less control frames): skip stringifying it
+const isEmptyObject = (u: unknown): boolean => {
+  if (u === undefined || u === null) return true
+  if (typeof u !== "object" || Array.isArray(u) || Object.getPrototypeOf(u) !== Object.prototype) return false
+  for (const _ in u) return false
+  return true
+}
 
 /** `error {code, message, details?}`, with the frame's id when it had a valid one. */
 export const error = (id: string | undefined, failure: FrameError): string =>

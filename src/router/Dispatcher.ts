@@ -2,6 +2,7 @@ import { Cause, Context, Effect, Either, Layer, Option } from "effect"
 import { decodeValue } from "../protocol/ClientFrame.js"
 import type { ClientFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
+import type { DedupeStore } from "../session/Dedupe.js"
 import { UserContext } from "../session/UserContext.js"
 import type { FrameServices } from "./FrameContext.js"
 import type { AnyHandler } from "./Handler.js"
@@ -43,14 +44,12 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
         }
         const id = frame.id
         if (id === undefined || handler.reply === "pong") return run(handler, frame.payload)
-        return Effect.flatMap(UserContext, ({ dedupe }) =>
-          Effect.flatMap(dedupe.begin(id), (claim): Effect.Effect<Outcome, never, FrameServices> =>
-            claim._tag === "Duplicate"
-              ? Effect.succeed({ status: "duplicate", result: claim.result as object, reply: handler.reply })
-              : Effect.tap(
-                run(handler, frame.payload),
-                (outcome) => outcome.status === "error" ? dedupe.release(id) : dedupe.complete(id, outcome.result)
-              ).pipe(Effect.onInterrupt(() => dedupe.release(id)))))
+        return Effect.flatMap(UserContext, ({ dedupe }) => {
+          const claim = dedupe.claim(id)
+          if (claim === undefined) return waitForClaim(dedupe, id, handler, frame.payload)
+          if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
+          return settled(dedupe, id, run(handler, frame.payload))
+        })
       }
       return {
         execute,
@@ -68,11 +67,47 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
 
 const failure = (error: FrameError): Outcome => ({ status: "error", error })
 
+const duplicate = (result: unknown, handler: AnyHandler): Outcome => ({
+  status: "duplicate",
+  result: result as object,
+  reply: handler.reply
+})
+
+// a concurrent claim of the same id is running (another connection): wait for its outcome
+const waitForClaim = (
+  dedupe: DedupeStore,
+  id: string,
+  handler: AnyHandler,
+  payload: unknown
+): Effect.Effect<Outcome, never, FrameServices> =>
+  Effect.flatMap(dedupe.begin(id), (claim) =>
+    claim._tag === "Duplicate"
+      ? Effect.succeed(duplicate(claim.result, handler))
+      : settled(dedupe, id, run(handler, payload)))
+
+/**
+ * Ends the id's claim with the outcome: a success is remembered, an error is
+ * forgotten so that a retry runs again. `run` never fails, and a handler's own
+ * interruption arrives as an outcome too; the frame's fiber itself is a root
+ * fiber nothing interrupts (`Inbox`), so no per-frame interrupt guard is needed.
+ */
+const settled = (
+  dedupe: DedupeStore,
+  id: string,
+  outcome: Effect.Effect<Outcome, never, FrameServices>
+): Effect.Effect<Outcome, never, FrameServices> =>
+  Effect.clockWith((clock) =>
+    Effect.map(outcome, (outcome) => {
+      dedupe.settle(id, outcome.status === "error" ? undefined : outcome, clock.unsafeCurrentTimeMillis())
+      return outcome
+    })
+  )
+
 const run = (handler: AnyHandler, payload: unknown): Effect.Effect<Outcome, never, FrameServices> =>
   // the Router's Layer required every service of its handlers; the connection provides them
-  (handler.run(payload) as Effect.Effect<object, FrameError, FrameServices>).pipe(
-    Effect.map((result): Outcome => ({ status: "ok", result, reply: handler.reply })),
-    Effect.catchAllCause((cause) => {
+  Effect.matchCauseEffect(handler.run(payload) as Effect.Effect<object, FrameError, FrameServices>, {
+    onSuccess: (result) => Effect.succeed<Outcome>({ status: "ok", result, reply: handler.reply }),
+    onFailure: (cause) => {
       const failed = Cause.failureOption(cause)
       if (Option.isSome(failed)) return Effect.succeed(failure(failed.value))
       if (Cause.isInterruptedOnly(cause)) {
@@ -82,5 +117,5 @@ const run = (handler: AnyHandler, payload: unknown): Effect.Effect<Outcome, neve
         Effect.logError("handler died", cause),
         failure(new FrameError({ code: "INTERNAL", message: "internal error" }))
       )
-    })
-  )
+    }
+  })

@@ -17,18 +17,68 @@ export type DedupeClaim =
   | { readonly _tag: "New" }
   | { readonly _tag: "Duplicate"; readonly result: unknown }
 
-type Entry =
-  // the outcome is made only when a concurrent duplicate has to wait for it (rare)
-  | { readonly _tag: "Pending"; outcome: Deferred.Deferred<Option.Option<unknown>> | undefined }
-  | { readonly _tag: "Done"; readonly result: unknown; readonly at: number }
+/** One claim of an id: pending while its first processing runs, then done. */
+class Entry {
+  done = false
+  result: unknown = undefined
+  at = 0
+  // made only when a concurrent duplicate has to wait for the outcome (rare)
+  outcome: Deferred.Deferred<Option.Option<unknown>> | undefined = undefined
+
+  constructor(readonly id: string) {}
+}
 
 const NEW: DedupeClaim = { _tag: "New" }
 
-/** The dedupe store of one user, shared by all of the user's connections. */
+/**
+ * The dedupe store of one user, shared by all of the user's connections.
+ * The frame path uses the synchronous `claim`/`settle`; `begin` is the same
+ * as an Effect that also waits out a concurrent claim.
+ */
 export class DedupeStore {
   private readonly entries = new Map<string, Entry>()
+  /** claims, oldest first: eviction pops from `head` (a Map's oldest key is slow to reach once many were deleted) */
+  private order: Array<Entry> = []
+  private head = 0
 
   constructor(readonly options: DedupeOptions) {}
+
+  /**
+   * Claims `id` for processing (`New`), or returns its first result
+   * (`Duplicate`); `undefined` while another claim of it is still running —
+   * `begin` waits for that one.
+   */
+  claim(id: string): DedupeClaim | undefined {
+    const entry = this.entries.get(id)
+    if (entry === undefined) {
+      const claimed = new Entry(id)
+      this.entries.set(id, claimed)
+      this.order.push(claimed)
+      return NEW
+    }
+    // still held means still inside the window: eviction drops exactly what may go
+    return entry.done ? { _tag: "Duplicate", result: entry.result } : undefined
+  }
+
+  /**
+   * Ends a claim: a success is remembered (at `nowMs`), a failure forgotten so
+   * that a retry is processed again. Wakes a concurrent duplicate either way.
+   */
+  settle(id: string, success: { readonly result: unknown } | undefined, nowMs: number): void {
+    const entry = this.entries.get(id)
+    if (entry === undefined || entry.done) return
+    if (success === undefined) this.entries.delete(id)
+    else {
+      entry.done = true
+      entry.result = success.result
+      entry.at = nowMs
+    }
+    if (entry.outcome !== undefined) {
+      Deferred.unsafeDone(entry.outcome, Effect.succeed(success === undefined ? Option.none() : Option.some(success.result)))
+    }
+    if (success !== undefined) this.evict(nowMs)
+    else if (this.order.length - this.head > 2 * this.entries.size + 64) this.dropStaleClaims()
+  }
 
   /**
    * Claims `id` for processing, or returns the first result. A concurrent
@@ -37,10 +87,9 @@ export class DedupeStore {
    */
   begin(id: string): Effect.Effect<DedupeClaim> {
     return Effect.suspend(() => {
-      const entry = this.entries.get(id)
-      if (entry === undefined) return this.claim(id)
-      // still held means still inside the window: eviction drops exactly what may go
-      if (entry._tag === "Done") return Effect.succeed<DedupeClaim>({ _tag: "Duplicate", result: entry.result })
+      const claim = this.claim(id)
+      if (claim !== undefined) return Effect.succeed(claim)
+      const entry = this.entries.get(id)!
       entry.outcome ??= Deferred.unsafeMake(FiberId.none)
       return Effect.flatMap(Deferred.await(entry.outcome), (outcome) =>
         Option.isSome(outcome)
@@ -51,27 +100,12 @@ export class DedupeStore {
 
   /** Remembers the result of a claimed id. */
   complete(id: string, result: unknown): Effect.Effect<void> {
-    return Effect.clockWith((clock) =>
-      Effect.sync(() => {
-        const entry = this.entries.get(id)
-        const now = clock.unsafeCurrentTimeMillis()
-        this.entries.set(id, { _tag: "Done", result, at: now })
-        if (entry?._tag === "Pending" && entry.outcome !== undefined) {
-          Deferred.unsafeDone(entry.outcome, Effect.succeed(Option.some(result)))
-        }
-        this.evict(now)
-      })
-    )
+    return Effect.clockWith((clock) => Effect.sync(() => this.settle(id, { result }, clock.unsafeCurrentTimeMillis())))
   }
 
   /** Forgets a claimed id whose processing failed, so a retry is processed again. */
   release(id: string): Effect.Effect<void> {
-    return Effect.sync(() => {
-      const entry = this.entries.get(id)
-      if (entry?._tag !== "Pending") return
-      this.entries.delete(id)
-      if (entry.outcome !== undefined) Deferred.unsafeDone(entry.outcome, Effect.succeed(Option.none()))
-    })
+    return Effect.sync(() => this.settle(id, undefined, 0))
   }
 
   /** How many ids are remembered (pending included). */
@@ -79,20 +113,28 @@ export class DedupeStore {
     return this.entries.size
   }
 
-  private claim(id: string): Effect.Effect<DedupeClaim> {
-    return Effect.sync(() => {
-      this.entries.set(id, { _tag: "Pending", outcome: undefined })
-      return NEW
-    })
-  }
-
   private evict(nowMs: number): void {
     // oldest first: stop at the first id that must still be kept
-    for (const [key, entry] of this.entries) {
-      if (this.entries.size <= this.options.minEntries || entry._tag === "Pending") return
-      const expired = nowMs - entry.at >= this.options.windowMs
-      if (!expired && this.entries.size <= this.options.maxEntries) return
-      this.entries.delete(key)
+    while (this.head < this.order.length && this.entries.size > this.options.minEntries) {
+      const entry = this.order[this.head]!
+      // a released (or released and claimed again) id left a stale claim behind
+      if (this.entries.get(entry.id) === entry) {
+        if (!entry.done) break
+        const expired = nowMs - entry.at >= this.options.windowMs
+        if (!expired && this.entries.size <= this.options.maxEntries) break
+        this.entries.delete(entry.id)
+      }
+      this.head++
     }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  // released claims stay in `order` until eviction reaches them: bound them when failures pile up
+  private dropStaleClaims(): void {
+    this.order = this.order.slice(this.head).filter((entry) => this.entries.get(entry.id) === entry)
+    this.head = 0
   }
 }

@@ -1,4 +1,4 @@
-import { Context, Effect, Either, Metric, Runtime } from "effect"
+import { Context, Effect, Either, FiberRef, Metric, Runtime } from "effect"
 import { randomUUID } from "node:crypto"
 import type { RawData, WebSocket } from "ws"
 import { SwitchyardConfig } from "../Config.js"
@@ -65,17 +65,19 @@ export const serveConnection = (ws: WebSocket, userId: string) =>
     const runtime = yield* Effect.runtime<never>()
     // built on the first frame: most connections sit idle, and the merged context is
     // the largest thing a connection would otherwise hold
+    let frameContext: Context.Context<never> | undefined
     let runFork: ((effect: Effect.Effect<void>) => unknown) | undefined
     const fork = (effect: Effect.Effect<void>): void => {
+      frameContext ??= Context.merge(
+        Context.merge(runtime.context, router.context),
+        Context.make(UserContext, session).pipe(
+          Context.add(CurrentConnection, connection),
+          Context.add(Emitter, liveEmitter(session)),
+          Context.add(Dispatcher, dispatcher)
+        )
+      )
       runFork ??= Runtime.runFork(Runtime.make({
-        context: Context.merge(
-          Context.merge(runtime.context, router.context),
-          Context.make(UserContext, session).pipe(
-            Context.add(CurrentConnection, connection),
-            Context.add(Emitter, liveEmitter(session)),
-            Context.add(Dispatcher, dispatcher)
-          )
-        ),
+        context: frameContext,
         fiberRefs: runtime.fiberRefs,
         runtimeFlags: runtime.runtimeFlags
       }))
@@ -84,7 +86,9 @@ export const serveConnection = (ws: WebSocket, userId: string) =>
 
     const drain: Effect.Effect<void> = Effect.suspend(() => {
       const frame = inbox.take()
-      return frame === undefined ? Effect.void : Effect.zipRight(processFrame(connection, dispatcher, router, frame), drain)
+      return frame === undefined
+        ? Effect.void
+        : Effect.zipRight(processFrame(connection, dispatcher, router, frameContext!, frame), drain)
     }) as Effect.Effect<void>
     const inbox = new Inbox(
       () => fork(drain),
@@ -117,6 +121,7 @@ const processFrame = (
   connection: Connection,
   dispatcher: Dispatcher["Type"],
   router: Router["Type"],
+  frameContext: Context.Context<never>,
   raw: RawFrame
 ): Effect.Effect<void, never, never> => {
   if (raw === null) return reject(connection, undefined, binaryFrame)
@@ -127,17 +132,19 @@ const processFrame = (
   const ticket = new FrameTicket(frame.id)
   // one lookup serves both metrics; label values stay bounded: unclaimed types are `unknown`
   const handler = router.lookup(frame.type)
-  const label = handler === undefined ? "unknown" : frame.type
+  const metrics = Metrics.frameMetrics(handler === undefined ? "unknown" : frame.type)
   // a migrating type records each of its sides itself (`legacy` / `next`): not timed twice
   const timed = handler === undefined || !isMigration(handler)
   const started = performance.now()
-  return dispatcher.execute(frame).pipe(
-    Effect.provideService(CurrentFrame, ticket),
+  // the drain fiber runs one frame at a time: setting its context is enough, no restore
+  // (`provideService` would pay for an acquire/release around every frame)
+  const setFrame = FiberRef.set(FiberRef.currentContext, Context.add(frameContext, CurrentFrame, ticket))
+  return Effect.zipRight(setFrame, dispatcher.execute(frame)).pipe(
     Effect.map((outcome) => {
-      if (timed) Metrics.observeHandler(label, "builtin", (performance.now() - started) / 1000)
+      if (timed) metrics.observe((performance.now() - started) / 1000)
       reply(connection, frame.id, outcome)
       ticket.markReplied()
-      Metrics.count(Metrics.framesTotal, { type: label, outcome: outcome.status })
+      metrics.handled(outcome.status)
       if (outcome.status === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
     })
   ) as Effect.Effect<void>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, FastCheck } from "effect"
-import { decodeText, decodeValue } from "../../src/protocol/ClientFrame.js"
+import { Either, FastCheck, Schema } from "effect"
+import { ClientFrame, decodeText, decodeValue, wellFormedEnvelope } from "../../src/protocol/ClientFrame.js"
 
 const rejected = (text: string) => {
   const result = decodeText(text)
@@ -76,5 +76,39 @@ describe("ClientFrame", () => {
       ),
       { numRuns: 500 }
     )
+  })
+
+  it("accepts by hand exactly what the envelope schema decodes, to the same frame", () => {
+    const decodeSchema = Schema.decodeUnknownEither(ClientFrame)
+    // values around every boundary of the envelope: lengths 0/1/128/129, wrong kinds, absent
+    const field = FastCheck.oneof(
+      FastCheck.constant(undefined),
+      FastCheck.string({ minLength: 0, maxLength: 3 }),
+      FastCheck.string({ minLength: 127, maxLength: 129 }),
+      FastCheck.jsonValue({ maxDepth: 1 })
+    )
+    const payload = FastCheck.oneof(
+      FastCheck.constant(undefined),
+      FastCheck.dictionary(FastCheck.string(), FastCheck.jsonValue({ maxDepth: 2 })),
+      FastCheck.jsonValue({ maxDepth: 2 })
+    )
+    const envelope = FastCheck.record(
+      { id: field, type: field, payload, extra: FastCheck.jsonValue({ maxDepth: 1 }) },
+      { requiredKeys: [] }
+    )
+    let accepted = 0
+    FastCheck.assert(
+      FastCheck.property(envelope, (value) => {
+        const fast = wellFormedEnvelope(value)
+        const schema = decodeSchema(value)
+        if (fast === undefined) return true
+        accepted++
+        expect(schema).toEqual(Either.right(fast))
+        return true
+      }),
+      { numRuns: 5000 }
+    )
+    // the property is vacuous unless the hand check accepted a good share of them
+    expect(accepted).toBeGreaterThan(100)
   })
 })

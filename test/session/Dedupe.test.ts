@@ -81,4 +81,44 @@ describe("DedupeStore", () => {
       yield* TestClock.adjust("1 hour")
       expect((yield* dedupe.begin("a"))._tag).toBe("Duplicate")
     }))
+
+  it("stays within maxEntries over many ids, failures and retries mixed in", () =>
+    Effect.gen(function*() {
+      const dedupe = store({ minEntries: 10, maxEntries: 50 })
+      for (let i = 0; i < 5000; i++) {
+        const id = `m${i}`
+        yield* dedupe.begin(id)
+        // every third first attempt fails and is retried at once, as a client would
+        if (i % 3 === 0) {
+          yield* dedupe.release(id)
+          expect((yield* dedupe.begin(id))._tag).toBe("New")
+        }
+        yield* dedupe.complete(id, { i })
+        expect(dedupe.size).toBeLessThanOrEqual(50)
+      }
+      expect(yield* dedupe.begin("m4999")).toEqual({ _tag: "Duplicate", result: { i: 4999 } })
+      expect(yield* dedupe.begin("m4950")).toEqual({ _tag: "Duplicate", result: { i: 4950 } })
+      expect((yield* dedupe.begin("m4949"))._tag).toBe("New")
+    }))
+
+  it("keeps evicting in claim order however many ids failed in between", () =>
+    Effect.gen(function*() {
+      const dedupe = store({ minEntries: 2, maxEntries: 3 })
+      for (const id of ["a", "b"]) {
+        yield* dedupe.begin(id)
+        yield* dedupe.complete(id, {})
+      }
+      for (let i = 0; i < 10_000; i++) {
+        yield* dedupe.begin(`f${i}`)
+        yield* dedupe.release(`f${i}`)
+      }
+      for (const id of ["c", "d"]) {
+        yield* dedupe.begin(id)
+        yield* dedupe.complete(id, {})
+      }
+      // a went when d made four; b, c and d are the last three
+      expect(dedupe.size).toBe(3)
+      expect((yield* dedupe.begin("a"))._tag).toBe("New")
+      expect((yield* dedupe.begin("b"))._tag).toBe("Duplicate")
+    }))
 })
