@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import { Typing } from "../protocol/Payloads.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { CurrentConnection } from "../router/FrameContext.js"
@@ -9,9 +9,10 @@ import { UserContext } from "../session/UserContext.js"
 export const typing = Handler.make("typing", {
   payload: Typing,
   handle: ({ is_typing, thread_id }) =>
-    Effect.gen(function*() {
-      const session = yield* UserContext
-      const sender = yield* CurrentConnection
+    // one context read instead of a generator: typing is the hottest acknowledged frame
+    Effect.contextWith((context: Context.Context<UserContext | CurrentConnection>) => {
+      const session = Context.get(context, UserContext)
+      const sender = Context.get(context, CurrentConnection)
       let frame: string | undefined
       for (const connection of session.stream.connections) {
         if (connection === sender) continue

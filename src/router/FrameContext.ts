@@ -25,6 +25,13 @@ export class FrameTicket {
 
   constructor(readonly id: string | undefined) {}
 
+  /** The ticket of no frame (already answered): what runs outside any frame sees. */
+  static get none(): FrameTicket {
+    const ticket = new FrameTicket(undefined)
+    ticket.markReplied()
+    return ticket
+  }
+
   /** Completes once the frame has been answered. */
   get replied(): Effect.Effect<void> {
     if (this.done) return Effect.void

@@ -68,8 +68,12 @@ export const serveConnection = (ws: WebSocket, userId: string) =>
     let frameContext: Context.Context<never> | undefined
     let runFork: ((effect: Effect.Effect<void>) => unknown) | undefined
     const fork = (effect: Effect.Effect<void>): void => {
+      // the router's context holds every service its handlers declared; the route's own
+      // (the upgrade request, its span) would only be retained for the connection's life
       frameContext ??= Context.merge(
-        Context.merge(runtime.context, router.context),
+        // the frame's slot first: each frame replaces it, and the fiber's check that its
+        // context changed then stops at the first entry instead of comparing them all
+        Context.merge(Context.make(CurrentFrame, FrameTicket.none), router.context),
         Context.make(UserContext, session).pipe(
           Context.add(CurrentConnection, connection),
           Context.add(Emitter, liveEmitter(session)),

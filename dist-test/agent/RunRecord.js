@@ -1,0 +1,1 @@
+//# sourceMappingURL=RunRecord.js.map

@@ -1,0 +1,15 @@
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime";
+import { Layer, Logger, LogLevel } from "effect";
+import { SwitchyardConfig } from "./Config.js";
+import * as Switchyard from "./Switchyard.js";
+const production = process.env["NODE_ENV"] === "production";
+const logLevel = LogLevel.allLevels.find((level) => level.label === process.env["LOG_LEVEL"]?.toUpperCase()) ?? LogLevel.Info;
+Switchyard.Default.pipe(
+  Layer.provide(SwitchyardConfig.layer),
+  Layer.provide(production ? Logger.json : Logger.pretty),
+  Layer.provide(Logger.minimumLogLevel(logLevel)),
+  Layer.launch,
+  // runMain would add its own pretty logger next to ours: JSON lines must be the only output in production
+  NodeRuntime.runMain({ disablePrettyLogger: true })
+);
+//# sourceMappingURL=main.js.map
