@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { availableParallelism, cpus } from "node:os"
 import { dirname, join } from "node:path"
+import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import { type BenchOptions, parseOptions, usage } from "./options.js"
 import { choosePinning, type Pinning } from "./pinning.js"
@@ -15,7 +16,7 @@ import { clockTicksPerSecond, readOpenFileLimit } from "./proc-read.js"
 import { summarize, type TargetRuns } from "./report.js"
 import { startServer } from "./server-process.js"
 import { formatFigure, formatTable } from "./table.js"
-import { chooseTargets, type TargetKey, type TargetSpec } from "./targets.js"
+import { BASELINE_ENTRY, chooseTargets, type TargetKey, type TargetSpec } from "./targets.js"
 import type { LoadgenTask, RunResult, ScenarioName } from "./task.js"
 
 const LOADGEN_TIMEOUT_MS = 10 * 60_000
@@ -58,7 +59,10 @@ const glimpse = (result: RunResult): string =>
 const main = async (): Promise<void> => {
   const options = parseOptions(process.argv.slice(2))
   if (options === undefined) return void process.stdout.write(usage)
-  const targets = chooseTargets(options)
+  const buildDir = join(dirname(options.out), "build")
+  const targets = await Promise.all(chooseTargets(options).map(async (target) =>
+    target.entry === BASELINE_ENTRY ? { ...target, entry: await compileEntry(BASELINE_ENTRY, buildDir) } : target
+  ))
   for (const target of targets) {
     if (!existsSync(target.entry)) {
       throw new Error(`${target.label} entry ${target.entry} does not exist (run from the repo root; --self compares the baseline with itself)`)

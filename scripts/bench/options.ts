@@ -40,7 +40,7 @@ export const usage = `npm run bench -- [options]
   --step-ms N             agent step, AGENT_STEP_MS of both servers (default 20)
   --events-per-run N      events of a baseline emulated run (default 8)
   --self                  baseline vs a second baseline (no service; shows the noise)
-  --service-entry PATH    the service's entry (default src/main.ts)
+  --service-entry PATH    the service's entry (default scripts/start.mjs, what npm start runs)
   --log-level L           LOG_LEVEL of the service (default warn; it runs with NODE_ENV=production)
   --no-pin                do not pin server and load generator with taskset
   --out PATH              JSON results (default bench-results/latest.json)
@@ -131,7 +131,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
     stepMs: positiveInt("step-ms", values["step-ms"], 20),
     eventsPerRun: Math.max(2, positiveInt("events-per-run", values["events-per-run"], 8)),
     self: values.self === true,
-    serviceEntry: values["service-entry"] ?? "src/main.ts",
+    serviceEntry: values["service-entry"] ?? "scripts/start.mjs",
     logLevel: values["log-level"] ?? "warn",
     pin: values["no-pin"] !== true,
     out: values.out ?? "bench-results/latest.json",

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, type StdioOptions } from "node:child_process"
 
 /**
- * Starts a node + tsx process (`entry` a .ts file) through `sh`, which first
+ * Starts a node process (`entry` JavaScript, or a .ts file run through tsx) through `sh`, which first
  * raises the soft open-file limit to the hard one (10,000 sockets need more
  * than the usual 1024) and then `exec`s, so the child's pid is the node
  * process itself (what /proc is read for). `core` pins it with taskset.
@@ -16,7 +16,8 @@ export const spawnNode = (
   }
 ): ChildProcess => {
   const pin = options.core === undefined ? [] : ["taskset", "-c", String(options.core)]
-  const argv = [...pin, process.execPath, ...(options.nodeArgs ?? []), "--import", "tsx", entry]
+  const loader = entry.endsWith(".ts") ? ["--import", "tsx"] : []
+  const argv = [...pin, process.execPath, ...(options.nodeArgs ?? []), ...loader, entry]
   const script = "ulimit -n \"$(ulimit -H -n)\" 2>/dev/null; exec \"$@\""
   return spawn("sh", ["-c", script, "sh", ...argv], {
     cwd: process.cwd(),

@@ -6,7 +6,7 @@ export type TargetKey = "baseline" | "service"
 export interface TargetSpec {
   readonly key: TargetKey
   readonly label: string
-  /** the .ts entry started with node --import tsx */
+  /** the entry node runs (a .ts one through tsx) */
   readonly entry: string
   /** env on top of PORT / HOST / JWT_SECRET */
   readonly env: Readonly<Record<string, string>>

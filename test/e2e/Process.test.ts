@@ -90,7 +90,7 @@ describe("the service as a process (npm start)", () => {
 
   it("refuses to start in production without JWT_SECRET, saying why", () => {
     const { JWT_SECRET: _secret, ...env } = process.env
-    const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const result = spawnSync(process.execPath, ["scripts/start.mjs"], {
       env: { ...env, NODE_ENV: "production", PORT: "0" },
       encoding: "utf8",
       timeout: 30_000

@@ -24,13 +24,13 @@ export interface ServiceProcess {
   readonly rss: () => number
 }
 
-/** Starts `src/main.ts` in a child process with `env` (and node flags) and waits for `/health`. */
+/** Starts the service as `npm start` does (`scripts/start.mjs`) in a child process with `env` (and node flags) and waits for `/health`. */
 export const startService = async (
   env: Record<string, string>,
   nodeOptions: ReadonlyArray<string> = []
 ): Promise<ServiceProcess> => {
   const port = await freePort()
-  const child = spawn(process.execPath, [...nodeOptions, "--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [...nodeOptions, "scripts/start.mjs"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })

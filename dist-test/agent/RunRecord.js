@@ -1,1 +1,0 @@
-//# sourceMappingURL=RunRecord.js.map
