@@ -1,4 +1,4 @@
-import { Context, Schema, type Stream } from "effect"
+import { Context, type Effect, Schema, Stream } from "effect"
 
 /** What a run is asked to do (`user_message`, `start_agent`, `agent_request`). */
 export interface AgentRequest {
@@ -38,4 +38,22 @@ export class Agent extends Context.Tag("switchyard/Agent")<Agent, {
   /** the `agent` name reported in `agent_started` when the request names none */
   readonly defaultName: string
   readonly run: (request: AgentRequest) => Stream.Stream<AgentEvent, AgentError>
+  /**
+   * Optional: the same run as `Stream.runForEach(run(request), f)`, without
+   * the Stream. An agent that is not fed by a source stream (the built-in one)
+   * can offer it: running a Stream costs about 0.3 ms of CPU before its first
+   * event, and a paced built-in run about 1 ms more than this loop does.
+   */
+  readonly runForEach?: (
+    request: AgentRequest,
+    f: (event: AgentEvent) => Effect.Effect<void>
+  ) => Effect.Effect<void, AgentError>
 }>() {}
+
+/** Runs `request` on `agent`, handing each event to `f` in order (how `RunRegistry` plays a run). */
+export const runForEach = (
+  agent: Agent["Type"],
+  request: AgentRequest,
+  f: (event: AgentEvent) => Effect.Effect<void>
+): Effect.Effect<void, AgentError> =>
+  agent.runForEach === undefined ? Stream.runForEach(agent.run(request), f) : agent.runForEach(request, f)

@@ -1,9 +1,9 @@
-import { Cause, Effect, Exit, FiberId, FiberMap, Option, Stream } from "effect"
+import { Cause, Effect, Exit, FiberId, FiberMap, Option } from "effect"
 import type { LifecycleState } from "../Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import { randomUUID } from "node:crypto"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
-import { type Agent, type AgentEvent, AgentError, type AgentRequest } from "./Agent.js"
+import { type Agent, type AgentEvent, AgentError, type AgentRequest, runForEach } from "./Agent.js"
 import type { RunRecord } from "./RunRecord.js"
 
 /** What `start` needs from the frame that starts a run. */
@@ -134,10 +134,10 @@ export class RunRegistry {
           return emit({ type: "agent_message_delta", run_id: runId, payload: { text: event.text } })
       }
     }
-    const run = start.agent.run({ ...start.request, runId, userId: this.userId })
+    const run = runForEach(start.agent, { ...start.request, runId, userId: this.userId }, onEvent)
     return start.replied.pipe(
       Effect.zipRight(emitStarted),
-      Effect.zipRight(Stream.runForEach(run, onEvent)),
+      Effect.zipRight(run),
       Effect.onExit((exit) => this.finish(record, exit, emitStarted, () => text, emit)),
       Effect.ignore,
       Effect.annotateLogs({ run_id: runId })

@@ -3,7 +3,7 @@
  * its JSON input and an Effect that runs it. Import as a namespace:
  * `import * as Tool from "./Tool.js"`.
  */
-import { Effect, JSONSchema, Option, ParseResult, Schema } from "effect"
+import { Effect, Either, JSONSchema, Option, ParseResult, Schema } from "effect"
 
 /**
  * The one error a tool call fails with, whatever went wrong inside the tool
@@ -44,8 +44,8 @@ export interface Tool<I, O, E extends JsonObject = JsonObject> extends Any {
 }
 
 /**
- * Declares a tool. The input schema must not need services, so a tool can be
- * called from anywhere.
+ * Declares a tool. The input schema must not need services nor transform
+ * asynchronously, so a tool can be called from anywhere.
  */
 export const make = <I, E extends JsonObject, O>(options: {
   readonly name: string
@@ -54,19 +54,23 @@ export const make = <I, E extends JsonObject, O>(options: {
   readonly run: (input: I) => Effect.Effect<O, ToolError>
 }): Tool<I, O, E> => {
   const { description, input, name } = options
-  const decode = Schema.decodeUnknown(input)
-  const run = (value: I): Effect.Effect<O, ToolError> =>
-    options.run(value).pipe(Effect.withSpan("Tool.run", { attributes: { "tool.name": name } }))
+  // a tool input is a plain JSON schema (no services, no async transformations): decoded in place
+  const decode = Schema.decodeUnknownEither(input)
+  // the call site of the span is always this line: capturing it would only cost an Error per call
+  const spanOptions = { attributes: { "tool.name": name }, captureStackTrace: false }
+  const run = (value: I): Effect.Effect<O, ToolError> => Effect.withSpan(options.run(value), "Tool.run", spanOptions)
   const runUnknown = (raw: unknown): Effect.Effect<O, ToolError> =>
-    decode(raw).pipe(
-      Effect.mapError((error) =>
-        new ToolError({
-          tool: name,
-          message: `invalid input: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
-        })
-      ),
-      Effect.flatMap(run)
-    )
+    Effect.suspend(() => {
+      const decoded = decode(raw)
+      return Either.isRight(decoded)
+        ? run(decoded.right)
+        : Effect.fail(
+          new ToolError({
+            tool: name,
+            message: `invalid input: ${ParseResult.TreeFormatter.formatErrorSync(decoded.left)}`
+          })
+        )
+    })
   return { name, description, input, parameters: JSONSchema.make(input), run, runUnknown }
 }
 

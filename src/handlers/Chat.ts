@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import { Agent, type AgentRequest } from "../agent/Agent.js"
 import { Lifecycle } from "../Lifecycle.js"
 import { FrameError } from "../protocol/FrameError.js"
@@ -10,17 +10,20 @@ import { UserContext } from "../session/UserContext.js"
 
 /** Starts a run for the current user; its events follow the frame's ack. */
 const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
-  Effect.gen(function*() {
-    const lifecycle = yield* Lifecycle
-    if (lifecycle.draining) {
-      return yield* new FrameError({ code: "UNAVAILABLE", message: "the server is draining: reconnect and retry" })
+  // one context read instead of a generator step per service: this is every run's start
+  Effect.contextWithEffect((context: Context.Context<Lifecycle | UserContext | Agent | Emitter | CurrentFrame>) => {
+    if (Context.get(context, Lifecycle).draining) {
+      return Effect.fail(new FrameError({ code: "UNAVAILABLE", message: "the server is draining: reconnect and retry" }))
     }
-    const session = yield* UserContext
-    const agent = yield* Agent
-    const emitter = yield* Emitter
-    const frame = yield* CurrentFrame
-    const runId = yield* session.runs.start({ request, agent, emit: emitter.emit, replied: frame.replied })
-    return { run_id: runId }
+    return Effect.map(
+      Context.get(context, UserContext).runs.start({
+        request,
+        agent: Context.get(context, Agent),
+        emit: Context.get(context, Emitter).emit,
+        replied: Context.get(context, CurrentFrame).replied
+      }),
+      (runId) => ({ run_id: runId })
+    )
   })
 
 /** `user_message {text, thread_id?}` → `{run_id}`: the chat turn that starts an agent run. */

@@ -1,4 +1,4 @@
-import { Context, Deferred, Effect, FiberId } from "effect"
+import { Context, Effect } from "effect"
 import type { Connection } from "../session/Connection.js"
 import type { Emitter } from "../session/Emitter.js"
 import type { UserContext } from "../session/UserContext.js"
@@ -19,7 +19,6 @@ export type FrameServices = UserContext | CurrentConnection | CurrentFrame | Emi
 
 /** The reply state of one client frame (a batch's inner frames share the batch's). */
 export class FrameTicket {
-  private deferred: Deferred.Deferred<void> | undefined = undefined
   private done = false
   private readonly afterReply: Array<() => void> = []
 
@@ -35,8 +34,8 @@ export class FrameTicket {
   /** Completes once the frame has been answered. */
   get replied(): Effect.Effect<void> {
     if (this.done) return Effect.void
-    if (this.deferred === undefined) this.deferred = Deferred.unsafeMake(FiberId.none)
-    return Deferred.await(this.deferred)
+    // a callback, not a Deferred: every run waits here once, and a Deferred costs more to make
+    return Effect.async<void>((resume) => this.onReplied(() => resume(Effect.void)))
   }
 
   /** Runs `f` right after the reply is sent (e.g. `disconnect` closing the socket). */
@@ -49,7 +48,6 @@ export class FrameTicket {
   markReplied(): void {
     if (this.done) return
     this.done = true
-    if (this.deferred !== undefined) Deferred.unsafeDone(this.deferred, Effect.void)
     for (const f of this.afterReply) f()
   }
 }

@@ -1,4 +1,4 @@
-import { Context, Effect, Either, FiberRef, Metric, Runtime } from "effect"
+import { Context, Effect, Either, FiberRef, Runtime } from "effect"
 import { randomUUID } from "node:crypto"
 import type { RawData, WebSocket } from "ws"
 import { SwitchyardConfig } from "../Config.js"
@@ -111,8 +111,15 @@ export const serveConnection = (ws: WebSocket, userId: string) =>
     })
   }).pipe(Effect.annotateLogs({ user_id: userId }))
 
+// every event of every run comes here: publish and count in one step, no Effect-level metric update
 const liveEmitter = (session: UserSession): Emitter["Type"] => ({
-  emit: (event) => Effect.asVoid(Effect.tap(session.stream.publish(event), () => Metric.increment(Metrics.streamEvents)))
+  emit: (event) =>
+    Effect.clockWith((clock) =>
+      Effect.sync(() => {
+        session.stream.publishAt(event, clock.unsafeCurrentTimeMillis())
+        Metrics.bump(Metrics.streamEvents)
+      })
+    )
 })
 
 const rawText = (data: RawData): string =>
