@@ -56,4 +56,17 @@ describe("UserSessions (per-user context with a grace period)", () => {
       const again = yield* Scope.make()
       expect(yield* Scope.extend(sessions.acquire("carol"), again)).not.toBe(session)
     }).pipe(Effect.provide(layer)))
+
+  it.scoped("gives connections of one user that open at the same moment one session", () =>
+    Effect.gen(function*() {
+      const sessions = yield* UserSessions
+      // many connections of one user, acquiring concurrently (a reconnect storm)
+      const acquired = yield* Effect.forEach(
+        Array.from({ length: 20 }, () => sessions.acquire("dave")),
+        (acquire, i) => Effect.zipRight(Effect.repeatN(Effect.yieldNow(), i % 3), acquire),
+        { concurrency: "unbounded" }
+      )
+      expect(new Set(acquired).size).toBe(1)
+      expect(yield* sessions.size).toBe(1)
+    }).pipe(Effect.provide(layer)))
 })
