@@ -18,6 +18,7 @@ import { Dispatcher } from "./router/Dispatcher.js"
 import type { AnyHandler, Requirements } from "./router/Handler.js"
 import * as Router from "./router/Router.js"
 import { Connections } from "./session/Connections.js"
+import { ConnectionServer } from "./session/ServeConnection.js"
 import { UserSessions } from "./session/UserContext.js"
 
 /** Per-node state every connection shares. */
@@ -54,6 +55,7 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       Requirements<Handlers[number]> | MigrationControl | HttpClient.HttpClient
     >
     return Server.layer.pipe(
+      Layer.provide(ConnectionServer.layer),
       Layer.provide(Layer.provideMerge(Dispatcher.layer, router)),
       Layer.provide(DashboardFeed.layer),
       Layer.provide(Core),

@@ -33,12 +33,18 @@ export class RunRegistry {
   /** called after each run's `agent_completed` (the `quality_alert` subscription listens here) */
   private readonly endedListeners = new Set<RunEndedListener>()
 
+  /** the map the runs' fibers live in */
+  private readonly fibers: Effect.Effect<FiberMap.FiberMap<string>>
+
+  /** `fibers`: the map of the runs' fibers, or the effect that gives it (made on the first run). */
   constructor(
     readonly userId: string,
-    private readonly fibers: FiberMap.FiberMap<string>,
+    fibers: FiberMap.FiberMap<string> | Effect.Effect<FiberMap.FiberMap<string>>,
     private readonly maxRecords: number,
     private readonly lifecycle: LifecycleState
-  ) {}
+  ) {
+    this.fibers = Effect.isEffect(fibers) ? fibers : Effect.succeed(fibers)
+  }
 
   /** The records of the user's recent runs, oldest first. */
   get all(): ReadonlyArray<RunRecord> {
@@ -79,7 +85,7 @@ export class RunRegistry {
         }
         this.remember(record)
         this.lifecycle.runningRuns++
-        return Effect.as(FiberMap.run(this.fibers, runId, this.program(record, start)), runId)
+        return Effect.flatMap(this.fibers, (fibers) => Effect.as(FiberMap.run(fibers, runId, this.program(record, start)), runId))
       })
     )
   }
@@ -90,7 +96,7 @@ export class RunRegistry {
       const record = this.records.get(runId)
       if (record === undefined) return { _tag: "NotFound" } as const
       if (record.status !== "running") return { _tag: "Found", stopped: false } as const
-      const fiber = yield* Effect.option(FiberMap.get(this.fibers, runId))
+      const fiber = yield* Effect.option(FiberMap.get(yield* this.fibers, runId))
       if (Option.isNone(fiber)) return { _tag: "Found", stopped: false } as const
       this.stopReplies.set(runId, replied)
       // interrupt without waiting: the run's `cancelled` must wait for this frame's ack

@@ -1,4 +1,4 @@
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Layer, Metric, Schedule } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle } from "../Lifecycle.js"
@@ -6,14 +6,14 @@ import * as Metrics from "../observability/Metrics.js"
 import * as Prometheus from "../observability/Prometheus.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import { Connections } from "../session/Connections.js"
-import { serveConnection } from "../session/ServeConnection.js"
+import { ConnectionServer } from "../session/ServeConnection.js"
 import { UserSessions } from "../session/UserContext.js"
 import * as Admin from "./Admin.js"
 import { Auth } from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
 import { WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
-/** `GET /ws`: authenticate (401 before any upgrade), then serve the socket until it closes. */
+/** `GET /ws`: authenticate (401 before any upgrade), then hand the socket to the `ConnectionServer`. */
 const webSocket = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   const lifecycle = yield* Lifecycle
@@ -25,15 +25,26 @@ const webSocket = Effect.gen(function*() {
   if (Either.isLeft(principal)) {
     return HttpServerResponse.unsafeJson({ error: principal.left.message }, { status: 401 })
   }
-  if ((request.headers["upgrade"] ?? "").toLowerCase() !== "websocket") {
+  if (!isUpgrade(request.headers)) {
     return HttpServerResponse.unsafeJson({ error: "expected a WebSocket upgrade" }, { status: 426 })
   }
   const acceptor = yield* WebSocketAcceptor
   const ws = yield* acceptor.accept(request)
-  yield* Effect.scoped(serveConnection(ws, principal.right.userId))
-  // the socket is closed by now: this response is never written
+  const server = yield* ConnectionServer
+  yield* server.serve(ws, principal.right.userId)
+  // the acceptor took the socket off the platform: this response is never written, and
+  // returning now frees the request (the connection lives on its socket's events)
   return HttpServerResponse.empty()
 }).pipe(Effect.catchTag("UpgradeError", () => Effect.succeed(HttpServerResponse.empty({ status: 400 }))))
+
+/**
+ * `Upgrade: websocket` with `Connection: upgrade`. Without the latter Node
+ * does not take the request as an upgrade and keeps parsing its socket as
+ * HTTP, so ws cannot take the socket over.
+ */
+const isUpgrade = (headers: Readonly<Record<string, string | undefined>>): boolean =>
+  (headers["upgrade"] ?? "").toLowerCase() === "websocket" &&
+  (headers["connection"] ?? "").toLowerCase().split(",").some((token) => token.trim() === "upgrade")
 
 /** `GET /ready`: 200 while serving, 503 while draining. */
 const ready = Effect.map(Lifecycle, (lifecycle) =>
@@ -91,7 +102,16 @@ export const drain = Effect.gen(function*() {
   )
 })
 
-/** Serves `routes` on the `HttpServer` in context, draining before it stops. */
+/** A request for `/ws`, with or without a query. */
+const isWebSocketPath = (request: HttpServerRequest.HttpServerRequest): boolean =>
+  request.url === "/ws" || request.url.startsWith("/ws?")
+
+/**
+ * Serves `routes` on the `HttpServer` in context, draining before it stops.
+ * An upgrade to `/ws` gets no server span: its URL carries the access token
+ * (`url.full`, `url.query`), and the span would end with the handshake anyway,
+ * long before the connection does — at the cost of its allocations on every connect.
+ */
 export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const server = yield* HttpServer.HttpServer
   const app = yield* HttpRouter.toHttpApp(routes)
@@ -101,4 +121,4 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   if (address._tag === "TcpAddress") {
     yield* Effect.logInfo(`Switchyard listening on http://${address.hostname}:${address.port} (WebSocket at /ws)`)
   }
-}))
+})).pipe(HttpMiddleware.withTracerDisabledWhen(isWebSocketPath))

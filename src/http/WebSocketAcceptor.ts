@@ -1,6 +1,7 @@
 import type { HttpServerRequest } from "@effect/platform"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Context, Data, Effect, Layer } from "effect"
+import type { Socket } from "node:net"
 import { WebSocket, WebSocketServer } from "ws"
 import { SwitchyardConfig } from "../Config.js"
 
@@ -20,6 +21,9 @@ const NO_HEAD = Buffer.alloc(0)
  * raw `ws` socket: its `bufferedAmount` bounds slow consumers, its ping/pong
  * is the heartbeat, its `maxPayload` closes oversized frames with 1009 before
  * they are buffered — none of which `Socket.fromWebSocket` exposes.
+ *
+ * Once upgraded, the socket is ws's alone: the route may return at once (see
+ * `handOver`), so no request fiber lives as long as the connection.
  */
 export class WebSocketAcceptor extends Context.Tag("switchyard/WebSocketAcceptor")<WebSocketAcceptor, {
   readonly accept: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<WebSocket, UpgradeError>
@@ -45,14 +49,42 @@ export class WebSocketAcceptor extends Context.Tag("switchyard/WebSocketAcceptor
           Effect.async<WebSocket, UpgradeError>((resume) => {
             const incoming = NodeHttpServerRequest.toIncomingMessage(request)
             const socket = incoming.socket
+            const before = socket.listeners("close")
             const onClose = () => resume(Effect.fail(new UpgradeError({ reason: "Aborted" })))
             socket.once("close", onClose)
             server.handleUpgrade(incoming, socket, NO_HEAD, (ws) => {
               socket.off("close", onClose)
+              const wsListeners = socket.listeners("close").filter((listener) => !before.includes(listener))
+              handOver(request, socket, wsListeners)
               resume(Effect.succeed(ws))
             })
           })
       }
     })
   )
+}
+
+/**
+ * Takes an upgraded socket off the platform, which otherwise (1) answers the
+ * route's response on it once the route returns, and (2) keeps the request's
+ * fiber — with its context and the request itself, several KiB — reachable
+ * from the socket until it closes, through a close listener that would only
+ * interrupt a route long done. The platform's response is ended detached from
+ * the socket, so it is never written; every close listener but ws's own is
+ * dropped once the platform's upgrade handler has returned (it adds its
+ * listener after running the route, which may finish synchronously).
+ */
+const handOver = (
+  request: HttpServerRequest.HttpServerRequest,
+  socket: Socket,
+  wsListeners: ReturnType<Socket["listeners"]>
+): void => {
+  const response = NodeHttpServerRequest.toServerResponse(request)
+  if (response.socket === socket) response.detachSocket(socket)
+  response.end()
+  process.nextTick(() => {
+    for (const listener of socket.listeners("close")) {
+      if (!wsListeners.includes(listener)) socket.off("close", listener as (...args: Array<unknown>) => void)
+    }
+  })
 }

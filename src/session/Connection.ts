@@ -43,6 +43,9 @@ export class Connection {
   awaitingPong = false
   /** heartbeat: consecutive pings left unanswered */
   missedPongs = 0
+  // assigned, not a class field: under tsx (tests, `npm run dev`) a field's arrow is named per
+  // instance, which costs a few hundred bytes more for every connection
+  private readonly onWritten: () => void
 
   constructor(
     readonly id: string,
@@ -54,6 +57,9 @@ export class Connection {
     private readonly onSlowConsumer: () => void
   ) {
     this.delivered = openedSeq
+    this.onWritten = () => {
+      this.pendingFrames--
+    }
   }
 
   /** Still open and writable? */
@@ -143,7 +149,7 @@ export class Connection {
   }
 
   /** The peer answered a ping. */
-  readonly onPong = (): void => {
+  onPong(): void {
     this.awaitingPong = false
     this.missedPongs = 0
   }
@@ -169,9 +175,5 @@ export class Connection {
     if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
     this.holdTimer = undefined
     this.held = undefined
-  }
-
-  private readonly onWritten = (): void => {
-    this.pendingFrames--
   }
 }

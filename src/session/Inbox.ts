@@ -1,35 +1,44 @@
 /** A raw client frame as the socket delivered it: text, or `null` for a binary frame. */
 export type RawFrame = string | null
 
+/** Who processes an inbox's frames (the connection they arrived on). */
+export interface InboxReader {
+  /** Starts taking frames until `take` returns undefined: the first frame of a burst arrived. */
+  startDrain(): void
+  /** Answers a frame that found the inbox full. */
+  overflow(frame: RawFrame): void
+}
+
 /**
  * The frames of one connection, processed one at a time in arrival order
  * (the platform forks a fiber per frame; we fork one per burst instead).
- * Bounded: past `maxFrames` waiting, `onOverflow` answers the frame instead.
+ * Bounded: past `maxFrames` waiting, the reader's `overflow` answers the frame instead.
  */
 export class Inbox {
-  private queue: Array<RawFrame> = []
+  // made on the first frame: most connections sit idle
+  private queue: Array<RawFrame> | undefined = undefined
   private next = 0
   private draining = false
 
   constructor(
-    private readonly startDrain: () => void,
-    private readonly maxFrames: number,
-    private readonly onOverflow: (frame: RawFrame) => void
+    private readonly reader: InboxReader,
+    private readonly maxFrames: number
   ) {}
 
   /** Accepts a frame from the socket. */
   push(frame: RawFrame): void {
-    if (this.queue.length - this.next >= this.maxFrames) return this.onOverflow(frame)
-    this.queue.push(frame)
+    const queue = this.queue ??= []
+    if (queue.length - this.next >= this.maxFrames) return this.reader.overflow(frame)
+    queue.push(frame)
     if (this.draining) return
     this.draining = true
-    this.startDrain()
+    this.reader.startDrain()
   }
 
   /** The next frame to process, or undefined (and no longer draining) when empty. */
   take(): RawFrame | undefined {
-    if (this.next === this.queue.length) {
-      this.queue = []
+    if (this.queue === undefined || this.next === this.queue.length) {
+      this.queue = undefined
       this.next = 0
       this.draining = false
       return undefined

@@ -1,4 +1,16 @@
-import { Context, Effect, Either, FiberRef, Runtime } from "effect"
+import {
+  Context,
+  Effect,
+  Either,
+  Exit,
+  FiberId,
+  FiberRef,
+  FiberRefs,
+  HashMap,
+  Layer,
+  Runtime,
+  Scope
+} from "effect"
 import { randomUUID } from "node:crypto"
 import type { RawData, WebSocket } from "ws"
 import { SwitchyardConfig } from "../Config.js"
@@ -10,106 +22,254 @@ import { Dispatcher, type Outcome } from "../router/Dispatcher.js"
 import { CurrentConnection, CurrentFrame, FrameTicket } from "../router/FrameContext.js"
 import { Router } from "../router/Router.js"
 import { isMigration } from "../migration/Migration.js"
-import { Connection } from "./Connection.js"
+import { Connection, type OutboundLimits } from "./Connection.js"
 import { Connections } from "./Connections.js"
 import { Emitter } from "./Emitter.js"
-import { Inbox, type RawFrame } from "./Inbox.js"
+import { Inbox, type InboxReader, type RawFrame } from "./Inbox.js"
 import { UserContext, UserSessions, type UserSession } from "./UserContext.js"
 
 /** The version reported in `connection_established`. */
 export const SERVER_VERSION = "0.1.0"
 
 /**
- * Serves one authenticated WebSocket until it closes: greets it, joins it to
- * its user's stream, and runs its frames in order through the dispatcher,
- * answering each as PROTOCOL §5 says. The connection's Scope holds the user's
- * session, so the session's grace period starts when the last one closes.
+ * Serves authenticated WebSockets. The `/ws` route hands each accepted socket
+ * over and returns: an idle connection holds no fiber, only its `Connection`
+ * and its Scope, reached from its socket's events. That Scope holds the
+ * user's session (so the session's grace period starts when the last one
+ * closes); it is closed when the socket closes, or when the service stops.
  */
-export const serveConnection = (ws: WebSocket, userId: string) =>
-  Effect.gen(function*() {
-    const config = yield* SwitchyardConfig
-    const sessions = yield* UserSessions
-    const connections = yield* Connections
-    const dispatcher = yield* Dispatcher
-    const router = yield* Router
-    const session = yield* sessions.acquire(userId)
-
-    const connection = new Connection(
-      `c-${randomUUID()}`,
-      userId,
-      ws,
-      { maxBufferedBytes: config.maxBufferedBytes, maxBufferedFrames: config.maxBufferedFrames },
-      session.stream.lastSeq,
-      config.resumeWindowMs,
-      () => Metrics.bump(Metrics.slowConsumerCloses)
-    )
-    // the greeting goes first; only then does the connection join the stream
-    connection.send(ServerFrame.notice("connection_established", {
-      connection_id: connection.id,
-      user_id: userId,
-      last_seq: session.stream.lastSeq,
-      heartbeat_ms: config.heartbeatMs,
-      server: { version: SERVER_VERSION, node_id: config.nodeId }
-    }))
-    // every log line of this connection (and of the runs it starts) names it
-    yield* Effect.annotateLogsScoped({ connection_id: connection.id })
-    connection.holdForResume()
-    session.stream.connections.add(connection)
-    yield* connections.add(connection)
-    yield* Effect.addFinalizer(() => {
-      session.stream.connections.delete(connection)
-      connection.close(1001, "going away")
-      return connections.remove(connection)
+export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")<ConnectionServer, {
+  /**
+   * Greets the socket, joins it to its user's stream and wires its frames,
+   * in order, through the dispatcher; returns once that is set up.
+   */
+  readonly serve: (ws: WebSocket, userId: string) => Effect.Effect<void>
+}>() {
+  /** The server, running frames in the services of the layer that built it. */
+  static readonly layer: Layer.Layer<
+    ConnectionServer,
+    never,
+    SwitchyardConfig | UserSessions | Connections | Dispatcher | Router
+  > = Layer.scoped(
+    ConnectionServer,
+    Effect.gen(function*() {
+      const config = yield* SwitchyardConfig
+      const sessions = yield* UserSessions
+      const connections = yield* Connections
+      const dispatcher = yield* Dispatcher
+      const router = yield* Router
+      // the service's runtime, not a request's: nothing of the upgrade request stays reachable
+      const runtime = yield* Effect.runtime<never>()
+      const host: Host = {
+        open: new Set(),
+        connections,
+        dispatcher,
+        router,
+        runtime,
+        // the router's context holds every service its handlers declared; the frame's slot goes
+        // first: each frame replaces it, and the fiber's check that its context changed then
+        // stops at the first entry instead of comparing them all
+        frameContext: Context.merge(Context.make(CurrentFrame, FrameTicket.none), router.context),
+        maxInboxFrames: config.maxInboxFrames,
+        run: Runtime.runFork(runtime)
+      }
+      const limits: OutboundLimits = {
+        maxBufferedBytes: config.maxBufferedBytes,
+        maxBufferedFrames: config.maxBufferedFrames
+      }
+      // stopping the service finalizes every connection still open (1001, its session released)
+      yield* Effect.addFinalizer(() => Effect.forEach(Array.from(host.open), (served) => served.close(), { discard: true }))
+      return {
+        serve: (ws, userId) =>
+          Effect.gen(function*() {
+            const scope = yield* Scope.make()
+            // in a context of just the Scope: the RcMap copies the caller's context into a new session's lookup
+            const session = yield* Effect.mapInputContext(
+              sessions.acquire(userId),
+              (_: Context.Context<never>) => Context.make(Scope.Scope, scope)
+            )
+            const connection = new Connection(
+              `c-${randomUUID()}`,
+              userId,
+              ws,
+              limits,
+              session.stream.lastSeq,
+              config.resumeWindowMs,
+              countSlowConsumer
+            )
+            // the greeting goes first; only then does the connection join the stream
+            connection.send(ServerFrame.notice("connection_established", {
+              connection_id: connection.id,
+              user_id: userId,
+              last_seq: session.stream.lastSeq,
+              heartbeat_ms: config.heartbeatMs,
+              server: { version: SERVER_VERSION, node_id: config.nodeId }
+            }))
+            connection.holdForResume()
+            session.stream.connections.add(connection)
+            yield* connections.add(connection)
+            new ServedConnection(host, connection, session, scope).listen(ws)
+          // quick, and not to be cut in half: an interrupted set-up would keep the session acquired
+          }).pipe(Effect.uninterruptible)
+      }
     })
+  )
+}
 
-    const runtime = yield* Effect.runtime<never>()
-    // built on the first frame: most connections sit idle, and the merged context is
-    // the largest thing a connection would otherwise hold
-    let frameContext: Context.Context<never> | undefined
-    let runFork: ((effect: Effect.Effect<void>) => unknown) | undefined
-    const fork = (effect: Effect.Effect<void>): void => {
-      // the router's context holds every service its handlers declared; the route's own
-      // (the upgrade request, its span) would only be retained for the connection's life
-      frameContext ??= Context.merge(
-        // the frame's slot first: each frame replaces it, and the fiber's check that its
-        // context changed then stops at the first entry instead of comparing them all
-        Context.merge(Context.make(CurrentFrame, FrameTicket.none), router.context),
-        Context.make(UserContext, session).pipe(
-          Context.add(CurrentConnection, connection),
-          Context.add(Emitter, liveEmitter(session)),
-          Context.add(Dispatcher, dispatcher)
-        )
-      )
-      runFork ??= Runtime.runFork(Runtime.make({
-        context: frameContext,
-        fiberRefs: runtime.fiberRefs,
-        runtimeFlags: runtime.runtimeFlags
-      }))
-      runFork(effect)
-    }
+/** What every served connection shares: made once, with the service. */
+interface Host {
+  /** the connections being served, for the service's finalizer */
+  readonly open: Set<ServedConnection>
+  readonly connections: Connections["Type"]
+  readonly dispatcher: Dispatcher["Type"]
+  readonly router: Router["Type"]
+  readonly runtime: Runtime.Runtime<never>
+  /** the handlers' services, behind the frame's slot: a connection's frame context adds its own */
+  readonly frameContext: Context.Context<never>
+  readonly maxInboxFrames: number
+  /** runs an effect in the service's runtime (a socket's close) */
+  readonly run: (effect: Effect.Effect<void>) => unknown
+}
 
-    const drain: Effect.Effect<void> = Effect.suspend(() => {
+/**
+ * One served socket: what its events need, and nothing else until its first
+ * frame (most connections sit idle).
+ */
+class ServedConnection implements InboxReader {
+  private readonly inbox: Inbox
+  private runFork: ((effect: Effect.Effect<void>) => unknown) | undefined = undefined
+  private frameContext: Context.Context<never> | undefined = undefined
+  private drain: Effect.Effect<void> | undefined = undefined
+
+  constructor(
+    private readonly host: Host,
+    private readonly connection: Connection,
+    private readonly session: UserSession,
+    /** holds the user's session: closing it releases the session (its grace period starts with the last one) */
+    private readonly scope: Scope.CloseableScope
+  ) {
+    this.inbox = new Inbox(this, host.maxInboxFrames)
+  }
+
+  /** Wires the socket's events; a socket that closed meanwhile is finalized at once. */
+  listen(ws: WebSocket): void {
+    this.host.open.add(this)
+    if (ws.readyState === ws.CLOSED) return void this.host.run(this.close())
+    served.set(ws, this)
+    ws.on("message", onMessage)
+    ws.on("pong", onPong)
+    ws.on("error", onError)
+    ws.on("close", onClose)
+  }
+
+  /**
+   * Finalizes the connection, once: it leaves the stream and the registries
+   * (closing with 1001 if still open), then its Scope is closed.
+   */
+  close(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (!this.host.open.delete(this)) return Effect.void
+      this.session.stream.connections.delete(this.connection)
+      this.connection.close(1001, "going away")
+      return Effect.zipRight(this.host.connections.remove(this.connection), Scope.close(this.scope, Exit.void))
+    })
+  }
+
+  receive(frame: RawFrame): void {
+    this.inbox.push(frame)
+  }
+
+  pong(): void {
+    this.connection.onPong()
+  }
+
+  /** Protocol violations (oversized frame: 1009, invalid UTF-8: 1007) arrive here after ws closed with the right code. */
+  failed(error: Error): void {
+    this.fork(Effect.logDebug("socket error", error.message))
+  }
+
+  closed(): void {
+    this.host.run(this.close())
+  }
+
+  startDrain(): void {
+    const inbox = this.inbox
+    const { dispatcher, router } = this.host
+    const connection = this.connection
+    const frameContext = this.context()
+    const drain: Effect.Effect<void> = this.drain ??= Effect.suspend(() => {
       const frame = inbox.take()
       return frame === undefined
         ? Effect.void
-        : Effect.zipRight(processFrame(connection, dispatcher, router, frameContext!, frame), drain)
-    }) as Effect.Effect<void>
-    const inbox = new Inbox(
-      () => fork(drain),
-      config.maxInboxFrames,
-      (frame) => rejectOverflow(connection, frame)
-    )
-
-    ws.on("message", (data: RawData, isBinary: boolean) => inbox.push(isBinary ? null : rawText(data)))
-    ws.on("pong", connection.onPong)
-    // protocol violations (oversized frame: 1009, invalid UTF-8: 1007) arrive here after ws
-    // has already closed with the right code; without a listener they would crash the process
-    ws.on("error", (error) => fork(Effect.logDebug("socket error", error.message)))
-    yield* Effect.async<void>((resume) => {
-      if (ws.readyState === ws.CLOSED) return resume(Effect.void)
-      ws.once("close", () => resume(Effect.void))
+        : Effect.zipRight(processFrame(connection, dispatcher, router, frameContext, frame), drain)
     })
-  }).pipe(Effect.annotateLogs({ user_id: userId }))
+    this.fork(drain)
+  }
+
+  overflow(frame: RawFrame): void {
+    rejectOverflow(this.connection, frame)
+  }
+
+  private fork(effect: Effect.Effect<void>): void {
+    this.runFork ??= Runtime.runFork(this.frameRuntime())
+    this.runFork(effect)
+  }
+
+  // Built on the first frame: the merged context is the largest thing a connection would otherwise hold.
+  private context(): Context.Context<never> {
+    const { connection, session } = this
+    return this.frameContext ??= Context.merge(
+      this.host.frameContext,
+      Context.make(UserContext, session).pipe(
+        Context.add(CurrentConnection, connection),
+        Context.add(Emitter, liveEmitter(session)),
+        Context.add(Dispatcher, this.host.dispatcher)
+      )
+    )
+  }
+
+  private frameRuntime(): Runtime.Runtime<never> {
+    const { runtime } = this.host
+    const connection = this.connection
+    // every log line of this connection (and of the runs it starts) names it
+    const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations).pipe(
+      HashMap.set<string, unknown>("user_id", connection.userId),
+      HashMap.set<string, unknown>("connection_id", connection.id)
+    )
+    return Runtime.make({
+      context: this.context(),
+      fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, {
+        fiberId: FiberId.none,
+        fiberRef: FiberRef.currentLogAnnotations,
+        value: annotations
+      }),
+      runtimeFlags: runtime.runtimeFlags
+    })
+  }
+}
+
+// One listener of each kind for every socket (`this` is the socket), so a connection
+// holds no closures of its own: a WeakMap entry costs less than four of them.
+const served = new WeakMap<WebSocket, ServedConnection>()
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  served.get(this)?.receive(isBinary ? null : rawText(data))
+}
+
+function onPong(this: WebSocket): void {
+  served.get(this)?.pong()
+}
+
+// without an error listener, ws's protocol-violation errors would crash the process
+function onError(this: WebSocket, error: Error): void {
+  served.get(this)?.failed(error)
+}
+
+function onClose(this: WebSocket): void {
+  served.get(this)?.closed()
+}
+
+const countSlowConsumer = (): void => Metrics.bump(Metrics.slowConsumerCloses)
 
 // every event of every run comes here: publish and count in one step, no Effect-level metric update
 const liveEmitter = (session: UserSession): Emitter["Type"] => ({

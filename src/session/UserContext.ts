@@ -1,10 +1,11 @@
-import { Context, Effect, FiberMap, Layer, RcMap, type Scope } from "effect"
+import { Context, Effect, FiberMap, Layer, RcMap, Scope } from "effect"
 import { RunRegistry } from "../agent/Runs.js"
 import { SwitchyardConfig } from "../Config.js"
-import { Lifecycle } from "../Lifecycle.js"
+import { Lifecycle, type LifecycleState } from "../Lifecycle.js"
 import { AlertSubscription } from "../quality/AlertSubscription.js"
-import { Conversations } from "./Conversations.js"
-import { DedupeStore } from "./Dedupe.js"
+import { type ConversationOptions, Conversations } from "./Conversations.js"
+import { type DedupeOptions, DedupeStore } from "./Dedupe.js"
+import type { HistoryOptions } from "./History.js"
 import { UserStream } from "./UserStream.js"
 
 /**
@@ -43,33 +44,33 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
     Effect.gen(function*() {
       const config = yield* SwitchyardConfig
       const lifecycle = yield* Lifecycle
+      // one object for every session of this node
+      const settings: SessionSettings = {
+        history: {
+          minEvents: config.historyMinEvents,
+          minAgeMs: config.historyMinAgeMs,
+          maxEvents: config.historyMaxEvents
+        },
+        dedupe: {
+          windowMs: config.dedupeWindowMs,
+          minEntries: config.dedupeMinEntries,
+          maxEntries: config.dedupeMaxEntries
+        },
+        conversations: {
+          maxTurns: config.agentMemoryTurns,
+          maxChars: config.agentMemoryChars,
+          maxThreads: config.agentMemoryThreads
+        },
+        maxRunRecords: config.maxRunRecords,
+        lifecycle
+      }
       const sessions = yield* RcMap.make({
         lookup: (userId: string) =>
-          Effect.gen(function*() {
-            const fibers = yield* FiberMap.make<string>()
-            const session: UserSession = {
-              userId,
-              stream: new UserStream({
-                minEvents: config.historyMinEvents,
-                minAgeMs: config.historyMinAgeMs,
-                maxEvents: config.historyMaxEvents
-              }),
-              runs: new RunRegistry(userId, fibers, config.maxRunRecords, lifecycle),
-              dedupe: new DedupeStore({
-                windowMs: config.dedupeWindowMs,
-                minEntries: config.dedupeMinEntries,
-                maxEntries: config.dedupeMaxEntries
-              }),
-              qualityAlert: new AlertSubscription(),
-              conversations: new Conversations({
-                maxTurns: config.agentMemoryTurns,
-                maxChars: config.agentMemoryChars,
-                maxThreads: config.agentMemoryThreads
-              })
-            }
-            yield* Effect.addFinalizer(() => Effect.logDebug("user session released"))
-            return session
-          }).pipe(Effect.annotateLogs({ user_id: userId })),
+          Effect.flatMap(Effect.scope, (scope): Effect.Effect<UserSession> => {
+            const session = new LiveSession(userId, settings, scope)
+            // not `Effect.addFinalizer`: that would keep this lookup's fiber refs for the session's lifetime
+            return Effect.as(Scope.addFinalizerExit(scope, () => session.released), session)
+          }),
         idleTimeToLive: config.sessionGraceMs
       })
       return {
@@ -77,5 +78,73 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
         size: Effect.map(RcMap.keys(sessions), (keys) => keys.length)
       }
     })
+  )
+}
+
+/** What every live session is made with: the node's settings, shared by all of them. */
+interface SessionSettings {
+  readonly history: HistoryOptions
+  readonly dedupe: DedupeOptions
+  readonly conversations: ConversationOptions
+  readonly maxRunRecords: number
+  readonly lifecycle: LifecycleState
+}
+
+/**
+ * A user's session in the `RcMap`. Only the stream is made up front (every
+ * connection joins it at once); runs, dedupe store, alert subscription and
+ * conversation memory are made on first use, so a user who only sits
+ * connected costs little. Its `scope` is the RcMap entry's: closed when the
+ * grace period ends, interrupting the runs.
+ */
+class LiveSession implements UserSession {
+  readonly stream: UserStream
+  private runRegistry: RunRegistry | undefined = undefined
+  private dedupeStore: DedupeStore | undefined = undefined
+  private alertSubscription: AlertSubscription | undefined = undefined
+  private conversationMemory: Conversations | undefined = undefined
+
+  constructor(
+    readonly userId: string,
+    private readonly settings: SessionSettings,
+    private readonly scope: Scope.Scope
+  ) {
+    this.stream = new UserStream(settings.history)
+  }
+
+  get runs(): RunRegistry {
+    return this.runRegistry ??= new RunRegistry(
+      this.userId,
+      fiberMapIn(this.scope),
+      this.settings.maxRunRecords,
+      this.settings.lifecycle
+    )
+  }
+
+  get dedupe(): DedupeStore {
+    return this.dedupeStore ??= new DedupeStore(this.settings.dedupe)
+  }
+
+  get qualityAlert(): AlertSubscription {
+    return this.alertSubscription ??= new AlertSubscription()
+  }
+
+  get conversations(): Conversations {
+    return this.conversationMemory ??= new Conversations(this.settings.conversations)
+  }
+
+  /** What the session's finalizer does: the session is gone when the grace period ends. */
+  get released(): Effect.Effect<void> {
+    return Effect.logDebug("user session released").pipe(Effect.annotateLogs({ user_id: this.userId }))
+  }
+}
+
+/** The FiberMap of a user's runs, made in `scope` on the first run (two racing first runs share the one made first). */
+const fiberMapIn = (scope: Scope.Scope): Effect.Effect<FiberMap.FiberMap<string>> => {
+  let fibers: FiberMap.FiberMap<string> | undefined = undefined
+  return Effect.suspend(() =>
+    fibers === undefined
+      ? Effect.map(Scope.extend(FiberMap.make<string>(), scope), (made) => (fibers ??= made))
+      : Effect.succeed(fibers)
   )
 }

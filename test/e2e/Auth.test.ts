@@ -1,8 +1,20 @@
+import { request } from "node:http"
 import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Jwt from "../../src/http/Jwt.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, TEST_SECRET, type TestServer, token } from "../support/TestServer.js"
+
+/** The status of a plain HTTP GET with `headers` (Node does not take it as an upgrade without `Connection: upgrade`). */
+const getStatus = (url: string, headers: Record<string, string>): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.once("error", reject)
+    req.end()
+  })
 
 /** The HTTP status of an upgrade attempt, or "open" if a WebSocket opened. */
 const upgradeStatus = (url: string, headers: Record<string, string> = {}): Promise<number | "open"> =>
@@ -58,5 +70,12 @@ describe("authentication of the upgrade (PROTOCOL §2)", () => {
     const stop = await bob.request("stop_agent", "s", { run_id: runId })
     expect(stop.payload).toMatchObject({ code: "NOT_FOUND" })
     await Promise.all([alice.close(), bob.close()])
+  })
+
+  it("answers 426 to a GET that is not an upgrade, even with `Upgrade: websocket` but no `Connection: upgrade`", async () => {
+    const url = `http://127.0.0.1:${server.port}/ws?access_token=${token("alice")}`
+    const handshake = { "Upgrade": "websocket", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13" }
+    expect(await getStatus(url, {})).toBe(426)
+    expect(await getStatus(url, handshake)).toBe(426)
   })
 })
