@@ -89,7 +89,8 @@ const waitForClaim = (
  * Ends the id's claim with the outcome: a success is remembered, an error is
  * forgotten so that a retry runs again. `run` never fails, and a handler's own
  * interruption arrives as an outcome too; the frame's fiber itself is a root
- * fiber nothing interrupts (`Inbox`), so no per-frame interrupt guard is needed.
+ * fiber nothing interrupts (a connection's drain, `ServeConnection`), so no per-frame
+ * interrupt guard is needed.
  */
 const settled = (
   dedupe: DedupeStore,
