@@ -239,8 +239,7 @@ export const handler = <RL = never, RN = never>(
         const recorder = new Recorder()
         const work = new Tracker()
         // the shadow has no reply to wait for: whatever it starts may emit at once (into the recorder)
-        const ticket = new FrameTicket(frame.id)
-        ticket.markReplied()
+        const ticket = FrameTicket.answered(frame.id)
         const exit = yield* Effect.exit(
           call(control, state, "shadow", "next", "shadow", payload).pipe(
             Effect.provideService(UserContext, throwawaySession(user, fibers)),

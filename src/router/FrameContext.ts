@@ -24,12 +24,15 @@ export class FrameTicket {
 
   constructor(readonly id: string | undefined) {}
 
-  /** The ticket of no frame (already answered): what runs outside any frame sees. */
-  static get none(): FrameTicket {
-    const ticket = new FrameTicket(undefined)
+  /** A ticket already answered: for work with no reply to wait for (a shadow call). */
+  static answered(id: string | undefined): FrameTicket {
+    const ticket = new FrameTicket(id)
     ticket.markReplied()
     return ticket
   }
+
+  /** The ticket of no frame: what runs outside any frame sees. */
+  static readonly none: FrameTicket = FrameTicket.answered(undefined)
 
   /** Completes once the frame has been answered. */
   get replied(): Effect.Effect<void> {

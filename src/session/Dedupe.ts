@@ -32,7 +32,7 @@ const NEW: DedupeClaim = { _tag: "New" }
 
 /**
  * The dedupe store of one user, shared by all of the user's connections.
- * The frame path uses the synchronous `claim`/`settle`; `begin` is the same
+ * The frame path uses the synchronous `claim`/`settle`; `begin` is `claim`
  * as an Effect that also waits out a concurrent claim.
  */
 export class DedupeStore {
@@ -96,16 +96,6 @@ export class DedupeStore {
           ? Effect.succeed<DedupeClaim>({ _tag: "Duplicate", result: outcome.value })
           : this.begin(id))
     })
-  }
-
-  /** Remembers the result of a claimed id. */
-  complete(id: string, result: unknown): Effect.Effect<void> {
-    return Effect.clockWith((clock) => Effect.sync(() => this.settle(id, { result }, clock.unsafeCurrentTimeMillis())))
-  }
-
-  /** Forgets a claimed id whose processing failed, so a retry is processed again. */
-  release(id: string): Effect.Effect<void> {
-    return Effect.sync(() => this.settle(id, undefined, 0))
   }
 
   /** How many ids are remembered (pending included). */

@@ -268,16 +268,12 @@ function onClose(this: WebSocket): void {
 
 const countSlowConsumer = (): void => Metrics.bump(Metrics.slowConsumerCloses)
 
-// every event of every run comes here: publish and count in one step, no Effect-level metric update
+// every event of every run comes here: counted in the same step, not by an Effect-level metric update
 const liveEmitter = (session: UserSession): Emitter["Type"] => ({
-  emit: (event) =>
-    Effect.clockWith((clock) =>
-      Effect.sync(() => {
-        session.stream.publishAt(event, clock.unsafeCurrentTimeMillis())
-        Metrics.bump(Metrics.streamEvents)
-      })
-    )
+  emit: (event) => Effect.map(session.stream.publish(event), countStreamEvent)
 })
+
+const countStreamEvent = (): void => Metrics.bump(Metrics.streamEvents)
 
 const rawText = (data: RawData): string =>
   Buffer.isBuffer(data) ? data.toString("utf8") : Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8")

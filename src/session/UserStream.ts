@@ -25,16 +25,16 @@ export class UserStream {
 
   /** Appends an event to the stream and fans it out; returns its seq. */
   publish(event: ServerFrame.StreamEvent): Effect.Effect<number> {
-    return Effect.clockWith((clock) => Effect.sync(() => this.publishAt(event, clock.unsafeCurrentTimeMillis())))
-  }
-
-  /** `publish` at `at` (epoch ms, from the caller's `Clock`), from synchronous code. */
-  publishAt(event: ServerFrame.StreamEvent, at: number): number {
-    const seq = ++this.seq
-    const entry = { seq, at, frame: ServerFrame.streamEvent(seq, event, new Date(at).toISOString()) }
-    this.history.append(entry)
-    for (const connection of this.connections) connection.deliver(entry)
-    return seq
+    return Effect.clockWith((clock) =>
+      Effect.sync(() => {
+        const at = clock.unsafeCurrentTimeMillis()
+        const seq = ++this.seq
+        const entry = { seq, at, frame: ServerFrame.streamEvent(seq, event, new Date(at).toISOString()) }
+        this.history.append(entry)
+        for (const connection of this.connections) connection.deliver(entry)
+        return seq
+      })
+    )
   }
 
   /** Replays to `connection` what a client that saw up to `lastSeq` missed. */

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, TestClock } from "effect"
+import { Clock, Deferred, Effect, Fiber, TestClock } from "effect"
 import { DedupeStore } from "../../src/session/Dedupe.js"
+
+// how the dispatcher ends a claim: a success at the Clock's time, or a failure
+const complete = (dedupe: DedupeStore, id: string, result: unknown) =>
+  Effect.map(Clock.currentTimeMillis, (now) => dedupe.settle(id, { result }, now))
+const release = (dedupe: DedupeStore, id: string) => Effect.sync(() => dedupe.settle(id, undefined, 0))
 
 const store = (overrides: Partial<ConstructorParameters<typeof DedupeStore>[0]> = {}) =>
   new DedupeStore({ windowMs: 10 * 60_000, minEntries: 3, maxEntries: 100, ...overrides })
@@ -10,7 +15,7 @@ describe("DedupeStore", () => {
     Effect.gen(function*() {
       const dedupe = store()
       expect(yield* dedupe.begin("a")).toEqual({ _tag: "New" })
-      yield* dedupe.complete("a", { run_id: "r1" })
+      yield* complete(dedupe, "a", { run_id: "r1" })
       expect(yield* dedupe.begin("a")).toEqual({ _tag: "Duplicate", result: { run_id: "r1" } })
     }))
 
@@ -18,7 +23,7 @@ describe("DedupeStore", () => {
     Effect.gen(function*() {
       const dedupe = store()
       yield* dedupe.begin("a")
-      yield* dedupe.release("a")
+      yield* release(dedupe, "a")
       expect(yield* dedupe.begin("a")).toEqual({ _tag: "New" })
     }))
 
@@ -29,7 +34,7 @@ describe("DedupeStore", () => {
       const second = yield* Effect.fork(dedupe.begin("a"))
       yield* Effect.yieldNow()
       expect(second.unsafePoll()).toBeNull()
-      yield* dedupe.complete("a", { n: 1 })
+      yield* complete(dedupe, "a", { n: 1 })
       expect(yield* Fiber.join(second)).toEqual({ _tag: "Duplicate", result: { n: 1 } })
     }))
 
@@ -40,7 +45,7 @@ describe("DedupeStore", () => {
       const started = yield* Deferred.make<void>()
       const second = yield* Effect.fork(Effect.zipLeft(dedupe.begin("a"), Deferred.succeed(started, undefined)))
       yield* Effect.yieldNow()
-      yield* dedupe.release("a")
+      yield* release(dedupe, "a")
       expect(yield* Fiber.join(second)).toEqual({ _tag: "New" })
     }))
 
@@ -49,7 +54,7 @@ describe("DedupeStore", () => {
       const dedupe = store({ minEntries: 2 })
       for (const id of ["a", "b", "c", "d"]) {
         yield* dedupe.begin(id)
-        yield* dedupe.complete(id, {})
+        yield* complete(dedupe, id, {})
       }
       expect(dedupe.size).toBe(4)
       expect((yield* dedupe.begin("a"))._tag).toBe("Duplicate")
@@ -60,11 +65,11 @@ describe("DedupeStore", () => {
       const dedupe = store({ minEntries: 2, windowMs: 60_000 })
       for (const id of ["a", "b", "c"]) {
         yield* dedupe.begin(id)
-        yield* dedupe.complete(id, {})
+        yield* complete(dedupe, id, {})
       }
       yield* TestClock.adjust("61 seconds")
       yield* dedupe.begin("d")
-      yield* dedupe.complete("d", {})
+      yield* complete(dedupe, "d", {})
       // a and b expired; c and d are the last two, kept whatever their age
       expect(dedupe.size).toBe(2)
       expect((yield* dedupe.begin("a"))._tag).toBe("New")
@@ -76,7 +81,7 @@ describe("DedupeStore", () => {
       const dedupe = store({ minEntries: 3, windowMs: 1000 })
       for (const id of ["a", "b", "c"]) {
         yield* dedupe.begin(id)
-        yield* dedupe.complete(id, {})
+        yield* complete(dedupe, id, {})
       }
       yield* TestClock.adjust("1 hour")
       expect((yield* dedupe.begin("a"))._tag).toBe("Duplicate")
@@ -90,10 +95,10 @@ describe("DedupeStore", () => {
         yield* dedupe.begin(id)
         // every third first attempt fails and is retried at once, as a client would
         if (i % 3 === 0) {
-          yield* dedupe.release(id)
+          yield* release(dedupe, id)
           expect((yield* dedupe.begin(id))._tag).toBe("New")
         }
-        yield* dedupe.complete(id, { i })
+        yield* complete(dedupe, id, { i })
         expect(dedupe.size).toBeLessThanOrEqual(50)
       }
       expect(yield* dedupe.begin("m4999")).toEqual({ _tag: "Duplicate", result: { i: 4999 } })
@@ -106,15 +111,15 @@ describe("DedupeStore", () => {
       const dedupe = store({ minEntries: 2, maxEntries: 3 })
       for (const id of ["a", "b"]) {
         yield* dedupe.begin(id)
-        yield* dedupe.complete(id, {})
+        yield* complete(dedupe, id, {})
       }
       for (let i = 0; i < 10_000; i++) {
         yield* dedupe.begin(`f${i}`)
-        yield* dedupe.release(`f${i}`)
+        yield* release(dedupe, `f${i}`)
       }
       for (const id of ["c", "d"]) {
         yield* dedupe.begin(id)
-        yield* dedupe.complete(id, {})
+        yield* complete(dedupe, id, {})
       }
       // a went when d made four; b, c and d are the last three
       expect(dedupe.size).toBe(3)
