@@ -11,7 +11,7 @@ import { UserContext } from "../session/UserContext.js"
 /** Starts a run for the current user; its events follow the frame's ack. */
 const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
   // one context read instead of a generator step per service: this is every run's start
-  Effect.contextWithEffect((context: Context.Context<Lifecycle | UserContext | Agent | Emitter | CurrentFrame>) => {
+  Effect.flatMap(CurrentFrame, (frame) => Effect.contextWithEffect((context: Context.Context<Lifecycle | UserContext | Agent | Emitter>) => {
     if (Context.get(context, Lifecycle).draining) {
       return Effect.fail(new FrameError({ code: "UNAVAILABLE", message: "the server is draining: reconnect and retry" }))
     }
@@ -20,11 +20,11 @@ const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
         request,
         agent: Context.get(context, Agent),
         emit: Context.get(context, Emitter).emit,
-        replied: Context.get(context, CurrentFrame).replied
+        replied: frame.replied
       }),
       (runId) => ({ run_id: runId })
     )
-  })
+  }))
 
 /** `user_message {text, thread_id?}` → `{run_id}`: the chat turn that starts an agent run. */
 export const userMessage = Handler.make("user_message", {

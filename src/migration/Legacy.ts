@@ -58,7 +58,7 @@ export const toAckResult = (value: unknown): object => (value ?? {}) as object
  */
 export const deliverAfterReply = (
   events: ReadonlyArray<StreamEvent>
-): Effect.Effect<void, never, Emitter | CurrentFrame> =>
+): Effect.Effect<void, never, Emitter> =>
   events.length === 0 ? Effect.void : Effect.flatMap(
     Emitter,
     (emitter) => afterReply(Effect.forEach(events, (event) => emitter.emit(event), { discard: true }))

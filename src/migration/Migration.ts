@@ -30,7 +30,7 @@ import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberMap, Option } from
 import * as Metrics from "../observability/Metrics.js"
 import { FrameError } from "../protocol/FrameError.js"
 import type { CircuitOpenError } from "../router/CircuitBreaker.js"
-import { CurrentConnection, CurrentFrame, type FrameServices, FrameTicket } from "../router/FrameContext.js"
+import { CurrentConnection, CurrentFrame, type FrameServices, FrameTicket, withFrame } from "../router/FrameContext.js"
 import type * as Handler from "../router/Handler.js"
 import { Emitter } from "../session/Emitter.js"
 import { UserContext } from "../session/UserContext.js"
@@ -244,7 +244,7 @@ export const handler = <RL = never, RN = never>(
           call(control, state, "shadow", "next", "shadow", payload).pipe(
             Effect.provideService(UserContext, throwawaySession(user, fibers)),
             Effect.provideService(Emitter, recorder.emitter()),
-            Effect.provideService(CurrentFrame, ticket),
+            withFrame(ticket),
             Effect.provideService(CurrentConnection, detachedConnection(user.userId)),
             Effect.provideService(Settlement, work)
           )

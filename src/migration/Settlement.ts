@@ -49,7 +49,7 @@ const REPLY_WAIT = Duration.seconds(60)
  *
  * @since 0.1.0
  */
-export const afterReply = <R>(work: Effect.Effect<void, never, R>): Effect.Effect<void, never, R | CurrentFrame> =>
+export const afterReply = <R>(work: Effect.Effect<void, never, R>): Effect.Effect<void, never, R> =>
   Effect.gen(function*() {
     const frame = yield* CurrentFrame
     const tracker = yield* Effect.serviceOption(Settlement)

@@ -1,4 +1,5 @@
-import { Context, Effect } from "effect"
+import { Context, Effect, FiberRef } from "effect"
+import { globalValue } from "effect/GlobalValue"
 import type { Connection } from "../session/Connection.js"
 import type { Emitter } from "../session/Emitter.js"
 import type { UserContext } from "../session/UserContext.js"
@@ -7,15 +8,8 @@ import type { Dispatcher } from "./Dispatcher.js"
 /** The connection a frame arrived on. */
 export class CurrentConnection extends Context.Tag("switchyard/CurrentConnection")<CurrentConnection, Connection>() {}
 
-/**
- * The frame being handled. `replied` completes once its ack or error has been
- * sent: whatever the frame causes on the stream waits for it, so the ack is
- * always first (PROTOCOL §4).
- */
-export class CurrentFrame extends Context.Tag("switchyard/CurrentFrame")<CurrentFrame, FrameTicket>() {}
-
-/** The services the router provides to every handler, per frame. */
-export type FrameServices = UserContext | CurrentConnection | CurrentFrame | Emitter | Dispatcher
+/** The services the router provides to every handler, per connection (the frame itself: `CurrentFrame`). */
+export type FrameServices = UserContext | CurrentConnection | Emitter | Dispatcher
 
 /** The reply state of one client frame (a batch's inner frames share the batch's). */
 export class FrameTicket {
@@ -54,3 +48,55 @@ export class FrameTicket {
     for (const f of this.afterReply) f()
   }
 }
+
+/**
+ * Which frame a fiber is working for. The connection's drain fiber holds one
+ * live slot for all its frames and moves it to each frame in turn (setting a
+ * FiberRef per frame would copy the fiber's refs every time); a fiber forked
+ * from it gets a fixed slot of the frame being handled at that moment, so
+ * work a handler forks keeps its frame after later frames were handled.
+ */
+export class FrameSlot {
+  private constructor(
+    public ticket: FrameTicket,
+    private readonly live: boolean
+  ) {}
+
+  /** A slot for one frame, for good. */
+  static fixed(ticket: FrameTicket): FrameSlot {
+    return new FrameSlot(ticket, false)
+  }
+
+  /** The slot a connection's drain moves from frame to frame. */
+  static live(): FrameSlot {
+    return new FrameSlot(FrameTicket.none, true)
+  }
+
+  /** What a forked fiber inherits: the frame of this moment. */
+  pinned(): FrameSlot {
+    return this.live ? FrameSlot.fixed(this.ticket) : this
+  }
+}
+
+/** The slot of the current fiber (FrameTicket.none outside any frame). */
+export const currentFrameSlot: FiberRef.FiberRef<FrameSlot> = globalValue(
+  Symbol.for("switchyard/CurrentFrame"),
+  () =>
+    FiberRef.unsafeMake(FrameSlot.fixed(FrameTicket.none), {
+      fork: (slot) => slot.pinned(),
+      // a joined child never changes which frame its parent works for
+      join: (parent) => parent
+    })
+)
+
+/**
+ * The frame being handled. Its `replied` completes once its ack or error has
+ * been sent: whatever the frame causes on the stream waits for it, so the ack
+ * is always first (PROTOCOL §4).
+ */
+export const CurrentFrame: Effect.Effect<FrameTicket> = Effect.map(FiberRef.get(currentFrameSlot), (slot) => slot.ticket)
+
+/** Runs `self` as work of the frame of `ticket` (a test's frame, a shadow call). */
+export const withFrame = (ticket: FrameTicket) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locally(self, currentFrameSlot, FrameSlot.fixed(ticket))

@@ -3,7 +3,7 @@ export type RawFrame = string | null
 
 /** Who processes an inbox's frames (the connection they arrived on). */
 export interface InboxReader {
-  /** Starts taking frames until `take` returns undefined: the first frame of a burst arrived. */
+  /** Starts taking frames until `take` returns undefined: a burst arrived. */
   startDrain(): void
   /** Answers a frame that found the inbox full. */
   overflow(frame: RawFrame): void
@@ -12,6 +12,8 @@ export interface InboxReader {
 /**
  * The frames of one connection, processed one at a time in arrival order
  * (the platform forks a fiber per frame; we fork one per burst instead).
+ * A burst starts after the socket's current read (a microtask later), so
+ * that every frame of one read goes through one drain.
  * Bounded: past `maxFrames` waiting, the reader's `overflow` answers the frame instead.
  */
 export class Inbox {
@@ -32,7 +34,7 @@ export class Inbox {
     queue.push(frame)
     if (this.draining) return
     this.draining = true
-    this.reader.startDrain()
+    queueMicrotask(() => this.reader.startDrain())
   }
 
   /** The next frame to process, or undefined (and no longer draining) when empty. */

@@ -1,11 +1,11 @@
-import { Context, Effect, Either, FiberRef } from "effect"
+import { Effect, Either } from "effect"
 import { isMigration } from "../migration/Migration.js"
 import * as Metrics from "../observability/Metrics.js"
 import { decodeText } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import type { Dispatcher, Outcome } from "../router/Dispatcher.js"
-import { CurrentFrame, FrameTicket } from "../router/FrameContext.js"
+import { type FrameSlot, FrameTicket } from "../router/FrameContext.js"
 import type { Router } from "../router/Router.js"
 import type { Connection } from "./Connection.js"
 import type { RawFrame } from "./Inbox.js"
@@ -17,12 +17,16 @@ import type { RawFrame } from "./Inbox.js"
 
 const binaryFrame = new FrameError({ code: "INVALID_FRAME", message: "binary frames are not accepted: send JSON text" })
 
-/** Runs in the connection's drain fiber, whose context is the connection's frame context. */
+/**
+ * Runs in the connection's drain fiber, whose context is the connection's
+ * frame context and whose frame slot is `slot`: called as the frame is taken,
+ * it moves the slot to this frame.
+ */
 export const processFrame = (
   connection: Connection,
   dispatcher: Dispatcher["Type"],
   router: Router["Type"],
-  frameContext: Context.Context<never>,
+  slot: FrameSlot,
   raw: RawFrame
 ): Effect.Effect<void, never, never> => {
   if (raw === null) return reject(connection, undefined, binaryFrame)
@@ -31,16 +35,14 @@ export const processFrame = (
   const frame = decoded.right
   if (frame.type !== "resume") connection.releaseHeld()
   const ticket = new FrameTicket(frame.id)
+  slot.ticket = ticket
   // one lookup serves both metrics; label values stay bounded: unclaimed types are `unknown`
   const handler = router.lookup(frame.type)
   const metrics = Metrics.frameMetrics(handler === undefined ? "unknown" : frame.type)
   // a migrating type records each of its sides itself (`legacy` / `next`): not timed twice
   const timed = handler === undefined || !isMigration(handler)
   const started = performance.now()
-  // the drain fiber runs one frame at a time: setting its context is enough, no restore
-  // (`provideService` would pay for an acquire/release around every frame)
-  const setFrame = FiberRef.set(FiberRef.currentContext, Context.add(frameContext, CurrentFrame, ticket))
-  return Effect.zipRight(setFrame, dispatcher.execute(frame)).pipe(
+  return dispatcher.execute(frame).pipe(
     Effect.map((outcome) => {
       if (timed) metrics.observe((performance.now() - started) / 1000)
       reply(connection, frame.id, outcome)

@@ -16,7 +16,7 @@ import { SwitchyardConfig } from "../Config.js"
 import * as Metrics from "../observability/Metrics.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Dispatcher } from "../router/Dispatcher.js"
-import { CurrentConnection, CurrentFrame, FrameTicket } from "../router/FrameContext.js"
+import { CurrentConnection, currentFrameSlot, FrameSlot } from "../router/FrameContext.js"
 import { Router } from "../router/Router.js"
 import { Connection, type OutboundLimits } from "./Connection.js"
 import { Connections } from "./Connections.js"
@@ -63,10 +63,6 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
         dispatcher,
         router,
         runtime,
-        // the router's context holds every service its handlers declared; the frame's slot goes
-        // first: each frame replaces it, and the fiber's check that its context changed then
-        // stops at the first entry instead of comparing them all
-        frameContext: Context.merge(Context.make(CurrentFrame, FrameTicket.none), router.context),
         maxInboxFrames: config.maxInboxFrames,
         run: Runtime.runFork(runtime)
       }
@@ -121,8 +117,6 @@ interface Host {
   readonly dispatcher: Dispatcher["Type"]
   readonly router: Router["Type"]
   readonly runtime: Runtime.Runtime<never>
-  /** the handlers' services, behind the frame's slot: a connection's frame context adds its own */
-  readonly frameContext: Context.Context<never>
   readonly maxInboxFrames: number
   /** runs an effect in the service's runtime (a socket's close) */
   readonly run: (effect: Effect.Effect<void>) => unknown
@@ -190,17 +184,25 @@ class ServedConnection implements InboxReader {
   }
 
   startDrain(): void {
+    this.fork(this.drain ??= this.makeDrain())
+  }
+
+  /**
+   * Takes frames until the inbox is empty, one at a time. One live frame slot
+   * per burst, moved from frame to frame; what a handler forks pins its frame.
+   */
+  private makeDrain(): Effect.Effect<void> {
     const inbox = this.inbox
     const { dispatcher, router } = this.host
     const connection = this.connection
-    const frameContext = this.context()
-    const drain: Effect.Effect<void> = this.drain ??= Effect.suspend(() => {
+    const slot = FrameSlot.live()
+    const loop: Effect.Effect<void> = Effect.suspend(() => {
       const frame = inbox.take()
       return frame === undefined
         ? Effect.void
-        : Effect.zipRight(processFrame(connection, dispatcher, router, frameContext, frame), drain)
+        : Effect.zipRight(processFrame(connection, dispatcher, router, slot, frame), loop)
     })
-    this.fork(drain)
+    return Effect.locally(loop, currentFrameSlot, slot)
   }
 
   overflow(frame: RawFrame): void {
@@ -215,8 +217,9 @@ class ServedConnection implements InboxReader {
   // Built on the first frame: the merged context is the largest thing a connection would otherwise hold.
   private context(): Context.Context<never> {
     const { connection, session } = this
+    // the router's context holds every service its handlers declared
     return this.frameContext ??= Context.merge(
-      this.host.frameContext,
+      this.host.router.context,
       Context.make(UserContext, session).pipe(
         Context.add(CurrentConnection, connection),
         Context.add(Emitter, liveEmitter(session)),

@@ -7,7 +7,7 @@ import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
 import { AlertSubscription } from "../../src/quality/AlertSubscription.js"
 import type { StreamEvent } from "../../src/protocol/ServerFrame.js"
 import { Dispatcher, type Outcome } from "../../src/router/Dispatcher.js"
-import { CurrentConnection, CurrentFrame, FrameTicket } from "../../src/router/FrameContext.js"
+import { CurrentConnection, FrameTicket, withFrame } from "../../src/router/FrameContext.js"
 import type { AnyHandler } from "../../src/router/Handler.js"
 import * as Router from "../../src/router/Router.js"
 import { Connection } from "../../src/session/Connection.js"
@@ -94,7 +94,7 @@ export const makeHarness = (
       execute: (frame) => {
         const ticket = new FrameTicket(frame.id)
         return dispatcher.execute({ ...frame, payload: frame.payload ?? {} } as ClientFrame).pipe(
-          Effect.provideService(CurrentFrame, ticket),
+          withFrame(ticket),
           Effect.provide(context),
           Effect.tap(() => ticket.markReplied())
         )
