@@ -55,6 +55,8 @@ export class FrameTicket {
  * FiberRef per frame would copy the fiber's refs every time); a fiber forked
  * from it gets a fixed slot of the frame being handled at that moment, so
  * work a handler forks keeps its frame after later frames were handled.
+ * (A Runtime a handler captures pins the frame when it is used, not when it
+ * was captured: read `CurrentFrame` first and hand the ticket over instead.)
  */
 export class FrameSlot {
   private constructor(
