@@ -7,6 +7,7 @@ import * as AgentLive from "./agent/AgentLive.js"
 import { SwitchyardConfig } from "./Config.js"
 import { BuiltinHandlers } from "./handlers/index.js"
 import { Auth } from "./http/Auth.js"
+import { NodeServer } from "./http/DirectUpgrade.js"
 import * as Server from "./http/Server.js"
 import { WebSocketAcceptor } from "./http/WebSocketAcceptor.js"
 import { Lifecycle } from "./Lifecycle.js"
@@ -66,9 +67,18 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
     )
   }))
 
-/** A Node HTTP server on `PORT`/`HOST` of the config. */
+/**
+ * A Node HTTP server on `PORT`/`HOST` of the config, as the platform's
+ * `HttpServer` and as the `NodeServer` whose `/ws` upgrades Switchyard takes directly.
+ */
 export const listen = Layer.unwrapEffect(
-  Effect.map(SwitchyardConfig, (config) => NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+  Effect.sync(() => createServer()).pipe(
+    Effect.zipWith(SwitchyardConfig, (node, config) =>
+      Layer.merge(
+        NodeHttpServer.layer(() => node, { port: config.port, host: config.host }),
+        Layer.succeed(NodeServer, node)
+      ))
+  )
 )
 
 /**

@@ -37,11 +37,14 @@ export class MissingSecretError extends Data.TaggedError("MissingSecretError")<{
   }
 }
 
+/** A request's headers, as Node and the platform both give them (lower-case names). */
+export type Headers = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+
 /** Verifies the JWT of an HTTP request (upgrade or admin call). */
 export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
   /** Authenticates from `Authorization: Bearer <jwt>` or the `access_token` query parameter. */
   readonly authenticate: (
-    headers: Readonly<Record<string, string | undefined>>,
+    headers: Headers,
     url: string
   ) => Either.Either<Principal, Unauthenticated>
 }>() {
@@ -72,8 +75,8 @@ export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
   )
 }
 
-const bearerToken = (header: string | undefined): string | undefined => {
-  if (header === undefined) return undefined
+const bearerToken = (header: string | ReadonlyArray<string> | undefined): string | undefined => {
+  if (typeof header !== "string") return undefined
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
   return match?.[1]
 }

@@ -1,5 +1,5 @@
 import { HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Layer, Metric, Schedule } from "effect"
+import { Effect, Either, Layer, Metric, Option, Schedule } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle } from "../Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
@@ -9,42 +9,33 @@ import { Connections } from "../session/Connections.js"
 import { ConnectionServer } from "../session/ServeConnection.js"
 import { UserSessions } from "../session/UserContext.js"
 import * as Admin from "./Admin.js"
+import { admit, isWebSocketUrl } from "./Admission.js"
 import { Auth } from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
+import * as DirectUpgrade from "./DirectUpgrade.js"
+import { NodeServer } from "./DirectUpgrade.js"
 import { WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
-/** `GET /ws`: authenticate (401 before any upgrade), then hand the socket to the `ConnectionServer`. */
+/**
+ * `GET /ws`: admit (401 before any upgrade), then hand the socket to the
+ * `ConnectionServer`. When the service owns its Node server, upgrades are taken
+ * before they reach this route (`DirectUpgrade`): it still answers plain GETs
+ * (426), and every upgrade when Switchyard is served on an app's own `HttpServer`.
+ */
 const webSocket = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
-  const lifecycle = yield* Lifecycle
-  if (lifecycle.draining) {
-    return HttpServerResponse.unsafeJson({ error: "draining: reconnect to another node" }, { status: 503 })
-  }
-  const auth = yield* Auth
-  const principal = auth.authenticate(request.headers, request.url)
-  if (Either.isLeft(principal)) {
-    return HttpServerResponse.unsafeJson({ error: principal.left.message }, { status: 401 })
-  }
-  if (!isUpgrade(request.headers)) {
-    return HttpServerResponse.unsafeJson({ error: "expected a WebSocket upgrade" }, { status: 426 })
+  const admitted = admit(yield* Lifecycle, yield* Auth, request.headers, request.url)
+  if (Either.isLeft(admitted)) {
+    return HttpServerResponse.unsafeJson({ error: admitted.left.error }, { status: admitted.left.status })
   }
   const acceptor = yield* WebSocketAcceptor
   const ws = yield* acceptor.accept(request)
   const server = yield* ConnectionServer
-  yield* server.serve(ws, principal.right.userId)
+  yield* server.serve(ws, admitted.right)
   // the acceptor took the socket off the platform: this response is never written, and
   // returning now frees the request (the connection lives on its socket's events)
   return HttpServerResponse.empty()
 }).pipe(Effect.catchTag("UpgradeError", () => Effect.succeed(HttpServerResponse.empty({ status: 400 }))))
-
-/**
- * `Upgrade: websocket` with `Connection: upgrade`. Without the latter Node
- * does not take the request as an upgrade and keeps parsing its socket as
- * HTTP, so ws cannot take the socket over.
- */
-const isUpgrade = (headers: Readonly<Record<string, string | undefined>>): boolean =>
-  (headers["upgrade"] ?? "").toLowerCase() === "websocket" &&
-  (headers["connection"] ?? "").toLowerCase().split(",").some((token) => token.trim() === "upgrade")
 
 /** `GET /ready`: 200 while serving, 503 while draining. */
 const ready = Effect.map(Lifecycle, (lifecycle) =>
@@ -102,10 +93,6 @@ export const drain = Effect.gen(function*() {
   )
 })
 
-/** A request for `/ws`, with or without a query. */
-const isWebSocketPath = (request: HttpServerRequest.HttpServerRequest): boolean =>
-  request.url === "/ws" || request.url.startsWith("/ws?")
-
 /**
  * Serves `routes` on the `HttpServer` in context, draining before it stops.
  * An upgrade to `/ws` gets no server span: its URL carries the access token
@@ -116,9 +103,11 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const server = yield* HttpServer.HttpServer
   const app = yield* HttpRouter.toHttpApp(routes)
   yield* server.serve(app)
+  const node = yield* Effect.serviceOption(NodeServer)
+  if (Option.isSome(node)) yield* DirectUpgrade.install(node.value)
   yield* Effect.addFinalizer(() => drain)
   const address = server.address
   if (address._tag === "TcpAddress") {
     yield* Effect.logInfo(`Switchyard listening on http://${address.hostname}:${address.port} (WebSocket at /ws)`)
   }
-})).pipe(HttpMiddleware.withTracerDisabledWhen(isWebSocketPath))
+})).pipe(HttpMiddleware.withTracerDisabledWhen((request) => isWebSocketUrl(request.url)))

@@ -1,6 +1,7 @@
 import type { HttpServerRequest } from "@effect/platform"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Context, Data, Effect, Layer } from "effect"
+import type { IncomingMessage } from "node:http"
 import type { Socket } from "node:net"
 import { WebSocket, WebSocketServer } from "ws"
 import { SwitchyardConfig } from "../Config.js"
@@ -14,6 +15,8 @@ export class UpgradeError extends Data.TaggedError("UpgradeError")<{ readonly re
 
 const NO_HEAD = Buffer.alloc(0)
 
+const ignore = (): void => {}
+
 /**
  * Completes a WebSocket upgrade on the request the `/ws` route has already
  * authenticated. It owns one `ws` server (no HTTP server of its own: the
@@ -26,7 +29,10 @@ const NO_HEAD = Buffer.alloc(0)
  * `handOver`), so no request fiber lives as long as the connection.
  */
 export class WebSocketAcceptor extends Context.Tag("switchyard/WebSocketAcceptor")<WebSocketAcceptor, {
+  /** Upgrades a request the platform is serving (the `/ws` route). */
   readonly accept: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<WebSocket, UpgradeError>
+  /** Upgrades a request straight from the Node server's `upgrade` event (`DirectUpgrade`). */
+  readonly acceptUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => Effect.Effect<WebSocket, UpgradeError>
 }>() {
   /** The acceptor with `MAX_MESSAGE_BYTES` as its frame limit. */
   static readonly layer: Layer.Layer<WebSocketAcceptor, never, SwitchyardConfig> = Layer.scoped(
@@ -44,21 +50,29 @@ export class WebSocketAcceptor extends Context.Tag("switchyard/WebSocketAcceptor
         ),
         (server) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
       )
+      // completes the handshake; fails if the peer leaves first (ws answers a bad handshake itself)
+      const upgrade = (incoming: IncomingMessage, socket: Socket, head: Buffer, accepted: (ws: WebSocket) => void) =>
+        Effect.async<WebSocket, UpgradeError>((resume) => {
+          const onClose = () => resume(Effect.fail(new UpgradeError({ reason: "Aborted" })))
+          socket.once("close", onClose)
+          server.handleUpgrade(incoming, socket, head, (ws) => {
+            socket.off("close", onClose)
+            accepted(ws)
+            resume(Effect.succeed(ws))
+          })
+        })
       return {
         accept: (request) =>
-          Effect.async<WebSocket, UpgradeError>((resume) => {
+          Effect.suspend(() => {
             const incoming = NodeHttpServerRequest.toIncomingMessage(request)
             const socket = incoming.socket
             const before = socket.listeners("close")
-            const onClose = () => resume(Effect.fail(new UpgradeError({ reason: "Aborted" })))
-            socket.once("close", onClose)
-            server.handleUpgrade(incoming, socket, NO_HEAD, (ws) => {
-              socket.off("close", onClose)
+            return upgrade(incoming, socket, NO_HEAD, () => {
               const wsListeners = socket.listeners("close").filter((listener) => !before.includes(listener))
               handOver(request, socket, wsListeners)
-              resume(Effect.succeed(ws))
             })
-          })
+          }),
+        acceptUpgrade: (request, socket, head) => upgrade(request, socket, head, ignore)
       }
     })
   )

@@ -16,20 +16,43 @@ const getStatus = (url: string, headers: Record<string, string>): Promise<number
     req.end()
   })
 
-/** The HTTP status of an upgrade attempt, or "open" if a WebSocket opened. */
-const upgradeStatus = (url: string, headers: Record<string, string> = {}): Promise<number | "open"> =>
+/** The HTTP status and body of a refused upgrade attempt, or "open" if a WebSocket opened. */
+const upgrade = (url: string, headers: Record<string, string> = {}): Promise<"open" | { status: number; body: string }> =>
   new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers })
     ws.once("open", () => (ws.close(), resolve("open")))
-    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0))
+    ws.once("unexpected-response", (_req, res) => {
+      let body = ""
+      res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk))
+      res.once("end", () => resolve({ status: res.statusCode ?? 0, body }))
+    })
     ws.once("error", reject)
   })
 
-describe("authentication of the upgrade (PROTOCOL §2)", () => {
+const upgradeStatus = async (url: string, headers: Record<string, string> = {}): Promise<number | "open"> => {
+  const outcome = await upgrade(url, headers)
+  return outcome === "open" ? outcome : outcome.status
+}
+
+/** The status of an upgrade request to `path`, answered with a response or accepted. */
+const upgradeTo = (server: TestServer, path: string, protocol: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const req = request(server.url(path), { headers: { Connection: "Upgrade", Upgrade: protocol } })
+    req.once("response", (res) => (res.resume(), resolve(res.statusCode ?? 0)))
+    req.once("upgrade", (res, socket) => (socket.destroy(), resolve(res.statusCode ?? 0)))
+    req.once("error", reject)
+    req.end()
+  })
+
+// `npm start` takes `/ws` upgrades from its Node server; an app serving Switchyard on its own HttpServer, through the route
+describe.each([
+  { path: "taken from the Node server", embedded: false },
+  { path: "through the /ws route of an app's own HttpServer", embedded: true }
+])("authentication of the upgrade (PROTOCOL §2), $path", ({ embedded }) => {
   let server: TestServer
   const ws = () => `ws://127.0.0.1:${server.port}/ws`
   beforeAll(async () => {
-    server = await startServer()
+    server = await startServer({ embedded })
   })
   afterAll(() => server.close())
 
@@ -51,7 +74,10 @@ describe("authentication of the upgrade (PROTOCOL §2)", () => {
       `${ws()}?access_token=${Jwt.sign({ exp: Math.floor(Date.now() / 1000) + 60 }, TEST_SECRET)}`
     ]
     for (const url of cases) expect(await upgradeStatus(url)).toBe(401)
-    expect(await upgradeStatus(ws(), { Authorization: "Bearer nope" })).toBe(401)
+    expect(await upgrade(ws(), { Authorization: "Bearer nope" })).toEqual({
+      status: 401,
+      body: JSON.stringify({ error: "invalid token: Malformed" })
+    })
   })
 
   it("takes the user id from the token's sub, never from a frame", async () => {
@@ -77,5 +103,21 @@ describe("authentication of the upgrade (PROTOCOL §2)", () => {
     const handshake = { "Upgrade": "websocket", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13" }
     expect(await getStatus(url, {})).toBe(426)
     expect(await getStatus(url, handshake)).toBe(426)
+  })
+
+  it("answers 426 to an upgrade to another protocol", async () => {
+    expect(await upgradeTo(server, `/ws?access_token=${token("alice")}`, "h2c")).toBe(426)
+  })
+})
+
+describe("upgrades the service does not take from its Node server", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer()
+  })
+  afterAll(() => server.close())
+
+  it("go on to the routes: an upgrade of another path gets that route's answer", async () => {
+    expect(await upgradeTo(server, "/health", "websocket")).toBe(200)
   })
 })

@@ -42,12 +42,22 @@ export const startServer = async (options: {
   readonly handlers?: ReadonlyArray<AnyHandler>
   readonly agent?: Layer.Layer<Agent>
   readonly logs?: Layer.Layer<never>
+  readonly embedded?: boolean
 } = {}): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
-  const config = SwitchyardConfig.layerWith({ jwtSecret: Redacted.make(TEST_SECRET), ...options.settings })
+  const config = SwitchyardConfig.layerWith({
+    jwtSecret: Redacted.make(TEST_SECRET),
+    port: 0,
+    host: "127.0.0.1",
+    ...options.settings
+  })
+  // what `npm start` listens with, or (`embedded`) an app's own HttpServer, whose `/ws` upgrades take the route
+  const listen = options.embedded === true
+    ? NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })
+    : Switchyard.listen
   const layer = Switchyard.layer(options.handlers ?? BuiltinHandlers).pipe(
     Layer.provide(options.agent ?? BuiltinAgent.layer),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provideMerge(listen),
     Layer.provide(config),
     Layer.provide(options.logs ?? Logger.minimumLogLevel(LogLevel.None))
   )

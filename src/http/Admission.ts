@@ -1,0 +1,46 @@
+import { Either } from "effect"
+import type { LifecycleState } from "../Lifecycle.js"
+import type { Auth, Headers } from "./Auth.js"
+
+/**
+ * Who may open a WebSocket at `/ws` (PROTOCOL §2): decided once, whichever
+ * path the upgrade takes — the `/ws` route, or the Node server's upgrade
+ * event (`DirectUpgrade`).
+ */
+
+/** Why an upgrade is refused: the HTTP status and the `error` of its JSON body. */
+export interface Refusal {
+  readonly status: 401 | 426 | 503
+  readonly error: string
+}
+
+/** A request for `/ws`, with or without a query. */
+export const isWebSocketUrl = (url: string): boolean => url === "/ws" || url.startsWith("/ws?")
+
+/** The user an upgrade request is for, or why it is refused (a draining node, a bad token, no upgrade). */
+export const admit = (
+  lifecycle: LifecycleState,
+  auth: Auth["Type"],
+  headers: Headers,
+  url: string
+): Either.Either<string, Refusal> => {
+  if (lifecycle.draining) return Either.left({ status: 503, error: "draining: reconnect to another node" })
+  const principal = auth.authenticate(headers, url)
+  if (Either.isLeft(principal)) return Either.left({ status: 401, error: principal.left.message })
+  if (!isUpgrade(headers)) return Either.left({ status: 426, error: "expected a WebSocket upgrade" })
+  return Either.right(principal.right.userId)
+}
+
+/**
+ * `Upgrade: websocket` with `Connection: upgrade`. Without the latter Node
+ * does not take the request as an upgrade and keeps parsing its socket as
+ * HTTP, so ws cannot take the socket over.
+ */
+const isUpgrade = (headers: Headers): boolean =>
+  header(headers, "upgrade").toLowerCase() === "websocket" &&
+  header(headers, "connection").toLowerCase().split(",").some((token) => token.trim() === "upgrade")
+
+const header = (headers: Headers, name: string): string => {
+  const value = headers[name]
+  return typeof value === "string" ? value : ""
+}
