@@ -5,7 +5,7 @@ import { Lifecycle } from "../Lifecycle.js"
 import { ConnectionServer } from "../session/ServeConnection.js"
 import { admit, isWebSocketUrl, type Refusal } from "./Admission.js"
 import { Auth } from "./Auth.js"
-import { WebSocketAcceptor } from "./WebSocketAcceptor.js"
+import { guardUpgrade, WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
 /**
  * The Node HTTP server the service listens on, when it owns one
@@ -36,6 +36,7 @@ export const install = (
     const run = Runtime.runFork(yield* Effect.runtime<never>())
     const platform = node.listeners("upgrade") as Array<UpgradeListener>
     const onUpgrade: UpgradeListener = (request, socket, head) => {
+      guardUpgrade(socket)
       const url = request.url ?? "/"
       if (!isWebSocketUrl(url)) {
         for (const listener of platform) listener.call(node, request, socket, head)

@@ -1,4 +1,5 @@
 import { HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Effect, Either, Layer, Metric, Option, Schedule } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle } from "../Lifecycle.js"
@@ -14,7 +15,7 @@ import { Auth } from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "./DirectUpgrade.js"
 import { NodeServer } from "./DirectUpgrade.js"
-import { WebSocketAcceptor } from "./WebSocketAcceptor.js"
+import { guardUpgrade, WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
 /**
  * `GET /ws`: admit (401 before any upgrade), then hand the socket to the
@@ -24,6 +25,8 @@ import { WebSocketAcceptor } from "./WebSocketAcceptor.js"
  */
 const webSocket = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
+  // an upgrade request's socket lost Node's error listener (a GET that only names `Upgrade` keeps one: guarding it too is harmless)
+  if (request.headers["upgrade"] !== undefined) guardUpgrade(NodeHttpServerRequest.toIncomingMessage(request).socket)
   const admitted = admit(yield* Lifecycle, yield* Auth, request.headers, request.url)
   if (Either.isLeft(admitted)) {
     return HttpServerResponse.unsafeJson({ error: admitted.left.error }, { status: admitted.left.status })

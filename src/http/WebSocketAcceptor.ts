@@ -18,6 +18,19 @@ const NO_HEAD = Buffer.alloc(0)
 const ignore = (): void => {}
 
 /**
+ * Node takes its own error listener off a socket when it emits `upgrade`:
+ * until ws owns it, a peer that resets would raise an unhandled 'error' and
+ * crash the process. One shared listener, taken off again once ws has the socket.
+ */
+export const guardUpgrade = (socket: Socket): void => {
+  if (!socket.listeners("error").includes(destroyOnError)) socket.on("error", destroyOnError)
+}
+
+function destroyOnError(this: Socket): void {
+  this.destroy()
+}
+
+/**
  * Completes a WebSocket upgrade on the request the `/ws` route has already
  * authenticated. It owns one `ws` server (no HTTP server of its own: the
  * platform's serves every path on one port) so that each connection is the
@@ -57,6 +70,7 @@ export class WebSocketAcceptor extends Context.Tag("switchyard/WebSocketAcceptor
           socket.once("close", onClose)
           server.handleUpgrade(incoming, socket, head, (ws) => {
             socket.off("close", onClose)
+            socket.off("error", destroyOnError)
             accepted(ws)
             resume(Effect.succeed(ws))
           })

@@ -1,4 +1,5 @@
 import { request } from "node:http"
+import { connect } from "node:net"
 import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Jwt from "../../src/http/Jwt.js"
@@ -107,6 +108,20 @@ describe.each([
 
   it("answers 426 to an upgrade to another protocol", async () => {
     expect(await upgradeTo(server, `/ws?access_token=${token("alice")}`, "h2c")).toBe(426)
+  })
+
+  it("survives clients that reset the connection as their upgrade is refused", async () => {
+    const resets = Array.from({ length: 20 }, () =>
+      new Promise<void>((resolve) => {
+        const socket = connect(server.port, "127.0.0.1", () => {
+          socket.write("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+          setImmediate(() => (socket.resetAndDestroy(), resolve()))
+        })
+        socket.on("error", () => resolve())
+      }))
+    await Promise.all(resets)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await upgradeStatus(`${ws()}?access_token=${token("alice")}`)).toBe("open")
   })
 })
 
