@@ -14,7 +14,6 @@ import { admit, isWebSocketUrl } from "./Admission.js"
 import { Auth } from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "./DirectUpgrade.js"
-import { NodeServer } from "./DirectUpgrade.js"
 import { guardUpgrade, WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
 /**
@@ -106,7 +105,7 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const server = yield* HttpServer.HttpServer
   const app = yield* HttpRouter.toHttpApp(routes)
   yield* server.serve(app)
-  const node = yield* Effect.serviceOption(NodeServer)
+  const node = yield* Effect.serviceOption(DirectUpgrade.NodeServer)
   if (Option.isSome(node)) yield* DirectUpgrade.install(node.value)
   yield* Effect.addFinalizer(() => drain)
   const address = server.address
