@@ -4,13 +4,13 @@ import { CurrentConnection } from "../router/FrameContext.js"
 import * as Handler from "../router/Handler.js"
 import { UserContext } from "../session/UserContext.js"
 
-/** `resume {last_seq}`: replays what the client missed, in order, then acks `{replayed, gap}`. */
+/** `resume {last_seq, epoch?}`: replays what the client missed, in order, then acks `{replayed, gap, epoch}`. */
 export const resume = Handler.make("resume", {
   payload: Resume,
-  handle: ({ last_seq }) =>
+  handle: ({ epoch, last_seq }) =>
     Effect.gen(function*() {
       const session = yield* UserContext
       const connection = yield* CurrentConnection
-      return yield* session.stream.resume(connection, last_seq)
+      return yield* session.stream.resume(connection, { lastSeq: last_seq, epoch })
     })
 })

@@ -44,11 +44,12 @@ export const Batch = Schema.Struct({
   )
 })
 
-/** `resume {last_seq}` */
+/** `resume {last_seq, epoch?}`: the epoch is opaque, echoed back from `connection_established` or a resume ack. */
 export const Resume = Schema.Struct({
   last_seq: Schema.Number.pipe(
     Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, { description: "an integer >= 0" })
-  )
+  ),
+  epoch: Schema.optional(BoundedString(1, 256))
 })
 
 /** `error {message, details?}`: a client-side error report. */

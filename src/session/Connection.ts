@@ -12,12 +12,6 @@ export interface OutboundLimits {
 /** Why a connection stopped receiving: its slow-consumer verdict, for metrics. */
 export type CloseListener = (code: number) => void
 
-/** The outcome of a `resume` on one connection. */
-export interface ResumeResult {
-  readonly replayed: number
-  readonly gap: boolean
-}
-
 /**
  * One open WebSocket of an authenticated user: the only thing that writes to
  * the socket. It bounds what is buffered for a client that stops reading
@@ -28,8 +22,8 @@ export interface ResumeResult {
  *   that a connection that has not sent a frame yet holds them for up to
  *   `resumeWindowMs`, so a reconnecting client's immediate `resume` replays
  *   them in order instead of racing them;
- * - `resume {last_seq}` replays from history every event after `last_seq`;
- *   a client drops what it already has (`seq <= last_seq`).
+ * - a `resume` replays from history what its client lacks (the stream
+ *   decides what that is); a client drops what it already has.
  */
 export class Connection {
   /** the highest seq sent on this connection in stream order: never sent live again */
@@ -108,22 +102,16 @@ export class Connection {
   }
 
   /**
-   * Replays every held event after `lastSeq` (PROTOCOL §6: at-least-once on
-   * the wire). While live events are still held for this resume nothing newer
-   * went out yet, so the replay is exactly what the client missed, in order.
+   * Replays `entries` (what a resume decided the client lacks, in seq order)
+   * and counts everything up to `currentSeq` as sent (PROTOCOL §6:
+   * at-least-once on the wire). While live events are still held for this
+   * resume nothing newer went out yet, so the replay comes first, in order.
    */
-  resume(
-    lastSeq: number,
-    currentSeq: number,
-    history: (from: number, to: number) => Array<HistoryEntry>,
-    oldestSeq: number | undefined
-  ): ResumeResult {
+  replay(entries: ReadonlyArray<HistoryEntry>, currentSeq: number): number {
     this.releaseTimer()
-    const replay = history(lastSeq, currentSeq)
-    for (const entry of replay) this.send(entry.frame)
+    for (const entry of entries) this.send(entry.frame)
     this.delivered = Math.max(this.delivered, currentSeq)
-    const gap = lastSeq < currentSeq && (oldestSeq === undefined || oldestSeq > lastSeq + 1)
-    return { replayed: replay.length, gap }
+    return entries.length
   }
 
   /** Closes with `code`; no frame is sent after this. */

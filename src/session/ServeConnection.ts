@@ -95,6 +95,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
               connection_id: connection.id,
               user_id: userId,
               last_seq: session.stream.lastSeq,
+              epoch: session.stream.epoch,
               heartbeat_ms: config.heartbeatMs,
               server: { version: SERVER_VERSION, node_id: config.nodeId }
             }))

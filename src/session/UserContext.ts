@@ -66,8 +66,9 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
       }
       const sessions = yield* RcMap.make({
         lookup: (userId: string) =>
-          Effect.flatMap(Effect.scope, (scope): Effect.Effect<UserSession> => {
-            const session = new LiveSession(userId, settings, scope)
+          Effect.flatMap(Effect.zip(Effect.scope, UserStream.make(settings.history)), ([scope, stream]): Effect.Effect<UserSession> => {
+            // a session made anew has lost its stream's past: a new stream, a new epoch (PROTOCOL §6)
+            const session = new LiveSession(userId, settings, scope, stream)
             // not `Effect.addFinalizer`: that would keep this lookup's fiber refs for the session's lifetime
             return Effect.as(Scope.addFinalizerExit(scope, () => session.released), session)
           }),
@@ -98,7 +99,6 @@ interface SessionSettings {
  * grace period ends, interrupting the runs.
  */
 class LiveSession implements UserSession {
-  readonly stream: UserStream
   private runRegistry: RunRegistry | undefined = undefined
   private dedupeStore: DedupeStore | undefined = undefined
   private alertSubscription: AlertSubscription | undefined = undefined
@@ -107,10 +107,9 @@ class LiveSession implements UserSession {
   constructor(
     readonly userId: string,
     private readonly settings: SessionSettings,
-    private readonly scope: Scope.Scope
-  ) {
-    this.stream = new UserStream(settings.history)
-  }
+    private readonly scope: Scope.Scope,
+    readonly stream: UserStream
+  ) {}
 
   get runs(): RunRegistry {
     return this.runRegistry ??= new RunRegistry(

@@ -91,7 +91,7 @@ describe.each([
     await alice.completed(runId)
     // bob's stream is untouched: a resume from 0 replays nothing
     const resumed = await bob.request("resume", "r", { last_seq: 0 })
-    expect(resumed.payload["result"]).toEqual({ replayed: 0, gap: false })
+    expect(resumed.payload["result"]).toEqual({ replayed: 0, gap: false, epoch: bob.greeting.payload["epoch"] })
     expect(bob.frames.filter((f) => f.run_id !== undefined)).toEqual([])
     // and bob cannot stop alice's run
     const stop = await bob.request("stop_agent", "s", { run_id: runId })

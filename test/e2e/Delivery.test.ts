@@ -153,7 +153,7 @@ describe("delivery guarantees over real sockets (PROTOCOL §5, §6)", () => {
     expect(lastSeq).toBeGreaterThan(5)
     client.frames.length = 0
     const resumed = await client.request("resume", "r", { last_seq: 0 })
-    expect(resumed.payload["result"]).toEqual({ replayed: 5, gap: true })
+    expect(resumed.payload["result"]).toEqual({ replayed: 5, gap: true, epoch: client.greeting.payload["epoch"] })
     expect(client.frames.filter((f) => f.seq !== undefined).map((f) => f.seq)).toEqual(
       [4, 3, 2, 1, 0].map((back) => lastSeq - back)
     )

@@ -19,6 +19,7 @@ describe("golden path over a real WebSocket", () => {
     expect(greeting.payload).toMatchObject({ user_id: "alice", last_seq: 0, server: { version: expect.any(String) } })
     expect(greeting.payload["connection_id"]).toEqual(expect.any(String))
     expect(greeting.payload["heartbeat_ms"]).toEqual(expect.any(Number))
+    expect(greeting.payload["epoch"]).toEqual(expect.any(String))
 
     client.send({ type: "user_message", id: "1", payload: { text: "what is 17 * 23" } })
     const ack = await client.reply("1")

@@ -237,7 +237,7 @@ describe("taking over a legacy HTTP backend, over real sockets (PROTOCOL §8)", 
       expect(mismatch.next.settled).toBe(true)
       // the user's stream holds legacy's four events and nothing of the shadow run
       const resumed = await client.request("resume", "r1", { last_seq: 0 })
-      expect(resumed.payload["result"]).toEqual({ replayed: 4, gap: false })
+      expect(resumed.payload["result"]).toEqual({ replayed: 4, gap: false, epoch: client.greeting.payload["epoch"] })
       const runIds = new Set(client.frames.filter((f) => f.run_id !== undefined).map((f) => f.run_id))
       expect(Array.from(runIds)).toEqual([runId])
       // and the user's run list does not have it either (quality_metrics reads it)

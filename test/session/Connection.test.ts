@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Connection } from "../../src/session/Connection.js"
 import { History } from "../../src/session/History.js"
+import * as ResumePlan from "../../src/session/ResumePlan.js"
 import { FakeSocket } from "../support/FakeSocket.js"
 
 const limits = { maxBufferedBytes: 1000, maxBufferedFrames: 10 }
@@ -16,8 +17,12 @@ const setup = (openedSeq: number, resumeWindowMs = 500) => {
     history.append(entry(seq))
     connection.deliver(entry(seq))
   }
-  const resume = (lastSeq: number, currentSeq: number) =>
-    connection.resume(lastSeq, currentSeq, (from, to) => history.range(from, to), history.oldestSeq)
+  // what UserStream.resume does, with the stream's position given by the test
+  const resume = (lastSeq: number, currentSeq: number) => {
+    const decided = ResumePlan.plan({ lastSeq }, { epoch: "e", latestSeq: currentSeq, oldestSeq: history.oldestSeq })
+    const replay = decided.after === undefined ? [] : history.range(decided.after, currentSeq)
+    return { replayed: connection.replay(replay, currentSeq), gap: decided.gap }
+  }
   return { socket, connection, publish, resume, slow: () => slow }
 }
 

@@ -1,0 +1,53 @@
+import type { Epoch } from "./Epoch.js"
+
+/** What a client resumes from (PROTOCOL §4 `resume {last_seq, epoch?}`). */
+export interface ResumeRequest {
+  /** the highest seq the client has seen */
+  readonly lastSeq: number
+  /** the epoch that seq belongs to; absent from clients that do not keep one */
+  readonly epoch?: Epoch | undefined
+}
+
+/** Where a stream is when a resume arrives. */
+export interface StreamPosition {
+  readonly epoch: Epoch
+  readonly latestSeq: number
+  /** the oldest seq history still holds; undefined when it holds nothing */
+  readonly oldestSeq: number | undefined
+}
+
+/** What to replay (held events with `seq > after`; nothing when undefined) and whether the client has a gap. */
+export interface ResumePlan {
+  readonly after: number | undefined
+  readonly gap: boolean
+}
+
+/** The `ack` result of a `resume` (PROTOCOL §4): `{replayed, gap, epoch}`. */
+export interface ResumeResult {
+  readonly replayed: number
+  readonly gap: boolean
+  readonly epoch: Epoch
+}
+
+/**
+ * Decides a resume (PROTOCOL §4, §6). A gap is reported when
+ *
+ * - the client's epoch is not the stream's: its seq counts a stream whose past
+ *   is gone, so it has seen nothing of this epoch — everything held of this
+ *   epoch is replayed (from seq 1 when history reaches back), which the client
+ *   takes after resetting to `(epoch, 0)`;
+ * - its `last_seq` is above the stream's latest: that position never existed
+ *   in this epoch, so nothing is replayed and the client reloads state;
+ * - history no longer reaches back to `last_seq + 1`: what is held is replayed.
+ */
+export const plan = (request: ResumeRequest, stream: StreamPosition): ResumePlan => {
+  if (request.epoch !== undefined && request.epoch !== stream.epoch) {
+    return { after: 0, gap: true }
+  }
+  if (request.lastSeq > stream.latestSeq) return { after: undefined, gap: true }
+  return { after: request.lastSeq, gap: !reachesBack(request.lastSeq, stream) }
+}
+
+// nothing missed, or the oldest held event is the first one the client lacks (or older)
+const reachesBack = (lastSeq: number, stream: StreamPosition): boolean =>
+  lastSeq === stream.latestSeq || (stream.oldestSeq !== undefined && stream.oldestSeq <= lastSeq + 1)
