@@ -98,6 +98,11 @@ export interface Settings {
   readonly migrationRollbackLatencyRatio: number
   /** migration: calls each side needs in the window before the rollback rule decides */
   readonly migrationRollbackMinSamples: number
+  // hardening: stream
+  /** a user's stream history: UTF-8 bytes of encoded frames held at most (wins over the minimums) */
+  readonly historyMaxBytes: number
+  /** conversation memory: characters remembered per user across all threads */
+  readonly agentMemoryUserChars: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -165,7 +170,10 @@ export const defaults: Settings = {
   migrationWindowMs: 60_000,
   migrationRollbackErrorPoints: 5,
   migrationRollbackLatencyRatio: 1.5,
-  migrationRollbackMinSamples: 20
+  migrationRollbackMinSamples: 20,
+  // hardening: stream
+  historyMaxBytes: 4 * 1024 * 1024,
+  agentMemoryUserChars: 500_000
 }
 
 /** The settings of this service instance. */
@@ -257,7 +265,10 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
         migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
         migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
-        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
+        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
+        // hardening: stream
+        historyMaxBytes: yield* int("HISTORY_MAX_BYTES", defaults.historyMaxBytes),
+        agentMemoryUserChars: yield* int("AGENT_MEMORY_USER_CHARS", defaults.agentMemoryUserChars)
       }
     })
   )

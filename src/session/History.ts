@@ -2,11 +2,16 @@
  * The retained tail of a user's stream (PROTOCOL §6): every event is kept
  * while it is among the last `minEvents` OR younger than `minAgeMs`, and never
  * more than `maxEvents` in all — so a chatty user cannot grow it without bound.
+ * `maxBytes` bounds the encoded frames held, and wins over both minimums
+ * (PROTOCOL §10: a user with oversize events gets less history, and a resume
+ * that reaches past it reports the gap).
  */
 export interface HistoryOptions {
   readonly minEvents: number
   readonly minAgeMs: number
   readonly maxEvents: number
+  /** UTF-8 bytes of encoded frames held at most; absent: bounded by counts only */
+  readonly maxBytes?: number | undefined
 }
 
 /** One retained stream event: its seq, its encoded frame, when it was produced. */
@@ -18,20 +23,34 @@ export interface HistoryEntry {
 
 /** A ring of the latest stream events, oldest first, in seq order. */
 export class History {
-  private entries: Array<HistoryEntry> = []
+  // dropped slots are cleared at once, so a dropped frame is not kept alive until the next compaction
+  private entries: Array<HistoryEntry | undefined> = []
+  private sizes: Array<number> = []
   private head = 0
+  private heldBytes = 0
+  private readonly maxBytes: number
 
-  constructor(readonly options: HistoryOptions) {}
+  constructor(readonly options: HistoryOptions) {
+    this.maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
+  }
 
   /** Appends the newest event and drops what no longer has to be kept. */
   append(entry: HistoryEntry): void {
+    const size = Buffer.byteLength(entry.frame, "utf8")
     this.entries.push(entry)
+    this.sizes.push(size)
+    this.heldBytes += size
     this.evict(entry.at)
   }
 
   /** How many events are held. */
   get size(): number {
     return this.entries.length - this.head
+  }
+
+  /** The UTF-8 bytes of the frames held. */
+  get bytes(): number {
+    return this.heldBytes
   }
 
   /** The seq of the oldest event held, or undefined when empty. */
@@ -54,18 +73,31 @@ export class History {
     return out
   }
 
-  /** Drops events that are neither among the last `minEvents` nor young enough. */
+  /**
+   * Drops events over the byte budget, then those that are neither among the
+   * last `minEvents` nor young enough. Each event is dropped once: O(1)
+   * amortised per append.
+   */
   evict(nowMs: number): void {
     const { maxEvents, minAgeMs, minEvents } = this.options
-    while (this.size > minEvents) {
-      const oldest = this.entries[this.head]!
-      if (this.size <= maxEvents && nowMs - oldest.at < minAgeMs) break
-      this.head++
+    while (this.size > 0) {
+      if (this.heldBytes <= this.maxBytes) {
+        if (this.size <= minEvents) break
+        if (this.size <= maxEvents && nowMs - this.entries[this.head]!.at < minAgeMs) break
+      }
+      this.dropOldest()
     }
-    // compact now and then so dropped entries can be collected
+    // compact now and then, so the arrays do not grow with the dropped slots
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head)
+      this.sizes = this.sizes.slice(this.head)
       this.head = 0
     }
+  }
+
+  private dropOldest(): void {
+    this.heldBytes -= this.sizes[this.head]!
+    this.entries[this.head] = undefined
+    this.head++
   }
 }

@@ -49,7 +49,8 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
         history: {
           minEvents: config.historyMinEvents,
           minAgeMs: config.historyMinAgeMs,
-          maxEvents: config.historyMaxEvents
+          maxEvents: config.historyMaxEvents,
+          maxBytes: config.historyMaxBytes
         },
         dedupe: {
           windowMs: config.dedupeWindowMs,

@@ -40,6 +40,53 @@ describe("History", () => {
   })
 })
 
+describe("History byte budget", () => {
+  const sized = (seq: number, bytes: number, at = 0) => ({ seq, at, frame: "x".repeat(bytes) })
+
+  it("holds at most maxBytes of frames, over the minimum count and age", () => {
+    const history = new History({ minEvents: 1000, minAgeMs: 60_000, maxEvents: 10_000, maxBytes: 350 })
+    for (let seq = 1; seq <= 10; seq++) history.append(sized(seq, 100))
+    expect(history.size).toBe(3)
+    expect(history.bytes).toBe(300)
+    expect(history.range(0).map((e) => e.seq)).toEqual([8, 9, 10])
+  })
+
+  it("counts UTF-8 bytes, not characters", () => {
+    const history = new History({ minEvents: 1000, minAgeMs: 60_000, maxEvents: 10_000, maxBytes: 10 })
+    history.append({ seq: 1, at: 0, frame: "ééé" })
+    expect(history.bytes).toBe(6)
+    history.append({ seq: 2, at: 0, frame: "éé" })
+    // 6 + 4 bytes fit exactly; one more byte drops the oldest
+    expect(history.size).toBe(2)
+    history.append({ seq: 3, at: 0, frame: "a" })
+    expect(history.range(0).map((e) => e.seq)).toEqual([2, 3])
+    expect(history.bytes).toBe(5)
+  })
+
+  it("does not hold a frame larger than the whole budget", () => {
+    const history = new History({ minEvents: 10, minAgeMs: 60_000, maxEvents: 100, maxBytes: 50 })
+    history.append(sized(1, 20))
+    history.append(sized(2, 51))
+    expect(history.size).toBe(0)
+    expect(history.oldestSeq).toBeUndefined()
+    expect(history.bytes).toBe(0)
+    history.append(sized(3, 20))
+    expect(history.range(0).map((e) => e.seq)).toEqual([3])
+  })
+
+  it("stays exact over many appends and compactions", () => {
+    const history = new History({ minEvents: 1000, minAgeMs: 60_000, maxEvents: 10_000, maxBytes: 1000 })
+    for (let seq = 1; seq <= 50_000; seq++) history.append(sized(seq, 1 + (seq % 7)))
+    const held = history.range(0)
+    expect(held.at(-1)?.seq).toBe(50_000)
+    expect(held.map((e) => e.seq)).toEqual(held.map((_, i) => 50_000 - held.length + 1 + i))
+    expect(history.bytes).toBe(held.reduce((sum, e) => sum + e.frame.length, 0))
+    expect(history.bytes).toBeLessThanOrEqual(1000)
+    // the next older event would not have fit
+    expect(history.bytes + 1 + ((held[0]!.seq - 1) % 7)).toBeGreaterThan(1000)
+  })
+})
+
 describe("UserStream retention (TestClock)", () => {
   it.effect("keeps events for the minimum age, then only the last minEvents", () =>
     Effect.gen(function*() {
