@@ -5,8 +5,10 @@ import { Effect } from "effect"
  * agent backed by a model can send a thread's previous turns with the next
  * message. It lives in the user's session (PROTOCOL §6) and goes with it.
  * Everything is bounded: turns per thread, threads per user (the least
- * recently used thread is forgotten first) and the characters one history
- * may carry to the model.
+ * recently used thread is forgotten first), the characters one history may
+ * carry to the model — a thread keeps no more than that, since nothing more
+ * could ever be sent — and the characters remembered across all of the
+ * user's threads (PROTOCOL §10: bytes, not just counts).
  */
 export interface ConversationOptions {
   /** turns kept per thread, and sent at most */
@@ -15,6 +17,8 @@ export interface ConversationOptions {
   readonly maxChars: number
   /** threads remembered per user */
   readonly maxThreads: number
+  /** characters remembered across all threads of the user; absent: `maxThreads × maxChars` */
+  readonly maxUserChars?: number | undefined
 }
 
 /** One finished exchange of a thread: what the user said and what the agent answered. */
@@ -44,30 +48,53 @@ export const bounded = (
   return turns.slice(start)
 }
 
+/** One remembered thread: its turns (already within the bounds) and their characters. */
+interface Thread {
+  readonly turns: ReadonlyArray<ConversationTurn>
+  readonly chars: number
+}
+
+const charsOf = (turns: ReadonlyArray<ConversationTurn>): number =>
+  turns.reduce((sum, turn) => sum + turn.user.length + turn.assistant.length, 0)
+
 /** The conversation memory of one user (one instance per user session). */
 export class Conversations {
   // a Map keeps insertion order: re-inserting on use makes its first key the least recently used
-  private readonly threads = new Map<string, Array<ConversationTurn>>()
+  private readonly threads = new Map<string, Thread>()
+  private totalChars = 0
+  private readonly perThread: { readonly maxTurns: number; readonly maxChars: number }
+  private readonly maxUserChars: number
 
-  constructor(readonly options: ConversationOptions) {}
+  constructor(readonly options: ConversationOptions) {
+    this.maxUserChars = options.maxUserChars ?? options.maxThreads * options.maxChars
+    // a thread never holds more than one user's whole budget either
+    this.perThread = { maxTurns: options.maxTurns, maxChars: Math.min(options.maxChars, this.maxUserChars) }
+  }
 
   /** The thread's previous turns to send to a model, oldest first, within the bounds. */
   history(threadId: string): Effect.Effect<ReadonlyArray<ConversationTurn>> {
-    return Effect.sync(() => bounded(this.threads.get(threadId) ?? [], this.options))
+    return Effect.sync(() => this.threads.get(threadId)?.turns ?? [])
   }
 
-  /** Appends a finished turn to the thread, forgetting what falls outside the bounds. */
+  /**
+   * Appends a finished turn to the thread and keeps only what a history could
+   * still send; then forgets least recently used threads while the user is
+   * over `maxThreads` or `maxUserChars` (never the thread just recorded: it
+   * fits alone).
+   */
   record(threadId: string, turn: ConversationTurn): Effect.Effect<void> {
     return Effect.sync(() => {
       if (this.options.maxTurns <= 0 || this.options.maxThreads <= 0) return
-      const turns = this.threads.get(threadId) ?? []
-      this.threads.delete(threadId)
-      turns.push(turn)
-      if (turns.length > this.options.maxTurns) turns.splice(0, turns.length - this.options.maxTurns)
-      this.threads.set(threadId, turns)
-      for (const oldest of this.threads.keys()) {
-        if (this.threads.size <= this.options.maxThreads) break
-        this.threads.delete(oldest)
+      const previous = this.threads.get(threadId)
+      if (previous !== undefined) this.forget(threadId, previous)
+      const turns = bounded([...(previous?.turns ?? []), turn], this.perThread)
+      const chars = charsOf(turns)
+      this.threads.set(threadId, { turns, chars })
+      this.totalChars += chars
+      for (const [oldestId, oldest] of this.threads) {
+        if (this.threads.size <= this.options.maxThreads && this.totalChars <= this.maxUserChars) break
+        if (oldestId === threadId) break
+        this.forget(oldestId, oldest)
       }
     })
   }
@@ -75,5 +102,15 @@ export class Conversations {
   /** How many threads are remembered. */
   get size(): number {
     return this.threads.size
+  }
+
+  /** The characters remembered across all threads. */
+  get chars(): number {
+    return this.totalChars
+  }
+
+  private forget(threadId: string, thread: Thread): void {
+    this.threads.delete(threadId)
+    this.totalChars -= thread.chars
   }
 }

@@ -60,7 +60,8 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
         conversations: {
           maxTurns: config.agentMemoryTurns,
           maxChars: config.agentMemoryChars,
-          maxThreads: config.agentMemoryThreads
+          maxThreads: config.agentMemoryThreads,
+          maxUserChars: config.agentMemoryUserChars
         },
         maxRunRecords: config.maxRunRecords,
         lifecycle

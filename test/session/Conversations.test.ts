@@ -70,6 +70,38 @@ describe("Conversations", () => {
       expect(yield* memory.history("c")).toEqual([turn(4)])
     }))
 
+  it.effect("a thread keeps only what a history can still send", () =>
+    Effect.gen(function*() {
+      const memory = store({ maxTurns: 100, maxChars: 25, maxThreads: 10 })
+      for (const n of [1, 2, 3, 4, 5, 6]) yield* memory.record("t", turn(n))
+      expect(yield* memory.history("t")).toEqual([turn(5), turn(6)])
+      expect(memory.chars).toBe(20)
+    }))
+
+  it.effect("bounds the characters across all threads, forgetting the least recently used", () =>
+    Effect.gen(function*() {
+      const memory = store({ maxTurns: 100, maxChars: 1_000, maxThreads: 100, maxUserChars: 35 })
+      yield* memory.record("a", turn(1))
+      yield* memory.record("b", turn(2))
+      yield* memory.record("a", turn(3)) // "b" is now the least recently used
+      yield* memory.record("c", turn(4))
+      expect(yield* memory.history("b")).toEqual([])
+      expect(yield* memory.history("a")).toEqual([turn(1), turn(3)])
+      expect(yield* memory.history("c")).toEqual([turn(4)])
+      expect(memory.chars).toBe(30)
+      // however many threads and turns, the total stays within the budget
+      for (let n = 0; n < 1000; n++) yield* memory.record(`t${n % 37}`, turn(n))
+      expect(memory.chars).toBeLessThanOrEqual(35)
+    }))
+
+  it.effect("a user budget below one history's characters bounds each thread too", () =>
+    Effect.gen(function*() {
+      const memory = store({ maxTurns: 100, maxChars: 1_000, maxThreads: 100, maxUserChars: 15 })
+      for (const n of [1, 2, 3]) yield* memory.record("t", turn(n))
+      expect(yield* memory.history("t")).toEqual([turn(3)])
+      expect(memory.chars).toBe(10)
+    }))
+
   it.effect("remembers nothing when a bound is zero", () =>
     Effect.gen(function*() {
       const memory = store({ maxTurns: 0 })
