@@ -27,6 +27,29 @@ export const ErrorPayload = Schema.Struct({
   details: Schema.optional(Schema.Unknown)
 })
 
+/**
+ * The payload of `connection_established` (PROTOCOL §4): `last_seq` and
+ * `epoch` say where the user's stream is, so a client knows what to resume from.
+ */
+export const ConnectionEstablished = Schema.Struct({
+  connection_id: Schema.String,
+  user_id: Schema.String,
+  last_seq: Schema.Int.pipe(Schema.nonNegative()),
+  epoch: Schema.String,
+  heartbeat_ms: Schema.Number,
+  server: Schema.Struct({ version: Schema.String, node_id: Schema.String })
+})
+
+/** A `connection_established` payload. */
+export type ConnectionEstablished = typeof ConnectionEstablished.Type
+
+/** The `result` of a `resume`'s ack (PROTOCOL §4). */
+export const ResumeAck = Schema.Struct({
+  replayed: Schema.Int.pipe(Schema.nonNegative()),
+  gap: Schema.Boolean,
+  epoch: Schema.String
+})
+
 /** How an acknowledged frame was handled (PROTOCOL §5). */
 export type AckStatus = "ok" | "duplicate"
 

@@ -1,3 +1,4 @@
+import type { ResumeAck } from "../protocol/ServerFrame.js"
 import type { Epoch } from "./Epoch.js"
 
 /** What a client resumes from (PROTOCOL §4 `resume {last_seq, epoch?}`). */
@@ -23,11 +24,7 @@ export interface ResumePlan {
 }
 
 /** The `ack` result of a `resume` (PROTOCOL §4): `{replayed, gap, epoch}`. */
-export interface ResumeResult {
-  readonly replayed: number
-  readonly gap: boolean
-  readonly epoch: Epoch
-}
+export type ResumeResult = typeof ResumeAck.Type
 
 /**
  * Decides a resume (PROTOCOL §4, §6). A gap is reported when

@@ -91,14 +91,15 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
               countSlowConsumer
             )
             // the greeting goes first; only then does the connection join the stream
-            connection.send(ServerFrame.notice("connection_established", {
+            const greeting: ServerFrame.ConnectionEstablished = {
               connection_id: connection.id,
               user_id: userId,
               last_seq: session.stream.lastSeq,
               epoch: session.stream.epoch,
               heartbeat_ms: config.heartbeatMs,
               server: { version: SERVER_VERSION, node_id: config.nodeId }
-            }))
+            }
+            connection.send(ServerFrame.notice("connection_established", greeting))
             connection.holdForResume()
             session.stream.connections.add(connection)
             yield* connections.add(connection)

@@ -1,7 +1,12 @@
+import { Schema } from "effect"
 import { setTimeout as sleep } from "node:timers/promises"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ConnectionEstablished, ResumeAck } from "../../src/protocol/ServerFrame.js"
 import { type Frame, TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
+
+// exactly the PROTOCOL §4 shapes: a field more or less fails
+const exactly = <A, I>(schema: Schema.Schema<A, I>) => Schema.decodeUnknownSync(schema, { onExcessProperty: "error" })
 
 const seqs = (frames: ReadonlyArray<Frame>): Array<number> =>
   frames.flatMap((frame) => (frame.seq === undefined ? [] : [frame.seq]))
@@ -87,6 +92,16 @@ describe("stream epochs and resume (PROTOCOL §4, §6)", () => {
     const upToDate = await other.request("resume", "r2", { last_seq: lastSeq, epoch })
     expect(upToDate.payload["result"]).toEqual({ replayed: 0, gap: false, epoch })
     await Promise.all([client.close(), other.close()])
+  })
+
+  it("the greeting and the resume ack have exactly the shapes of PROTOCOL §4", async () => {
+    const client = await TestClient.connect(server.wsUrl(server.token("shapes")))
+    const greeting = exactly(ConnectionEstablished)(client.greeting.payload)
+    expect(greeting).toMatchObject({ user_id: "shapes", last_seq: 0 })
+    const resumed = await client.request("resume", "r1", { last_seq: 0, epoch: greeting.epoch })
+    expect(resumed.payload["status"]).toBe("ok")
+    expect(exactly(ResumeAck)(resumed.payload["result"])).toEqual({ replayed: 0, gap: false, epoch: greeting.epoch })
+    await client.close()
   })
 
   it("an epoch that is not a string is INVALID_MESSAGE and the connection goes on", async () => {
