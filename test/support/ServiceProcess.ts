@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
+import { registry } from "./SecretScan.js"
 
 /** A free TCP port on 127.0.0.1. */
 export const freePort = (): Promise<number> =>
@@ -35,8 +36,12 @@ export const startService = async (
     stdio: ["ignore", "pipe", "pipe"]
   })
   let output = ""
-  child.stdout!.on("data", (chunk) => (output += chunk))
-  child.stderr!.on("data", (chunk) => (output += chunk))
+  const take = (chunk: Buffer) => {
+    output += chunk
+    registry.record(chunk.toString())
+  }
+  child.stdout!.on("data", take)
+  child.stderr!.on("data", take)
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
   const deadline = Date.now() + 30_000
   while (true) {

@@ -9,9 +9,10 @@ import { BuiltinHandlers } from "../../src/handlers/index.js"
 import * as Jwt from "../../src/http/Jwt.js"
 import type { AnyHandler } from "../../src/router/Handler.js"
 import * as Switchyard from "../../src/Switchyard.js"
+import { capturingLogger, secret } from "./SecretScan.js"
 
 /** The secret test servers sign with. */
-export const TEST_SECRET = "switchyard-test-secret"
+export const TEST_SECRET = secret("switchyard-test-secret")
 
 /** A running server on a free port, with helpers to mint tokens and stop it. */
 export interface TestServer {
@@ -27,15 +28,16 @@ export const token = (
   user: string,
   options: { readonly roles?: ReadonlyArray<string>; readonly ttlS?: number; readonly secret?: string } = {}
 ): string =>
-  Jwt.sign(
+  secret(Jwt.sign(
     { sub: user, roles: options.roles ?? [], exp: Math.floor(Date.now() / 1000) + (options.ttlS ?? 3600) },
     options.secret ?? TEST_SECRET
-  )
+  ))
 
 /**
  * Starts the real service (the same layers `npm start` runs) on 127.0.0.1
- * and a free port, with `overrides` on the default settings. Logs are off
- * unless `logs` gives a layer for them (a capturing logger and its level).
+ * and a free port, with `overrides` on the default settings. Every log line,
+ * down to debug, is rendered as production renders it and recorded for the
+ * suite's secret scan (`SecretScan`); `logs` adds a test's own logger and level.
  */
 export const startServer = async (options: {
   readonly settings?: Partial<Settings>
@@ -59,7 +61,11 @@ export const startServer = async (options: {
     Layer.provide(options.agent ?? BuiltinAgent.layer),
     Layer.provideMerge(listen),
     Layer.provide(config),
-    Layer.provide(options.logs ?? Logger.minimumLogLevel(LogLevel.None))
+    Layer.provide(
+      options.logs === undefined
+        ? Layer.merge(Logger.replace(Logger.defaultLogger, capturingLogger), Logger.minimumLogLevel(LogLevel.Debug))
+        : Layer.merge(options.logs, Logger.add(capturingLogger))
+    )
   )
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope) as Effect.Effect<
     Context.Context<HttpServer.HttpServer>

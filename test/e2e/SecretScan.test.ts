@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest"
+import { SecretRegistry } from "../support/SecretScan.js"
+import { token } from "../support/TestServer.js"
+
+// the suite-wide check is only as good as its scanner: it must see a token wherever it stands in a line
+describe("the suite's secret scan", () => {
+  it("finds a minted token in a URL, a JSON line or alone, and a literal secret anywhere", () => {
+    const registry = new SecretRegistry()
+    const jwt = registry.secret(token("scanned"))
+    registry.secret("sk-test-0123456789")
+    registry.record(`{"message":"upgrade","url":"/ws?access_token=${jwt}&x=1"}`)
+    expect(registry.leaks()).toHaveLength(1)
+    registry.record("key=sk-test-0123456789;")
+    expect(registry.leaks()).toHaveLength(2)
+  })
+
+  it("finds nothing in output that holds no registered secret", () => {
+    const registry = new SecretRegistry()
+    registry.secret(token("scanned"))
+    registry.record(`{"message":"upgrade","url":"/ws?access_token=${token("another")}"}`)
+    expect(registry.leaks()).toEqual([])
+  })
+})
