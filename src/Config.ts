@@ -98,6 +98,15 @@ export interface Settings {
   readonly migrationRollbackLatencyRatio: number
   /** migration: calls each side needs in the window before the rollback rule decides */
   readonly migrationRollbackMinSamples: number
+  // hardening: connection admission limits
+  /** upgrades one address may start per minute (a token bucket: a burst of this many, then this many a minute); 0: no limit */
+  readonly upgradesPerMinPerAddress: number
+  /** addresses the upgrade rate remembers at most (the least recently seen are forgotten first) */
+  readonly upgradeRateMaxAddresses: number
+  /** connections (open or opening) of one user on this node at most; 0: no limit */
+  readonly maxConnectionsPerUser: number
+  /** connections (open or opening) of this node at most; 0: no limit */
+  readonly maxConnections: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -165,7 +174,15 @@ export const defaults: Settings = {
   migrationWindowMs: 60_000,
   migrationRollbackErrorPoints: 5,
   migrationRollbackLatencyRatio: 1.5,
-  migrationRollbackMinSamples: 20
+  migrationRollbackMinSamples: 20,
+  // hardening: connection admission limits
+  // an office behind one NAT reconnecting at once after a deploy fits in the burst; 10/s after it costs nothing
+  upgradesPerMinPerAddress: 600,
+  upgradeRateMaxAddresses: 100_000,
+  // a phone, a laptop and a dozen tabs
+  maxConnectionsPerUser: 16,
+  // ~12 KiB each when idle (`npm run bench`, idle): 20,000 are ~250 MiB; the bench opens 10,000
+  maxConnections: 20_000
 }
 
 /** The settings of this service instance. */
@@ -257,7 +274,12 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
         migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
         migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
-        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
+        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
+        // hardening: connection admission limits
+        upgradesPerMinPerAddress: yield* int("UPGRADES_PER_MIN_PER_ADDRESS", defaults.upgradesPerMinPerAddress),
+        upgradeRateMaxAddresses: yield* int("UPGRADE_RATE_MAX_ADDRESSES", defaults.upgradeRateMaxAddresses),
+        maxConnectionsPerUser: yield* int("MAX_CONNECTIONS_PER_USER", defaults.maxConnectionsPerUser),
+        maxConnections: yield* int("MAX_CONNECTIONS", defaults.maxConnections)
       }
     })
   )
