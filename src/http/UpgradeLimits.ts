@@ -1,6 +1,7 @@
 import { Context, Effect, Exit, Layer } from "effect"
 import type { WebSocket } from "ws"
 import { SwitchyardConfig } from "../Config.js"
+import * as Metrics from "../observability/Metrics.js"
 import type { Refusal } from "./Admission.js"
 import { ConnectionSlots } from "./ConnectionSlots.js"
 import { UpgradeRate } from "./UpgradeRate.js"
@@ -50,21 +51,23 @@ export class UpgradeLimits extends Context.Tag("switchyard/UpgradeLimits")<Upgra
           // a socket already gone has no address; its upgrade fails at the handshake anyway
           if (address === undefined) return undefined
           const outcome = rate.attempt(address, clock.unsafeCurrentTimeMillis())
-          return outcome.allowed
-            ? undefined
-            : { status: 429, error: "too many upgrades from this address: retry later", retryAfterS: outcome.retryAfterS }
+          if (outcome.allowed) return undefined
+          Metrics.count(Metrics.upgradesRefused, { reason: "address_rate" })
+          return { status: 429, error: "too many upgrades from this address: retry later", retryAfterS: outcome.retryAfterS }
         },
         reserve: (userId) => {
           switch (slots.take(userId)) {
             case undefined:
               return undefined
             case "process":
+              Metrics.count(Metrics.upgradesRefused, { reason: "process_connections" })
               return {
                 status: 503,
                 error: "the server is at its connection limit: reconnect to another node",
                 retryAfterS: SLOT_RETRY_AFTER_S
               }
             case "user":
+              Metrics.count(Metrics.upgradesRefused, { reason: "user_connections" })
               return {
                 status: 429,
                 error: "too many connections for this user: close one and retry",

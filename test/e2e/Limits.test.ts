@@ -44,12 +44,13 @@ const eventuallyOpens = async (url: string): Promise<TestClient> => {
   }
 }
 
-/** The value of an unlabelled sample at `/metrics`. */
-const gauge = async (server: TestServer, name: string): Promise<number> => {
+/** The value of a sample (`name` with its labels, as exposed) at `/metrics`; 0 when absent. */
+const sample = async (server: TestServer, series: string): Promise<number> => {
   const text = await (await fetch(server.url("/metrics"))).text()
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `))
-  return Number(line?.split(" ")[1])
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
 }
+const refusedFull = `switchyard_upgrades_refused_total{reason="process_connections"}`
 
 // a refusal has a status, a whole number of seconds to wait (when named) and a JSON body with an `error` string
 const expectRefusal = (outcome: Outcome, status: number, retryAfter: boolean) => {
@@ -158,12 +159,14 @@ describe.each([
     it("answers 503 with {error} at the process's limit; the gauge counts open connections only; a close frees a slot", async () => {
       const a = await TestClient.connect(server.wsUrl(token("pa")))
       const b = await TestClient.connect(server.wsUrl(token("pb")))
+      const refusedBefore = await sample(server, refusedFull)
       for (const user of ["pc", "pd", "pa"]) expectRefusal(await attempt(server.wsUrl(token(user))), 503, true)
-      expect(await gauge(server, "switchyard_connections_open")).toBe(2)
+      expect(await sample(server, "switchyard_connections_open")).toBe(2)
+      expect(await sample(server, refusedFull)).toBe(refusedBefore + 3)
       expect((await a.request("ping", "still")).type).toBe("pong")
       await b.close()
       const c = await eventuallyOpens(server.wsUrl(token("pc")))
-      expect(await gauge(server, "switchyard_connections_open")).toBe(2)
+      expect(await sample(server, "switchyard_connections_open")).toBe(2)
       expectRefusal(await attempt(server.wsUrl(token("pd"))), 503, true)
       await Promise.all([a.close(), c.close()])
     })
