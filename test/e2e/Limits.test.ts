@@ -2,8 +2,9 @@ import { connect } from "node:net"
 import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Settings } from "../../src/Config.js"
+import { startService } from "../support/ServiceProcess.js"
 import { TestClient } from "../support/TestClient.js"
-import { startServer, type TestServer, token } from "../support/TestServer.js"
+import { startServer, TEST_SECRET, type TestServer, token } from "../support/TestServer.js"
 
 /** What an upgrade attempt came to: a refusal (status, Retry-After, JSON body), or an open WebSocket. */
 type Outcome =
@@ -171,4 +172,28 @@ describe.each([
       await Promise.all([a.close(), c.close()])
     })
   })
+})
+
+describe("connection limits from the environment (npm start)", () => {
+  it("reads MAX_CONNECTIONS_PER_USER, MAX_CONNECTIONS and UPGRADES_PER_MIN_PER_ADDRESS", async () => {
+    const service = await startService({
+      JWT_SECRET: TEST_SECRET,
+      MAX_CONNECTIONS_PER_USER: "1",
+      MAX_CONNECTIONS: "2",
+      UPGRADES_PER_MIN_PER_ADDRESS: "4"
+    })
+    try {
+      const url = (user: string) => `ws://127.0.0.1:${service.port}/ws?access_token=${token(user)}`
+      const alice = await TestClient.connect(url("alice"))
+      expectRefusal(await attempt(url("alice")), 429, true)
+      const bob = await TestClient.connect(url("bob"))
+      expectRefusal(await attempt(url("carol")), 503, true)
+      // the fifth upgrade from this address in a minute
+      expectRefusal(await attempt(url("dave")), 429, true)
+      await Promise.all([alice.close(), bob.close()])
+    } finally {
+      service.child.kill("SIGTERM")
+      await service.exited
+    }
+  }, 60_000)
 })
