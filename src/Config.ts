@@ -103,6 +103,15 @@ export interface Settings {
   readonly historyMaxBytes: number
   /** conversation memory: characters remembered per user across all threads */
   readonly agentMemoryUserChars: number
+  // hardening: connection admission limits
+  /** upgrades one address may start per minute (a token bucket: a burst of this many, then this many a minute); 0: no limit */
+  readonly upgradesPerMinPerAddress: number
+  /** addresses the upgrade rate remembers at most (the least recently seen are forgotten first) */
+  readonly upgradeRateMaxAddresses: number
+  /** connections (open or opening) of one user on this node at most; 0: no limit */
+  readonly maxConnectionsPerUser: number
+  /** connections (open or opening) of this node at most; 0: no limit */
+  readonly maxConnections: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -173,7 +182,15 @@ export const defaults: Settings = {
   migrationRollbackMinSamples: 20,
   // hardening: stream
   historyMaxBytes: 4 * 1024 * 1024,
-  agentMemoryUserChars: 500_000
+  agentMemoryUserChars: 500_000,
+  // hardening: connection admission limits
+  // an office behind one NAT reconnecting at once after a deploy fits in the burst; 10/s after it costs nothing
+  upgradesPerMinPerAddress: 600,
+  upgradeRateMaxAddresses: 100_000,
+  // a phone, a laptop and a dozen tabs
+  maxConnectionsPerUser: 16,
+  // ~12 KiB each when idle (`npm run bench`, idle): 20,000 are ~250 MiB; the bench opens 10,000
+  maxConnections: 20_000
 }
 
 /** The settings of this service instance. */
@@ -268,7 +285,12 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
         // hardening: stream
         historyMaxBytes: yield* int("HISTORY_MAX_BYTES", defaults.historyMaxBytes),
-        agentMemoryUserChars: yield* int("AGENT_MEMORY_USER_CHARS", defaults.agentMemoryUserChars)
+        agentMemoryUserChars: yield* int("AGENT_MEMORY_USER_CHARS", defaults.agentMemoryUserChars),
+        // hardening: connection admission limits
+        upgradesPerMinPerAddress: yield* int("UPGRADES_PER_MIN_PER_ADDRESS", defaults.upgradesPerMinPerAddress),
+        upgradeRateMaxAddresses: yield* int("UPGRADE_RATE_MAX_ADDRESSES", defaults.upgradeRateMaxAddresses),
+        maxConnectionsPerUser: yield* int("MAX_CONNECTIONS_PER_USER", defaults.maxConnectionsPerUser),
+        maxConnections: yield* int("MAX_CONNECTIONS", defaults.maxConnections)
       }
     })
   )

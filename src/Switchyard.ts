@@ -9,6 +9,7 @@ import { BuiltinHandlers } from "./handlers/index.js"
 import { Auth } from "./http/Auth.js"
 import { NodeServer } from "./http/DirectUpgrade.js"
 import * as Server from "./http/Server.js"
+import { UpgradeLimits } from "./http/UpgradeLimits.js"
 import { WebSocketAcceptor } from "./http/WebSocketAcceptor.js"
 import { Lifecycle } from "./Lifecycle.js"
 import * as Migration from "./migration/Migration.js"
@@ -23,7 +24,13 @@ import { ConnectionServer } from "./session/ServeConnection.js"
 import { UserSessions } from "./session/UserContext.js"
 
 /** Per-node state every connection shares. */
-const Core = Layer.mergeAll(UserSessions.layer, Connections.layer, Auth.layer, WebSocketAcceptor.layer).pipe(
+const Core = Layer.mergeAll(
+  UserSessions.layer,
+  Connections.layer,
+  Auth.layer,
+  UpgradeLimits.layer,
+  WebSocketAcceptor.layer
+).pipe(
   Layer.provideMerge(Lifecycle.layer)
 )
 

@@ -33,8 +33,9 @@ export const chooseTargets = (options: BenchOptions): readonly [TargetSpec, Targ
       key: "service",
       label: "service",
       entry: options.serviceEntry,
-      // as deployed (JSON logs), but only warnings: the bench measures the router, not the logger
-      env: { ...shared, NODE_ENV: "production", LOG_LEVEL: options.logLevel }
+      // as deployed (JSON logs), but only warnings: the bench measures the router, not the logger.
+      // Every bench client comes from one address (10,000 connects in seconds): no per-address upgrade rate
+      env: { ...shared, NODE_ENV: "production", LOG_LEVEL: options.logLevel, UPGRADES_PER_MIN_PER_ADDRESS: "0" }
     }
   return [baseline, service]
 }

@@ -1,6 +1,7 @@
 import { Either } from "effect"
 import type { LifecycleState } from "../Lifecycle.js"
 import type { Auth, Headers } from "./Auth.js"
+import type { UpgradeLimits } from "./UpgradeLimits.js"
 
 /**
  * Who may open a WebSocket at `/ws` (PROTOCOL §2): decided once, whichever
@@ -10,24 +11,37 @@ import type { Auth, Headers } from "./Auth.js"
 
 /** Why an upgrade is refused: the HTTP status and the `error` of its JSON body. */
 export interface Refusal {
-  readonly status: 401 | 426 | 503
+  readonly status: 401 | 426 | 429 | 503
   readonly error: string
+  /** sent as `Retry-After` (seconds) */
+  readonly retryAfterS?: number
 }
 
 /** A request for `/ws`, with or without a query. */
 export const isWebSocketUrl = (url: string): boolean => url === "/ws" || url.startsWith("/ws?")
 
-/** The user an upgrade request is for, or why it is refused (a draining node, a bad token, no upgrade). */
+/**
+ * The user an upgrade request is for, or why it is refused (a draining node,
+ * a bad token, no upgrade, a limit). Admitted, it holds one of the user's
+ * connection slots: run its handshake in `limits.hold`.
+ */
 export const admit = (
   lifecycle: LifecycleState,
   auth: Auth["Type"],
   headers: Headers,
-  url: string
+  url: string,
+  limits: UpgradeLimits["Type"],
+  address: string | undefined
 ): Either.Either<string, Refusal> => {
   if (lifecycle.draining) return Either.left({ status: 503, error: "draining: reconnect to another node" })
+  // before the token: a flood from one address is turned away before any work on it
+  const throttled = limits.attempt(address)
+  if (throttled !== undefined) return Either.left(throttled)
   const principal = auth.authenticate(headers, url)
   if (Either.isLeft(principal)) return Either.left({ status: 401, error: principal.left.message })
   if (!isUpgrade(headers)) return Either.left({ status: 426, error: "expected a WebSocket upgrade" })
+  const full = limits.reserve(principal.right.userId)
+  if (full !== undefined) return Either.left(full)
   return Either.right(principal.right.userId)
 }
 

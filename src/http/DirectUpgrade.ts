@@ -5,6 +5,7 @@ import { Lifecycle } from "../Lifecycle.js"
 import { ConnectionServer } from "../session/ServeConnection.js"
 import { admit, isWebSocketUrl, type Refusal } from "./Admission.js"
 import { Auth } from "./Auth.js"
+import { UpgradeLimits } from "./UpgradeLimits.js"
 import { guardUpgrade, WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
 /**
@@ -27,10 +28,11 @@ type UpgradeListener = (request: IncomingMessage, socket: Socket, head: Buffer) 
  */
 export const install = (
   node: Server
-): Effect.Effect<void, never, Lifecycle | Auth | WebSocketAcceptor | ConnectionServer | Scope.Scope> =>
+): Effect.Effect<void, never, Lifecycle | Auth | UpgradeLimits | WebSocketAcceptor | ConnectionServer | Scope.Scope> =>
   Effect.gen(function*() {
     const lifecycle = yield* Lifecycle
     const auth = yield* Auth
+    const limits = yield* UpgradeLimits
     const acceptor = yield* WebSocketAcceptor
     const connections = yield* ConnectionServer
     const run = Runtime.runFork(yield* Effect.runtime<never>())
@@ -42,10 +44,10 @@ export const install = (
         for (const listener of platform) listener.call(node, request, socket, head)
         return
       }
-      const admitted = admit(lifecycle, auth, request.headers, url)
+      const admitted = admit(lifecycle, auth, request.headers, url, limits, socket.remoteAddress)
       if (Either.isLeft(admitted)) return refuse(socket, admitted.left)
       // a peer that left during the handshake needs no answer
-      run(Effect.ignore(Effect.flatMap(acceptor.acceptUpgrade(request, socket, head), (ws) =>
+      run(Effect.ignore(Effect.flatMap(limits.hold(admitted.right, acceptor.acceptUpgrade(request, socket, head)), (ws) =>
         connections.serve(ws, admitted.right))))
     }
     yield* Effect.acquireRelease(
@@ -67,6 +69,7 @@ const refuse = (socket: Socket, refusal: Refusal): void => {
   socket.end(
     `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n` +
       "Content-Type: application/json\r\n" +
+      (refusal.retryAfterS === undefined ? "" : `Retry-After: ${refusal.retryAfterS}\r\n`) +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       "Connection: close\r\n\r\n" +
       body

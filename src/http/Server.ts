@@ -14,6 +14,7 @@ import { admit, isWebSocketUrl } from "./Admission.js"
 import { Auth } from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "./DirectUpgrade.js"
+import { UpgradeLimits } from "./UpgradeLimits.js"
 import { guardUpgrade, WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
 /**
@@ -26,12 +27,16 @@ const webSocket = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   // an upgrade request's socket lost Node's error listener (a GET that only names `Upgrade` keeps one: guarding it too is harmless)
   if (request.headers["upgrade"] !== undefined) guardUpgrade(NodeHttpServerRequest.toIncomingMessage(request).socket)
-  const admitted = admit(yield* Lifecycle, yield* Auth, request.headers, request.url)
-  if (Either.isLeft(admitted)) {
-    return HttpServerResponse.unsafeJson({ error: admitted.left.error }, { status: admitted.left.status })
-  }
+  const limits = yield* UpgradeLimits
   const acceptor = yield* WebSocketAcceptor
-  const ws = yield* acceptor.accept(request)
+  const address = Option.getOrUndefined(request.remoteAddress)
+  const admitted = admit(yield* Lifecycle, yield* Auth, request.headers, request.url, limits, address)
+  if (Either.isLeft(admitted)) {
+    const { error, retryAfterS, status } = admitted.left
+    const headers = retryAfterS === undefined ? {} : { "retry-after": String(retryAfterS) }
+    return HttpServerResponse.unsafeJson({ error }, { status, headers })
+  }
+  const ws = yield* limits.hold(admitted.right, acceptor.accept(request))
   const server = yield* ConnectionServer
   yield* server.serve(ws, admitted.right)
   // the acceptor took the socket off the platform: this response is never written, and

@@ -26,12 +26,19 @@ export interface ServiceProcess {
 }
 
 /** Starts the service as `npm start` does (`scripts/start.mjs`) in a child process with `env` (and node flags) and waits for `/health`. */
-export const startService = async (
+export const startService = (
   env: Record<string, string>,
   nodeOptions: ReadonlyArray<string> = []
+): Promise<ServiceProcess> => startServiceWith(process.execPath, [...nodeOptions, "scripts/start.mjs"], env)
+
+/** Starts the service with `command` (e.g. `npm start`) in a child process with `env` and waits for `/health`. */
+export const startServiceWith = async (
+  command: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>
 ): Promise<ServiceProcess> => {
   const port = await freePort()
-  const child = spawn(process.execPath, [...nodeOptions, "scripts/start.mjs"], {
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
