@@ -98,6 +98,15 @@ export interface Settings {
   readonly migrationRollbackLatencyRatio: number
   /** migration: calls each side needs in the window before the rollback rule decides */
   readonly migrationRollbackMinSamples: number
+  // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+  /** nesting levels of arrays/objects a client frame may have (the frame itself is level 1) */
+  readonly maxJsonDepth: number
+  /** messages per second per user, across the user's connections; 0: no limit */
+  readonly rateLimitPerSec: number
+  /** messages a user may send at once before `rateLimitPerSec` applies */
+  readonly rateLimitBurst: number
+  /** `error` reports (client-side errors) logged per second by this process; the rest are counted */
+  readonly clientErrorLogPerSec: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -165,7 +174,12 @@ export const defaults: Settings = {
   migrationWindowMs: 60_000,
   migrationRollbackErrorPoints: 5,
   migrationRollbackLatencyRatio: 1.5,
-  migrationRollbackMinSamples: 20
+  migrationRollbackMinSamples: 20,
+  // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+  maxJsonDepth: 64, // = protocol/JsonDepth's DEFAULT_MAX_JSON_DEPTH
+  rateLimitPerSec: 20,
+  rateLimitBurst: 40,
+  clientErrorLogPerSec: 5
 }
 
 /** The settings of this service instance. */
@@ -257,7 +271,12 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
         migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
         migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
-        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
+        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
+        // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+        maxJsonDepth: yield* int("MAX_JSON_DEPTH", defaults.maxJsonDepth),
+        rateLimitPerSec: yield* num("RATE_LIMIT_PER_SEC", defaults.rateLimitPerSec),
+        rateLimitBurst: yield* int("RATE_LIMIT_BURST", defaults.rateLimitBurst),
+        clientErrorLogPerSec: yield* num("CLIENT_ERROR_LOG_PER_SEC", defaults.clientErrorLogPerSec)
       }
     })
   )
