@@ -112,6 +112,15 @@ export interface Settings {
   readonly maxConnectionsPerUser: number
   /** connections (open or opening) of this node at most; 0: no limit */
   readonly maxConnections: number
+  // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+  /** nesting levels of arrays/objects a client frame may have (the frame itself is level 1) */
+  readonly maxJsonDepth: number
+  /** messages per second per user, across the user's connections; 0: no limit */
+  readonly rateLimitPerSec: number
+  /** messages a user may send at once before `rateLimitPerSec` applies */
+  readonly rateLimitBurst: number
+  /** `error` reports (client-side errors) logged per second by this process; the rest are counted */
+  readonly clientErrorLogPerSec: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -190,7 +199,13 @@ export const defaults: Settings = {
   // a phone, a laptop and a dozen tabs
   maxConnectionsPerUser: 16,
   // ~12 KiB each when idle (`npm run bench`, idle): 20,000 are ~250 MiB; the bench opens 10,000
-  maxConnections: 20_000
+  maxConnections: 20_000,
+  // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+  maxJsonDepth: 64, // = protocol/JsonDepth's DEFAULT_MAX_JSON_DEPTH
+  // a person types a few messages a second; a reconnecting client resends its queue, a batch holds up to 100
+  rateLimitPerSec: 50,
+  rateLimitBurst: 200,
+  clientErrorLogPerSec: 5
 }
 
 /** The settings of this service instance. */
@@ -290,7 +305,12 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         upgradesPerMinPerAddress: yield* int("UPGRADES_PER_MIN_PER_ADDRESS", defaults.upgradesPerMinPerAddress),
         upgradeRateMaxAddresses: yield* int("UPGRADE_RATE_MAX_ADDRESSES", defaults.upgradeRateMaxAddresses),
         maxConnectionsPerUser: yield* int("MAX_CONNECTIONS_PER_USER", defaults.maxConnectionsPerUser),
-        maxConnections: yield* int("MAX_CONNECTIONS", defaults.maxConnections)
+        maxConnections: yield* int("MAX_CONNECTIONS", defaults.maxConnections),
+        // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+        maxJsonDepth: yield* int("MAX_JSON_DEPTH", defaults.maxJsonDepth),
+        rateLimitPerSec: yield* num("RATE_LIMIT_PER_SEC", defaults.rateLimitPerSec),
+        rateLimitBurst: yield* int("RATE_LIMIT_BURST", defaults.rateLimitBurst),
+        clientErrorLogPerSec: yield* num("CLIENT_ERROR_LOG_PER_SEC", defaults.clientErrorLogPerSec)
       }
     })
   )

@@ -15,6 +15,7 @@ import { Lifecycle } from "./Lifecycle.js"
 import * as Migration from "./migration/Migration.js"
 import { MigrationControl } from "./migration/MigrationControl.js"
 import * as Takeover from "./migration/Takeover.js"
+import { ClientErrorLog } from "./observability/ClientErrorLog.js"
 import { DashboardFeed } from "./observability/DashboardFeed.js"
 import { Dispatcher } from "./router/Dispatcher.js"
 import type { AnyHandler, Requirements } from "./router/Handler.js"
@@ -22,6 +23,7 @@ import * as Router from "./router/Router.js"
 import { Connections } from "./session/Connections.js"
 import { ConnectionServer } from "./session/ServeConnection.js"
 import { UserSessions } from "./session/UserContext.js"
+import { UserRateLimit } from "./session/UserRateLimit.js"
 
 /** Per-node state every connection shares. */
 const Core = Layer.mergeAll(
@@ -29,7 +31,9 @@ const Core = Layer.mergeAll(
   Connections.layer,
   Auth.layer,
   UpgradeLimits.layer,
-  WebSocketAcceptor.layer
+  WebSocketAcceptor.layer,
+  UserRateLimit.layer,
+  ClientErrorLog.layer
 ).pipe(
   Layer.provideMerge(Lifecycle.layer)
 )

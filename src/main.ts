@@ -1,6 +1,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Layer, Logger, LogLevel } from "effect"
 import { SwitchyardConfig } from "./Config.js"
+import * as JsonLogger from "./observability/JsonLogger.js"
 import * as Switchyard from "./Switchyard.js"
 
 const production = process.env["NODE_ENV"] === "production"
@@ -9,7 +10,8 @@ const logLevel = LogLevel.allLevels.find((level) => level.label === process.env[
 
 Switchyard.Default.pipe(
   Layer.provide(SwitchyardConfig.layer),
-  Layer.provide(production ? Logger.json : Logger.pretty),
+  // JSON lines that no logged value can break or blow up (effect's Logger.json throws on deep values)
+  Layer.provide(production ? JsonLogger.layer : Logger.pretty),
   Layer.provide(Logger.minimumLogLevel(logLevel)),
   Layer.launch,
   // runMain would add its own pretty logger next to ours: JSON lines must be the only output in production

@@ -3,6 +3,8 @@ import { ClientErrorReport, EmptyPayload } from "../protocol/Payloads.js"
 import { CurrentConnection, CurrentFrame } from "../router/FrameContext.js"
 import * as Handler from "../router/Handler.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
+import { boundedJson } from "../observability/BoundedJson.js"
+import { ClientErrorLog } from "../observability/ClientErrorLog.js"
 import * as Metrics from "../observability/Metrics.js"
 
 /** `ping` → `pong` (with the frame's id), never an ack, never deduplicated. */
@@ -12,15 +14,33 @@ export const ping = Handler.make("ping", {
   handle: () => Effect.succeed({})
 })
 
-/** `error {message, details?}`: a client-side error report, logged and counted. */
+/**
+ * `error {message, details?}`: a client-side error report, counted, and
+ * logged within the process's budget (`ClientErrorLog`) as a bounded summary:
+ * the message's first characters and at most a few hundred of the details' JSON.
+ */
 export const clientError = Handler.make("error", {
   payload: ClientErrorReport,
   handle: ({ details, message }) =>
-    Effect.logWarning("client reported an error", { message, details }).pipe(
-      Effect.zipRight(Metric.increment(Metrics.clientErrors)),
-      Effect.as({})
+    Effect.zipRight(
+      Metric.increment(Metrics.clientErrors),
+      Effect.flatMap(ClientErrorLog, (log) => {
+        const skipped = log.admit()
+        if (skipped === undefined) return Effect.succeed({})
+        return Effect.as(
+          Effect.logWarning("client reported an error", {
+            message: message.length > MESSAGE_CHARS ? `${message.slice(0, MESSAGE_CHARS)}…` : message,
+            details: details === undefined ? undefined : boundedJson(details, DETAILS_BUDGET),
+            ...(skipped > 0 ? { reports_not_logged: skipped } : {})
+          }),
+          {}
+        )
+      })
     )
 })
+
+const MESSAGE_CHARS = 300
+const DETAILS_BUDGET = { maxChars: 300, maxDepth: 6 }
 
 /** `disconnect`: acked with `{}`, then the server closes with 1000. */
 export const disconnect = Handler.make("disconnect", {

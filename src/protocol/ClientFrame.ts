@@ -1,6 +1,7 @@
 import { Either, Schema } from "effect"
 import { toFrameError } from "./DecodeFailure.js"
 import { FrameError } from "./FrameError.js"
+import { DEFAULT_MAX_JSON_DEPTH, firstTooDeep, topLevelAt } from "./JsonDepth.js"
 
 /** A string of `min`–`max` characters, described as such in errors. */
 export const BoundedString = (min: number, max: number) =>
@@ -78,8 +79,18 @@ export const decodeValue = (value: unknown): Either.Either<ClientFrame, Rejected
   return Either.left({ id, error: toFrameError(decoded.left) })
 }
 
-/** Parses and decodes one text frame: `INVALID_JSON` when it is not JSON at all. */
-export const decodeText = (text: string): Either.Either<ClientFrame, RejectedFrame> => {
+/**
+ * Parses and decodes one text frame: `INVALID_JSON` when it is not JSON at
+ * all, `INVALID_MESSAGE` when it nests deeper than `maxDepth` (checked on the
+ * raw text, so nothing recursive ever sees such a value; a batch's inner
+ * frames are part of the same text).
+ */
+export const decodeText = (
+  text: string,
+  maxDepth: number = DEFAULT_MAX_JSON_DEPTH
+): Either.Either<ClientFrame, RejectedFrame> => {
+  const tooDeep = firstTooDeep(text, maxDepth)
+  if (tooDeep !== -1) return Either.left(rejectDepth(text, tooDeep, maxDepth))
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -90,4 +101,19 @@ export const decodeText = (text: string): Either.Either<ClientFrame, RejectedFra
     })
   }
   return decodeValue(value)
+}
+
+// answered with the frame's id when its top level has a valid one, and the member that was too deep
+const rejectDepth = (text: string, at: number, maxDepth: number): RejectedFrame => {
+  const { id, key } = topLevelAt(text, at)
+  const path = key === undefined ? [] : [key]
+  const where = key === undefined ? "frame" : key
+  return {
+    id: isBounded(id, 128) ? id : undefined,
+    error: FrameError.invalidMessage(
+      `${where}: nested deeper than ${maxDepth} levels`,
+      path,
+      `at most ${maxDepth} levels of nested arrays and objects`
+    )
+  }
 }

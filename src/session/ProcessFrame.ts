@@ -1,7 +1,7 @@
-import { Effect, Either } from "effect"
+import { Cause, Effect, Either } from "effect"
 import { isMigration } from "../migration/Migration.js"
 import * as Metrics from "../observability/Metrics.js"
-import { decodeText } from "../protocol/ClientFrame.js"
+import { type ClientFrame, decodeText, type RejectedFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import type { Dispatcher, Outcome } from "../router/Dispatcher.js"
@@ -9,69 +9,163 @@ import { type FrameSlot, FrameTicket } from "../router/FrameContext.js"
 import type { Router } from "../router/Router.js"
 import type { Connection } from "./Connection.js"
 import type { RawFrame } from "./Inbox.js"
+import { frameCost, type UserRateLimit } from "./UserRateLimit.js"
 
 /**
  * One client frame, from its raw text to its answer on the connection
- * (PROTOCOL §5): decode, dispatch in the frame's context, reply, count.
+ * (PROTOCOL §5): decode, rate limit, dispatch in the frame's context, reply, count.
+ * Total: whatever fails on the way (a reply that cannot be encoded, a defect
+ * anywhere) answers that frame `INTERNAL` and the connection's next frames go on.
  */
 
-const binaryFrame = new FrameError({ code: "INVALID_FRAME", message: "binary frames are not accepted: send JSON text" })
+/** What every frame of the node goes through besides its handler. */
+export interface FramePath {
+  readonly dispatcher: Dispatcher["Type"]
+  readonly router: Router["Type"]
+  /** `MAX_JSON_DEPTH` */
+  readonly maxJsonDepth: number
+  readonly rateLimit: UserRateLimit["Type"]
+}
+
+const binaryFrame: RejectedFrame = {
+  id: undefined,
+  error: new FrameError({ code: "INVALID_FRAME", message: "binary frames are not accepted: send JSON text" })
+}
+
+const internal = new FrameError({ code: "INTERNAL", message: "internal error" })
+
+/** Where one frame stands, for the guard that answers it if anything fails. */
+interface FrameState {
+  id: string | undefined
+  answered: boolean
+  ticket: FrameTicket | undefined
+}
 
 /**
  * Runs in the connection's drain fiber, whose context is the connection's
  * frame context and whose frame slot is `slot`: called as the frame is taken,
- * it moves the slot to this frame.
+ * it moves the slot to this frame. Never fails and never dies.
  */
 export const processFrame = (
   connection: Connection,
-  dispatcher: Dispatcher["Type"],
-  router: Router["Type"],
+  path: FramePath,
   slot: FrameSlot,
   raw: RawFrame
-): Effect.Effect<void, never, never> => {
-  if (raw === null) return reject(connection, undefined, binaryFrame)
-  const decoded = decodeText(raw)
-  if (Either.isLeft(decoded)) return reject(connection, decoded.left.id, decoded.left.error)
+): Effect.Effect<void> => {
+  const state: FrameState = { id: undefined, answered: false, ticket: undefined }
+  return Effect.catchAllCause(
+    Effect.suspend(() => handle(connection, path, slot, raw, state)),
+    (cause) => recover(connection, state, cause)
+  )
+}
+
+const handle = (
+  connection: Connection,
+  path: FramePath,
+  slot: FrameSlot,
+  raw: RawFrame,
+  state: FrameState
+): Effect.Effect<void> => {
+  const decoded: Either.Either<ClientFrame, RejectedFrame> = raw === null
+    ? Either.left(binaryFrame)
+    : decodeText(raw, path.maxJsonDepth)
+  state.id = Either.isRight(decoded) ? decoded.right.id : decoded.left.id
+  // every frame counts, bad ones too (a flood of garbage is a flood); checked before any handler runs
+  const retryAfterMs = path.rateLimit.take(connection.userId, Either.isRight(decoded) ? frameCost(decoded.right) : 1)
+  if (retryAfterMs > 0) return reject(connection, state, rateLimited(retryAfterMs))
+  if (Either.isLeft(decoded)) return reject(connection, state, decoded.left.error)
   const frame = decoded.right
   if (frame.type !== "resume") connection.releaseHeld()
   const ticket = new FrameTicket(frame.id)
   slot.ticket = ticket
+  state.ticket = ticket
   // one lookup serves both metrics; label values stay bounded: unclaimed types are `unknown`
-  const handler = router.lookup(frame.type)
+  const handler = path.router.lookup(frame.type)
   const metrics = Metrics.frameMetrics(handler === undefined ? "unknown" : frame.type)
   // a migrating type records each of its sides itself (`legacy` / `next`): not timed twice
   const timed = handler === undefined || !isMigration(handler)
   const started = performance.now()
-  return dispatcher.execute(frame).pipe(
-    Effect.map((outcome) => {
-      if (timed) metrics.observe((performance.now() - started) / 1000)
-      reply(connection, frame.id, outcome)
-      ticket.markReplied()
-      metrics.handled(outcome.status)
-      if (outcome.status === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
-    })
-  ) as Effect.Effect<void>
+  return Effect.flatMap(path.dispatcher.execute(frame) as Effect.Effect<Outcome>, (outcome) => {
+    if (timed) metrics.observe((performance.now() - started) / 1000)
+    metrics.handled(outcome.status)
+    if (outcome.status === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
+    const text = encodeReply(frame.id, outcome)
+    if (text === undefined || typeof text === "string") {
+      answer(connection, state, text)
+      return Effect.void
+    }
+    // the reply could not be encoded (a result with a BigInt, a cycle, a throwing getter, too deep)
+    answer(connection, state, ServerFrame.error(frame.id, internal))
+    return Effect.logError("a reply could not be encoded", { type: frame.type, error: describe(text.error) })
+  })
 }
 
-const reply = (connection: Connection, id: string | undefined, outcome: Outcome): void => {
-  if (outcome.status === "error") return connection.send(ServerFrame.error(id, outcome.error))
-  if (outcome.reply === "pong") return connection.send(ServerFrame.pong(id))
-  if (id !== undefined) connection.send(ServerFrame.ack(id, outcome.status, outcome.result))
-}
-
-const reject = (connection: Connection, id: string | undefined, error: FrameError): Effect.Effect<void> =>
-  Effect.sync(() => {
-    connection.send(ServerFrame.error(id, error))
-    Metrics.count(Metrics.framesRejected, { code: error.code })
+const rateLimited = (retryAfterMs: number): FrameError =>
+  new FrameError({
+    code: "RATE_LIMITED",
+    message: "too many messages: slow down and retry",
+    details: { retry_after_ms: retryAfterMs }
   })
 
-/** Answers a frame that found the connection's inbox full. */
-export const rejectOverflow = (connection: Connection, raw: RawFrame): void => {
-  const decoded = raw === null ? undefined : decodeText(raw)
-  const id = decoded === undefined ? undefined : Either.isRight(decoded) ? decoded.right.id : decoded.left.id
-  connection.send(ServerFrame.error(id, new FrameError({
-    code: "RATE_LIMITED",
-    message: "too many frames waiting on this connection: slow down and retry"
-  })))
-  Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
+/** The reply's text, `undefined` for a frame answered by nothing (an ack-less success), or what encoding threw. */
+const encodeReply = (
+  id: string | undefined,
+  outcome: Outcome
+): string | undefined | { readonly error: unknown } => {
+  try {
+    if (outcome.status === "error") return ServerFrame.error(id, outcome.error)
+    if (outcome.reply === "pong") return ServerFrame.pong(id)
+    return id === undefined ? undefined : ServerFrame.ack(id, outcome.status, outcome.result)
+  } catch (error) {
+    return { error }
+  }
+}
+
+// sends the frame's one reply (or none) and releases what waits for it (the run's events)
+const answer = (connection: Connection, state: FrameState, text: string | undefined): void => {
+  state.answered = true
+  try {
+    if (text !== undefined) connection.send(text)
+  } finally {
+    state.ticket?.markReplied()
+  }
+}
+
+const reject = (connection: Connection, state: FrameState, error: FrameError): Effect.Effect<void> => {
+  Metrics.count(Metrics.framesRejected, { code: error.code })
+  answer(connection, state, ServerFrame.error(state.id, error))
+  return Effect.void
+}
+
+// the guard of the whole path: the frame gets its one answer, the failure is logged, the drain goes on
+const recover = (connection: Connection, state: FrameState, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (!state.answered) answer(connection, state, ServerFrame.error(state.id, internal))
+    else state.ticket?.markReplied()
+    return Effect.logError("a frame failed", describe(Cause.squash(cause)))
+  }).pipe(Effect.catchAllCause(() => Effect.void))
+
+// an error's name and message, bounded: never the value that failed to encode
+const describe = (error: unknown): string => {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : typeof error
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+}
+
+// a full inbox empties as fast as its frames are handled: a short wait is enough
+const OVERFLOW_RETRY_MS = 100
+
+/** Answers a frame that found the connection's inbox full (on the socket's event: must not throw). */
+export const rejectOverflow = (connection: Connection, raw: RawFrame, maxJsonDepth: number): void => {
+  try {
+    const decoded = raw === null ? undefined : decodeText(raw, maxJsonDepth)
+    const id = decoded === undefined ? undefined : Either.isRight(decoded) ? decoded.right.id : decoded.left.id
+    connection.send(ServerFrame.error(id, new FrameError({
+      code: "RATE_LIMITED",
+      message: "too many frames waiting on this connection: slow down and retry",
+      details: { retry_after_ms: OVERFLOW_RETRY_MS }
+    })))
+    Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
+  } catch {
+    // a frame we could not even refuse is dropped; the socket goes on
+  }
 }

@@ -22,8 +22,9 @@ import { Connection, type OutboundLimits } from "./Connection.js"
 import { Connections } from "./Connections.js"
 import { Emitter } from "./Emitter.js"
 import { Inbox, type InboxReader, type RawFrame } from "./Inbox.js"
-import { processFrame, rejectOverflow } from "./ProcessFrame.js"
+import { type FramePath, processFrame, rejectOverflow } from "./ProcessFrame.js"
 import { UserContext, UserSessions, type UserSession } from "./UserContext.js"
+import { UserRateLimit } from "./UserRateLimit.js"
 
 /** The version reported in `connection_established`. */
 export const SERVER_VERSION = "0.1.0"
@@ -46,7 +47,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
   static readonly layer: Layer.Layer<
     ConnectionServer,
     never,
-    SwitchyardConfig | UserSessions | Connections | Dispatcher | Router
+    SwitchyardConfig | UserSessions | Connections | Dispatcher | Router | UserRateLimit
   > = Layer.scoped(
     ConnectionServer,
     Effect.gen(function*() {
@@ -62,6 +63,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
         connections,
         dispatcher,
         router,
+        path: { dispatcher, router, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
         runtime,
         maxInboxFrames: config.maxInboxFrames,
         run: Runtime.runFork(runtime)
@@ -118,6 +120,8 @@ interface Host {
   readonly connections: Connections["Type"]
   readonly dispatcher: Dispatcher["Type"]
   readonly router: Router["Type"]
+  /** what every frame goes through: decode limits, rate limit, dispatch */
+  readonly path: FramePath
   readonly runtime: Runtime.Runtime<never>
   readonly maxInboxFrames: number
   /** runs an effect in the service's runtime (a socket's close) */
@@ -195,20 +199,20 @@ class ServedConnection implements InboxReader {
    */
   private makeDrain(): Effect.Effect<void> {
     const inbox = this.inbox
-    const { dispatcher, router } = this.host
+    const { path } = this.host
     const connection = this.connection
     const slot = FrameSlot.live()
     const loop: Effect.Effect<void> = Effect.suspend(() => {
       const frame = inbox.take()
       return frame === undefined
         ? Effect.void
-        : Effect.zipRight(processFrame(connection, dispatcher, router, slot, frame), loop)
+        : Effect.zipRight(processFrame(connection, path, slot, frame), loop)
     })
     return Effect.locally(loop, currentFrameSlot, slot)
   }
 
   overflow(frame: RawFrame): void {
-    rejectOverflow(this.connection, frame)
+    rejectOverflow(this.connection, frame, this.host.path.maxJsonDepth)
   }
 
   private fork(effect: Effect.Effect<void>): void {

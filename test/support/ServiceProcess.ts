@@ -39,7 +39,8 @@ export const startServiceWith = async (
 ): Promise<ServiceProcess> => {
   const port = await freePort()
   const child = spawn(command, args, {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    // the per-user message rate limit is off unless a test sets it (tests send bursts no person would)
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", RATE_LIMIT_PER_SEC: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let output = ""

@@ -51,6 +51,8 @@ export const startServer = async (options: {
     jwtSecret: Redacted.make(TEST_SECRET),
     port: 0,
     host: "127.0.0.1",
+    // tests send bursts no person would: the per-user message rate limit is off unless a test sets it
+    rateLimitPerSec: 0,
     ...options.settings
   })
   // what `npm start` listens with, or (`embedded`) an app's own HttpServer, whose `/ws` upgrades take the route

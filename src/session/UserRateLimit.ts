@@ -1,0 +1,76 @@
+import { Clock, Context, Effect, Layer } from "effect"
+import { SwitchyardConfig } from "../Config.js"
+import type { ClientFrame } from "../protocol/ClientFrame.js"
+import * as TokenBucket from "./TokenBucket.js"
+
+/**
+ * Messages per second per user, across all of the user's connections on this
+ * node (PROTOCOL §10, `RATE_LIMIT_PER_SEC` / `RATE_LIMIT_BURST`): a token
+ * bucket per user id. The buckets live here, node-wide, not in the user's
+ * session: a user who reconnects does not get a fresh budget.
+ */
+export class UserRateLimit extends Context.Tag("switchyard/UserRateLimit")<UserRateLimit, {
+  /**
+   * Takes `cost` messages from the user's budget: 0 when they may go on,
+   * otherwise the milliseconds until enough tokens are back (nothing taken).
+   */
+  readonly take: (userId: string, cost: number) => number
+}>() {
+  /** The limiter of the configured rate (`RATE_LIMIT_PER_SEC` 0: no limit). */
+  static readonly layer: Layer.Layer<UserRateLimit, never, SwitchyardConfig> = Layer.effect(
+    UserRateLimit,
+    Effect.flatMap(SwitchyardConfig, (config) =>
+      make({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst, maxUsers: MAX_USERS }))
+  )
+}
+
+/** Buckets kept at most; past it, full (idle) buckets go first, then the oldest. */
+export const MAX_USERS = 100_000
+
+/**
+ * A limiter reading time from the `Clock` in context when it is made (so
+ * `TestClock` drives it in tests); `take` itself is synchronous, as it runs
+ * on every frame.
+ */
+export const make = (options: {
+  readonly perSec: number
+  readonly burst: number
+  readonly maxUsers: number
+}): Effect.Effect<UserRateLimit["Type"]> =>
+  Effect.map(Effect.clock, (clock: Clock.Clock): UserRateLimit["Type"] => {
+    if (options.perSec <= 0) return { take: () => 0 }
+    const rate: TokenBucket.Rate = { perSec: options.perSec, burst: Math.max(1, options.burst) }
+    const buckets = new Map<string, TokenBucket.Bucket>()
+    const evict = (now: number): void => {
+      // a full bucket is the same as none: forgetting it changes nothing
+      for (const [user, bucket] of buckets) if (TokenBucket.isFull(bucket, rate, now)) buckets.delete(user)
+      // still crowded: the oldest go (they get a full bucket back), down to 90% so this stays rare
+      const keep = Math.floor(options.maxUsers * 0.9)
+      for (const user of buckets.keys()) {
+        if (buckets.size <= keep) break
+        buckets.delete(user)
+      }
+    }
+    return {
+      take: (userId, cost) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        let bucket = buckets.get(userId)
+        if (bucket === undefined) {
+          if (buckets.size >= options.maxUsers) evict(now)
+          bucket = TokenBucket.full(rate, now)
+          buckets.set(userId, bucket)
+        }
+        return TokenBucket.take(bucket, rate, cost, now)
+      }
+    }
+  })
+
+/**
+ * What a frame costs: one message, or a `batch`'s number of messages (it
+ * does the work of that many; capped at the burst by the bucket).
+ */
+export const frameCost = (frame: ClientFrame): number => {
+  if (frame.type !== "batch") return 1
+  const messages = frame.payload["messages"]
+  return Array.isArray(messages) && messages.length > 1 ? messages.length : 1
+}
