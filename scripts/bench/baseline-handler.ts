@@ -17,6 +17,8 @@ export interface BaselineSettings {
 
 interface UserState {
   seq: number
+  /** PROTOCOL §6: a user made anew starts a new epoch */
+  readonly epoch: string
   readonly connections: Set<BaselineConnection>
 }
 
@@ -46,7 +48,7 @@ export const openConnection = (ws: WebSocket, userId: string, settings: Baseline
   const conn: BaselineConnection = { ws, connectionId: `c-${randomUUID()}`, userId }
   let user = users.get(userId)
   if (user === undefined) {
-    user = { seq: 0, connections: new Set() }
+    user = { seq: 0, epoch: randomUUID(), connections: new Set() }
     users.set(userId, user)
   }
   user.connections.add(conn)
@@ -54,6 +56,7 @@ export const openConnection = (ws: WebSocket, userId: string, settings: Baseline
     connection_id: conn.connectionId,
     user_id: userId,
     last_seq: user.seq,
+    epoch: user.epoch,
     heartbeat_ms: settings.heartbeatMs,
     server: { version: "baseline", node_id: "baseline" }
   }))
