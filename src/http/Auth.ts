@@ -2,10 +2,12 @@ import { Context, Data, Effect, Either, Layer, Redacted } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import * as Jwt from "./Jwt.js"
 
-/** Who a request is: the token's `sub` and `roles` (PROTOCOL §2). */
+/** Who a request is: the token's `sub` and `roles`, and until when (PROTOCOL §2). */
 export interface Principal {
   readonly userId: string
   readonly roles: ReadonlyArray<string>
+  /** the token's `exp`, seconds since the epoch: a connection it opened is closed then (4001) */
+  readonly expiresAt: number
 }
 
 /** Why a request is not authenticated: it gets HTTP 401. */
@@ -61,13 +63,15 @@ export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
         )
       }
       const secret = config.jwtSecret === undefined ? Jwt.DEVELOPMENT_SECRET : Redacted.value(config.jwtSecret)
+      // the service's clock (a TestClock in tests), read synchronously: authenticate runs on every upgrade
+      const clock = yield* Effect.clock
       return {
         authenticate: (headers, url) => {
           const token = bearerToken(headers["authorization"]) ?? queryToken(url)
           if (token === undefined) return Either.left(new Unauthenticated({ reason: "MissingToken" }))
-          return Either.match(Jwt.verify(token, secret, Math.floor(Date.now() / 1000)), {
+          return Either.match(Jwt.verify(token, secret, Math.floor(clock.unsafeCurrentTimeMillis() / 1000)), {
             onLeft: (error) => Either.left(new Unauthenticated({ reason: error.reason })),
-            onRight: (claims) => Either.right({ userId: claims.sub, roles: claims.roles })
+            onRight: (claims) => Either.right({ userId: claims.sub, roles: claims.roles, expiresAt: claims.exp })
           })
         }
       }
