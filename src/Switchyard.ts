@@ -20,10 +20,11 @@ import type { AnyHandler, Requirements } from "./router/Handler.js"
 import * as Router from "./router/Router.js"
 import { Connections } from "./session/Connections.js"
 import { ConnectionServer } from "./session/ServeConnection.js"
+import { TokenExpiry } from "./session/TokenExpiry.js"
 import { UserSessions } from "./session/UserContext.js"
 
 /** Per-node state every connection shares. */
-const Core = Layer.mergeAll(UserSessions.layer, Connections.layer, Auth.layer, WebSocketAcceptor.layer).pipe(
+const Core = Layer.mergeAll(UserSessions.layer, Connections.layer, Auth.layer, WebSocketAcceptor.layer, TokenExpiry.layer).pipe(
   Layer.provideMerge(Lifecycle.layer)
 )
 

@@ -1,6 +1,6 @@
 import { Either } from "effect"
 import type { LifecycleState } from "../Lifecycle.js"
-import type { Auth, Headers } from "./Auth.js"
+import type { Auth, Headers, Principal } from "./Auth.js"
 
 /**
  * Who may open a WebSocket at `/ws` (PROTOCOL §2): decided once, whichever
@@ -17,18 +17,18 @@ export interface Refusal {
 /** A request for `/ws`, with or without a query. */
 export const isWebSocketUrl = (url: string): boolean => url === "/ws" || url.startsWith("/ws?")
 
-/** The user an upgrade request is for, or why it is refused (a draining node, a bad token, no upgrade). */
+/** Who an upgrade request is for (user and token expiry), or why it is refused (a draining node, a bad token, no upgrade). */
 export const admit = (
   lifecycle: LifecycleState,
   auth: Auth["Type"],
   headers: Headers,
   url: string
-): Either.Either<string, Refusal> => {
+): Either.Either<Principal, Refusal> => {
   if (lifecycle.draining) return Either.left({ status: 503, error: "draining: reconnect to another node" })
   const principal = auth.authenticate(headers, url)
   if (Either.isLeft(principal)) return Either.left({ status: 401, error: principal.left.message })
   if (!isUpgrade(headers)) return Either.left({ status: 426, error: "expected a WebSocket upgrade" })
-  return Either.right(principal.right.userId)
+  return Either.right(principal.right)
 }
 
 /**

@@ -46,7 +46,7 @@ export const install = (
       if (Either.isLeft(admitted)) return refuse(socket, admitted.left)
       // a peer that left during the handshake needs no answer
       run(Effect.ignore(Effect.flatMap(acceptor.acceptUpgrade(request, socket, head), (ws) =>
-        connections.serve(ws, admitted.right))))
+        connections.serve(ws, admitted.right.userId, admitted.right.expiresAt))))
     }
     yield* Effect.acquireRelease(
       Effect.sync(() => {

@@ -33,7 +33,7 @@ const webSocket = Effect.gen(function*() {
   const acceptor = yield* WebSocketAcceptor
   const ws = yield* acceptor.accept(request)
   const server = yield* ConnectionServer
-  yield* server.serve(ws, admitted.right)
+  yield* server.serve(ws, admitted.right.userId, admitted.right.expiresAt)
   // the acceptor took the socket off the platform: this response is never written, and
   // returning now frees the request (the connection lives on its socket's events)
   return HttpServerResponse.empty()
