@@ -1,6 +1,7 @@
 import { Context, Data, Effect, Either, Layer, Redacted } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import * as Jwt from "./Jwt.js"
+import { isLoopback, LOOPBACK_DESCRIPTION } from "./Loopback.js"
 
 /** Who a request is: the token's `sub` and `roles`, and until when (PROTOCOL §2). */
 export interface Principal {
@@ -39,6 +40,21 @@ export class MissingSecretError extends Data.TaggedError("MissingSecretError")<{
   }
 }
 
+/**
+ * The loud warning of development mode: what is open, and to whom. `POST
+ * /dev/token` answers loopback only, but the secret is public: whoever reaches
+ * the service can sign tokens, so a non-loopback bind is called out.
+ */
+export const developmentWarning = (host: string, port: number): string =>
+  "!!! JWT_SECRET is not set: DEVELOPMENT MODE, tokens are signed with the public development secret. " +
+  "Never run like this in production (set JWT_SECRET). " +
+  `POST /dev/token hands out tokens (admin too) to clients on this machine only (${LOOPBACK_DESCRIPTION}). ` +
+  (isLoopback(host) || host === "localhost"
+    ? `The service listens on ${host}:${port}, reachable from this machine only. `
+    : `The service listens on ${host}:${port}, REACHABLE FROM OTHER MACHINES, which can sign their own tokens ` +
+      "with the public secret: set HOST=127.0.0.1 to keep it on this machine. ") +
+  "Mint a token: npm run token -- <user>"
+
 /** A request's headers, as Node and the platform both give them (lower-case names). */
 export type Headers = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
@@ -57,10 +73,7 @@ export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
       const config = yield* SwitchyardConfig
       if (config.jwtSecret === undefined && config.production) return yield* new MissingSecretError()
       if (config.jwtSecret === undefined) {
-        yield* Effect.logWarning(
-          "!!! JWT_SECRET is not set: DEVELOPMENT MODE, tokens are signed with the public development secret. " +
-            "Never run like this in production (set JWT_SECRET). Mint a token: npm run token -- <user>"
-        )
+        yield* Effect.logWarning(developmentWarning(config.host, config.port))
       }
       const secret = config.jwtSecret === undefined ? Jwt.DEVELOPMENT_SECRET : Redacted.value(config.jwtSecret)
       // the service's clock (a TestClock in tests), read synchronously: authenticate runs on every upgrade
