@@ -1,4 +1,5 @@
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { normalizeOrigin } from "./http/OriginPolicy.js"
 import * as Stage from "./migration/Stage.js"
 
 /**
@@ -98,6 +99,9 @@ export interface Settings {
   readonly migrationRollbackLatencyRatio: number
   /** migration: calls each side needs in the window before the rollback rule decides */
   readonly migrationRollbackMinSamples: number
+  // hardening: auth
+  /** `ALLOWED_ORIGINS`: the browser origins that may open a WebSocket (others: 403); undefined: no origin check */
+  readonly allowedOrigins: ReadonlyArray<string> | undefined
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -165,7 +169,9 @@ export const defaults: Settings = {
   migrationWindowMs: 60_000,
   migrationRollbackErrorPoints: 5,
   migrationRollbackLatencyRatio: 1.5,
-  migrationRollbackMinSamples: 20
+  migrationRollbackMinSamples: 20,
+  // hardening: auth
+  allowedOrigins: undefined
 }
 
 /** The settings of this service instance. */
@@ -257,7 +263,12 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
         migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
         migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
-        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
+        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
+        // hardening: auth
+        allowedOrigins: Option.getOrUndefined(Option.filter(
+          yield* Config.option(originsConfig("ALLOWED_ORIGINS")),
+          (origins) => origins.length > 0
+        ))
       }
     })
   )
@@ -266,6 +277,17 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
 // "a, b,,c " → ["a", "b", "c"]: blanks around and between commas are not phrases.
 const commaList = (value: string): ReadonlyArray<string> =>
   value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+
+// "https://App.example.com/, http://localhost:3000" → the origins as browsers send them; a bad one stops the service at start
+const originsConfig = (name: string): Config.Config<ReadonlyArray<string>> =>
+  Config.mapOrFail(Config.string(name), (value) => {
+    const origins = commaList(value)
+    const normalized = origins.map(normalizeOrigin)
+    const bad = origins.filter((_, i) => normalized[i] === undefined)
+    return bad.length > 0
+      ? Either.left(ConfigError.InvalidData([name], `expected origins like https://app.example.com, got "${bad.join(", ")}"`))
+      : Either.right(normalized.filter((origin): origin is string => origin !== undefined))
+  })
 
 // a stage name from either column of PROTOCOL §8; anything else stops the service at start
 const stageConfig = (name: string): Config.Config<Stage.Stage> =>

@@ -10,7 +10,7 @@ import type { Auth, Headers, Principal } from "./Auth.js"
 
 /** Why an upgrade is refused: the HTTP status and the `error` of its JSON body. */
 export interface Refusal {
-  readonly status: 401 | 426 | 503
+  readonly status: 401 | 403 | 426 | 503
   readonly error: string
 }
 
@@ -25,6 +25,7 @@ export const admit = (
   url: string
 ): Either.Either<Principal, Refusal> => {
   if (lifecycle.draining) return Either.left({ status: 503, error: "draining: reconnect to another node" })
+  if (!auth.allowsOrigin(headers)) return Either.left({ status: 403, error: "origin not allowed (ALLOWED_ORIGINS)" })
   const principal = auth.authenticate(headers, url)
   if (Either.isLeft(principal)) return Either.left({ status: 401, error: principal.left.message })
   if (!isUpgrade(headers)) return Either.left({ status: 426, error: "expected a WebSocket upgrade" })

@@ -2,6 +2,7 @@ import { Context, Data, Effect, Either, Layer, Redacted } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import * as Jwt from "./Jwt.js"
 import { isLoopback, LOOPBACK_DESCRIPTION } from "./Loopback.js"
+import { allowsOrigin } from "./OriginPolicy.js"
 
 /** Who a request is: the token's `sub` and `roles`, and until when (PROTOCOL §2). */
 export interface Principal {
@@ -65,6 +66,8 @@ export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
     headers: Headers,
     url: string
   ) => Either.Either<Principal, Unauthenticated>
+  /** Is an upgrade with these headers from a browser origin `ALLOWED_ORIGINS` lets in (or from no browser)? */
+  readonly allowsOrigin: (headers: Headers) => boolean
 }>() {
   /** Auth with `JWT_SECRET`, or the development secret and a loud warning. */
   static readonly layer: Layer.Layer<Auth, MissingSecretError, SwitchyardConfig> = Layer.effect(
@@ -78,7 +81,9 @@ export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
       const secret = config.jwtSecret === undefined ? Jwt.DEVELOPMENT_SECRET : Redacted.value(config.jwtSecret)
       // the service's clock (a TestClock in tests), read synchronously: authenticate runs on every upgrade
       const clock = yield* Effect.clock
+      const origins = config.allowedOrigins === undefined ? undefined : new Set(config.allowedOrigins)
       return {
+        allowsOrigin: (headers) => allowsOrigin(origins, headers),
         authenticate: (headers, url) => {
           const token = bearerToken(headers["authorization"]) ?? queryToken(url)
           if (token === undefined) return Either.left(new Unauthenticated({ reason: "MissingToken" }))

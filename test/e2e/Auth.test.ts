@@ -157,3 +157,37 @@ describe("upgrades the service does not take from its Node server", () => {
     expect(await upgradeTo(server, "/health", "websocket")).toBe(200)
   })
 })
+
+// PROTOCOL §2: with ALLOWED_ORIGINS, a browser page of another origin cannot open a WebSocket (cross-site hijacking)
+describe.each([
+  { path: "taken from the Node server", embedded: false },
+  { path: "through the /ws route of an app's own HttpServer", embedded: true }
+])("the Origin of an upgrade, $path", ({ embedded }) => {
+  let guarded: TestServer
+  let open: TestServer
+  beforeAll(async () => {
+    guarded = await startServer({ embedded, settings: { allowedOrigins: ["https://app.example.com", "http://localhost:3000"] } })
+    open = await startServer({ embedded })
+  })
+  afterAll(() => Promise.all([guarded.close(), open.close()]))
+
+  it("with ALLOWED_ORIGINS, refuses a foreign Origin with 403 {error} even with a valid token", async () => {
+    const url = guarded.wsUrl(token("alice"))
+    for (const origin of ["https://evil.example.com", "https://app.example.com.evil.com", "null", "http://app.example.com"]) {
+      const outcome = await upgrade(url, { Origin: origin })
+      expect(outcome, origin).toEqual({ status: 403, body: JSON.stringify({ error: "origin not allowed (ALLOWED_ORIGINS)" }) })
+    }
+  })
+
+  it("with ALLOWED_ORIGINS, opens for a listed Origin and for an upgrade without Origin (judged by its token alone)", async () => {
+    expect(await upgradeStatus(guarded.wsUrl(token("alice")), { Origin: "https://app.example.com" })).toBe("open")
+    expect(await upgradeStatus(guarded.wsUrl(token("alice")), { Origin: "http://localhost:3000" })).toBe("open")
+    expect(await upgradeStatus(guarded.wsUrl(token("alice")))).toBe("open")
+    expect(await upgradeStatus(`ws://127.0.0.1:${guarded.port}/ws`)).toBe(401)
+    expect(await upgradeStatus(`ws://127.0.0.1:${guarded.port}/ws`, { Origin: "https://app.example.com" })).toBe(401)
+  })
+
+  it("without ALLOWED_ORIGINS, checks no Origin", async () => {
+    expect(await upgradeStatus(open.wsUrl(token("alice")), { Origin: "https://evil.example.com" })).toBe("open")
+  })
+})
