@@ -103,6 +103,13 @@ const bearerToken = (header: string | ReadonlyArray<string> | undefined): string
   return match?.[1]
 }
 
+/**
+ * Does a request's URL carry a token (`?access_token=`)? Such a request gets
+ * no server span: its `url.full` and `url.query` attributes would ship the
+ * token to any tracing backend.
+ */
+export const hasQueryToken = (url: string): boolean => queryToken(url) !== undefined
+
 const queryToken = (url: string): string | undefined => {
   const query = url.indexOf("?")
   if (query < 0) return undefined

@@ -11,7 +11,7 @@ import { ConnectionServer } from "../session/ServeConnection.js"
 import { UserSessions } from "../session/UserContext.js"
 import * as Admin from "./Admin.js"
 import { admit, isWebSocketUrl } from "./Admission.js"
-import { Auth } from "./Auth.js"
+import { Auth, hasQueryToken } from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "./DirectUpgrade.js"
 import { guardUpgrade, WebSocketAcceptor } from "./WebSocketAcceptor.js"
@@ -100,6 +100,7 @@ export const drain = Effect.gen(function*() {
  * An upgrade to `/ws` gets no server span: its URL carries the access token
  * (`url.full`, `url.query`), and the span would end with the handshake anyway,
  * long before the connection does — at the cost of its allocations on every connect.
+ * Nor does any other request with `?access_token=` (an admin call): its span would ship the token.
  */
 export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const server = yield* HttpServer.HttpServer
@@ -112,4 +113,4 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   if (address._tag === "TcpAddress") {
     yield* Effect.logInfo(`Switchyard listening on http://${address.hostname}:${address.port} (WebSocket at /ws)`)
   }
-})).pipe(HttpMiddleware.withTracerDisabledWhen((request) => isWebSocketUrl(request.url)))
+})).pipe(HttpMiddleware.withTracerDisabledWhen((request) => isWebSocketUrl(request.url) || hasQueryToken(request.url)))
