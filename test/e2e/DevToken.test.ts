@@ -63,8 +63,12 @@ describe.each(["0.0.0.0", "::"])("POST /dev/token on a development server bound 
       expect(answer.body).not.toContain("eyJ")
       expect(JSON.parse(answer.body)).toEqual({ error: expect.stringContaining("127.0.0.0/8") })
     }
-    // the rest of the service is reachable from there: only the token mint is closed
+    // the rest of the service is reachable from there: only the token mint is closed, and the dashboard offers none
     expect((await fetch(`http://${external!}:${server.port}/health`)).status).toBe(200)
+    const remote = (await (await fetch(`http://${external!}:${server.port}/dashboard/snapshot`)).json()) as { dev_tokens: boolean }
+    expect(remote.dev_tokens).toBe(false)
+    const local = (await (await fetch(`http://127.0.0.1:${server.port}/dashboard/snapshot`)).json()) as { dev_tokens: boolean }
+    expect(local.dev_tokens).toBe(true)
   })
 
   it("says in its startup warning where tokens are handed out, and that the bind reaches the network", () => {
