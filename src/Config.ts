@@ -1,4 +1,5 @@
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { normalizeOrigin } from "./http/OriginPolicy.js"
 import * as Stage from "./migration/Stage.js"
 
 /**
@@ -121,6 +122,9 @@ export interface Settings {
   readonly rateLimitBurst: number
   /** `error` reports (client-side errors) logged per second by this process; the rest are counted */
   readonly clientErrorLogPerSec: number
+  // hardening: auth
+  /** `ALLOWED_ORIGINS`: the browser origins that may open a WebSocket (others: 403); undefined: no origin check */
+  readonly allowedOrigins: ReadonlyArray<string> | undefined
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -205,7 +209,9 @@ export const defaults: Settings = {
   // a person types a few messages a second; a reconnecting client resends its queue, a batch holds up to 100
   rateLimitPerSec: 50,
   rateLimitBurst: 200,
-  clientErrorLogPerSec: 5
+  clientErrorLogPerSec: 5,
+  // hardening: auth
+  allowedOrigins: undefined
 }
 
 /** The settings of this service instance. */
@@ -310,7 +316,12 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         maxJsonDepth: yield* int("MAX_JSON_DEPTH", defaults.maxJsonDepth),
         rateLimitPerSec: yield* num("RATE_LIMIT_PER_SEC", defaults.rateLimitPerSec),
         rateLimitBurst: yield* int("RATE_LIMIT_BURST", defaults.rateLimitBurst),
-        clientErrorLogPerSec: yield* num("CLIENT_ERROR_LOG_PER_SEC", defaults.clientErrorLogPerSec)
+        clientErrorLogPerSec: yield* num("CLIENT_ERROR_LOG_PER_SEC", defaults.clientErrorLogPerSec),
+        // hardening: auth
+        allowedOrigins: Option.getOrUndefined(Option.filter(
+          yield* Config.option(originsConfig("ALLOWED_ORIGINS")),
+          (origins) => origins.length > 0
+        ))
       }
     })
   )
@@ -319,6 +330,17 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
 // "a, b,,c " → ["a", "b", "c"]: blanks around and between commas are not phrases.
 const commaList = (value: string): ReadonlyArray<string> =>
   value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+
+// "https://App.example.com/, http://localhost:3000" → the origins as browsers send them; a bad one stops the service at start
+const originsConfig = (name: string): Config.Config<ReadonlyArray<string>> =>
+  Config.mapOrFail(Config.string(name), (value) => {
+    const origins = commaList(value)
+    const normalized = origins.map(normalizeOrigin)
+    const bad = origins.filter((_, i) => normalized[i] === undefined)
+    return bad.length > 0
+      ? Either.left(ConfigError.InvalidData([name], `expected origins like https://app.example.com, got "${bad.join(", ")}"`))
+      : Either.right(normalized.filter((origin): origin is string => origin !== undefined))
+  })
 
 // a stage name from either column of PROTOCOL §8; anything else stops the service at start
 const stageConfig = (name: string): Config.Config<Stage.Stage> =>

@@ -22,6 +22,7 @@ import type { AnyHandler, Requirements } from "./router/Handler.js"
 import * as Router from "./router/Router.js"
 import { Connections } from "./session/Connections.js"
 import { ConnectionServer } from "./session/ServeConnection.js"
+import { TokenExpiry } from "./session/TokenExpiry.js"
 import { UserSessions } from "./session/UserContext.js"
 import { UserRateLimit } from "./session/UserRateLimit.js"
 
@@ -33,7 +34,8 @@ const Core = Layer.mergeAll(
   UpgradeLimits.layer,
   WebSocketAcceptor.layer,
   UserRateLimit.layer,
-  ClientErrorLog.layer
+  ClientErrorLog.layer,
+  TokenExpiry.layer
 ).pipe(
   Layer.provideMerge(Lifecycle.layer)
 )

@@ -20,7 +20,7 @@ export const signToken = (sub: string, secret: string, ttlSeconds = 3600): strin
   return `${input}.${signature(input, secret).toString("base64url")}`
 }
 
-/** The `sub` of a valid, unexpired HS256 token; undefined otherwise. */
+/** The `sub` of a valid HS256 token with an `exp` not yet passed; undefined otherwise. */
 export const verifyToken = (token: string, secret: string, nowSeconds = Date.now() / 1000): string | undefined => {
   const parts = token.split(".")
   if (parts.length !== 3) return undefined
@@ -38,6 +38,7 @@ export const verifyToken = (token: string, secret: string, nowSeconds = Date.now
   const sub: unknown = Reflect.get(claims, "sub")
   const exp: unknown = Reflect.get(claims, "exp")
   if (typeof sub !== "string" || sub.length === 0) return undefined
-  if (typeof exp === "number" && exp <= nowSeconds) return undefined
+  // PROTOCOL §2: exp is required, with 30 s of clock leeway
+  if (typeof exp !== "number" || exp + 30 <= nowSeconds) return undefined
   return sub
 }

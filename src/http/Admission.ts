@@ -1,6 +1,6 @@
 import { Either } from "effect"
 import type { LifecycleState } from "../Lifecycle.js"
-import type { Auth, Headers } from "./Auth.js"
+import type { Auth, Headers, Principal } from "./Auth.js"
 import type { UpgradeLimits } from "./UpgradeLimits.js"
 
 /**
@@ -11,7 +11,7 @@ import type { UpgradeLimits } from "./UpgradeLimits.js"
 
 /** Why an upgrade is refused: the HTTP status and the `error` of its JSON body. */
 export interface Refusal {
-  readonly status: 401 | 426 | 429 | 503
+  readonly status: 401 | 403 | 426 | 429 | 503
   readonly error: string
   /** sent as `Retry-After` (seconds) */
   readonly retryAfterS?: number
@@ -21,9 +21,9 @@ export interface Refusal {
 export const isWebSocketUrl = (url: string): boolean => url === "/ws" || url.startsWith("/ws?")
 
 /**
- * The user an upgrade request is for, or why it is refused (a draining node,
- * a bad token, no upgrade, a limit). Admitted, it holds one of the user's
- * connection slots: run its handshake in `limits.hold`.
+ * Who an upgrade request is for (user and token expiry), or why it is refused
+ * (a draining node, a foreign origin, a bad token, no upgrade, a limit).
+ * Admitted, it holds one of the user's connection slots: run its handshake in `limits.hold`.
  */
 export const admit = (
   lifecycle: LifecycleState,
@@ -32,17 +32,18 @@ export const admit = (
   url: string,
   limits: UpgradeLimits["Type"],
   address: string | undefined
-): Either.Either<string, Refusal> => {
+): Either.Either<Principal, Refusal> => {
   if (lifecycle.draining) return Either.left({ status: 503, error: "draining: reconnect to another node" })
   // before the token: a flood from one address is turned away before any work on it
   const throttled = limits.attempt(address)
   if (throttled !== undefined) return Either.left(throttled)
+  if (!auth.allowsOrigin(headers)) return Either.left({ status: 403, error: "origin not allowed (ALLOWED_ORIGINS)" })
   const principal = auth.authenticate(headers, url)
   if (Either.isLeft(principal)) return Either.left({ status: 401, error: principal.left.message })
   if (!isUpgrade(headers)) return Either.left({ status: 426, error: "expected a WebSocket upgrade" })
   const full = limits.reserve(principal.right.userId)
   if (full !== undefined) return Either.left(full)
-  return Either.right(principal.right.userId)
+  return Either.right(principal.right)
 }
 
 /**

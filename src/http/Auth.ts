@@ -1,11 +1,15 @@
 import { Context, Data, Effect, Either, Layer, Redacted } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import * as Jwt from "./Jwt.js"
+import { isLoopback, LOOPBACK_DESCRIPTION } from "./Loopback.js"
+import { allowsOrigin } from "./OriginPolicy.js"
 
-/** Who a request is: the token's `sub` and `roles` (PROTOCOL §2). */
+/** Who a request is: the token's `sub` and `roles`, and until when (PROTOCOL §2). */
 export interface Principal {
   readonly userId: string
   readonly roles: ReadonlyArray<string>
+  /** the token's `exp`, seconds since the epoch: a connection it opened is closed then (4001) */
+  readonly expiresAt: number
 }
 
 /** Why a request is not authenticated: it gets HTTP 401. */
@@ -37,6 +41,21 @@ export class MissingSecretError extends Data.TaggedError("MissingSecretError")<{
   }
 }
 
+/**
+ * The loud warning of development mode: what is open, and to whom. `POST
+ * /dev/token` answers loopback only, but the secret is public: whoever reaches
+ * the service can sign tokens, so a non-loopback bind is called out.
+ */
+export const developmentWarning = (host: string, port: number): string =>
+  "!!! JWT_SECRET is not set: DEVELOPMENT MODE, tokens are signed with the public development secret. " +
+  "Never run like this in production (set JWT_SECRET). " +
+  `POST /dev/token hands out tokens (admin too) to clients on this machine only (${LOOPBACK_DESCRIPTION}). ` +
+  (isLoopback(host) || host === "localhost"
+    ? `The service listens on ${host}:${port}, reachable from this machine only. `
+    : `The service listens on ${host}:${port}, REACHABLE FROM OTHER MACHINES, which can sign their own tokens ` +
+      "with the public secret: set HOST=127.0.0.1 to keep it on this machine. ") +
+  "Mint a token: npm run token -- <user>"
+
 /** A request's headers, as Node and the platform both give them (lower-case names). */
 export type Headers = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
@@ -47,6 +66,8 @@ export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
     headers: Headers,
     url: string
   ) => Either.Either<Principal, Unauthenticated>
+  /** Is an upgrade with these headers from a browser origin `ALLOWED_ORIGINS` lets in (or from no browser)? */
+  readonly allowsOrigin: (headers: Headers) => boolean
 }>() {
   /** Auth with `JWT_SECRET`, or the development secret and a loud warning. */
   static readonly layer: Layer.Layer<Auth, MissingSecretError, SwitchyardConfig> = Layer.effect(
@@ -55,19 +76,20 @@ export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
       const config = yield* SwitchyardConfig
       if (config.jwtSecret === undefined && config.production) return yield* new MissingSecretError()
       if (config.jwtSecret === undefined) {
-        yield* Effect.logWarning(
-          "!!! JWT_SECRET is not set: DEVELOPMENT MODE, tokens are signed with the public development secret. " +
-            "Never run like this in production (set JWT_SECRET). Mint a token: npm run token -- <user>"
-        )
+        yield* Effect.logWarning(developmentWarning(config.host, config.port))
       }
       const secret = config.jwtSecret === undefined ? Jwt.DEVELOPMENT_SECRET : Redacted.value(config.jwtSecret)
+      // the service's clock (a TestClock in tests), read synchronously: authenticate runs on every upgrade
+      const clock = yield* Effect.clock
+      const origins = config.allowedOrigins === undefined ? undefined : new Set(config.allowedOrigins)
       return {
+        allowsOrigin: (headers) => allowsOrigin(origins, headers),
         authenticate: (headers, url) => {
           const token = bearerToken(headers["authorization"]) ?? queryToken(url)
           if (token === undefined) return Either.left(new Unauthenticated({ reason: "MissingToken" }))
-          return Either.match(Jwt.verify(token, secret, Math.floor(Date.now() / 1000)), {
+          return Either.match(Jwt.verify(token, secret, Math.floor(clock.unsafeCurrentTimeMillis() / 1000)), {
             onLeft: (error) => Either.left(new Unauthenticated({ reason: error.reason })),
-            onRight: (claims) => Either.right({ userId: claims.sub, roles: claims.roles })
+            onRight: (claims) => Either.right({ userId: claims.sub, roles: claims.roles, expiresAt: claims.exp })
           })
         }
       }
@@ -80,6 +102,13 @@ const bearerToken = (header: string | ReadonlyArray<string> | undefined): string
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
   return match?.[1]
 }
+
+/**
+ * Does a request's URL carry a token (`?access_token=`)? Such a request gets
+ * no server span: its `url.full` and `url.query` attributes would ship the
+ * token to any tracing backend.
+ */
+export const hasQueryToken = (url: string): boolean => queryToken(url) !== undefined
 
 const queryToken = (url: string): string | undefined => {
   const query = url.indexOf("?")

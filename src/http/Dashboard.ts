@@ -1,10 +1,11 @@
-import { HttpRouter, HttpServerResponse } from "@effect/platform"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Schedule, Stream } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import { DashboardFeed, SAMPLE_INTERVAL_MS, WINDOW_SAMPLES } from "../observability/DashboardFeed.js"
 import { SERVER_VERSION } from "../session/ServeConnection.js"
 import { page, pageSecurityPolicy } from "./DashboardPage.js"
 import * as DevToken from "./DevToken.js"
+import { isLoopback } from "./Loopback.js"
 
 /** How often an idle event stream sends a comment, so proxies keep it open. */
 const KEEPALIVE_MS = 15_000
@@ -23,11 +24,11 @@ const index = Effect.succeed(
   )
 )
 
-/** What a dashboard learns once, before the samples. */
-const helloOf = Effect.map(SwitchyardConfig, (config) => ({
+/** What a dashboard learns once, before the samples. `dev_tokens`: may this viewer ask for one (development mode, on loopback)? */
+const helloOf = Effect.zipWith(SwitchyardConfig, HttpServerRequest.HttpServerRequest, (config, request) => ({
   version: SERVER_VERSION,
   node_id: config.nodeId,
-  dev_tokens: DevToken.isDevelopment(config),
+  dev_tokens: DevToken.isDevelopment(config) && isLoopback(DevToken.socketAddress(request)),
   sample_interval_ms: SAMPLE_INTERVAL_MS,
   window_s: WINDOW_SAMPLES
 }))

@@ -1,8 +1,10 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Clock, Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import { type Settings, SwitchyardConfig } from "../Config.js"
 import * as Jwt from "./Jwt.js"
+import { isLoopback, LOOPBACK_DESCRIPTION } from "./Loopback.js"
 
 /** How long a development token lives. */
 export const DEV_TOKEN_TTL_S = 60 * 60
@@ -18,10 +20,19 @@ export const isDevelopment = (config: Settings): boolean => config.jwtSecret ===
 const USER = /^[A-Za-z0-9._@-]{1,64}$/
 
 /**
+ * The address of the socket a request came in on. Not `request.remoteAddress`:
+ * a middleware such as `HttpMiddleware.xForwardedHeaders` rewrites that from
+ * a header any client can send.
+ */
+export const socketAddress = (request: HttpServerRequest.HttpServerRequest): string | undefined =>
+  NodeHttpServerRequest.toIncomingMessage(request).socket?.remoteAddress
+
+/**
  * `POST /dev/token?user=<id>&admin=1`: a development token for the dashboard's
  * chat panel (`user` defaults to a fresh `dashboard-…` id; `admin=1` adds the
- * admin role, for the migration controls). `404` outside development mode,
- * `400` for a bad user id.
+ * admin role, for the migration controls). `404` outside development mode and
+ * to any client not on loopback (PROTOCOL §1: a development server bound to
+ * `0.0.0.0` must not hand admin tokens to the network), `400` for a bad user id.
  */
 export const mint = Effect.gen(function*() {
   const config = yield* SwitchyardConfig
@@ -32,6 +43,12 @@ export const mint = Effect.gen(function*() {
     )
   }
   const request = yield* HttpServerRequest.HttpServerRequest
+  if (!isLoopback(socketAddress(request))) {
+    return HttpServerResponse.unsafeJson(
+      { error: `development tokens are served to clients on this machine only (${LOOPBACK_DESCRIPTION})` },
+      { status: 404 }
+    )
+  }
   const query = new URLSearchParams(request.url.includes("?") ? request.url.slice(request.url.indexOf("?") + 1) : "")
   const user = query.get("user") ?? `dashboard-${randomBytes(4).toString("hex")}`
   if (!USER.test(user)) {

@@ -47,8 +47,8 @@ export const install = (
       const admitted = admit(lifecycle, auth, request.headers, url, limits, socket.remoteAddress)
       if (Either.isLeft(admitted)) return refuse(socket, admitted.left)
       // a peer that left during the handshake needs no answer
-      run(Effect.ignore(Effect.flatMap(limits.hold(admitted.right, acceptor.acceptUpgrade(request, socket, head)), (ws) =>
-        connections.serve(ws, admitted.right))))
+      run(Effect.ignore(Effect.flatMap(limits.hold(admitted.right.userId, acceptor.acceptUpgrade(request, socket, head)), (ws) =>
+        connections.serve(ws, admitted.right.userId, admitted.right.expiresAt))))
     }
     yield* Effect.acquireRelease(
       Effect.sync(() => {

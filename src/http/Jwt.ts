@@ -11,11 +11,18 @@ import { createHmac, timingSafeEqual } from "node:crypto"
  */
 export const DEVELOPMENT_SECRET = "switchyard-development-secret-do-not-use-in-production"
 
-/** The verified claims the service uses. */
+/**
+ * How far apart the issuer's clock and ours may be (PROTOCOL §2): a token is
+ * still taken up to this long after its `exp`, and this long before its `nbf`.
+ */
+export const CLOCK_LEEWAY_S = 30
+
+/** The verified claims the service uses. `exp` is required: a token that never expires is refused. */
 export interface Claims {
   readonly sub: string
   readonly roles: ReadonlyArray<string>
-  readonly exp?: number
+  /** expiry, seconds since the epoch */
+  readonly exp: number
 }
 
 /** Why a token was refused. `NotYetValid`: its `nbf` is in the future. */
@@ -23,6 +30,7 @@ export type JwtErrorReason =
   | "Malformed"
   | "BadSignature"
   | "Expired"
+  | "MissingExpiry"
   | "NotYetValid"
   | "MissingSubject"
   | "UnsupportedAlgorithm"
@@ -39,6 +47,8 @@ export class JwtError extends Data.TaggedError("JwtError")<{
         return "JWT rejected: bad signature"
       case "Expired":
         return "JWT rejected: expired"
+      case "MissingExpiry":
+        return "JWT rejected: missing expiry (exp)"
       case "NotYetValid":
         return "JWT rejected: not valid yet (nbf)"
       case "MissingSubject":
@@ -83,11 +93,17 @@ export const sign = (claims: Readonly<Record<string, unknown>>, secret: string):
 
 /**
  * Verifies an HS256 JWT: the algorithm (never `none`), the signature in
- * constant time, `exp` (expired when `exp <= nowSeconds`) and `nbf`, a
+ * constant time, a required `exp` (expired when `exp + leeway <= nowSeconds`)
+ * and an optional `nbf` (not yet valid when `nbf - leeway > nowSeconds`), a
  * non-empty string `sub`; `roles` keeps only its strings. Synchronous and
  * never throws: it runs on every upgrade.
  */
-export const verify = (token: string, secret: string, nowSeconds: number): Either.Either<Claims, JwtError> => {
+export const verify = (
+  token: string,
+  secret: string,
+  nowSeconds: number,
+  leewaySeconds: number = CLOCK_LEEWAY_S
+): Either.Either<Claims, JwtError> => {
   const parts = token.split(".")
   if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) return reject("Malformed")
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string]
@@ -106,16 +122,18 @@ export const verify = (token: string, secret: string, nowSeconds: number): Eithe
   const payload = decodeJson(payloadPart)
   if (!isObject(payload)) return reject("Malformed")
   const exp = payload["exp"]
-  if (exp !== undefined && !isNumericDate(exp)) return reject("Malformed")
-  if (exp !== undefined && exp <= nowSeconds) return reject("Expired")
+  // a token without an expiry would be a credential for ever (PROTOCOL §2: exp is required)
+  if (exp === undefined) return reject("MissingExpiry")
+  if (!isNumericDate(exp)) return reject("Malformed")
+  if (exp + leewaySeconds <= nowSeconds) return reject("Expired")
   const nbf = payload["nbf"]
   if (nbf !== undefined && !isNumericDate(nbf)) return reject("Malformed")
-  if (nbf !== undefined && nbf > nowSeconds) return reject("NotYetValid")
+  if (nbf !== undefined && nbf - leewaySeconds > nowSeconds) return reject("NotYetValid")
   const sub = payload["sub"]
   if (typeof sub !== "string" || sub.length === 0) return reject("MissingSubject")
   const rawRoles = payload["roles"]
   const roles = Array.isArray(rawRoles) ? rawRoles.filter((role): role is string => typeof role === "string") : []
-  return Either.right(exp === undefined ? { sub, roles } : { sub, roles, exp })
+  return Either.right({ sub, roles, exp })
 }
 
 /** `verify` as an Effect, reading the time from `Clock` (so `TestClock` drives it). */

@@ -11,7 +11,7 @@ import { ConnectionServer } from "../session/ServeConnection.js"
 import { UserSessions } from "../session/UserContext.js"
 import * as Admin from "./Admin.js"
 import { admit, isWebSocketUrl } from "./Admission.js"
-import { Auth } from "./Auth.js"
+import { Auth, hasQueryToken } from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "./DirectUpgrade.js"
 import { UpgradeLimits } from "./UpgradeLimits.js"
@@ -36,9 +36,9 @@ const webSocket = Effect.gen(function*() {
     const headers = retryAfterS === undefined ? {} : { "retry-after": String(retryAfterS) }
     return HttpServerResponse.unsafeJson({ error }, { status, headers })
   }
-  const ws = yield* limits.hold(admitted.right, acceptor.accept(request))
+  const ws = yield* limits.hold(admitted.right.userId, acceptor.accept(request))
   const server = yield* ConnectionServer
-  yield* server.serve(ws, admitted.right)
+  yield* server.serve(ws, admitted.right.userId, admitted.right.expiresAt)
   // the acceptor took the socket off the platform: this response is never written, and
   // returning now frees the request (the connection lives on its socket's events)
   return HttpServerResponse.empty()
@@ -105,6 +105,7 @@ export const drain = Effect.gen(function*() {
  * An upgrade to `/ws` gets no server span: its URL carries the access token
  * (`url.full`, `url.query`), and the span would end with the handshake anyway,
  * long before the connection does — at the cost of its allocations on every connect.
+ * Nor does any other request with `?access_token=` (an admin call): its span would ship the token.
  */
 export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const server = yield* HttpServer.HttpServer
@@ -117,4 +118,4 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   if (address._tag === "TcpAddress") {
     yield* Effect.logInfo(`Switchyard listening on http://${address.hostname}:${address.port} (WebSocket at /ws)`)
   }
-})).pipe(HttpMiddleware.withTracerDisabledWhen((request) => isWebSocketUrl(request.url)))
+})).pipe(HttpMiddleware.withTracerDisabledWhen((request) => isWebSocketUrl(request.url) || hasQueryToken(request.url)))

@@ -25,5 +25,6 @@ export const CloseCode = {
   tooBig: 1009,
   serviceRestart: 1012,
   slowConsumer: 1013,
-  heartbeatTimeout: 4000
+  heartbeatTimeout: 4000,
+  tokenExpired: 4001
 } as const

@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto"
 import type { RawData, WebSocket } from "ws"
 import { SwitchyardConfig } from "../Config.js"
 import * as Metrics from "../observability/Metrics.js"
+import { CloseCode } from "../protocol/ErrorCode.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Dispatcher } from "../router/Dispatcher.js"
 import { CurrentConnection, currentFrameSlot, FrameSlot } from "../router/FrameContext.js"
@@ -23,6 +24,7 @@ import { Connections } from "./Connections.js"
 import { Emitter } from "./Emitter.js"
 import { Inbox, type InboxReader, type RawFrame } from "./Inbox.js"
 import { type FramePath, processFrame, rejectOverflow } from "./ProcessFrame.js"
+import { type Expiring, TokenExpiry } from "./TokenExpiry.js"
 import { UserContext, UserSessions, type UserSession } from "./UserContext.js"
 import { UserRateLimit } from "./UserRateLimit.js"
 
@@ -39,15 +41,16 @@ export const SERVER_VERSION = "0.1.0"
 export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")<ConnectionServer, {
   /**
    * Greets the socket, joins it to its user's stream and wires its frames,
-   * in order, through the dispatcher; returns once that is set up.
+   * in order, through the dispatcher; returns once that is set up. At
+   * `expiresAt` (the token's `exp`, seconds since the epoch) it is closed with 4001.
    */
-  readonly serve: (ws: WebSocket, userId: string) => Effect.Effect<void>
+  readonly serve: (ws: WebSocket, userId: string, expiresAt: number) => Effect.Effect<void>
 }>() {
   /** The server, running frames in the services of the layer that built it. */
   static readonly layer: Layer.Layer<
     ConnectionServer,
     never,
-    SwitchyardConfig | UserSessions | Connections | Dispatcher | Router | UserRateLimit
+    SwitchyardConfig | UserSessions | Connections | Dispatcher | Router | UserRateLimit | TokenExpiry
   > = Layer.scoped(
     ConnectionServer,
     Effect.gen(function*() {
@@ -56,6 +59,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
       const connections = yield* Connections
       const dispatcher = yield* Dispatcher
       const router = yield* Router
+      const expiry = yield* TokenExpiry
       // the service's runtime, not a request's: nothing of the upgrade request stays reachable
       const runtime = yield* Effect.runtime<never>()
       const host: Host = {
@@ -64,6 +68,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
         dispatcher,
         router,
         path: { dispatcher, router, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
+        expiry,
         runtime,
         maxInboxFrames: config.maxInboxFrames,
         run: Runtime.runFork(runtime)
@@ -75,7 +80,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
       // stopping the service finalizes every connection still open (1001, its session released)
       yield* Effect.addFinalizer(() => Effect.forEach(Array.from(host.open), (served) => served.close(), { discard: true }))
       return {
-        serve: (ws, userId) =>
+        serve: (ws, userId, expiresAt) =>
           Effect.gen(function*() {
             const scope = yield* Scope.make()
             // in a context of just the Scope: the RcMap copies the caller's context into a new session's lookup
@@ -105,7 +110,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
             connection.holdForResume()
             session.stream.connections.add(connection)
             yield* connections.add(connection)
-            new ServedConnection(host, connection, session, scope).listen(ws)
+            new ServedConnection(host, connection, session, scope).listen(ws, expiresAt)
           // quick, and not to be cut in half: an interrupted set-up would keep the session acquired
           }).pipe(Effect.uninterruptible)
       }
@@ -122,6 +127,8 @@ interface Host {
   readonly router: Router["Type"]
   /** what every frame goes through: decode limits, rate limit, dispatch */
   readonly path: FramePath
+  /** closes connections whose token expired */
+  readonly expiry: TokenExpiry["Type"]
   readonly runtime: Runtime.Runtime<never>
   readonly maxInboxFrames: number
   /** runs an effect in the service's runtime (a socket's close) */
@@ -132,7 +139,8 @@ interface Host {
  * One served socket: what its events need, and nothing else until its first
  * frame (most connections sit idle).
  */
-class ServedConnection implements InboxReader {
+class ServedConnection implements InboxReader, Expiring {
+  expiryBucket: number | undefined = undefined
   private readonly inbox: Inbox
   private runFork: ((effect: Effect.Effect<void>) => unknown) | undefined = undefined
   private frameContext: Context.Context<never> | undefined = undefined
@@ -149,9 +157,10 @@ class ServedConnection implements InboxReader {
   }
 
   /** Wires the socket's events; a socket that closed meanwhile is finalized at once. */
-  listen(ws: WebSocket): void {
+  listen(ws: WebSocket, expiresAt: number): void {
     this.host.open.add(this)
     if (ws.readyState === ws.CLOSED) return void this.host.run(this.close())
+    this.host.expiry.watch(this, expiresAt)
     served.set(ws, this)
     ws.on("message", onMessage)
     ws.on("pong", onPong)
@@ -166,6 +175,7 @@ class ServedConnection implements InboxReader {
   close(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (!this.host.open.delete(this)) return Effect.void
+      this.host.expiry.unwatch(this)
       this.session.stream.connections.delete(this.connection)
       this.connection.close(1001, "going away")
       return Effect.zipRight(this.host.connections.remove(this.connection), Scope.close(this.scope, Exit.void))
@@ -183,6 +193,11 @@ class ServedConnection implements InboxReader {
   /** Protocol violations (oversized frame: 1009, invalid UTF-8: 1007) arrive here after ws closed with the right code. */
   failed(error: Error): void {
     this.fork(Effect.logDebug("socket error", error.message))
+  }
+
+  /** PROTOCOL §2: a connection does not outlive its token; the socket's close event then finalizes it. */
+  tokenExpired(): void {
+    this.connection.close(CloseCode.tokenExpired, "token expired")
   }
 
   closed(): void {

@@ -62,24 +62,45 @@ describe.each([
     expect(await upgradeStatus(`${ws()}?access_token=${token("alice")}`)).toBe("open")
   })
 
-  it("refuses with 401 and no WebSocket: missing, malformed, expired, badly signed, alg none, no sub", async () => {
+  it("refuses with 401 and no WebSocket: missing, malformed, expired, badly signed, alg none, no sub, no exp", async () => {
     const none = `${Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url")}.${
       Buffer.from(JSON.stringify({ sub: "eve" })).toString("base64url")
     }.`
     const cases = [
       ws(),
       `${ws()}?access_token=not-a-jwt`,
-      `${ws()}?access_token=${token("alice", { ttlS: -10 })}`,
+      // expired beyond the 30 s of clock leeway
+      `${ws()}?access_token=${token("alice", { ttlS: -31 })}`,
       `${ws()}?access_token=${token("alice", { secret: "wrong-secret" })}`,
       `${ws()}?access_token=${none}`,
       `${ws()}?access_token=${Jwt.sign({ exp: Math.floor(Date.now() / 1000) + 60 }, TEST_SECRET)}`
     ]
-    for (const url of cases) expect(await upgradeStatus(url)).toBe(401)
+    for (const url of cases) expect(await upgradeStatus(url), url).toBe(401)
+    // a token that never expires is refused (PROTOCOL §2: exp is required), in the header as in the query
+    const forever = Jwt.sign({ sub: "alice", roles: ["admin"] }, TEST_SECRET)
+    expect(await upgrade(`${ws()}?access_token=${forever}`)).toEqual({
+      status: 401,
+      body: JSON.stringify({ error: "invalid token: MissingExpiry" })
+    })
+    expect(await upgradeStatus(ws(), { Authorization: `Bearer ${forever}` })).toBe(401)
     expect(await upgrade(ws(), { Authorization: "Bearer nope" })).toEqual({
       status: 401,
       body: JSON.stringify({ error: "invalid token: Malformed" })
     })
   })
+
+  it("closes a connection with 4001 when its token expires, after serving it until then", async () => {
+    const client = await TestClient.connect(server.wsUrl(token("short-lived", { ttlS: 2 })))
+    expect(await client.request("ping", "p1")).toMatchObject({ type: "pong", id: "p1" })
+    const closed = await client.closed
+    expect(closed).toEqual({ code: 4001, reason: "token expired" })
+  }, 15_000)
+
+  it("takes a token within the 30 s of leeway after its exp, then closes the connection with 4001 at once", async () => {
+    const client = await TestClient.connect(server.wsUrl(token("leeway-user", { ttlS: -10 })))
+    expect(client.greeting.payload["user_id"]).toBe("leeway-user")
+    expect((await client.closed).code).toBe(4001)
+  }, 15_000)
 
   it("takes the user id from the token's sub, never from a frame", async () => {
     const alice = await TestClient.connect(server.wsUrl(token("alice-2")))
@@ -134,5 +155,39 @@ describe("upgrades the service does not take from its Node server", () => {
 
   it("go on to the routes: an upgrade of another path gets that route's answer", async () => {
     expect(await upgradeTo(server, "/health", "websocket")).toBe(200)
+  })
+})
+
+// PROTOCOL §2: with ALLOWED_ORIGINS, a browser page of another origin cannot open a WebSocket (cross-site hijacking)
+describe.each([
+  { path: "taken from the Node server", embedded: false },
+  { path: "through the /ws route of an app's own HttpServer", embedded: true }
+])("the Origin of an upgrade, $path", ({ embedded }) => {
+  let guarded: TestServer
+  let open: TestServer
+  beforeAll(async () => {
+    guarded = await startServer({ embedded, settings: { allowedOrigins: ["https://app.example.com", "http://localhost:3000"] } })
+    open = await startServer({ embedded })
+  })
+  afterAll(() => Promise.all([guarded.close(), open.close()]))
+
+  it("with ALLOWED_ORIGINS, refuses a foreign Origin with 403 {error} even with a valid token", async () => {
+    const url = guarded.wsUrl(token("alice"))
+    for (const origin of ["https://evil.example.com", "https://app.example.com.evil.com", "null", "http://app.example.com"]) {
+      const outcome = await upgrade(url, { Origin: origin })
+      expect(outcome, origin).toEqual({ status: 403, body: JSON.stringify({ error: "origin not allowed (ALLOWED_ORIGINS)" }) })
+    }
+  })
+
+  it("with ALLOWED_ORIGINS, opens for a listed Origin and for an upgrade without Origin (judged by its token alone)", async () => {
+    expect(await upgradeStatus(guarded.wsUrl(token("alice")), { Origin: "https://app.example.com" })).toBe("open")
+    expect(await upgradeStatus(guarded.wsUrl(token("alice")), { Origin: "http://localhost:3000" })).toBe("open")
+    expect(await upgradeStatus(guarded.wsUrl(token("alice")))).toBe("open")
+    expect(await upgradeStatus(`ws://127.0.0.1:${guarded.port}/ws`)).toBe(401)
+    expect(await upgradeStatus(`ws://127.0.0.1:${guarded.port}/ws`, { Origin: "https://app.example.com" })).toBe(401)
+  })
+
+  it("without ALLOWED_ORIGINS, checks no Origin", async () => {
+    expect(await upgradeStatus(open.wsUrl(token("alice")), { Origin: "https://evil.example.com" })).toBe("open")
   })
 })

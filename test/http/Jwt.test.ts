@@ -24,36 +24,52 @@ describe("Jwt", () => {
     expect(Jwt.verify(token, SECRET, NOW)).toStrictEqual(Either.right({ sub: "alice", roles: ["admin"], exp: NOW + 60 }))
   })
 
-  it("accepts a token without exp, and without roles", () => {
-    expect(Jwt.verify(Jwt.sign({ sub: "bob" }, SECRET), SECRET, NOW)).toStrictEqual(
-      Either.right({ sub: "bob", roles: [] })
+  it("accepts a token without roles", () => {
+    expect(Jwt.verify(Jwt.sign({ sub: "bob", exp: NOW + 60 }, SECRET), SECRET, NOW)).toStrictEqual(
+      Either.right({ sub: "bob", roles: [], exp: NOW + 60 })
     )
   })
 
+  it("refuses a token without exp (PROTOCOL §2: exp is required), whatever else it has", () => {
+    expect(reasonOf(Jwt.verify(Jwt.sign({ sub: "bob" }, SECRET), SECRET, NOW))).toBe("MissingExpiry")
+    expect(reasonOf(Jwt.verify(Jwt.sign({ sub: "bob", roles: ["admin"], nbf: NOW - 10 }, SECRET), SECRET, NOW)))
+      .toBe("MissingExpiry")
+    expect(new Jwt.JwtError({ reason: "MissingExpiry" }).message).toBe("JWT rejected: missing expiry (exp)")
+  })
+
   it("keeps only string roles", () => {
-    const token = Jwt.sign({ sub: "carol", roles: ["admin", 1, null, "ops", { x: 1 }] }, SECRET)
+    const token = Jwt.sign({ sub: "carol", roles: ["admin", 1, null, "ops", { x: 1 }], exp: NOW + 60 }, SECRET)
     expect(Either.getOrThrow(Jwt.verify(token, SECRET, NOW)).roles).toEqual(["admin", "ops"])
-    const notArray = Jwt.sign({ sub: "carol", roles: "admin" }, SECRET)
+    const notArray = Jwt.sign({ sub: "carol", roles: "admin", exp: NOW + 60 }, SECRET)
     expect(Either.getOrThrow(Jwt.verify(notArray, SECRET, NOW)).roles).toEqual([])
   })
 
-  it("is expired when exp <= now", () => {
+  it("is expired when exp + 30 s of leeway <= now", () => {
     const token = Jwt.sign({ sub: "alice", exp: NOW }, SECRET)
-    expect(reasonOf(Jwt.verify(token, SECRET, NOW))).toBe("Expired")
+    expect(Jwt.CLOCK_LEEWAY_S).toBe(30)
     expect(reasonOf(Jwt.verify(token, SECRET, NOW - 1))).toBeUndefined()
+    expect(reasonOf(Jwt.verify(token, SECRET, NOW))).toBeUndefined()
+    expect(reasonOf(Jwt.verify(token, SECRET, NOW + 29))).toBeUndefined()
+    expect(reasonOf(Jwt.verify(token, SECRET, NOW + 30))).toBe("Expired")
+    expect(reasonOf(Jwt.verify(token, SECRET, NOW + 3600))).toBe("Expired")
+    // without leeway, exp itself is the end
+    expect(reasonOf(Jwt.verify(token, SECRET, NOW, 0))).toBe("Expired")
   })
 
-  it("honours nbf", () => {
-    const token = Jwt.sign({ sub: "alice", nbf: NOW + 10 }, SECRET)
+  it("honours nbf with 30 s of leeway", () => {
+    const token = Jwt.sign({ sub: "alice", nbf: NOW + 40, exp: NOW + 3600 }, SECRET)
     expect(reasonOf(Jwt.verify(token, SECRET, NOW))).toBe("NotYetValid")
+    expect(reasonOf(Jwt.verify(token, SECRET, NOW + 9))).toBe("NotYetValid")
     expect(reasonOf(Jwt.verify(token, SECRET, NOW + 10))).toBeUndefined()
+    expect(reasonOf(Jwt.verify(token, SECRET, NOW + 40))).toBeUndefined()
+    expect(reasonOf(Jwt.verify(token, SECRET, NOW + 10, 0))).toBe("NotYetValid")
   })
 
   it("rejects a bad signature: wrong secret, tampered payload, truncated signature", () => {
-    const token = Jwt.sign({ sub: "alice" }, SECRET)
+    const token = Jwt.sign({ sub: "alice", exp: NOW + 60 }, SECRET)
     expect(reasonOf(Jwt.verify(token, "other-secret", NOW))).toBe("BadSignature")
     const [header, , signature] = token.split(".")
-    const tampered = `${header}.${b64({ sub: "admin" })}.${signature}`
+    const tampered = `${header}.${b64({ sub: "admin", exp: NOW + 60 })}.${signature}`
     expect(reasonOf(Jwt.verify(tampered, SECRET, NOW))).toBe("BadSignature")
     expect(reasonOf(Jwt.verify(token.slice(0, -2), SECRET, NOW))).toBe("BadSignature")
   })
@@ -83,13 +99,14 @@ describe("Jwt", () => {
     // signed, but the payload is not a claims object, or its dates are not numbers
     expect(reasonOf(Jwt.verify(forge({ alg: "HS256" }, [1, 2]), SECRET, NOW))).toBe("Malformed")
     expect(reasonOf(Jwt.verify(forge({ alg: "HS256" }, { sub: "a", exp: "soon" }), SECRET, NOW))).toBe("Malformed")
-    expect(reasonOf(Jwt.verify(forge({ alg: "HS256" }, { sub: "a", nbf: null }), SECRET, NOW))).toBe("Malformed")
+    expect(reasonOf(Jwt.verify(forge({ alg: "HS256" }, { sub: "a", nbf: null, exp: NOW + 60 }), SECRET, NOW))).toBe("Malformed")
   })
 
   it("requires a non-empty string sub", () => {
-    expect(reasonOf(Jwt.verify(Jwt.sign({ roles: ["admin"] }, SECRET), SECRET, NOW))).toBe("MissingSubject")
-    expect(reasonOf(Jwt.verify(Jwt.sign({ sub: "" }, SECRET), SECRET, NOW))).toBe("MissingSubject")
-    expect(reasonOf(Jwt.verify(Jwt.sign({ sub: 42 }, SECRET), SECRET, NOW))).toBe("MissingSubject")
+    const exp = NOW + 60
+    expect(reasonOf(Jwt.verify(Jwt.sign({ roles: ["admin"], exp }, SECRET), SECRET, NOW))).toBe("MissingSubject")
+    expect(reasonOf(Jwt.verify(Jwt.sign({ sub: "", exp }, SECRET), SECRET, NOW))).toBe("MissingSubject")
+    expect(reasonOf(Jwt.verify(Jwt.sign({ sub: 42, exp }, SECRET), SECRET, NOW))).toBe("MissingSubject")
   })
 
   it("has a message that names the reason", () => {
@@ -101,7 +118,7 @@ describe("Jwt", () => {
       const token = Jwt.sign({ sub: "alice", exp: NOW + 60 }, SECRET)
       yield* TestClock.setTime(NOW * 1000)
       expect(yield* Jwt.verifyEffect(token, SECRET)).toEqual({ sub: "alice", roles: [], exp: NOW + 60 })
-      yield* TestClock.adjust("60 seconds")
+      yield* TestClock.adjust("90 seconds") // exp, then the 30 s of leeway
       const error = yield* Effect.flip(Jwt.verifyEffect(token, SECRET))
       expect(error.reason).toBe("Expired")
     }))
