@@ -62,8 +62,8 @@ export interface Settings {
   readonly qualityAlertWindowS: number
   /** `quality_alert`: finished runs needed in the window before a breach is declared */
   readonly qualityAlertMinRuns: number
-  /** migration (PROTOCOL §8): the legacy HTTP backend; undefined: no backend, no takeover */
-  readonly legacyBackendUrl: string | undefined
+  /** migration (PROTOCOL §8): the legacy HTTP backend (may carry credentials: never log it whole); undefined: no takeover */
+  readonly legacyBackendUrl: Redacted.Redacted<string> | undefined
   /** migration: the types the legacy backend serves (each gets its own migration entry) */
   readonly legacyTypes: ReadonlyArray<string>
   /** migration: how long one request to the legacy backend may take */
@@ -230,8 +230,8 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         qualityAlertWindowS: yield* int("QUALITY_ALERT_WINDOW_S", defaults.qualityAlertWindowS),
         qualityAlertMinRuns: yield* int("QUALITY_ALERT_MIN_RUNS", defaults.qualityAlertMinRuns),
         legacyBackendUrl: Option.getOrUndefined(Option.filter(
-          yield* Config.option(Config.string("LEGACY_BACKEND_URL")),
-          (url) => url.trim().length > 0
+          yield* Config.option(Config.redacted("LEGACY_BACKEND_URL")),
+          (url) => Redacted.value(url).trim().length > 0
         )),
         legacyTypes: yield* Config.withDefault(Config.map(Config.string("LEGACY_TYPES"), commaList), defaults.legacyTypes),
         legacyTimeoutMs: yield* int("LEGACY_TIMEOUT_MS", defaults.legacyTimeoutMs),
