@@ -98,6 +98,9 @@ export interface Settings {
   readonly migrationRollbackLatencyRatio: number
   /** migration: calls each side needs in the window before the rollback rule decides */
   readonly migrationRollbackMinSamples: number
+  // hardening: migration
+  /** migration: how long a call that started an agent run waits for the run's end to be judged by it (stats, breaker, rollback) */
+  readonly migrationRunOutcomeWaitMs: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -165,7 +168,9 @@ export const defaults: Settings = {
   migrationWindowMs: 60_000,
   migrationRollbackErrorPoints: 5,
   migrationRollbackLatencyRatio: 1.5,
-  migrationRollbackMinSamples: 20
+  migrationRollbackMinSamples: 20,
+  // hardening: migration
+  migrationRunOutcomeWaitMs: 10 * 60_000
 }
 
 /** The settings of this service instance. */
@@ -257,7 +262,9 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
         migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
         migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
-        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
+        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
+        // hardening: migration
+        migrationRunOutcomeWaitMs: yield* int("MIGRATION_RUN_OUTCOME_WAIT_MS", defaults.migrationRunOutcomeWaitMs)
       }
     })
   )

@@ -201,3 +201,117 @@ describe("migration hardening over real sockets", () => {
     await client.close()
   })
 })
+
+/** Polls `probe` until `done` holds: the run's end is judged in the background, after the ack. */
+const eventually = async <T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> => {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const value = await probe()
+    if (done(value)) return value
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}: ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe("migration safeguards see how agent runs end (PROTOCOL §8)", () => {
+  let backend: FakeLegacyBackend
+  beforeAll(async () => {
+    backend = await startFakeLegacyBackend()
+  })
+  afterAll(() => backend.close())
+
+  /** Starts a run that the built-in agent fails on purpose; resolves with its `agent_completed`. */
+  const failingRun = async (client: TestClient, type: string, id: string) => {
+    const ack = await client.request(type, id, { text: "hi", params: { fail_with: "MODEL_DOWN" } })
+    expect(ack.payload).toMatchObject({ status: "ok" })
+    const runId = ack.payload["result"].run_id as string
+    expect(runId).toMatch(/^r-/)
+    const completed = await client.completed(runId)
+    expect(completed.payload).toMatchObject({ status: "failed" })
+    return runId
+  }
+
+  it("next_primary: runs that end failed count as next's errors and open its breaker; legacy then serves", async () => {
+    const server = await startServer({
+      settings: {
+        agentStepMs: 1,
+        legacyBackendUrl: Redacted.make(backend.url),
+        legacyTypes: ["start_agent"],
+        migrationStrategy: "next_primary",
+        migrationRollbackOnError: false
+      }
+    })
+    try {
+      const client = await TestClient.connect(server.wsUrl(token("frank")))
+      for (let i = 0; i < 5; i++) await failingRun(client, "start_agent", `fail-${i}`)
+      const entry = await eventually(
+        () => adminGet(server, "/admin/migrations").then((body) => body.types["start_agent"]),
+        (entry) => entry.breaker === "open",
+        "next's breaker to open"
+      )
+      expect(entry).toMatchObject({ stage: "next_primary", stats: { next: { count: 5, errors: 5 } } })
+      // with next's breaker open, legacy serves (fallback)
+      const ack = await client.request("start_agent", "after", { text: "hi" })
+      expect(ack.payload["result"].run_id).toMatch(/^legacy-run-/)
+      await client.close()
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("next_primary with rollback: failing runs roll the type back to legacy_only", async () => {
+    const server = await startServer({
+      settings: {
+        agentStepMs: 1,
+        legacyBackendUrl: Redacted.make(backend.url),
+        legacyTypes: ["agent_request"],
+        migrationStrategy: "next_primary",
+        migrationRollbackMinSamples: 3
+      }
+    })
+    try {
+      const client = await TestClient.connect(server.wsUrl(token("gina")))
+      for (let i = 0; i < 3; i++) await failingRun(client, "agent_request", `fail-${i}`)
+      const entry = await eventually(
+        () => adminGet(server, "/admin/migrations").then((body) => body.types["agent_request"]),
+        (entry) => entry.stage === "legacy_only",
+        "the rollback"
+      )
+      expect(entry.rollback).toMatchObject({ at: expect.any(String), reason: expect.stringContaining("error rate") })
+      expect(entry.stats.next).toMatchObject({ count: 3, errors: 3 })
+      const ack = await client.request("agent_request", "after", { text: "hi" })
+      expect(ack.payload["result"].run_id).toMatch(/^legacy-run-/)
+      await client.close()
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("runs that complete count as next's successes", async () => {
+    const server = await startServer({
+      settings: {
+        agentStepMs: 1,
+        legacyBackendUrl: Redacted.make(backend.url),
+        legacyTypes: ["user_message"],
+        migrationStrategy: "next_only"
+      }
+    })
+    try {
+      const client = await TestClient.connect(server.wsUrl(token("hal")))
+      for (let i = 0; i < 3; i++) {
+        const ack = await client.request("user_message", `ok-${i}`, { text: "what is 17 * 23" })
+        const completed = await client.completed(ack.payload["result"].run_id as string)
+        expect(completed.payload).toMatchObject({ status: "completed" })
+      }
+      const entry = await eventually(
+        () => adminGet(server, "/admin/migrations").then((body) => body.types["user_message"]),
+        (entry) => entry.stats.next.count === 3,
+        "three judged runs"
+      )
+      expect(entry).toMatchObject({ breaker: "closed", stats: { next: { count: 3, errors: 0 } } })
+      await client.close()
+    } finally {
+      await server.close()
+    }
+  })
+})
