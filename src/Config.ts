@@ -63,8 +63,8 @@ export interface Settings {
   readonly qualityAlertWindowS: number
   /** `quality_alert`: finished runs needed in the window before a breach is declared */
   readonly qualityAlertMinRuns: number
-  /** migration (PROTOCOL §8): the legacy HTTP backend; undefined: no backend, no takeover */
-  readonly legacyBackendUrl: string | undefined
+  /** migration (PROTOCOL §8): the legacy HTTP backend (may carry credentials: never log it whole); undefined: no takeover */
+  readonly legacyBackendUrl: Redacted.Redacted<string> | undefined
   /** migration: the types the legacy backend serves (each gets its own migration entry) */
   readonly legacyTypes: ReadonlyArray<string>
   /** migration: how long one request to the legacy backend may take */
@@ -125,6 +125,9 @@ export interface Settings {
   // hardening: auth
   /** `ALLOWED_ORIGINS`: the browser origins that may open a WebSocket (others: 403); undefined: no origin check */
   readonly allowedOrigins: ReadonlyArray<string> | undefined
+  // hardening: migration
+  /** migration: how long a call that started an agent run waits for the run's end to be judged by it (stats, breaker, rollback) */
+  readonly migrationRunOutcomeWaitMs: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -211,7 +214,9 @@ export const defaults: Settings = {
   rateLimitBurst: 200,
   clientErrorLogPerSec: 5,
   // hardening: auth
-  allowedOrigins: undefined
+  allowedOrigins: undefined,
+  // hardening: migration
+  migrationRunOutcomeWaitMs: 10 * 60_000
 }
 
 /** The settings of this service instance. */
@@ -276,8 +281,8 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         qualityAlertWindowS: yield* int("QUALITY_ALERT_WINDOW_S", defaults.qualityAlertWindowS),
         qualityAlertMinRuns: yield* int("QUALITY_ALERT_MIN_RUNS", defaults.qualityAlertMinRuns),
         legacyBackendUrl: Option.getOrUndefined(Option.filter(
-          yield* Config.option(Config.string("LEGACY_BACKEND_URL")),
-          (url) => url.trim().length > 0
+          yield* Config.option(Config.redacted("LEGACY_BACKEND_URL")),
+          (url) => Redacted.value(url).trim().length > 0
         )),
         legacyTypes: yield* Config.withDefault(Config.map(Config.string("LEGACY_TYPES"), commaList), defaults.legacyTypes),
         legacyTimeoutMs: yield* int("LEGACY_TIMEOUT_MS", defaults.legacyTimeoutMs),
@@ -321,7 +326,9 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         allowedOrigins: Option.getOrUndefined(Option.filter(
           yield* Config.option(originsConfig("ALLOWED_ORIGINS")),
           (origins) => origins.length > 0
-        ))
+        )),
+        // hardening: migration
+        migrationRunOutcomeWaitMs: yield* int("MIGRATION_RUN_OUTCOME_WAIT_MS", defaults.migrationRunOutcomeWaitMs)
       }
     })
   )

@@ -13,6 +13,7 @@ import { CurrentFrame } from "../router/FrameContext.js"
 import * as Handler from "../router/Handler.js"
 import { Emitter } from "../session/Emitter.js"
 import { UserContext } from "../session/UserContext.js"
+import { redactText } from "./RedactUrl.js"
 import { afterReply } from "./Settlement.js"
 
 /**
@@ -64,12 +65,18 @@ export const deliverAfterReply = (
     (emitter) => afterReply(Effect.forEach(events, (event) => emitter.emit(event), { discard: true }))
   )
 
-const failureOf = (error: unknown): FrameError =>
-  error instanceof FrameError
-    ? error
-    : FrameError.handlerFailed(
-      `legacy handler failed: ${error instanceof Error ? error.message : String(error)}`
-    )
+/**
+ * A rejection as the client sees it: a `FrameError` as is, anything else
+ * `HANDLER_FAILED` with a safe message — its own message (which may quote a
+ * URL, a query or a backend's answer) goes to the log, URLs redacted.
+ */
+const failureOf = (error: unknown): Effect.Effect<FrameError> =>
+  error instanceof FrameError ? Effect.succeed(error) : Effect.as(
+    Effect.logWarning("legacy handler failed").pipe(
+      Effect.annotateLogs({ detail: redactText(error instanceof Error ? error.message : String(error)) })
+    ),
+    FrameError.handlerFailed("the legacy handler failed")
+  )
 
 /**
  * Adapts a Promise-based function into a `Handler` of `type`. With `payload`,
@@ -104,8 +111,11 @@ export const fromPromise = <A = unknown, I = unknown>(
                 if (open) queued.push(event)
               }
             }),
-          catch: failureOf
-        }).pipe(Effect.ensuring(Effect.sync(() => (open = false))))
+          catch: (error) => error
+        }).pipe(
+          Effect.catchAll((error) => Effect.flatMap(failureOf(error), Effect.fail)),
+          Effect.ensuring(Effect.sync(() => (open = false)))
+        )
         yield* deliverAfterReply(queued)
         return toAckResult(result)
       })

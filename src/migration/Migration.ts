@@ -29,6 +29,7 @@
 import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberMap, Option } from "effect"
 import * as Metrics from "../observability/Metrics.js"
 import { FrameError } from "../protocol/FrameError.js"
+import type * as CircuitBreaker from "../router/CircuitBreaker.js"
 import type { CircuitOpenError } from "../router/CircuitBreaker.js"
 import { CurrentConnection, CurrentFrame, type FrameServices, FrameTicket, withFrame } from "../router/FrameContext.js"
 import type * as Handler from "../router/Handler.js"
@@ -39,6 +40,7 @@ import * as Compare from "./Compare.js"
 import * as Legacy from "./Legacy.js"
 import { MigrationControl, type Service, type TypeState } from "./MigrationControl.js"
 import * as Resilience from "./Resilience.js"
+import { RunWatch, startedRun } from "./RunWatch.js"
 import { detachedConnection, Recorder, runsFinished, throwawaySession } from "./Shadow.js"
 import { Settlement, Tracker } from "./Settlement.js"
 import type { Side, Stage } from "./Stage.js"
@@ -94,6 +96,21 @@ type Role = "serve" | "shadow" | "fallback"
 
 type CallError = FrameError | CircuitOpenError
 
+
+/** How a run's end judges the call that started it. */
+const runVerdict = (status: string | undefined): { readonly breaker: CircuitBreaker.Verdict; readonly outcome: string } => {
+  switch (status) {
+    case "completed":
+      return { breaker: "success", outcome: "ok" }
+    case "failed":
+      return { breaker: "failure", outcome: "run_failed" }
+    case "cancelled":
+      // the user stopped it, or the session ended: nothing said about the implementation
+      return { breaker: "neutral", outcome: "run_cancelled" }
+    default:
+      return { breaker: "neutral", outcome: "run_unobserved" }
+  }
+}
 
 /** The outcome of one call, for logs and metrics. */
 const outcomeOf = <A>(exit: Exit.Exit<A, CallError>): string => {
@@ -164,7 +181,70 @@ export const handler = <RL = never, RN = never>(
 
   type R = RL | RN | FrameServices
 
-  /** One call of one side: timeout, breaker, statistics, log line, counter. */
+  /** Feeds one judged call to the statistics (and the rollback rule), the metrics and the log. */
+  const report = (
+    control: Service,
+    state: TypeState,
+    stage: Stage,
+    side: Side,
+    role: Role,
+    outcome: string,
+    latencyMs: number,
+    ok: boolean
+  ): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      yield* control.record(state, side, latencyMs, ok)
+      Metrics.observeHandler(type, side, latencyMs / 1000)
+      yield* Metrics.increment(Metrics.migrationCalls, { type, side, role, outcome })
+      if (control.settings.loggingEnabled) {
+        yield* Effect.logDebug("migration routing decision").pipe(
+          Effect.annotateLogs({ type, stage, side, role, outcome, latency_ms: Math.round(latencyMs * 1000) / 1000 })
+        )
+      }
+    })
+
+  /**
+   * Judges a call that started an agent run once the run has ended (in the
+   * background: the ack has gone). A local run always ends with an
+   * `agent_completed` through the call's emitter; a legacy backend's run
+   * only if its events said so, once they are delivered. Unobserved within
+   * `runOutcomeWaitMs` (or at shutdown) the call counts as the ack said.
+   */
+  const judgeRun = (
+    control: Service,
+    state: TypeState,
+    stage: Stage,
+    side: Side,
+    role: Role,
+    latencyMs: number,
+    ended: Effect.Effect<string | undefined>,
+    settle: CircuitBreaker.Settle
+  ) =>
+    control.fork(
+      ended.pipe(
+        Effect.timeoutTo({
+          duration: Duration.millis(control.settings.runOutcomeWaitMs),
+          onTimeout: () => undefined,
+          onSuccess: (status) => status
+        }),
+        Effect.flatMap((status) => {
+          const verdict = runVerdict(status)
+          return Effect.zipRight(
+            settle(verdict.breaker),
+            report(control, state, stage, side, role, verdict.outcome, latencyMs, verdict.breaker !== "failure")
+          )
+        }),
+        Effect.ensuring(settle("neutral"))
+      )
+    )
+
+  /**
+   * One call of one side: timeout, breaker, statistics, log line, counter.
+   * A call that starts an agent run is judged by how the run ends (PROTOCOL
+   * §8), with its latency the time to the ack: what the user waited for,
+   * comparable between the sides (a run's length is the agent's, not the
+   * router's).
+   */
   const call = (
     control: Service,
     state: TypeState,
@@ -174,32 +254,45 @@ export const handler = <RL = never, RN = never>(
     payload: unknown
   ): Effect.Effect<object, CallError, R> => {
     const settings = control.settings
-    const run = sides[side].run(payload) as Effect.Effect<object, FrameError, R>
-    return Effect.flatMap(Clock.currentTimeNanos, (start) =>
-      run.pipe(
-        Resilience.guard({
-          breaker: state.breakers[side],
-          timeout: Duration.millis(settings.handlerTimeoutMs),
-          what: `${type} (${side})`
-        }),
-        Effect.onExit((exit) =>
-          Effect.gen(function*() {
-            const outcome = outcomeOf(exit)
-            if (outcome === "interrupted") return
-            const end = yield* Clock.currentTimeNanos
-            const latencyMs = Number(end - start) / 1_000_000
-            const ok = Exit.isSuccess(exit) || !Resilience.isImplementationFailure(exit.cause)
-            yield* control.record(state, side, latencyMs, ok)
-            Metrics.observeHandler(type, side, latencyMs / 1000)
-            yield* Metrics.increment(Metrics.migrationCalls, { type, side, role, outcome })
-            if (settings.loggingEnabled) {
-              yield* Effect.logDebug("migration routing decision").pipe(
-                Effect.annotateLogs({ type, stage, side, role, outcome, latency_ms: Math.round(latencyMs * 1000) / 1000 })
-              )
-            }
-          })
+    const watch = new RunWatch()
+    return Effect.gen(function*() {
+      const emitter = yield* Emitter
+      const user = yield* UserContext
+      const outer = yield* Effect.serviceOption(Settlement)
+      const work = new Tracker(Option.getOrUndefined(outer))
+      const run = (sides[side].run(payload) as Effect.Effect<object, FrameError, R>).pipe(
+        Effect.provideService(Emitter, watch.emitter(emitter)),
+        Effect.provideService(Settlement, work)
+      )
+      const start = yield* Clock.currentTimeNanos
+      const elapsedMs = Effect.map(Clock.currentTimeNanos, (end) => Number(end - start) / 1_000_000)
+      const exit = yield* Effect.exit(
+        state.breakers[side].protectDeferred(
+          Resilience.withTimeout(Duration.millis(settings.handlerTimeoutMs), `${type} (${side})`)(run)
         )
-      ))
+      )
+      const latencyMs = yield* elapsedMs
+      if (Exit.isFailure(exit)) {
+        const outcome = outcomeOf(exit)
+        if (outcome !== "interrupted") {
+          yield* report(control, state, stage, side, role, outcome, latencyMs, !Resilience.isImplementationFailure(exit.cause))
+        }
+        return yield* Effect.failCause(exit.cause)
+      }
+      const [result, settle] = exit.value
+      const runId = startedRun(result)
+      if (runId === undefined) {
+        yield* settle("success")
+        yield* report(control, state, stage, side, role, "ok", latencyMs, true)
+        return result
+      }
+      // a run of this node ends with its agent_completed; a backend's run is known once its events are delivered
+      const ended = user.runs.get(runId) !== undefined
+        ? watch.end(runId)
+        : Effect.zipRight(work.done, Effect.sync(() => watch.seen(runId)))
+      yield* judgeRun(control, state, stage, side, role, latencyMs, ended, settle)
+      return result
+    })
   }
 
   /** A side serving the user: its failures become the client's `FrameError`. */

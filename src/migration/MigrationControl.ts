@@ -55,6 +55,8 @@ export interface MigrationSettings {
   readonly windowMs: number
   /** the rollback thresholds (`minimumSamples` included) */
   readonly rollback: RollbackPolicy.Thresholds
+  /** how long a call that started an agent run waits for the run's end, which decides its outcome */
+  readonly runOutcomeWaitMs: number
 }
 
 /**
@@ -76,7 +78,8 @@ export const defaultSettings: MigrationSettings = {
   breakerFailures: 5,
   breakerResetMs: 60_000,
   windowMs: 60_000,
-  rollback: RollbackPolicy.defaultThresholds
+  rollback: RollbackPolicy.defaultThresholds,
+  runOutcomeWaitMs: 10 * 60_000
 }
 
 /**
@@ -97,6 +100,7 @@ export const settingsFrom = (settings: Settings): MigrationSettings => ({
   breakerFailures: settings.migrationBreakerFailures,
   breakerResetMs: settings.migrationBreakerResetMs,
   windowMs: settings.migrationWindowMs,
+  runOutcomeWaitMs: settings.migrationRunOutcomeWaitMs,
   rollback: {
     ...RollbackPolicy.defaultThresholds,
     maxErrorRateDelta: settings.migrationRollbackErrorPoints / 100,

@@ -16,9 +16,13 @@ import { CurrentFrame } from "../router/FrameContext.js"
 export class Tracker {
   private readonly fibers: Array<Fiber.Fiber<unknown, unknown>> = []
 
+  /** `parent`: a tracker of an enclosing call (a shadow comparison) that must see this work too. */
+  constructor(private readonly parent?: Tracker | undefined) {}
+
   /** Remembers a fiber of this call's background work. */
   track(fiber: Fiber.Fiber<unknown, unknown>): void {
     this.fibers.push(fiber)
+    this.parent?.track(fiber)
   }
 
   /** Completes once every tracked fiber has ended. */

@@ -103,7 +103,34 @@ export interface CircuitBreaker {
   readonly state: Effect.Effect<State>
   /** Runs `self` under the breaker, or fails fast with {@link CircuitOpenError}. */
   readonly protect: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
+  /**
+   * Like `protect`, but a success is provisional: the call keeps its permit (a
+   * half-open probe stays the one probe) until the returned {@link Settle} is
+   * given the verdict — for a call that started work whose end decides whether
+   * the implementation failed (an agent run that ends `failed`). A failure of
+   * `self` is judged at once, as by `protect`. The caller must settle every
+   * success exactly once (later calls of `settle` are ignored).
+   */
+  readonly protectDeferred: <A, E, R>(
+    self: Effect.Effect<A, E, R>
+  ) => Effect.Effect<readonly [A, Settle], E | CircuitOpenError, R>
 }
+
+/**
+ * The verdict on a provisional success (see `protectDeferred`): `neutral`
+ * says nothing about the implementation (the work was cancelled, or its end
+ * could not be observed) and counts like an interrupted call.
+ *
+ * @since 0.1.0
+ */
+export type Verdict = "success" | "failure" | "neutral"
+
+/**
+ * Hands the breaker the verdict of a provisional success; only the first call counts.
+ *
+ * @since 0.1.0
+ */
+export type Settle = (verdict: Verdict) => Effect.Effect<void>
 
 // ---------------------------------------------------------------------------
 // internal state machine (pure)
@@ -350,7 +377,43 @@ export const make: (options: Options) => Effect.Effect<CircuitBreaker> = Effect.
         })
       )
 
-    return { name, state, protect } satisfies CircuitBreaker
+    /** Completes a permit with `outcome` and announces the state change it made. */
+    const completeWith = (permit: Permit, outcome: Outcome): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (end) =>
+        Effect.flatMap(
+          update((s) => [undefined, complete(s, permit, outcome, end, config)] as const),
+          ([, changed]) => notify(changed)
+        ))
+
+    const protectDeferred = <A, E, R>(
+      self: Effect.Effect<A, E, R>
+    ): Effect.Effect<readonly [A, Settle], E | CircuitOpenError, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const [acquired, opened] = yield* update((s) => acquire(name, s, now, config))
+          if (acquired._tag === "Reject") {
+            yield* restore(notify(opened))
+            return yield* Effect.fail(acquired.error)
+          }
+          const exit = yield* Effect.exit(restore(Effect.zipRight(notify(opened), self)))
+          if (Exit.isFailure(exit)) {
+            yield* restore(completeWith(acquired.permit, classify(exit)))
+            return yield* Effect.failCause(exit.cause)
+          }
+          let settled = false
+          const settle: Settle = (verdict) =>
+            Effect.suspend(() => {
+              if (settled) return Effect.void
+              settled = true
+              const outcome: Outcome = verdict === "neutral" ? "interrupted" : verdict
+              return Effect.uninterruptible(completeWith(acquired.permit, outcome))
+            })
+          return [exit.value, settle] as const
+        })
+      )
+
+    return { name, state, protect, protectDeferred } satisfies CircuitBreaker
   }
 )
 

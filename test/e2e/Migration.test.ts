@@ -1,4 +1,4 @@
-import { Effect, HashMap, Layer, Logger, LogLevel, Schema } from "effect"
+import { Effect, HashMap, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaults } from "../../src/Config.js"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
@@ -92,7 +92,7 @@ describe("taking over a legacy HTTP backend, over real sockets (PROTOCOL §8)", 
     server = await startServer({
       settings: {
         agentStepMs: 1,
-        legacyBackendUrl: backend.url,
+        legacyBackendUrl: Redacted.make(backend.url),
         legacyTypes: [...defaults.legacyTypes, ...testTypes],
         legacyRetries: 1,
         legacyTimeoutMs: 300
@@ -400,7 +400,7 @@ describe("migration settings from the environment, over real sockets", () => {
   it("dual_mode with SSOT_ENABLED_MESSAGE_TYPES puts those types in canary at 100%, the rest stay legacy_only", async () => {
     const server = await startServer({
       settings: {
-        legacyBackendUrl: backend.url,
+        legacyBackendUrl: Redacted.make(backend.url),
         legacyTypes: ["whoami", "user_message"],
         migrationStrategy: "canary",
         ssotEnabledMessageTypes: ["whoami"]
@@ -422,7 +422,7 @@ describe("migration settings from the environment, over real sockets", () => {
   it("without fallback (LEGACY_FALLBACK_ENABLED=false) next's failure reaches the user, and an open breaker is UNAVAILABLE", async () => {
     const server = await startServer({
       settings: {
-        legacyBackendUrl: backend.url,
+        legacyBackendUrl: Redacted.make(backend.url),
         legacyTypes: ["flaky"],
         migrationStrategy: "next_primary",
         legacyFallbackEnabled: false,

@@ -60,14 +60,43 @@ describe("HttpLegacy: the remote legacy backend of PROTOCOL §8", () => {
       expect(backend.calls.at(-1)?.id).toBeNull()
     }))
 
-  it.scopedLive("retries transient failures (503, then 200)", () =>
+  it.scopedLive("retries a frame with an id after a 503, every attempt with the same Idempotency-Key", () =>
     Effect.gen(function*() {
       let n = 0
       backend.respond = () => (++n <= 2 ? { status: 503, body: { error: "busy" } } : { status: 200, body: { result: { ok: true } } })
       const h = yield* harness()
+      const before = backend.calls.length
       const outcome = yield* h.execute({ type: "quote", id: "q2", payload: {} })
       expect(outcome).toMatchObject({ status: "ok", result: { ok: true } })
       expect(n).toBe(3)
+      expect(backend.idempotencyKeys.slice(before)).toEqual(["alice:q2", "alice:q2", "alice:q2"])
+    }))
+
+  it.scopedLive("sends a frame without an id once when it may have arrived (503, timeout), without an Idempotency-Key", () =>
+    Effect.gen(function*() {
+      let n = 0
+      backend.respond = () => (n++, { status: 503 })
+      const h = yield* harness({ retries: 3 })
+      const before = backend.calls.length
+      expect(errorCode(yield* h.execute({ type: "quote", payload: {} }))).toBe("HANDLER_FAILED")
+      expect(n).toBe(1)
+      expect(backend.idempotencyKeys.slice(before)).toEqual([undefined])
+      backend.respond = () => (n++, { hang: true })
+      const slow = yield* harness({ retries: 3, timeoutMs: 100 })
+      expect(errorCode(yield* slow.execute({ type: "quote", payload: {} }))).toBe("TIMEOUT")
+      expect(n).toBe(2)
+    }))
+
+  it.scopedLive("a payload that cannot be serialized is the client's INVALID_MESSAGE, and nothing is sent", () =>
+    Effect.gen(function*() {
+      // deeper than JSON.stringify's recursion can go (no decode-depth bound is involved here)
+      let deep: unknown = []
+      for (let i = 0; i < 100_000; i++) deep = [deep]
+      const h = yield* harness()
+      const before = backend.calls.length
+      const outcome = yield* h.execute({ type: "quote", id: "deep", payload: { deep } })
+      expect(outcome).toMatchObject({ status: "error", error: { code: "INVALID_MESSAGE", details: { path: ["payload"] } } })
+      expect(backend.calls.length).toBe(before)
     }))
 
   it.scopedLive("gives up after the retries: HANDLER_FAILED with the status", () =>
@@ -107,6 +136,10 @@ describe("HttpLegacy: the remote legacy backend of PROTOCOL §8", () => {
     Effect.gen(function*() {
       const h = yield* harness({ url: "http://127.0.0.1:1/nothing-listens-here", retries: 1 })
       const outcome = yield* h.execute({ type: "quote", id: "q7", payload: {} })
-      expect(outcome).toMatchObject({ status: "error", error: { code: "HANDLER_FAILED", details: { reason: "Transport" } } })
+      // refused: the request provably never arrived
+      expect(outcome).toMatchObject({ status: "error", error: { code: "HANDLER_FAILED", details: { reason: "Connect" } } })
+      expect(HttpLegacy.isRetryable(new HttpLegacy.LegacyBackendError({ reason: "Connect", detail: "" }), false)).toBe(true)
+      expect(HttpLegacy.isRetryable(new HttpLegacy.LegacyBackendError({ reason: "Transport", detail: "" }), false)).toBe(false)
+      expect(HttpLegacy.isRetryable(new HttpLegacy.LegacyBackendError({ reason: "Transport", detail: "" }), true)).toBe(true)
     }))
 })

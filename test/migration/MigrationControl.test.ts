@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Metric, Option, TestClock } from "effect"
+import { ConfigProvider, Effect, Layer, Metric, Option, Redacted, TestClock } from "effect"
 import { SwitchyardConfig } from "../../src/Config.js"
 import { MigrationControl, type MigrationSettings } from "../../src/migration/MigrationControl.js"
 import * as Metrics from "../../src/observability/Metrics.js"
@@ -212,8 +212,11 @@ describe("migration settings from the environment", () => {
         MIGRATION_LOGGING_ENABLED: "false",
         MIGRATION_ROLLBACK_MIN_SAMPLES: "50"
       })
+      // a URL may carry credentials: it is read as a secret
+      expect(Redacted.isRedacted(set.legacyBackendUrl)).toBe(true)
+      expect(set.legacyBackendUrl === undefined ? undefined : Redacted.value(set.legacyBackendUrl))
+        .toBe("http://legacy:3000/ws-handler")
       expect(set).toMatchObject({
-        legacyBackendUrl: "http://legacy:3000/ws-handler",
         legacyTypes: ["user_message", "quality_report"],
         migrationStrategy: "next_primary",
         ssotEnabledMessageTypes: ["user_message"],

@@ -325,4 +325,42 @@ describe("CircuitBreaker", () => {
       )
       expect(exit2._tag).toBe("Failure")
     }))
+
+  describe("protectDeferred: a success judged later (an agent run's end)", () => {
+    it.effect("provisional successes that settle as failures open the breaker; they never reset the count", () =>
+      Effect.gen(function*() {
+        const breaker = yield* CircuitBreaker.make({ name: "t", maxConsecutiveFailures: 3 })
+        for (let i = 0; i < 3; i++) {
+          const [value, settle] = yield* breaker.protectDeferred(Effect.succeed("started"))
+          expect(value).toBe("started")
+          expect(yield* breaker.state).toBe("closed")
+          yield* settle("failure")
+          yield* settle("success") // ignored: only the first verdict counts
+        }
+        expect(yield* breaker.state).toBe("open")
+      }))
+
+    it.effect("a half-open probe holds its slot until settled; neutral releases it, success closes", () =>
+      Effect.gen(function*() {
+        const { fail } = yield* counting()
+        const breaker = yield* CircuitBreaker.make({ name: "t", maxConsecutiveFailures: 1, resetTimeout: "1 minute" })
+        yield* Effect.ignore(breaker.protect(fail))
+        yield* TestClock.adjust("1 minute")
+        const [, probe] = yield* breaker.protectDeferred(Effect.succeed("run"))
+        // the probe's run is still going: nobody else gets through
+        expect((yield* openError(breaker.protect(Effect.succeed(1)))).state).toBe("half_open")
+        yield* probe("neutral")
+        const [, second] = yield* breaker.protectDeferred(Effect.succeed("run"))
+        yield* second("success")
+        expect(yield* breaker.state).toBe("closed")
+      }))
+
+    it.effect("a failure of the call itself is judged at once", () =>
+      Effect.gen(function*() {
+        const { fail } = yield* counting()
+        const breaker = yield* CircuitBreaker.make({ name: "t", maxConsecutiveFailures: 1 })
+        expect(yield* Effect.flip(breaker.protectDeferred(fail))).toBeInstanceOf(Boom)
+        expect(yield* breaker.state).toBe("open")
+      }))
+  })
 })

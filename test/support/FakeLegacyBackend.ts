@@ -18,6 +18,8 @@ export type LegacyReply =
 export interface FakeLegacyBackend {
   readonly url: string
   readonly calls: Array<LegacyCall>
+  /** the `Idempotency-Key` header of each call (`undefined`: none), parallel to `calls` */
+  readonly idempotencyKeys: Array<string | undefined>
   /** replaces how the backend answers */
   respond: (call: LegacyCall) => LegacyReply
   /** calls of one type */
@@ -53,6 +55,7 @@ export const defaultReply = (call: LegacyCall, n: number): LegacyReply => {
 /** Starts the fake backend on 127.0.0.1 and a free port. */
 export const startFakeLegacyBackend = async (): Promise<FakeLegacyBackend> => {
   const calls: Array<LegacyCall> = []
+  const idempotencyKeys: Array<string | undefined> = []
   const hanging = new Set<() => void>()
   const backend: { respond: (call: LegacyCall) => LegacyReply } = {
     respond: (call) => defaultReply(call, calls.length)
@@ -63,6 +66,8 @@ export const startFakeLegacyBackend = async (): Promise<FakeLegacyBackend> => {
     req.on("end", () => {
       const call = JSON.parse(Buffer.concat(chunks).toString("utf8")) as LegacyCall
       calls.push(call)
+      const key = req.headers["idempotency-key"]
+      idempotencyKeys.push(typeof key === "string" ? key : undefined)
       const reply = backend.respond(call)
       if ("hang" in reply) {
         const end = () => res.destroy()
@@ -79,6 +84,7 @@ export const startFakeLegacyBackend = async (): Promise<FakeLegacyBackend> => {
   return {
     url: `http://127.0.0.1:${port}/legacy`,
     calls,
+    idempotencyKeys,
     get respond() {
       return backend.respond
     },
