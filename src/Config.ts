@@ -98,6 +98,13 @@ export interface Settings {
   readonly migrationRollbackLatencyRatio: number
   /** migration: calls each side needs in the window before the rollback rule decides */
   readonly migrationRollbackMinSamples: number
+  // hardening: dedupe
+  /** dedupe: bytes of remembered results one user may hold (oldest ids go first beyond it) */
+  readonly dedupeMaxBytesPerUser: number
+  /** dedupe: the longest result remembered; a longer one is not remembered (a retry is processed again) */
+  readonly dedupeMaxResultBytes: number
+  /** dedupe: bytes of remembered results all users of the node may hold together */
+  readonly dedupeMaxBytes: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -165,7 +172,11 @@ export const defaults: Settings = {
   migrationWindowMs: 60_000,
   migrationRollbackErrorPoints: 5,
   migrationRollbackLatencyRatio: 1.5,
-  migrationRollbackMinSamples: 20
+  migrationRollbackMinSamples: 20,
+  // hardening: dedupe
+  dedupeMaxBytesPerUser: 8 * 1024 * 1024,
+  dedupeMaxResultBytes: 64 * 1024,
+  dedupeMaxBytes: 256 * 1024 * 1024
 }
 
 /** The settings of this service instance. */
@@ -257,7 +268,11 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
         migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
         migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
-        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
+        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
+        // hardening: dedupe
+        dedupeMaxBytesPerUser: yield* int("DEDUPE_MAX_BYTES_PER_USER", defaults.dedupeMaxBytesPerUser),
+        dedupeMaxResultBytes: yield* int("DEDUPE_MAX_RESULT_BYTES", defaults.dedupeMaxResultBytes),
+        dedupeMaxBytes: yield* int("DEDUPE_MAX_BYTES", defaults.dedupeMaxBytes)
       }
     })
   )

@@ -21,9 +21,16 @@ import * as Router from "./router/Router.js"
 import { Connections } from "./session/Connections.js"
 import { ConnectionServer } from "./session/ServeConnection.js"
 import { UserSessions } from "./session/UserContext.js"
+import * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
 
-/** Per-node state every connection shares. */
-const Core = Layer.mergeAll(UserSessions.layer, Connections.layer, Auth.layer, WebSocketAcceptor.layer).pipe(
+/** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
+const Core = Layer.mergeAll(
+  UserSessions.layer,
+  Connections.layer,
+  Auth.layer,
+  WebSocketAcceptor.layer,
+  MemoryDedupeStore.layer
+).pipe(
   Layer.provideMerge(Lifecycle.layer)
 )
 
