@@ -4,6 +4,7 @@ import type { ClientFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { UserContext } from "../session/UserContext.js"
 import { DedupeStore } from "../store/DedupeStore.js"
+import { ClaimWaits } from "./ClaimWaits.js"
 import { currentFrameSlot, FrameTicket, type FrameServices, withFrame } from "./FrameContext.js"
 import type { AnyHandler } from "./Handler.js"
 import { Router } from "./Router.js"
@@ -77,12 +78,15 @@ const duplicate = (result: object, handler: AnyHandler): Outcome => ({
   reply: handler.reply
 })
 
-// PROTOCOL §5: a frame may not reuse the id of a frame that contains it
-const reusedId = (id: string): Outcome =>
+// PROTOCOL §5: a frame may not reuse the id of a frame that contains it (nor,
+// through frames of the user's other connections waiting in turn, wait for one it holds)
+const waitsForItself = (ticket: FrameTicket, id: string): Outcome =>
   failure(FrameError.invalidMessage(
-    `id "${id}" is the id of the frame that contains this one`,
+    ticket.holds(id)
+      ? `id "${id}" is the id of the frame that contains this one`
+      : `id "${id}" is held by a frame that waits for the frame containing this one`,
     ["id"],
-    "an id other than that of the enclosing frame"
+    "an id other than those of the enclosing frames"
   ))
 
 const storeDown = failure(new FrameError({
@@ -94,7 +98,8 @@ const storeDown = failure(new FrameError({
  * A frame's way through dedupe: claim its id, then process it (`New`), answer
  * with the first result (`Duplicate`), or wait for a concurrent claim
  * (`Pending`: another connection, same moment) and look again — unless the
- * claim is held by this frame's own chain, which would wait for itself.
+ * wait would wait for itself (`ClaimWaits`): the claim is held by this
+ * frame's own chain, or by a chain waiting, in turn, for one of this chain's.
  * While the frame is processed its ticket holds the id; the outcome ends the
  * claim: a success is remembered, an error forgotten so that a retry runs again.
  * `run` never fails, and a handler's own interruption arrives as an outcome
@@ -112,6 +117,7 @@ interface Claims {
 }
 
 const claimsWith = (store: DedupeStore["Type"]): Claims => {
+  const waits = new ClaimWaits()
   const sync = store.sync
   // an in-process store: no Effect per claim (the frame path's cost per acked frame)
   if (sync !== undefined) {
@@ -119,9 +125,10 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
       const claim = sync.claim(userId, id)
       if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
       if (claim._tag === "Pending") {
-        if (ticket.holds(id)) return Effect.succeed(reusedId(id))
+        const waiter = waits.enter(ticket, userId, id)
+        if (waiter === undefined) return Effect.succeed(waitsForItself(ticket, id))
         return Effect.flatMap(
-          Effect.either(store.settled(userId, id)),
+          Effect.either(waits.during(waiter, store.settled(userId, id))),
           (settled) =>
             Either.isLeft(settled) ? Effect.succeed(storeDown) : process(userId, id, ticket, handler, payload)
         )
@@ -144,8 +151,9 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
       onSuccess: (claim) => {
         if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
         if (claim._tag === "Pending") {
-          if (ticket.holds(id)) return Effect.succeed(reusedId(id))
-          return Effect.matchEffect(store.settled(userId, id), {
+          const waiter = waits.enter(ticket, userId, id)
+          if (waiter === undefined) return Effect.succeed(waitsForItself(ticket, id))
+          return Effect.matchEffect(waits.during(waiter, store.settled(userId, id)), {
             onFailure: () => Effect.succeed(storeDown),
             onSuccess: () => process(userId, id, ticket, handler, payload)
           })

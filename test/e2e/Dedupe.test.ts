@@ -1,4 +1,7 @@
+import { Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { BuiltinHandlers } from "../../src/handlers/index.js"
+import * as Handler from "../../src/router/Handler.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 
@@ -64,5 +67,52 @@ describe("dedupe over real sockets (PROTOCOL §5)", () => {
     const again = await second.request("user_message", "m-1", { text: "hello" })
     expect(again.payload).toEqual({ status: "duplicate", result: ack.payload["result"] })
     await second.close()
+  })
+})
+
+/**
+ * A handler that holds its frame until the test opens the gate: it lets two
+ * batches on two connections both hold their own ids before either reaches
+ * the inner frame carrying the other's.
+ */
+const gate = (() => {
+  let entered = 0
+  let open: () => void = () => {}
+  const opened = new Promise<void>((resolve) => (open = resolve))
+  const handler = Handler.make("gate", {
+    payload: Schema.Struct({}),
+    handle: () => Effect.zipRight(Effect.sync(() => entered++), Effect.as(Effect.promise(() => opened), {}))
+  })
+  return { handler, open: () => open(), entered: () => entered }
+})()
+
+describe("dedupe waits across connections (PROTOCOL §5)", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer({ handlers: [...BuiltinHandlers, gate.handler] })
+  })
+  afterAll(() => server.close())
+
+  it("two batches, each containing the other's id, on two connections: neither waits for itself", async () => {
+    const [a, b] = await Promise.all([
+      TestClient.connect(server.wsUrl(server.token("crossed"))),
+      TestClient.connect(server.wsUrl(server.token("crossed")))
+    ])
+    a.send({ type: "batch", id: "X", payload: { messages: [{ type: "gate", id: "ga" }, { type: "typing", id: "Y", payload: { is_typing: true } }] } })
+    b.send({ type: "batch", id: "Y", payload: { messages: [{ type: "gate", id: "gb" }, { type: "typing", id: "X", payload: { is_typing: true } }] } })
+    // both batches hold their ids and sit in their gates
+    while (gate.entered() < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+    gate.open()
+    const [ra, rb] = await Promise.all([a.reply("X"), b.reply("Y")])
+    const inner = [ra, rb].map((reply) => (reply.payload["result"].results as Array<Record<string, any>>)[1]!)
+    // one of the two inner frames was refused instead of waiting; the other waited for that batch and is its duplicate
+    const refused = inner.filter((entry) => entry["status"] === "error")
+    expect(refused).toHaveLength(1)
+    expect(refused[0]!["code"]).toBe("INVALID_MESSAGE")
+    expect(inner.filter((entry) => entry["status"] === "duplicate")).toHaveLength(1)
+    // both connections go on
+    expect((await a.request("ping", "pa")).type).toBe("pong")
+    expect((await b.request("ping", "pb")).type).toBe("pong")
+    await Promise.all([a.close(), b.close()])
   })
 })
