@@ -15,8 +15,9 @@ export type FrameServices = UserContext | CurrentConnection | Emitter | Dispatch
 export class FrameTicket {
   private done = false
   private readonly afterReply: Array<() => void> = []
-  // ids this frame and the frames it contains hold dedupe claims on, innermost last (see `holds`)
-  private held: Array<string> | undefined = undefined
+  // ids this frame and the frames it contains hold dedupe claims on, innermost last (see `holds`);
+  // one id as a plain string: most frames hold one claim, and this is made for every acked frame
+  private held: string | Array<string> | undefined = undefined
 
   constructor(readonly id: string | undefined) {}
 
@@ -49,19 +50,26 @@ export class FrameTicket {
    * (a batch containing its own id), so the dispatcher refuses it instead.
    */
   holds(id: string): boolean {
-    return this.held !== undefined && this.held.includes(id)
+    const held = this.held
+    return held === undefined ? false : typeof held === "string" ? held === id : held.includes(id)
   }
 
   /** Records that this frame's chain holds the claim of `id` while it processes. */
   hold(id: string): void {
-    if (this.held === undefined) this.held = [id]
-    else this.held.push(id)
+    const held = this.held
+    if (held === undefined) this.held = id
+    else if (typeof held === "string") this.held = [held, id]
+    else held.push(id)
   }
 
   /** The claim of `id` has ended (claims end innermost first). */
   unhold(id: string): void {
     const held = this.held
     if (held === undefined) return
+    if (typeof held === "string") {
+      if (held === id) this.held = undefined
+      return
+    }
     const at = held.lastIndexOf(id)
     if (at >= 0) held.splice(at, 1)
   }
