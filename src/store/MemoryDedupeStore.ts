@@ -1,5 +1,6 @@
 import { Clock, Deferred, Duration, Effect, Exit, FiberId, Layer, Schedule, type Scope } from "effect"
 import { SwitchyardConfig } from "../Config.js"
+import { jsonLength } from "./JsonLength.js"
 import { type Claim, type DedupeOptions, DedupeStore, New, Pending, type SyncDedupeStore } from "./DedupeStore.js"
 
 // what an entry and a user's record cost besides their strings (objects, map slots, array slots)
@@ -35,8 +36,8 @@ class UserIds {
  * The in-memory dedupe store (the default), bounded as `DedupeOptions` says:
  * a map of users, each a map of ids, plus one node-wide list of done entries
  * in completion order, which the sweep and the node byte bound walk from the
- * oldest end. Bytes are counted as characters of the result's JSON plus the
- * id and a fixed overhead per entry and per user: an estimate of the heap held.
+ * oldest end. Bytes are counted as the length of the result's JSON (`jsonLength`)
+ * plus the id and a fixed overhead per entry and per user: an estimate of the heap held.
  */
 export class MemoryDedupe implements SyncDedupeStore {
   private readonly users = new Map<string, UserIds>()
@@ -67,7 +68,7 @@ export class MemoryDedupe implements SyncDedupeStore {
   readonly complete = (userId: string, id: string, result: object, nowMs: number): void => {
     const entry = this.users.get(userId)?.entries.get(id)
     if (entry === undefined || entry.done) return
-    const size = encodedLength(result, this.options.maxResultBytes)
+    const size = jsonLength(result, this.options.maxResultBytes)
     if (size === undefined) return this.remove(entry)
     const user = entry.user
     entry.done = true
@@ -185,16 +186,6 @@ export class MemoryDedupe implements SyncDedupeStore {
 
 const wake = (entry: Entry): void => {
   if (entry.waiters !== undefined) Deferred.unsafeDone(entry.waiters, Exit.void)
-}
-
-/** The length of `result`'s JSON, or `undefined` when it is over `cap` (or cannot be encoded). */
-const encodedLength = (result: object, cap: number): number | undefined => {
-  try {
-    const length = JSON.stringify(result).length
-    return length > cap ? undefined : length
-  } catch {
-    return undefined
-  }
 }
 
 /** The store as the `DedupeStore` service, with its node sweep running on the `Clock` for the scope's life. */
