@@ -128,6 +128,13 @@ export interface Settings {
   // hardening: migration
   /** migration: how long a call that started an agent run waits for the run's end to be judged by it (stats, breaker, rollback) */
   readonly migrationRunOutcomeWaitMs: number
+  // hardening: dedupe
+  /** dedupe: bytes of remembered results one user may hold (oldest ids go first beyond it) */
+  readonly dedupeMaxBytesPerUser: number
+  /** dedupe: the longest result remembered; a longer one is not remembered (a retry is processed again) */
+  readonly dedupeMaxResultBytes: number
+  /** dedupe: bytes of remembered results all users of the node may hold together */
+  readonly dedupeMaxBytes: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -216,7 +223,11 @@ export const defaults: Settings = {
   // hardening: auth
   allowedOrigins: undefined,
   // hardening: migration
-  migrationRunOutcomeWaitMs: 10 * 60_000
+  migrationRunOutcomeWaitMs: 10 * 60_000,
+  // hardening: dedupe
+  dedupeMaxBytesPerUser: 8 * 1024 * 1024,
+  dedupeMaxResultBytes: 64 * 1024,
+  dedupeMaxBytes: 256 * 1024 * 1024
 }
 
 /** The settings of this service instance. */
@@ -328,7 +339,11 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
           (origins) => origins.length > 0
         )),
         // hardening: migration
-        migrationRunOutcomeWaitMs: yield* int("MIGRATION_RUN_OUTCOME_WAIT_MS", defaults.migrationRunOutcomeWaitMs)
+        migrationRunOutcomeWaitMs: yield* int("MIGRATION_RUN_OUTCOME_WAIT_MS", defaults.migrationRunOutcomeWaitMs),
+        // hardening: dedupe
+        dedupeMaxBytesPerUser: yield* int("DEDUPE_MAX_BYTES_PER_USER", defaults.dedupeMaxBytesPerUser),
+        dedupeMaxResultBytes: yield* int("DEDUPE_MAX_RESULT_BYTES", defaults.dedupeMaxResultBytes),
+        dedupeMaxBytes: yield* int("DEDUPE_MAX_BYTES", defaults.dedupeMaxBytes)
       }
     })
   )

@@ -25,8 +25,9 @@ import { ConnectionServer } from "./session/ServeConnection.js"
 import { TokenExpiry } from "./session/TokenExpiry.js"
 import { UserSessions } from "./session/UserContext.js"
 import { UserRateLimit } from "./session/UserRateLimit.js"
+import * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
 
-/** Per-node state every connection shares. */
+/** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
 const Core = Layer.mergeAll(
   UserSessions.layer,
   Connections.layer,
@@ -35,7 +36,8 @@ const Core = Layer.mergeAll(
   WebSocketAcceptor.layer,
   UserRateLimit.layer,
   ClientErrorLog.layer,
-  TokenExpiry.layer
+  TokenExpiry.layer,
+  MemoryDedupeStore.layer
 ).pipe(
   Layer.provideMerge(Lifecycle.layer)
 )

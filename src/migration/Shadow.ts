@@ -14,7 +14,6 @@ import type { StreamEvent } from "../protocol/ServerFrame.js"
 import { AlertSubscription } from "../quality/AlertSubscription.js"
 import { Connection } from "../session/Connection.js"
 import { Conversations } from "../session/Conversations.js"
-import { DedupeStore } from "../session/Dedupe.js"
 import type { Emitter } from "../session/Emitter.js"
 import type { UserSession } from "../session/UserContext.js"
 import { UserStream } from "../session/UserStream.js"
@@ -106,7 +105,7 @@ export const runsFinished = (result: unknown, events: ReadonlyArray<StreamEvent>
  * id, but its own stream (with no connection), run registry (in `fibers`, so
  * closing the shadow's scope interrupts its runs; with its own lifecycle, so
  * shadow runs neither delay a drain nor show in the user's runs or quality
- * numbers), dedupe store, alert subscription and conversation memory (a shadow
+ * numbers), alert subscription and conversation memory (a shadow
  * turn must not become part of the user's conversation). Every field is built
  * here on purpose, never copied: a new field of `UserSession` must be decided
  * on (shared or isolated), and the compiler asks for it.
@@ -117,7 +116,6 @@ export const throwawaySession = (real: UserSession, fibers: FiberMap.FiberMap<st
   userId: real.userId,
   stream: new UserStream({ minEvents: 0, minAgeMs: 0, maxEvents: 1000 }),
   runs: new RunRegistry(real.userId, fibers, 100, new LifecycleState()),
-  dedupe: new DedupeStore({ windowMs: 60_000, minEntries: 0, maxEntries: 1000 }),
   qualityAlert: new AlertSubscription(),
   conversations: new Conversations(real.conversations.options)
 })

@@ -2,9 +2,10 @@ import { Cause, Context, Effect, Either, Layer, Option } from "effect"
 import { decodeValue } from "../protocol/ClientFrame.js"
 import type { ClientFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
-import type { DedupeStore } from "../session/Dedupe.js"
 import { UserContext } from "../session/UserContext.js"
-import type { FrameServices } from "./FrameContext.js"
+import { DedupeStore } from "../store/DedupeStore.js"
+import { ClaimWaits } from "./ClaimWaits.js"
+import { currentFrameSlot, FrameTicket, type FrameServices, withFrame } from "./FrameContext.js"
 import type { AnyHandler } from "./Handler.js"
 import { Router } from "./Router.js"
 
@@ -27,10 +28,12 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
     value: unknown
   ) => Effect.Effect<{ readonly id: string | undefined; readonly outcome: Outcome }, never, FrameServices>
 }>() {
-  /** The dispatcher of the router in context. */
-  static readonly layer: Layer.Layer<Dispatcher, never, Router> = Layer.effect(
+  /** The dispatcher of the router in context, deduplicating through the node's `DedupeStore`. */
+  static readonly layer: Layer.Layer<Dispatcher, never, Router | DedupeStore> = Layer.effect(
     Dispatcher,
-    Effect.map(Router, (router) => {
+    Effect.gen(function*() {
+      const router = yield* Router
+      const claims = claimsWith(yield* DedupeStore)
       const execute = (frame: ClientFrame): Effect.Effect<Outcome, never, FrameServices> => {
         const handler = router.lookup(frame.type)
         if (handler === undefined) {
@@ -44,11 +47,13 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
         }
         const id = frame.id
         if (id === undefined || handler.reply === "pong") return run(handler, frame.payload)
-        return Effect.flatMap(UserContext, ({ dedupe }) => {
-          const claim = dedupe.claim(id)
-          if (claim === undefined) return waitForClaim(dedupe, id, handler, frame.payload)
-          if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
-          return settled(dedupe, id, run(handler, frame.payload))
+        // one primitive reads both the user and the frame: this runs for every acknowledged frame
+        return Effect.withFiberRuntime<Outcome, never, FrameServices>((fiber) => {
+          const ticket = fiber.getFiberRef(currentFrameSlot).ticket
+          const userId = Context.unsafeGet(fiber.currentContext as Context.Context<UserContext>, UserContext).userId
+          // outside any frame there is no chain to track claims on: the frame is a chain of its own
+          if (ticket === FrameTicket.none) return withFrame(FrameTicket.answered(id))(execute(frame))
+          return claims.process(userId, id, ticket, handler, frame.payload)
         })
       }
       return {
@@ -67,42 +72,103 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
 
 const failure = (error: FrameError): Outcome => ({ status: "error", error })
 
-const duplicate = (result: unknown, handler: AnyHandler): Outcome => ({
+const duplicate = (result: object, handler: AnyHandler): Outcome => ({
   status: "duplicate",
-  result: result as object,
+  result,
   reply: handler.reply
 })
 
-// a concurrent claim of the same id is running (another connection): wait for its outcome
-const waitForClaim = (
-  dedupe: DedupeStore,
-  id: string,
-  handler: AnyHandler,
-  payload: unknown
-): Effect.Effect<Outcome, never, FrameServices> =>
-  Effect.flatMap(dedupe.begin(id), (claim) =>
-    claim._tag === "Duplicate"
-      ? Effect.succeed(duplicate(claim.result, handler))
-      : settled(dedupe, id, run(handler, payload)))
+// PROTOCOL §5: a frame may not reuse the id of a frame that contains it (nor,
+// through frames of the user's other connections waiting in turn, wait for one it holds)
+const waitsForItself = (ticket: FrameTicket, id: string): Outcome =>
+  failure(FrameError.invalidMessage(
+    ticket.holds(id)
+      ? `id "${id}" is the id of the frame that contains this one`
+      : `id "${id}" is held by a frame that waits for the frame containing this one`,
+    ["id"],
+    "an id other than those of the enclosing frames"
+  ))
+
+const storeDown = failure(new FrameError({
+  code: "UNAVAILABLE",
+  message: "the idempotency store is unavailable: retry later"
+}))
 
 /**
- * Ends the id's claim with the outcome: a success is remembered, an error is
- * forgotten so that a retry runs again. `run` never fails, and a handler's own
- * interruption arrives as an outcome too; the frame's fiber itself is a root
- * fiber nothing interrupts (a connection's drain, `ServeConnection`), so no per-frame
- * interrupt guard is needed.
+ * A frame's way through dedupe: claim its id, then process it (`New`), answer
+ * with the first result (`Duplicate`), or wait for a concurrent claim
+ * (`Pending`: another connection, same moment) and look again — unless the
+ * wait would wait for itself (`ClaimWaits`): the claim is held by this
+ * frame's own chain, or by a chain waiting, in turn, for one of this chain's.
+ * While the frame is processed its ticket holds the id; the outcome ends the
+ * claim: a success is remembered, an error forgotten so that a retry runs again.
+ * `run` never fails, and a handler's own interruption arrives as an outcome
+ * too; the frame's fiber itself is a root fiber nothing interrupts (a
+ * connection's drain, `ServeConnection`), so no per-frame interrupt guard is needed.
  */
-const settled = (
-  dedupe: DedupeStore,
-  id: string,
-  outcome: Effect.Effect<Outcome, never, FrameServices>
-): Effect.Effect<Outcome, never, FrameServices> =>
-  Effect.clockWith((clock) =>
-    Effect.map(outcome, (outcome) => {
-      dedupe.settle(id, outcome.status === "error" ? undefined : outcome, clock.unsafeCurrentTimeMillis())
-      return outcome
+interface Claims {
+  readonly process: (
+    userId: string,
+    id: string,
+    ticket: FrameTicket,
+    handler: AnyHandler,
+    payload: unknown
+  ) => Effect.Effect<Outcome, never, FrameServices>
+}
+
+const claimsWith = (store: DedupeStore["Type"]): Claims => {
+  const waits = new ClaimWaits()
+  const sync = store.sync
+  // an in-process store: no Effect per claim (the frame path's cost per acked frame)
+  if (sync !== undefined) {
+    const process: Claims["process"] = (userId, id, ticket, handler, payload) => {
+      const claim = sync.claim(userId, id)
+      if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
+      if (claim._tag === "Pending") {
+        const waiter = waits.enter(ticket, userId, id)
+        if (waiter === undefined) return Effect.succeed(waitsForItself(ticket, id))
+        return Effect.flatMap(
+          Effect.either(waits.during(waiter, store.settled(userId, id))),
+          (settled) =>
+            Either.isLeft(settled) ? Effect.succeed(storeDown) : process(userId, id, ticket, handler, payload)
+        )
+      }
+      ticket.hold(id)
+      return Effect.clockWith((clock) =>
+        Effect.map(run(handler, payload), (outcome) => {
+          ticket.unhold(id)
+          if (outcome.status === "error") sync.expire(userId, id)
+          else sync.complete(userId, id, outcome.result, clock.unsafeCurrentTimeMillis())
+          return outcome
+        })
+      )
+    }
+    return { process }
+  }
+  const process: Claims["process"] = (userId, id, ticket, handler, payload) =>
+    Effect.matchEffect(store.claim(userId, id), {
+      onFailure: () => Effect.succeed(storeDown),
+      onSuccess: (claim) => {
+        if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
+        if (claim._tag === "Pending") {
+          const waiter = waits.enter(ticket, userId, id)
+          if (waiter === undefined) return Effect.succeed(waitsForItself(ticket, id))
+          return Effect.matchEffect(waits.during(waiter, store.settled(userId, id)), {
+            onFailure: () => Effect.succeed(storeDown),
+            onSuccess: () => process(userId, id, ticket, handler, payload)
+          })
+        }
+        ticket.hold(id)
+        return Effect.flatMap(run(handler, payload), (outcome) => {
+          ticket.unhold(id)
+          const end = outcome.status === "error" ? store.expire(userId, id) : store.complete(userId, id, outcome.result)
+          // the answer stands even if the store could not record it: a retry is then processed again
+          return Effect.as(Effect.catchAll(end, (error) => Effect.logWarning("dedupe store failed", error)), outcome)
+        })
+      }
     })
-  )
+  return { process }
+}
 
 const run = (handler: AnyHandler, payload: unknown): Effect.Effect<Outcome, never, FrameServices> =>
   // the Router's Layer required every service of its handlers; the connection provides them

@@ -15,6 +15,9 @@ export type FrameServices = UserContext | CurrentConnection | Emitter | Dispatch
 export class FrameTicket {
   private done = false
   private readonly afterReply: Array<() => void> = []
+  // ids this frame and the frames it contains hold dedupe claims on, innermost last (see `holds`);
+  // one id as a plain string: most frames hold one claim, and this is made for every acked frame
+  private held: string | Array<string> | undefined = undefined
 
   constructor(readonly id: string | undefined) {}
 
@@ -39,6 +42,36 @@ export class FrameTicket {
   onReplied(f: () => void): void {
     if (this.done) f()
     else this.afterReply.push(f)
+  }
+
+  /**
+   * Does this frame (or a frame containing it) hold the claim of `id`? Then a
+   * claim of `id` found pending is its own: waiting for it would wait forever
+   * (a batch containing its own id), so the dispatcher refuses it instead.
+   */
+  holds(id: string): boolean {
+    const held = this.held
+    return held === undefined ? false : typeof held === "string" ? held === id : held.includes(id)
+  }
+
+  /** Records that this frame's chain holds the claim of `id` while it processes. */
+  hold(id: string): void {
+    const held = this.held
+    if (held === undefined) this.held = id
+    else if (typeof held === "string") this.held = [held, id]
+    else held.push(id)
+  }
+
+  /** The claim of `id` has ended (claims end innermost first). */
+  unhold(id: string): void {
+    const held = this.held
+    if (held === undefined) return
+    if (typeof held === "string") {
+      if (held === id) this.held = undefined
+      return
+    }
+    const at = held.lastIndexOf(id)
+    if (at >= 0) held.splice(at, 1)
   }
 
   /** Called by the connection once the reply is on the wire. */

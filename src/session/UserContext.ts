@@ -4,20 +4,19 @@ import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle, type LifecycleState } from "../Lifecycle.js"
 import { AlertSubscription } from "../quality/AlertSubscription.js"
 import { type ConversationOptions, Conversations } from "./Conversations.js"
-import { type DedupeOptions, DedupeStore } from "./Dedupe.js"
 import type { HistoryOptions } from "./History.js"
 import { UserStream } from "./UserStream.js"
 
 /**
  * Everything the service holds for one user (PROTOCOL §6): the stream with
- * its history and open connections, the agent runs, the dedupe store. It is
- * shared by all of the user's connections and outlives them by the grace period.
+ * its history and open connections, the agent runs. It is shared by all of
+ * the user's connections and outlives them by the grace period. (Message ids
+ * are not here: the node's `DedupeStore` remembers them beyond the session.)
  */
 export interface UserSession {
   readonly userId: string
   readonly stream: UserStream
   readonly runs: RunRegistry
-  readonly dedupe: DedupeStore
   /** the user's `quality_alert` subscription (PROTOCOL §4), evaluated as runs end */
   readonly qualityAlert: AlertSubscription
   /** the user's conversation memory per `thread_id`, for model-backed agents */
@@ -52,11 +51,6 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
           maxEvents: config.historyMaxEvents,
           maxBytes: config.historyMaxBytes
         },
-        dedupe: {
-          windowMs: config.dedupeWindowMs,
-          minEntries: config.dedupeMinEntries,
-          maxEntries: config.dedupeMaxEntries
-        },
         conversations: {
           maxTurns: config.agentMemoryTurns,
           maxChars: config.agentMemoryChars,
@@ -87,7 +81,6 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
 /** What every live session is made with: the node's settings, shared by all of them. */
 interface SessionSettings {
   readonly history: HistoryOptions
-  readonly dedupe: DedupeOptions
   readonly conversations: ConversationOptions
   readonly maxRunRecords: number
   readonly lifecycle: LifecycleState
@@ -95,14 +88,13 @@ interface SessionSettings {
 
 /**
  * A user's session in the `RcMap`. Only the stream is made up front (every
- * connection joins it at once); runs, dedupe store, alert subscription and
+ * connection joins it at once); runs, alert subscription and
  * conversation memory are made on first use, so a user who only sits
  * connected costs little. Its `scope` is the RcMap entry's: closed when the
  * grace period ends, interrupting the runs.
  */
 class LiveSession implements UserSession {
   private runRegistry: RunRegistry | undefined = undefined
-  private dedupeStore: DedupeStore | undefined = undefined
   private alertSubscription: AlertSubscription | undefined = undefined
   private conversationMemory: Conversations | undefined = undefined
 
@@ -120,10 +112,6 @@ class LiveSession implements UserSession {
       this.settings.maxRunRecords,
       this.settings.lifecycle
     )
-  }
-
-  get dedupe(): DedupeStore {
-    return this.dedupeStore ??= new DedupeStore(this.settings.dedupe)
   }
 
   get qualityAlert(): AlertSubscription {

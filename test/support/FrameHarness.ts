@@ -12,10 +12,10 @@ import type { AnyHandler } from "../../src/router/Handler.js"
 import * as Router from "../../src/router/Router.js"
 import { Connection } from "../../src/session/Connection.js"
 import { Conversations } from "../../src/session/Conversations.js"
-import { DedupeStore } from "../../src/session/Dedupe.js"
 import * as Emitter from "../../src/session/Emitter.js"
 import { UserContext, type UserSession } from "../../src/session/UserContext.js"
 import { UserStream } from "../../src/session/UserStream.js"
+import * as MemoryDedupeStore from "../../src/store/MemoryDedupeStore.js"
 import { FakeSocket } from "./FakeSocket.js"
 
 /** One user's session with a fake connection, and a way to run frames through the real dispatcher. */
@@ -52,6 +52,8 @@ export const makeHarness = (
       Agent | Lifecycle | SwitchyardConfig
     >
     const routing = Layer.provideMerge(Dispatcher.layer, router).pipe(
+      // the node's dedupe store, as the service has it (one per harness: tests stay apart)
+      Layer.provide(MemoryDedupeStore.layer),
       Layer.provide(agent),
       Layer.provide(Layer.succeed(Lifecycle, lifecycle)),
       Layer.provide(SwitchyardConfig.layerWith(settings))
@@ -64,7 +66,6 @@ export const makeHarness = (
       userId,
       stream: new UserStream({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }),
       runs: new RunRegistry(userId, fibers, 100, lifecycle),
-      dedupe: new DedupeStore({ windowMs: 60_000, minEntries: 100, maxEntries: 1000 }),
       qualityAlert: new AlertSubscription(),
       conversations: new Conversations({ maxTurns: 20, maxChars: 24_000, maxThreads: 100 })
     }

@@ -1,0 +1,75 @@
+import { Context, Data, type Effect } from "effect"
+
+/**
+ * The node's memory of client message ids (PROTOCOL §5), keyed by
+ * (user id, message id) and independent of any user session: an id is
+ * remembered for the whole window even after the user's context was released.
+ * One interface, several implementations (in-memory now; Redis `SET NX PX`
+ * later), all held to `test/store/DedupeStoreConformance.ts`.
+ */
+
+/**
+ * The bounds every store keeps (README, "Configuration"). An id is remembered
+ * for `windowMs` after its first result; within the window a user's oldest ids
+ * go first when the user holds more than `maxEntries` (never fewer than
+ * `minEntries`: `maxEntries` is raised to it) or more than `maxBytesPerUser`,
+ * and the node's oldest when all users together hold more than `maxBytes`.
+ * A result whose JSON is longer than `maxResultBytes` is not remembered at all:
+ * its id is processed again if retried, as after a failure (a duplicate must
+ * carry the first result, so there is nothing smaller to keep instead).
+ */
+export interface DedupeOptions {
+  readonly windowMs: number
+  readonly minEntries: number
+  readonly maxEntries: number
+  readonly maxBytesPerUser: number
+  readonly maxResultBytes: number
+  readonly maxBytes: number
+}
+
+/** What `claim` found for an id. */
+export type Claim =
+  /** the id is the caller's to process: `complete` or `expire` it afterwards */
+  | { readonly _tag: "New" }
+  /** the id was processed: answer with its first result */
+  | { readonly _tag: "Duplicate"; readonly result: object }
+  /** another claim of the id is still being processed: `settled` waits for it */
+  | { readonly _tag: "Pending" }
+
+/** The claim results without a payload, shared so that claiming allocates nothing. */
+export const New: Claim = { _tag: "New" }
+export const Pending: Claim = { _tag: "Pending" }
+
+/** A store that could not answer (a backend down): the frame fails, nothing is remembered. */
+export class DedupeStoreError extends Data.TaggedError("DedupeStoreError")<{
+  readonly reason: "Unavailable" | "Unknown"
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `dedupe store: ${this.reason}`
+  }
+}
+
+/**
+ * The synchronous operations of an in-process store, for the frame path's
+ * fast path (no Effect per claim). `nowMs` comes from the caller's `Clock`.
+ */
+export interface SyncDedupeStore {
+  readonly claim: (userId: string, id: string) => Claim
+  readonly complete: (userId: string, id: string, result: object, nowMs: number) => void
+  readonly expire: (userId: string, id: string) => void
+}
+
+/** The dedupe store of this node. */
+export class DedupeStore extends Context.Tag("switchyard/DedupeStore")<DedupeStore, {
+  /** Claims (user, id) for processing, or finds it processed or in progress. */
+  readonly claim: (userId: string, id: string) => Effect.Effect<Claim, DedupeStoreError>
+  /** Ends a claim with its success: remembered with `result` for the window. */
+  readonly complete: (userId: string, id: string, result: object) => Effect.Effect<void, DedupeStoreError>
+  /** Ends a claim without a result (its processing failed): a retry is processed again. */
+  readonly expire: (userId: string, id: string) => Effect.Effect<void, DedupeStoreError>
+  /** Completes once a pending claim of (user, id) was completed or expired (at once if none is pending). */
+  readonly settled: (userId: string, id: string) => Effect.Effect<void, DedupeStoreError>
+  /** The same operations without an Effect, when the store is in this process; `undefined` otherwise. */
+  readonly sync: SyncDedupeStore | undefined
+}>() {}
