@@ -1,6 +1,7 @@
-import { Context, Effect } from "effect"
+import { Context, Effect, Either } from "effect"
 import { Agent, type AgentRequest } from "../agent/Agent.js"
 import { Lifecycle } from "../Lifecycle.js"
+import { toFrameError } from "../protocol/DecodeFailure.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { StartAgent, StopAgent, UserMessage } from "../protocol/Payloads.js"
 import { CurrentFrame } from "../router/FrameContext.js"
@@ -15,10 +16,16 @@ const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
     if (Context.get(context, Lifecycle).draining) {
       return Effect.fail(new FrameError({ code: "UNAVAILABLE", message: "the server is draining: reconnect and retry" }))
     }
+    const agent = Context.get(context, Agent)
+    // the agent's own bounds on `params`: refused here, with the field, before a run exists
+    const checked = agent.decodeParams?.(request.params)
+    if (checked !== undefined && Either.isLeft(checked)) {
+      return Effect.fail(toFrameError(checked.left, ["payload", "params"]))
+    }
     return Effect.map(
       Context.get(context, UserContext).runs.start({
         request,
-        agent: Context.get(context, Agent),
+        agent,
         emit: Context.get(context, Emitter).emit,
         replied: frame.replied
       }),
