@@ -98,6 +98,11 @@ export interface Settings {
   readonly migrationRollbackLatencyRatio: number
   /** migration: calls each side needs in the window before the rollback rule decides */
   readonly migrationRollbackMinSamples: number
+  // hardening: agent runs
+  /** agent runs a user may start in any minute (`RUN_RATE_LIMIT_PER_MIN`); 0: no limit */
+  readonly runRateLimitPerMin: number
+  /** agent runs a user may have going at once (`MAX_RUNS_PER_USER`); 0: no limit */
+  readonly maxRunsPerUser: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -165,7 +170,10 @@ export const defaults: Settings = {
   migrationWindowMs: 60_000,
   migrationRollbackErrorPoints: 5,
   migrationRollbackLatencyRatio: 1.5,
-  migrationRollbackMinSamples: 20
+  migrationRollbackMinSamples: 20,
+  // hardening: agent runs
+  runRateLimitPerMin: 30,
+  maxRunsPerUser: 5
 }
 
 /** The settings of this service instance. */
@@ -257,7 +265,10 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationWindowMs: yield* int("MIGRATION_WINDOW_MS", defaults.migrationWindowMs),
         migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
         migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
-        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples)
+        migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
+        // hardening: agent runs
+        runRateLimitPerMin: yield* int("RUN_RATE_LIMIT_PER_MIN", defaults.runRateLimitPerMin),
+        maxRunsPerUser: yield* int("MAX_RUNS_PER_USER", defaults.maxRunsPerUser)
       }
     })
   )

@@ -1,5 +1,6 @@
 import { Context, Effect, Either } from "effect"
 import { Agent, type AgentRequest } from "../agent/Agent.js"
+import type { RunLimitExceeded } from "../agent/RunLimits.js"
 import { Lifecycle } from "../Lifecycle.js"
 import { toFrameError } from "../protocol/DecodeFailure.js"
 import { FrameError } from "../protocol/FrameError.js"
@@ -22,16 +23,20 @@ const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
     if (checked !== undefined && Either.isLeft(checked)) {
       return Effect.fail(toFrameError(checked.left, ["payload", "params"]))
     }
-    return Effect.map(
+    return Effect.mapBoth(
       Context.get(context, UserContext).runs.start({
         request,
         agent,
         emit: Context.get(context, Emitter).emit,
         replied: frame.replied
       }),
-      (runId) => ({ run_id: runId })
+      { onFailure: rateLimited, onSuccess: (runId) => ({ run_id: runId }) }
     )
   }))
+
+// over the user's run limits (PROTOCOL §10): the client may retry after `retry_after_ms`
+const rateLimited = (error: RunLimitExceeded): FrameError =>
+  new FrameError({ code: "RATE_LIMITED", message: error.message, details: { retry_after_ms: error.retryAfterMs } })
 
 /** `user_message {text, thread_id?}` → `{run_id}`: the chat turn that starts an agent run. */
 export const userMessage = Handler.make("user_message", {
