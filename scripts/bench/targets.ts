@@ -34,7 +34,14 @@ export const chooseTargets = (options: BenchOptions): readonly [TargetSpec, Targ
       label: "service",
       entry: options.serviceEntry,
       // as deployed (JSON logs), but only warnings: the bench measures the router, not the logger
-      env: { ...shared, NODE_ENV: "production", LOG_LEVEL: options.logLevel }
+      env: {
+        ...shared,
+        NODE_ENV: "production",
+        LOG_LEVEL: options.logLevel,
+        // a bench user starts runs back to back, as the baseline lets it: per-user run limits off
+        RUN_RATE_LIMIT_PER_MIN: "0",
+        MAX_RUNS_PER_USER: "0"
+      }
     }
   return [baseline, service]
 }
