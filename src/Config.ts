@@ -135,6 +135,11 @@ export interface Settings {
   readonly dedupeMaxResultBytes: number
   /** dedupe: bytes of remembered results all users of the node may hold together */
   readonly dedupeMaxBytes: number
+  // hardening: agent runs
+  /** agent runs a user may start in any minute (`RUN_RATE_LIMIT_PER_MIN`); 0: no limit */
+  readonly runRateLimitPerMin: number
+  /** agent runs a user may have going at once (`MAX_RUNS_PER_USER`); 0: no limit */
+  readonly maxRunsPerUser: number
 }
 
 /** The defaults of every setting (PROTOCOL names the public ones). */
@@ -227,7 +232,11 @@ export const defaults: Settings = {
   // hardening: dedupe
   dedupeMaxBytesPerUser: 8 * 1024 * 1024,
   dedupeMaxResultBytes: 64 * 1024,
-  dedupeMaxBytes: 256 * 1024 * 1024
+  dedupeMaxBytes: 256 * 1024 * 1024,
+  // hardening: agent runs
+  // a person sends a message every few seconds and a run costs money; a client may batch a few at once
+  runRateLimitPerMin: 60,
+  maxRunsPerUser: 10
 }
 
 /** The settings of this service instance. */
@@ -343,7 +352,10 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         // hardening: dedupe
         dedupeMaxBytesPerUser: yield* int("DEDUPE_MAX_BYTES_PER_USER", defaults.dedupeMaxBytesPerUser),
         dedupeMaxResultBytes: yield* int("DEDUPE_MAX_RESULT_BYTES", defaults.dedupeMaxResultBytes),
-        dedupeMaxBytes: yield* int("DEDUPE_MAX_BYTES", defaults.dedupeMaxBytes)
+        dedupeMaxBytes: yield* int("DEDUPE_MAX_BYTES", defaults.dedupeMaxBytes),
+        // hardening: agent runs
+        runRateLimitPerMin: yield* int("RUN_RATE_LIMIT_PER_MIN", defaults.runRateLimitPerMin),
+        maxRunsPerUser: yield* int("MAX_RUNS_PER_USER", defaults.maxRunsPerUser)
       }
     })
   )

@@ -42,7 +42,10 @@ export const chooseTargets = (options: BenchOptions): readonly [TargetSpec, Targ
         LOG_LEVEL: options.logLevel,
         UPGRADES_PER_MIN_PER_ADDRESS: "0",
         RATE_LIMIT_PER_SEC: "1000000000",
-        RATE_LIMIT_BURST: "1000000000"
+        RATE_LIMIT_BURST: "1000000000",
+        // a bench user starts runs back to back, as the baseline lets it: per-user run limits off
+        RUN_RATE_LIMIT_PER_MIN: "0",
+        MAX_RUNS_PER_USER: "0"
       }
     }
   return [baseline, service]

@@ -1,4 +1,4 @@
-import { Context, type Effect, Schema, Stream } from "effect"
+import { Context, type Effect, type Either, type ParseResult, Schema, Stream } from "effect"
 
 /** What a run is asked to do (`user_message`, `start_agent`, `agent_request`). */
 export interface AgentRequest {
@@ -37,6 +37,12 @@ export class AgentError extends Schema.TaggedError<AgentError>()("AgentError", {
 export class Agent extends Context.Tag("switchyard/Agent")<Agent, {
   /** the `agent` name reported in `agent_started` when the request names none */
   readonly defaultName: string
+  /**
+   * Optional: checks a run request's `params` (a client's choice) before the
+   * run starts; a failure refuses the request with `INVALID_MESSAGE` naming
+   * the field (`details.path` under `payload.params`).
+   */
+  readonly decodeParams?: (params: unknown) => Either.Either<unknown, ParseResult.ParseError>
   readonly run: (request: AgentRequest) => Stream.Stream<AgentEvent, AgentError>
   /**
    * Optional: the same run as `Stream.runForEach(run(request), f)`, without

@@ -1,4 +1,4 @@
-import { Duration, Effect, Either, Layer, Stream } from "effect"
+import { Duration, Effect, Either, Layer, type ParseResult, Schema, Stream } from "effect"
 import { SwitchyardConfig } from "../Config.js"
 import { Agent, type AgentEvent, AgentError, type AgentRequest } from "./Agent.js"
 import type * as Tool from "./Tool.js"
@@ -14,22 +14,68 @@ export const BUILTIN_AGENT_NAME = "builtin"
  * calls `clock`; anything else gets a fixed, helpful reply. Each event is
  * paced by `AGENT_STEP_MS` (or `params.step_ms`) so runs take a visible
  * moment and can be stopped. `params.fail_with: "<CODE>"` makes the run fail
- * with that code — a way to exercise failure handling end to end.
+ * with that code — a way to exercise failure handling end to end. Params
+ * outside `BuiltinParams` are refused before the run starts (`decodeParams`).
  */
 export const layer: Layer.Layer<Agent, never, SwitchyardConfig> = Layer.effect(
   Agent,
   Effect.map(SwitchyardConfig, (config) => ({
     defaultName: BUILTIN_AGENT_NAME,
-    run: (request: AgentRequest) => run(request, stepMs(request.params, config.agentStepMs)),
+    decodeParams,
+    run: (request: AgentRequest) =>
+      Either.match(decodeParams(request.params), {
+        onLeft: (error) => Stream.fail(invalidParams(error)),
+        onRight: (params) => run(request, params.step_ms ?? config.agentStepMs)
+      }),
     runForEach: (request: AgentRequest, f: (event: AgentEvent) => Effect.Effect<void>) =>
-      runForEach(request, stepMs(request.params, config.agentStepMs), f)
+      Either.match(decodeParams(request.params), {
+        onLeft: (error) => Effect.fail(invalidParams(error)),
+        onRight: (params) => runForEach(request, params.step_ms ?? config.agentStepMs, f)
+      })
   }))
 )
 
-const stepMs = (params: Readonly<Record<string, unknown>>, fallback: number): number => {
-  const value = params["step_ms"]
-  return typeof value === "number" && Number.isFinite(value) ? Math.min(Math.max(0, value), 5_000) : fallback
-}
+/** The longest pause `params.step_ms` may ask for between two events (a run has about 8). */
+export const MAX_STEP_MS = 500
+
+/** The longest `params.fail_with` code. */
+export const MAX_FAIL_CODE_LENGTH = 64
+
+/**
+ * The test parameters of a run (`start_agent {params}`): bounded, because a
+ * client chooses them — a pause of minutes per event would hold a run slot for
+ * ever, and a long code would be copied into every event that names it. Other
+ * keys are ignored.
+ */
+export const BuiltinParams = Schema.Struct({
+  step_ms: Schema.optional(
+    Schema.Number.pipe(Schema.between(0, MAX_STEP_MS)).annotations({
+      description: `a number of milliseconds from 0 to ${MAX_STEP_MS}`
+    })
+  ),
+  fail_with: Schema.optional(
+    Schema.String.pipe(
+      Schema.maxLength(MAX_FAIL_CODE_LENGTH), // before the pattern: a long string is refused unread
+      Schema.pattern(/^[A-Z][A-Z0-9_]*$/)
+    ).annotations({
+      description: `an error code: A-Z, 0-9 and _, starting with a letter, at most ${MAX_FAIL_CODE_LENGTH} characters`
+    })
+  )
+})
+
+/** Decodes a run's `params` with `BuiltinParams`. */
+export const decodeParams: (params: unknown) => Either.Either<typeof BuiltinParams.Type, ParseResult.ParseError> =
+  Schema.decodeUnknownEither(BuiltinParams)
+
+// only an embedder calling the agent directly gets here: the chat handlers refuse bad params first
+const invalidParams = (error: ParseResult.ParseError): AgentError =>
+  new AgentError({ code: "INVALID_PARAMS", message: `params: ${error.message.slice(0, 300)}` })
+
+/**
+ * The longest text the agent reads (the longest `user_message`): whatever an
+ * embedder passes, the parsers below never see more.
+ */
+export const MAX_TEXT_LENGTH = 32_000
 
 /**
  * What one run says: `events` first, then what `rest` yields (a tool's result
@@ -66,15 +112,18 @@ export const runForEach = (
 const nothingMore: Effect.Effect<ReadonlyArray<AgentEvent>> = Effect.succeed([])
 
 const scriptOf = (request: AgentRequest): Script => {
-  const reading: AgentEvent = { _tag: "Thinking", text: `Reading: "${preview(request.text)}"` }
-  const failWith = request.params["fail_with"]
-  if (typeof failWith === "string" && failWith.length > 0) {
+  // cap first, then parse (each parser below is linear in what it reads)
+  const text = request.text.length > MAX_TEXT_LENGTH ? request.text.slice(0, MAX_TEXT_LENGTH) : request.text
+  const reading: AgentEvent = { _tag: "Thinking", text: `Reading: "${preview(text)}"` }
+  // params out of bounds were refused before the run (or failed it, in the layer): none honoured here
+  const failWith = Either.getOrUndefined(decodeParams(request.params))?.fail_with
+  if (failWith !== undefined) {
     return {
       events: [reading, { _tag: "Thinking", text: `Failing on purpose with ${failWith}.` }],
       rest: Effect.fail(new AgentError({ code: failWith, message: "the run was asked to fail (params.fail_with)" }))
     }
   }
-  const expression = extractExpression(request.text)
+  const expression = extractExpression(text)
   if (expression !== undefined) {
     return withTool(
       reading,
@@ -88,8 +137,8 @@ const scriptOf = (request: AgentRequest): Script => {
       }
     )
   }
-  if (mentionsTime(request.text)) {
-    const timezone = extractTimezone(request.text)
+  if (mentionsTime(text)) {
+    const timezone = extractTimezone(text)
     return withTool(
       reading,
       ClockTool,
@@ -102,10 +151,10 @@ const scriptOf = (request: AgentRequest): Script => {
       }
     )
   }
-  const text = request.text.trim().length === 0
+  const reply = text.trim().length === 0
     ? "Hello! I am the built-in Switchyard agent. Ask me to calculate something, like \"what is 17 * 23\", or for the time."
-    : `You said: "${preview(request.text)}". I am the built-in Switchyard agent: I can calculate (try "what is 17 * 23") and tell the time.`
-  return { events: [reading, ...answer(text)], rest: nothingMore }
+    : `You said: "${preview(text)}". I am the built-in Switchyard agent: I can calculate (try "what is 17 * 23") and tell the time.`
+  return { events: [reading, ...answer(reply)], rest: nothingMore }
 }
 
 // thinking → tool_executing → (the tool runs) → tool_completed → the answer
@@ -148,7 +197,10 @@ export const chunks = (text: string, wordsPerChunk = 4): Array<string> => {
 const formatNumber = (value: number): string =>
   Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(12)))
 
+// what is shown of a message: its start, blanks collapsed; only a bounded prefix is read
+const PREVIEW_READ = 1_000
 const preview = (text: string): string => {
-  const oneLine = text.replace(/\s+/g, " ").trim()
-  return oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine
+  const cut = text.length > PREVIEW_READ
+  const oneLine = (cut ? text.slice(0, PREVIEW_READ) : text).replace(/\s+/g, " ").trim()
+  return oneLine.length > 80 || cut ? `${oneLine.slice(0, 77)}...` : oneLine
 }

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
 import { type Agent, type AgentEvent, AgentError, type AgentRequest, runForEach } from "./Agent.js"
 import type { RunRecord } from "./RunRecord.js"
+import * as RunLimits from "./RunLimits.js"
 
 /** What `start` needs from the frame that starts a run. */
 export interface RunStart {
@@ -24,7 +25,8 @@ export type StopOutcome = { readonly _tag: "NotFound" } | { readonly _tag: "Foun
 /**
  * The agent runs of one user. Each run is a fiber in the user context's
  * `FiberMap`, so releasing the context interrupts them; records of the last
- * `maxRecords` runs stay for `stop_agent` and the quality router.
+ * `maxRecords` runs stay for `stop_agent` and the quality router. The user's
+ * run limits (`limits`) live here too, with the runs they count.
  */
 export class RunRegistry {
   private readonly records = new Map<string, RunRecord>()
@@ -35,15 +37,28 @@ export class RunRegistry {
 
   /** the map the runs' fibers live in */
   private readonly fibers: Effect.Effect<FiberMap.FiberMap<string>>
+  /** runs started per minute and going at once (PROTOCOL §10) */
+  private readonly limiter: RunLimits.RunLimiter
 
-  /** `fibers`: the map of the runs' fibers, or the effect that gives it (made on the first run). */
+  /**
+   * `fibers`: the map of the runs' fibers, or the effect that gives it (made on
+   * the first run). `limits`: the user's run limits; none by default (a
+   * throwaway registry, such as the migration's shadow side, must not spend the user's).
+   */
   constructor(
     readonly userId: string,
     fibers: FiberMap.FiberMap<string> | Effect.Effect<FiberMap.FiberMap<string>>,
     private readonly maxRecords: number,
-    private readonly lifecycle: LifecycleState
+    private readonly lifecycle: LifecycleState,
+    limits: RunLimits.Options = RunLimits.unlimited
   ) {
     this.fibers = Effect.isEffect(fibers) ? fibers : Effect.succeed(fibers)
+    this.limiter = new RunLimits.RunLimiter(limits)
+  }
+
+  /** How many of this user's runs are going now. */
+  get running(): number {
+    return this.limiter.active
   }
 
   /** The records of the user's recent runs, oldest first. */
@@ -66,10 +81,12 @@ export class RunRegistry {
     return () => void this.endedListeners.delete(listener)
   }
 
-  /** Starts a run in the background and returns its id. */
-  start(start: RunStart): Effect.Effect<string> {
+  /** Starts a run in the background and returns its id; over the user's run limits, nothing starts. */
+  start(start: RunStart): Effect.Effect<string, RunLimits.RunLimitExceeded> {
     return Effect.clockWith((clock) =>
       Effect.suspend(() => {
+        const refused = this.limiter.tryStart(clock.unsafeCurrentTimeMillis())
+        if (refused !== undefined) return Effect.fail(refused)
         const runId = `r-${randomUUID()}`
         const agentName = start.request.agent ?? start.agent.defaultName
         const record: RunRecord = {
@@ -162,6 +179,7 @@ export class RunRegistry {
       Effect.gen(this, function*() {
         record.endedAt = clock.unsafeCurrentTimeMillis()
         this.lifecycle.runningRuns--
+        this.limiter.ended()
         const runId = record.runId
         let payload: object
         if (Exit.isSuccess(exit)) {

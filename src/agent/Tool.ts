@@ -67,12 +67,17 @@ export const make = <I, E extends JsonObject, O>(options: {
         : Effect.fail(
           new ToolError({
             tool: name,
-            message: `invalid input: ${ParseResult.TreeFormatter.formatErrorSync(decoded.left)}`
+            message: cut(`invalid input: ${ParseResult.TreeFormatter.formatErrorSync(decoded.left)}`)
           })
         )
     })
   return { name, description, input, parameters: JSONSchema.make(input), run, runUnknown }
 }
+
+// a decode failure quotes the input it got, which can be long: only its start goes into events
+const MAX_MESSAGE_LENGTH = 300
+const cut = (message: string): string =>
+  message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : message
 
 /**
  * A set of tools looked up by name, e.g. to run the tool a model asked for.

@@ -1,6 +1,8 @@
-import { Context, Effect } from "effect"
+import { Context, Effect, Either } from "effect"
 import { Agent, type AgentRequest } from "../agent/Agent.js"
+import type { RunLimitExceeded } from "../agent/RunLimits.js"
 import { Lifecycle } from "../Lifecycle.js"
+import { toFrameError } from "../protocol/DecodeFailure.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { StartAgent, StopAgent, UserMessage } from "../protocol/Payloads.js"
 import { CurrentFrame } from "../router/FrameContext.js"
@@ -15,16 +17,26 @@ const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
     if (Context.get(context, Lifecycle).draining) {
       return Effect.fail(new FrameError({ code: "UNAVAILABLE", message: "the server is draining: reconnect and retry" }))
     }
-    return Effect.map(
+    const agent = Context.get(context, Agent)
+    // the agent's own bounds on `params`: refused here, with the field, before a run exists
+    const checked = agent.decodeParams?.(request.params)
+    if (checked !== undefined && Either.isLeft(checked)) {
+      return Effect.fail(toFrameError(checked.left, ["payload", "params"]))
+    }
+    return Effect.mapBoth(
       Context.get(context, UserContext).runs.start({
         request,
-        agent: Context.get(context, Agent),
+        agent,
         emit: Context.get(context, Emitter).emit,
         replied: frame.replied
       }),
-      (runId) => ({ run_id: runId })
+      { onFailure: rateLimited, onSuccess: (runId) => ({ run_id: runId }) }
     )
   }))
+
+// over the user's run limits (PROTOCOL §10): the client may retry after `retry_after_ms`
+const rateLimited = (error: RunLimitExceeded): FrameError =>
+  new FrameError({ code: "RATE_LIMITED", message: error.message, details: { retry_after_ms: error.retryAfterMs } })
 
 /** `user_message {text, thread_id?}` → `{run_id}`: the chat turn that starts an agent run. */
 export const userMessage = Handler.make("user_message", {

@@ -1,4 +1,5 @@
 import { Context, Effect, FiberMap, Layer, RcMap, Scope } from "effect"
+import * as RunLimits from "../agent/RunLimits.js"
 import { RunRegistry } from "../agent/Runs.js"
 import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle, type LifecycleState } from "../Lifecycle.js"
@@ -58,7 +59,8 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
           maxUserChars: config.agentMemoryUserChars
         },
         maxRunRecords: config.maxRunRecords,
-        lifecycle
+        lifecycle,
+        runLimits: RunLimits.fromSettings(config.runRateLimitPerMin, config.maxRunsPerUser)
       }
       const sessions = yield* RcMap.make({
         lookup: (userId: string) =>
@@ -84,6 +86,8 @@ interface SessionSettings {
   readonly conversations: ConversationOptions
   readonly maxRunRecords: number
   readonly lifecycle: LifecycleState
+  /** runs per minute and at once, per user (PROTOCOL §10) */
+  readonly runLimits: RunLimits.Options
 }
 
 /**
@@ -110,7 +114,8 @@ class LiveSession implements UserSession {
       this.userId,
       fiberMapIn(this.scope),
       this.settings.maxRunRecords,
-      this.settings.lifecycle
+      this.settings.lifecycle,
+      this.settings.runLimits
     )
   }
 

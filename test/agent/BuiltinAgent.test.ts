@@ -91,3 +91,23 @@ describe("BuiltinAgent.runForEach", () => {
       expect(Either.isLeft(exit) && exit.left.code).toBe("QUOTA")
     }))
 })
+
+describe("BuiltinAgent.decodeParams", () => {
+  it("accepts params in bounds and ignores other keys", () => {
+    expect(Either.isRight(BuiltinAgent.decodeParams({}))).toBe(true)
+    expect(BuiltinAgent.decodeParams({ step_ms: BuiltinAgent.MAX_STEP_MS, fail_with: "MODEL_DOWN", other: [1] }))
+      .toEqual(Either.right({ step_ms: BuiltinAgent.MAX_STEP_MS, fail_with: "MODEL_DOWN" }))
+  })
+
+  it("refuses a pause above MAX_STEP_MS, a negative one, and codes that are long or not codes", () => {
+    for (
+      const params of [
+        { step_ms: BuiltinAgent.MAX_STEP_MS + 1 },
+        { step_ms: -1 },
+        { fail_with: "A".repeat(BuiltinAgent.MAX_FAIL_CODE_LENGTH + 1) },
+        { fail_with: "" },
+        { fail_with: "lower case" }
+      ]
+    ) expect(Either.isLeft(BuiltinAgent.decodeParams(params)), JSON.stringify(params).slice(0, 60)).toBe(true)
+  })
+})

@@ -30,7 +30,8 @@ class ResumingClient {
 describe("delivery guarantees over real sockets (PROTOCOL §5, §6)", () => {
   let server: TestServer
   beforeAll(async () => {
-    server = await startServer({ settings: { agentStepMs: 2, sessionGraceMs: 30_000 } })
+    // run limits off: these tests start many runs per user on purpose (limits: RunLimits.test.ts)
+    server = await startServer({ settings: { agentStepMs: 2, sessionGraceMs: 30_000, runRateLimitPerMin: 0, maxRunsPerUser: 0 } })
   })
   afterAll(() => server.close())
 

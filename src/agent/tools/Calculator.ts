@@ -89,6 +89,8 @@ const OPERATORS: Readonly<Record<string, Operator>> = {
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9"
 
+const isSpace = (c: string): boolean => /\s/.test(c)
+
 const matchNumber = (input: string, index: number): string | undefined => {
   NUMBER.lastIndex = index
   return NUMBER.exec(input)?.[0]
@@ -109,7 +111,7 @@ const tokenize = (input: string): ReadonlyArray<Token> => {
   let i = 0
   while (i < input.length) {
     const c = input[i]!
-    if (/\s/.test(c)) {
+    if (isSpace(c)) {
       i++
       continue
     }
@@ -321,14 +323,20 @@ const startsOperand = (c: string | undefined): boolean => isDigit(c) || c === ".
 // calendar dates look like subtractions and divisions, but nobody wants them computed
 const DATE = /^\s*(?:\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}|\d{1,2}\s*\/\s*\d{1,2}\s*\/\s*\d{4})\s*$/
 
-/** Splits text into maximal runs of characters that could be arithmetic. */
+/**
+ * Splits text into maximal runs of characters that could be arithmetic, in one
+ * pass (each character is looked at a bounded number of times). Runs longer
+ * than `MAX_LENGTH` are left out: no expression that long is asked in chat,
+ * and the calculator would refuse it anyway — so what is tokenised, trimmed and
+ * parsed afterwards is capped, however long the message.
+ */
 const candidateRuns = (text: string): ReadonlyArray<string> => {
   const runs: Array<string> = []
   let start = -1 // start of the current run, -1 when none
   let end = -1 // end of the current run's last non-space character
   let lastIsOperand = false
   const close = () => {
-    if (start >= 0) runs.push(text.slice(start, end))
+    if (start >= 0 && end - start <= MAX_LENGTH) runs.push(text.slice(start, end))
     start = -1
     lastIsOperand = false
   }
@@ -340,7 +348,7 @@ const candidateRuns = (text: string): ReadonlyArray<string> => {
   let i = 0
   while (i < text.length) {
     const c = text[i]!
-    if (/\s/.test(c)) {
+    if (isSpace(c)) {
       i++
       continue
     }
@@ -355,11 +363,11 @@ const candidateRuns = (text: string): ReadonlyArray<string> => {
       i++
       continue
     }
-    if (c === "x" || c === "X") {
-      // "x" multiplies only between operands ("3 x 4", "3x4"), never inside a word
-      const next = text.slice(i + 1).trimStart()[0]
+    if ((c === "x" || c === "X") && lastIsOperand) {
+      // "x" multiplies only between operands ("3 x 4", "3x4"), never inside a word;
+      // the blanks skipped to see what follows are skipped by the main loop right after
       const hex = text[i - 1] === "0" && !isDigit(text[i - 2]) && text[i - 2] !== "." // "0x1F"
-      if (lastIsOperand && !hex && !isLetter(text[i + 1]) && startsOperand(next)) {
+      if (!hex && !isLetter(text[i + 1]) && startsOperand(text[skipSpaces(text, i + 1)])) {
         extend(i, i + 1, false)
         i++
         continue
@@ -380,59 +388,65 @@ const candidateRuns = (text: string): ReadonlyArray<string> => {
   return runs
 }
 
+// the index of the first non-blank character at or after `from`
+const skipSpaces = (text: string, from: number): number => {
+  let i = from
+  while (i < text.length && isSpace(text[i]!)) i++
+  return i
+}
+
 const isUnaryPosition = (previous: Token | undefined): boolean =>
   previous === undefined || previous.kind === "operator" || previous.kind === "lparen"
 
-/** Drops what a sentence leaves around an expression: dangling operators and unmatched parens. */
+// only a sign can start an expression; nothing ends with an operator or "("
+const droppedAtStart = (token: Token): boolean =>
+  token.kind === "rparen" || (token.kind === "operator" && token.op !== "+" && token.op !== "-")
+const droppedAtEnd = (token: Token): boolean => token.kind === "operator" || token.kind === "lparen"
+
+/**
+ * Drops what a sentence leaves around an expression: dangling operators and
+ * unmatched parens. Each round is linear (indices, never `slice` in a loop).
+ * It ends within three rounds: after the first the parens are balanced, and
+ * trimming the ends then only removes operators, which unbalances nothing.
+ */
 const trimTokens = (input: ReadonlyArray<Token>): ReadonlyArray<Token> => {
   let tokens = input
   for (;;) {
-    const before = tokens.length
-    // leading: only a sign can start an expression
-    while (tokens.length > 0) {
-      const first = tokens[0]!
-      if (first.kind === "rparen" || (first.kind === "operator" && first.op !== "+" && first.op !== "-")) {
-        tokens = tokens.slice(1)
-      } else break
-    }
-    // trailing: nothing ends with an operator or "("
-    while (tokens.length > 0) {
-      const last = tokens[tokens.length - 1]!
-      if (last.kind === "operator" || last.kind === "lparen") tokens = tokens.slice(0, -1)
-      else break
-    }
+    let from = 0
+    let to = tokens.length
+    while (from < to && droppedAtStart(tokens[from]!)) from++
+    while (to > from && droppedAtEnd(tokens[to - 1]!)) to--
     // unmatched parentheses, e.g. from "(what is 2+3)"
     const open: Array<number> = []
     const drop = new Set<number>()
-    tokens.forEach((token, index) => {
+    for (let index = from; index < to; index++) {
+      const token = tokens[index]!
       if (token.kind === "lparen") open.push(index)
       else if (token.kind === "rparen") {
         if (open.length > 0) open.pop()
         else drop.add(index)
       }
-    })
+    }
     for (const index of open) drop.add(index)
-    tokens = tokens.filter((_, index) => !drop.has(index))
-    if (tokens.length === before) return tokens
+    const kept: Array<Token> = []
+    for (let index = from; index < to; index++) if (!drop.has(index)) kept.push(tokens[index]!)
+    if (kept.length === tokens.length) return kept
+    tokens = kept
   }
 }
 
-const format = (tokens: ReadonlyArray<Token>): string => {
-  let out = ""
-  tokens.forEach((token, index) => {
+// parts joined once, not a string grown token by token
+const format = (tokens: ReadonlyArray<Token>): string =>
+  tokens.map((token, index) => {
     switch (token.kind) {
       case "number":
-        out += token.text.endsWith(".") ? token.text.slice(0, -1) : token.text
-        break
+        return token.text.endsWith(".") ? token.text.slice(0, -1) : token.text
       case "operator":
-        out += isUnaryPosition(tokens[index - 1]) ? token.op : ` ${token.op} `
-        break
+        return isUnaryPosition(tokens[index - 1]) ? token.op : ` ${token.op} `
       default:
-        out += token.text
+        return token.text
     }
-  })
-  return out
-}
+  }).join("")
 
 /**
  * Finds an arithmetic expression in a chat message and returns it normalised
@@ -440,7 +454,8 @@ const format = (tokens: ReadonlyArray<Token>): string => {
  * Returns `undefined` when there is no well-formed expression with at least
  * one binary operator ("hello", "I am 42", "-5"). The first one found wins.
  * The expression may still fail to evaluate (e.g. division by zero), so that
- * the calculator can say why.
+ * the calculator can say why. Linear in the text: one pass finds the
+ * candidates, and only candidates of at most `MAX_LENGTH` characters are parsed.
  */
 export const extractExpression = (text: string): string | undefined => {
   for (const run of candidateRuns(text)) {

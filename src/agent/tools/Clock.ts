@@ -9,6 +9,16 @@ import * as Tool from "../Tool.js"
 /** The timezone used when the caller names none. */
 export const DEFAULT_TIMEZONE = "UTC"
 
+/** Longest timezone name looked up (the longest IANA name has 32 characters). */
+export const MAX_TIMEZONE_LENGTH = 64
+
+/**
+ * Candidates a message's timezone is looked for among, at most, of each kind:
+ * each costs an `Intl` lookup, so a message of many zone-like words must not
+ * cost one per word.
+ */
+export const MAX_TIMEZONE_CANDIDATES = 8
+
 /**
  * The canonical IANA name of `timezone` ("europe/paris" → "Europe/Paris"), or
  * `undefined` when the runtime does not know it.
@@ -45,9 +55,11 @@ export const ClockTool = Tool.make({
   run: ({ timezone }) =>
     Effect.gen(function*() {
       const requested = timezone?.trim() || DEFAULT_TIMEZONE
-      const zone = canonicalTimezone(requested)
+      // a name longer than any zone's is not looked up, nor echoed whole
+      const zone = requested.length > MAX_TIMEZONE_LENGTH ? undefined : canonicalTimezone(requested)
       if (zone === undefined) {
-        return yield* new Tool.ToolError({ tool: "clock", message: `unknown timezone "${requested}"` })
+        const shown = requested.length > MAX_TIMEZONE_LENGTH ? `${requested.slice(0, MAX_TIMEZONE_LENGTH)}...` : requested
+        return yield* new Tool.ToolError({ tool: "clock", message: `unknown timezone "${shown}"` })
       }
       const date = new Date(yield* Clock.currentTimeMillis)
       const text = new Intl.DateTimeFormat("en-US", {
@@ -97,19 +109,33 @@ const IN_PLACE = /\bin\s+((?:[A-Z][\p{L}'-]*)(?:\s+[A-Z][\p{L}'-]*){0,2})/gu
  * The IANA timezone a chat message mentions, canonicalised: an explicit zone
  * ("Europe/Paris", "UTC") or a capitalised city the zone database names after
  * "in" ("what time is it in Tokyo" → "Asia/Tokyo"). `undefined` when none.
+ * Linear in the text: the patterns do not backtrack across it, and only the
+ * first `MAX_TIMEZONE_CANDIDATES` of each kind, none longer than a zone name
+ * can be, are looked up.
  */
 export const extractTimezone = (text: string): string | undefined => {
-  for (const match of text.matchAll(ZONE_LIKE)) {
-    const zone = canonicalTimezone(match[0])
+  for (const candidate of firstCandidates(text.matchAll(ZONE_LIKE), 0)) {
+    const zone = canonicalTimezone(candidate)
     if (zone !== undefined) return zone
   }
-  for (const match of text.matchAll(IN_PLACE)) {
+  for (const candidate of firstCandidates(text.matchAll(IN_PLACE), 1)) {
     // longest prefix first: "New York City" → "New York"
-    const words = match[1]!.split(/\s+/)
+    const words = candidate.split(/\s+/)
     for (let n = words.length; n > 0; n--) {
       const zone = cityZones().get(words.slice(0, n).join(" "))
       if (zone !== undefined) return zone
     }
   }
   return undefined
+}
+
+// the first few matches (group `group`) short enough to be a zone or a city; the scan stops there
+const firstCandidates = (matches: Iterable<RegExpMatchArray>, group: number): Array<string> => {
+  const candidates: Array<string> = []
+  for (const match of matches) {
+    const candidate = match[group]!
+    if (candidate.length <= MAX_TIMEZONE_LENGTH) candidates.push(candidate)
+    if (candidates.length >= MAX_TIMEZONE_CANDIDATES) break
+  }
+  return candidates
 }
