@@ -25,11 +25,15 @@ export type CloseListener = (code: number) => void
  * - a `resume` replays from history what its client lacks (the stream
  *   decides what that is); a client drops what it already has.
  */
+/** The longest a rate-limited client's reading is paused: well inside two heartbeats, whose pongs wait too. */
+const MAX_PAUSE_MS = 5_000
+
 export class Connection {
   /** the highest seq sent on this connection in stream order: never sent live again */
   private delivered: number
   private held: Array<HistoryEntry> | undefined = undefined
   private holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  private pauseTimer: ReturnType<typeof setTimeout> | undefined = undefined
   private pendingFrames = 0
   private closing = false
   private corked = false
@@ -115,10 +119,25 @@ export class Connection {
   }
 
   /** Closes with `code`; no frame is sent after this. */
+  /**
+   * Stops reading the client's frames for `ms` (at most `MAX_PAUSE_MS`): what
+   * it sends meanwhile waits in its own socket, neither read nor parsed, and
+   * TCP slows the sender down. Pausing again while paused changes nothing.
+   */
+  pauseReading(ms: number): void {
+    if (this.closing || this.pauseTimer !== undefined) return
+    this.ws.pause()
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined
+      if (!this.closing) this.ws.resume()
+    }, Math.min(ms, MAX_PAUSE_MS))
+  }
+
   close(code: number, reason?: string): void {
     if (this.closing) return
     this.closing = true
     this.releaseTimer()
+    clearTimeout(this.pauseTimer)
     if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason)
   }
 
@@ -126,6 +145,7 @@ export class Connection {
   terminate(): void {
     this.closing = true
     this.releaseTimer()
+    clearTimeout(this.pauseTimer)
     this.ws.terminate()
   }
 

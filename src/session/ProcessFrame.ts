@@ -71,8 +71,13 @@ const handle = (
     : decodeText(raw, path.maxJsonDepth)
   state.id = Either.isRight(decoded) ? decoded.right.id : decoded.left.id
   // every frame counts, bad ones too (a flood of garbage is a flood); checked before any handler runs
-  const retryAfterMs = path.rateLimit.take(connection.userId, Either.isRight(decoded) ? frameCost(decoded.right) : 1)
-  if (retryAfterMs > 0) return reject(connection, state, rateLimited(retryAfterMs))
+  const cost = frameCost(Either.isRight(decoded) ? decoded.right : undefined, raw === null ? 0 : raw.length)
+  const retryAfterMs = path.rateLimit.take(connection.userId, cost)
+  if (retryAfterMs > 0) {
+    // what a flooding client sends next stays in its socket, unread and unparsed, until it may be served
+    connection.pauseReading(retryAfterMs)
+    return reject(connection, state, rateLimited(retryAfterMs))
+  }
   if (Either.isLeft(decoded)) return reject(connection, state, decoded.left.error)
   const frame = decoded.right
   if (frame.type !== "resume") connection.releaseHeld()

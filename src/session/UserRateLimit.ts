@@ -65,12 +65,17 @@ export const make = (options: {
     }
   })
 
+/** A frame costs one message more for each of these characters: parsing is work too, and a flood can be of bytes. */
+export const CHARS_PER_MESSAGE = 16 * 1024
+
 /**
  * What a frame costs: one message, or a `batch`'s number of messages (it
- * does the work of that many; capped at the burst by the bucket).
+ * does the work of that many), or its size in `CHARS_PER_MESSAGE`, whichever
+ * is more (capped at the burst by the bucket). `frame` is undefined for a
+ * frame that did not decode.
  */
-export const frameCost = (frame: ClientFrame): number => {
-  if (frame.type !== "batch") return 1
-  const messages = frame.payload["messages"]
-  return Array.isArray(messages) && messages.length > 1 ? messages.length : 1
+export const frameCost = (frame: ClientFrame | undefined, chars: number): number => {
+  const bySize = Math.ceil(chars / CHARS_PER_MESSAGE)
+  const messages = frame?.type === "batch" ? frame.payload["messages"] : undefined
+  return Math.max(1, bySize, Array.isArray(messages) ? messages.length : 1)
 }

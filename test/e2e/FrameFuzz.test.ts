@@ -164,7 +164,7 @@ describe("generated frames through the real decoder and router", () => {
     const bystander = await TestClient.connect(server.wsUrl(server.token("bystander")))
     let frames = 0
     await fc.assert(
-      fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 40 }), async (sequence) => {
+      fc.asyncProperty(fc.array(frame, { minLength: 5, maxLength: 40 }), async (sequence) => {
         frames += sequence.length
         const received = await exchange(fuzzed, sequence)
         const replies = received.filter((f) => f.type === "ack" || f.type === "error" || f.type === "pong")
@@ -177,7 +177,7 @@ describe("generated frames through the real decoder and router", () => {
         expect(replies.filter((r) => r.type === "error" && r.payload["code"] === "INTERNAL")).toEqual([])
         expect(fuzzed.ws.readyState).toBe(WebSocket.OPEN)
       }),
-      { numRuns: 120 }
+      { numRuns: 150 }
     )
     expect(frames).toBeGreaterThan(1000)
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { frameCost, make } from "../../src/session/UserRateLimit.js"
+import { CHARS_PER_MESSAGE, frameCost, make } from "../../src/session/UserRateLimit.js"
 
 describe("UserRateLimit", () => {
   it.effect("lets a burst through, then one message per token, and says when the next token is due", () =>
@@ -42,9 +42,13 @@ describe("UserRateLimit", () => {
       for (let i = 0; i < 100; i++) expect(limit.take("u", 1)).toBe(0)
     }))
 
-  it("a batch costs its number of messages, any other frame one", () => {
-    expect(frameCost({ type: "ping", payload: {} })).toBe(1)
-    expect(frameCost({ type: "batch", payload: { messages: [{}, {}, {}] } })).toBe(3)
-    expect(frameCost({ type: "batch", payload: { messages: "x" } })).toBe(1)
+  it("a batch costs its number of messages, any other frame one, a large frame its size", () => {
+    expect(frameCost({ type: "ping", payload: {} }, 20)).toBe(1)
+    expect(frameCost({ type: "batch", payload: { messages: [{}, {}, {}] } }, 60)).toBe(3)
+    expect(frameCost({ type: "batch", payload: { messages: "x" } }, 60)).toBe(1)
+    // size counts too, decoded or not: a flood can be of bytes
+    expect(frameCost({ type: "ping", payload: {} }, 3 * CHARS_PER_MESSAGE + 1)).toBe(4)
+    expect(frameCost(undefined, 10)).toBe(1)
+    expect(frameCost(undefined, 2 * CHARS_PER_MESSAGE)).toBe(2)
   })
 })
