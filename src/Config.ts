@@ -142,6 +142,9 @@ export interface Settings {
   readonly maxRunsPerUser: number
 }
 
+/** Where development mode (no `JWT_SECRET`) listens unless `HOST` is set: this machine only. */
+export const DEVELOPMENT_HOST = "127.0.0.1"
+
 /** The defaults of every setting (PROTOCOL names the public ones). */
 export const defaults: Settings = {
   port: 8080,
@@ -254,12 +257,13 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
       const num = (name: string, fallback: number) => Config.withDefault(Config.number(name), fallback)
       const bool = (name: string, fallback: boolean) => Config.withDefault(Config.boolean(name), fallback)
       const nodeEnv = yield* Config.withDefault(Config.string("NODE_ENV"), "development")
-      const secret = yield* Config.option(Config.redacted("JWT_SECRET"))
+      const secret = Option.filter(yield* Config.option(Config.redacted("JWT_SECRET")), (s) => Redacted.value(s).length > 0)
       return {
         port: yield* int("PORT", defaults.port),
-        host: yield* Config.withDefault(Config.string("HOST"), defaults.host),
+        // development mode signs with a public secret: unless HOST says otherwise, only this machine may reach it
+        host: yield* Config.withDefault(Config.string("HOST"), Option.isSome(secret) ? defaults.host : DEVELOPMENT_HOST),
         production: nodeEnv === "production",
-        jwtSecret: Option.getOrUndefined(Option.filter(secret, (s) => Redacted.value(s).length > 0)),
+        jwtSecret: Option.getOrUndefined(secret),
         nodeId: yield* Config.withDefault(Config.string("NODE_ID"), `node-${process.pid}`),
         maxMessageBytes: yield* int("MAX_MESSAGE_BYTES", defaults.maxMessageBytes),
         sessionGraceMs: yield* int("SESSION_GRACE_MS", defaults.sessionGraceMs),
