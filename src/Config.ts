@@ -22,6 +22,8 @@ export interface Settings {
   readonly maxBufferedBytes: number
   readonly maxBufferedFrames: number
   readonly maxInboxFrames: number
+  /** characters of frames (≈ bytes of JSON text) waiting on one connection at most */
+  readonly maxInboxBytes: number
   readonly historyMinEvents: number
   readonly historyMinAgeMs: number
   readonly historyMaxEvents: number
@@ -160,6 +162,7 @@ export const defaults: Settings = {
   maxBufferedBytes: 4 * 1024 * 1024,
   maxBufferedFrames: 4096,
   maxInboxFrames: 1024,
+  maxInboxBytes: 8 * 1024 * 1024,
   historyMinEvents: 1000,
   historyMinAgeMs: 10 * 60_000,
   historyMaxEvents: 10_000,
@@ -273,6 +276,7 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         maxBufferedBytes: yield* int("MAX_BUFFERED_BYTES", defaults.maxBufferedBytes),
         maxBufferedFrames: yield* int("MAX_BUFFERED_FRAMES", defaults.maxBufferedFrames),
         maxInboxFrames: yield* int("MAX_INBOX_FRAMES", defaults.maxInboxFrames),
+        maxInboxBytes: yield* int("MAX_INBOX_BYTES", defaults.maxInboxBytes),
         historyMinEvents: yield* int("HISTORY_MIN_EVENTS", defaults.historyMinEvents),
         historyMinAgeMs: yield* int("HISTORY_MIN_AGE_MS", defaults.historyMinAgeMs),
         historyMaxEvents: yield* int("HISTORY_MAX_EVENTS", defaults.historyMaxEvents),

@@ -34,6 +34,8 @@ export class Connection {
   private held: Array<HistoryEntry> | undefined = undefined
   private holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
   private pauseTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** reasons not to read the socket now (a full inbox, a rate-limit pause): reading resumes when none is left */
+  private readHolds = 0
   private pendingFrames = 0
   private closing = false
   private corked = false
@@ -126,11 +128,28 @@ export class Connection {
    */
   pauseReading(ms: number): void {
     if (this.closing || this.pauseTimer !== undefined) return
-    this.ws.pause()
+    this.holdReading()
     this.pauseTimer = setTimeout(() => {
       this.pauseTimer = undefined
-      if (!this.closing) this.ws.resume()
+      this.releaseReading()
     }, Math.min(ms, MAX_PAUSE_MS))
+  }
+
+  /** Is the socket's reading stopped (a full inbox, a rate-limit pause)? */
+  get readingHeld(): boolean {
+    return this.readHolds > 0
+  }
+
+  /** Stops reading the socket until `releaseReading` is called as often. */
+  holdReading(): void {
+    if (this.closing) return
+    if (this.readHolds++ === 0) this.ws.pause()
+  }
+
+  /** Ends one `holdReading`; the last one resumes reading. */
+  releaseReading(): void {
+    if (this.readHolds === 0) return
+    if (--this.readHolds === 0 && !this.closing) this.ws.resume()
   }
 
   close(code: number, reason?: string): void {

@@ -3,6 +3,7 @@ import { isMigration } from "../migration/Migration.js"
 import * as Metrics from "../observability/Metrics.js"
 import { type ClientFrame, decodeText, type RejectedFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
+import { topLevelAt } from "../protocol/JsonDepth.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import type { Dispatcher, Outcome } from "../router/Dispatcher.js"
 import { type FrameSlot, FrameTicket } from "../router/FrameContext.js"
@@ -70,11 +71,10 @@ const handle = (
     ? Either.left(binaryFrame)
     : decodeText(raw, path.maxJsonDepth)
   state.id = Either.isRight(decoded) ? decoded.right.id : decoded.left.id
-  // every frame counts, bad ones too (a flood of garbage is a flood); checked before any handler runs
-  const cost = frameCost(Either.isRight(decoded) ? decoded.right : undefined, raw === null ? 0 : raw.length)
-  const retryAfterMs = path.rateLimit.take(connection.userId, cost)
+  // every frame paid for its size on arrival (`chargeOnArrival`); a batch pays for its other messages now
+  const extra = Either.isRight(decoded) ? frameCost(decoded.right, 0) - 1 : 0
+  const retryAfterMs = extra > 0 ? path.rateLimit.take(connection.userId, extra) : 0
   if (retryAfterMs > 0) {
-    // what a flooding client sends next stays in its socket, unread and unparsed, until it may be served
     connection.pauseReading(retryAfterMs)
     return reject(connection, state, rateLimited(retryAfterMs))
   }
@@ -156,21 +156,48 @@ const describe = (error: unknown): string => {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text
 }
 
-// a full inbox empties as fast as its frames are handled: a short wait is enough
-const OVERFLOW_RETRY_MS = 100
+/**
+ * The first step of a frame, on the socket's event, before it is queued or
+ * parsed: it pays for its size (at least one message) from the user's rate.
+ * Returns how long the client must wait, 0 when the frame may be queued.
+ */
+export const chargeOnArrival = (connection: Connection, path: FramePath, raw: RawFrame): number =>
+  path.rateLimit.take(connection.userId, frameCost(undefined, raw === null ? 0 : raw.length))
 
-/** Answers a frame that found the connection's inbox full (on the socket's event: must not throw). */
-export const rejectOverflow = (connection: Connection, raw: RawFrame, maxJsonDepth: number): void => {
+/**
+ * Answers a frame refused on arrival, unparsed: `RATE_LIMITED` with its id,
+ * read by one linear scan of the frame's top level. Must not throw.
+ */
+export const rejectOnArrival = (connection: Connection, raw: RawFrame, retryAfterMs: number): void => {
   try {
-    const decoded = raw === null ? undefined : decodeText(raw, maxJsonDepth)
-    const id = decoded === undefined ? undefined : Either.isRight(decoded) ? decoded.right.id : decoded.left.id
-    connection.send(ServerFrame.error(id, new FrameError({
-      code: "RATE_LIMITED",
-      message: "too many frames waiting on this connection: slow down and retry",
-      details: { retry_after_ms: OVERFLOW_RETRY_MS }
-    })))
+    connection.send(ServerFrame.error(idOf(raw), rateLimited(retryAfterMs)))
     Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
   } catch {
     // a frame we could not even refuse is dropped; the socket goes on
   }
+}
+
+// a refused frame's id, without parsing it: a string of 1–128 characters, or none
+const idOf = (raw: RawFrame): string | undefined => {
+  if (raw === null) return undefined
+  const id = topLevelAt(raw, -1).id
+  return id !== undefined && id.length >= 1 && id.length <= 128 ? id : undefined
+}
+
+/**
+ * Counts a frame dropped unread: one that arrived while its connection was
+ * not being read, after that pause had answered its share of frames (ws hands
+ * over every frame of one socket read at once, also after the socket was
+ * paused). `notify` says whether to tell the client, at most once a second,
+ * with one `RATE_LIMITED` without id: it resends what was not acknowledged
+ * (PROTOCOL §5 makes that safe). Must not throw.
+ */
+export const dropUnread = (connection: Connection, notify: boolean, retryAfterMs: number): void => {
+  Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
+  if (!notify) return
+  connection.send(ServerFrame.error(undefined, new FrameError({
+    code: "RATE_LIMITED",
+    message: "frames sent while this connection was over its limits were not read: slow down, then resend what was not acknowledged",
+    details: { retry_after_ms: retryAfterMs }
+  })))
 }

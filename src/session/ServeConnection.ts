@@ -23,7 +23,7 @@ import { Connection, type OutboundLimits } from "./Connection.js"
 import { Connections } from "./Connections.js"
 import { Emitter } from "./Emitter.js"
 import { Inbox, type InboxReader, type RawFrame } from "./Inbox.js"
-import { type FramePath, processFrame, rejectOverflow } from "./ProcessFrame.js"
+import { chargeOnArrival, dropUnread, type FramePath, processFrame, rejectOnArrival } from "./ProcessFrame.js"
 import { type Expiring, TokenExpiry } from "./TokenExpiry.js"
 import { UserContext, UserSessions, type UserSession } from "./UserContext.js"
 import { UserRateLimit } from "./UserRateLimit.js"
@@ -71,6 +71,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
         expiry,
         runtime,
         maxInboxFrames: config.maxInboxFrames,
+        maxInboxChars: config.maxInboxBytes,
         run: Runtime.runFork(runtime)
       }
       const limits: OutboundLimits = {
@@ -131,6 +132,7 @@ interface Host {
   readonly expiry: TokenExpiry["Type"]
   readonly runtime: Runtime.Runtime<never>
   readonly maxInboxFrames: number
+  readonly maxInboxChars: number
   /** runs an effect in the service's runtime (a socket's close) */
   readonly run: (effect: Effect.Effect<void>) => unknown
 }
@@ -139,12 +141,28 @@ interface Host {
  * One served socket: what its events need, and nothing else until its first
  * frame (most connections sit idle).
  */
+/**
+ * A client over its limits is not read for at least this long: a pipelining
+ * client's next socket read then waits, instead of thousands of tiny frames
+ * being refused one by one.
+ */
+const MIN_PAUSE_MS = 100
+
+/** Frames answered `RATE_LIMITED` (with their ids) per pause; beyond, they are dropped unread, with one notice. */
+const REFUSALS_PER_PAUSE = 256
+
 class ServedConnection implements InboxReader, Expiring {
   expiryBucket: number | undefined = undefined
   private readonly inbox: Inbox
   private runFork: ((effect: Effect.Effect<void>) => unknown) | undefined = undefined
   private frameContext: Context.Context<never> | undefined = undefined
   private drain: Effect.Effect<void> | undefined = undefined
+  /** when the client was last told that frames it sent were not read (at most once a second) */
+  private unreadNoticeAt = -Infinity
+  /** frames answered `RATE_LIMITED` since the connection was last read */
+  private refusedInPause = 0
+  /** what a refused frame is told to wait */
+  private retryAfterMs = MIN_PAUSE_MS
 
   constructor(
     private readonly host: Host,
@@ -153,7 +171,7 @@ class ServedConnection implements InboxReader, Expiring {
     /** holds the user's session: closing it releases the session (its grace period starts with the last one) */
     private readonly scope: Scope.CloseableScope
   ) {
-    this.inbox = new Inbox(this, host.maxInboxFrames)
+    this.inbox = new Inbox(this, host.maxInboxFrames, host.maxInboxChars)
   }
 
   /** Wires the socket's events; a socket that closed meanwhile is finalized at once. */
@@ -183,6 +201,18 @@ class ServedConnection implements InboxReader, Expiring {
   }
 
   receive(frame: RawFrame): void {
+    const connection = this.connection
+    // ws hands over every frame of one socket read at once, also after reading was paused
+    if (connection.readingHeld) return this.overflow(frame)
+    const retryAfterMs = chargeOnArrival(connection, this.host.path, frame)
+    if (retryAfterMs > 0) {
+      // what the client sends next stays in its socket, unread and unparsed, until it may be served
+      this.retryAfterMs = retryAfterMs
+      connection.pauseReading(Math.max(retryAfterMs, MIN_PAUSE_MS))
+      return this.overflow(frame)
+    }
+    this.refusedInPause = 0
+    this.retryAfterMs = MIN_PAUSE_MS
     this.inbox.push(frame)
   }
 
@@ -226,8 +256,24 @@ class ServedConnection implements InboxReader, Expiring {
     return Effect.locally(loop, currentFrameSlot, slot)
   }
 
+  /** A frame that is not read (over the rate, or the inbox full): answered unparsed while the pause's share lasts, then dropped. */
   overflow(frame: RawFrame): void {
-    rejectOverflow(this.connection, frame, this.host.path.maxJsonDepth)
+    if (this.refusedInPause < REFUSALS_PER_PAUSE) {
+      this.refusedInPause++
+      return rejectOnArrival(this.connection, frame, this.retryAfterMs)
+    }
+    const now = performance.now()
+    const notify = now - this.unreadNoticeAt >= 1000
+    if (notify) this.unreadNoticeAt = now
+    dropUnread(this.connection, notify, this.retryAfterMs)
+  }
+
+  holdReading(): void {
+    this.connection.holdReading()
+  }
+
+  releaseReading(): void {
+    this.connection.releaseReading()
   }
 
   private fork(effect: Effect.Effect<void>): void {

@@ -1,8 +1,9 @@
 // A flooding client in a process of its own (so that its work is not the test's or the server's):
-// `node flooder.mjs <ws url> <connections> <ms>` floods for <ms>, then prints what it was answered as JSON.
+// `node flooder.mjs <ws url> <connections> <ms> [mixed|pings]` floods for <ms>, then prints what it was answered as JSON.
+// mixed: cheap frames, expensive text, batches and garbage; pings: thousands of tiny pipelined frames per write.
 import WebSocket from "ws"
 
-const [url, connections, ms] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])]
+const [url, connections, ms, mode] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[5] ?? "mixed"]
 
 // one round of what it sends: cheap frames, expensive text, a batch (under MAX_MESSAGE_BYTES), garbage
 const round = (r) => [
@@ -16,7 +17,8 @@ const round = (r) => [
   JSON.stringify({ type: "error", payload: { message: "x", details: { blob: "y".repeat(100_000) } } }),
   "{not json"
 ]
-const rounds = Array.from({ length: 20 }, (_, r) => round(r))
+const pings = (r) => Array.from({ length: 3000 }, (_, i) => `{"type":"ping","id":"q${r}-${i}"}`)
+const rounds = Array.from({ length: 20 }, (_, r) => (mode === "pings" ? pings(r) : round(r)))
 
 const answers = { frames: 0, rate_limited: 0, retry_after_ms_min: Infinity, closes: [] }
 const sockets = await Promise.all(Array.from({ length: connections }, () => new Promise((resolve, reject) => {
