@@ -6,6 +6,7 @@ import { SERVER_VERSION } from "../session/ServeConnection.js"
 import { page, pageSecurityPolicy } from "./DashboardPage.js"
 import * as DevToken from "./DevToken.js"
 import { isLoopback } from "./Loopback.js"
+import { socketAddress } from "./PeerAddress.js"
 
 /** How often an idle event stream sends a comment, so proxies keep it open. */
 const KEEPALIVE_MS = 15_000
@@ -28,7 +29,7 @@ const index = Effect.succeed(
 const helloOf = Effect.zipWith(SwitchyardConfig, HttpServerRequest.HttpServerRequest, (config, request) => ({
   version: SERVER_VERSION,
   node_id: config.nodeId,
-  dev_tokens: DevToken.isDevelopment(config) && isLoopback(DevToken.socketAddress(request)),
+  dev_tokens: DevToken.isDevelopment(config) && isLoopback(socketAddress(request)),
   sample_interval_ms: SAMPLE_INTERVAL_MS,
   window_s: WINDOW_SAMPLES
 }))

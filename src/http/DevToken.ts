@@ -1,10 +1,10 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Clock, Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import { type Settings, SwitchyardConfig } from "../Config.js"
 import * as Jwt from "./Jwt.js"
 import { isLoopback, LOOPBACK_DESCRIPTION } from "./Loopback.js"
+import { socketAddress } from "./PeerAddress.js"
 
 /** How long a development token lives. */
 export const DEV_TOKEN_TTL_S = 60 * 60
@@ -18,14 +18,6 @@ export const isDevelopment = (config: Settings): boolean => config.jwtSecret ===
 
 // what a user id minted here may look like: short, printable, no surprises in logs or URLs
 const USER = /^[A-Za-z0-9._@-]{1,64}$/
-
-/**
- * The address of the socket a request came in on. Not `request.remoteAddress`:
- * a middleware such as `HttpMiddleware.xForwardedHeaders` rewrites that from
- * a header any client can send.
- */
-export const socketAddress = (request: HttpServerRequest.HttpServerRequest): string | undefined =>
-  NodeHttpServerRequest.toIncomingMessage(request).socket?.remoteAddress
 
 /**
  * `POST /dev/token?user=<id>&admin=1`: a development token for the dashboard's

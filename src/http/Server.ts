@@ -14,6 +14,7 @@ import { admit, isWebSocketUrl } from "./Admission.js"
 import { Auth, hasQueryToken } from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "./DirectUpgrade.js"
+import { socketAddress } from "./PeerAddress.js"
 import { UpgradeLimits } from "./UpgradeLimits.js"
 import { guardUpgrade, WebSocketAcceptor } from "./WebSocketAcceptor.js"
 
@@ -29,7 +30,8 @@ const webSocket = Effect.gen(function*() {
   if (request.headers["upgrade"] !== undefined) guardUpgrade(NodeHttpServerRequest.toIncomingMessage(request).socket)
   const limits = yield* UpgradeLimits
   const acceptor = yield* WebSocketAcceptor
-  const address = Option.getOrUndefined(request.remoteAddress)
+  // the socket's peer, never a forwarded header (which a middleware may have written into `remoteAddress`)
+  const address = socketAddress(request)
   const admitted = admit(yield* Lifecycle, yield* Auth, request.headers, request.url, limits, address)
   if (Either.isLeft(admitted)) {
     const { error, retryAfterS, status } = admitted.left

@@ -12,6 +12,9 @@ export interface OutboundLimits {
 /** Why a connection stopped receiving: its slow-consumer verdict, for metrics. */
 export type CloseListener = (code: number) => void
 
+/** The longest a rate-limited client's reading is paused: well inside two heartbeats, whose pongs wait too. */
+const MAX_PAUSE_MS = 5_000
+
 /**
  * One open WebSocket of an authenticated user: the only thing that writes to
  * the socket. It bounds what is buffered for a client that stops reading
@@ -25,8 +28,6 @@ export type CloseListener = (code: number) => void
  * - a `resume` replays from history what its client lacks (the stream
  *   decides what that is); a client drops what it already has.
  */
-/** The longest a rate-limited client's reading is paused: well inside two heartbeats, whose pongs wait too. */
-const MAX_PAUSE_MS = 5_000
 
 export class Connection {
   /** the highest seq sent on this connection in stream order: never sent live again */
@@ -120,7 +121,6 @@ export class Connection {
     return entries.length
   }
 
-  /** Closes with `code`; no frame is sent after this. */
   /**
    * Stops reading the client's frames for `ms` (at most `MAX_PAUSE_MS`): what
    * it sends meanwhile waits in its own socket, neither read nor parsed, and
@@ -152,6 +152,7 @@ export class Connection {
     if (--this.readHolds === 0 && !this.closing) this.ws.resume()
   }
 
+  /** Closes with `code`; no frame is sent after this. */
   close(code: number, reason?: string): void {
     if (this.closing) return
     this.closing = true
