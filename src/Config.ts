@@ -101,12 +101,12 @@ export interface Settings {
   readonly migrationRollbackLatencyRatio: number
   /** migration: calls each side needs in the window before the rollback rule decides */
   readonly migrationRollbackMinSamples: number
-  // hardening: stream
+  // stream and memory: byte bounds
   /** a user's stream history: UTF-8 bytes of encoded frames held at most (wins over the minimums) */
   readonly historyMaxBytes: number
   /** conversation memory: characters remembered per user across all threads */
   readonly agentMemoryUserChars: number
-  // hardening: connection admission limits
+  // connection admission limits
   /** upgrades one address may start per minute (a token bucket: a burst of this many, then this many a minute); 0: no limit */
   readonly upgradesPerMinPerAddress: number
   /** addresses the upgrade rate remembers at most (the least recently seen are forgotten first) */
@@ -115,7 +115,7 @@ export interface Settings {
   readonly maxConnectionsPerUser: number
   /** connections (open or opening) of this node at most; 0: no limit */
   readonly maxConnections: number
-  // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+  // frames: decoding, per-user message rate, client error logs
   /** nesting levels of arrays/objects a client frame may have (the frame itself is level 1) */
   readonly maxJsonDepth: number
   /** messages per second per user, across the user's connections; 0: no limit */
@@ -124,20 +124,20 @@ export interface Settings {
   readonly rateLimitBurst: number
   /** `error` reports (client-side errors) logged per second by this process; the rest are counted */
   readonly clientErrorLogPerSec: number
-  // hardening: auth
+  // auth: browser origins
   /** `ALLOWED_ORIGINS`: the browser origins that may open a WebSocket (others: 403); undefined: no origin check */
   readonly allowedOrigins: ReadonlyArray<string> | undefined
-  // hardening: migration
+  // migration: runs judged by their end
   /** migration: how long a call that started an agent run waits for the run's end to be judged by it (stats, breaker, rollback) */
   readonly migrationRunOutcomeWaitMs: number
-  // hardening: dedupe
+  // dedupe: byte bounds
   /** dedupe: bytes of remembered results one user may hold (oldest ids go first beyond it) */
   readonly dedupeMaxBytesPerUser: number
   /** dedupe: the longest result remembered; a longer one is not remembered (a retry is processed again) */
   readonly dedupeMaxResultBytes: number
   /** dedupe: bytes of remembered results all users of the node may hold together */
   readonly dedupeMaxBytes: number
-  // hardening: agent runs
+  // agent runs per user
   /** agent runs a user may start in any minute (`RUN_RATE_LIMIT_PER_MIN`); 0: no limit */
   readonly runRateLimitPerMin: number
   /** agent runs a user may have going at once (`MAX_RUNS_PER_USER`); 0: no limit */
@@ -214,10 +214,10 @@ export const defaults: Settings = {
   migrationRollbackErrorPoints: 5,
   migrationRollbackLatencyRatio: 1.5,
   migrationRollbackMinSamples: 20,
-  // hardening: stream
+  // stream and memory: byte bounds
   historyMaxBytes: 4 * 1024 * 1024,
   agentMemoryUserChars: 500_000,
-  // hardening: connection admission limits
+  // connection admission limits
   // an office behind one NAT reconnecting at once after a deploy fits in the burst; 10/s after it costs nothing
   upgradesPerMinPerAddress: 600,
   upgradeRateMaxAddresses: 100_000,
@@ -225,21 +225,21 @@ export const defaults: Settings = {
   maxConnectionsPerUser: 16,
   // ~12 KiB each when idle (`npm run bench`, idle): 20,000 are ~250 MiB; the bench opens 10,000
   maxConnections: 20_000,
-  // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+  // frames: decoding, per-user message rate, client error logs
   maxJsonDepth: 64, // = protocol/JsonDepth's DEFAULT_MAX_JSON_DEPTH
   // a person types a few messages a second; a reconnecting client resends its queue, a batch holds up to 100
   rateLimitPerSec: 50,
   rateLimitBurst: 200,
   clientErrorLogPerSec: 5,
-  // hardening: auth
+  // auth: browser origins
   allowedOrigins: undefined,
-  // hardening: migration
+  // migration: runs judged by their end
   migrationRunOutcomeWaitMs: 10 * 60_000,
-  // hardening: dedupe
+  // dedupe: byte bounds
   dedupeMaxBytesPerUser: 8 * 1024 * 1024,
   dedupeMaxResultBytes: 64 * 1024,
   dedupeMaxBytes: 256 * 1024 * 1024,
-  // hardening: agent runs
+  // agent runs per user
   // a person sends a message every few seconds and a run costs money; a client may batch a few at once
   runRateLimitPerMin: 60,
   maxRunsPerUser: 10
@@ -337,31 +337,31 @@ export class SwitchyardConfig extends Context.Tag("switchyard/Config")<Switchyar
         migrationRollbackErrorPoints: yield* num("MIGRATION_ROLLBACK_ERROR_POINTS", defaults.migrationRollbackErrorPoints),
         migrationRollbackLatencyRatio: yield* num("MIGRATION_ROLLBACK_LATENCY_RATIO", defaults.migrationRollbackLatencyRatio),
         migrationRollbackMinSamples: yield* int("MIGRATION_ROLLBACK_MIN_SAMPLES", defaults.migrationRollbackMinSamples),
-        // hardening: stream
+        // stream and memory: byte bounds
         historyMaxBytes: yield* int("HISTORY_MAX_BYTES", defaults.historyMaxBytes),
         agentMemoryUserChars: yield* int("AGENT_MEMORY_USER_CHARS", defaults.agentMemoryUserChars),
-        // hardening: connection admission limits
+        // connection admission limits
         upgradesPerMinPerAddress: yield* int("UPGRADES_PER_MIN_PER_ADDRESS", defaults.upgradesPerMinPerAddress),
         upgradeRateMaxAddresses: yield* int("UPGRADE_RATE_MAX_ADDRESSES", defaults.upgradeRateMaxAddresses),
         maxConnectionsPerUser: yield* int("MAX_CONNECTIONS_PER_USER", defaults.maxConnectionsPerUser),
         maxConnections: yield* int("MAX_CONNECTIONS", defaults.maxConnections),
-        // hardening: pipeline (frame decoding, per-user message rate, client error logs)
+        // frames: decoding, per-user message rate, client error logs
         maxJsonDepth: yield* int("MAX_JSON_DEPTH", defaults.maxJsonDepth),
         rateLimitPerSec: yield* num("RATE_LIMIT_PER_SEC", defaults.rateLimitPerSec),
         rateLimitBurst: yield* int("RATE_LIMIT_BURST", defaults.rateLimitBurst),
         clientErrorLogPerSec: yield* num("CLIENT_ERROR_LOG_PER_SEC", defaults.clientErrorLogPerSec),
-        // hardening: auth
+        // auth: browser origins
         allowedOrigins: Option.getOrUndefined(Option.filter(
           yield* Config.option(originsConfig("ALLOWED_ORIGINS")),
           (origins) => origins.length > 0
         )),
-        // hardening: migration
+        // migration: runs judged by their end
         migrationRunOutcomeWaitMs: yield* int("MIGRATION_RUN_OUTCOME_WAIT_MS", defaults.migrationRunOutcomeWaitMs),
-        // hardening: dedupe
+        // dedupe: byte bounds
         dedupeMaxBytesPerUser: yield* int("DEDUPE_MAX_BYTES_PER_USER", defaults.dedupeMaxBytesPerUser),
         dedupeMaxResultBytes: yield* int("DEDUPE_MAX_RESULT_BYTES", defaults.dedupeMaxResultBytes),
         dedupeMaxBytes: yield* int("DEDUPE_MAX_BYTES", defaults.dedupeMaxBytes),
-        // hardening: agent runs
+        // agent runs per user
         runRateLimitPerMin: yield* int("RUN_RATE_LIMIT_PER_MIN", defaults.runRateLimitPerMin),
         maxRunsPerUser: yield* int("MAX_RUNS_PER_USER", defaults.maxRunsPerUser)
       }

@@ -200,7 +200,7 @@ export const registerZeroes = (): void => {
   for (const counter of zeroSeries) counter.unsafeUpdate(0, [])
 }
 
-// hardening: connection admission limits
+// connection admission limits
 /** Upgrades refused by a connection limit, by `reason` (`address_rate`, `user_connections`, `process_connections`). */
 export const upgradesRefused = Metric.counter("switchyard_upgrades_refused_total", {
   description: "WebSocket upgrades refused by a connection limit, by reason",
