@@ -1,5 +1,6 @@
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import { normalizeOrigin } from "./http/OriginPolicy.js"
+import { DEFAULT_MAX_JSON_DEPTH } from "./protocol/JsonDepth.js"
 import * as Stage from "./migration/Stage.js"
 
 /**
@@ -226,7 +227,7 @@ export const defaults: Settings = {
   // ~12 KiB each when idle (`npm run bench`, idle): 20,000 are ~250 MiB; the bench opens 10,000
   maxConnections: 20_000,
   // frames: decoding, per-user message rate, client error logs
-  maxJsonDepth: 64, // = protocol/JsonDepth's DEFAULT_MAX_JSON_DEPTH
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   // a person types a few messages a second; a reconnecting client resends its queue, a batch holds up to 100
   rateLimitPerSec: 50,
   rateLimitBurst: 200,
