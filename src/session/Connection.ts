@@ -38,6 +38,9 @@ export class Connection {
   /** reasons not to read the socket now (a full inbox, a rate-limit pause): reading resumes when none is left */
   private readHolds = 0
   private pendingFrames = 0
+  /** how far a replay may take the outbound buffer past its bounds, until it is back within them */
+  private replayAllowance: { readonly bytes: number; readonly frames: number } | undefined = undefined
+  private replaying = false
   private closing = false
   private corked = false
   /** heartbeat: a ping is out and no pong has come back yet */
@@ -74,10 +77,31 @@ export class Connection {
     this.corkUntilNextTick()
     this.pendingFrames++
     this.ws.send(frame, this.onWritten)
-    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes || this.pendingFrames > this.limits.maxBufferedFrames) {
+    if (this.overBounds()) {
       this.onSlowConsumer()
       this.close(CloseCode.slowConsumer, "slow consumer")
     }
+  }
+
+  /**
+   * Past the outbound bounds? A replay may take the connection past them by
+   * its own size (its frames are already held in history, and a client that
+   * missed more than the bounds must still be able to catch up); the
+   * allowance ends once the socket is back within the bounds.
+   */
+  private overBounds(): boolean {
+    const bytes = this.ws.bufferedAmount
+    const { maxBufferedBytes, maxBufferedFrames } = this.limits
+    if (this.replayAllowance !== undefined) {
+      const within = bytes <= maxBufferedBytes && this.pendingFrames <= maxBufferedFrames
+      // while the replay itself is being sent the buffer is still filling: it ends only after
+      if (within && !this.replaying) this.replayAllowance = undefined
+      else {
+        return bytes > maxBufferedBytes + this.replayAllowance.bytes ||
+          this.pendingFrames > maxBufferedFrames + this.replayAllowance.frames
+      }
+    }
+    return bytes > maxBufferedBytes || this.pendingFrames > maxBufferedFrames
   }
 
   /** Delivers one stream event live, unless a replay covers it or it is held for a resume. */
@@ -116,7 +140,15 @@ export class Connection {
    */
   replay(entries: ReadonlyArray<HistoryEntry>, currentSeq: number): number {
     this.releaseTimer()
+    let bytes = 0
+    for (const entry of entries) bytes += entry.frame.length * 3 // at most 3 UTF-8 bytes per UTF-16 unit
+    this.replayAllowance = {
+      bytes: (this.replayAllowance?.bytes ?? 0) + bytes,
+      frames: (this.replayAllowance?.frames ?? 0) + entries.length
+    }
+    this.replaying = true
     for (const entry of entries) this.send(entry.frame)
+    this.replaying = false
     this.delivered = Math.max(this.delivered, currentSeq)
     return entries.length
   }

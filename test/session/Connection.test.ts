@@ -85,4 +85,29 @@ describe("Connection", () => {
     connection.send("{}")
     expect(socket.closedWith?.code).toBe(1013)
   })
+
+  it("lets a replay take the outbound buffer past its bounds by the replay's size, until the client has caught up", () => {
+    const { connection, resume, socket, slow } = setup(30, 0)
+    socket.stalled = true
+    // 30 missed events, three times the frame bound: a client must still be able to catch up
+    expect(resume(0, 30).replayed).toBe(30)
+    expect(socket.closedWith).toBeUndefined()
+    // a client that reads nothing after the replay is still a slow consumer past bound + replay (10 + 30 frames)
+    for (let i = 0; i < 10; i++) connection.send(`{"i":${i}}`)
+    expect(socket.closedWith).toBeUndefined()
+    connection.send("{}")
+    expect(socket.closedWith?.code).toBe(1013)
+    expect(slow()).toBe(1)
+  })
+
+  it("ends a replay's allowance once the client is back within the bounds", () => {
+    const { connection, resume, socket } = setup(30, 0)
+    socket.stalled = true
+    resume(0, 30)
+    socket.drain()
+    connection.send("{}")
+    socket.stalled = true
+    for (let i = 0; i < 11; i++) connection.send(`{"i":${i}}`)
+    expect(socket.closedWith?.code).toBe(1013)
+  })
 })

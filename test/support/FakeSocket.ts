@@ -23,6 +23,12 @@ export class FakeSocket {
     else cb()
   }
 
+  /** The peer reads again: every held-back send completes. */
+  drain(): void {
+    this.stalled = false
+    for (const cb of this.pending.splice(0)) cb()
+  }
+
   close(code: number, reason?: string): void {
     this.closedWith = { code, reason }
     this.readyState = 2
