@@ -6,6 +6,7 @@ import { CloseCode } from "../protocol/ErrorCode.js"
 import { boundedJson } from "../observability/BoundedJson.js"
 import { ClientErrorLog } from "../observability/ClientErrorLog.js"
 import * as Metrics from "../observability/Metrics.js"
+import { UserContext } from "../session/UserContext.js"
 
 /** `ping` → `pong` (with the frame's id), never an ack, never deduplicated. */
 export const ping = Handler.make("ping", {
@@ -16,27 +17,25 @@ export const ping = Handler.make("ping", {
 
 /**
  * `error {message, details?}`: a client-side error report, counted, and
- * logged within the process's budget (`ClientErrorLog`) as a bounded summary:
+ * logged within the user's share of the process's budget (`ClientErrorLog`) as a bounded summary:
  * the message's first characters and at most a few hundred of the details' JSON.
  */
 export const clientError = Handler.make("error", {
   payload: ClientErrorReport,
   handle: ({ details, message }) =>
-    Effect.zipRight(
-      Metric.increment(Metrics.clientErrors),
-      Effect.flatMap(ClientErrorLog, (log) => {
-        const skipped = log.admit()
-        if (skipped === undefined) return Effect.succeed({})
-        return Effect.as(
-          Effect.logWarning("client reported an error", {
-            message: message.length > MESSAGE_CHARS ? `${message.slice(0, MESSAGE_CHARS)}…` : message,
-            details: details === undefined ? undefined : boundedJson(details, DETAILS_BUDGET),
-            ...(skipped > 0 ? { reports_not_logged: skipped } : {})
-          }),
-          {}
-        )
+    Effect.gen(function*() {
+      yield* Metric.increment(Metrics.clientErrors)
+      const log = yield* ClientErrorLog
+      const { userId } = yield* UserContext
+      const skipped = log.admit(userId)
+      if (skipped === undefined) return {}
+      yield* Effect.logWarning("client reported an error", {
+        message: message.length > MESSAGE_CHARS ? `${message.slice(0, MESSAGE_CHARS)}…` : message,
+        details: details === undefined ? undefined : boundedJson(details, DETAILS_BUDGET),
+        ...(skipped > 0 ? { reports_not_logged: skipped } : {})
       })
-    )
+      return {}
+    })
 })
 
 const MESSAGE_CHARS = 300

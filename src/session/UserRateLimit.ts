@@ -36,34 +36,39 @@ export const make = (options: {
   readonly perSec: number
   readonly burst: number
   readonly maxUsers: number
-}): Effect.Effect<UserRateLimit["Type"]> =>
-  Effect.map(Effect.clock, (clock: Clock.Clock): UserRateLimit["Type"] => {
-    if (options.perSec <= 0) return { take: () => 0 }
-    const rate: TokenBucket.Rate = { perSec: options.perSec, burst: Math.max(1, options.burst) }
-    const buckets = new Map<string, TokenBucket.Bucket>()
-    const evict = (now: number): void => {
-      // a full bucket is the same as none: forgetting it changes nothing
-      for (const [user, bucket] of buckets) if (TokenBucket.isFull(bucket, rate, now)) buckets.delete(user)
-      // still crowded: the oldest go (they get a full bucket back), down to 90% so this stays rare
-      const keep = Math.floor(options.maxUsers * 0.9)
-      for (const user of buckets.keys()) {
-        if (buckets.size <= keep) break
-        buckets.delete(user)
-      }
+}): Effect.Effect<UserRateLimit["Type"]> => Effect.map(Effect.clock, (clock) => keyed(options, clock))
+
+/** A token bucket per key, at most `maxUsers` of them, timed by `clock` (`perSec` 0: no limit). */
+export const keyed = (
+  options: { readonly perSec: number; readonly burst: number; readonly maxUsers: number },
+  clock: Clock.Clock
+): UserRateLimit["Type"] => {
+  if (options.perSec <= 0) return { take: () => 0 }
+  const rate: TokenBucket.Rate = { perSec: options.perSec, burst: Math.max(1, options.burst) }
+  const buckets = new Map<string, TokenBucket.Bucket>()
+  const evict = (now: number): void => {
+    // a full bucket is the same as none: forgetting it changes nothing
+    for (const [user, bucket] of buckets) if (TokenBucket.isFull(bucket, rate, now)) buckets.delete(user)
+    // still crowded: the oldest go (they get a full bucket back), down to 90% so this stays rare
+    const keep = Math.floor(options.maxUsers * 0.9)
+    for (const user of buckets.keys()) {
+      if (buckets.size <= keep) break
+      buckets.delete(user)
     }
-    return {
-      take: (userId, cost) => {
-        const now = clock.unsafeCurrentTimeMillis()
-        let bucket = buckets.get(userId)
-        if (bucket === undefined) {
-          if (buckets.size >= options.maxUsers) evict(now)
-          bucket = TokenBucket.full(rate, now)
-          buckets.set(userId, bucket)
-        }
-        return TokenBucket.take(bucket, rate, cost, now)
+  }
+  return {
+    take: (userId, cost) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      let bucket = buckets.get(userId)
+      if (bucket === undefined) {
+        if (buckets.size >= options.maxUsers) evict(now)
+        bucket = TokenBucket.full(rate, now)
+        buckets.set(userId, bucket)
       }
+      return TokenBucket.take(bucket, rate, cost, now)
     }
-  })
+  }
+}
 
 /** A frame costs one message more for each of these characters: parsing is work too, and a flood can be of bytes. */
 export const CHARS_PER_MESSAGE = 16 * 1024
