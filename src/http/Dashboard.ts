@@ -37,10 +37,17 @@ const helloOf = Effect.zipWith(SwitchyardConfig, HttpServerRequest.HttpServerReq
 /**
  * `GET /dashboard/events`: server-sent events — `hello` (settings and the
  * recent history), then one `sample` a second. Aggregates only: no user id
- * or per-user number is ever in it, so it needs no token.
+ * or per-user number is ever in it, so it needs no token; past `MAX_VIEWERS`
+ * watching at once it answers `503`.
  */
 const events = Effect.gen(function*() {
   const feed = yield* DashboardFeed
+  if (!(yield* feed.hasRoom)) {
+    return HttpServerResponse.unsafeJson({ error: "too many dashboards are watching: retry later" }, {
+      status: 503,
+      headers: { "retry-after": "10" }
+    })
+  }
   const hello = yield* helloOf
   const body = Stream.unwrapScoped(Effect.map(feed.subscribe, ({ history, live }) =>
     Stream.concat(

@@ -13,6 +13,9 @@ export const WINDOW_SAMPLES = 60
 /** How many past samples a new dashboard gets, to draw its charts at once. */
 export const HISTORY_SAMPLES = 120
 
+/** Dashboards watching at once, at most: the feed needs no token, so its viewers are bounded. */
+export const MAX_VIEWERS = 64
+
 /**
  * The live numbers of the dashboard: one fiber samples the metric registry
  * every second (whoever watches, the cost is one snapshot a second, not one per
@@ -22,9 +25,12 @@ export const HISTORY_SAMPLES = 120
 export class DashboardFeed extends Context.Tag("switchyard/DashboardFeed")<DashboardFeed, {
   /** The latest sample. */
   readonly latest: Effect.Effect<Sample>
+  /** May one more dashboard watch (fewer than `MAX_VIEWERS` do)? */
+  readonly hasRoom: Effect.Effect<boolean>
   /**
-   * The recent samples (oldest first) and every sample from now on. The
-   * stream ends when the service stops.
+   * The recent samples (oldest first) and every sample from now on, for the
+   * lifetime of the Scope (a viewer, counted). The stream ends when the
+   * service stops.
    */
   readonly subscribe: Effect.Effect<
     { readonly history: ReadonlyArray<Sample>; readonly live: Stream.Stream<Sample> },
@@ -66,13 +72,19 @@ export class DashboardFeed extends Context.Tag("switchyard/DashboardFeed")<Dashb
           .pipe(Effect.delay(SAMPLE_INTERVAL_MS))
       )
 
+      let viewers = 0
+      const counted = Effect.acquireRelease(Effect.sync(() => viewers++), () => Effect.sync(() => viewers--))
       return {
         latest: Effect.sync(() => history[history.length - 1]!),
-        subscribe: Effect.map(PubSub.subscribe(pubsub), (queue) => ({
-          // subscribed before the history is copied: no sample falls between the two
-          history: history.slice(),
-          live: Stream.fromQueue(queue)
-        }))
+        hasRoom: Effect.sync(() => viewers < MAX_VIEWERS),
+        subscribe: Effect.zipRight(
+          counted,
+          Effect.map(PubSub.subscribe(pubsub), (queue) => ({
+            // subscribed before the history is copied: no sample falls between the two
+            history: history.slice(),
+            live: Stream.fromQueue(queue)
+          }))
+        )
       }
     })
   )
