@@ -36,7 +36,11 @@ const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
 
 // over the user's run limits (PROTOCOL §10): the client may retry after `retry_after_ms`
 const rateLimited = (error: RunLimitExceeded): FrameError =>
-  new FrameError({ code: "RATE_LIMITED", message: error.message, details: { retry_after_ms: error.retryAfterMs } })
+  new FrameError({
+    code: "RATE_LIMITED",
+    message: error.message,
+    details: { retry_after_ms: error.retryAfterMs, limit: error.reason === "PerMinute" ? "runs_per_minute" : "runs_at_once" }
+  })
 
 /** `user_message {text, thread_id?}` → `{run_id}`: the chat turn that starts an agent run. */
 export const userMessage = Handler.make("user_message", {

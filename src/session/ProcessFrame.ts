@@ -105,11 +105,16 @@ const handle = (
   })
 }
 
-const rateLimited = (retryAfterMs: number): FrameError =>
+/** Which limit refused a frame (`details.limit` of its `RATE_LIMITED`): the user's message rate, or the connection's inbox. */
+export type FrameLimit = "messages" | "inbox"
+
+const rateLimited = (retryAfterMs: number, limit: FrameLimit = "messages"): FrameError =>
   new FrameError({
     code: "RATE_LIMITED",
-    message: "too many messages: slow down and retry",
-    details: { retry_after_ms: retryAfterMs }
+    message: limit === "messages"
+      ? "too many messages: slow down and retry"
+      : "too many frames waiting on this connection: slow down and retry",
+    details: { retry_after_ms: retryAfterMs, limit }
   })
 
 /** The reply's text, `undefined` for a frame answered by nothing (an ack-less success), or what encoding threw. */
@@ -168,9 +173,9 @@ export const chargeOnArrival = (connection: Connection, path: FramePath, raw: Ra
  * Answers a frame refused on arrival, unparsed: `RATE_LIMITED` with its id,
  * read by one linear scan of the frame's top level. Must not throw.
  */
-export const rejectOnArrival = (connection: Connection, raw: RawFrame, retryAfterMs: number): void => {
+export const rejectOnArrival = (connection: Connection, raw: RawFrame, retryAfterMs: number, limit: FrameLimit): void => {
   try {
-    connection.send(ServerFrame.error(idOf(raw), rateLimited(retryAfterMs)))
+    connection.send(ServerFrame.error(idOf(raw), rateLimited(retryAfterMs, limit)))
     Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
   } catch {
     // a frame we could not even refuse is dropped; the socket goes on
@@ -192,12 +197,12 @@ const idOf = (raw: RawFrame): string | undefined => {
  * with one `RATE_LIMITED` without id: it resends what was not acknowledged
  * (PROTOCOL §5 makes that safe). Must not throw.
  */
-export const dropUnread = (connection: Connection, notify: boolean, retryAfterMs: number): void => {
+export const dropUnread = (connection: Connection, notify: boolean, retryAfterMs: number, limit: FrameLimit): void => {
   Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
   if (!notify) return
   connection.send(ServerFrame.error(undefined, new FrameError({
     code: "RATE_LIMITED",
     message: "frames sent while this connection was over its limits were not read: slow down, then resend what was not acknowledged",
-    details: { retry_after_ms: retryAfterMs }
+    details: { retry_after_ms: retryAfterMs, limit }
   })))
 }

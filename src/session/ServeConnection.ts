@@ -23,7 +23,7 @@ import { Connection, type OutboundLimits } from "./Connection.js"
 import { Connections } from "./Connections.js"
 import { Emitter } from "./Emitter.js"
 import { Inbox, type InboxReader, type RawFrame } from "./Inbox.js"
-import { chargeOnArrival, dropUnread, type FramePath, processFrame, rejectOnArrival } from "./ProcessFrame.js"
+import { chargeOnArrival, dropUnread, type FrameLimit, type FramePath, processFrame, rejectOnArrival } from "./ProcessFrame.js"
 import { type Expiring, TokenExpiry } from "./TokenExpiry.js"
 import { UserContext, UserSessions, type UserSession } from "./UserContext.js"
 import { UserRateLimit } from "./UserRateLimit.js"
@@ -161,8 +161,9 @@ class ServedConnection implements InboxReader, Expiring {
   private unreadNoticeAt = -Infinity
   /** frames answered `RATE_LIMITED` since the connection was last read */
   private refusedInPause = 0
-  /** what a refused frame is told to wait */
+  /** what a refused frame is told to wait, and which limit refused it */
   private retryAfterMs = MIN_PAUSE_MS
+  private limit: FrameLimit = "messages"
 
   constructor(
     private readonly host: Host,
@@ -208,6 +209,7 @@ class ServedConnection implements InboxReader, Expiring {
     if (retryAfterMs > 0) {
       // what the client sends next stays in its socket, unread and unparsed, until it may be served
       this.retryAfterMs = retryAfterMs
+      this.limit = "messages"
       connection.pauseReading(Math.max(retryAfterMs, MIN_PAUSE_MS))
       return this.overflow(frame)
     }
@@ -260,15 +262,17 @@ class ServedConnection implements InboxReader, Expiring {
   overflow(frame: RawFrame): void {
     if (this.refusedInPause < REFUSALS_PER_PAUSE) {
       this.refusedInPause++
-      return rejectOnArrival(this.connection, frame, this.retryAfterMs)
+      return rejectOnArrival(this.connection, frame, this.retryAfterMs, this.limit)
     }
     const now = performance.now()
     const notify = now - this.unreadNoticeAt >= 1000
     if (notify) this.unreadNoticeAt = now
-    dropUnread(this.connection, notify, this.retryAfterMs)
+    dropUnread(this.connection, notify, this.retryAfterMs, this.limit)
   }
 
   holdReading(): void {
+    this.retryAfterMs = MIN_PAUSE_MS
+    this.limit = "inbox"
     this.connection.holdReading()
   }
 

@@ -40,6 +40,7 @@ describe("messages per second per user (PROTOCOL §10, RATE_LIMIT_PER_SEC / RATE
       expect(Number.isInteger(retry)).toBe(true)
       expect(retry).toBeGreaterThan(0)
       expect(retry).toBeLessThanOrEqual(500)
+      expect(frame.payload["details"]["limit"]).toBe("messages")
     }
     // the other user was served in full
     expect(bystanderReplies.map((frame) => frame.type)).toEqual(["pong", "pong", "pong", "pong", "pong"])

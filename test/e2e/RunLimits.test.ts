@@ -5,9 +5,10 @@ import { startServer, type TestServer } from "../support/TestServer.js"
 
 // PROTOCOL §10: agent runs started per minute and running at once, per user. Over either, a run
 // request is RATE_LIMITED with details.retry_after_ms; the connection and other users go on.
-const expectRateLimited = (reply: Frame) => {
+const expectRateLimited = (reply: Frame, limit: "runs_at_once" | "runs_per_minute") => {
   expect(reply.type).toBe("error")
   expect(reply.payload["code"]).toBe("RATE_LIMITED")
+  expect(reply.payload["details"].limit).toBe(limit)
   const retryAfter = reply.payload["details"].retry_after_ms as number
   expect(Number.isInteger(retryAfter)).toBe(true)
   expect(retryAfter).toBeGreaterThan(0)
@@ -30,9 +31,9 @@ describe("agent runs running at once per user (MAX_RUNS_PER_USER)", () => {
     const second = await alice.request("start_agent", "a2", slow)
     expect([first.type, second.type]).toEqual(["ack", "ack"])
 
-    expectRateLimited(await alice.request("user_message", "a3", { text: "what is 1 + 1" }))
-    expectRateLimited(await alice.request("start_agent", "a4", { text: "hi" }))
-    expectRateLimited(await alice.request("agent_request", "a5", { text: "hi" }))
+    expectRateLimited(await alice.request("user_message", "a3", { text: "what is 1 + 1" }), "runs_at_once")
+    expectRateLimited(await alice.request("start_agent", "a4", { text: "hi" }), "runs_at_once")
+    expectRateLimited(await alice.request("agent_request", "a5", { text: "hi" }), "runs_at_once")
     const batch = await alice.request("batch", "a6", { messages: [{ type: "user_message", id: "a6-1", payload: { text: "hi" } }] })
     expect(batch.payload["result"].results).toEqual([expect.objectContaining({ status: "error", code: "RATE_LIMITED" })])
     expect(alice.ws.readyState).toBe(WebSocket.OPEN)
@@ -71,9 +72,9 @@ describe("agent runs started per minute per user (RUN_RATE_LIMIT_PER_MIN)", () =
       await alice.completed(ack.payload["result"].run_id as string)
     }
     // the runs have ended: it is the rate, not the concurrency, that refuses
-    const retryAfter = expectRateLimited(await alice.request("user_message", "r4", { text: "what is 2 + 2" }))
+    const retryAfter = expectRateLimited(await alice.request("user_message", "r4", { text: "what is 2 + 2" }), "runs_per_minute")
     expect(retryAfter).toBeLessThanOrEqual(60_000)
-    expectRateLimited(await alice.request("start_agent", "r5", { text: "hi" }))
+    expectRateLimited(await alice.request("start_agent", "r5", { text: "hi" }), "runs_per_minute")
     expect((await alice.request("ping", "r-ping")).type).toBe("pong")
     expect((await bob.request("user_message", "b1", { text: "hi" })).type).toBe("ack")
     await alice.close()
