@@ -357,25 +357,26 @@ export const make: (options: Options) => Effect.Effect<CircuitBreaker> = Effect.
       return isFailure(exit.cause) ? "failure" : "success"
     }
 
-    const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const [acquired, opened] = yield* update((s) => acquire(name, s, now, config))
-          if (acquired._tag === "Reject") {
-            yield* restore(notify(opened))
-            return yield* Effect.fail(acquired.error)
-          }
-          // Everything after acquiring a permit, interruptible or not, ends in
-          // `complete`, so a probe slot can never leak.
-          const exit = yield* Effect.exit(restore(Effect.zipRight(notify(opened), self)))
-          const end = yield* Clock.currentTimeMillis
-          const outcome = classify(exit)
-          const [, changed] = yield* update((s) => [undefined, complete(s, acquired.permit, outcome, end, config)] as const)
-          yield* restore(notify(changed))
-          return yield* exit
-        })
-      )
+    /**
+     * Acquires a permit (or fails fast) and runs `self` with it. Called in an
+     * uninterruptible region with its `restore`: only `self` and the
+     * announcements are interruptible, so the caller always gets the permit
+     * back to complete, and a probe slot can never leak.
+     */
+    const runWithPermit = <A, E, R>(
+      self: Effect.Effect<A, E, R>,
+      restore: <X, EX, RX>(effect: Effect.Effect<X, EX, RX>) => Effect.Effect<X, EX, RX>
+    ): Effect.Effect<{ readonly permit: Permit; readonly exit: Exit.Exit<A, E> }, CircuitOpenError, R> =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const [acquired, opened] = yield* update((s) => acquire(name, s, now, config))
+        if (acquired._tag === "Reject") {
+          yield* restore(notify(opened))
+          return yield* Effect.fail(acquired.error)
+        }
+        const exit = yield* Effect.exit(restore(Effect.zipRight(notify(opened), self)))
+        return { permit: acquired.permit, exit }
+      })
 
     /** Completes a permit with `outcome` and announces the state change it made. */
     const completeWith = (permit: Permit, outcome: Outcome): Effect.Effect<void> =>
@@ -385,20 +386,23 @@ export const make: (options: Options) => Effect.Effect<CircuitBreaker> = Effect.
           ([, changed]) => notify(changed)
         ))
 
+    const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const { exit, permit } = yield* runWithPermit(self, restore)
+          yield* completeWith(permit, classify(exit))
+          return yield* exit
+        })
+      )
+
     const protectDeferred = <A, E, R>(
       self: Effect.Effect<A, E, R>
     ): Effect.Effect<readonly [A, Settle], E | CircuitOpenError, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const [acquired, opened] = yield* update((s) => acquire(name, s, now, config))
-          if (acquired._tag === "Reject") {
-            yield* restore(notify(opened))
-            return yield* Effect.fail(acquired.error)
-          }
-          const exit = yield* Effect.exit(restore(Effect.zipRight(notify(opened), self)))
+          const { exit, permit } = yield* runWithPermit(self, restore)
           if (Exit.isFailure(exit)) {
-            yield* restore(completeWith(acquired.permit, classify(exit)))
+            yield* completeWith(permit, classify(exit))
             return yield* Effect.failCause(exit.cause)
           }
           let settled = false
@@ -407,7 +411,7 @@ export const make: (options: Options) => Effect.Effect<CircuitBreaker> = Effect.
               if (settled) return Effect.void
               settled = true
               const outcome: Outcome = verdict === "neutral" ? "interrupted" : verdict
-              return Effect.uninterruptible(completeWith(acquired.permit, outcome))
+              return Effect.uninterruptible(completeWith(permit, outcome))
             })
           return [exit.value, settle] as const
         })
