@@ -10,7 +10,7 @@ import { type FrameSlot, FrameTicket } from "../router/FrameContext.js"
 import type { Router } from "../router/Router.js"
 import type { Connection } from "./Connection.js"
 import type { RawFrame } from "./Inbox.js"
-import { frameCost, type UserRateLimit } from "./UserRateLimit.js"
+import { arrivalCost, batchExtra, type UserRateLimit } from "./UserRateLimit.js"
 
 /**
  * One client frame, from its raw text to its answer on the connection
@@ -72,7 +72,7 @@ const handle = (
     : decodeText(raw, path.maxJsonDepth)
   state.id = Either.isRight(decoded) ? decoded.right.id : decoded.left.id
   // every frame paid for its size on arrival (`chargeOnArrival`); a batch pays for its other messages now
-  const extra = Either.isRight(decoded) ? frameCost(decoded.right, 0) - 1 : 0
+  const extra = Either.isRight(decoded) ? batchExtra(decoded.right) : 0
   const retryAfterMs = extra > 0 ? path.rateLimit.take(connection.userId, extra) : 0
   if (retryAfterMs > 0) {
     connection.pauseReading(retryAfterMs)
@@ -167,7 +167,7 @@ const describe = (error: unknown): string => {
  * Returns how long the client must wait, 0 when the frame may be queued.
  */
 export const chargeOnArrival = (connection: Connection, path: FramePath, raw: RawFrame): number =>
-  path.rateLimit.take(connection.userId, frameCost(undefined, raw === null ? 0 : raw.length))
+  path.rateLimit.take(connection.userId, arrivalCost(raw === null ? 0 : raw.length))
 
 /**
  * Answers a frame refused on arrival, unparsed: `RATE_LIMITED` with its id,

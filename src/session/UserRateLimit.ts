@@ -74,13 +74,16 @@ export const keyed = (
 export const CHARS_PER_MESSAGE = 16 * 1024
 
 /**
- * What a frame costs: one message, or a `batch`'s number of messages (it
- * does the work of that many), or its size in `CHARS_PER_MESSAGE`, whichever
- * is more (capped at the burst by the bucket). `frame` is undefined for a
- * frame that did not decode.
+ * What a frame costs on arrival, before it is parsed: one message, or its
+ * size in `CHARS_PER_MESSAGE` if that is more.
  */
-export const frameCost = (frame: ClientFrame | undefined, chars: number): number => {
-  const bySize = Math.ceil(chars / CHARS_PER_MESSAGE)
-  const messages = frame?.type === "batch" ? frame.payload["messages"] : undefined
-  return Math.max(1, bySize, Array.isArray(messages) ? messages.length : 1)
+export const arrivalCost = (chars: number): number => Math.max(1, Math.ceil(chars / CHARS_PER_MESSAGE))
+
+/**
+ * What a decoded frame costs on top of its arrival: a `batch` does the work
+ * of its messages, so it pays for each one beyond the first; any other frame nothing.
+ */
+export const batchExtra = (frame: ClientFrame): number => {
+  const messages = frame.type === "batch" ? frame.payload["messages"] : undefined
+  return Array.isArray(messages) && messages.length > 1 ? messages.length - 1 : 0
 }

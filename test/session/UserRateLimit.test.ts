@@ -1,6 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { CHARS_PER_MESSAGE, frameCost, make } from "../../src/session/UserRateLimit.js"
+import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
+import { arrivalCost, batchExtra, CHARS_PER_MESSAGE, make } from "../../src/session/UserRateLimit.js"
+
+// what the frame path charges for one frame of `chars` characters: on arrival, then for a decoded batch's other messages
+const frameCost = (frame: ClientFrame | undefined, chars: number): number =>
+  arrivalCost(chars) + (frame === undefined ? 0 : batchExtra(frame))
 
 describe("UserRateLimit", () => {
   it.effect("lets a burst through, then one message per token, and says when the next token is due", () =>
