@@ -42,13 +42,14 @@ export class Inbox {
     const queue = this.queue ??= []
     const waiting = queue.length - this.next
     const size = frame === null ? 0 : frame.length
-    if (waiting >= this.maxFrames || (waiting > 0 && this.chars + size > this.maxChars)) return this.reader.overflow(frame)
+    if (waiting >= this.maxFrames || (waiting > 0 && this.chars + size > this.maxChars)) {
+      // full for this frame: read no further either (the reader then knows why it refuses)
+      this.hold()
+      return this.reader.overflow(frame)
+    }
     queue.push(frame)
     this.chars += size
-    if (!this.holding && (waiting + 1 >= this.maxFrames || this.chars >= this.maxChars)) {
-      this.holding = true
-      this.reader.holdReading()
-    }
+    if (waiting + 1 >= this.maxFrames || this.chars >= this.maxChars) this.hold()
     if (this.draining) return
     this.draining = true
     queueMicrotask(() => this.reader.startDrain())
@@ -69,5 +70,11 @@ export class Inbox {
       this.reader.releaseReading()
     }
     return frame
+  }
+
+  private hold(): void {
+    if (this.holding) return
+    this.holding = true
+    this.reader.holdReading()
   }
 }

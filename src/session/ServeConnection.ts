@@ -214,7 +214,6 @@ class ServedConnection implements InboxReader, Expiring {
       return this.overflow(frame)
     }
     this.refusedInPause = 0
-    this.retryAfterMs = MIN_PAUSE_MS
     this.inbox.push(frame)
   }
 
