@@ -1,5 +1,5 @@
 import { Clock, Context, Effect, Layer } from "effect"
-import { SwitchyardConfig } from "../Config.js"
+import { defaults, SwitchyardConfig } from "../Config.js"
 import * as TokenBucket from "../session/TokenBucket.js"
 import * as UserRateLimit from "../session/UserRateLimit.js"
 
@@ -12,7 +12,7 @@ import * as UserRateLimit from "../session/UserRateLimit.js"
  * and the next line says how many were skipped.
  */
 export class ClientErrorLog extends Context.Reference<ClientErrorLog>()("switchyard/ClientErrorLog", {
-  defaultValue: () => make(DEFAULT_PER_SEC, Clock.make())
+  defaultValue: () => make(defaults.clientErrorLogPerSec, Clock.make())
 }) {
   /** The configured budget, on the `Clock` in context. */
   static readonly layer: Layer.Layer<ClientErrorLog, never, SwitchyardConfig> = Layer.effect(
@@ -20,8 +20,6 @@ export class ClientErrorLog extends Context.Reference<ClientErrorLog>()("switchy
     Effect.zipWith(SwitchyardConfig, Effect.clock, (config, clock) => make(config.clientErrorLogPerSec, clock))
   )
 }
-
-const DEFAULT_PER_SEC = 5
 
 /** The log's budget. */
 export interface ClientErrorLogBudget {
