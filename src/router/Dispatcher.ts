@@ -3,7 +3,7 @@ import { decodeValue } from "../protocol/ClientFrame.js"
 import type { ClientFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { UserContext } from "../session/UserContext.js"
-import { DedupeStore } from "../store/DedupeStore.js"
+import { type Claim, DedupeStore } from "../store/DedupeStore.js"
 import { ClaimWaits } from "./ClaimWaits.js"
 import { currentFrameSlot, FrameTicket, type FrameServices, withFrame } from "./FrameContext.js"
 import type { AnyHandler } from "./Handler.js"
@@ -119,20 +119,36 @@ interface Claims {
 const claimsWith = (store: DedupeStore["Type"]): Claims => {
   const waits = new ClaimWaits()
   const sync = store.sync
-  // an in-process store: no Effect per claim (the frame path's cost per acked frame)
-  if (sync !== undefined) {
-    const process: Claims["process"] = (userId, id, ticket, handler, payload) => {
+
+  /**
+   * The answer to a claim that is not this frame's to process: the first
+   * result (`Duplicate`), or a wait for the concurrent claim and another
+   * look (`Pending`). Undefined for `New`: the frame is processed.
+   */
+  const answerOther = (
+    claim: Claim,
+    userId: string,
+    id: string,
+    ticket: FrameTicket,
+    handler: AnyHandler,
+    payload: unknown
+  ): Effect.Effect<Outcome, never, FrameServices> | undefined => {
+    if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
+    if (claim._tag === "New") return undefined
+    const waiter = waits.enter(ticket, userId, id)
+    if (waiter === undefined) return Effect.succeed(waitsForItself(ticket, id))
+    return Effect.matchEffect(waits.during(waiter, store.settled(userId, id)), {
+      onFailure: () => Effect.succeed(storeDown),
+      onSuccess: () => process(userId, id, ticket, handler, payload)
+    })
+  }
+
+  const process: Claims["process"] = sync !== undefined
+    // an in-process store: no Effect per claim (the frame path's cost per acked frame)
+    ? (userId, id, ticket, handler, payload) => {
       const claim = sync.claim(userId, id)
-      if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
-      if (claim._tag === "Pending") {
-        const waiter = waits.enter(ticket, userId, id)
-        if (waiter === undefined) return Effect.succeed(waitsForItself(ticket, id))
-        return Effect.flatMap(
-          Effect.either(waits.during(waiter, store.settled(userId, id))),
-          (settled) =>
-            Either.isLeft(settled) ? Effect.succeed(storeDown) : process(userId, id, ticket, handler, payload)
-        )
-      }
+      const other = answerOther(claim, userId, id, ticket, handler, payload)
+      if (other !== undefined) return other
       ticket.hold(id)
       return Effect.clockWith((clock) =>
         Effect.map(run(handler, payload), (outcome) => {
@@ -143,30 +159,21 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
         })
       )
     }
-    return { process }
-  }
-  const process: Claims["process"] = (userId, id, ticket, handler, payload) =>
-    Effect.matchEffect(store.claim(userId, id), {
-      onFailure: () => Effect.succeed(storeDown),
-      onSuccess: (claim) => {
-        if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
-        if (claim._tag === "Pending") {
-          const waiter = waits.enter(ticket, userId, id)
-          if (waiter === undefined) return Effect.succeed(waitsForItself(ticket, id))
-          return Effect.matchEffect(waits.during(waiter, store.settled(userId, id)), {
-            onFailure: () => Effect.succeed(storeDown),
-            onSuccess: () => process(userId, id, ticket, handler, payload)
+    : (userId, id, ticket, handler, payload) =>
+      Effect.matchEffect(store.claim(userId, id), {
+        onFailure: () => Effect.succeed(storeDown),
+        onSuccess: (claim) => {
+          const other = answerOther(claim, userId, id, ticket, handler, payload)
+          if (other !== undefined) return other
+          ticket.hold(id)
+          return Effect.flatMap(run(handler, payload), (outcome) => {
+            ticket.unhold(id)
+            const end = outcome.status === "error" ? store.expire(userId, id) : store.complete(userId, id, outcome.result)
+            // the answer stands even if the store could not record it: a retry is then processed again
+            return Effect.as(Effect.catchAll(end, (error) => Effect.logWarning("dedupe store failed", error)), outcome)
           })
         }
-        ticket.hold(id)
-        return Effect.flatMap(run(handler, payload), (outcome) => {
-          ticket.unhold(id)
-          const end = outcome.status === "error" ? store.expire(userId, id) : store.complete(userId, id, outcome.result)
-          // the answer stands even if the store could not record it: a retry is then processed again
-          return Effect.as(Effect.catchAll(end, (error) => Effect.logWarning("dedupe store failed", error)), outcome)
-        })
-      }
-    })
+      })
   return { process }
 }
 
