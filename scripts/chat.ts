@@ -8,7 +8,7 @@
  * token for USER_ID, default "alice", signed with JWT_SECRET or the dev secret).
  */
 import WebSocket from "ws"
-import { DEVELOPMENT_SECRET, sign } from "../src/http/Jwt.js"
+import { DEVELOPMENT_SECRET, sign } from "../src/transport/Jwt.js"
 
 const text = process.argv.slice(2).join(" ") || "what is 17 * 23"
 const url = process.env["URL"] ?? `ws://localhost:${process.env["PORT"] ?? 8080}/ws`

@@ -8,7 +8,7 @@
  * `TOKEN=$(npm run -s token -- alice)` works.
  */
 import { parseArgs } from "node:util"
-import { DEVELOPMENT_SECRET, sign } from "../src/http/Jwt.js"
+import { DEVELOPMENT_SECRET, sign } from "../src/transport/Jwt.js"
 
 const USAGE = `usage: npm run token -- <user> [--admin] [--ttl <seconds>] [--secret <secret>]
 

@@ -1,5 +1,5 @@
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
-import { normalizeOrigin } from "./http/OriginPolicy.js"
+import { normalizeOrigin } from "./transport/OriginPolicy.js"
 import { DEFAULT_MAX_JSON_DEPTH } from "./protocol/JsonDepth.js"
 import * as Stage from "./migration/Stage.js"
 

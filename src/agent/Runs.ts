@@ -1,5 +1,5 @@
 import { Cause, Effect, Exit, FiberId, FiberMap, Option } from "effect"
-import type { LifecycleState } from "../Lifecycle.js"
+import type { LifecycleState } from "../state/Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import { randomUUID } from "node:crypto"
 import type { StreamEvent } from "../protocol/ServerFrame.js"

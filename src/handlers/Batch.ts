@@ -1,8 +1,8 @@
 import { Effect } from "effect"
 import { FrameError } from "../protocol/FrameError.js"
 import { Batch } from "../protocol/Payloads.js"
-import { Dispatcher } from "../router/Dispatcher.js"
-import * as Handler from "../router/Handler.js"
+import { Dispatcher } from "../pipeline/Dispatcher.js"
+import * as Handler from "./Handler.js"
 
 /** One inner frame's entry in a batch's result. */
 interface BatchEntry {

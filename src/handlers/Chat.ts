@@ -1,14 +1,14 @@
 import { Context, Effect, Either } from "effect"
 import { Agent, type AgentRequest } from "../agent/Agent.js"
 import type { RunLimitExceeded } from "../agent/RunLimits.js"
-import { Lifecycle } from "../Lifecycle.js"
+import { Lifecycle } from "../state/Lifecycle.js"
 import { toFrameError } from "../protocol/DecodeFailure.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { StartAgent, StopAgent, UserMessage } from "../protocol/Payloads.js"
-import { CurrentFrame } from "../router/FrameContext.js"
-import * as Handler from "../router/Handler.js"
-import { Emitter } from "../session/Emitter.js"
-import { UserContext } from "../session/UserContext.js"
+import { CurrentFrame } from "./FrameContext.js"
+import * as Handler from "./Handler.js"
+import { Emitter } from "../state/Emitter.js"
+import { UserContext } from "../state/UserContext.js"
 
 /** Starts a run for the current user; its events follow the frame's ack. */
 const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>

@@ -1,12 +1,12 @@
 import { Effect, Metric } from "effect"
 import { ClientErrorReport, EmptyPayload } from "../protocol/Payloads.js"
-import { CurrentConnection, CurrentFrame } from "../router/FrameContext.js"
-import * as Handler from "../router/Handler.js"
+import { CurrentConnection, CurrentFrame } from "./FrameContext.js"
+import * as Handler from "./Handler.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import { boundedJson } from "../observability/BoundedJson.js"
-import { ClientErrorLog } from "../observability/ClientErrorLog.js"
+import { ClientErrorLog } from "./ClientErrorLog.js"
 import * as Metrics from "../observability/Metrics.js"
-import { UserContext } from "../session/UserContext.js"
+import { UserContext } from "../state/UserContext.js"
 
 /** `ping` → `pong` (with the frame's id), never an ack, never deduplicated. */
 export const ping = Handler.make("ping", {

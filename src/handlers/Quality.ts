@@ -7,12 +7,12 @@ import {
   QualityValidationRequest
 } from "../protocol/Payloads.js"
 import { parseIsoDateTime } from "../protocol/IsoDateTime.js"
-import { computeMetrics } from "../quality/QualityMetrics.js"
-import { computeReport } from "../quality/QualityReport.js"
-import { validateResponse } from "../quality/ResponseValidation.js"
-import * as Handler from "../router/Handler.js"
-import { Emitter } from "../session/Emitter.js"
-import { UserContext } from "../session/UserContext.js"
+import { computeMetrics } from "../agent/quality/QualityMetrics.js"
+import { computeReport } from "../agent/quality/QualityReport.js"
+import { validateResponse } from "../agent/quality/ResponseValidation.js"
+import * as Handler from "./Handler.js"
+import { Emitter } from "../state/Emitter.js"
+import { UserContext } from "../state/UserContext.js"
 
 /**
  * The quality router (PROTOCOL §4 `quality_*`): four handlers over the runs

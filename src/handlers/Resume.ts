@@ -1,8 +1,8 @@
 import { Effect } from "effect"
 import { Resume } from "../protocol/Payloads.js"
-import { CurrentConnection } from "../router/FrameContext.js"
-import * as Handler from "../router/Handler.js"
-import { UserContext } from "../session/UserContext.js"
+import { CurrentConnection } from "./FrameContext.js"
+import * as Handler from "./Handler.js"
+import { UserContext } from "../state/UserContext.js"
 
 /** `resume {last_seq, epoch?}`: replays what the client missed, in order, then acks `{replayed, gap, epoch}`. */
 export const resume = Handler.make("resume", {

@@ -1,9 +1,9 @@
 import { Context, Effect } from "effect"
 import { Typing } from "../protocol/Payloads.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
-import { CurrentConnection } from "../router/FrameContext.js"
-import * as Handler from "../router/Handler.js"
-import { UserContext } from "../session/UserContext.js"
+import { CurrentConnection } from "./FrameContext.js"
+import * as Handler from "./Handler.js"
+import { UserContext } from "../state/UserContext.js"
 
 /** `typing {is_typing, thread_id?}`: relayed to the user's OTHER connections only, no seq. */
 export const typing = Handler.make("typing", {

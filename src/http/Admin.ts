@@ -15,7 +15,7 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { MigrationControl } from "../migration/MigrationControl.js"
 import * as Stage from "../migration/Stage.js"
-import { Auth, requireRole } from "./Auth.js"
+import { Auth, requireRole } from "../transport/Auth.js"
 
 /** The body of `PUT /admin/migrations/:type`. */
 export const MigrationUpdate = Schema.Struct({

@@ -1,12 +1,12 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Schedule, Stream } from "effect"
 import { SwitchyardConfig } from "../Config.js"
-import { DashboardFeed, SAMPLE_INTERVAL_MS, WINDOW_SAMPLES } from "../observability/DashboardFeed.js"
-import { SERVER_VERSION } from "../session/ServeConnection.js"
+import { DashboardFeed, SAMPLE_INTERVAL_MS, WINDOW_SAMPLES } from "./DashboardFeed.js"
+import { SERVER_VERSION } from "../transport/ServeConnection.js"
 import { page, pageSecurityPolicy } from "./DashboardPage.js"
 import * as DevToken from "./DevToken.js"
-import { isLoopback } from "./Loopback.js"
-import { socketAddress } from "./PeerAddress.js"
+import { isLoopback } from "../transport/Loopback.js"
+import { socketAddress } from "../transport/PeerAddress.js"
 
 /** How often an idle event stream sends a comment, so proxies keep it open. */
 const KEEPALIVE_MS = 15_000

@@ -2,9 +2,9 @@ import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Clock, Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import { type Settings, SwitchyardConfig } from "../Config.js"
-import * as Jwt from "./Jwt.js"
-import { isLoopback, LOOPBACK_DESCRIPTION } from "./Loopback.js"
-import { socketAddress } from "./PeerAddress.js"
+import * as Jwt from "../transport/Jwt.js"
+import { isLoopback, LOOPBACK_DESCRIPTION } from "../transport/Loopback.js"
+import { socketAddress } from "../transport/PeerAddress.js"
 
 /** How long a development token lives. */
 export const DEV_TOKEN_TTL_S = 60 * 60

@@ -18,9 +18,9 @@ import { HttpClient, type HttpClientError, HttpClientRequest } from "@effect/pla
 import { Data, Duration, Effect, Either, identity, Redacted, Schedule, Schema } from "effect"
 import { FrameError } from "../protocol/FrameError.js"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
-import { CurrentFrame } from "../router/FrameContext.js"
-import * as Handler from "../router/Handler.js"
-import { UserContext } from "../session/UserContext.js"
+import { CurrentFrame } from "../handlers/FrameContext.js"
+import * as Handler from "../handlers/Handler.js"
+import { UserContext } from "../state/UserContext.js"
 import { deliverAfterReply, toAckResult } from "./Legacy.js"
 import { redactText, redactUrl, secretsOf } from "./RedactUrl.js"
 

@@ -13,11 +13,11 @@
 import { Clock, Context, Effect, type Fiber, FiberSet, Layer, Option } from "effect"
 import { type Settings, SwitchyardConfig } from "../Config.js"
 import * as Metrics from "../observability/Metrics.js"
-import * as CircuitBreaker from "../router/CircuitBreaker.js"
-import * as RollbackPolicy from "../router/RollbackPolicy.js"
-import { RollingStats } from "../router/RollingStats.js"
+import * as CircuitBreaker from "../resilience/CircuitBreaker.js"
+import * as RollbackPolicy from "../resilience/RollbackPolicy.js"
+import { RollingStats } from "../resilience/RollingStats.js"
 import type { Observed } from "./Compare.js"
-import { isImplementationFailure } from "./Resilience.js"
+import { isImplementationFailure } from "../resilience/Resilience.js"
 import { nextServes, type Side, type Stage } from "./Stage.js"
 
 /**

@@ -10,7 +10,7 @@
  */
 import { Deferred, Effect, Exit, FiberId } from "effect"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
-import type { Emitter } from "../session/Emitter.js"
+import type { Emitter } from "../state/Emitter.js"
 
 const runIdOf = (event: StreamEvent): string | undefined => {
   if (event.run_id !== undefined) return event.run_id

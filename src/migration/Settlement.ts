@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Context, Duration, Effect, Fiber } from "effect"
-import { CurrentFrame } from "../router/FrameContext.js"
+import { CurrentFrame } from "../handlers/FrameContext.js"
 
 /**
  * Collects the fibers of one call's background work.

@@ -9,14 +9,14 @@
 import { Effect, type FiberMap } from "effect"
 import type { WebSocket } from "ws"
 import { RunRegistry } from "../agent/Runs.js"
-import { LifecycleState } from "../Lifecycle.js"
+import { LifecycleState } from "../state/Lifecycle.js"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
-import { AlertSubscription } from "../quality/AlertSubscription.js"
-import { Connection } from "../session/Connection.js"
-import { Conversations } from "../session/Conversations.js"
-import type { Emitter } from "../session/Emitter.js"
-import type { UserSession } from "../session/UserContext.js"
-import { UserStream } from "../session/UserStream.js"
+import { AlertSubscription } from "../agent/quality/AlertSubscription.js"
+import { Connection } from "../transport/Connection.js"
+import { Conversations } from "../state/Conversations.js"
+import type { Emitter } from "../state/Emitter.js"
+import type { UserSession } from "../state/UserContext.js"
+import { UserStream } from "../state/UserStream.js"
 
 /**
  * Records the events one side of a call emits, optionally forwarding them

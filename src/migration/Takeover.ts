@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { Settings } from "../Config.js"
-import type { AnyHandler } from "../router/Handler.js"
+import type { AnyHandler } from "../handlers/Handler.js"
 import * as HttpLegacy from "./HttpLegacy.js"
 import * as Migration from "./Migration.js"
 

@@ -1,6 +1,6 @@
 import { Schema } from "effect"
-import { AlertThresholds } from "../quality/QualityAlert.js"
-import { ValidationRule } from "../quality/ResponseValidation.js"
+import { AlertThresholds } from "../agent/quality/QualityAlert.js"
+import { ValidationRule } from "../agent/quality/ResponseValidation.js"
 import { BoundedString, JsonObject } from "./ClientFrame.js"
 import { IsoDateTime } from "./IsoDateTime.js"
 

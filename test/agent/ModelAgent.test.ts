@@ -7,7 +7,7 @@ import { Chunk, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
 import type { AgentEvent, AgentRequest } from "../../src/agent/Agent.js"
 import * as ModelAgent from "../../src/agent/ModelAgent.js"
 import { BuiltinTools } from "../../src/agent/tools/index.js"
-import { Conversations } from "../../src/session/Conversations.js"
+import { Conversations } from "../../src/state/Conversations.js"
 
 /**
  * The model agent's loop against a scripted `LanguageModel` (no HTTP): which

@@ -3,7 +3,7 @@ import { Effect, Either, FiberMap, Stream, TestClock } from "effect"
 import type { Agent } from "../../src/agent/Agent.js"
 import * as RunLimits from "../../src/agent/RunLimits.js"
 import { RunRegistry } from "../../src/agent/Runs.js"
-import { LifecycleState } from "../../src/Lifecycle.js"
+import { LifecycleState } from "../../src/state/Lifecycle.js"
 
 describe("RunLimiter", () => {
   it("admits perMinute starts in any window and says when the oldest leaves it", () => {

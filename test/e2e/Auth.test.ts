@@ -2,7 +2,7 @@ import { request } from "node:http"
 import { connect } from "node:net"
 import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Jwt from "../../src/http/Jwt.js"
+import * as Jwt from "../../src/transport/Jwt.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, TEST_SECRET, type TestServer, token } from "../support/TestServer.js"
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Jwt from "../../src/http/Jwt.js"
+import * as Jwt from "../../src/transport/Jwt.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 

@@ -1,6 +1,6 @@
 import { get, type IncomingMessage } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { MAX_VIEWERS } from "../../src/observability/DashboardFeed.js"
+import { MAX_VIEWERS } from "../../src/http/DashboardFeed.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 
 // the dashboard's feed needs no token: whoever can reach the service may watch, so watchers are bounded

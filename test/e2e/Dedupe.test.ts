@@ -1,7 +1,7 @@
 import { Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
-import * as Handler from "../../src/router/Handler.js"
+import * as Handler from "../../src/handlers/Handler.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 

@@ -1,7 +1,7 @@
 import { Layer, Logger, LogLevel } from "effect"
 import { networkInterfaces } from "node:os"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Jwt from "../../src/http/Jwt.js"
+import * as Jwt from "../../src/transport/Jwt.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 
 /**

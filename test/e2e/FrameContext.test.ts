@@ -1,8 +1,8 @@
 import { Deferred, Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
-import { CurrentFrame } from "../../src/router/FrameContext.js"
-import * as Handler from "../../src/router/Handler.js"
+import { CurrentFrame } from "../../src/handlers/FrameContext.js"
+import * as Handler from "../../src/handlers/Handler.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 

@@ -3,7 +3,7 @@ import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
-import * as Handler from "../../src/router/Handler.js"
+import * as Handler from "../../src/handlers/Handler.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 

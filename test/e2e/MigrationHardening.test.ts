@@ -7,7 +7,7 @@
 import { Effect, HashMap, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
-import * as Handler from "../../src/router/Handler.js"
+import * as Handler from "../../src/handlers/Handler.js"
 import { type FakeLegacyBackend, startFakeLegacyBackend } from "../support/FakeLegacyBackend.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer, token } from "../support/TestServer.js"

@@ -3,7 +3,7 @@ import { Deferred, Effect, Layer, Stream, TestClock } from "effect"
 import { Agent, AgentError, type AgentEvent } from "../../src/agent/Agent.js"
 import type { Settings } from "../../src/Config.js"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
-import type { Outcome } from "../../src/router/Dispatcher.js"
+import type { Outcome } from "../../src/pipeline/Dispatcher.js"
 import { type Harness, makeHarness } from "../support/FrameHarness.js"
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
 import { Agent } from "../../src/agent/Agent.js"
 import * as HttpLegacy from "../../src/migration/HttpLegacy.js"
-import type { Outcome } from "../../src/router/Dispatcher.js"
+import type { Outcome } from "../../src/pipeline/Dispatcher.js"
 import { makeHarness } from "../support/FrameHarness.js"
 import { type FakeLegacyBackend, startFakeLegacyBackend } from "../support/FakeLegacyBackend.js"
 

@@ -6,9 +6,9 @@ import * as Migration from "../../src/migration/Migration.js"
 import { MigrationControl, type MigrationSettings } from "../../src/migration/MigrationControl.js"
 import type { Stage } from "../../src/migration/Stage.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
-import type { Outcome } from "../../src/router/Dispatcher.js"
-import * as Handler from "../../src/router/Handler.js"
-import { Emitter } from "../../src/session/Emitter.js"
+import type { Outcome } from "../../src/pipeline/Dispatcher.js"
+import * as Handler from "../../src/handlers/Handler.js"
+import { Emitter } from "../../src/state/Emitter.js"
 import { makeHarness } from "../support/FrameHarness.js"
 
 /** A test agent: thinks, says the text back, done. */

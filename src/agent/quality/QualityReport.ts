@@ -1,0 +1,151 @@
+import { Schema } from "effect"
+import type { RunRecord } from "../RunRecord.js"
+import {
+  countStatuses,
+  countTools,
+  finishedCount,
+  percentile,
+  runLatencyMs,
+  runsSince,
+  sortedLatencies,
+  successRate
+} from "./QualityMetrics.js"
+
+/** How many runs a report lists in `slowest`. */
+export const SLOWEST_LIMIT = 5
+
+/** One entry of a report's `slowest` list: an ended run and its latency. */
+export const SlowRun = Schema.Struct({
+  run_id: Schema.String,
+  agent: Schema.String,
+  thread_id: Schema.optional(Schema.String),
+  latency_ms: Schema.Number,
+  status: Schema.Literal("completed", "failed", "cancelled")
+})
+
+/** @see SlowRun */
+export type SlowRun = typeof SlowRun.Type
+
+/**
+ * The result of `quality_report` (PROTOCOL §4): the user's runs that started
+ * in the period `[since, until]`.
+ *
+ * - `since`: the requested start; without one, the start of the earliest run
+ *   reported (or `until` when there is none), so both ends are always ISO-8601.
+ * - `totals.runs = completed + failed + cancelled + running`.
+ * - `rates` are shares of the finished runs (as `quality_metrics`'
+ *   `success_rate`); they sum to 1. With no finished run: `success_rate` 1, the
+ *   others 0.
+ * - `latency_ms` (nearest-rank `p50`, `p95`, and `max`) and `slowest` cover the
+ *   ended runs only; latencies are 0 when none has ended. `slowest` holds at
+ *   most {@link SLOWEST_LIMIT} runs, slowest first (ties: earlier start first).
+ * - `tools` counts tool calls by name; `errors` counts failed runs by error
+ *   code (`"UNKNOWN"` for a failure without a code).
+ */
+export const QualityReport = Schema.Struct({
+  since: Schema.String,
+  until: Schema.String,
+  totals: Schema.Struct({
+    runs: Schema.Number,
+    completed: Schema.Number,
+    failed: Schema.Number,
+    cancelled: Schema.Number,
+    running: Schema.Number
+  }),
+  rates: Schema.Struct({
+    success_rate: Schema.Number,
+    failure_rate: Schema.Number,
+    cancel_rate: Schema.Number
+  }),
+  latency_ms: Schema.Struct({ p50: Schema.Number, p95: Schema.Number, max: Schema.Number }),
+  slowest: Schema.Array(SlowRun),
+  tools: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  errors: Schema.Record({ key: Schema.String, value: Schema.Number })
+})
+
+/** @see QualityReport */
+export type QualityReport = typeof QualityReport.Type
+
+/** The `errors` key of a failed run that carries no error code. */
+export const UNKNOWN_ERROR_CODE = "UNKNOWN"
+
+/**
+ * A report of the `runs` that started at or after `sinceMs` (all of them when
+ * `sinceMs` is `undefined`), as of `nowMs` (PROTOCOL §4 `quality_report`).
+ * Pure: `nowMs` comes from the caller's `Clock`.
+ */
+export const computeReport = (
+  runs: ReadonlyArray<RunRecord>,
+  sinceMs: number | undefined,
+  nowMs: number
+): QualityReport => {
+  const selected = sinceMs === undefined ? runs : runsSince(runs, sinceMs)
+  const counts = countStatuses(selected)
+  const finished = finishedCount(counts)
+  const latencies = sortedLatencies(selected)
+  const start = sinceMs ?? earliestStart(selected) ?? nowMs
+  return {
+    since: new Date(start).toISOString(),
+    until: new Date(nowMs).toISOString(),
+    totals: {
+      runs: selected.length,
+      completed: counts.completed,
+      failed: counts.failed,
+      cancelled: counts.cancelled,
+      running: counts.running
+    },
+    rates: {
+      success_rate: successRate(counts),
+      failure_rate: finished === 0 ? 0 : counts.failed / finished,
+      cancel_rate: finished === 0 ? 0 : counts.cancelled / finished
+    },
+    latency_ms: {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      max: latencies[latencies.length - 1] ?? 0
+    },
+    slowest: slowestRuns(selected, SLOWEST_LIMIT),
+    tools: countTools(selected),
+    errors: countErrors(selected)
+  }
+}
+
+const earliestStart = (runs: ReadonlyArray<RunRecord>): number | undefined => {
+  let earliest: number | undefined
+  for (const run of runs) {
+    if (earliest === undefined || run.startedAt < earliest) earliest = run.startedAt
+  }
+  return earliest
+}
+
+/** The `limit` slowest ended runs, slowest first; ties go to the earlier start, then the run id. */
+export const slowestRuns = (runs: ReadonlyArray<RunRecord>, limit: number): ReadonlyArray<SlowRun> => {
+  const ended: Array<{ readonly run: RunRecord; readonly latency: number; readonly status: SlowRun["status"] }> = []
+  for (const run of runs) {
+    const latency = runLatencyMs(run)
+    if (latency !== undefined && run.status !== "running") ended.push({ run, latency, status: run.status })
+  }
+  ended.sort((a, b) =>
+    b.latency - a.latency ||
+    a.run.startedAt - b.run.startedAt ||
+    (a.run.runId < b.run.runId ? -1 : a.run.runId > b.run.runId ? 1 : 0)
+  )
+  return ended.slice(0, Math.max(0, limit)).map(({ latency, run, status }): SlowRun => ({
+    run_id: run.runId,
+    agent: run.agent,
+    ...(run.threadId === undefined ? {} : { thread_id: run.threadId }),
+    latency_ms: latency,
+    status
+  }))
+}
+
+/** Failed runs by error code; a failure without a code counts as {@link UNKNOWN_ERROR_CODE}. */
+export const countErrors = (runs: ReadonlyArray<RunRecord>): Record<string, number> => {
+  const counts = new Map<string, number>()
+  for (const run of runs) {
+    if (run.status !== "failed") continue
+    const code = run.errorCode ?? UNKNOWN_ERROR_CODE
+    counts.set(code, (counts.get(code) ?? 0) + 1)
+  }
+  return Object.fromEntries(counts)
+}

@@ -1,0 +1,91 @@
+import { Clock, Context, Effect, Layer, Metric, PubSub, Schedule, type Scope, Stream } from "effect"
+import { Lifecycle } from "../state/Lifecycle.js"
+import { Connections } from "../transport/Connections.js"
+import { UserSessions } from "../state/UserContext.js"
+import { type Sample, sampleOf, type Totals, totalsOf } from "../observability/DashboardStats.js"
+
+/** How often the feed samples the metrics. */
+export const SAMPLE_INTERVAL_MS = 1000
+
+/** The window of the per-type rates and latencies, in samples (= seconds). */
+export const WINDOW_SAMPLES = 60
+
+/** How many past samples a new dashboard gets, to draw its charts at once. */
+export const HISTORY_SAMPLES = 120
+
+/** Dashboards watching at once, at most: the feed needs no token, so its viewers are bounded. */
+export const MAX_VIEWERS = 64
+
+/**
+ * The live numbers of the dashboard: one fiber samples the metric registry
+ * every second (whoever watches, the cost is one snapshot a second, not one per
+ * viewer) and publishes a {@link Sample} to every subscriber. A new subscriber
+ * first gets the recent history, so its charts start filled.
+ */
+export class DashboardFeed extends Context.Tag("switchyard/DashboardFeed")<DashboardFeed, {
+  /** The latest sample. */
+  readonly latest: Effect.Effect<Sample>
+  /** May one more dashboard watch (fewer than `MAX_VIEWERS` do)? */
+  readonly hasRoom: Effect.Effect<boolean>
+  /**
+   * The recent samples (oldest first) and every sample from now on, for the
+   * lifetime of the Scope (a viewer, counted). The stream ends when the
+   * service stops.
+   */
+  readonly subscribe: Effect.Effect<
+    { readonly history: ReadonlyArray<Sample>; readonly live: Stream.Stream<Sample> },
+    never,
+    Scope.Scope
+  >
+}>() {
+  /** The feed, sampling in the background for the lifetime of the layer. */
+  static readonly layer: Layer.Layer<DashboardFeed, never, Connections | UserSessions | Lifecycle> = Layer.scoped(
+    DashboardFeed,
+    Effect.gen(function*() {
+      const connections = yield* Connections
+      const sessions = yield* UserSessions
+      const lifecycle = yield* Lifecycle
+      const totals: Array<Totals> = []
+      const history: Array<Sample> = []
+      const pubsub = yield* PubSub.sliding<Sample>(16)
+      yield* Effect.addFinalizer(() => PubSub.shutdown(pubsub))
+
+      const take = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const current = totalsOf(yield* Metric.snapshot, now)
+        const sample = sampleOf(current, totals[totals.length - 1], totals[0], {
+          connections: yield* connections.count,
+          usersConnected: yield* connections.users,
+          usersActive: yield* sessions.size,
+          runsRunning: Math.max(0, lifecycle.runningRuns)
+        })
+        totals.push(current)
+        if (totals.length > WINDOW_SAMPLES + 1) totals.shift()
+        history.push(sample)
+        if (history.length > HISTORY_SAMPLES) history.shift()
+        return sample
+      })
+
+      yield* take
+      yield* Effect.forkScoped(
+        Effect.repeat(Effect.flatMap(take, (sample) => PubSub.publish(pubsub, sample)), Schedule.spaced(SAMPLE_INTERVAL_MS))
+          .pipe(Effect.delay(SAMPLE_INTERVAL_MS))
+      )
+
+      let viewers = 0
+      const counted = Effect.acquireRelease(Effect.sync(() => viewers++), () => Effect.sync(() => viewers--))
+      return {
+        latest: Effect.sync(() => history[history.length - 1]!),
+        hasRoom: Effect.sync(() => viewers < MAX_VIEWERS),
+        subscribe: Effect.zipRight(
+          counted,
+          Effect.map(PubSub.subscribe(pubsub), (queue) => ({
+            // subscribed before the history is copied: no sample falls between the two
+            history: history.slice(),
+            live: Stream.fromQueue(queue)
+          }))
+        )
+      }
+    })
+  )
+}

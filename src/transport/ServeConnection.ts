@@ -1,0 +1,352 @@
+import {
+  Context,
+  Effect,
+  Exit,
+  FiberId,
+  FiberRef,
+  FiberRefs,
+  HashMap,
+  Layer,
+  Runtime,
+  Scope
+} from "effect"
+import { randomUUID } from "node:crypto"
+import type { RawData, WebSocket } from "ws"
+import { SwitchyardConfig } from "../Config.js"
+import * as Metrics from "../observability/Metrics.js"
+import { CloseCode } from "../protocol/ErrorCode.js"
+import * as ServerFrame from "../protocol/ServerFrame.js"
+import { Dispatcher } from "../pipeline/Dispatcher.js"
+import { CurrentConnection, currentFrameSlot, FrameSlot } from "../handlers/FrameContext.js"
+import { Router } from "../pipeline/Router.js"
+import { Connection, type OutboundLimits } from "./Connection.js"
+import { Connections } from "./Connections.js"
+import { Emitter } from "../state/Emitter.js"
+import { Inbox, type InboxReader, type RawFrame } from "./Inbox.js"
+import { chargeOnArrival, dropUnread, type FrameLimit, type FramePath, processFrame, rejectOnArrival } from "../pipeline/ProcessFrame.js"
+import { type Expiring, TokenExpiry } from "./TokenExpiry.js"
+import { UserContext, UserSessions, type UserSession } from "../state/UserContext.js"
+import { UserRateLimit } from "../resilience/UserRateLimit.js"
+
+/** The version reported in `connection_established`. */
+export const SERVER_VERSION = "0.1.0"
+
+/**
+ * Serves authenticated WebSockets. The `/ws` route hands each accepted socket
+ * over and returns: an idle connection holds no fiber, only its `Connection`
+ * and its Scope, reached from its socket's events. That Scope holds the
+ * user's session (so the session's grace period starts when the last one
+ * closes); it is closed when the socket closes, or when the service stops.
+ */
+export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")<ConnectionServer, {
+  /**
+   * Greets the socket, joins it to its user's stream and wires its frames,
+   * in order, through the dispatcher; returns once that is set up. At
+   * `expiresAt` (the token's `exp`, seconds since the epoch) it is closed with 4001.
+   */
+  readonly serve: (ws: WebSocket, userId: string, expiresAt: number) => Effect.Effect<void>
+}>() {
+  /** The server, running frames in the services of the layer that built it. */
+  static readonly layer: Layer.Layer<
+    ConnectionServer,
+    never,
+    SwitchyardConfig | UserSessions | Connections | Dispatcher | Router | UserRateLimit | TokenExpiry
+  > = Layer.scoped(
+    ConnectionServer,
+    Effect.gen(function*() {
+      const config = yield* SwitchyardConfig
+      const sessions = yield* UserSessions
+      const connections = yield* Connections
+      const dispatcher = yield* Dispatcher
+      const router = yield* Router
+      const expiry = yield* TokenExpiry
+      // the service's runtime, not a request's: nothing of the upgrade request stays reachable
+      const runtime = yield* Effect.runtime<never>()
+      const host: Host = {
+        open: new Set(),
+        connections,
+        dispatcher,
+        router,
+        path: { dispatcher, router, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
+        expiry,
+        runtime,
+        maxInboxFrames: config.maxInboxFrames,
+        maxInboxChars: config.maxInboxBytes,
+        run: Runtime.runFork(runtime)
+      }
+      const limits: OutboundLimits = {
+        maxBufferedBytes: config.maxBufferedBytes,
+        maxBufferedFrames: config.maxBufferedFrames
+      }
+      // stopping the service finalizes every connection still open (1001, its session released)
+      yield* Effect.addFinalizer(() => Effect.forEach(Array.from(host.open), (served) => served.close(), { discard: true }))
+      return {
+        serve: (ws, userId, expiresAt) =>
+          Effect.gen(function*() {
+            const scope = yield* Scope.make()
+            // in a context of just the Scope: the RcMap copies the caller's context into a new session's lookup
+            const session = yield* Effect.mapInputContext(
+              sessions.acquire(userId),
+              (_: Context.Context<never>) => Context.make(Scope.Scope, scope)
+            )
+            const connection = new Connection(
+              `c-${randomUUID()}`,
+              userId,
+              ws,
+              limits,
+              session.stream.lastSeq,
+              config.resumeWindowMs,
+              countSlowConsumer
+            )
+            // the greeting goes first; only then does the connection join the stream
+            const greeting: ServerFrame.ConnectionEstablished = {
+              connection_id: connection.id,
+              user_id: userId,
+              last_seq: session.stream.lastSeq,
+              epoch: session.stream.epoch,
+              heartbeat_ms: config.heartbeatMs,
+              server: { version: SERVER_VERSION, node_id: config.nodeId }
+            }
+            connection.send(ServerFrame.notice("connection_established", greeting))
+            connection.holdForResume()
+            session.stream.connections.add(connection)
+            yield* connections.add(connection)
+            new ServedConnection(host, connection, session, scope).listen(ws, expiresAt)
+          // quick, and not to be cut in half: an interrupted set-up would keep the session acquired
+          }).pipe(Effect.uninterruptible)
+      }
+    })
+  )
+}
+
+/** What every served connection shares: made once, with the service. */
+interface Host {
+  /** the connections being served, for the service's finalizer */
+  readonly open: Set<ServedConnection>
+  readonly connections: Connections["Type"]
+  readonly dispatcher: Dispatcher["Type"]
+  readonly router: Router["Type"]
+  /** what every frame goes through: decode limits, rate limit, dispatch */
+  readonly path: FramePath
+  /** closes connections whose token expired */
+  readonly expiry: TokenExpiry["Type"]
+  readonly runtime: Runtime.Runtime<never>
+  readonly maxInboxFrames: number
+  readonly maxInboxChars: number
+  /** runs an effect in the service's runtime (a socket's close) */
+  readonly run: (effect: Effect.Effect<void>) => unknown
+}
+
+/**
+ * One served socket: what its events need, and nothing else until its first
+ * frame (most connections sit idle).
+ */
+/**
+ * A client over its limits is not read for at least this long: a pipelining
+ * client's next socket read then waits, instead of thousands of tiny frames
+ * being refused one by one.
+ */
+const MIN_PAUSE_MS = 100
+
+/** Frames answered `RATE_LIMITED` (with their ids) per pause; beyond, they are dropped unread, with one notice. */
+const REFUSALS_PER_PAUSE = 256
+
+class ServedConnection implements InboxReader, Expiring {
+  expiryBucket: number | undefined = undefined
+  private readonly inbox: Inbox
+  private runFork: ((effect: Effect.Effect<void>) => unknown) | undefined = undefined
+  private frameContext: Context.Context<never> | undefined = undefined
+  private drain: Effect.Effect<void> | undefined = undefined
+  /** when the client was last told that frames it sent were not read (at most once a second) */
+  private unreadNoticeAt = -Infinity
+  /** frames answered `RATE_LIMITED` since the connection was last read */
+  private refusedInPause = 0
+  /** what a refused frame is told to wait, and which limit refused it */
+  private retryAfterMs = MIN_PAUSE_MS
+  private limit: FrameLimit = "messages"
+
+  constructor(
+    private readonly host: Host,
+    private readonly connection: Connection,
+    private readonly session: UserSession,
+    /** holds the user's session: closing it releases the session (its grace period starts with the last one) */
+    private readonly scope: Scope.CloseableScope
+  ) {
+    this.inbox = new Inbox(this, host.maxInboxFrames, host.maxInboxChars)
+  }
+
+  /** Wires the socket's events; a socket that closed meanwhile is finalized at once. */
+  listen(ws: WebSocket, expiresAt: number): void {
+    this.host.open.add(this)
+    if (ws.readyState === ws.CLOSED) return void this.host.run(this.close())
+    this.host.expiry.watch(this, expiresAt)
+    served.set(ws, this)
+    ws.on("message", onMessage)
+    ws.on("pong", onPong)
+    ws.on("error", onError)
+    ws.on("close", onClose)
+  }
+
+  /**
+   * Finalizes the connection, once: it leaves the stream and the registries
+   * (closing with 1001 if still open), then its Scope is closed.
+   */
+  close(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (!this.host.open.delete(this)) return Effect.void
+      this.host.expiry.unwatch(this)
+      this.session.stream.connections.delete(this.connection)
+      this.connection.close(1001, "going away")
+      return Effect.zipRight(this.host.connections.remove(this.connection), Scope.close(this.scope, Exit.void))
+    })
+  }
+
+  receive(frame: RawFrame): void {
+    const connection = this.connection
+    // ws hands over every frame of one socket read at once, also after reading was paused
+    if (connection.readingHeld) return this.overflow(frame)
+    const retryAfterMs = chargeOnArrival(connection, this.host.path, frame)
+    if (retryAfterMs > 0) {
+      // what the client sends next stays in its socket, unread and unparsed, until it may be served
+      this.retryAfterMs = retryAfterMs
+      this.limit = "messages"
+      connection.pauseReading(Math.max(retryAfterMs, MIN_PAUSE_MS))
+      return this.overflow(frame)
+    }
+    this.refusedInPause = 0
+    this.inbox.push(frame)
+  }
+
+  pong(): void {
+    this.connection.onPong()
+  }
+
+  /** Protocol violations (oversized frame: 1009, invalid UTF-8: 1007) arrive here after ws closed with the right code. */
+  failed(error: Error): void {
+    this.fork(Effect.logDebug("socket error", error.message))
+  }
+
+  /** PROTOCOL §2: a connection does not outlive its token; the socket's close event then finalizes it. */
+  tokenExpired(): void {
+    this.connection.close(CloseCode.tokenExpired, "token expired")
+  }
+
+  closed(): void {
+    this.host.run(this.close())
+  }
+
+  startDrain(): void {
+    this.fork(this.drain ??= this.makeDrain())
+  }
+
+  /**
+   * Takes frames until the inbox is empty, one at a time. One live frame slot
+   * per burst, moved from frame to frame; what a handler forks pins its frame.
+   */
+  private makeDrain(): Effect.Effect<void> {
+    const inbox = this.inbox
+    const { path } = this.host
+    const connection = this.connection
+    const slot = FrameSlot.live()
+    const loop: Effect.Effect<void> = Effect.suspend(() => {
+      const frame = inbox.take()
+      return frame === undefined
+        ? Effect.void
+        : Effect.zipRight(processFrame(connection, path, slot, frame), loop)
+    })
+    return Effect.locally(loop, currentFrameSlot, slot)
+  }
+
+  /** A frame that is not read (over the rate, or the inbox full): answered unparsed while the pause's share lasts, then dropped. */
+  overflow(frame: RawFrame): void {
+    if (this.refusedInPause < REFUSALS_PER_PAUSE) {
+      this.refusedInPause++
+      return rejectOnArrival(this.connection, frame, this.retryAfterMs, this.limit)
+    }
+    const now = performance.now()
+    const notify = now - this.unreadNoticeAt >= 1000
+    if (notify) this.unreadNoticeAt = now
+    dropUnread(this.connection, notify, this.retryAfterMs, this.limit)
+  }
+
+  holdReading(): void {
+    this.retryAfterMs = MIN_PAUSE_MS
+    this.limit = "inbox"
+    this.connection.holdReading()
+  }
+
+  releaseReading(): void {
+    this.connection.releaseReading()
+  }
+
+  private fork(effect: Effect.Effect<void>): void {
+    this.runFork ??= Runtime.runFork(this.frameRuntime())
+    this.runFork(effect)
+  }
+
+  // Built on the first frame: the merged context is the largest thing a connection would otherwise hold.
+  private context(): Context.Context<never> {
+    const { connection, session } = this
+    // the router's context holds every service its handlers declared
+    return this.frameContext ??= Context.merge(
+      this.host.router.context,
+      Context.make(UserContext, session).pipe(
+        Context.add(CurrentConnection, connection),
+        Context.add(Emitter, liveEmitter(session)),
+        Context.add(Dispatcher, this.host.dispatcher)
+      )
+    )
+  }
+
+  private frameRuntime(): Runtime.Runtime<never> {
+    const { runtime } = this.host
+    const connection = this.connection
+    // every log line of this connection (and of the runs it starts) names it
+    const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations).pipe(
+      HashMap.set<string, unknown>("user_id", connection.userId),
+      HashMap.set<string, unknown>("connection_id", connection.id)
+    )
+    return Runtime.make({
+      context: this.context(),
+      fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, {
+        fiberId: FiberId.none,
+        fiberRef: FiberRef.currentLogAnnotations,
+        value: annotations
+      }),
+      runtimeFlags: runtime.runtimeFlags
+    })
+  }
+}
+
+// One listener of each kind for every socket (`this` is the socket), so a connection
+// holds no closures of its own: a WeakMap entry costs less than four of them.
+const served = new WeakMap<WebSocket, ServedConnection>()
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  served.get(this)?.receive(isBinary ? null : rawText(data))
+}
+
+function onPong(this: WebSocket): void {
+  served.get(this)?.pong()
+}
+
+// without an error listener, ws's protocol-violation errors would crash the process
+function onError(this: WebSocket, error: Error): void {
+  served.get(this)?.failed(error)
+}
+
+function onClose(this: WebSocket): void {
+  served.get(this)?.closed()
+}
+
+const countSlowConsumer = (): void => Metrics.bump(Metrics.slowConsumerCloses)
+
+// every event of every run comes here: counted in the same step, not by an Effect-level metric update
+const liveEmitter = (session: UserSession): Emitter["Type"] => ({
+  emit: (event) => Effect.map(session.stream.publish(event), countStreamEvent)
+})
+
+const countStreamEvent = (): void => Metrics.bump(Metrics.streamEvents)
+
+const rawText = (data: RawData): string =>
+  Buffer.isBuffer(data) ? data.toString("utf8") : Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8")
