@@ -1,8 +1,7 @@
 import { Schema } from "effect"
-import { AlertThresholds } from "../agent/quality/QualityAlert.js"
-import { ValidationRule } from "../agent/quality/ResponseValidation.js"
 import { BoundedString, JsonObject } from "./ClientFrame.js"
 import { IsoDateTime } from "./IsoDateTime.js"
+import { AlertThresholds, ValidationRule } from "./Quality.js"
 
 /** A conversation thread id, chosen by the client. */
 export const ThreadId = BoundedString(1, 256)

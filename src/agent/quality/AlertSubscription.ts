@@ -3,7 +3,8 @@ import type { RunRecord } from "../RunRecord.js"
 import type { RunRegistry } from "../Runs.js"
 import * as Metrics from "../../observability/Metrics.js"
 import type { StreamEvent } from "../../protocol/ServerFrame.js"
-import { type AlertState, type AlertThresholds, evaluateRuns, initialState } from "./QualityAlert.js"
+import type { AlertThresholds } from "../../protocol/Quality.js"
+import { type AlertState, evaluateRuns, initialState } from "./QualityAlert.js"
 
 /** The knobs of a subscription that come from the service's settings, not from the client. */
 export interface SubscriptionOptions {

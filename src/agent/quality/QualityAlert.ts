@@ -1,25 +1,7 @@
 import { Option, Schema } from "effect"
+import { AlertThresholds } from "../../protocol/Quality.js"
 import type { RunRecord } from "../RunRecord.js"
 import { computeMetrics, QualityMetrics } from "./QualityMetrics.js"
-
-/**
- * The thresholds of a `quality_alert` subscription (PROTOCOL §4): a breach is
- * `success_rate < min_success_rate` or `latency_ms.p95 > max_p95_ms`. A
- * threshold left out is not checked; with neither, nothing ever alerts.
- */
-export const AlertThresholds = Schema.Struct({
-  min_success_rate: Schema.optional(Schema.Number.pipe(
-    Schema.between(0, 1),
-    Schema.annotations({ description: "a number between 0 and 1" })
-  )),
-  max_p95_ms: Schema.optional(Schema.Number.pipe(
-    Schema.nonNegative(),
-    Schema.annotations({ description: "a number >= 0" })
-  ))
-})
-
-/** @see AlertThresholds */
-export type AlertThresholds = typeof AlertThresholds.Type
 
 /** The default rolling window the alert looks at, in seconds. */
 export const DEFAULT_WINDOW_S = 300

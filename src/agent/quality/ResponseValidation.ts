@@ -1,28 +1,5 @@
 import { Schema } from "effect"
-
-/**
- * The checks `quality_validation` can run on an AI response (PROTOCOL §4); a
- * payload's `rules?` field decodes against this.
- *
- * - `empty`: blank or whitespace only (zero-width spaces included).
- * - `max_length`: longer than `maxLength` (UTF-16 code units, as `String.length`
- *   and `Schema.maxLength` count).
- * - `unbalanced_code_fence`: an odd number of ``` fences (each maximal run of
- *   three or more backticks counts once, so "```js```" on one line is balanced).
- * - `leaked_credential`: something that looks like a secret (see
- *   {@link CREDENTIAL_PATTERNS}); the message never repeats the secret.
- * - `banned_phrase`: a banned phrase occurs, ignoring case and runs of whitespace.
- */
-export const ValidationRule = Schema.Literal(
-  "empty",
-  "max_length",
-  "unbalanced_code_fence",
-  "leaked_credential",
-  "banned_phrase"
-)
-
-/** @see ValidationRule */
-export type ValidationRule = typeof ValidationRule.Type
+import { ValidationRule } from "../../protocol/Quality.js"
 
 /** Every rule, in the order their issues are reported. */
 export const ALL_RULES: ReadonlyArray<ValidationRule> = ValidationRule.literals

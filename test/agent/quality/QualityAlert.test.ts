@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck as fc, Option, Schema } from "effect"
+import { AlertThresholds } from "../../../src/protocol/Quality.js"
 import type { RunRecord, RunStatus } from "../../../src/agent/RunRecord.js"
 import {
-  AlertThresholds,
   DEFAULT_MIN_FINISHED,
   DEFAULT_WINDOW_S,
   evaluate,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck as fc, Schema } from "effect"
+import { ValidationRule } from "../../../src/protocol/Quality.js"
 import {
   ALL_RULES,
   DEFAULT_MAX_LENGTH,
   validateResponse,
-  ValidationResult,
-  ValidationRule
+  ValidationResult
 } from "../../../src/agent/quality/ResponseValidation.js"
 
 const rulesOf = (content: string, options: Parameters<typeof validateResponse>[1] = {}) =>
