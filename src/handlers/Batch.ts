@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { FrameError } from "../protocol/FrameError.js"
 import { Batch } from "../protocol/Payloads.js"
-import { Dispatcher } from "../pipeline/Dispatcher.js"
+import { Dispatch } from "./Dispatch.js"
 import * as Handler from "./Handler.js"
 
 /** One inner frame's entry in a batch's result. */
@@ -22,11 +22,11 @@ export const batch = Handler.make("batch", {
   batchable: false,
   handle: ({ messages }) =>
     Effect.gen(function*() {
-      const dispatcher = yield* Dispatcher
+      const dispatch = yield* Dispatch
       for (let i = 0; i < messages.length; i++) {
         const message = messages[i]
         const type = typeof message === "object" && message !== null ? (message as { type?: unknown }).type : undefined
-        if (typeof type === "string" && !dispatcher.batchable(type)) {
+        if (typeof type === "string" && !dispatch.batchable(type)) {
           return yield* FrameError.invalidMessage(
             `a batch cannot contain "${type}"`,
             ["payload", "messages", i, "type"],
@@ -36,7 +36,7 @@ export const batch = Handler.make("batch", {
       }
       const results: Array<BatchEntry> = []
       for (const message of messages) {
-        const { id, outcome } = yield* dispatcher.executeValue(message)
+        const { id, outcome } = yield* dispatch.dispatchValue(message)
         const entry: BatchEntry = outcome.status === "error"
           ? { status: "error", code: outcome.error.code }
           : { status: outcome.status, result: outcome.result }

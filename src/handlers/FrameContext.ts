@@ -3,13 +3,13 @@ import { globalValue } from "effect/GlobalValue"
 import type { Connection } from "../transport/Connection.js"
 import type { Emitter } from "../state/Emitter.js"
 import type { UserContext } from "../state/UserContext.js"
-import type { Dispatcher } from "../pipeline/Dispatcher.js"
+import type { Dispatch } from "./Dispatch.js"
 
 /** The connection a frame arrived on. */
 export class CurrentConnection extends Context.Tag("switchyard/CurrentConnection")<CurrentConnection, Connection>() {}
 
 /** The services the router provides to every handler, per connection (the frame itself: `CurrentFrame`). */
-export type FrameServices = UserContext | CurrentConnection | Emitter | Dispatcher
+export type FrameServices = UserContext | CurrentConnection | Emitter | Dispatch
 
 /** The reply state of one client frame (a batch's inner frames share the batch's). */
 export class FrameTicket {

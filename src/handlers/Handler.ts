@@ -17,6 +17,11 @@ export interface Handler<out R = never> {
   readonly reply: "ack" | "pong"
   /** may appear inside a `batch`? (a batch may not) */
   readonly batchable: boolean
+  /**
+   * records its own latency (a migrating type times each of its sides as
+   * `legacy` / `next`): the frame path's timing middleware then leaves it be
+   */
+  readonly timesItself?: boolean | undefined
   /** decodes the raw payload and runs the handler */
   readonly run: (payload: unknown) => Effect.Effect<object, FrameError, R | FrameServices>
 }

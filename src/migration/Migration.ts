@@ -418,6 +418,8 @@ export const handler = <RL = never, RN = never>(
     aliases: [],
     reply: next.reply,
     batchable: next.batchable && legacy.batchable,
+    // each call of a side is timed as `legacy` / `next` (`report`): the frame path does not time it again
+    timesItself: true,
     migration: { legacy, next },
     run
   }

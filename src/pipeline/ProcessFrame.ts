@@ -1,20 +1,20 @@
 import { Cause, Effect, Either } from "effect"
-import { isMigration } from "../migration/Migration.js"
+import type { Outcome } from "../handlers/Dispatch.js"
+import { type FrameSlot, FrameTicket } from "../handlers/FrameContext.js"
 import * as Metrics from "../observability/Metrics.js"
 import { type ClientFrame, decodeText, type RejectedFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { topLevelAt } from "../protocol/JsonDepth.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
-import type { Dispatcher, Outcome } from "./Dispatcher.js"
-import { type FrameSlot, FrameTicket } from "../handlers/FrameContext.js"
-import type { Router } from "./Router.js"
-import type { Connection } from "../transport/Connection.js"
-import type { RawFrame } from "../transport/Inbox.js"
 import { arrivalCost, batchExtra, type UserRateLimit } from "../resilience/UserRateLimit.js"
+import type { Dispatcher } from "./Dispatcher.js"
+import type { FrameConnection, RawFrame } from "./FrameConnection.js"
 
 /**
  * One client frame, from its raw text to its answer on the connection
- * (PROTOCOL §5): decode, rate limit, dispatch in the frame's context, reply, count.
+ * (PROTOCOL §5): decode, rate limit, run its route's middleware and handler in
+ * the frame's context (`Dispatcher`), reply, and let the route's observers
+ * (metrics, timing) see the outcome.
  * Total: whatever fails on the way (a reply that cannot be encoded, a defect
  * anywhere) answers that frame `INTERNAL` and the connection's next frames go on.
  */
@@ -22,7 +22,6 @@ import { arrivalCost, batchExtra, type UserRateLimit } from "../resilience/UserR
 /** What every frame of the node goes through besides its handler. */
 export interface FramePath {
   readonly dispatcher: Dispatcher["Type"]
-  readonly router: Router["Type"]
   /** `MAX_JSON_DEPTH` */
   readonly maxJsonDepth: number
   readonly rateLimit: UserRateLimit["Type"]
@@ -48,7 +47,7 @@ interface FrameState {
  * it moves the slot to this frame. Never fails and never dies.
  */
 export const processFrame = (
-  connection: Connection,
+  connection: FrameConnection,
   path: FramePath,
   slot: FrameSlot,
   raw: RawFrame
@@ -61,7 +60,7 @@ export const processFrame = (
 }
 
 const handle = (
-  connection: Connection,
+  connection: FrameConnection,
   path: FramePath,
   slot: FrameSlot,
   raw: RawFrame,
@@ -84,16 +83,13 @@ const handle = (
   const ticket = new FrameTicket(frame.id)
   slot.ticket = ticket
   state.ticket = ticket
-  // one lookup serves both metrics; label values stay bounded: unclaimed types are `unknown`
-  const handler = path.router.lookup(frame.type)
-  const metrics = Metrics.frameMetrics(handler === undefined ? "unknown" : frame.type)
-  // a migrating type records each of its sides itself (`legacy` / `next`): not timed twice
-  const timed = handler === undefined || !isMigration(handler)
+  // the route's chain was composed when the dispatcher was built: one lookup per frame
+  const route = path.dispatcher.route(frame.type)
   const started = performance.now()
-  return Effect.flatMap(path.dispatcher.execute(frame) as Effect.Effect<Outcome>, (outcome) => {
-    if (timed) metrics.observe((performance.now() - started) / 1000)
-    metrics.handled(outcome.status)
-    if (outcome.status === "duplicate") Metrics.bump(Metrics.duplicatesSuppressed)
+  // the drain fiber's context is the connection's frame context: it holds every frame service
+  return Effect.flatMap(route.run(frame) as Effect.Effect<Outcome>, (outcome) => {
+    // observers ride on the reply's step: watching costs no Effect of its own
+    route.observe(outcome, started)
     const text = encodeReply(frame.id, outcome)
     if (text === undefined || typeof text === "string") {
       answer(connection, state, text)
@@ -132,7 +128,7 @@ const encodeReply = (
 }
 
 // sends the frame's one reply (or none) and releases what waits for it (the run's events)
-const answer = (connection: Connection, state: FrameState, text: string | undefined): void => {
+const answer = (connection: FrameConnection, state: FrameState, text: string | undefined): void => {
   state.answered = true
   try {
     if (text !== undefined) connection.send(text)
@@ -141,14 +137,14 @@ const answer = (connection: Connection, state: FrameState, text: string | undefi
   }
 }
 
-const reject = (connection: Connection, state: FrameState, error: FrameError): Effect.Effect<void> => {
+const reject = (connection: FrameConnection, state: FrameState, error: FrameError): Effect.Effect<void> => {
   Metrics.count(Metrics.framesRejected, { code: error.code })
   answer(connection, state, ServerFrame.error(state.id, error))
   return Effect.void
 }
 
 // the guard of the whole path: the frame gets its one answer, the failure is logged, the drain goes on
-const recover = (connection: Connection, state: FrameState, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+const recover = (connection: FrameConnection, state: FrameState, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (!state.answered) answer(connection, state, ServerFrame.error(state.id, internal))
     else state.ticket?.markReplied()
@@ -166,14 +162,14 @@ const describe = (error: unknown): string => {
  * parsed: it pays for its size (at least one message) from the user's rate.
  * Returns how long the client must wait, 0 when the frame may be queued.
  */
-export const chargeOnArrival = (connection: Connection, path: FramePath, raw: RawFrame): number =>
+export const chargeOnArrival = (connection: FrameConnection, path: FramePath, raw: RawFrame): number =>
   path.rateLimit.take(connection.userId, arrivalCost(raw === null ? 0 : raw.length))
 
 /**
  * Answers a frame refused on arrival, unparsed: `RATE_LIMITED` with its id,
  * read by one linear scan of the frame's top level. Must not throw.
  */
-export const rejectOnArrival = (connection: Connection, raw: RawFrame, retryAfterMs: number, limit: FrameLimit): void => {
+export const rejectOnArrival = (connection: FrameConnection, raw: RawFrame, retryAfterMs: number, limit: FrameLimit): void => {
   try {
     connection.send(ServerFrame.error(idOf(raw), rateLimited(retryAfterMs, limit)))
     Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
@@ -197,7 +193,7 @@ const idOf = (raw: RawFrame): string | undefined => {
  * with one `RATE_LIMITED` without id: it resends what was not acknowledged
  * (PROTOCOL §5 makes that safe). Must not throw.
  */
-export const dropUnread = (connection: Connection, notify: boolean, retryAfterMs: number, limit: FrameLimit): void => {
+export const dropUnread = (connection: FrameConnection, notify: boolean, retryAfterMs: number, limit: FrameLimit): void => {
   Metrics.count(Metrics.framesRejected, { code: "RATE_LIMITED" })
   if (!notify) return
   connection.send(ServerFrame.error(undefined, new FrameError({

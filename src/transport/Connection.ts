@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream"
 import type { WebSocket } from "ws"
+import type { FrameConnection } from "../pipeline/FrameConnection.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import type { HistoryEntry } from "../state/History.js"
 
@@ -29,7 +30,7 @@ const MAX_PAUSE_MS = 5_000
  *   decides what that is); a client drops what it already has.
  */
 
-export class Connection {
+export class Connection implements FrameConnection {
   /** the highest seq sent on this connection in stream order: never sent live again */
   private delivered: number
   private held: Array<HistoryEntry> | undefined = undefined

@@ -1,5 +1,7 @@
-/** A raw client frame as the socket delivered it: text, or `null` for a binary frame. */
-export type RawFrame = string | null
+import type { RawFrame } from "../pipeline/FrameConnection.js"
+
+/** A raw client frame as the socket delivered it: text, or `null` for a binary frame (the frame path's own type). */
+export type { RawFrame }
 
 /** Who processes an inbox's frames (the connection they arrived on). */
 export interface InboxReader {

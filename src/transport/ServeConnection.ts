@@ -17,6 +17,7 @@ import * as Metrics from "../observability/Metrics.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Dispatcher } from "../pipeline/Dispatcher.js"
+import { Dispatch } from "../handlers/Dispatch.js"
 import { CurrentConnection, currentFrameSlot, FrameSlot } from "../handlers/FrameContext.js"
 import { Router } from "../pipeline/Router.js"
 import { Connection, type OutboundLimits } from "./Connection.js"
@@ -67,7 +68,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
         connections,
         dispatcher,
         router,
-        path: { dispatcher, router, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
+        path: { dispatcher, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
         expiry,
         runtime,
         maxInboxFrames: config.maxInboxFrames,
@@ -293,7 +294,7 @@ class ServedConnection implements InboxReader, Expiring {
       Context.make(UserContext, session).pipe(
         Context.add(CurrentConnection, connection),
         Context.add(Emitter, liveEmitter(session)),
-        Context.add(Dispatcher, this.host.dispatcher)
+        Context.add(Dispatch, this.host.dispatcher.dispatch)
       )
     )
   }

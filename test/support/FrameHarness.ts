@@ -7,6 +7,7 @@ import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
 import { AlertSubscription } from "../../src/agent/quality/AlertSubscription.js"
 import type { StreamEvent } from "../../src/protocol/ServerFrame.js"
 import { Dispatcher, type Outcome } from "../../src/pipeline/Dispatcher.js"
+import { Dispatch } from "../../src/handlers/Dispatch.js"
 import { CurrentConnection, FrameTicket, withFrame } from "../../src/handlers/FrameContext.js"
 import type { AnyHandler } from "../../src/handlers/Handler.js"
 import * as Router from "../../src/pipeline/Router.js"
@@ -83,7 +84,7 @@ export const makeHarness = (
     const context = Context.merge(routerService.context, Context.make(UserContext, session)).pipe(
       Context.add(CurrentConnection, connection),
       Context.add(Emitter.Emitter, capture.emitter),
-      Context.add(Dispatcher, dispatcher),
+      Context.add(Dispatch, dispatcher.dispatch),
       Context.add(Lifecycle, lifecycle)
     )
     return {
