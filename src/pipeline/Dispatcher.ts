@@ -2,10 +2,10 @@ import { Cause, Context, Effect, Either, Layer, Option } from "effect"
 import { decodeValue } from "../protocol/ClientFrame.js"
 import type { ClientFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
-import { UserContext } from "../state/UserContext.js"
+import { CurrentUser } from "../state/CurrentUser.js"
 import { type Claim, DedupeStore } from "../store/DedupeStore.js"
 import { ClaimWaits } from "./ClaimWaits.js"
-import { currentFrameSlot, FrameTicket, type FrameServices, withFrame } from "../handlers/FrameContext.js"
+import { currentFrameSlot, type FrameProvided, FrameTicket, withFrame } from "../handlers/FrameContext.js"
 import type { AnyHandler } from "../handlers/Handler.js"
 import { Router } from "./Router.js"
 
@@ -20,13 +20,13 @@ export type Outcome =
  * Provided to handlers too, so that `batch` runs its inner frames the same way.
  */
 export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher, {
-  readonly execute: (frame: ClientFrame) => Effect.Effect<Outcome, never, FrameServices>
+  readonly execute: (frame: ClientFrame) => Effect.Effect<Outcome, never, FrameProvided>
   /** May a frame of this type appear inside a `batch`? (unknown types may: they fail alone) */
   readonly batchable: (type: string) => boolean
   /** Decodes a raw inner frame (of a batch) and executes it. */
   readonly executeValue: (
     value: unknown
-  ) => Effect.Effect<{ readonly id: string | undefined; readonly outcome: Outcome }, never, FrameServices>
+  ) => Effect.Effect<{ readonly id: string | undefined; readonly outcome: Outcome }, never, FrameProvided>
 }>() {
   /** The dispatcher of the router in context, deduplicating through the node's `DedupeStore`. */
   static readonly layer: Layer.Layer<Dispatcher, never, Router | DedupeStore> = Layer.effect(
@@ -34,7 +34,7 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
     Effect.gen(function*() {
       const router = yield* Router
       const claims = claimsWith(yield* DedupeStore)
-      const execute = (frame: ClientFrame): Effect.Effect<Outcome, never, FrameServices> => {
+      const execute = (frame: ClientFrame): Effect.Effect<Outcome, never, FrameProvided> => {
         const handler = router.lookup(frame.type)
         if (handler === undefined) {
           return Effect.succeed(failure(
@@ -48,9 +48,9 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
         const id = frame.id
         if (id === undefined || handler.reply === "pong") return run(handler, frame.payload)
         // one primitive reads both the user and the frame: this runs for every acknowledged frame
-        return Effect.withFiberRuntime<Outcome, never, FrameServices>((fiber) => {
+        return Effect.withFiberRuntime<Outcome, never, FrameProvided>((fiber) => {
           const ticket = fiber.getFiberRef(currentFrameSlot).ticket
-          const userId = Context.unsafeGet(fiber.currentContext as Context.Context<UserContext>, UserContext).userId
+          const userId = Context.unsafeGet(fiber.currentContext as Context.Context<CurrentUser>, CurrentUser).userId
           // outside any frame there is no chain to track claims on: the frame is a chain of its own
           if (ticket === FrameTicket.none) return withFrame(FrameTicket.answered(id))(execute(frame))
           return claims.process(userId, id, ticket, handler, frame.payload)
@@ -113,7 +113,7 @@ interface Claims {
     ticket: FrameTicket,
     handler: AnyHandler,
     payload: unknown
-  ) => Effect.Effect<Outcome, never, FrameServices>
+  ) => Effect.Effect<Outcome, never, FrameProvided>
 }
 
 const claimsWith = (store: DedupeStore["Type"]): Claims => {
@@ -132,7 +132,7 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
     ticket: FrameTicket,
     handler: AnyHandler,
     payload: unknown
-  ): Effect.Effect<Outcome, never, FrameServices> | undefined => {
+  ): Effect.Effect<Outcome, never, FrameProvided> | undefined => {
     if (claim._tag === "Duplicate") return Effect.succeed(duplicate(claim.result, handler))
     if (claim._tag === "New") return undefined
     const waiter = waits.enter(ticket, userId, id)
@@ -177,9 +177,9 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
   return { process }
 }
 
-const run = (handler: AnyHandler, payload: unknown): Effect.Effect<Outcome, never, FrameServices> =>
+const run = (handler: AnyHandler, payload: unknown): Effect.Effect<Outcome, never, FrameProvided> =>
   // the Router's Layer required every service of its handlers; the connection provides them
-  Effect.matchCauseEffect(handler.run(payload) as Effect.Effect<object, FrameError, FrameServices>, {
+  Effect.matchCauseEffect(handler.run(payload) as Effect.Effect<object, FrameError, FrameProvided>, {
     onSuccess: (result) => Effect.succeed<Outcome>({ status: "ok", result, reply: handler.reply }),
     onFailure: (cause) => {
       const failed = Cause.failureOption(cause)

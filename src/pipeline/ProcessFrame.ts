@@ -1,6 +1,7 @@
 import { Cause, Effect, Either } from "effect"
 import { isMigration } from "../migration/Migration.js"
 import * as Metrics from "../observability/Metrics.js"
+import { CloseCode } from "../protocol/ErrorCode.js"
 import { type ClientFrame, decodeText, type RejectedFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { topLevelAt } from "../protocol/JsonDepth.js"
@@ -131,13 +132,19 @@ const encodeReply = (
   }
 }
 
-// sends the frame's one reply (or none) and releases what waits for it (the run's events)
+// sends the frame's one reply (or none) and releases what waits for it (the run's events);
+// then closes the connection if the handler asked for it (`disconnect`)
 const answer = (connection: Connection, state: FrameState, text: string | undefined): void => {
   state.answered = true
   try {
     if (text !== undefined) connection.send(text)
   } finally {
-    state.ticket?.markReplied()
+    const ticket = state.ticket
+    if (ticket !== undefined) {
+      ticket.markReplied()
+      const close = ticket.closeRequested
+      if (close !== undefined) connection.close(CloseCode.normal, close)
+    }
   }
 }
 
