@@ -23,13 +23,13 @@ import * as Router from "./pipeline/Router.js"
 import { Connections } from "./transport/Connections.js"
 import { ConnectionServer } from "./transport/ServeConnection.js"
 import { TokenExpiry } from "./transport/TokenExpiry.js"
-import { UserSessions } from "./state/UserContext.js"
 import { UserRateLimit } from "./resilience/UserRateLimit.js"
 import * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
+import * as UserServices from "./UserServices.js"
 
 /** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
 const Core = Layer.mergeAll(
-  UserSessions.layer,
+  UserServices.sessionsLayer,
   Connections.layer,
   Auth.layer,
   UpgradeLimits.layer,
@@ -68,7 +68,8 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
     const router = Router.layer(routed) as unknown as Layer.Layer<
       Router.Router,
       Router.DuplicateHandlerError,
-      Requirements<Handlers[number]> | MigrationControl | HttpClient.HttpClient
+      // (the dispatcher `batch` uses is provided with the router, per connection)
+      Exclude<Requirements<Handlers[number]>, Dispatcher> | MigrationControl | HttpClient.HttpClient
     >
     return Server.layer.pipe(
       Layer.provide(ConnectionServer.layer),

@@ -7,7 +7,15 @@ export { SwitchyardConfig, type Settings } from "./Config.js"
 export * as Handler from "./handlers/Handler.js"
 export { DuplicateHandlerError, Router } from "./pipeline/Router.js"
 export { Dispatcher, type Outcome } from "./pipeline/Dispatcher.js"
-export { CurrentConnection, CurrentFrame, FrameTicket, type FrameServices, withFrame } from "./handlers/FrameContext.js"
+export {
+  CurrentClient,
+  CurrentFrame,
+  type FrameProvided,
+  FrameTicket,
+  type UserServices,
+  withFrame
+} from "./handlers/FrameContext.js"
+export { startRun } from "./handlers/Chat.js"
 export { BuiltinHandlers } from "./handlers/index.js"
 export * as Handlers from "./handlers/index.js"
 export { Agent, AgentError, type AgentEvent, type AgentRequest } from "./agent/Agent.js"
@@ -18,8 +26,12 @@ export * as ModelAgent from "./agent/ModelAgent.js"
 export * as ChatCompletions from "./agent/openai/ChatCompletions.js"
 export * as Tool from "./agent/Tool.js"
 export type { RunRecord, RunStatus } from "./agent/RunRecord.js"
-export { UserContext, UserSessions, type UserSession } from "./state/UserContext.js"
-export { type ConversationTurn, Conversations } from "./state/Conversations.js"
+export { type UserSession, UserSessions } from "./state/UserSessions.js"
+export { CurrentUser } from "./state/CurrentUser.js"
+export { CurrentStream, type StreamService } from "./state/CurrentStream.js"
+export { RunRegistry, Runs, type RunStart } from "./agent/Runs.js"
+export { AlertSubscription, QualityAlertSubscription } from "./agent/quality/AlertSubscription.js"
+export { ConversationMemory, type ConversationTurn, Conversations } from "./state/Conversations.js"
 export * as Emitter from "./state/Emitter.js"
 export { FrameError } from "./protocol/FrameError.js"
 export { CloseCode, ErrorCode } from "./protocol/ErrorCode.js"

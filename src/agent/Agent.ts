@@ -1,4 +1,5 @@
 import { Context, type Effect, type Either, type ParseResult, Schema, Stream } from "effect"
+import type { Conversations } from "../state/Conversations.js"
 
 /** What a run is asked to do (`user_message`, `start_agent`, `agent_request`). */
 export interface AgentRequest {
@@ -43,7 +44,8 @@ export class Agent extends Context.Tag("switchyard/Agent")<Agent, {
    * the field (`details.path` under `payload.params`).
    */
   readonly decodeParams?: (params: unknown) => Either.Either<unknown, ParseResult.ParseError>
-  readonly run: (request: AgentRequest) => Stream.Stream<AgentEvent, AgentError>
+  /** A run may read the user's conversation memory (a model-backed agent does); runs have it in context. */
+  readonly run: (request: AgentRequest) => Stream.Stream<AgentEvent, AgentError, Conversations>
   /**
    * Optional: the same run as `Stream.runForEach(run(request), f)`, without
    * the Stream. An agent that is not fed by a source stream (the built-in one)
@@ -53,7 +55,7 @@ export class Agent extends Context.Tag("switchyard/Agent")<Agent, {
   readonly runForEach?: (
     request: AgentRequest,
     f: (event: AgentEvent) => Effect.Effect<void>
-  ) => Effect.Effect<void, AgentError>
+  ) => Effect.Effect<void, AgentError, Conversations>
 }>() {}
 
 /** Runs `request` on `agent`, handing each event to `f` in order (how `RunRegistry` plays a run). */
@@ -61,5 +63,5 @@ export const runForEach = (
   agent: Agent["Type"],
   request: AgentRequest,
   f: (event: AgentEvent) => Effect.Effect<void>
-): Effect.Effect<void, AgentError> =>
+): Effect.Effect<void, AgentError, Conversations> =>
   agent.runForEach === undefined ? Stream.runForEach(agent.run(request), f) : agent.runForEach(request, f)

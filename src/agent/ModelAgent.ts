@@ -7,8 +7,7 @@
 import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as Prompt from "@effect/ai/Prompt"
 import { Duration, Effect, Either, Layer, Mailbox, Option, Schedule, Stream } from "effect"
-import type { Conversations } from "../state/Conversations.js"
-import { UserContext } from "../state/UserContext.js"
+import { type ConversationMemory, Conversations } from "../state/Conversations.js"
 import { Agent, type AgentError, type AgentEvent, type AgentRequest } from "./Agent.js"
 import * as ModelFailure from "./ModelFailure.js"
 import * as ModelToolkit from "./ModelToolkit.js"
@@ -51,10 +50,8 @@ export const make = (options: Options): Effect.Effect<Agent["Type"], never, Lang
     return {
       defaultName: options.name,
       run: (request: AgentRequest) =>
-        // `Agent.run` needs no services, so every agent fits it; the run's fiber
-        // is forked from the frame's handler, which has the user's session.
-        Stream.unwrap(Effect.map(Effect.serviceOption(UserContext), (session) =>
-          run(request, Option.map(session, (s) => s.conversations))))
+        // the run's fiber is forked from the frame's handler, which has the user's services
+        Stream.unwrap(Effect.map(Conversations, (memory) => run(request, Option.some(memory))))
     }
   })
 
@@ -154,7 +151,7 @@ export const runner = (model: LanguageModel.Service, options: Options) => {
       return result.right
     })
 
-  const conversation = (request: AgentRequest, memory: Option.Option<Conversations>, emit: Emit) =>
+  const conversation = (request: AgentRequest, memory: Option.Option<ConversationMemory>, emit: Emit) =>
     Effect.gen(function*() {
       const threadId = request.threadId
       const thread = threadId === undefined ? Option.none() : Option.map(memory, (m) => ({ memory: m, threadId }))
@@ -213,7 +210,7 @@ export const runner = (model: LanguageModel.Service, options: Options) => {
       }
     })
 
-  return (request: AgentRequest, memory: Option.Option<Conversations>): Stream.Stream<AgentEvent, AgentError> =>
+  return (request: AgentRequest, memory: Option.Option<ConversationMemory>): Stream.Stream<AgentEvent, AgentError> =>
     Effect.gen(function*() {
       // a small buffer: the loop stays at most a few events ahead of the user's stream
       const mailbox = yield* Mailbox.make<AgentEvent, AgentError>(16)

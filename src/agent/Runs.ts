@@ -1,4 +1,5 @@
-import { Cause, Effect, Exit, FiberId, FiberMap, Option } from "effect"
+import { Cause, Context, Effect, Exit, FiberId, FiberMap, Option } from "effect"
+import type { Conversations } from "../state/Conversations.js"
 import type { LifecycleState } from "../state/Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import { randomUUID } from "node:crypto"
@@ -81,8 +82,12 @@ export class RunRegistry {
     return () => void this.endedListeners.delete(listener)
   }
 
-  /** Starts a run in the background and returns its id; over the user's run limits, nothing starts. */
-  start(start: RunStart): Effect.Effect<string, RunLimits.RunLimitExceeded> {
+  /**
+   * Starts a run in the background and returns its id; over the user's run
+   * limits, nothing starts. The run sees the user's `Conversations` (a
+   * model-backed agent sends a thread's earlier turns).
+   */
+  start(start: RunStart): Effect.Effect<string, RunLimits.RunLimitExceeded, Conversations> {
     return Effect.clockWith((clock) =>
       Effect.suspend(() => {
         const refused = this.limiter.tryStart(clock.unsafeCurrentTimeMillis())
@@ -122,7 +127,7 @@ export class RunRegistry {
     })
   }
 
-  private program(record: RunRecord, start: RunStart): Effect.Effect<void> {
+  private program(record: RunRecord, start: RunStart): Effect.Effect<void, never, Conversations> {
     const { emit } = start
     const runId = record.runId
     let started = false
@@ -223,3 +228,6 @@ export class RunRegistry {
     }
   }
 }
+
+/** The agent runs of the user a frame came from: provided per user, with the user's other services. */
+export class Runs extends Context.Tag("switchyard/Runs")<Runs, RunRegistry>() {}

@@ -7,13 +7,21 @@ import { FrameError } from "../protocol/FrameError.js"
 import { StartAgent, StopAgent, UserMessage } from "../protocol/Payloads.js"
 import { CurrentFrame } from "./FrameContext.js"
 import * as Handler from "./Handler.js"
+import { Runs } from "../agent/Runs.js"
+import type { Conversations } from "../state/Conversations.js"
 import { Emitter } from "../state/Emitter.js"
-import { UserContext } from "../state/UserContext.js"
 
-/** Starts a run for the current user; its events follow the frame's ack. */
-const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
+/**
+ * Starts a run of the `Agent` for the current user and answers `{run_id}`;
+ * the run's events go to the frame's `Emitter` and follow the frame's ack.
+ * Refused while the node drains, for `params` the agent rejects, and over the
+ * user's run limits. For handlers of your own that start runs.
+ */
+export const startRun = (
+  request: Omit<AgentRequest, "runId" | "userId">
+): Effect.Effect<{ readonly run_id: string }, FrameError, Lifecycle | Runs | Agent | Emitter | Conversations> =>
   // one context read instead of a generator step per service: this is every run's start
-  Effect.flatMap(CurrentFrame, (frame) => Effect.contextWithEffect((context: Context.Context<Lifecycle | UserContext | Agent | Emitter>) => {
+  Effect.flatMap(CurrentFrame, (frame) => Effect.contextWithEffect((context: Context.Context<Lifecycle | Runs | Agent | Emitter>) => {
     if (Context.get(context, Lifecycle).draining) {
       return Effect.fail(new FrameError({ code: "UNAVAILABLE", message: "the server is draining: reconnect and retry" }))
     }
@@ -24,7 +32,7 @@ const startRun = (request: Omit<AgentRequest, "runId" | "userId">) =>
       return Effect.fail(toFrameError(checked.left, ["payload", "params"]))
     }
     return Effect.mapBoth(
-      Context.get(context, UserContext).runs.start({
+      Context.get(context, Runs).start({
         request,
         agent,
         emit: Context.get(context, Emitter).emit,
@@ -61,9 +69,9 @@ export const stopAgent = Handler.make("stop_agent", {
   payload: StopAgent,
   handle: ({ run_id }) =>
     Effect.gen(function*() {
-      const session = yield* UserContext
+      const runs = yield* Runs
       const frame = yield* CurrentFrame
-      const outcome = yield* session.runs.stop(run_id, frame.replied)
+      const outcome = yield* runs.stop(run_id, frame.replied)
       if (outcome._tag === "NotFound") return yield* FrameError.notFound(`no run "${run_id}"`)
       return { run_id, stopped: outcome.stopped }
     })

@@ -1,12 +1,11 @@
 import { Effect, Metric } from "effect"
 import { ClientErrorReport, EmptyPayload } from "../protocol/Payloads.js"
-import { CurrentConnection, CurrentFrame } from "./FrameContext.js"
+import { CurrentFrame } from "./FrameContext.js"
 import * as Handler from "./Handler.js"
-import { CloseCode } from "../protocol/ErrorCode.js"
 import { boundedJson } from "../observability/BoundedJson.js"
 import { ClientErrorLog } from "./ClientErrorLog.js"
 import * as Metrics from "../observability/Metrics.js"
-import { UserContext } from "../state/UserContext.js"
+import { CurrentUser } from "../state/CurrentUser.js"
 
 /** `ping` → `pong` (with the frame's id), never an ack, never deduplicated. */
 export const ping = Handler.make("ping", {
@@ -26,7 +25,7 @@ export const clientError = Handler.make("error", {
     Effect.gen(function*() {
       yield* Metric.increment(Metrics.clientErrors)
       const log = yield* ClientErrorLog
-      const { userId } = yield* UserContext
+      const { userId } = yield* CurrentUser
       const skipped = log.admit(userId)
       if (skipped === undefined) return {}
       yield* Effect.logWarning("client reported an error", {
@@ -46,10 +45,8 @@ export const disconnect = Handler.make("disconnect", {
   payload: EmptyPayload,
   batchable: false,
   handle: () =>
-    Effect.gen(function*() {
-      const connection = yield* CurrentConnection
-      const frame = yield* CurrentFrame
-      frame.onReplied(() => connection.close(CloseCode.normal, "client asked to disconnect"))
+    Effect.map(CurrentFrame, (frame) => {
+      frame.closeAfterReply("client asked to disconnect")
       return {}
     })
 })

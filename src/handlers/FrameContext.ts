@@ -1,19 +1,39 @@
 import { Context, Effect, FiberRef } from "effect"
 import { globalValue } from "effect/GlobalValue"
-import type { Connection } from "../transport/Connection.js"
+import type { AlertSubscription } from "../agent/quality/AlertSubscription.js"
+import type { Runs } from "../agent/Runs.js"
+import type { Conversations } from "../state/Conversations.js"
+import type { CurrentStream } from "../state/CurrentStream.js"
+import type { CurrentUser } from "../state/CurrentUser.js"
 import type { Emitter } from "../state/Emitter.js"
-import type { UserContext } from "../state/UserContext.js"
 import type { Dispatch } from "./Dispatch.js"
 
-/** The connection a frame arrived on. */
-export class CurrentConnection extends Context.Tag("switchyard/CurrentConnection")<CurrentConnection, Connection>() {}
+/**
+ * The client a frame came from, by its connection id (the `connection_id`
+ * of its greeting). Provided per connection; a handler never gets the
+ * socket: it answers, emits and signals through services.
+ */
+export class CurrentClient extends Context.Tag("switchyard/CurrentClient")<CurrentClient, {
+  readonly connectionId: string
+}>() {}
 
-/** The services the router provides to every handler, per connection (the frame itself: `CurrentFrame`). */
-export type FrameServices = UserContext | CurrentConnection | Emitter | Dispatch
+/**
+ * The per-user services: made once per user session (on first use) and
+ * shared by the user's connections, released after the grace period.
+ */
+export type UserServices = CurrentUser | CurrentStream | Runs | Conversations | AlertSubscription | Emitter
+
+/**
+ * What the pipeline provides to each frame besides the router's services:
+ * the user's services and the client. A handler names the ones it uses in
+ * its type; the router's Layer requires only the rest.
+ */
+export type FrameProvided = UserServices | CurrentClient | Dispatch
 
 /** The reply state of one client frame (a batch's inner frames share the batch's). */
 export class FrameTicket {
   private done = false
+  private closeReason: string | undefined = undefined
   private readonly afterReply: Array<() => void> = []
   // ids this frame and the frames it contains hold dedupe claims on, innermost last (see `holds`);
   // one id as a plain string: most frames hold one claim, and this is made for every acked frame
@@ -38,7 +58,21 @@ export class FrameTicket {
     return Effect.async<void>((resume) => this.onReplied(() => resume(Effect.void)))
   }
 
-  /** Runs `f` right after the reply is sent (e.g. `disconnect` closing the socket). */
+  /**
+   * Asks the transport to close the client's connection normally (1000)
+   * once this frame's reply is sent (`disconnect`). Nothing to close for a
+   * frame with no connection (a shadow call, a test).
+   */
+  closeAfterReply(reason: string): void {
+    this.closeReason ??= reason
+  }
+
+  /** The reason of a close asked for by `closeAfterReply`, if any (read by the transport after the reply). */
+  get closeRequested(): string | undefined {
+    return this.closeReason
+  }
+
+  /** Runs `f` right after the reply is sent. */
   onReplied(f: () => void): void {
     if (this.done) f()
     else this.afterReply.push(f)

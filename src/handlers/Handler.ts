@@ -1,12 +1,14 @@
 import { Effect, Either, Schema } from "effect"
 import { toFrameError } from "../protocol/DecodeFailure.js"
 import type { FrameError } from "../protocol/FrameError.js"
-import type { FrameServices } from "./FrameContext.js"
+import type { FrameProvided } from "./FrameContext.js"
 
 /**
  * A handler: the Effect program that serves one client message `type` (and
  * its aliases), with the Schema its payload is decoded by. `R` are the
- * services it needs beyond the per-frame ones; the router's Layer requires them.
+ * services it uses, and only those: the per-user and per-client ones
+ * (`FrameProvided`) are provided to each frame; the router's Layer requires
+ * the rest (`Requirements`).
  */
 export interface Handler<out R = never> {
   /** the message type it claims */
@@ -23,14 +25,17 @@ export interface Handler<out R = never> {
    */
   readonly timesItself?: boolean | undefined
   /** decodes the raw payload and runs the handler */
-  readonly run: (payload: unknown) => Effect.Effect<object, FrameError, R | FrameServices>
+  readonly run: (payload: unknown) => Effect.Effect<object, FrameError, R>
 }
 
 /** Any handler, whatever it requires. */
 export type AnyHandler = Handler<unknown>
 
-/** The services a handler requires beyond the per-frame ones. */
-export type Requirements<H> = H extends Handler<infer R> ? R : never
+/** The services a handler uses. */
+export type Uses<H> = H extends Handler<infer R> ? R : never
+
+/** The services a handler requires of the router's Layer: what it uses beyond what each frame is given. */
+export type Requirements<H> = Exclude<Uses<H>, FrameProvided>
 
 /**
  * Declares a handler.
@@ -51,7 +56,7 @@ export const make = <A, I, R = never>(
     readonly reply?: "ack" | "pong" | undefined
     readonly batchable?: boolean | undefined
   }
-): Handler<Exclude<R, FrameServices>> => {
+): Handler<R> => {
   // compiled once: decoding is on every frame's path
   const decode = Schema.decodeUnknownEither(options.payload)
   return {
@@ -61,9 +66,7 @@ export const make = <A, I, R = never>(
     batchable: options.batchable ?? true,
     run: (payload) => {
       const decoded = decode(payload)
-      return Either.isLeft(decoded)
-        ? Effect.fail(toFrameError(decoded.left, ["payload"]))
-        : options.handle(decoded.right) as Effect.Effect<object, FrameError, Exclude<R, FrameServices> | FrameServices>
+      return Either.isLeft(decoded) ? Effect.fail(toFrameError(decoded.left, ["payload"])) : options.handle(decoded.right)
     }
   }
 }

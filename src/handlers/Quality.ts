@@ -11,12 +11,13 @@ import { computeMetrics } from "../agent/quality/QualityMetrics.js"
 import { computeReport } from "../agent/quality/QualityReport.js"
 import { validateResponse } from "../agent/quality/ResponseValidation.js"
 import * as Handler from "./Handler.js"
+import { AlertSubscription } from "../agent/quality/AlertSubscription.js"
+import { Runs } from "../agent/Runs.js"
 import { Emitter } from "../state/Emitter.js"
-import { UserContext } from "../state/UserContext.js"
 
 /**
  * The quality router (PROTOCOL §4 `quality_*`): four handlers over the runs
- * this service actually executed for the user (`UserContext.runs`), never
+ * this service actually executed for the user (`Runs`), never
  * over numbers a client sends. The computations are the pure functions of
  * `src/quality`; these handlers only bring the user's runs, the clock and
  * the settings to them.
@@ -27,9 +28,9 @@ export const qualityMetrics = Handler.make("quality_metrics", {
   payload: QualityMetricsRequest,
   handle: ({ window_s }) =>
     Effect.gen(function*() {
-      const session = yield* UserContext
+      const runs = yield* Runs
       const now = yield* Clock.currentTimeMillis
-      return computeMetrics(session.runs.all, now, window_s)
+      return computeMetrics(runs.all, now, window_s)
     })
 })
 
@@ -54,10 +55,10 @@ export const qualityReport = Handler.make("quality_report", {
   payload: QualityReportRequest,
   handle: ({ since }) =>
     Effect.gen(function*() {
-      const session = yield* UserContext
+      const runs = yield* Runs
       const now = yield* Clock.currentTimeMillis
       // the payload schema accepted `since`, so it parses
-      return computeReport(session.runs.all, since === undefined ? undefined : parseIsoDateTime(since), now)
+      return computeReport(runs.all, since === undefined ? undefined : parseIsoDateTime(since), now)
     })
 })
 
@@ -72,15 +73,15 @@ export const qualityAlert = Handler.make("quality_alert", {
   payload: QualityAlertRequest,
   handle: ({ max_p95_ms, min_success_rate, subscribe }) =>
     Effect.gen(function*() {
-      const session = yield* UserContext
+      const subscription = yield* AlertSubscription
       if (!subscribe) {
-        session.qualityAlert.unsubscribe()
+        subscription.unsubscribe()
         return { subscribed: false }
       }
       const config = yield* SwitchyardConfig
       const emitter = yield* Emitter
-      session.qualityAlert.subscribe(
-        session.runs,
+      subscription.subscribe(
+        yield* Runs,
         {
           ...(min_success_rate === undefined ? {} : { min_success_rate }),
           ...(max_p95_ms === undefined ? {} : { max_p95_ms })

@@ -1,16 +1,16 @@
 import { Effect } from "effect"
 import { Resume } from "../protocol/Payloads.js"
-import { CurrentConnection } from "./FrameContext.js"
+import { CurrentStream } from "../state/CurrentStream.js"
+import { CurrentClient } from "./FrameContext.js"
 import * as Handler from "./Handler.js"
-import { UserContext } from "../state/UserContext.js"
 
 /** `resume {last_seq, epoch?}`: replays what the client missed, in order, then acks `{replayed, gap, epoch}`. */
 export const resume = Handler.make("resume", {
   payload: Resume,
   handle: ({ epoch, last_seq }) =>
     Effect.gen(function*() {
-      const session = yield* UserContext
-      const connection = yield* CurrentConnection
-      return yield* session.stream.resume(connection, { lastSeq: last_seq, epoch })
+      const stream = yield* CurrentStream
+      const client = yield* CurrentClient
+      return yield* stream.resumeClient(client.connectionId, { lastSeq: last_seq, epoch })
     })
 })

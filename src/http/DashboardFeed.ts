@@ -1,7 +1,7 @@
 import { Clock, Context, Effect, Layer, Metric, PubSub, Schedule, type Scope, Stream } from "effect"
 import { Lifecycle } from "../state/Lifecycle.js"
 import { Connections } from "../transport/Connections.js"
-import { UserSessions } from "../state/UserContext.js"
+import { UserSessions } from "../state/UserSessions.js"
 import { type Sample, sampleOf, type Totals, totalsOf } from "../observability/DashboardStats.js"
 
 /** How often the feed samples the metrics. */

@@ -20,7 +20,8 @@ import { FrameError } from "../protocol/FrameError.js"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
 import { CurrentFrame } from "../handlers/FrameContext.js"
 import * as Handler from "../handlers/Handler.js"
-import { UserContext } from "../state/UserContext.js"
+import { CurrentUser } from "../state/CurrentUser.js"
+import type { Emitter } from "../state/Emitter.js"
 import { deliverAfterReply, toAckResult } from "./Legacy.js"
 import { redactText, redactUrl, secretsOf } from "./RedactUrl.js"
 
@@ -286,12 +287,12 @@ const toStreamEvent = (event: typeof LegacyEvent.Type): StreamEvent => {
  *
  * @since 0.1.0
  */
-export const handler = (type: string, options: Options): Handler.Handler<HttpClient.HttpClient> =>
+export const handler = (type: string, options: Options): Handler.Handler<HttpClient.HttpClient | CurrentUser | Emitter> =>
   Handler.make(type, {
     payload: Schema.Unknown,
     handle: (payload) =>
       Effect.gen(function*() {
-        const user = yield* UserContext
+        const user = yield* CurrentUser
         const frame = yield* CurrentFrame
         const response = yield* call(options, { user_id: user.userId, type, id: frame.id ?? null, payload }).pipe(
           Effect.catchAll((error) => Effect.flatMap(reportFailure(type, options.url)(error), Effect.fail))

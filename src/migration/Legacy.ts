@@ -12,7 +12,7 @@ import type { StreamEvent } from "../protocol/ServerFrame.js"
 import { CurrentFrame } from "../handlers/FrameContext.js"
 import * as Handler from "../handlers/Handler.js"
 import { Emitter } from "../state/Emitter.js"
-import { UserContext } from "../state/UserContext.js"
+import { CurrentUser } from "../state/CurrentUser.js"
 import { redactText } from "./RedactUrl.js"
 import { afterReply } from "./Settlement.js"
 
@@ -78,6 +78,9 @@ const failureOf = (error: unknown): Effect.Effect<FrameError> =>
     FrameError.handlerFailed("the legacy handler failed")
   )
 
+/** What a Promise-based legacy handler uses of a frame's services: the user (its id) and the emitter (its events). */
+export type Uses = CurrentUser | Emitter
+
 /**
  * Adapts a Promise-based function into a `Handler` of `type`. With `payload`,
  * the payload is decoded by that Schema first (a bad one is `INVALID_MESSAGE`,
@@ -93,12 +96,12 @@ export const fromPromise = <A = unknown, I = unknown>(
   type: string,
   run: PromiseHandler<A>,
   options: { readonly payload?: Schema.Schema<A, I, never> } = {}
-): Handler.Handler<never> =>
+): Handler.Handler<Uses> =>
   Handler.make(type, {
     payload: options.payload ?? (Schema.Unknown as unknown as Schema.Schema<A, I, never>),
     handle: (payload: A) =>
       Effect.gen(function*() {
-        const user = yield* UserContext
+        const user = yield* CurrentUser
         const frame = yield* CurrentFrame
         const queued: Array<StreamEvent> = []
         let open = true

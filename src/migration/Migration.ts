@@ -31,17 +31,19 @@ import * as Metrics from "../observability/Metrics.js"
 import { FrameError } from "../protocol/FrameError.js"
 import type * as CircuitBreaker from "../resilience/CircuitBreaker.js"
 import type { CircuitOpenError } from "../resilience/CircuitBreaker.js"
-import { CurrentConnection, CurrentFrame, type FrameServices, FrameTicket, withFrame } from "../handlers/FrameContext.js"
+import { Runs } from "../agent/Runs.js"
+import { CurrentFrame, FrameTicket, withFrame } from "../handlers/FrameContext.js"
 import type * as Handler from "../handlers/Handler.js"
+import { Conversations } from "../state/Conversations.js"
+import { CurrentUser } from "../state/CurrentUser.js"
 import { Emitter } from "../state/Emitter.js"
-import { UserContext } from "../state/UserContext.js"
 import { inCanary } from "./Canary.js"
 import * as Compare from "./Compare.js"
 import * as Legacy from "./Legacy.js"
 import { MigrationControl, type Service, type TypeState } from "./MigrationControl.js"
 import * as Resilience from "../resilience/Resilience.js"
 import { RunWatch, startedRun } from "./RunWatch.js"
-import { detachedConnection, Recorder, runsFinished, throwawaySession } from "./Shadow.js"
+import { Recorder, runsFinished, sandbox } from "./Shadow.js"
 import { Settlement, Tracker } from "./Settlement.js"
 import type { Side, Stage } from "./Stage.js"
 
@@ -91,6 +93,9 @@ export interface Options<RL, RN> {
 
 /** The most events of one side kept with a mismatch (the admin API shows them). */
 const MAX_KEPT_EVENTS = 50
+
+/** What the wrapper itself reads of each frame's services (besides what its sides use). */
+type Used = CurrentUser | Runs | Conversations | Emitter | Legacy.Uses
 
 type Role = "serve" | "shadow" | "fallback"
 
@@ -170,16 +175,16 @@ const settle = (
  */
 export const handler = <RL = never, RN = never>(
   options: Options<RL, RN>
-): MigrationHandler<RL | RN | MigrationControl> => {
+): MigrationHandler<RL | RN | MigrationControl | Used> => {
   const type = options.type
-  const legacy: Handler.Handler<RL> = typeof options.legacy === "function"
+  const legacy: Handler.Handler<RL | Legacy.Uses> = typeof options.legacy === "function"
     ? Legacy.fromPromise(type, options.legacy)
     : options.legacy
   const next = options.next
   const compare = options.compare ?? Compare.structural
   const sides: Record<Side, Handler.AnyHandler> = { legacy, next }
 
-  type R = RL | RN | FrameServices
+  type R = RL | RN | Used
 
   /** Feeds one judged call to the statistics (and the rollback rule), the metrics and the log. */
   const report = (
@@ -257,7 +262,7 @@ export const handler = <RL = never, RN = never>(
     const watch = new RunWatch()
     return Effect.gen(function*() {
       const emitter = yield* Emitter
-      const user = yield* UserContext
+      const runs = yield* Runs
       const outer = yield* Effect.serviceOption(Settlement)
       const work = new Tracker(Option.getOrUndefined(outer))
       const run = (sides[side].run(payload) as Effect.Effect<object, FrameError, R>).pipe(
@@ -287,7 +292,7 @@ export const handler = <RL = never, RN = never>(
         return result
       }
       // a run of this node ends with its agent_completed; a backend's run is known once its events are delivered
-      const ended = user.runs.get(runId) !== undefined
+      const ended = runs.get(runId) !== undefined
         ? watch.end(runId)
         : Effect.zipRight(work.done, Effect.sync(() => watch.seen(runId)))
       yield* judgeRun(control, state, stage, side, role, latencyMs, ended, settle)
@@ -320,7 +325,8 @@ export const handler = <RL = never, RN = never>(
         state.shadowSkipped++
         return yield* serve(control, state, "shadow", "legacy", "serve", payload)
       }
-      const user = yield* UserContext
+      const user = yield* CurrentUser
+      const conversations = yield* Conversations
       const frame = yield* CurrentFrame
       const emitter = yield* Emitter
       const servingRecorder = new Recorder()
@@ -335,10 +341,9 @@ export const handler = <RL = never, RN = never>(
         const ticket = FrameTicket.answered(frame.id)
         const exit = yield* Effect.exit(
           call(control, state, "shadow", "next", "shadow", payload).pipe(
-            Effect.provideService(UserContext, throwawaySession(user, fibers)),
+            Effect.provide(sandbox(user.userId, conversations.options, fibers)),
             Effect.provideService(Emitter, recorder.emitter()),
             withFrame(ticket),
-            Effect.provideService(CurrentConnection, detachedConnection(user.userId)),
             Effect.provideService(Settlement, work)
           )
         )
@@ -402,7 +407,7 @@ export const handler = <RL = never, RN = never>(
         case "next_only":
           return yield* serve(control, state, stage, "next", "serve", payload)
         case "canary": {
-          const user = yield* UserContext
+          const user = yield* CurrentUser
           const side: Side = inCanary(user.userId, state.canaryPercent) ? "next" : "legacy"
           return yield* serve(control, state, stage, side, "serve", payload)
         }

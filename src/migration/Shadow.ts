@@ -6,16 +6,17 @@
  *
  * @since 0.1.0
  */
-import { Effect, type FiberMap } from "effect"
-import type { WebSocket } from "ws"
-import { RunRegistry } from "../agent/Runs.js"
-import { LifecycleState } from "../state/Lifecycle.js"
+import { Context, Effect, type FiberMap } from "effect"
+import { AlertSubscription, QualityAlertSubscription } from "../agent/quality/AlertSubscription.js"
+import { RunRegistry, Runs } from "../agent/Runs.js"
+import type { Dispatch } from "../handlers/Dispatch.js"
+import { CurrentClient, type FrameProvided } from "../handlers/FrameContext.js"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
-import { AlertSubscription } from "../agent/quality/AlertSubscription.js"
-import { Connection } from "../transport/Connection.js"
-import { Conversations } from "../state/Conversations.js"
+import { type ConversationOptions, ConversationMemory, Conversations } from "../state/Conversations.js"
+import { CurrentStream } from "../state/CurrentStream.js"
+import type { CurrentUser } from "../state/CurrentUser.js"
 import type { Emitter } from "../state/Emitter.js"
-import type { UserSession } from "../state/UserContext.js"
+import { LifecycleState } from "../state/Lifecycle.js"
 import { UserStream } from "../state/UserStream.js"
 
 /**
@@ -101,48 +102,33 @@ export const runsFinished = (result: unknown, events: ReadonlyArray<StreamEvent>
 }
 
 /**
- * A user session for the shadow side, next to the user's real one: same user
- * id, but its own stream (with no connection), run registry (in `fibers`, so
- * closing the shadow's scope interrupts its runs; with its own lifecycle, so
- * shadow runs neither delay a drain nor show in the user's runs or quality
- * numbers), alert subscription and conversation memory (a shadow
- * turn must not become part of the user's conversation). Every field is built
- * here on purpose, never copied: a new field of `UserSession` must be decided
- * on (shared or isolated), and the compiler asks for it.
+ * The services the shadow side gets of its own: every per-frame service but
+ * the user (the same one) and the emitter (the comparison's recorder).
  *
  * @since 0.1.0
  */
-export const throwawaySession = (real: UserSession, fibers: FiberMap.FiberMap<string>): UserSession => ({
-  userId: real.userId,
-  stream: new UserStream({ minEvents: 0, minAgeMs: 0, maxEvents: 1000 }),
-  runs: new RunRegistry(real.userId, fibers, 100, new LifecycleState()),
-  qualityAlert: new AlertSubscription(),
-  conversations: new Conversations(real.conversations.options)
-})
+export type Sandboxed = Exclude<FrameProvided, CurrentUser | Emitter | Dispatch>
 
 /**
- * A socket that is already closed and drops whatever is sent to it: what the
- * shadow side gets as its `CurrentConnection`, so it can never write to (or
- * close) the user's socket.
- */
-const deadSocket = {
-  readyState: 3,
-  CLOSED: 3,
-  bufferedAmount: 0,
-  send: () => {},
-  close: () => {},
-  terminate: () => {},
-  ping: () => {}
-}
-
-/**
- * A connection of `userId` that leads nowhere (see {@link throwawaySession}).
+ * The shadow side's services, next to the user's real ones: its own stream
+ * (with no client on it), run registry (in `fibers`, so closing the shadow's
+ * scope interrupts its runs; with its own lifecycle, so shadow runs neither
+ * delay a drain nor show in the user's runs or quality numbers), alert
+ * subscription, conversation memory (a shadow turn must not become part of
+ * the user's conversation) and a client id that names no connection. Every
+ * service is made here on purpose, never copied: a new per-frame service must
+ * be decided on (shared or isolated), and the compiler asks for it.
  *
  * @since 0.1.0
  */
-export const detachedConnection = (userId: string): Connection =>
-  // the shape `Connection` uses of a ws socket; nothing is ever written to a real one
-  new Connection(`shadow-${userId}`, userId, deadSocket as unknown as WebSocket, {
-    maxBufferedBytes: Number.MAX_SAFE_INTEGER,
-    maxBufferedFrames: Number.MAX_SAFE_INTEGER
-  }, 0, 0, () => {})
+export const sandbox = (
+  userId: string,
+  conversations: ConversationOptions,
+  fibers: FiberMap.FiberMap<string>
+): Context.Context<Sandboxed> =>
+  Context.make(CurrentStream, new UserStream({ minEvents: 0, minAgeMs: 0, maxEvents: 1000 })).pipe(
+    Context.add(Runs, new RunRegistry(userId, fibers, 100, new LifecycleState())),
+    Context.add(AlertSubscription, new QualityAlertSubscription()),
+    Context.add(Conversations, new ConversationMemory(conversations)),
+    Context.add(CurrentClient, { connectionId: `shadow-${userId}` })
+  )

@@ -1,9 +1,9 @@
 import { Context, Effect } from "effect"
 import type { Outcome } from "../handlers/Dispatch.js"
-import { currentFrameSlot, type FrameServices, FrameTicket, withFrame } from "../handlers/FrameContext.js"
+import { currentFrameSlot, type FrameProvided, FrameTicket, withFrame } from "../handlers/FrameContext.js"
 import type { ClientFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
-import { UserContext } from "../state/UserContext.js"
+import { CurrentUser } from "../state/CurrentUser.js"
 import type { Claim, DedupeStore } from "../store/DedupeStore.js"
 import { ClaimWaits } from "./ClaimWaits.js"
 import * as Middleware from "./Middleware.js"
@@ -34,9 +34,9 @@ export const dedupe = (store: DedupeStore["Type"]): Middleware.Wrap => {
       const id = frame.id
       if (id === undefined) return next(frame)
       // one primitive reads both the user and the frame: this runs for every acknowledged frame
-      return Effect.withFiberRuntime<Outcome, never, FrameServices>((fiber) => {
+      return Effect.withFiberRuntime<Outcome, never, FrameProvided>((fiber) => {
         const ticket = fiber.getFiberRef(currentFrameSlot).ticket
-        const userId = Context.unsafeGet(fiber.currentContext as Context.Context<UserContext>, UserContext).userId
+        const userId = Context.unsafeGet(fiber.currentContext as Context.Context<CurrentUser>, CurrentUser).userId
         // outside any frame there is no chain to track claims on: the frame is a chain of its own
         if (ticket === FrameTicket.none) return withFrame(FrameTicket.answered(id))(step(frame))
         return claims.process(userId, id, ticket, claimant, frame)
@@ -59,7 +59,7 @@ interface Claims {
     ticket: FrameTicket,
     claimant: Claimant,
     frame: ClientFrame
-  ) => Effect.Effect<Outcome, never, FrameServices>
+  ) => Effect.Effect<Outcome, never, FrameProvided>
 }
 
 const failure = (error: FrameError): Outcome => ({ status: "error", error })
@@ -96,7 +96,7 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
     ticket: FrameTicket,
     claimant: Claimant,
     frame: ClientFrame
-  ): Effect.Effect<Outcome, never, FrameServices> | undefined => {
+  ): Effect.Effect<Outcome, never, FrameProvided> | undefined => {
     if (claim._tag === "Duplicate") {
       return Effect.succeed<Outcome>({ status: "duplicate", result: claim.result, reply: claimant.reply })
     }

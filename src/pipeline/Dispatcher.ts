@@ -1,6 +1,6 @@
 import { Cause, Context, Effect, Either, Layer, Option } from "effect"
 import { type Dispatch, type Dispatched, type Outcome } from "../handlers/Dispatch.js"
-import type { FrameServices } from "../handlers/FrameContext.js"
+import type { FrameProvided } from "../handlers/FrameContext.js"
 import type { AnyHandler } from "../handlers/Handler.js"
 import { type ClientFrame, decodeValue } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
@@ -23,7 +23,7 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
   /** The composed route of a frame type; a type no handler claims gets the `unknown` route (`UNKNOWN_TYPE`). */
   readonly route: (type: string) => Middleware.ComposedRoute
   /** Runs one decoded frame through its route's wraps and handler (observing is the caller's: `route`). */
-  readonly execute: (frame: ClientFrame) => Effect.Effect<Outcome, never, FrameServices>
+  readonly execute: (frame: ClientFrame) => Effect.Effect<Outcome, never, FrameProvided>
   /** The handlers' way back into the pipeline, provided to them per connection. */
   readonly dispatch: Dispatch["Type"]
 }>() {
@@ -57,7 +57,7 @@ const make = (router: Router["Type"], chain: ReadonlyArray<Middleware.Middleware
   const unknown = Middleware.compose(chain, { type: "unknown", handler: undefined }, unknownType)
   const route = (type: string): Middleware.ComposedRoute => routes.get(type) ?? unknown
   const execute = (frame: ClientFrame) => route(frame.type).run(frame)
-  const dispatchValue = (value: unknown): Effect.Effect<Dispatched, never, FrameServices> => {
+  const dispatchValue = (value: unknown): Effect.Effect<Dispatched, never, FrameProvided> => {
     const decoded = decodeValue(value)
     if (Either.isLeft(decoded)) return Effect.succeed({ id: decoded.left.id, outcome: failure(decoded.left.error) })
     const frame = decoded.right
@@ -102,5 +102,5 @@ const handle = (handler: AnyHandler): Middleware.Step => {
   }
   // the Router's Layer required every service of its handlers; the connection provides them
   return (frame) =>
-    Effect.matchCauseEffect(handler.run(frame.payload) as Effect.Effect<object, FrameError, FrameServices>, outcomes)
+    Effect.matchCauseEffect(handler.run(frame.payload) as Effect.Effect<object, FrameError, FrameProvided>, outcomes)
 }

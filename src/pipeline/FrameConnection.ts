@@ -14,4 +14,6 @@ export interface FrameConnection {
   pauseReading(ms: number): void
   /** The client sent a frame that is not a `resume`: stream events held for a resume go out. */
   releaseHeld(): void
+  /** Closes the connection after its reply (a handler asked for it: `disconnect`). */
+  close(code: number, reason: string): void
 }

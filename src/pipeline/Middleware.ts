@@ -1,6 +1,6 @@
 import type { Effect } from "effect"
 import type { Outcome } from "../handlers/Dispatch.js"
-import type { FrameServices } from "../handlers/FrameContext.js"
+import type { FrameProvided } from "../handlers/FrameContext.js"
 import type { AnyHandler } from "../handlers/Handler.js"
 import type { ClientFrame } from "../protocol/ClientFrame.js"
 
@@ -26,7 +26,7 @@ import type { ClientFrame } from "../protocol/ClientFrame.js"
  */
 
 /** Runs one decoded frame of a route to its outcome; never fails. */
-export type Step = (frame: ClientFrame) => Effect.Effect<Outcome, never, FrameServices>
+export type Step = (frame: ClientFrame) => Effect.Effect<Outcome, never, FrameProvided>
 
 /** What a middleware knows of the route it is composed into. */
 export interface Route {

@@ -2,6 +2,7 @@ import { Cause, Effect, Either } from "effect"
 import type { Outcome } from "../handlers/Dispatch.js"
 import { type FrameSlot, FrameTicket } from "../handlers/FrameContext.js"
 import * as Metrics from "../observability/Metrics.js"
+import { CloseCode } from "../protocol/ErrorCode.js"
 import { type ClientFrame, decodeText, type RejectedFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { topLevelAt } from "../protocol/JsonDepth.js"
@@ -127,13 +128,19 @@ const encodeReply = (
   }
 }
 
-// sends the frame's one reply (or none) and releases what waits for it (the run's events)
+// sends the frame's one reply (or none) and releases what waits for it (the run's events);
+// then closes the connection if the handler asked for it (`disconnect`)
 const answer = (connection: FrameConnection, state: FrameState, text: string | undefined): void => {
   state.answered = true
   try {
     if (text !== undefined) connection.send(text)
   } finally {
-    state.ticket?.markReplied()
+    const ticket = state.ticket
+    if (ticket !== undefined) {
+      ticket.markReplied()
+      const close = ticket.closeRequested
+      if (close !== undefined) connection.close(CloseCode.normal, close)
+    }
   }
 }
 

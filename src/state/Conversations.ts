@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 
 /**
  * A user's conversation memory: the finished turns of each `thread_id`, so an
@@ -58,7 +58,7 @@ const charsOf = (turns: ReadonlyArray<ConversationTurn>): number =>
   turns.reduce((sum, turn) => sum + turn.user.length + turn.assistant.length, 0)
 
 /** The conversation memory of one user (one instance per user session). */
-export class Conversations {
+export class ConversationMemory {
   // a Map keeps insertion order: re-inserting on use makes its first key the least recently used
   private readonly threads = new Map<string, Thread>()
   private totalChars = 0
@@ -114,3 +114,9 @@ export class Conversations {
     this.totalChars -= thread.chars
   }
 }
+
+/**
+ * The conversation memory of the user a frame (or a run it started) works
+ * for: provided per user, with the user's other services.
+ */
+export class Conversations extends Context.Tag("switchyard/Conversations")<Conversations, ConversationMemory>() {}

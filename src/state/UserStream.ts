@@ -60,4 +60,32 @@ export class UserStream {
       })
     )
   }
+
+  /**
+   * `resume` for the connection `clientId` of this user; one that is not on
+   * the stream (a shadow's sandbox, a test) gets nothing, and is told what
+   * it would have been replayed.
+   */
+  resumeClient(clientId: string, request: ResumePlan.ResumeRequest): Effect.Effect<ResumePlan.ResumeResult> {
+    return Effect.suspend(() => {
+      for (const connection of this.connections) {
+        if (connection.id === clientId) return this.resume(connection, request)
+      }
+      return this.resume(nowhere, request)
+    })
+  }
+
+  /** Sends the notice `{type, payload}` to the user's connections other than `fromClientId`: no seq, no history. */
+  signal(fromClientId: string, type: string, payload: object): void {
+    let frame: string | undefined
+    for (const connection of this.connections) {
+      if (connection.id === fromClientId) continue
+      // encoded once, and only when someone else is there
+      frame ??= ServerFrame.notice(type, payload)
+      connection.send(frame)
+    }
+  }
 }
+
+/** The replay target of a client that is not on the stream: it counts what it is given. */
+const nowhere = { replay: (entries: ReadonlyArray<unknown>) => entries.length } as unknown as Connection

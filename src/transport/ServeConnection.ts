@@ -18,15 +18,14 @@ import { CloseCode } from "../protocol/ErrorCode.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Dispatcher } from "../pipeline/Dispatcher.js"
 import { Dispatch } from "../handlers/Dispatch.js"
-import { CurrentConnection, currentFrameSlot, FrameSlot } from "../handlers/FrameContext.js"
+import { CurrentClient, currentFrameSlot, FrameSlot } from "../handlers/FrameContext.js"
 import { Router } from "../pipeline/Router.js"
 import { Connection, type OutboundLimits } from "./Connection.js"
 import { Connections } from "./Connections.js"
-import { Emitter } from "../state/Emitter.js"
 import { Inbox, type InboxReader, type RawFrame } from "./Inbox.js"
 import { chargeOnArrival, dropUnread, type FrameLimit, type FramePath, processFrame, rejectOnArrival } from "../pipeline/ProcessFrame.js"
 import { type Expiring, TokenExpiry } from "./TokenExpiry.js"
-import { UserContext, UserSessions, type UserSession } from "../state/UserContext.js"
+import { type UserSession, UserSessions } from "../state/UserSessions.js"
 import { UserRateLimit } from "../resilience/UserRateLimit.js"
 
 /** The version reported in `connection_established`. */
@@ -287,15 +286,11 @@ class ServedConnection implements InboxReader, Expiring {
 
   // Built on the first frame: the merged context is the largest thing a connection would otherwise hold.
   private context(): Context.Context<never> {
-    const { connection, session } = this
-    // the router's context holds every service its handlers declared
-    return this.frameContext ??= Context.merge(
-      this.host.router.context,
-      Context.make(UserContext, session).pipe(
-        Context.add(CurrentConnection, connection),
-        Context.add(Emitter, liveEmitter(session)),
-        Context.add(Dispatch, this.host.dispatcher.dispatch)
-      )
+    // the router's context holds every service its handlers declared; the user's
+    // services are made once per user and shared by the user's connections
+    return this.frameContext ??= Context.merge(this.host.router.context, this.session.services()).pipe(
+      Context.add(CurrentClient, { connectionId: this.connection.id }),
+      Context.add(Dispatch, this.host.dispatcher.dispatch)
     )
   }
 
@@ -341,13 +336,6 @@ function onClose(this: WebSocket): void {
 }
 
 const countSlowConsumer = (): void => Metrics.bump(Metrics.slowConsumerCloses)
-
-// every event of every run comes here: counted in the same step, not by an Effect-level metric update
-const liveEmitter = (session: UserSession): Emitter["Type"] => ({
-  emit: (event) => Effect.map(session.stream.publish(event), countStreamEvent)
-})
-
-const countStreamEvent = (): void => Metrics.bump(Metrics.streamEvents)
 
 const rawText = (data: RawData): string =>
   Buffer.isBuffer(data) ? data.toString("utf8") : Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8")

@@ -7,7 +7,7 @@ import { Chunk, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
 import type { AgentEvent, AgentRequest } from "../../src/agent/Agent.js"
 import * as ModelAgent from "../../src/agent/ModelAgent.js"
 import { BuiltinTools } from "../../src/agent/tools/index.js"
-import { Conversations } from "../../src/state/Conversations.js"
+import { ConversationMemory } from "../../src/state/Conversations.js"
 
 /**
  * The model agent's loop against a scripted `LanguageModel` (no HTTP): which
@@ -73,7 +73,7 @@ const scripted = (steps: ReadonlyArray<Step>) =>
     return { model, prompts }
   })
 
-const runAgent = (model: LanguageModel.Service, req: AgentRequest, memory?: Conversations) =>
+const runAgent = (model: LanguageModel.Service, req: AgentRequest, memory?: ConversationMemory) =>
   ModelAgent.runner(model, options)(req, Option.fromNullable(memory)).pipe(
     Stream.runCollect,
     Effect.map((events) => Chunk.toArray(events)),
@@ -145,7 +145,7 @@ describe("ModelAgent", () => {
 
   it.effect("sends the system prompt and the thread's history, and remembers only finished turns", () =>
     Effect.gen(function*() {
-      const memory = new Conversations({ maxTurns: 10, maxChars: 10_000, maxThreads: 10 })
+      const memory = new ConversationMemory({ maxTurns: 10, maxChars: 10_000, maxThreads: 10 })
       yield* memory.record("t", { user: "my name is Ada", assistant: "Hello Ada!" })
       const { model, prompts } = yield* scripted([
         () => Stream.fromIterable([...text("You are ", "Ada."), finish]),

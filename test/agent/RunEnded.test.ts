@@ -16,8 +16,8 @@ describe("RunRegistry.onRunEnded", () => {
       const h = yield* makeHarness(BuiltinHandlers, QuickAgent)
       const seen: Array<{ readonly record: RunRecord; readonly eventsBefore: number }> = []
       const done = yield* Deferred.make<void>()
-      h.session.runs.onRunEnded(() => Effect.die("listener bug"))
-      const stop = h.session.runs.onRunEnded((record) =>
+      h.runs.onRunEnded(() => Effect.die("listener bug"))
+      const stop = h.runs.onRunEnded((record) =>
         Effect.sync(() => {
           seen.push({ record, eventsBefore: h.events.length })
           Deferred.unsafeDone(done, Effect.void)
@@ -31,10 +31,10 @@ describe("RunRegistry.onRunEnded", () => {
 
       stop()
       const ended = yield* Deferred.make<void>()
-      h.session.runs.onRunEnded(() => Deferred.succeed(ended, undefined))
+      h.runs.onRunEnded(() => Deferred.succeed(ended, undefined))
       yield* h.execute({ type: "user_message", payload: { text: "two" } })
       yield* Deferred.await(ended)
       expect(seen).toHaveLength(1)
-      expect(h.session.runs.all.map((run) => run.status)).toEqual(["completed", "completed"])
+      expect(h.runs.all.map((run) => run.status)).toEqual(["completed", "completed"])
     }))
 })

@@ -3,6 +3,7 @@ import { Effect, Either, FiberMap, Stream, TestClock } from "effect"
 import type { Agent } from "../../src/agent/Agent.js"
 import * as RunLimits from "../../src/agent/RunLimits.js"
 import { RunRegistry } from "../../src/agent/Runs.js"
+import { ConversationMemory, Conversations } from "../../src/state/Conversations.js"
 import { LifecycleState } from "../../src/state/Lifecycle.js"
 
 describe("RunLimiter", () => {
@@ -55,7 +56,7 @@ const start = (registry: RunRegistry, hold: boolean) =>
     agent: agent(hold),
     emit: () => Effect.void,
     replied: Effect.void
-  }))
+  }).pipe(Effect.provideService(Conversations, new ConversationMemory({ maxTurns: 1, maxChars: 100, maxThreads: 1 }))))
 
 describe("RunRegistry's run limits (effect Clock)", () => {
   it.scoped("refuses a start over the per-minute limit until TestClock moves the window on", () =>

@@ -46,7 +46,7 @@ describe("built-in handlers (mocked Agent, capturing Emitter)", () => {
       expect(h.events.every((e) => e.run_id === runId)).toBe(true)
       expect(h.events[0]!.payload).toEqual({ run_id: runId, thread_id: "t1", agent: "echo" })
       expect(h.events[3]!.payload).toEqual({ run_id: runId, status: "completed", response: { text: "hello" } })
-      expect(h.session.runs.get(runId)?.status).toBe("completed")
+      expect(h.runs.get(runId)?.status).toBe("completed")
     }))
 
   it.scopedLive("a failing agent ends the run with agent_completed failed and its code", () =>
@@ -94,7 +94,7 @@ describe("built-in handlers (mocked Agent, capturing Emitter)", () => {
       const first = yield* h.execute({ type: "user_message", id: "same", payload: { text: "a" } })
       const second = yield* h.execute({ type: "user_message", id: "same", payload: { text: "a" } })
       expect(second).toEqual({ ...first, status: "duplicate" })
-      expect(h.session.runs.all.length).toBe(1)
+      expect(h.runs.all.length).toBe(1)
     }))
 
   it.scoped("an error is not remembered: the same id is processed again", () =>

@@ -36,7 +36,7 @@ const runAll = (h: Harness, runs: ReadonlyArray<{ readonly text: string; readonl
   Effect.gen(function*() {
     const ended = yield* Deferred.make<void>()
     let left = runs.length
-    const stop = h.session.runs.onRunEnded(() =>
+    const stop = h.runs.onRunEnded(() =>
       Effect.sync(() => {
         if (--left === 0) Deferred.unsafeDone(ended, Effect.void)
       })
@@ -241,11 +241,11 @@ describe("quality_alert", () => {
       const h = yield* harness(settings)
       expect(resultOf(yield* h.execute({ type: "quality_alert", payload: { subscribe: true, min_success_rate: 0.9 } })))
         .toEqual({ subscribed: true })
-      expect(h.session.qualityAlert.subscribed).toBe(true)
+      expect(h.alerts.subscribed).toBe(true)
       expect(resultOf(yield* h.execute({ type: "quality_alert", payload: { subscribe: false } }))).toEqual({
         subscribed: false
       })
-      expect(h.session.qualityAlert.subscribed).toBe(false)
+      expect(h.alerts.subscribed).toBe(false)
       expect(yield* h.execute({ type: "quality_alert", payload: { subscribe: true, min_success_rate: 1.5 } }))
         .toMatchObject({ status: "error", error: { code: "INVALID_MESSAGE", details: { path: ["payload", "min_success_rate"] } } })
       expect(yield* h.execute({ type: "quality_alert", payload: {} })).toMatchObject({
@@ -273,7 +273,7 @@ describe("quality_alert", () => {
       // still breached: more failures and a success alert nobody
       yield* runAll(h, [{ text: "fail" }, { text: "fail" }, { text: "ok" }])
       expect(alerts(h)).toHaveLength(1)
-      expect(h.session.qualityAlert.status).toBe("breached")
+      expect(h.alerts.status).toBe("breached")
       // recovery needs success_rate >= 0.55: 5 failed, 7 completed (7/12 = 0.58)
       yield* runAll(h, Array.from({ length: 6 }, () => ({ text: "ok" })))
       expect(alerts(h).map((alert) => (alert.payload as { kind: string }).kind)).toEqual(["breach", "recovered"])

@@ -269,9 +269,9 @@ describe("shadow isolation of a streaming type (user_message)", () => {
         ["agent_completed", "legacy-run-1"]
       ])
       // no run of the shadow in the user's registry, nothing on the user's socket or stream
-      expect(h.session.runs.all).toEqual([])
+      expect(h.runs.all).toEqual([])
       expect(h.socket.sent).toEqual([])
-      expect(h.session.stream.lastSeq).toBe(0)
+      expect(h.stream.lastSeq).toBe(0)
       // the built-in run matched legacy's structurally: ids differ, nothing else
       const d = yield* details
       expect(d.stats).toMatchObject({ shadow_mismatches: 0, next: { count: 1, errors: 0 } })

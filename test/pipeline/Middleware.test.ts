@@ -12,7 +12,7 @@ import * as Middleware from "../../src/pipeline/Middleware.js"
 import * as Router from "../../src/pipeline/Router.js"
 import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
-import { UserContext, type UserSession } from "../../src/state/UserContext.js"
+import { CurrentUser } from "../../src/state/CurrentUser.js"
 import { DedupeStore } from "../../src/store/DedupeStore.js"
 import * as MemoryDedupeStore from "../../src/store/MemoryDedupeStore.js"
 
@@ -54,7 +54,7 @@ const frame = (type: string, id?: string, payload: object = {}): ClientFrame =>
   (id === undefined ? { type, payload } : { type, id, payload }) as ClientFrame
 
 // the per-connection services the dedupe step reads: the user (the frame's ticket comes from `withFrame`)
-const user = Context.make(UserContext, { userId: "u1" } as UserSession)
+const user = Context.make(CurrentUser, { userId: "u1" })
 
 /** Builds a dispatcher over `handlers` with `chain`, against mocked layers only (no socket, no config). */
 const dispatcherOf = (

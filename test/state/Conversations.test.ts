@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { bounded, type ConversationTurn, Conversations } from "../../src/state/Conversations.js"
+import { bounded, ConversationMemory, type ConversationTurn } from "../../src/state/Conversations.js"
 
 const turn = (n: number, size = 10): ConversationTurn => ({
   user: `u${n}`.padEnd(size / 2, "."),
@@ -28,9 +28,9 @@ describe("bounded", () => {
   })
 })
 
-describe("Conversations", () => {
-  const store = (options: Partial<ConstructorParameters<typeof Conversations>[0]> = {}) =>
-    new Conversations({ maxTurns: 3, maxChars: 1_000, maxThreads: 2, ...options })
+describe("ConversationMemory", () => {
+  const store = (options: Partial<ConstructorParameters<typeof ConversationMemory>[0]> = {}) =>
+    new ConversationMemory({ maxTurns: 3, maxChars: 1_000, maxThreads: 2, ...options })
 
   it.effect("records turns per thread and gives them back oldest first", () =>
     Effect.gen(function*() {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Layer, Scope, Stream, TestClock } from "effect"
+import { Context, Deferred, Effect, Exit, Layer, Scope, Stream, TestClock } from "effect"
 import { Agent } from "../../src/agent/Agent.js"
+import { Runs } from "../../src/agent/Runs.js"
+import type { UserServices as PerUser } from "../../src/handlers/FrameContext.js"
 import { SwitchyardConfig } from "../../src/Config.js"
 import { Lifecycle } from "../../src/state/Lifecycle.js"
-import { UserSessions } from "../../src/state/UserContext.js"
+import { UserSessions } from "../../src/state/UserSessions.js"
+import * as UserServices from "../../src/UserServices.js"
 
-const layer = UserSessions.layer.pipe(
+const layer = UserServices.sessionsLayer.pipe(
   Layer.provide(SwitchyardConfig.layerWith({ sessionGraceMs: 60_000 })),
   Layer.provide(Lifecycle.layer)
 )
@@ -37,20 +40,23 @@ describe("UserSessions (per-user context with a grace period)", () => {
       const ack = yield* Deferred.make<void>()
       yield* Deferred.succeed(ack, undefined)
       const events: Array<string> = []
-      const runId = yield* session.runs.start({
+      const services = session.services() as Context.Context<PerUser>
+      const runs = Context.get(services, Runs)
+      expect(session.services()).toBe(services)
+      const runId = yield* runs.start({
         request: { text: "go", agent: undefined, threadId: undefined, params: {} },
         agent: neverEnding,
         emit: (event) => Effect.sync(() => void events.push(event.type)),
         replied: Deferred.await(ack)
-      })
+      }).pipe(Effect.provide(services))
       yield* Effect.yieldNow()
       yield* Scope.close(connection, Exit.void)
       // runs keep going during the grace period
       yield* TestClock.adjust("30 seconds")
-      expect(session.runs.get(runId)?.status).toBe("running")
+      expect(runs.get(runId)?.status).toBe("running")
       expect(yield* sessions.size).toBe(1)
       yield* TestClock.adjust("31 seconds")
-      expect(session.runs.get(runId)?.status).toBe("cancelled")
+      expect(runs.get(runId)?.status).toBe("cancelled")
       expect(events).toEqual(["agent_started", "agent_completed"])
       expect(yield* sessions.size).toBe(0)
       const again = yield* Scope.make()

@@ -1,106 +1,80 @@
-import { Context, Effect, FiberMap, Layer, type Scope } from "effect"
+import { Context, Effect, type Layer, type Scope } from "effect"
 import type { Agent } from "../../src/agent/Agent.js"
-import { RunRegistry } from "../../src/agent/Runs.js"
-import { type Settings, SwitchyardConfig } from "../../src/Config.js"
-import { Lifecycle, LifecycleState } from "../../src/state/Lifecycle.js"
-import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
-import { AlertSubscription } from "../../src/agent/quality/AlertSubscription.js"
-import type { StreamEvent } from "../../src/protocol/ServerFrame.js"
-import { Dispatcher, type Outcome } from "../../src/pipeline/Dispatcher.js"
-import { Dispatch } from "../../src/handlers/Dispatch.js"
-import { CurrentConnection, FrameTicket, withFrame } from "../../src/handlers/FrameContext.js"
+import type { QualityAlertSubscription } from "../../src/agent/quality/AlertSubscription.js"
+import { type RunRegistry, Runs } from "../../src/agent/Runs.js"
+import type { Settings } from "../../src/Config.js"
 import type { AnyHandler } from "../../src/handlers/Handler.js"
-import * as Router from "../../src/pipeline/Router.js"
+import { AlertSubscription } from "../../src/agent/quality/AlertSubscription.js"
+import type { Outcome } from "../../src/pipeline/Dispatcher.js"
+import type { DuplicateHandlerError } from "../../src/pipeline/Router.js"
+import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
+import type { StreamEvent } from "../../src/protocol/ServerFrame.js"
+import type { LifecycleState } from "../../src/state/Lifecycle.js"
+import type { UserStream } from "../../src/state/UserStream.js"
+import * as SwitchyardTest from "../../src/testing.js"
 import { Connection } from "../../src/transport/Connection.js"
-import { Conversations } from "../../src/state/Conversations.js"
-import * as Emitter from "../../src/state/Emitter.js"
-import { UserContext, type UserSession } from "../../src/state/UserContext.js"
-import { UserStream } from "../../src/state/UserStream.js"
-import * as MemoryDedupeStore from "../../src/store/MemoryDedupeStore.js"
 import { FakeSocket } from "./FakeSocket.js"
 
-/** One user's session with a fake connection, and a way to run frames through the real dispatcher. */
+/**
+ * The test kit's user (`src/testing.ts`), plus fake connections of that user
+ * on its stream: for the tests that look at what reaches sockets (typing,
+ * disconnect) — which the kit itself, like handlers, knows nothing of.
+ */
 export interface Harness {
-  readonly session: UserSession
+  readonly stream: UserStream
+  readonly runs: RunRegistry
+  readonly alerts: QualityAlertSubscription
+  /** the connection the frames come from (`c1`), on a fake socket */
   readonly socket: FakeSocket
   readonly connection: Connection
   readonly lifecycle: LifecycleState
   /** what handlers emitted (the capturing emitter stands in for the user's stream) */
-  readonly events: Array<StreamEvent>
-  /** executes a frame; its ticket is marked replied right after, as the connection does */
+  readonly events: ReadonlyArray<StreamEvent>
+  /** executes a frame; its ticket is marked replied right after, and a close it asked for is done, as the connection does */
   readonly execute: (frame: Omit<ClientFrame, "payload"> & { readonly payload?: object }) => Effect.Effect<Outcome>
   /** adds another connection of the same user */
   readonly addConnection: (id: string) => FakeSocket
 }
 
 /**
- * Builds the per-frame services around `handlers` with mocked layers: a
- * test `Agent`, a capturing `Emitter`, a fake socket — no network.
- * `settings` override the default `SwitchyardConfig` the handlers see.
+ * The kit's user around `handlers`, with a test `Agent` and fake sockets —
+ * no network. `settings` override the default `SwitchyardConfig` the handlers see.
  */
 export const makeHarness = (
   handlers: ReadonlyArray<AnyHandler>,
   agent: Layer.Layer<Agent>,
   userId = "u1",
   settings: Partial<Settings> = {}
-): Effect.Effect<Harness, Router.DuplicateHandlerError, Scope.Scope> =>
+): Effect.Effect<Harness, DuplicateHandlerError, Scope.Scope> =>
   Effect.gen(function*() {
-    const lifecycle = new LifecycleState()
-    // the built-in handlers need an Agent, the Lifecycle and the settings: all are provided here
-    const router = Router.layer(handlers) as Layer.Layer<
-      Router.Router,
-      Router.DuplicateHandlerError,
-      Agent | Lifecycle | SwitchyardConfig
-    >
-    const routing = Layer.provideMerge(Dispatcher.layer, router).pipe(
-      // the node's dedupe store, as the service has it (one per harness: tests stay apart)
-      Layer.provide(MemoryDedupeStore.layer),
-      Layer.provide(agent),
-      Layer.provide(Layer.succeed(Lifecycle, lifecycle)),
-      Layer.provide(SwitchyardConfig.layerWith(settings))
-    )
-    const built = yield* Layer.build(routing)
-    const dispatcher = Context.get(built, Dispatcher)
-    const routerService = Context.get(built, Router.Router)
-    const fibers = yield* FiberMap.make<string>()
-    const session: UserSession = {
-      userId,
-      stream: new UserStream({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }),
-      runs: new RunRegistry(userId, fibers, 100, lifecycle),
-      qualityAlert: new AlertSubscription(),
-      conversations: new Conversations({ maxTurns: 20, maxChars: 24_000, maxThreads: 100 })
-    }
+    // the built-in handlers need an Agent beyond what the kit provides
+    const user = yield* (SwitchyardTest.user(handlers, { userId, settings }) as Effect.Effect<
+      SwitchyardTest.TestUser,
+      DuplicateHandlerError,
+      Scope.Scope | Agent
+    >).pipe(Effect.provide(agent))
     const newConnection = (id: string) => {
       const socket = new FakeSocket()
       const connection = new Connection(id, userId, socket.asWebSocket(), {
         maxBufferedBytes: 1 << 20,
         maxBufferedFrames: 1000
       }, 0, 0, () => {})
-      session.stream.connections.add(connection)
+      user.stream.connections.add(connection)
       return { socket, connection }
     }
-    const { connection, socket } = newConnection("c1")
-    const capture = Emitter.capturing()
-    const context = Context.merge(routerService.context, Context.make(UserContext, session)).pipe(
-      Context.add(CurrentConnection, connection),
-      Context.add(Emitter.Emitter, capture.emitter),
-      Context.add(Dispatch, dispatcher.dispatch),
-      Context.add(Lifecycle, lifecycle)
-    )
+    const { connection, socket } = newConnection(user.clientId)
     return {
-      session,
+      stream: user.stream,
+      runs: Context.get(user.services, Runs),
+      alerts: Context.get(user.services, AlertSubscription),
       socket,
       connection,
-      lifecycle,
-      events: capture.events,
-      execute: (frame) => {
-        const ticket = new FrameTicket(frame.id)
-        return dispatcher.execute({ ...frame, payload: frame.payload ?? {} } as ClientFrame).pipe(
-          withFrame(ticket),
-          Effect.provide(context),
-          Effect.tap(() => ticket.markReplied())
-        )
-      },
+      lifecycle: user.lifecycle,
+      events: user.events,
+      execute: (frame) =>
+        Effect.tap(user.send(frame), () => {
+          if (user.closeRequested !== undefined) connection.close(1000, user.closeRequested)
+        }),
       addConnection: (id) => newConnection(id).socket
     }
   })

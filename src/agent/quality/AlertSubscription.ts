@@ -1,4 +1,4 @@
-import { Effect, Option } from "effect"
+import { Context, Effect, Option } from "effect"
 import type { RunRecord } from "../RunRecord.js"
 import type { RunRegistry } from "../Runs.js"
 import * as Metrics from "../../observability/Metrics.js"
@@ -22,7 +22,7 @@ export interface SubscriptionOptions {
  * `{kind: "breach", …}` event on the user's stream, its recovery one
  * `{kind: "recovered", …}`, and nothing in between.
  */
-export class AlertSubscription {
+export class QualityAlertSubscription {
   private state: AlertState | undefined = undefined
   private emit: ((event: StreamEvent) => Effect.Effect<void>) | undefined = undefined
   private stopListening: (() => void) | undefined = undefined
@@ -81,3 +81,6 @@ export class AlertSubscription {
     )
   }
 }
+
+/** The `quality_alert` subscription of the user a frame came from: provided per user, with the user's other services. */
+export class AlertSubscription extends Context.Tag("switchyard/AlertSubscription")<AlertSubscription, QualityAlertSubscription>() {}

@@ -1,0 +1,101 @@
+/**
+ * The per-user composition: what a user's services are made of, once per
+ * user session, and the `UserSessions` of a node that make them. The
+ * services each have their own tag (`UserServices` of handlers/FrameContext);
+ * this is the one place that knows all of them.
+ */
+import { Context, Effect, FiberMap, Layer, Scope } from "effect"
+import { AlertSubscription, QualityAlertSubscription } from "./agent/quality/AlertSubscription.js"
+import * as RunLimits from "./agent/RunLimits.js"
+import { RunRegistry, Runs } from "./agent/Runs.js"
+import { SwitchyardConfig } from "./Config.js"
+import type { UserServices } from "./handlers/FrameContext.js"
+import * as Metrics from "./observability/Metrics.js"
+import { type ConversationOptions, ConversationMemory, Conversations } from "./state/Conversations.js"
+import { CurrentStream, type StreamService } from "./state/CurrentStream.js"
+import { CurrentUser } from "./state/CurrentUser.js"
+import { Emitter } from "./state/Emitter.js"
+import { Lifecycle, type LifecycleState } from "./state/Lifecycle.js"
+import * as UserSessions from "./state/UserSessions.js"
+
+/** What every user's services are made with: the node's settings, shared by all of them. */
+export interface Settings {
+  readonly conversations: ConversationOptions
+  /** run records kept per user (for `stop_agent` and the quality handlers) */
+  readonly maxRunRecords: number
+  /** the node's lifecycle: runs count themselves there, and a draining node starts none */
+  readonly lifecycle: LifecycleState
+  /** runs per minute and at once, per user (PROTOCOL §10) */
+  readonly runLimits: RunLimits.Options
+}
+
+/**
+ * The services of `userId`: the user, the stream, the runs (their fibers in
+ * `scope`, made on the first run), the conversation memory, the
+ * `quality_alert` subscription, and the emitter that publishes to the stream.
+ * Made once per user session; `scope` closing interrupts the runs.
+ */
+export const make = (
+  user: { readonly userId: string; readonly stream: StreamService; readonly scope: Scope.Scope },
+  settings: Settings
+): Context.Context<UserServices> => {
+  const { scope, stream, userId } = user
+  const runs = new RunRegistry(userId, fiberMapIn(scope), settings.maxRunRecords, settings.lifecycle, settings.runLimits)
+  return Context.make(CurrentUser, { userId }).pipe(
+    Context.add(CurrentStream, stream),
+    Context.add(Runs, runs),
+    Context.add(Conversations, new ConversationMemory(settings.conversations)),
+    Context.add(AlertSubscription, new QualityAlertSubscription()),
+    Context.add(Emitter, liveEmitter(stream))
+  )
+}
+
+/** The node's settings for users' services, from `SwitchyardConfig`. */
+export const settingsFrom = (config: SwitchyardConfig["Type"], lifecycle: LifecycleState): Settings => ({
+  conversations: {
+    maxTurns: config.agentMemoryTurns,
+    maxChars: config.agentMemoryChars,
+    maxThreads: config.agentMemoryThreads,
+    maxUserChars: config.agentMemoryUserChars
+  },
+  maxRunRecords: config.maxRunRecords,
+  lifecycle,
+  runLimits: RunLimits.fromSettings(config.runRateLimitPerMin, config.maxRunsPerUser)
+})
+
+/** The node's user sessions: kept `sessionGraceMs` after their last connection, with the services above. */
+export const sessionsLayer: Layer.Layer<UserSessions.UserSessions, never, SwitchyardConfig | Lifecycle> = Layer.scoped(
+  UserSessions.UserSessions,
+  Effect.gen(function*() {
+    const config = yield* SwitchyardConfig
+    // one object for every user of this node
+    const settings = settingsFrom(config, yield* Lifecycle)
+    return yield* UserSessions.make({
+      history: {
+        minEvents: config.historyMinEvents,
+        minAgeMs: config.historyMinAgeMs,
+        maxEvents: config.historyMaxEvents,
+        maxBytes: config.historyMaxBytes
+      },
+      graceMs: config.sessionGraceMs,
+      services: (user) => make(user, settings) as Context.Context<never>
+    })
+  })
+)
+
+// every event of every run comes here: counted in the same step, not by an Effect-level metric update
+const liveEmitter = (stream: StreamService): Emitter["Type"] => ({
+  emit: (event) => Effect.map(stream.publish(event), countStreamEvent)
+})
+
+const countStreamEvent = (): void => Metrics.bump(Metrics.streamEvents)
+
+/** The FiberMap of a user's runs, made in `scope` on the first run (two racing first runs share the one made first). */
+const fiberMapIn = (scope: Scope.Scope): Effect.Effect<FiberMap.FiberMap<string>> => {
+  let fibers: FiberMap.FiberMap<string> | undefined = undefined
+  return Effect.suspend(() =>
+    fibers === undefined
+      ? Effect.map(Scope.extend(FiberMap.make<string>(), scope), (made) => (fibers ??= made))
+      : Effect.succeed(fibers)
+  )
+}

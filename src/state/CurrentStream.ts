@@ -1,0 +1,31 @@
+import { Context, type Effect } from "effect"
+import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { Epoch } from "./Epoch.js"
+import type { ResumeRequest, ResumeResult } from "./ResumePlan.js"
+
+/**
+ * The stream of the user a frame came from (PROTOCOL §6), as a handler sees
+ * it: it publishes events, replays to one of the user's clients, and relays
+ * signals (no seq, no history) to the user's other clients. Clients are
+ * named by their connection id: a handler never holds a connection.
+ * `UserStream` is the implementation a node makes per user.
+ */
+export interface StreamService {
+  /** the name of this run of seqs */
+  readonly epoch: Epoch
+  /** the latest seq, 0 before the first event */
+  readonly lastSeq: number
+  /** Appends an event to the stream and delivers it to every client of the user; returns its seq. */
+  readonly publish: (event: StreamEvent) => Effect.Effect<number>
+  /** Replays to the client `clientId` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
+  readonly resumeClient: (clientId: string, request: ResumeRequest) => Effect.Effect<ResumeResult>
+  /**
+   * Sends the notice `{type, payload}` to the user's clients other than
+   * `fromClientId`, now and once: no seq, no history (e.g. `typing`).
+   * Synchronous and best effort, like the frame it relays.
+   */
+  readonly signal: (fromClientId: string, type: string, payload: object) => void
+}
+
+/** The user's stream, provided per user (the tag of `UserStream`, see `StreamService`). */
+export class CurrentStream extends Context.Tag("switchyard/UserStream")<CurrentStream, StreamService>() {}
