@@ -69,7 +69,7 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       Router.Router,
       Router.DuplicateHandlerError,
       // (the dispatcher `batch` uses is provided with the router, per connection)
-      Exclude<Requirements<Handlers[number]>, Dispatcher> | MigrationControl | HttpClient.HttpClient
+      Requirements<Handlers[number]> | MigrationControl | HttpClient.HttpClient
     >
     return Server.layer.pipe(
       Layer.provide(ConnectionServer.layer),

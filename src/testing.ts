@@ -55,8 +55,8 @@ export interface TestUser {
   readonly closeRequested: string | undefined
 }
 
-/** What the kit provides itself: settings, lifecycle, and the dispatcher `batch` uses. */
-type KitProvided = SwitchyardConfig | Lifecycle | Dispatcher
+/** What the kit provides itself: settings and lifecycle. */
+type KitProvided = SwitchyardConfig | Lifecycle
 
 /**
  * A user served by `handlers`. Their requirements beyond the per-user
