@@ -1,5 +1,4 @@
 import { Clock, Effect } from "effect"
-import { SwitchyardConfig } from "../Config.js"
 import {
   QualityAlertRequest,
   QualityMetricsRequest,
@@ -11,6 +10,7 @@ import { computeMetrics } from "../agent/quality/QualityMetrics.js"
 import { computeReport } from "../agent/quality/QualityReport.js"
 import { validateResponse } from "../agent/quality/ResponseValidation.js"
 import * as Handler from "./Handler.js"
+import { HandlerSettings } from "./HandlerSettings.js"
 import { Emitter } from "../state/Emitter.js"
 import { UserContext } from "../state/UserContext.js"
 
@@ -41,7 +41,7 @@ export const qualityMetrics = Handler.make("quality_metrics", {
 export const qualityValidation = Handler.make("quality_validation", {
   payload: QualityValidationRequest,
   handle: ({ content, rules }) =>
-    Effect.map(SwitchyardConfig, (config) =>
+    Effect.map(HandlerSettings, (config) =>
       validateResponse(content, {
         maxLength: config.qualityMaxLength,
         bannedPhrases: config.qualityBannedPhrases,
@@ -77,7 +77,7 @@ export const qualityAlert = Handler.make("quality_alert", {
         session.qualityAlert.unsubscribe()
         return { subscribed: false }
       }
-      const config = yield* SwitchyardConfig
+      const config = yield* HandlerSettings
       const emitter = yield* Emitter
       session.qualityAlert.subscribe(
         session.runs,

@@ -1,11 +1,13 @@
 import { Context, Effect, FiberMap, Layer, RcMap, Scope } from "effect"
 import * as RunLimits from "../agent/RunLimits.js"
 import { RunRegistry } from "../agent/Runs.js"
-import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle, type LifecycleState } from "./Lifecycle.js"
 import { AlertSubscription } from "../agent/quality/AlertSubscription.js"
+import { ConversationSettings } from "./ConversationSettings.js"
 import { type ConversationOptions, Conversations } from "./Conversations.js"
+import { HistorySettings } from "./HistorySettings.js"
 import type { HistoryOptions } from "./History.js"
+import { SessionSettings } from "./SessionSettings.js"
 import { UserStream } from "./UserStream.js"
 
 /**
@@ -39,13 +41,13 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
   readonly size: Effect.Effect<number>
 }>() {
   /** Sessions backed by an `RcMap` whose idle time-to-live is the grace period. */
-  static readonly layer: Layer.Layer<UserSessions, never, SwitchyardConfig | Lifecycle> = Layer.scoped(
+  static readonly layer: Layer.Layer<UserSessions, never, SessionSettings | HistorySettings | ConversationSettings | Lifecycle> = Layer.scoped(
     UserSessions,
     Effect.gen(function*() {
-      const config = yield* SwitchyardConfig
+      const config = { ...(yield* SessionSettings), ...(yield* HistorySettings), ...(yield* ConversationSettings) }
       const lifecycle = yield* Lifecycle
       // one object for every session of this node
-      const settings: SessionSettings = {
+      const settings: SessionParameters = {
         history: {
           minEvents: config.historyMinEvents,
           minAgeMs: config.historyMinAgeMs,
@@ -81,7 +83,7 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
 }
 
 /** What every live session is made with: the node's settings, shared by all of them. */
-interface SessionSettings {
+interface SessionParameters {
   readonly history: HistoryOptions
   readonly conversations: ConversationOptions
   readonly maxRunRecords: number
@@ -104,7 +106,7 @@ class LiveSession implements UserSession {
 
   constructor(
     readonly userId: string,
-    private readonly settings: SessionSettings,
+    private readonly settings: SessionParameters,
     private readonly scope: Scope.Scope,
     readonly stream: UserStream
   ) {}

@@ -12,7 +12,8 @@ import {
 } from "effect"
 import { randomUUID } from "node:crypto"
 import type { RawData, WebSocket } from "ws"
-import { SwitchyardConfig } from "../Config.js"
+import { ServerSettings } from "./ServerSettings.js"
+import { TransportSettings } from "./TransportSettings.js"
 import * as Metrics from "../observability/Metrics.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
@@ -50,11 +51,12 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
   static readonly layer: Layer.Layer<
     ConnectionServer,
     never,
-    SwitchyardConfig | UserSessions | Connections | Dispatcher | Router | UserRateLimit | TokenExpiry
+    ServerSettings | TransportSettings | UserSessions | Connections | Dispatcher | Router | UserRateLimit | TokenExpiry
   > = Layer.scoped(
     ConnectionServer,
     Effect.gen(function*() {
-      const config = yield* SwitchyardConfig
+      const config = yield* TransportSettings
+      const { nodeId } = yield* ServerSettings
       const sessions = yield* UserSessions
       const connections = yield* Connections
       const dispatcher = yield* Dispatcher
@@ -105,7 +107,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
               last_seq: session.stream.lastSeq,
               epoch: session.stream.epoch,
               heartbeat_ms: config.heartbeatMs,
-              server: { version: SERVER_VERSION, node_id: config.nodeId }
+              server: { version: SERVER_VERSION, node_id: nodeId }
             }
             connection.send(ServerFrame.notice("connection_established", greeting))
             connection.holdForResume()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Layer, Scope, Stream, TestClock } from "effect"
 import { Agent } from "../../src/agent/Agent.js"
-import { SwitchyardConfig } from "../../src/Config.js"
+import * as SwitchyardConfig from "../../src/Config.js"
 import { Lifecycle } from "../../src/state/Lifecycle.js"
 import { UserSessions } from "../../src/state/UserContext.js"
 

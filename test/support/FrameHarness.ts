@@ -1,7 +1,8 @@
 import { Context, Effect, FiberMap, Layer, type Scope } from "effect"
 import type { Agent } from "../../src/agent/Agent.js"
 import { RunRegistry } from "../../src/agent/Runs.js"
-import { type Settings, SwitchyardConfig } from "../../src/Config.js"
+import * as SwitchyardConfig from "../../src/Config.js"
+import type { Overrides } from "../../src/Config.js"
 import { Lifecycle, LifecycleState } from "../../src/state/Lifecycle.js"
 import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
 import { AlertSubscription } from "../../src/agent/quality/AlertSubscription.js"
@@ -41,7 +42,7 @@ export const makeHarness = (
   handlers: ReadonlyArray<AnyHandler>,
   agent: Layer.Layer<Agent>,
   userId = "u1",
-  settings: Partial<Settings> = {}
+  settings: Overrides = {}
 ): Effect.Effect<Harness, Router.DuplicateHandlerError, Scope.Scope> =>
   Effect.gen(function*() {
     const lifecycle = new LifecycleState()
@@ -49,7 +50,7 @@ export const makeHarness = (
     const router = Router.layer(handlers) as Layer.Layer<
       Router.Router,
       Router.DuplicateHandlerError,
-      Agent | Lifecycle | SwitchyardConfig
+      Agent | Lifecycle | SwitchyardConfig.Settings
     >
     const routing = Layer.provideMerge(Dispatcher.layer, router).pipe(
       // the node's dedupe store, as the service has it (one per harness: tests stay apart)
