@@ -1,4 +1,5 @@
 import {
+  Clock,
   Context,
   Effect,
   Exit,
@@ -72,6 +73,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
         path: { dispatcher, router, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
         expiry,
         runtime,
+        clock: yield* Effect.clock,
         maxInboxFrames: config.maxInboxFrames,
         maxInboxChars: config.maxInboxBytes,
         run: Runtime.runFork(runtime)
@@ -133,6 +135,8 @@ interface Host {
   /** closes connections whose token expired */
   readonly expiry: TokenExpiry["Type"]
   readonly runtime: Runtime.Runtime<never>
+  /** the service's clock (a TestClock in tests), read synchronously where a frame is handled */
+  readonly clock: Clock.Clock
   readonly maxInboxFrames: number
   readonly maxInboxChars: number
   /** runs an effect in the service's runtime (a socket's close) */
@@ -265,7 +269,7 @@ class ServedConnection implements InboxReader, Expiring {
       this.refusedInPause++
       return rejectOnArrival(this.connection, frame, this.retryAfterMs, this.limit)
     }
-    const now = performance.now()
+    const now = this.host.clock.unsafeCurrentTimeMillis()
     const notify = now - this.unreadNoticeAt >= 1000
     if (notify) this.unreadNoticeAt = now
     dropUnread(this.connection, notify, this.retryAfterMs, this.limit)
