@@ -1,6 +1,7 @@
 import { Either } from "effect"
 import type { LifecycleState } from "../state/Lifecycle.js"
 import type { Auth, Headers, Principal } from "./Auth.js"
+import type { Refusal } from "./Refusal.js"
 import type { UpgradeLimits } from "./UpgradeLimits.js"
 
 /**
@@ -9,13 +10,7 @@ import type { UpgradeLimits } from "./UpgradeLimits.js"
  * event (`DirectUpgrade`).
  */
 
-/** Why an upgrade is refused: the HTTP status and the `error` of its JSON body. */
-export interface Refusal {
-  readonly status: 401 | 403 | 426 | 429 | 503
-  readonly error: string
-  /** sent as `Retry-After` (seconds) */
-  readonly retryAfterS?: number
-}
+export type { Refusal } from "./Refusal.js"
 
 /** A request for `/ws`, with or without a query. */
 export const isWebSocketUrl = (url: string): boolean => url === "/ws" || url.startsWith("/ws?")

@@ -2,7 +2,7 @@ import { Context, Effect, Exit, Layer } from "effect"
 import type { WebSocket } from "ws"
 import { TransportSettings } from "./TransportSettings.js"
 import * as Metrics from "../observability/Metrics.js"
-import type { Refusal } from "./Admission.js"
+import type { Refusal } from "./Refusal.js"
 import { ConnectionSlots } from "./ConnectionSlots.js"
 import { UpgradeRate } from "./UpgradeRate.js"
 
