@@ -4,16 +4,17 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as AgentLive from "./agent/AgentLive.js"
-import { SwitchyardConfig } from "./Config.js"
 import { BuiltinHandlers } from "./handlers/index.js"
 import { Auth } from "./transport/Auth.js"
 import { NodeServer } from "./transport/DirectUpgrade.js"
 import * as Server from "./http/Server.js"
 import { UpgradeLimits } from "./transport/UpgradeLimits.js"
+import { ServerSettings } from "./transport/ServerSettings.js"
 import { WebSocketAcceptor } from "./transport/WebSocketAcceptor.js"
 import { Lifecycle } from "./state/Lifecycle.js"
 import * as Migration from "./migration/Migration.js"
 import { MigrationControl } from "./migration/MigrationControl.js"
+import { MigrationSettings } from "./migration/MigrationSettings.js"
 import * as Takeover from "./migration/Takeover.js"
 import { ClientErrorLog } from "./handlers/ClientErrorLog.js"
 import { DashboardFeed } from "./http/DashboardFeed.js"
@@ -44,7 +45,8 @@ const Core = Layer.mergeAll(
 
 /**
  * The service with your handlers, served on the `HttpServer` in context. It
- * requires `SwitchyardConfig`, an `Agent` and whatever your handlers require.
+ * requires the settings (`SwitchyardConfig.layer`: every module's, from the
+ * environment), an `Agent` and whatever your handlers require.
  * It provides `MigrationControl` (shared by migrating handlers and the admin
  * API) and, with `LEGACY_BACKEND_URL`, turns each `LEGACY_TYPES` type into a
  * migration from that backend (`migration/Takeover.ts`).
@@ -60,7 +62,7 @@ const Core = Layer.mergeAll(
  * ```
  */
 export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers: Handlers) =>
-  Layer.unwrapEffect(Effect.map(SwitchyardConfig, (config) => {
+  Layer.unwrapEffect(Effect.map(MigrationSettings, (config) => {
     // with LEGACY_BACKEND_URL, the listed types migrate from that backend (PROTOCOL §8)
     const takeover = Takeover.optionsFrom(config)
     const routed = takeover === undefined ? handlers : Takeover.apply(handlers, takeover)
@@ -84,12 +86,12 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
   }))
 
 /**
- * A Node HTTP server on `PORT`/`HOST` of the config, as the platform's
+ * A Node HTTP server on `PORT`/`HOST` (`ServerSettings`), as the platform's
  * `HttpServer` and as the `NodeServer` whose `/ws` upgrades Switchyard takes directly.
  */
 export const listen = Layer.unwrapEffect(
   Effect.sync(() => createServer()).pipe(
-    Effect.zipWith(SwitchyardConfig, (node, config) =>
+    Effect.zipWith(ServerSettings, (node, config) =>
       Layer.merge(
         NodeHttpServer.layer(() => node, { port: config.port, host: config.host }),
         Layer.succeed(NodeServer, node)

@@ -8,8 +8,10 @@ import { Context, Effect, FiberMap, Layer, Scope } from "effect"
 import { AlertSubscription, QualityAlertSubscription } from "./agent/quality/AlertSubscription.js"
 import * as RunLimits from "./agent/RunLimits.js"
 import { RunRegistry, Runs } from "./agent/Runs.js"
-import { SwitchyardConfig } from "./Config.js"
 import type { UserServices } from "./handlers/FrameContext.js"
+import { ConversationSettings } from "./state/ConversationSettings.js"
+import { HistorySettings } from "./state/HistorySettings.js"
+import { SessionSettings } from "./state/SessionSettings.js"
 import * as Metrics from "./observability/Metrics.js"
 import { type ConversationOptions, ConversationMemory, Conversations } from "./state/Conversations.js"
 import { CurrentStream, type StreamService } from "./state/CurrentStream.js"
@@ -50,8 +52,11 @@ export const make = (
   )
 }
 
-/** The node's settings for users' services, from `SwitchyardConfig`. */
-export const settingsFrom = (config: SwitchyardConfig["Type"], lifecycle: LifecycleState): Settings => ({
+/** The node's settings for users' services, from their modules' settings. */
+export const settingsFrom = (
+  config: SessionSettings["Type"] & ConversationSettings["Type"],
+  lifecycle: LifecycleState
+): Settings => ({
   conversations: {
     maxTurns: config.agentMemoryTurns,
     maxChars: config.agentMemoryChars,
@@ -64,10 +69,14 @@ export const settingsFrom = (config: SwitchyardConfig["Type"], lifecycle: Lifecy
 })
 
 /** The node's user sessions: kept `sessionGraceMs` after their last connection, with the services above. */
-export const sessionsLayer: Layer.Layer<UserSessions.UserSessions, never, SwitchyardConfig | Lifecycle> = Layer.scoped(
+export const sessionsLayer: Layer.Layer<
+  UserSessions.UserSessions,
+  never,
+  SessionSettings | HistorySettings | ConversationSettings | Lifecycle
+> = Layer.scoped(
   UserSessions.UserSessions,
   Effect.gen(function*() {
-    const config = yield* SwitchyardConfig
+    const config = { ...(yield* SessionSettings), ...(yield* HistorySettings), ...(yield* ConversationSettings) }
     // one object for every user of this node
     const settings = settingsFrom(config, yield* Lifecycle)
     return yield* UserSessions.make({

@@ -1,6 +1,6 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Layer, Logger, LogLevel } from "effect"
-import { SwitchyardConfig } from "./Config.js"
+import * as SwitchyardConfig from "./Config.js"
 import * as JsonLogger from "./observability/JsonLogger.js"
 import * as Switchyard from "./Switchyard.js"
 

@@ -10,7 +10,10 @@
  * ```
  */
 import { Context, Effect, Layer, type Scope } from "effect"
-import { type Settings, SwitchyardConfig } from "./Config.js"
+import * as SwitchyardConfig from "./Config.js"
+import { ConversationSettings } from "./state/ConversationSettings.js"
+import { HistorySettings } from "./state/HistorySettings.js"
+import { SessionSettings } from "./state/SessionSettings.js"
 import { CurrentClient, FrameTicket, type UserServices, withFrame } from "./handlers/FrameContext.js"
 import type { AnyHandler, Requirements } from "./handlers/Handler.js"
 import { Dispatch } from "./handlers/Dispatch.js"
@@ -56,11 +59,11 @@ export interface TestUser {
 }
 
 /** What the kit provides itself: settings and lifecycle. */
-type KitProvided = SwitchyardConfig | Lifecycle
+type KitProvided = SwitchyardConfig.Settings | Lifecycle
 
 /**
  * A user served by `handlers`. Their requirements beyond the per-user
- * services and what the kit provides (`SwitchyardConfig` from `settings`, a
+ * services and what the kit provides (every module's settings from `settings`, a
  * fresh `Lifecycle`, an in-memory dedupe store) stay for the test to provide.
  * The user's runs live in the Scope: closing it interrupts them.
  */
@@ -69,7 +72,7 @@ export const user = <const Handlers extends ReadonlyArray<AnyHandler>>(
   options: {
     readonly userId?: string | undefined
     readonly clientId?: string | undefined
-    readonly settings?: Partial<Settings> | undefined
+    readonly settings?: SwitchyardConfig.Overrides | undefined
   } = {}
 ): Effect.Effect<
   TestUser,
@@ -79,32 +82,36 @@ export const user = <const Handlers extends ReadonlyArray<AnyHandler>>(
   Effect.gen(function*() {
     const userId = options.userId ?? "u1"
     const clientId = options.clientId ?? "c1"
-    const config = yield* Effect.provide(SwitchyardConfig, SwitchyardConfig.layerWith(options.settings))
+    const settings = yield* Layer.build(SwitchyardConfig.layerWith(options.settings))
+    const history = Context.get(settings, HistorySettings)
     const lifecycle = new LifecycleState()
     const router = Router.layer(handlers) as Layer.Layer<
       Router.Router,
       Router.DuplicateHandlerError,
-      Exclude<Requirements<Handlers[number]>, KitProvided> | SwitchyardConfig | Lifecycle
+      Exclude<Requirements<Handlers[number]>, KitProvided> | SwitchyardConfig.Settings | Lifecycle
     >
     const built = yield* Layer.build(
       Layer.provideMerge(Dispatcher.layer, router).pipe(
         Layer.provide(MemoryDedupeStore.layer),
         Layer.provide(Layer.succeed(Lifecycle, lifecycle)),
-        Layer.provide(Layer.succeed(SwitchyardConfig, config))
+        Layer.provide(Layer.succeedContext(settings))
       )
     )
     const dispatcher = Context.get(built, Dispatcher)
     const stream = yield* UserStream.make({
-      minEvents: config.historyMinEvents,
-      minAgeMs: config.historyMinAgeMs,
-      maxEvents: config.historyMaxEvents,
-      maxBytes: config.historyMaxBytes
+      minEvents: history.historyMinEvents,
+      minAgeMs: history.historyMinAgeMs,
+      maxEvents: history.historyMaxEvents,
+      maxBytes: history.historyMaxBytes
     })
     const capture = capturing()
     // the user's services as a node makes them, with the capturing emitter instead of the stream's
     const services = UserServicesLive.make(
       { userId, stream, scope: yield* Effect.scope },
-      UserServicesLive.settingsFrom(config, lifecycle)
+      UserServicesLive.settingsFrom(
+        { ...Context.get(settings, SessionSettings), ...Context.get(settings, ConversationSettings) },
+        lifecycle
+      )
     ).pipe(Context.add(Emitter, capture.emitter))
     const context = Context.merge(Context.get(built, Router.Router).context, services).pipe(
       Context.add(CurrentClient, { connectionId: clientId }),

@@ -10,7 +10,13 @@
 import { createServer } from "node:http"
 import { type WebSocket, WebSocketServer } from "ws"
 import { type BaselineSettings, closeConnection, handleBinary, handleText, openConnection } from "./baseline-handler.js"
-import { verifyToken } from "./jwt.js"
+import * as Jwt from "../../src/transport/Jwt.js"
+
+// the work any authenticating server does on upgrade: the service's own HS256 check (PROTOCOL §2)
+const verifiedUser = (token: string, secret: string): string | undefined => {
+  const verified = Jwt.verify(token, secret, Math.floor(Date.now() / 1000))
+  return verified._tag === "Right" ? verified.right.sub : undefined
+}
 
 const intEnv = (name: string, fallback: number): number => {
   const value = Number(process.env[name])
@@ -45,7 +51,7 @@ const bearer = (header: string | undefined): string | undefined =>
 http.on("upgrade", (req, socket, head) => {
   const url = new URL(req.url ?? "/", "http://localhost")
   const token = bearer(req.headers.authorization) ?? url.searchParams.get("access_token") ?? ""
-  const userId = url.pathname === "/ws" ? verifyToken(token, secret) : undefined
+  const userId = url.pathname === "/ws" ? verifiedUser(token, secret) : undefined
   if (userId === undefined) {
     socket.end(`HTTP/1.1 ${url.pathname === "/ws" ? "401 Unauthorized" : "404 Not Found"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     return

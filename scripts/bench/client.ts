@@ -1,6 +1,6 @@
 import WebSocket from "ws"
 import { parseServerFrame, type ServerFrame } from "./frames.js"
-import { signToken } from "./jwt.js"
+import * as Jwt from "../../src/transport/Jwt.js"
 
 /**
  * One authenticated bench connection: opened with a fresh token for `userId`,
@@ -27,6 +27,12 @@ export class BenchClient {
   handleClose(code: number): void {
     if (!this.closing) this.onUnexpectedClose(code)
   }
+}
+
+/** A token for `userId`, valid for an hour, signed as every client of the service signs it. */
+const signToken = (userId: string, secret: string): string => {
+  const now = Math.floor(Date.now() / 1000)
+  return Jwt.sign({ sub: userId, iat: now, exp: now + 3600 }, secret)
 }
 
 /** Opens a connection for `userId`; rejects on refusal, error, close or timeout before the greeting. */

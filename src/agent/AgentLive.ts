@@ -4,8 +4,8 @@
  * Import as a namespace: `import * as AgentLive from "./AgentLive.js"`.
  */
 import { Effect, Layer } from "effect"
-import { SwitchyardConfig } from "../Config.js"
 import type { Agent } from "./Agent.js"
+import { AgentSettings } from "./AgentSettings.js"
 import * as BuiltinAgent from "./BuiltinAgent.js"
 
 /**
@@ -13,9 +13,9 @@ import * as BuiltinAgent from "./BuiltinAgent.js"
  * The model libraries are imported only for `openai`: a built-in node never
  * pays their memory (~90 MiB of RSS).
  */
-export const layer: Layer.Layer<Agent, never, SwitchyardConfig> = Layer.unwrapEffect(
+export const layer: Layer.Layer<Agent, never, AgentSettings> = Layer.unwrapEffect(
   Effect.gen(function*() {
-    const settings = yield* SwitchyardConfig
+    const settings = yield* AgentSettings
     if (settings.agent === "builtin") return BuiltinAgent.layer
     yield* Effect.logInfo("agent: a model behind an OpenAI-compatible server", {
       api: settings.openaiApi,

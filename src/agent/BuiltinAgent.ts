@@ -1,6 +1,6 @@
 import { Duration, Effect, Either, Layer, type ParseResult, Schema, Stream } from "effect"
-import { SwitchyardConfig } from "../Config.js"
 import { Agent, type AgentEvent, AgentError, type AgentRequest } from "./Agent.js"
+import { AgentSettings } from "./AgentSettings.js"
 import type * as Tool from "./Tool.js"
 import { CalculatorTool, extractExpression } from "./tools/Calculator.js"
 import { ClockTool, extractTimezone, mentionsTime } from "./tools/Clock.js"
@@ -17,9 +17,9 @@ export const BUILTIN_AGENT_NAME = "builtin"
  * with that code — a way to exercise failure handling end to end. Params
  * outside `BuiltinParams` are refused before the run starts (`decodeParams`).
  */
-export const layer: Layer.Layer<Agent, never, SwitchyardConfig> = Layer.effect(
+export const layer: Layer.Layer<Agent, never, AgentSettings> = Layer.effect(
   Agent,
-  Effect.map(SwitchyardConfig, (config) => ({
+  Effect.map(AgentSettings, (config) => ({
     defaultName: BUILTIN_AGENT_NAME,
     decodeParams,
     run: (request: AgentRequest) =>

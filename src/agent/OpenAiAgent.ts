@@ -12,8 +12,8 @@ import * as OpenAiLanguageModel from "@effect/ai-openai/OpenAiLanguageModel"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Layer } from "effect"
-import type { Settings } from "../Config.js"
 import type { Agent } from "./Agent.js"
+import type { AgentSettings } from "./AgentSettings.js"
 import * as ModelAgent from "./ModelAgent.js"
 import * as ChatCompletions from "./openai/ChatCompletions.js"
 import { BuiltinTools } from "./tools/index.js"
@@ -23,7 +23,7 @@ export const AGENT_NAME = "openai"
 
 /** The language model of the settings, on the `HttpClient` in context. */
 export const languageModel = (
-  settings: Settings
+  settings: AgentSettings["Type"]
 ): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
   settings.openaiApi === "responses"
     ? OpenAiLanguageModel.layer({
@@ -42,7 +42,7 @@ export const languageModel = (
     })
 
 /** The model-backed agent of the settings, with the tools every agent gets, on the `HttpClient` in context. */
-export const agent = (settings: Settings): Layer.Layer<Agent, never, HttpClient.HttpClient> =>
+export const agent = (settings: AgentSettings["Type"]): Layer.Layer<Agent, never, HttpClient.HttpClient> =>
   ModelAgent.layer({
     name: AGENT_NAME,
     model: settings.openaiModel,
@@ -55,5 +55,5 @@ export const agent = (settings: Settings): Layer.Layer<Agent, never, HttpClient.
   }).pipe(Layer.provide(languageModel(settings)))
 
 /** The model-backed agent with its own HTTP client (undici), which closes with the layer. */
-export const layer = (settings: Settings): Layer.Layer<Agent> =>
+export const layer = (settings: AgentSettings["Type"]): Layer.Layer<Agent> =>
   agent(settings).pipe(Layer.provide(NodeHttpClient.layerUndici))

@@ -1,7 +1,7 @@
 import { Clock, Context, Effect, Layer } from "effect"
-import { defaults, SwitchyardConfig } from "../Config.js"
 import * as TokenBucket from "../resilience/TokenBucket.js"
 import * as UserRateLimit from "../resilience/UserRateLimit.js"
+import { HandlerSettings } from "./HandlerSettings.js"
 
 /**
  * How many client `error` reports this process writes to its log
@@ -12,12 +12,12 @@ import * as UserRateLimit from "../resilience/UserRateLimit.js"
  * and the next line says how many were skipped.
  */
 export class ClientErrorLog extends Context.Reference<ClientErrorLog>()("switchyard/ClientErrorLog", {
-  defaultValue: () => make(defaults.clientErrorLogPerSec, Clock.make())
+  defaultValue: () => make(HandlerSettings.defaults.clientErrorLogPerSec, Clock.make())
 }) {
   /** The configured budget, on the `Clock` in context. */
-  static readonly layer: Layer.Layer<ClientErrorLog, never, SwitchyardConfig> = Layer.effect(
+  static readonly layer: Layer.Layer<ClientErrorLog, never, HandlerSettings> = Layer.effect(
     ClientErrorLog,
-    Effect.zipWith(SwitchyardConfig, Effect.clock, (config, clock) => make(config.clientErrorLogPerSec, clock))
+    Effect.zipWith(HandlerSettings, Effect.clock, (config, clock) => make(config.clientErrorLogPerSec, clock))
   )
 }
 

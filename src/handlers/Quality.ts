@@ -1,5 +1,4 @@
 import { Clock, Effect } from "effect"
-import { SwitchyardConfig } from "../Config.js"
 import {
   QualityAlertRequest,
   QualityMetricsRequest,
@@ -13,6 +12,7 @@ import { validateResponse } from "../agent/quality/ResponseValidation.js"
 import * as Handler from "./Handler.js"
 import { AlertSubscription } from "../agent/quality/AlertSubscription.js"
 import { Runs } from "../agent/Runs.js"
+import { HandlerSettings } from "./HandlerSettings.js"
 import { Emitter } from "../state/Emitter.js"
 
 /**
@@ -42,7 +42,7 @@ export const qualityMetrics = Handler.make("quality_metrics", {
 export const qualityValidation = Handler.make("quality_validation", {
   payload: QualityValidationRequest,
   handle: ({ content, rules }) =>
-    Effect.map(SwitchyardConfig, (config) =>
+    Effect.map(HandlerSettings, (config) =>
       validateResponse(content, {
         maxLength: config.qualityMaxLength,
         bannedPhrases: config.qualityBannedPhrases,
@@ -78,7 +78,7 @@ export const qualityAlert = Handler.make("quality_alert", {
         subscription.unsubscribe()
         return { subscribed: false }
       }
-      const config = yield* SwitchyardConfig
+      const config = yield* HandlerSettings
       const emitter = yield* Emitter
       subscription.subscribe(
         yield* Runs,

@@ -1,6 +1,6 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Schedule, Stream } from "effect"
-import { SwitchyardConfig } from "../Config.js"
+import { ServerSettings } from "../transport/ServerSettings.js"
 import { DashboardFeed, SAMPLE_INTERVAL_MS, WINDOW_SAMPLES } from "./DashboardFeed.js"
 import { SERVER_VERSION } from "../transport/ServeConnection.js"
 import { page, pageSecurityPolicy } from "./DashboardPage.js"
@@ -26,7 +26,7 @@ const index = Effect.succeed(
 )
 
 /** What a dashboard learns once, before the samples. `dev_tokens`: may this viewer ask for one (development mode, on loopback)? */
-const helloOf = Effect.zipWith(SwitchyardConfig, HttpServerRequest.HttpServerRequest, (config, request) => ({
+const helloOf = Effect.zipWith(ServerSettings, HttpServerRequest.HttpServerRequest, (config, request) => ({
   version: SERVER_VERSION,
   node_id: config.nodeId,
   dev_tokens: DevToken.isDevelopment(config) && isLoopback(socketAddress(request)),

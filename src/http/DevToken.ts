@@ -1,8 +1,8 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Clock, Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { type Settings, SwitchyardConfig } from "../Config.js"
 import * as Jwt from "../transport/Jwt.js"
+import { ServerSettings } from "../transport/ServerSettings.js"
 import { isLoopback, LOOPBACK_DESCRIPTION } from "../transport/Loopback.js"
 import { socketAddress } from "../transport/PeerAddress.js"
 
@@ -14,7 +14,7 @@ export const DEV_TOKEN_TTL_S = 60 * 60
  * then are tokens signed with the public development secret, so only then may
  * the service hand them out — anyone could mint them with `npm run token` anyway.
  */
-export const isDevelopment = (config: Settings): boolean => config.jwtSecret === undefined && !config.production
+export const isDevelopment = (config: ServerSettings["Type"]): boolean => config.jwtSecret === undefined && !config.production
 
 // what a user id minted here may look like: short, printable, no surprises in logs or URLs
 const USER = /^[A-Za-z0-9._@-]{1,64}$/
@@ -27,7 +27,7 @@ const USER = /^[A-Za-z0-9._@-]{1,64}$/
  * `0.0.0.0` must not hand admin tokens to the network), `400` for a bad user id.
  */
 export const mint = Effect.gen(function*() {
-  const config = yield* SwitchyardConfig
+  const config = yield* ServerSettings
   if (!isDevelopment(config)) {
     return HttpServerResponse.unsafeJson(
       { error: "development tokens exist only in development mode (JWT_SECRET unset, NODE_ENV not production)" },

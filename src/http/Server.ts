@@ -1,7 +1,7 @@
 import { HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Effect, Either, Layer, Metric, Option, Schedule } from "effect"
-import { SwitchyardConfig } from "../Config.js"
+import { ServerSettings } from "../transport/ServerSettings.js"
 import { Lifecycle } from "../state/Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import * as Prometheus from "../observability/Prometheus.js"
@@ -83,7 +83,7 @@ export const routes = HttpRouter.empty.pipe(
  * `DRAIN_TIMEOUT_MS` to finish, then every connection closes with 1012.
  */
 export const drain = Effect.gen(function*() {
-  const config = yield* SwitchyardConfig
+  const config = yield* ServerSettings
   const lifecycle = yield* Lifecycle
   const connections = yield* Connections
   yield* lifecycle.startDraining

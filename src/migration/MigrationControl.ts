@@ -11,13 +11,13 @@
  * @since 0.1.0
  */
 import { Clock, Context, Effect, type Fiber, FiberSet, Layer, Option } from "effect"
-import { type Settings, SwitchyardConfig } from "../Config.js"
 import * as Metrics from "../observability/Metrics.js"
 import * as CircuitBreaker from "../resilience/CircuitBreaker.js"
 import * as RollbackPolicy from "../resilience/RollbackPolicy.js"
 import { RollingStats } from "../resilience/RollingStats.js"
 import type { Observed } from "./Compare.js"
 import { isImplementationFailure } from "../resilience/Resilience.js"
+import { MigrationSettings } from "./MigrationSettings.js"
 import { nextServes, type Side, type Stage } from "./Stage.js"
 
 /**
@@ -26,7 +26,7 @@ import { nextServes, type Side, type Stage } from "./Stage.js"
  *
  * @since 0.1.0
  */
-export interface MigrationSettings {
+export interface ControlSettings {
   /** the stage a type starts in */
   readonly defaultStage: Stage
   /** with a `canary` default: only these types are in canary, at 100% (the rest `legacy_only`) */
@@ -60,35 +60,13 @@ export interface MigrationSettings {
 }
 
 /**
- * PROTOCOL §8's defaults.
+ * The control settings of the migration settings (`MigrationSettings`, where
+ * the defaults are written); what the environment does not set has its own
+ * default here.
  *
  * @since 0.1.0
  */
-export const defaultSettings: MigrationSettings = {
-  defaultStage: "legacy_only",
-  ssotEnabledTypes: undefined,
-  canaryPercent: 10,
-  fallbackEnabled: true,
-  rollbackOnError: true,
-  loggingEnabled: true,
-  handlerTimeoutMs: 30_000,
-  shadowWaitMs: 30_000,
-  maxShadowInFlight: 256,
-  maxMismatches: 20,
-  breakerFailures: 5,
-  breakerResetMs: 60_000,
-  windowMs: 60_000,
-  rollback: RollbackPolicy.defaultThresholds,
-  runOutcomeWaitMs: 10 * 60_000
-}
-
-/**
- * The migration settings of the service's settings.
- *
- * @since 0.1.0
- */
-export const settingsFrom = (settings: Settings): MigrationSettings => ({
-  ...defaultSettings,
+export const settingsFrom = (settings: MigrationSettings["Type"]): ControlSettings => ({
   defaultStage: settings.migrationStrategy,
   ssotEnabledTypes: settings.ssotEnabledMessageTypes,
   canaryPercent: settings.migrationCanaryPercent,
@@ -97,6 +75,8 @@ export const settingsFrom = (settings: Settings): MigrationSettings => ({
   loggingEnabled: settings.migrationLoggingEnabled,
   handlerTimeoutMs: settings.migrationHandlerTimeoutMs,
   shadowWaitMs: settings.migrationShadowWaitMs,
+  maxShadowInFlight: 256,
+  maxMismatches: 20,
   breakerFailures: settings.migrationBreakerFailures,
   breakerResetMs: settings.migrationBreakerResetMs,
   windowMs: settings.migrationWindowMs,
@@ -108,6 +88,13 @@ export const settingsFrom = (settings: Settings): MigrationSettings => ({
     minimumSamples: settings.migrationRollbackMinSamples
   }
 })
+
+/**
+ * PROTOCOL §8's defaults.
+ *
+ * @since 0.1.0
+ */
+export const defaultSettings: ControlSettings = settingsFrom(MigrationSettings.defaults)
 
 /**
  * One implementation's statistics in the admin API.
@@ -216,7 +203,7 @@ export class TypeState {
  * @since 0.1.0
  */
 export interface Service {
-  readonly settings: MigrationSettings
+  readonly settings: ControlSettings
   /** The state of `type`, registered on first use. */
   readonly state: (type: string) => Effect.Effect<TypeState>
   /** Is `type` a migrating type (two implementations)? */
@@ -246,13 +233,13 @@ export interface Service {
  */
 export class MigrationControl extends Context.Tag("switchyard/MigrationControl")<MigrationControl, Service>() {
   /** From the service's settings, with `types` registered up front (so the admin API lists them). */
-  static layer(types: ReadonlyArray<string>): Layer.Layer<MigrationControl, never, SwitchyardConfig> {
-    return Layer.scoped(MigrationControl, Effect.flatMap(SwitchyardConfig, (config) => make(settingsFrom(config), types)))
+  static layer(types: ReadonlyArray<string>): Layer.Layer<MigrationControl, never, MigrationSettings> {
+    return Layer.scoped(MigrationControl, Effect.flatMap(MigrationSettings, (settings) => make(settingsFrom(settings), types)))
   }
 
   /** From explicit settings (tests, embedding). */
   static layerWith(
-    settings: Partial<MigrationSettings> = {},
+    settings: Partial<ControlSettings> = {},
     types: ReadonlyArray<string> = []
   ): Layer.Layer<MigrationControl> {
     return Layer.scoped(MigrationControl, make({ ...defaultSettings, ...settings }, types))
@@ -291,7 +278,7 @@ const servingBreaker = (
 }
 
 /** The initial stage of a type, from `WEBSOCKET_MIGRATION_STRATEGY` and `SSOT_ENABLED_MESSAGE_TYPES`. */
-const initialStage = (settings: MigrationSettings, type: string): { stage: Stage; canaryPercent: number } => {
+const initialStage = (settings: ControlSettings, type: string): { stage: Stage; canaryPercent: number } => {
   if (settings.defaultStage === "canary" && settings.ssotEnabledTypes !== undefined) {
     return settings.ssotEnabledTypes.includes(type)
       ? { stage: "canary", canaryPercent: 100 }
@@ -305,7 +292,7 @@ const initialStage = (settings: MigrationSettings, type: string): { stage: Stage
  *
  * @since 0.1.0
  */
-export const make = Effect.fnUntraced(function*(settings: MigrationSettings, types: ReadonlyArray<string>) {
+export const make = Effect.fnUntraced(function*(settings: ControlSettings, types: ReadonlyArray<string>) {
   const background = yield* FiberSet.make<unknown, unknown>()
   const states = new Map<string, TypeState>()
 

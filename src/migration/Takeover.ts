@@ -7,10 +7,10 @@
  *
  * @since 0.1.0
  */
-import type { Settings } from "../Config.js"
 import type { AnyHandler } from "../handlers/Handler.js"
 import * as HttpLegacy from "./HttpLegacy.js"
 import * as Migration from "./Migration.js"
+import type { MigrationSettings } from "./MigrationSettings.js"
 
 /**
  * The legacy backend and the types it serves.
@@ -26,7 +26,7 @@ export interface Options extends HttpLegacy.Options {
  *
  * @since 0.1.0
  */
-export const optionsFrom = (settings: Settings): Options | undefined =>
+export const optionsFrom = (settings: MigrationSettings["Type"]): Options | undefined =>
   settings.legacyBackendUrl === undefined ? undefined : {
     url: settings.legacyBackendUrl,
     timeoutMs: settings.legacyTimeoutMs,

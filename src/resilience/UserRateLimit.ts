@@ -1,6 +1,6 @@
 import { Clock, Context, Effect, Layer } from "effect"
-import { SwitchyardConfig } from "../Config.js"
 import type { ClientFrame } from "../protocol/ClientFrame.js"
+import { RateLimitSettings } from "./RateLimitSettings.js"
 import * as TokenBucket from "./TokenBucket.js"
 
 /**
@@ -17,9 +17,9 @@ export class UserRateLimit extends Context.Tag("switchyard/UserRateLimit")<UserR
   readonly take: (userId: string, cost: number) => number
 }>() {
   /** The limiter of the configured rate (`RATE_LIMIT_PER_SEC` 0: no limit). */
-  static readonly layer: Layer.Layer<UserRateLimit, never, SwitchyardConfig> = Layer.effect(
+  static readonly layer: Layer.Layer<UserRateLimit, never, RateLimitSettings> = Layer.effect(
     UserRateLimit,
-    Effect.flatMap(SwitchyardConfig, (config) =>
+    Effect.flatMap(RateLimitSettings, (config) =>
       make({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst, maxUsers: MAX_USERS }))
   )
 }

@@ -1,5 +1,5 @@
 import { Clock, Deferred, Duration, Effect, Exit, FiberId, Layer, Schedule, type Scope } from "effect"
-import { SwitchyardConfig } from "../Config.js"
+import { DedupeSettings } from "./DedupeSettings.js"
 import { jsonLength } from "./JsonLength.js"
 import { type Claim, type DedupeOptions, DedupeStore, New, Pending, type SyncDedupeStore } from "./DedupeStore.js"
 
@@ -208,7 +208,7 @@ export const make = (options: DedupeOptions): Effect.Effect<DedupeStore["Type"],
   })
 
 /** The options of the store, from the node's settings. */
-export const optionsFrom = (config: SwitchyardConfig["Type"]): DedupeOptions => ({
+export const optionsFrom = (config: DedupeSettings["Type"]): DedupeOptions => ({
   windowMs: config.dedupeWindowMs,
   minEntries: config.dedupeMinEntries,
   maxEntries: config.dedupeMaxEntries,
@@ -222,7 +222,7 @@ export const layerWith = (options: DedupeOptions): Layer.Layer<DedupeStore> =>
   Layer.scoped(DedupeStore, make(options))
 
 /** The in-memory store with the node's settings: the default, needing nothing installed. */
-export const layer: Layer.Layer<DedupeStore, never, SwitchyardConfig> = Layer.scoped(
+export const layer: Layer.Layer<DedupeStore, never, DedupeSettings> = Layer.scoped(
   DedupeStore,
-  Effect.flatMap(SwitchyardConfig, (config) => make(optionsFrom(config)))
+  Effect.flatMap(DedupeSettings, (config) => make(optionsFrom(config)))
 )

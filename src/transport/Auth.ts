@@ -1,8 +1,11 @@
 import { Context, Data, Effect, Either, Layer, Redacted } from "effect"
-import { SwitchyardConfig } from "../Config.js"
+import type { Headers } from "./Headers.js"
 import * as Jwt from "./Jwt.js"
 import { isLoopback, LOOPBACK_DESCRIPTION } from "./Loopback.js"
 import { allowsOrigin } from "./OriginPolicy.js"
+import { ServerSettings } from "./ServerSettings.js"
+
+export type { Headers } from "./Headers.js"
 
 /** Who a request is: the token's `sub` and `roles`, and until when (PROTOCOL §2). */
 export interface Principal {
@@ -56,8 +59,6 @@ export const developmentWarning = (host: string, port: number): string =>
       "with the public secret: set HOST=127.0.0.1 to keep it on this machine. ") +
   "Mint a token: npm run token -- <user>"
 
-/** A request's headers, as Node and the platform both give them (lower-case names). */
-export type Headers = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
 /** Verifies the JWT of an HTTP request (upgrade or admin call). */
 export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
@@ -70,10 +71,10 @@ export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
   readonly allowsOrigin: (headers: Headers) => boolean
 }>() {
   /** Auth with `JWT_SECRET`, or the development secret and a loud warning. */
-  static readonly layer: Layer.Layer<Auth, MissingSecretError, SwitchyardConfig> = Layer.effect(
+  static readonly layer: Layer.Layer<Auth, MissingSecretError, ServerSettings> = Layer.effect(
     Auth,
     Effect.gen(function*() {
-      const config = yield* SwitchyardConfig
+      const config = yield* ServerSettings
       if (config.jwtSecret === undefined && config.production) return yield* new MissingSecretError()
       if (config.jwtSecret === undefined) {
         yield* Effect.logWarning(developmentWarning(config.host, config.port))

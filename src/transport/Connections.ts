@@ -1,7 +1,7 @@
 import { Context, Effect, Layer, Schedule } from "effect"
-import { SwitchyardConfig } from "../Config.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import type { Connection } from "./Connection.js"
+import { TransportSettings } from "./TransportSettings.js"
 
 /**
  * Every open connection of this node: counted for `/metrics`, pinged by one
@@ -19,10 +19,10 @@ export class Connections extends Context.Tag("switchyard/Connections")<Connectio
   readonly heartbeat: Effect.Effect<void>
 }>() {
   /** The registry, with its heartbeat loop running every `heartbeatMs`. */
-  static readonly layer: Layer.Layer<Connections, never, SwitchyardConfig> = Layer.scoped(
+  static readonly layer: Layer.Layer<Connections, never, TransportSettings> = Layer.scoped(
     Connections,
     Effect.gen(function*() {
-      const config = yield* SwitchyardConfig
+      const config = yield* TransportSettings
       const open = new Set<Connection>()
       // connections per user: the number of connected users without a scan
       const perUser = new Map<string, number>()

@@ -1,4 +1,4 @@
-import type { Headers } from "./Auth.js"
+import type { Headers } from "./Headers.js"
 
 /**
  * Which browser pages may open a WebSocket (PROTOCOL §2, `ALLOWED_ORIGINS`).

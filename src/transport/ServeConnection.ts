@@ -1,4 +1,5 @@
 import {
+  Clock,
   Context,
   Effect,
   Exit,
@@ -12,7 +13,8 @@ import {
 } from "effect"
 import { randomUUID } from "node:crypto"
 import type { RawData, WebSocket } from "ws"
-import { SwitchyardConfig } from "../Config.js"
+import { ServerSettings } from "./ServerSettings.js"
+import { TransportSettings } from "./TransportSettings.js"
 import * as Metrics from "../observability/Metrics.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
@@ -50,11 +52,12 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
   static readonly layer: Layer.Layer<
     ConnectionServer,
     never,
-    SwitchyardConfig | UserSessions | Connections | Dispatcher | Router | UserRateLimit | TokenExpiry
+    ServerSettings | TransportSettings | UserSessions | Connections | Dispatcher | Router | UserRateLimit | TokenExpiry
   > = Layer.scoped(
     ConnectionServer,
     Effect.gen(function*() {
-      const config = yield* SwitchyardConfig
+      const config = yield* TransportSettings
+      const { nodeId } = yield* ServerSettings
       const sessions = yield* UserSessions
       const connections = yield* Connections
       const dispatcher = yield* Dispatcher
@@ -70,6 +73,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
         path: { dispatcher, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
         expiry,
         runtime,
+        clock: yield* Effect.clock,
         maxInboxFrames: config.maxInboxFrames,
         maxInboxChars: config.maxInboxBytes,
         run: Runtime.runFork(runtime)
@@ -105,7 +109,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
               last_seq: session.stream.lastSeq,
               epoch: session.stream.epoch,
               heartbeat_ms: config.heartbeatMs,
-              server: { version: SERVER_VERSION, node_id: config.nodeId }
+              server: { version: SERVER_VERSION, node_id: nodeId }
             }
             connection.send(ServerFrame.notice("connection_established", greeting))
             connection.holdForResume()
@@ -131,6 +135,8 @@ interface Host {
   /** closes connections whose token expired */
   readonly expiry: TokenExpiry["Type"]
   readonly runtime: Runtime.Runtime<never>
+  /** the service's clock (a TestClock in tests), read synchronously where a frame is handled */
+  readonly clock: Clock.Clock
   readonly maxInboxFrames: number
   readonly maxInboxChars: number
   /** runs an effect in the service's runtime (a socket's close) */
@@ -263,7 +269,7 @@ class ServedConnection implements InboxReader, Expiring {
       this.refusedInPause++
       return rejectOnArrival(this.connection, frame, this.retryAfterMs, this.limit)
     }
-    const now = performance.now()
+    const now = this.host.clock.unsafeCurrentTimeMillis()
     const notify = now - this.unreadNoticeAt >= 1000
     if (notify) this.unreadNoticeAt = now
     dropUnread(this.connection, notify, this.retryAfterMs, this.limit)

@@ -1,6 +1,6 @@
 import { Context, Effect, Exit, Layer } from "effect"
 import type { WebSocket } from "ws"
-import { SwitchyardConfig } from "../Config.js"
+import { TransportSettings } from "./TransportSettings.js"
 import * as Metrics from "../observability/Metrics.js"
 import type { Refusal } from "./Refusal.js"
 import { ConnectionSlots } from "./ConnectionSlots.js"
@@ -31,10 +31,10 @@ export class UpgradeLimits extends Context.Tag("switchyard/UpgradeLimits")<Upgra
   readonly taken: () => number
 }>() {
   /** The limits of the settings, timed by effect's `Clock`. */
-  static readonly layer: Layer.Layer<UpgradeLimits, never, SwitchyardConfig> = Layer.effect(
+  static readonly layer: Layer.Layer<UpgradeLimits, never, TransportSettings> = Layer.effect(
     UpgradeLimits,
     Effect.gen(function*() {
-      const config = yield* SwitchyardConfig
+      const config = yield* TransportSettings
       const clock = yield* Effect.clock
       const rate = new UpgradeRate(config.upgradesPerMinPerAddress, config.upgradeRateMaxAddresses)
       const slots = new ConnectionSlots(config.maxConnectionsPerUser, config.maxConnections)

@@ -4,7 +4,7 @@ import { Context, Data, Effect, Layer } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Socket } from "node:net"
 import { WebSocket, WebSocketServer } from "ws"
-import { SwitchyardConfig } from "../Config.js"
+import { TransportSettings } from "./TransportSettings.js"
 
 /** The upgrade handshake did not complete (bad handshake, or the peer left). */
 export class UpgradeError extends Data.TaggedError("UpgradeError")<{ readonly reason: "Aborted" }> {
@@ -48,10 +48,10 @@ export class WebSocketAcceptor extends Context.Tag("switchyard/WebSocketAcceptor
   readonly acceptUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => Effect.Effect<WebSocket, UpgradeError>
 }>() {
   /** The acceptor with `MAX_MESSAGE_BYTES` as its frame limit. */
-  static readonly layer: Layer.Layer<WebSocketAcceptor, never, SwitchyardConfig> = Layer.scoped(
+  static readonly layer: Layer.Layer<WebSocketAcceptor, never, TransportSettings> = Layer.scoped(
     WebSocketAcceptor,
     Effect.gen(function*() {
-      const config = yield* SwitchyardConfig
+      const config = yield* TransportSettings
       const server = yield* Effect.acquireRelease(
         Effect.sync(() =>
           new WebSocketServer({

@@ -1,7 +1,7 @@
 import { Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as AgentLive from "../../src/agent/AgentLive.js"
-import { SwitchyardConfig } from "../../src/Config.js"
+import * as SwitchyardConfig from "../../src/Config.js"
 import { type FakeOpenAi, type FakeRequest, type Reply, startFakeOpenAi } from "../support/FakeOpenAi.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"

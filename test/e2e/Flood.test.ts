@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { defaults } from "../../src/Config.js"
+import { RateLimitSettings } from "../../src/resilience/RateLimitSettings.js"
 import { startService, type ServiceProcess } from "../support/ServiceProcess.js"
 import { TestClient } from "../support/TestClient.js"
 import { TEST_SECRET, token } from "../support/TestServer.js"
@@ -52,8 +52,8 @@ describe("a flood from one user while another runs the golden path", () => {
   beforeAll(async () => {
     service = await startService({
       JWT_SECRET: TEST_SECRET,
-      RATE_LIMIT_PER_SEC: String(defaults.rateLimitPerSec),
-      RATE_LIMIT_BURST: String(defaults.rateLimitBurst)
+      RATE_LIMIT_PER_SEC: String(RateLimitSettings.defaults.rateLimitPerSec),
+      RATE_LIMIT_BURST: String(RateLimitSettings.defaults.rateLimitBurst)
     })
   })
   afterAll(() => {

@@ -1,7 +1,7 @@
 import { connect } from "node:net"
 import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { Settings } from "../../src/Config.js"
+import type { Overrides } from "../../src/Config.js"
 import { startService } from "../support/ServiceProcess.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, TEST_SECRET, type TestServer, token } from "../support/TestServer.js"
@@ -66,7 +66,7 @@ describe.each([
   { path: "through the /ws route of an app's own HttpServer", embedded: true }
 ])("connection limits of the upgrade (PROTOCOL §9, §10), $path", ({ embedded }) => {
   const servers: Array<TestServer> = []
-  const start = async (settings: Partial<Settings>) => {
+  const start = async (settings: Overrides) => {
     const server = await startServer({ embedded, settings })
     servers.push(server)
     return server

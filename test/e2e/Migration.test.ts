@@ -1,6 +1,6 @@
 import { Effect, HashMap, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { defaults } from "../../src/Config.js"
+import { MigrationSettings } from "../../src/migration/MigrationSettings.js"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
 import * as Canary from "../../src/migration/Canary.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
@@ -93,7 +93,7 @@ describe("taking over a legacy HTTP backend, over real sockets (PROTOCOL §8)", 
       settings: {
         agentStepMs: 1,
         legacyBackendUrl: Redacted.make(backend.url),
-        legacyTypes: [...defaults.legacyTypes, ...testTypes],
+        legacyTypes: [...MigrationSettings.defaults.legacyTypes, ...testTypes],
         legacyRetries: 1,
         legacyTimeoutMs: 300
       },
@@ -111,7 +111,7 @@ describe("taking over a legacy HTTP backend, over real sockets (PROTOCOL §8)", 
       const { body, status } = await admin("GET", "/admin/migrations")
       expect(status).toBe(200)
       expect(Object.keys(body.types).sort()).toEqual(
-        [...defaults.legacyTypes, "whoami", "fragile", "slow", "flaky"].sort()
+        [...MigrationSettings.defaults.legacyTypes, "whoami", "fragile", "slow", "flaky"].sort()
       )
       const empty = { count: 0, errors: 0, p50_ms: 0, p95_ms: 0 }
       expect(body.types["agent_request"]).toEqual({

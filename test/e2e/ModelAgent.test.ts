@@ -1,7 +1,8 @@
 import { Layer, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as AgentLive from "../../src/agent/AgentLive.js"
-import { type Settings, SwitchyardConfig } from "../../src/Config.js"
+import * as SwitchyardConfig from "../../src/Config.js"
+import type { Overrides } from "../../src/Config.js"
 import { ServerFrame } from "../../src/protocol/ServerFrame.js"
 import { type FakeOpenAi, type FakeRequest, type Reply, startFakeOpenAi } from "../support/FakeOpenAi.js"
 import { type Frame, TestClient } from "../support/TestClient.js"
@@ -50,7 +51,7 @@ const script = (request: FakeRequest): Reply => {
 
 let fake: FakeOpenAi
 
-const agentLayer = (settings: Partial<Settings>) =>
+const agentLayer = (settings: Overrides) =>
   AgentLive.layer.pipe(Layer.provide(SwitchyardConfig.layerWith({
     agent: "openai",
     openaiBaseUrl: fake.baseUrl,

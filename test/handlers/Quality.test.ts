@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Stream, TestClock } from "effect"
 import { Agent, AgentError, type AgentEvent } from "../../src/agent/Agent.js"
-import type { Settings } from "../../src/Config.js"
+import type { Overrides } from "../../src/Config.js"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
 import type { Outcome } from "../../src/pipeline/Dispatcher.js"
 import { type Harness, makeHarness } from "../support/FrameHarness.js"
@@ -29,7 +29,7 @@ const TimedAgent = Layer.succeed(Agent, {
   }
 })
 
-const harness = (settings: Partial<Settings> = {}) => makeHarness(BuiltinHandlers, TimedAgent, "u1", settings)
+const harness = (settings: Overrides = {}) => makeHarness(BuiltinHandlers, TimedAgent, "u1", settings)
 
 /** Starts runs and waits (in fiber time, not wall time) until all of them ended. */
 const runAll = (h: Harness, runs: ReadonlyArray<{ readonly text: string; readonly ms?: number; readonly tool?: string }>) =>

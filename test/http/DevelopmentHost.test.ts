@@ -1,11 +1,11 @@
 import { ConfigProvider, Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { SwitchyardConfig } from "../../src/Config.js"
+import { ServerSettings } from "../../src/transport/ServerSettings.js"
 
 // development mode signs tokens with a public secret: it must not listen beyond this machine unless told to
 describe("HOST", () => {
   const hostOf = (env: Record<string, string>) =>
-    Effect.runPromise(Effect.provide(SwitchyardConfig, SwitchyardConfig.layer).pipe(
+    Effect.runPromise(Effect.provide(ServerSettings, ServerSettings.layer).pipe(
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
       Effect.map((settings) => settings.host)
     ))

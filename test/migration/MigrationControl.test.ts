@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Metric, Option, Redacted, TestClock } from "effect"
-import { SwitchyardConfig } from "../../src/Config.js"
-import { MigrationControl, type MigrationSettings } from "../../src/migration/MigrationControl.js"
+import { type ControlSettings, MigrationControl } from "../../src/migration/MigrationControl.js"
+import { MigrationSettings } from "../../src/migration/MigrationSettings.js"
 import * as Metrics from "../../src/observability/Metrics.js"
 
-const withControl = (settings: Partial<MigrationSettings> = {}, types: ReadonlyArray<string> = ["t"]) =>
+const withControl = (settings: Partial<ControlSettings> = {}, types: ReadonlyArray<string> = ["t"]) =>
   Effect.provide(MigrationControl.layerWith(settings, types))
 
 /** Records `n` calls of one side, `latencyMs` each, failing or not. */
@@ -187,8 +187,8 @@ describe("MigrationControl: stages and entries", () => {
 describe("migration settings from the environment", () => {
   const load = (env: Record<string, string>) =>
     Effect.provide(
-      SwitchyardConfig,
-      Layer.provide(SwitchyardConfig.layer, Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+      MigrationSettings,
+      Layer.provide(MigrationSettings.layer, Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
     )
 
   it.effect("reads PROTOCOL §8's variables, seed names included", () =>

@@ -3,7 +3,7 @@ import { Effect, Fiber, Layer, Logger, LogLevel, Option, Schema, type Scope, Str
 import { Agent, type AgentEvent } from "../../src/agent/Agent.js"
 import { userMessage } from "../../src/handlers/Chat.js"
 import * as Migration from "../../src/migration/Migration.js"
-import { MigrationControl, type MigrationSettings } from "../../src/migration/MigrationControl.js"
+import { type ControlSettings, MigrationControl } from "../../src/migration/MigrationControl.js"
 import type { Stage } from "../../src/migration/Stage.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
 import type { Outcome } from "../../src/pipeline/Dispatcher.js"
@@ -69,7 +69,7 @@ const waitUntil = (check: Effect.Effect<boolean>) =>
     while (!(yield* check)) yield* Effect.sleep("2 millis")
   })
 
-const controlLayer = (settings: Partial<MigrationSettings> = {}, types: ReadonlyArray<string> = ["echo"]) =>
+const controlLayer = (settings: Partial<ControlSettings> = {}, types: ReadonlyArray<string> = ["echo"]) =>
   <E>(self: Effect.Effect<void, E, MigrationControl | Scope.Scope>) =>
     self.pipe(
       Effect.provide(MigrationControl.layerWith({ loggingEnabled: false, ...settings }, types)),

@@ -3,7 +3,7 @@ import { Context, Deferred, Effect, Exit, Layer, Scope, Stream, TestClock } from
 import { Agent } from "../../src/agent/Agent.js"
 import { Runs } from "../../src/agent/Runs.js"
 import type { UserServices as PerUser } from "../../src/handlers/FrameContext.js"
-import { SwitchyardConfig } from "../../src/Config.js"
+import * as SwitchyardConfig from "../../src/Config.js"
 import { Lifecycle } from "../../src/state/Lifecycle.js"
 import { UserSessions } from "../../src/state/UserSessions.js"
 import * as UserServices from "../../src/UserServices.js"

@@ -2,7 +2,7 @@ import { Context, Effect, type Layer, type Scope } from "effect"
 import type { Agent } from "../../src/agent/Agent.js"
 import type { QualityAlertSubscription } from "../../src/agent/quality/AlertSubscription.js"
 import { type RunRegistry, Runs } from "../../src/agent/Runs.js"
-import type { Settings } from "../../src/Config.js"
+import type { Overrides } from "../../src/Config.js"
 import type { AnyHandler } from "../../src/handlers/Handler.js"
 import { AlertSubscription } from "../../src/agent/quality/AlertSubscription.js"
 import type { Outcome } from "../../src/pipeline/Dispatcher.js"
@@ -44,7 +44,7 @@ export const makeHarness = (
   handlers: ReadonlyArray<AnyHandler>,
   agent: Layer.Layer<Agent>,
   userId = "u1",
-  settings: Partial<Settings> = {}
+  settings: Overrides = {}
 ): Effect.Effect<Harness, DuplicateHandlerError, Scope.Scope> =>
   Effect.gen(function*() {
     // the built-in handlers need an Agent beyond what the kit provides

@@ -4,7 +4,8 @@ import { Context, Effect, Exit, Layer, Logger, LogLevel, Redacted, Scope } from 
 import { createServer } from "node:http"
 import type { Agent } from "../../src/agent/Agent.js"
 import * as BuiltinAgent from "../../src/agent/BuiltinAgent.js"
-import { type Settings, SwitchyardConfig } from "../../src/Config.js"
+import * as SwitchyardConfig from "../../src/Config.js"
+import type { Overrides } from "../../src/Config.js"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
 import * as Jwt from "../../src/transport/Jwt.js"
 import type { AnyHandler } from "../../src/handlers/Handler.js"
@@ -40,7 +41,7 @@ export const token = (
  * suite's secret scan (`SecretScan`); `logs` adds a test's own logger and level.
  */
 export const startServer = async (options: {
-  readonly settings?: Partial<Settings>
+  readonly settings?: Overrides
   readonly handlers?: ReadonlyArray<AnyHandler>
   readonly agent?: Layer.Layer<Agent>
   readonly logs?: Layer.Layer<never>

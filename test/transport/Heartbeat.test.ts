@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, TestClock } from "effect"
-import { SwitchyardConfig } from "../../src/Config.js"
+import * as SwitchyardConfig from "../../src/Config.js"
 import { Connection } from "../../src/transport/Connection.js"
 import { Connections } from "../../src/transport/Connections.js"
 import { FakeSocket } from "../support/FakeSocket.js"

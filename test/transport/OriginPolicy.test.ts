@@ -1,6 +1,6 @@
 import { ConfigProvider, Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { SwitchyardConfig } from "../../src/Config.js"
+import { ServerSettings } from "../../src/transport/ServerSettings.js"
 import { allowsOrigin, normalizeOrigin } from "../../src/transport/OriginPolicy.js"
 
 const allowed = new Set(["https://app.example.com", "http://localhost:3000"])
@@ -49,7 +49,7 @@ describe("normalizeOrigin", () => {
 
 describe("ALLOWED_ORIGINS in the configuration", () => {
   const read = (env: Record<string, string>) =>
-    Effect.runPromise(Effect.either(Effect.provide(SwitchyardConfig, SwitchyardConfig.layer).pipe(
+    Effect.runPromise(Effect.either(Effect.provide(ServerSettings, ServerSettings.layer).pipe(
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
     )))
 

@@ -1,0 +1,40 @@
+import { Config, type ConfigError, Context, Layer } from "effect"
+
+/** How much of a user's stream is kept for `resume` (PROTOCOL §6, `HISTORY_*`). */
+export class HistorySettings extends Context.Tag("switchyard/HistorySettings")<HistorySettings, {
+  /** the last this many events are kept ... */
+  readonly historyMinEvents: number
+  /** ... and everything younger than this ... */
+  readonly historyMinAgeMs: number
+  /** ... but never more than this many events ... */
+  readonly historyMaxEvents: number
+  /** ... nor more than this many UTF-8 bytes of encoded frames (wins over the minimums) */
+  readonly historyMaxBytes: number
+}>() {
+  /** The defaults. */
+  static readonly defaults: HistorySettings["Type"] = {
+    historyMinEvents: 1000,
+    historyMinAgeMs: 10 * 60_000,
+    historyMaxEvents: 10_000,
+    historyMaxBytes: 4 * 1024 * 1024
+  }
+
+  /** The settings from the environment. */
+  static readonly config: Config.Config<HistorySettings["Type"]> = Config.all({
+    historyMinEvents: Config.withDefault(Config.integer("HISTORY_MIN_EVENTS"), HistorySettings.defaults.historyMinEvents),
+    historyMinAgeMs: Config.withDefault(Config.integer("HISTORY_MIN_AGE_MS"), HistorySettings.defaults.historyMinAgeMs),
+    historyMaxEvents: Config.withDefault(Config.integer("HISTORY_MAX_EVENTS"), HistorySettings.defaults.historyMaxEvents),
+    historyMaxBytes: Config.withDefault(Config.integer("HISTORY_MAX_BYTES"), HistorySettings.defaults.historyMaxBytes)
+  })
+
+  /** Settings from the environment. */
+  static readonly layer: Layer.Layer<HistorySettings, ConfigError.ConfigError> = Layer.effect(
+    HistorySettings,
+    HistorySettings.config
+  )
+
+  /** The defaults with `overrides` (tests, embedding). */
+  static layerWith(overrides: Partial<HistorySettings["Type"]> = {}): Layer.Layer<HistorySettings> {
+    return Layer.succeed(HistorySettings, { ...HistorySettings.defaults, ...overrides })
+  }
+}
