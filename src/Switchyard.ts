@@ -26,6 +26,23 @@ import { TokenExpiry } from "./transport/TokenExpiry.js"
 import { UserSessions } from "./state/UserContext.js"
 import { UserRateLimit } from "./resilience/UserRateLimit.js"
 import * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
+import * as MemoryStageStore from "./store/MemoryStageStore.js"
+import * as MemoryStreams from "./store/MemoryStreams.js"
+
+/**
+ * The node's stores behind the seam (DESIGN, `store/`): users' streams (backplane
+ * and history, bounded by the `HISTORY_*` settings) and migration stages, in memory.
+ */
+export const Stores = Layer.merge(
+  Layer.unwrapEffect(Effect.map(SwitchyardConfig, (config) =>
+    MemoryStreams.layer({
+      minEvents: config.historyMinEvents,
+      minAgeMs: config.historyMinAgeMs,
+      maxEvents: config.historyMaxEvents,
+      maxBytes: config.historyMaxBytes
+    }))),
+  MemoryStageStore.layer
+)
 
 /** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
 const Core = Layer.mergeAll(
@@ -77,6 +94,8 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       Layer.provide(Core),
       // one instance, shared by the migrating handlers and the admin API
       Layer.provide(MigrationControl.layer(Migration.typesOf(routed))),
+      // one set of stores, shared by the users' sessions and the migration control
+      Layer.provide(Stores),
       Layer.provide(NodeHttpClient.layer),
       Layer.provide(Lifecycle.layer)
     )

@@ -114,7 +114,7 @@ export const runsFinished = (result: unknown, events: ReadonlyArray<StreamEvent>
  */
 export const throwawaySession = (real: UserSession, fibers: FiberMap.FiberMap<string>): UserSession => ({
   userId: real.userId,
-  stream: new UserStream({ minEvents: 0, minAgeMs: 0, maxEvents: 1000 }),
+  stream: UserStream.detached(real.userId, { minEvents: 0, minAgeMs: 0, maxEvents: 1000 }),
   runs: new RunRegistry(real.userId, fibers, 100, new LifecycleState()),
   qualityAlert: new AlertSubscription(),
   conversations: new Conversations(real.conversations.options)

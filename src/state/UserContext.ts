@@ -5,7 +5,8 @@ import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle, type LifecycleState } from "./Lifecycle.js"
 import { AlertSubscription } from "../agent/quality/AlertSubscription.js"
 import { type ConversationOptions, Conversations } from "./Conversations.js"
-import type { HistoryOptions } from "../store/History.js"
+import { Backplane } from "../store/Backplane.js"
+import { HistoryStore } from "../store/HistoryStore.js"
 import { UserStream } from "./UserStream.js"
 
 /**
@@ -39,19 +40,15 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
   readonly size: Effect.Effect<number>
 }>() {
   /** Sessions backed by an `RcMap` whose idle time-to-live is the grace period. */
-  static readonly layer: Layer.Layer<UserSessions, never, SwitchyardConfig | Lifecycle> = Layer.scoped(
+  static readonly layer: Layer.Layer<UserSessions, never, SwitchyardConfig | Lifecycle | Backplane | HistoryStore> = Layer.scoped(
     UserSessions,
     Effect.gen(function*() {
       const config = yield* SwitchyardConfig
       const lifecycle = yield* Lifecycle
+      const backplane = yield* Backplane
+      const history = yield* HistoryStore
       // one object for every session of this node
       const settings: SessionSettings = {
-        history: {
-          minEvents: config.historyMinEvents,
-          minAgeMs: config.historyMinAgeMs,
-          maxEvents: config.historyMaxEvents,
-          maxBytes: config.historyMaxBytes
-        },
         conversations: {
           maxTurns: config.agentMemoryTurns,
           maxChars: config.agentMemoryChars,
@@ -64,8 +61,9 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
       }
       const sessions = yield* RcMap.make({
         lookup: (userId: string) =>
-          Effect.flatMap(Effect.zip(Effect.scope, UserStream.make(settings.history)), ([scope, stream]): Effect.Effect<UserSession> => {
-            // a session made anew has lost its stream's past: a new stream, a new epoch (PROTOCOL §6)
+          Effect.flatMap(Effect.zip(Effect.scope, UserStream.make(userId, backplane, history)), ([scope, stream]): Effect.Effect<UserSession> => {
+            // the stream is subscribed in the session's scope: released with it, and (in memory) forgotten
+            // when no node serves the user any more, so a session made anew gets a new epoch (PROTOCOL §6)
             const session = new LiveSession(userId, settings, scope, stream)
             // not `Effect.addFinalizer`: that would keep this lookup's fiber refs for the session's lifetime
             return Effect.as(Scope.addFinalizerExit(scope, () => session.released), session)
@@ -82,7 +80,6 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
 
 /** What every live session is made with: the node's settings, shared by all of them. */
 interface SessionSettings {
-  readonly history: HistoryOptions
   readonly conversations: ConversationOptions
   readonly maxRunRecords: number
   readonly lifecycle: LifecycleState

@@ -64,7 +64,7 @@ export const makeHarness = (
     const fibers = yield* FiberMap.make<string>()
     const session: UserSession = {
       userId,
-      stream: new UserStream({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }),
+      stream: UserStream.detached(userId, { minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }),
       runs: new RunRegistry(userId, fibers, 100, lifecycle),
       qualityAlert: new AlertSubscription(),
       conversations: new Conversations({ maxTurns: 20, maxChars: 24_000, maxThreads: 100 })
