@@ -30,13 +30,15 @@ export class StageStore extends Context.Tag("switchyard/StageStore")<StageStore,
   readonly get: (type: string) => Effect.Effect<StoredStage | undefined>
   /** Every stored stage, by type. */
   readonly all: Effect.Effect<ReadonlyMap<string, StoredStage>>
-  /** Stores the stage of `type`; every node's `changes` reports it (this node's too). */
+  /** Stores the stage of `type`; the other nodes' `changes` report it. */
   readonly set: (type: string, value: StoredStage) => Effect.Effect<void>
   /**
-   * Subscribes, for the lifetime of `Scope`, to the changes made from now on
-   * on any node: returns once subscribed, so every later `set` is observed,
-   * in the order made per type. (A subscriber that may have missed changes —
-   * a reconnect — reads `all` again.)
+   * Subscribes, for the lifetime of `Scope`, to the changes other nodes make
+   * from now on (a node applies its own as it makes them): returns once
+   * subscribed, so every later `set` elsewhere is observed, in the order made
+   * per type. Two nodes may set one type at once: a node that reads the type
+   * again (`get`) on each change ends with the value stored last, as all do.
+   * (A subscriber that may have missed changes — a reconnect — reads `all`.)
    */
   readonly changes: Effect.Effect<Queue.Dequeue<StageChange>, never, Scope.Scope>
 }>() {}

@@ -3,4 +3,7 @@ import * as MemoryStageStore from "../../src/store/MemoryStageStore.js"
 import { stageStoreSuite } from "./StageStoreConformance.js"
 
 stageStoreSuite("memory", () =>
-  Effect.map(MemoryStageStore.MemoryStages.make, (stages) => ({ node: Effect.sync(() => MemoryStageStore.context(stages)) })))
+  Effect.sync(() => {
+    const stages = new MemoryStageStore.MemoryStages()
+    return { node: Effect.sync(() => MemoryStageStore.context(stages)) }
+  }))
