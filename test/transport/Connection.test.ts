@@ -45,6 +45,28 @@ describe("Connection", () => {
     expect(socket.frames.map((f) => f.seq)).toEqual([3, 4, 5, 6, 7, 8])
   })
 
+  it("holds events published while a resume reads history, and sends those past its replay after it", () => {
+    const { connection, publish, socket } = setup(3, 0)
+    connection.holdUntilReplay()
+    // 4 is in the history the resume read; 5 came after the read
+    publish(4)
+    publish(5)
+    connection.releaseHeld()
+    expect(socket.sent).toEqual([])
+    expect(connection.replay([entry(4)], 4)).toBe(1)
+    publish(6)
+    expect(socket.frames.map((f) => f.seq)).toEqual([4, 5, 6])
+  })
+
+  it("lets held events go when the resume that held them failed", () => {
+    const { connection, publish, socket } = setup(1, 0)
+    connection.holdUntilReplay()
+    publish(2)
+    connection.cancelReplay()
+    publish(3)
+    expect(socket.frames.map((f) => f.seq)).toEqual([2, 3])
+  })
+
   it("releases held events when the first frame is not a resume", () => {
     const { connection, publish, socket } = setup(1)
     connection.holdForResume()
