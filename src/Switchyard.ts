@@ -26,7 +26,25 @@ import { ConnectionServer } from "./transport/ServeConnection.js"
 import { TokenExpiry } from "./transport/TokenExpiry.js"
 import { UserRateLimit } from "./resilience/UserRateLimit.js"
 import * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
+import { HistorySettings } from "./state/HistorySettings.js"
+import * as MemoryStageStore from "./store/MemoryStageStore.js"
+import * as MemoryStreams from "./store/MemoryStreams.js"
 import * as UserServices from "./UserServices.js"
+
+/**
+ * The node's stores behind the seam (DESIGN, `store/`): users' streams (backplane
+ * and history, bounded by the `HISTORY_*` settings) and migration stages, in memory.
+ */
+export const Stores = Layer.merge(
+  Layer.unwrapEffect(Effect.map(HistorySettings, (history) =>
+    MemoryStreams.layer({
+      minEvents: history.historyMinEvents,
+      minAgeMs: history.historyMinAgeMs,
+      maxEvents: history.historyMaxEvents,
+      maxBytes: history.historyMaxBytes
+    }))),
+  MemoryStageStore.layer
+)
 
 /** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
 const Core = Layer.mergeAll(
@@ -80,6 +98,8 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       Layer.provide(Core),
       // one instance, shared by the migrating handlers and the admin API
       Layer.provide(MigrationControl.layer(Migration.typesOf(routed))),
+      // one set of stores, shared by the users' sessions and the migration control
+      Layer.provide(Stores),
       Layer.provide(NodeHttpClient.layer),
       Layer.provide(Lifecycle.layer)
     )

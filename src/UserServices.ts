@@ -10,7 +10,6 @@ import * as RunLimits from "./agent/RunLimits.js"
 import { RunRegistry, Runs } from "./agent/Runs.js"
 import type { UserServices } from "./handlers/FrameContext.js"
 import { ConversationSettings } from "./state/ConversationSettings.js"
-import { HistorySettings } from "./state/HistorySettings.js"
 import { SessionSettings } from "./state/SessionSettings.js"
 import * as Metrics from "./observability/Metrics.js"
 import { type ConversationOptions, ConversationMemory, Conversations } from "./state/Conversations.js"
@@ -19,6 +18,8 @@ import { CurrentUser } from "./state/CurrentUser.js"
 import { Emitter } from "./state/Emitter.js"
 import { Lifecycle, type LifecycleState } from "./state/Lifecycle.js"
 import * as UserSessions from "./state/UserSessions.js"
+import { Backplane } from "./store/Backplane.js"
+import { HistoryStore } from "./store/HistoryStore.js"
 
 /** What every user's services are made with: the node's settings, shared by all of them. */
 export interface Settings {
@@ -72,20 +73,16 @@ export const settingsFrom = (
 export const sessionsLayer: Layer.Layer<
   UserSessions.UserSessions,
   never,
-  SessionSettings | HistorySettings | ConversationSettings | Lifecycle
+  SessionSettings | ConversationSettings | Lifecycle | Backplane | HistoryStore
 > = Layer.scoped(
   UserSessions.UserSessions,
   Effect.gen(function*() {
-    const config = { ...(yield* SessionSettings), ...(yield* HistorySettings), ...(yield* ConversationSettings) }
+    const config = { ...(yield* SessionSettings), ...(yield* ConversationSettings) }
     // one object for every user of this node
     const settings = settingsFrom(config, yield* Lifecycle)
     return yield* UserSessions.make({
-      history: {
-        minEvents: config.historyMinEvents,
-        minAgeMs: config.historyMinAgeMs,
-        maxEvents: config.historyMaxEvents,
-        maxBytes: config.historyMaxBytes
-      },
+      backplane: yield* Backplane,
+      history: yield* HistoryStore,
       graceMs: config.sessionGraceMs,
       services: (user) => make(user, settings) as Context.Context<never>
     })

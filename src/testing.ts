@@ -98,7 +98,7 @@ export const user = <const Handlers extends ReadonlyArray<AnyHandler>>(
       )
     )
     const dispatcher = Context.get(built, Dispatcher)
-    const stream = yield* UserStream.make({
+    const stream = UserStream.detached(userId, {
       minEvents: history.historyMinEvents,
       minAgeMs: history.historyMinAgeMs,
       maxEvents: history.historyMaxEvents,

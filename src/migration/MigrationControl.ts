@@ -6,11 +6,13 @@
  * reads and changes it; migrating handlers (`Migration.ts`) consult and feed it.
  *
  * It is a service provided by `Switchyard`'s layer, so an embedding app or a
- * test can build it on its own (`layerWith`) and watch or steer it.
+ * test can build it on its own (`layerWith`) and watch or steer it. Stages
+ * live in the `StageStore`: a change made on one node (by hand or by a
+ * rollback) is stored, and every other node applies it as it is reported.
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, type Fiber, FiberSet, Layer, Option } from "effect"
+import { Clock, Context, Effect, type Fiber, FiberSet, Layer, Option, Queue } from "effect"
 import * as Metrics from "../observability/Metrics.js"
 import * as CircuitBreaker from "../resilience/CircuitBreaker.js"
 import * as RollbackPolicy from "../resilience/RollbackPolicy.js"
@@ -18,7 +20,9 @@ import { RollingStats } from "../resilience/RollingStats.js"
 import type { Observed } from "./Compare.js"
 import { isImplementationFailure } from "../resilience/Resilience.js"
 import { MigrationSettings } from "./MigrationSettings.js"
-import { nextServes, type Side, type Stage } from "./Stage.js"
+import * as MemoryStageStore from "../store/MemoryStageStore.js"
+import { StageStore, type StoredStage } from "../store/StageStore.js"
+import { nextServes, parse as parseStage, type Side, type Stage } from "./Stage.js"
 
 /**
  * How migrating types behave, from the environment (`settingsFrom`) or given
@@ -233,7 +237,7 @@ export interface Service {
  */
 export class MigrationControl extends Context.Tag("switchyard/MigrationControl")<MigrationControl, Service>() {
   /** From the service's settings, with `types` registered up front (so the admin API lists them). */
-  static layer(types: ReadonlyArray<string>): Layer.Layer<MigrationControl, never, MigrationSettings> {
+  static layer(types: ReadonlyArray<string>): Layer.Layer<MigrationControl, never, MigrationSettings | StageStore> {
     return Layer.scoped(MigrationControl, Effect.flatMap(MigrationSettings, (settings) => make(settingsFrom(settings), types)))
   }
 
@@ -242,7 +246,9 @@ export class MigrationControl extends Context.Tag("switchyard/MigrationControl")
     settings: Partial<ControlSettings> = {},
     types: ReadonlyArray<string> = []
   ): Layer.Layer<MigrationControl> {
-    return Layer.scoped(MigrationControl, make({ ...defaultSettings, ...settings }, types))
+    return Layer.scoped(MigrationControl, make({ ...defaultSettings, ...settings }, types)).pipe(
+      Layer.provide(MemoryStageStore.layer)
+    )
   }
 }
 
@@ -287,14 +293,25 @@ const initialStage = (settings: ControlSettings, type: string): { stage: Stage; 
   return { stage: settings.defaultStage, canaryPercent: settings.canaryPercent }
 }
 
+/** What the stage store keeps of a type's state. */
+const storedOf = (state: TypeState): StoredStage => ({
+  stage: state.stage,
+  canaryPercent: state.canaryPercent,
+  rollback: state.rollback
+})
+
 /**
- * Builds the service; its background fibers end with its Scope.
+ * Builds the service; its background fibers (and its subscription to the
+ * stage store's changes) end with its Scope.
  *
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function*(settings: ControlSettings, types: ReadonlyArray<string>) {
   const background = yield* FiberSet.make<unknown, unknown>()
   const states = new Map<string, TypeState>()
+  const store = yield* StageStore
+  // subscribed before anything is read, so that no change made meanwhile is missed
+  const changes = yield* store.changes
 
   const breaker = (type: string, side: Side) =>
     CircuitBreaker.make({
@@ -312,14 +329,15 @@ export const make = Effect.fnUntraced(function*(settings: ControlSettings, types
       if (existing !== undefined) return existing
       const breakers = { legacy: yield* breaker(type, "legacy"), next: yield* breaker(type, "next") }
       // another fiber may have registered it while the breakers were made
+      const stored = yield* store.get(type)
       const raced = states.get(type)
       if (raced !== undefined) return raced
       const state = new TypeState(type, initialStage(settings, type), breakers, settings.windowMs)
+      // a stage another node set (or this one before a restart) governs over the settings' default
+      if (stored !== undefined) adopt(state, stored)
       states.set(type, state)
       return state
     })
-
-  for (const type of types) yield* register(type)
 
   const entryOf = (state: TypeState): Effect.Effect<Entry> =>
     Effect.gen(function*() {
@@ -359,6 +377,14 @@ export const make = Effect.fnUntraced(function*(settings: ControlSettings, types
     state.window = state.freshWindow()
   }
 
+  // takes on a stored setting; an unknown stage name (a newer node's) leaves the stage as it is
+  function adopt(state: TypeState, stored: StoredStage): void {
+    const stage = parseStage(stored.stage)
+    if (Option.isSome(stage) && stage.value !== state.stage) changeStage(state, stage.value)
+    state.canaryPercent = stored.canaryPercent
+    state.rollback = stored.rollback
+  }
+
   const maybeRollBack = (state: TypeState): Effect.Effect<void> =>
     Effect.gen(function*() {
       if (!settings.rollbackOnError || !nextServes(state.stage)) return
@@ -372,11 +398,32 @@ export const make = Effect.fnUntraced(function*(settings: ControlSettings, types
       const reason = decision.value.reason
       changeStage(state, "legacy_only")
       state.rollback = { at: new Date(now).toISOString(), reason }
+      yield* store.set(state.type, storedOf(state))
       yield* Metrics.increment(Metrics.migrationRollbacks, { type: state.type })
       yield* Effect.logWarning(`migration of "${state.type}" rolled back from ${from} to legacy_only: ${reason}`).pipe(
         Effect.annotateLogs({ type: state.type, from, to: "legacy_only", reason })
       )
     })
+
+  for (const type of types) yield* register(type)
+
+  // another node changed a stage: what is stored now governs (read again, so that two nodes
+  // changing one type at once end alike, with the value stored last)
+  yield* FiberSet.run(
+    background,
+    Effect.forever(Effect.flatMap(Queue.take(changes), ({ type }) => {
+      const state = states.get(type)
+      if (state === undefined) return Effect.void
+      return Effect.flatMap(store.get(type), (stored) => {
+        if (stored === undefined) return Effect.void
+        const from = state.stage
+        adopt(state, stored)
+        return Effect.logInfo(`migration of "${type}": ${from} -> ${state.stage} (set on another node)`).pipe(
+          Effect.annotateLogs({ type, from, to: state.stage, canary_percent: state.canaryPercent })
+        )
+      })
+    }))
+  )
 
   const service: Service = {
     settings,
@@ -403,10 +450,9 @@ export const make = Effect.fnUntraced(function*(settings: ControlSettings, types
         const fromPercent = state.canaryPercent
         if (stage !== from) changeStage(state, stage)
         if (canaryPercent !== undefined) state.canaryPercent = canaryPercent
-        return Effect.logInfo(`migration of "${type}": ${from} -> ${stage}`).pipe(
-          Effect.annotateLogs({ type, from, to: stage, canary_percent: state.canaryPercent, from_percent: fromPercent }),
-          Effect.zipRight(Effect.asSome(entryOf(state)))
-        )
+        return store.set(type, storedOf(state)).pipe(Effect.zipRight(Effect.logInfo(`migration of "${type}": ${from} -> ${stage}`).pipe(
+          Effect.annotateLogs({ type, from, to: stage, canary_percent: state.canaryPercent, from_percent: fromPercent })
+        )), Effect.zipRight(Effect.asSome(entryOf(state))))
       }),
     record: (state, side, latencyMs, ok) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {

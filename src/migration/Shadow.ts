@@ -126,7 +126,7 @@ export const sandbox = (
   conversations: ConversationOptions,
   fibers: FiberMap.FiberMap<string>
 ): Context.Context<Sandboxed> =>
-  Context.make(CurrentStream, new UserStream({ minEvents: 0, minAgeMs: 0, maxEvents: 1000 })).pipe(
+  Context.make(CurrentStream, UserStream.detached(userId, { minEvents: 0, minAgeMs: 0, maxEvents: 1000 })).pipe(
     Context.add(Runs, new RunRegistry(userId, fibers, 100, new LifecycleState())),
     Context.add(AlertSubscription, new QualityAlertSubscription()),
     Context.add(Conversations, new ConversationMemory(conversations)),

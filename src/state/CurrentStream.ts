@@ -1,6 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
-import type { Epoch } from "./Epoch.js"
+import type { Epoch } from "../store/Epoch.js"
 import type { ResumeRequest, ResumeResult } from "./ResumePlan.js"
 
 /**
@@ -21,10 +21,10 @@ export interface StreamService {
   readonly resumeClient: (clientId: string, request: ResumeRequest) => Effect.Effect<ResumeResult>
   /**
    * Sends the notice `{type, payload}` to the user's clients other than
-   * `fromClientId`, now and once: no seq, no history (e.g. `typing`).
-   * Synchronous and best effort, like the frame it relays.
+   * `fromClientId`, on every node, now and once: no seq, no history (e.g.
+   * `typing`). Best effort, like the frame it relays.
    */
-  readonly signal: (fromClientId: string, type: string, payload: object) => void
+  readonly signal: (fromClientId: string, type: string, payload: object) => Effect.Effect<void>
 }
 
 /** The user's stream, provided per user (the tag of `UserStream`, see `StreamService`). */

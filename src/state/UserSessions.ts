@@ -1,5 +1,6 @@
 import { Context, Effect, RcMap, Scope } from "effect"
-import type { HistoryOptions } from "./History.js"
+import type { Backplane } from "../store/Backplane.js"
+import type { HistoryStore } from "../store/HistoryStore.js"
 import { UserStream } from "./UserStream.js"
 
 /**
@@ -40,9 +41,10 @@ export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSes
   readonly size: Effect.Effect<number>
 }>() {}
 
-/** How sessions are made: their stream's history, their services, and how long they outlive their last connection. */
+/** How sessions are made: the stores of their streams, their services, and how long they outlive their last connection. */
 export interface SessionOptions {
-  readonly history: HistoryOptions
+  readonly backplane: Backplane["Type"]
+  readonly history: HistoryStore["Type"]
   readonly services: MakeServices
   readonly graceMs: number
 }
@@ -52,8 +54,9 @@ export const make = (options: SessionOptions): Effect.Effect<UserSessions["Type"
   Effect.map(
     RcMap.make({
       lookup: (userId: string) =>
-        Effect.flatMap(Effect.zip(Effect.scope, UserStream.make(options.history)), ([scope, stream]): Effect.Effect<UserSession> => {
-          // a session made anew has lost its stream's past: a new stream, a new epoch (PROTOCOL §6)
+        Effect.flatMap(Effect.zip(Effect.scope, UserStream.make(userId, options.backplane, options.history)), ([scope, stream]): Effect.Effect<UserSession> => {
+          // the stream is subscribed in the session's scope: released with it, and (in memory) forgotten
+          // when no node serves the user any more, so a session made anew gets a new epoch (PROTOCOL §6)
           const session = new LiveSession(userId, stream, scope, options.services)
           // not `Effect.addFinalizer`: that would keep this lookup's fiber refs for the session's lifetime
           return Effect.as(Scope.addFinalizerExit(scope, () => session.released), session)

@@ -1,64 +1,125 @@
-import { Effect } from "effect"
+import { Effect, Exit, type Scope } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
-import type { Connection } from "../transport/Connection.js"
-import * as Epoch from "./Epoch.js"
-import { History, type HistoryOptions } from "./History.js"
+import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
+import type { Epoch } from "../store/Epoch.js"
+import type { HistoryEntry, HistoryOptions } from "../store/History.js"
+import type { HistoryStore } from "../store/HistoryStore.js"
+import * as MemoryStreams from "../store/MemoryStreams.js"
 import * as ResumePlan from "./ResumePlan.js"
 
 /**
- * A user's stream (PROTOCOL §6): every event gets the user's next `seq`, is
- * encoded once, kept in history and delivered to each of the user's open
- * connections. Publishing is synchronous, so seq order is delivery order on
- * every connection. Its `epoch` names this run of seqs: it is fixed when the
- * stream is made, and a stream made anew (its past lost) gets another one.
+ * One of the user's open connections on this node, as the stream sees it
+ * (transport's `Connection` is one): it takes the stream's events in seq
+ * order, the signals of the user's other connections, and a resume's replay.
+ */
+export interface StreamSubscriber {
+  readonly id: string
+  /** a live stream event (one already sent, or covered by a replay, is skipped) */
+  deliver(entry: HistoryEntry): void
+  /** a frame outside the stream (a signal such as typing) */
+  send(frame: string): void
+  /** holds live events until the next `replay` (a resume is reading history) */
+  holdUntilReplay(): void
+  /** stops holding live events for a replay and delivers them (the resume failed) */
+  cancelReplay(): void
+  /** sends what a resume decided the client lacks and counts everything up to `currentSeq` as sent; returns how many */
+  replay(entries: ReadonlyArray<HistoryEntry>, currentSeq: number): number
+}
+
+/**
+ * A user's stream on this node (PROTOCOL §6): every event gets the user's
+ * next `seq` from the `Backplane`, which keeps it in history and hands it to
+ * every node that serves the user; this node's listener then delivers it to
+ * the user's connections here. On the in-memory backplane a publish is
+ * synchronous, so seq order is delivery order on every connection. Its
+ * `epoch` names this run of seqs: it belongs to the stream in the store, and
+ * a stream made without its past gets another one.
  */
 export class UserStream {
-  private seq = 0
-  readonly history: History
-  readonly connections = new Set<Connection>()
-
-  constructor(historyOptions: HistoryOptions, readonly epoch: Epoch.Epoch = Epoch.unsafeMake()) {
-    this.history = new History(historyOptions)
+  /** the user's connections on this node */
+  readonly connections = new Set<StreamSubscriber>()
+  private latest = 0
+  private streamEpoch: Epoch = ""
+  /** what the backplane calls: one object per user, not per event */
+  private readonly listener: StreamListener = {
+    event: (entry) => {
+      if (entry.seq > this.latest) this.latest = entry.seq
+      for (const connection of this.connections) connection.deliver(entry)
+    },
+    signal: (frame, senderId) => {
+      for (const connection of this.connections) if (connection.id !== senderId) connection.send(frame)
+    }
   }
 
-  /** A new stream, with an epoch minted at the `Clock`'s time. */
-  static make(historyOptions: HistoryOptions): Effect.Effect<UserStream> {
-    return Effect.map(Epoch.make, (epoch) => new UserStream(historyOptions, epoch))
+  private constructor(
+    readonly userId: string,
+    private readonly backplane: Backplane["Type"],
+    private readonly history: HistoryStore["Type"]
+  ) {}
+
+  /** The user's stream, subscribed to the backplane while `Scope` lasts (the user's session). */
+  static make(
+    userId: string,
+    backplane: Backplane["Type"],
+    history: HistoryStore["Type"]
+  ): Effect.Effect<UserStream, never, Scope.Scope> {
+    const stream = new UserStream(userId, backplane, history)
+    return Effect.map(backplane.subscribe(userId, stream.listener), (position) => stream.opened(position))
   }
 
-  /** The latest seq of the stream, 0 before the first event. */
+  /** A stream of its own, on an in-memory store of its own: reaches no other stream (shadow runs, tests). */
+  static detached(userId: string, options: HistoryOptions): UserStream {
+    const streams = new MemoryStreams.MemoryStreams(options)
+    const stream = new UserStream(userId, MemoryStreams.backplane(streams), MemoryStreams.historyStore(streams))
+    return stream.opened(streams.subscribe(userId, stream.listener, Date.now()))
+  }
+
+  private opened(position: StreamPosition): this {
+    this.streamEpoch = position.epoch
+    this.latest = position.latestSeq
+    return this
+  }
+
+  /** The stream's epoch (PROTOCOL §6). */
+  get epoch(): Epoch {
+    return this.streamEpoch
+  }
+
+  /** The latest seq of the stream this node knows of, 0 before the first event. */
   get lastSeq(): number {
-    return this.seq
+    return this.latest
   }
 
-  /** Appends an event to the stream and fans it out; returns its seq. */
+  /** Appends an event to the stream and fans it out to every node; returns its seq. */
   publish(event: ServerFrame.StreamEvent): Effect.Effect<number> {
-    return Effect.clockWith((clock) =>
-      Effect.sync(() => {
-        const at = clock.unsafeCurrentTimeMillis()
-        const seq = ++this.seq
-        const entry = { seq, at, frame: ServerFrame.streamEvent(seq, event, new Date(at).toISOString()) }
-        this.history.append(entry)
-        for (const connection of this.connections) connection.deliver(entry)
-        return seq
+    return Effect.clockWith((clock) => {
+      const at = clock.unsafeCurrentTimeMillis()
+      return this.backplane.publish(this.userId, {
+        head: ServerFrame.streamEventHead(event.type),
+        tail: ServerFrame.streamEventTail(event, new Date(at).toISOString()),
+        at
       })
-    )
+    })
   }
 
-  /** Replays to `connection` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
-  resume(connection: Connection, request: ResumePlan.ResumeRequest): Effect.Effect<ResumePlan.ResumeResult> {
-    return Effect.clockWith((clock) =>
-      Effect.sync(() => {
-        this.history.evict(clock.unsafeCurrentTimeMillis())
-        const decided = ResumePlan.plan(request, {
-          epoch: this.epoch,
-          latestSeq: this.seq,
-          oldestSeq: this.history.oldestSeq
-        })
-        const replay = decided.after === undefined ? [] : this.history.range(decided.after, this.seq)
-        return { replayed: connection.replay(replay, this.seq), gap: decided.gap, epoch: this.epoch }
-      })
-    )
+
+  /** Replays to `subscriber` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
+  resume(subscriber: StreamSubscriber, request: ResumePlan.ResumeRequest): Effect.Effect<ResumePlan.ResumeResult> {
+    return Effect.suspend(() => {
+      const epoch = this.streamEpoch
+      // a client of another epoch has seen nothing of this one (ResumePlan): read all that is held
+      const after = request.epoch !== undefined && request.epoch !== epoch ? 0 : request.lastSeq
+      // events published while history is read wait, so that none goes out before the replay
+      subscriber.holdUntilReplay()
+      return Effect.onExit(
+        Effect.map(this.history.read(this.userId, after), (slice): ResumePlan.ResumeResult => {
+          const decided = ResumePlan.plan(request, { epoch, latestSeq: slice.latestSeq, oldestSeq: slice.oldestSeq })
+          const replay = decided.after === undefined ? [] : slice.entries
+          return { replayed: subscriber.replay(replay, slice.latestSeq), gap: decided.gap, epoch }
+        }),
+        (exit) => Exit.isFailure(exit) ? Effect.sync(() => subscriber.cancelReplay()) : Effect.void
+      )
+    })
   }
 
   /**
@@ -75,17 +136,21 @@ export class UserStream {
     })
   }
 
-  /** Sends the notice `{type, payload}` to the user's connections other than `fromClientId`: no seq, no history. */
-  signal(fromClientId: string, type: string, payload: object): void {
-    let frame: string | undefined
-    for (const connection of this.connections) {
-      if (connection.id === fromClientId) continue
-      // encoded once, and only when someone else is there
-      frame ??= ServerFrame.notice(type, payload)
-      connection.send(frame)
-    }
+  /**
+   * Sends the notice `{type, payload}` to the user's connections on every
+   * node but `fromClientId` (typing): no seq, no history.
+   */
+  signal(fromClientId: string, type: string, payload: object): Effect.Effect<void> {
+    return Effect.suspend(() => this.backplane.signal(this.userId, ServerFrame.notice(type, payload), fromClientId))
   }
 }
 
 /** The replay target of a client that is not on the stream: it counts what it is given. */
-const nowhere = { replay: (entries: ReadonlyArray<unknown>) => entries.length } as unknown as Connection
+const nowhere: StreamSubscriber = {
+  id: "",
+  deliver: () => {},
+  send: () => {},
+  holdUntilReplay: () => {},
+  cancelReplay: () => {},
+  replay: (entries) => entries.length
+}

@@ -2,7 +2,8 @@ import type { Duplex } from "node:stream"
 import type { WebSocket } from "ws"
 import type { FrameConnection } from "../pipeline/FrameConnection.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
-import type { HistoryEntry } from "../state/History.js"
+import type { StreamSubscriber } from "../state/UserStream.js"
+import type { HistoryEntry } from "../store/History.js"
 
 /** Bounds of one connection's outbound buffer (DESIGN pitfalls: `ws.send` is unbounded). */
 export interface OutboundLimits {
@@ -27,13 +28,16 @@ const MAX_PAUSE_MS = 5_000
  *   `resumeWindowMs`, so a reconnecting client's immediate `resume` replays
  *   them in order instead of racing them;
  * - a `resume` replays from history what its client lacks (the stream
- *   decides what that is); a client drops what it already has.
+ *   decides what that is); a client drops what it already has. Live events
+ *   that arrive while the resume reads history wait for its replay.
  */
 
-export class Connection implements FrameConnection {
+export class Connection implements FrameConnection, StreamSubscriber {
   /** the highest seq sent on this connection in stream order: never sent live again */
   private delivered: number
   private held: Array<HistoryEntry> | undefined = undefined
+  /** a resume is reading history: live events wait for its replay, whatever the window says */
+  private awaitingReplay = false
   private holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
   private pauseTimer: ReturnType<typeof setTimeout> | undefined = undefined
   /** reasons not to read the socket now (a full inbox, a rate-limit pause): reading resumes when none is left */
@@ -125,12 +129,25 @@ export class Connection implements FrameConnection {
     if (this.resumeWindowMs > 0) this.held = []
   }
 
-  /** The client sent a frame that is not a resume: nothing to wait for any more. */
+  /** The client sent a frame that is not a resume: nothing to wait for any more (unless a resume's replay is due). */
   releaseHeld(): void {
+    if (this.awaitingReplay) return
     const held = this.held
     if (held === undefined) return
     this.releaseTimer()
     for (const entry of held) this.deliver(entry)
+  }
+
+  /** A resume is reading history: live events wait for its `replay`, so that none goes out before it. */
+  holdUntilReplay(): void {
+    this.awaitingReplay = true
+    this.held ??= []
+  }
+
+  /** The resume that was reading history failed: what was held goes out live. */
+  cancelReplay(): void {
+    this.awaitingReplay = false
+    this.releaseHeld()
   }
 
   /**
@@ -140,6 +157,8 @@ export class Connection implements FrameConnection {
    * resume nothing newer went out yet, so the replay comes first, in order.
    */
   replay(entries: ReadonlyArray<HistoryEntry>, currentSeq: number): number {
+    const held = this.held
+    this.awaitingReplay = false
     this.releaseTimer()
     let bytes = 0
     for (const entry of entries) bytes += entry.frame.length * 3 // at most 3 UTF-8 bytes per UTF-16 unit
@@ -151,6 +170,8 @@ export class Connection implements FrameConnection {
     for (const entry of entries) this.send(entry.frame)
     this.replaying = false
     this.delivered = Math.max(this.delivered, currentSeq)
+    // what was held past `currentSeq` (published while history was read) follows the replay, in order
+    if (held !== undefined) for (const entry of held) this.deliver(entry)
     return entries.length
   }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { History } from "../../src/state/History.js"
+import { History } from "../../src/store/History.js"
 import { UserStream } from "../../src/state/UserStream.js"
+import * as MemoryStreams from "../../src/store/MemoryStreams.js"
 
 const entry = (seq: number, at: number) => ({ seq, at, frame: `e${seq}` })
 
@@ -88,17 +89,20 @@ describe("History byte budget", () => {
 })
 
 describe("UserStream retention (TestClock)", () => {
-  it.effect("keeps events for the minimum age, then only the last minEvents", () =>
+  it.scoped("keeps events for the minimum age, then only the last minEvents", () =>
     Effect.gen(function*() {
-      const stream = new UserStream({ minEvents: 2, minAgeMs: 10 * 60_000, maxEvents: 100 })
+      const streams = new MemoryStreams.MemoryStreams({ minEvents: 2, minAgeMs: 10 * 60_000, maxEvents: 100 })
+      const history = MemoryStreams.historyStore(streams)
+      const stream = yield* UserStream.make("u", MemoryStreams.backplane(streams), history)
       for (let i = 0; i < 5; i++) yield* stream.publish({ type: "agent_thinking", run_id: "r", payload: { text: `${i}` } })
       yield* TestClock.adjust("9 minutes")
-      expect(stream.history.size).toBe(5)
+      expect((yield* history.read("u", 0)).entries).toHaveLength(5)
       yield* TestClock.adjust("2 minutes")
       yield* stream.publish({ type: "agent_thinking", run_id: "r", payload: { text: "late" } })
       // the five old ones are past ten minutes: only the last two events remain
-      expect(stream.history.size).toBe(2)
-      expect(stream.history.oldestSeq).toBe(5)
+      const held = yield* history.read("u", 0)
+      expect(held.entries).toHaveLength(2)
+      expect(held.oldestSeq).toBe(5)
       expect(stream.lastSeq).toBe(6)
     }))
 })

@@ -7,10 +7,12 @@ import * as SwitchyardConfig from "../../src/Config.js"
 import { Lifecycle } from "../../src/state/Lifecycle.js"
 import { UserSessions } from "../../src/state/UserSessions.js"
 import * as UserServices from "../../src/UserServices.js"
+import * as MemoryStreams from "../../src/store/MemoryStreams.js"
 
 const layer = UserServices.sessionsLayer.pipe(
   Layer.provide(SwitchyardConfig.layerWith({ sessionGraceMs: 60_000 })),
-  Layer.provide(Lifecycle.layer)
+  Layer.provide(Lifecycle.layer),
+  Layer.provide(MemoryStreams.layer({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }))
 )
 
 const neverEnding: Agent["Type"] = { defaultName: "slow", run: () => Stream.never }

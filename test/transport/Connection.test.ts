@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Connection } from "../../src/transport/Connection.js"
-import { History } from "../../src/state/History.js"
+import { History } from "../../src/store/History.js"
 import * as ResumePlan from "../../src/state/ResumePlan.js"
 import { FakeSocket } from "../support/FakeSocket.js"
 
@@ -43,6 +43,28 @@ describe("Connection", () => {
     expect(resume(2, 7)).toEqual({ replayed: 5, gap: false })
     publish(8)
     expect(socket.frames.map((f) => f.seq)).toEqual([3, 4, 5, 6, 7, 8])
+  })
+
+  it("holds events published while a resume reads history, and sends those past its replay after it", () => {
+    const { connection, publish, socket } = setup(3, 0)
+    connection.holdUntilReplay()
+    // 4 is in the history the resume read; 5 came after the read
+    publish(4)
+    publish(5)
+    connection.releaseHeld()
+    expect(socket.sent).toEqual([])
+    expect(connection.replay([entry(4)], 4)).toBe(1)
+    publish(6)
+    expect(socket.frames.map((f) => f.seq)).toEqual([4, 5, 6])
+  })
+
+  it("lets held events go when the resume that held them failed", () => {
+    const { connection, publish, socket } = setup(1, 0)
+    connection.holdUntilReplay()
+    publish(2)
+    connection.cancelReplay()
+    publish(3)
+    expect(socket.frames.map((f) => f.seq)).toEqual([2, 3])
   })
 
   it("releases held events when the first frame is not a resume", () => {
