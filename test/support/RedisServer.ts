@@ -30,6 +30,7 @@ export const testSettings = (overrides: Partial<Omit<RedisSettingsShape, "url">>
 /** Deletes every key under `prefix` (a test's clean-up: what it leaves would only expire later). */
 export const deletePrefix = (url: string, prefix: string): Promise<void> => {
   const client = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  client.on("error", () => undefined)
   return (async () => {
     await client.connect()
     let cursor = "0"
@@ -81,6 +82,8 @@ const spawnServer = async (port: number): Promise<ChildProcess> => {
   failed.catch(() => undefined)
   // answers PING: ready
   const probe = new IORedis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  // refused while the server starts: expected, answered by the next attempt
+  probe.on("error", () => undefined)
   for (let attempt = 0; attempt < 100; attempt++) {
     const up = await Promise.race([
       probe.connect().then(() => probe.ping()).then(() => true, () => false),
