@@ -1,5 +1,5 @@
 import type { ResumeAck } from "../protocol/ServerFrame.js"
-import type { Epoch } from "./Epoch.js"
+import type { Epoch } from "../store/Epoch.js"
 
 /** What a client resumes from (PROTOCOL §4 `resume {last_seq, epoch?}`). */
 export interface ResumeRequest {

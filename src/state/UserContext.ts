@@ -5,7 +5,7 @@ import { SwitchyardConfig } from "../Config.js"
 import { Lifecycle, type LifecycleState } from "./Lifecycle.js"
 import { AlertSubscription } from "../agent/quality/AlertSubscription.js"
 import { type ConversationOptions, Conversations } from "./Conversations.js"
-import type { HistoryOptions } from "./History.js"
+import type { HistoryOptions } from "../store/History.js"
 import { UserStream } from "./UserStream.js"
 
 /**

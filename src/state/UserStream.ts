@@ -1,8 +1,8 @@
 import { Effect } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import type { Connection } from "../transport/Connection.js"
-import * as Epoch from "./Epoch.js"
-import { History, type HistoryOptions } from "./History.js"
+import * as Epoch from "../store/Epoch.js"
+import { History, type HistoryOptions } from "../store/History.js"
 import * as ResumePlan from "./ResumePlan.js"
 
 /**

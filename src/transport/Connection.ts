@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream"
 import type { WebSocket } from "ws"
 import { CloseCode } from "../protocol/ErrorCode.js"
-import type { HistoryEntry } from "../state/History.js"
+import type { HistoryEntry } from "../store/History.js"
 
 /** Bounds of one connection's outbound buffer (DESIGN pitfalls: `ws.send` is unbounded). */
 export interface OutboundLimits {

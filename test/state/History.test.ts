@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { History } from "../../src/state/History.js"
+import { History } from "../../src/store/History.js"
 import { UserStream } from "../../src/state/UserStream.js"
 
 const entry = (seq: number, at: number) => ({ seq, at, frame: `e${seq}` })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Epoch from "../../src/state/Epoch.js"
+import * as Epoch from "../../src/store/Epoch.js"
 import * as ResumePlan from "../../src/state/ResumePlan.js"
 
 const stream = { epoch: "E", latestSeq: 10, oldestSeq: 4 }

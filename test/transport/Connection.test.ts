@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Connection } from "../../src/transport/Connection.js"
-import { History } from "../../src/state/History.js"
+import { History } from "../../src/store/History.js"
 import * as ResumePlan from "../../src/state/ResumePlan.js"
 import { FakeSocket } from "../support/FakeSocket.js"
 

@@ -21,13 +21,17 @@ export interface HistoryEntry {
   readonly at: number
 }
 
-/** A ring of the latest stream events, oldest first, in seq order. */
+/**
+ * A ring of the latest stream events, oldest first, in seq order: what the
+ * in-memory `HistoryStore` holds per user.
+ */
 export class History {
   // dropped slots are cleared at once, so a dropped frame is not kept alive until the next compaction
   private entries: Array<HistoryEntry | undefined> = []
   private sizes: Array<number> = []
   private head = 0
   private heldBytes = 0
+  private appendedSeq = 0
   private readonly maxBytes: number
 
   constructor(readonly options: HistoryOptions) {
@@ -40,7 +44,13 @@ export class History {
     this.entries.push(entry)
     this.sizes.push(size)
     this.heldBytes += size
+    this.appendedSeq = entry.seq
     this.evict(entry.at)
+  }
+
+  /** The seq of the newest event appended, held or already dropped; 0 before the first. */
+  get latestSeq(): number {
+    return this.appendedSeq
   }
 
   /** How many events are held. */

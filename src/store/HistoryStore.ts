@@ -1,0 +1,39 @@
+import { Context, type Effect } from "effect"
+import type { HistoryEntry } from "./History.js"
+
+/**
+ * The retained tail of every user's stream (PROTOCOL §6), bounded as
+ * `HistoryOptions` says (count, age and UTF-8 bytes of the frames). One
+ * interface, several implementations (in-memory now; Redis Streams later),
+ * all held to `test/store/HistoryStoreConformance.ts`.
+ *
+ * The `Backplane` appends to the same history as it publishes (one atomic
+ * step); `append` is for a history filled without a backplane, and for the
+ * conformance suite. Ages are judged on the caller's `Clock`, never on a
+ * server's own time, so `TestClock` drives them. A backend that cannot answer
+ * is a defect at this boundary (STYLE: infrastructure failures a caller cannot
+ * handle), so the operations have no error channel.
+ */
+
+/** What `read` found: the held events after a seq, and where the history stands. */
+export interface HistorySlice {
+  /** the held events with `seq > afterSeq`, in seq order */
+  readonly entries: ReadonlyArray<HistoryEntry>
+  /** the seq of the oldest event held; undefined when nothing is held */
+  readonly oldestSeq: number | undefined
+  /** the seq of the newest event appended, held or not; 0 before the first */
+  readonly latestSeq: number
+}
+
+/** A slice of a history that holds nothing (a user never seen, or forgotten). */
+export const emptySlice: HistorySlice = { entries: [], oldestSeq: undefined, latestSeq: 0 }
+
+/** The history store of this node. */
+export class HistoryStore extends Context.Tag("switchyard/HistoryStore")<HistoryStore, {
+  /** Appends `entry` (its seq above every seq appended before) to the user's history, then applies the bounds. */
+  readonly append: (userId: string, entry: HistoryEntry) => Effect.Effect<void>
+  /** Applies the bounds at the `Clock`'s time, then returns the held events with `seq > afterSeq`. */
+  readonly read: (userId: string, afterSeq: number) => Effect.Effect<HistorySlice>
+  /** Forgets the user's history (its stream is gone: the next one starts a new epoch). */
+  readonly forget: (userId: string) => Effect.Effect<void>
+}>() {}

@@ -1,0 +1,42 @@
+import { Context, type Effect, type Queue, type Scope } from "effect"
+
+/**
+ * Where the migration stage of each migrating message type is kept
+ * (PROTOCOL §8), so that a change made on one node governs all of them. One
+ * interface, several implementations (in-memory now, the default; Redis hash
+ * + pub/sub later), all held to `test/store/StageStoreConformance.ts`.
+ *
+ * A stage is stored as its name (`Stage` belongs to migration/, above this
+ * folder): the store keeps what it is given, the caller parses it.
+ */
+
+/** The stored setting of one migrating type. */
+export interface StoredStage {
+  readonly stage: string
+  readonly canaryPercent: number
+  /** why an automatic rollback set this stage, and when (ISO time); absent for a change by hand */
+  readonly rollback?: { readonly at: string; readonly reason: string } | undefined
+}
+
+/** One change of a type's stage, as every node observes it. */
+export interface StageChange {
+  readonly type: string
+  readonly value: StoredStage
+}
+
+/** The stage store of this node. */
+export class StageStore extends Context.Tag("switchyard/StageStore")<StageStore, {
+  /** The stored stage of `type`; undefined when none was ever set. */
+  readonly get: (type: string) => Effect.Effect<StoredStage | undefined>
+  /** Every stored stage, by type. */
+  readonly all: Effect.Effect<ReadonlyMap<string, StoredStage>>
+  /** Stores the stage of `type`; every node's `changes` reports it (this node's too). */
+  readonly set: (type: string, value: StoredStage) => Effect.Effect<void>
+  /**
+   * Subscribes, for the lifetime of `Scope`, to the changes made from now on
+   * on any node: returns once subscribed, so every later `set` is observed,
+   * in the order made per type. (A subscriber that may have missed changes —
+   * a reconnect — reads `all` again.)
+   */
+  readonly changes: Effect.Effect<Queue.Dequeue<StageChange>, never, Scope.Scope>
+}>() {}
