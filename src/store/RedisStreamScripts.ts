@@ -33,13 +33,13 @@ local function evict()
   local bytes = tonumber(redis.call('HGET', m, 'bytes') or '0')
   local size = redis.call('XLEN', x)
   while size > 0 do
+    local within = max_bytes < 0 or bytes <= max_bytes
+    -- the common case decided without reading the oldest event
+    if within and size <= min_events then break end
     local oldest = redis.call('XRANGE', x, '-', '+', 'COUNT', 1)[1]
     local fields = oldest[2]
     local frame, at = fields[2], tonumber(fields[4])
-    if max_bytes < 0 or bytes <= max_bytes then
-      if size <= min_events then break end
-      if size <= max_events and now - at < min_age then break end
-    end
+    if within and size <= max_events and now - at < min_age then break end
     redis.call('XDEL', x, oldest[1])
     bytes = bytes - #frame
     size = size - 1
