@@ -1,0 +1,314 @@
+import { createHash } from "node:crypto"
+import { Context, Data, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Redacted, type Scope } from "effect"
+import { Redis as IORedis } from "ioredis"
+import { RedisSettings, type RedisSettingsShape } from "./RedisSettings.js"
+
+/**
+ * The connection of this node to Redis (cluster mode): one connection for
+ * commands and one for pub/sub (ioredis cannot run commands on a connection
+ * that subscribed), both bounded while Redis is away — no offline queue, one
+ * attempt per command, a command timeout — so a lost Redis makes calls fail
+ * fast instead of buffering without limit. Reconnection goes on in the
+ * background for the connection's life; subscriptions are restored on it.
+ */
+
+/** Why a Redis call failed; a closed set, as callers only tell "down" from "broken". */
+export class RedisError extends Data.TaggedError("RedisError")<{
+  readonly reason: "Unreachable" | "Unavailable" | "Timeout" | "Script" | "Unknown"
+  readonly detail: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `redis: ${this.reason}: ${this.detail}`
+  }
+}
+
+/** What the node knows of its Redis, for `/ready` and the metrics. */
+export interface RedisHealth {
+  /** both connections ready */
+  readonly connected: boolean
+  readonly status: "connecting" | "connected" | "reconnecting" | "closed"
+  /** times the node got its connections back after losing them */
+  readonly reconnects: number
+  /** the last connection error seen, if any */
+  readonly lastError: string | undefined
+}
+
+/** A Lua script, run by its SHA1 (`EVALSHA`) and sent whole only when Redis does not know it yet. */
+export class RedisScript {
+  readonly sha: string
+  constructor(readonly name: string, readonly lua: string) {
+    this.sha = createHash("sha1").update(lua).digest("hex")
+  }
+}
+
+/** Receives the messages of a subscribed channel, and hears when a lost subscription was restored. */
+export interface ChannelListener {
+  readonly onMessage: (message: string) => void
+  /** after Redis came back: messages published meanwhile were lost (read them from where they are kept) */
+  readonly onRestored?: () => void
+}
+
+/** The Redis connection of this node. */
+export class Redis extends Context.Tag("switchyard/store/Redis")<Redis, {
+  /** `REDIS_PREFIX`, put before every key and channel */
+  readonly prefix: string
+  /** The prefixed name of a key or channel. */
+  readonly key: (name: string) => string
+  /** Runs commands on the command connection (an ioredis call, or a pipeline of them). */
+  readonly run: <A>(command: (client: IORedis) => Promise<A>) => Effect.Effect<A, RedisError>
+  /** Runs a Lua script with its (already prefixed) keys and arguments. */
+  readonly eval: (
+    script: RedisScript,
+    keys: ReadonlyArray<string>,
+    args: ReadonlyArray<string | number>
+  ) => Effect.Effect<unknown, RedisError>
+  /**
+   * Subscribes `listener` to `channel` (already prefixed) for the scope's
+   * life: completes once Redis confirmed the subscription, so nothing
+   * published after it is missed. Subscriptions of one channel are shared.
+   */
+  readonly subscribe: (channel: string, listener: ChannelListener) => Effect.Effect<void, RedisError, Scope.Scope>
+  /** The state of the connections now. */
+  readonly health: Effect.Effect<RedisHealth>
+}>() {}
+
+/** 1 while both connections to Redis are ready, 0 otherwise. */
+export const redisConnected = Metric.gauge("switchyard_redis_connected", {
+  description: "1 while the connections to Redis are ready"
+})
+
+/** Reconnections to Redis since start. */
+export const redisReconnects = Metric.counter("switchyard_redis_reconnects_total", {
+  description: "reconnections to Redis since start",
+  incremental: true
+})
+
+const toRedisError = (cause: unknown): RedisError => {
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  if (/timed? ?out/i.test(detail)) return new RedisError({ reason: "Timeout", detail, cause })
+  if (/enableOfflineQueue|Connection is closed|Stream isn't writeable|ECONNREFUSED|max retries/i.test(detail)) {
+    return new RedisError({ reason: "Unavailable", detail, cause })
+  }
+  if (/^(ERR|NOSCRIPT|WRONGTYPE|BUSY)/.test(detail)) return new RedisError({ reason: "Script", detail, cause })
+  return new RedisError({ reason: "Unknown", detail, cause })
+}
+
+/** host:port of a Redis URL, without its credentials (for error messages and logs). */
+const where = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.hostname}:${parsed.port || "6379"}`
+  } catch {
+    return "(unparsable REDIS_URL)"
+  }
+}
+
+const clientOptions = (settings: RedisSettingsShape) => ({
+  lazyConnect: true,
+  // bounded while Redis is away: a command fails at once instead of waiting in a queue
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: settings.commandTimeoutMs,
+  connectTimeout: settings.connectTimeoutMs,
+  // the pub/sub connection's channels are restored by `subscribe`'s own bookkeeping
+  autoResubscribe: false,
+  // reconnect for ever, backing off up to the configured pause
+  retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), settings.reconnectMaxDelayMs)
+})
+
+const updateMetric = (effect: Effect.Effect<void>) => Effect.runSync(effect)
+
+/** The connection for the scope's life, with the given settings. */
+export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
+  if (Option.isNone(settings.url)) {
+    return yield* new RedisError({ reason: "Unreachable", detail: "REDIS_URL is not set" })
+  }
+  const url = Redacted.value(settings.url.value)
+  const at = where(url)
+  const options = clientOptions(settings)
+
+  const state = {
+    commands: "connecting" as IORedis["status"],
+    subscriber: "connecting" as IORedis["status"],
+    reconnects: 0,
+    lastError: undefined as string | undefined,
+    wasReady: false
+  }
+  const connected = () => state.commands === "ready" && state.subscriber === "ready"
+  const health = (): RedisHealth => ({
+    connected: connected(),
+    status: connected()
+      ? "connected"
+      : state.commands === "end" || state.subscriber === "end"
+      ? "closed"
+      : state.wasReady
+      ? "reconnecting"
+      : "connecting",
+    reconnects: state.reconnects,
+    lastError: state.lastError
+  })
+
+  // channel → its listeners; the set Redis must have, restored after every reconnection
+  const channels = new Map<string, Set<ChannelListener>>()
+  // channels whose SUBSCRIBE is on its way: later listeners wait for the same confirmation
+  const confirming = new Map<string, Promise<unknown>>()
+
+  const commands = yield* Effect.acquireRelease(
+    Effect.sync(() => new IORedis(url, options)),
+    (client) => Effect.sync(() => client.disconnect())
+  )
+  const subscriber = yield* Effect.acquireRelease(
+    Effect.sync(() => new IORedis(url, options)),
+    (client) => Effect.sync(() => client.disconnect())
+  )
+
+  const ready = yield* Deferred.make<void>()
+  const watch = (client: IORedis, which: "commands" | "subscriber") => {
+    client.on("error", (error: Error) => {
+      state.lastError = error.message
+    })
+    client.on("reconnecting", () => {
+      state[which] = "reconnecting"
+      updateMetric(Metric.set(redisConnected, 0))
+    })
+    client.on("close", () => {
+      if (state[which] === "ready") state[which] = "close"
+      updateMetric(Metric.set(redisConnected, 0))
+    })
+    client.on("end", () => {
+      state[which] = "end"
+      updateMetric(Metric.set(redisConnected, 0))
+    })
+    client.on("ready", () => {
+      state[which] = "ready"
+      if (which === "subscriber" && channels.size > 0) restore()
+      if (connected()) {
+        // connected again after having been: one reconnection, however many attempts it took
+        if (state.wasReady) {
+          state.reconnects++
+          updateMetric(Metric.increment(redisReconnects))
+        }
+        state.wasReady = true
+        updateMetric(Metric.set(redisConnected, 1))
+        Deferred.unsafeDone(ready, Exit.void)
+      }
+    })
+  }
+  watch(commands, "commands")
+  watch(subscriber, "subscriber")
+
+  subscriber.on("message", (channel: string, message: string) => {
+    const listeners = channels.get(channel)
+    if (listeners !== undefined) for (const listener of listeners) listener.onMessage(message)
+  })
+
+  // after a reconnection the pub/sub connection has no channels: subscribe the wanted set again
+  const restore = () => {
+    const wanted = [...channels.keys()]
+    subscriber.subscribe(...wanted).then(
+      () => {
+        for (const channel of wanted) {
+          const listeners = channels.get(channel)
+          if (listeners !== undefined) for (const listener of listeners) listener.onRestored?.()
+        }
+      },
+      // lost again meanwhile: the next `ready` tries again
+      (error: Error) => {
+        state.lastError = error.message
+      }
+    )
+  }
+
+  // the first attempt; later ones are the retry strategy's (a failed first attempt is one of them)
+  commands.connect().catch(() => undefined)
+  subscriber.connect().catch(() => undefined)
+
+  if (settings.required) {
+    yield* Effect.timeoutFail(Deferred.await(ready), {
+      duration: Duration.millis(settings.connectTimeoutMs),
+      onTimeout: () =>
+        new RedisError({
+          reason: "Unreachable",
+          detail: `no answer from ${at} within ${settings.connectTimeoutMs} ms` +
+            (state.lastError === undefined ? "" : ` (${state.lastError})`) +
+            " — start Redis, fix REDIS_URL, or set REDIS_REQUIRED=false to start degraded"
+        })
+    })
+  } else {
+    yield* Effect.logWarning(`Redis at ${at} not reachable yet: starting degraded, reconnecting in the background`).pipe(
+      Effect.unlessEffect(Effect.sync(connected))
+    )
+  }
+
+  const run = <A>(command: (client: IORedis) => Promise<A>): Effect.Effect<A, RedisError> =>
+    Effect.tryPromise({ try: () => command(commands), catch: toRedisError })
+
+  const evalScript = (script: RedisScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
+    Effect.tryPromise({
+      try: () =>
+        commands.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) =>
+          // Redis restarted or flushed its script cache: send the script itself once
+          error.message.startsWith("NOSCRIPT") ? commands.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
+        ),
+      catch: (cause) => {
+        const error = toRedisError(cause)
+        return error.reason === "Script"
+          ? new RedisError({ ...error, detail: `${script.name}: ${error.detail}` })
+          : error
+      }
+    })
+
+  const subscribe = (channel: string, listener: ChannelListener): Effect.Effect<void, RedisError, Scope.Scope> =>
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => {
+          let listeners = channels.get(channel)
+          if (listeners !== undefined) {
+            listeners.add(listener)
+            return confirming.get(channel) ?? Promise.resolve()
+          }
+          listeners = new Set([listener])
+          channels.set(channel, listeners)
+          const confirmed = subscriber.subscribe(channel).finally(() => {
+            if (confirming.get(channel) === confirmed) confirming.delete(channel)
+          })
+          confirming.set(channel, confirmed)
+          return confirmed
+        },
+        catch: (cause) => {
+          // not subscribed: forget the listener (the caller sees the failure)
+          unlisten(channel, listener)
+          return toRedisError(cause)
+        }
+      }),
+      () => Effect.sync(() => unlisten(channel, listener))
+    )
+
+  const unlisten = (channel: string, listener: ChannelListener) => {
+    const listeners = channels.get(channel)
+    if (listeners === undefined || !listeners.delete(listener) || listeners.size > 0) return
+    channels.delete(channel)
+    // a failed UNSUBSCRIBE leaves nothing behind: a reconnection restores only the wanted channels
+    if (subscriber.status === "ready") subscriber.unsubscribe(channel).catch(() => undefined)
+  }
+
+  return Redis.of({
+    prefix: settings.prefix,
+    key: (name) => settings.prefix + name,
+    run,
+    eval: evalScript,
+    subscribe,
+    health: Effect.sync(health)
+  })
+})
+
+/** The connection with the given settings (tests, embedders). */
+export const layerWith = (settings: RedisSettingsShape): Layer.Layer<Redis, RedisError> =>
+  Layer.scoped(Redis, make(settings))
+
+/** The connection with the node's `RedisSettings` (`REDIS_URL`, `REDIS_PREFIX`, ...). */
+export const layer: Layer.Layer<Redis, RedisError, RedisSettings> = Layer.scoped(
+  Redis,
+  Effect.flatMap(RedisSettings, make)
+)

@@ -1,0 +1,157 @@
+import { RedisScript } from "./Redis.js"
+
+/**
+ * The Lua scripts of `RedisDedupeStore`: each operation is one script, so a
+ * claim, a completion and the evictions they cause are atomic across nodes.
+ *
+ * Keys of one user (`<prefix>dd:{<user>}:` + `e`, `o`, `m`):
+ *   e  hash  id → "P<lease deadline ms>" (in progress) | "D<done at ms>:<result JSON>"
+ *   o  zset  the done ids, scored by a per-user sequence (completion order)
+ *   m  hash  `bytes` (of the done ids), `seq`
+ * Keys of the prefix, for the bound of all users together (`<prefix>dd:` + `all`, `gm`):
+ *   all zset "<at>:<bytes>:<user length>:<user><id>" scored by a global sequence
+ *   gm  hash `bytes`, `seq`
+ * Times are the callers' `Clock` (so TestClock drives the window); Redis TTLs
+ * (wall clock) only collect what nobody touches again.
+ */
+
+const common = `
+local prefix, now, window, overhead = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local gall, gm = prefix .. 'dd:all', prefix .. 'dd:gm'
+local function ukey(user, name) return prefix .. 'dd:{' .. user .. '}:' .. name end
+local function member(at, bytes, user, id) return at .. ':' .. bytes .. ':' .. #user .. ':' .. user .. id end
+local function parse_done(v)
+  local colon = string.find(v, ':', 2, true)
+  return tonumber(string.sub(v, 2, colon - 1)), string.sub(v, colon + 1)
+end
+-- removes one id of a user (done or in progress), with its bytes everywhere
+local function drop(user, id, v)
+  redis.call('HDEL', ukey(user, 'e'), id)
+  if string.sub(v, 1, 1) == 'D' then
+    local at, json = parse_done(v)
+    local bytes = #json + #id + overhead
+    -- a count goes down only with its index entry (either may have expired on its own)
+    if redis.call('ZREM', ukey(user, 'o'), id) == 1 then redis.call('HINCRBY', ukey(user, 'm'), 'bytes', -bytes) end
+    if redis.call('ZREM', gall, member(at, bytes, user, id)) == 1 then redis.call('HINCRBY', gm, 'bytes', -bytes) end
+  end
+end
+-- removes the entry a global member names (the user's keys may have expired already)
+local function drop_member(m)
+  local c1 = string.find(m, ':', 1, true)
+  local c2 = string.find(m, ':', c1 + 1, true)
+  local c3 = string.find(m, ':', c2 + 1, true)
+  local bytes = tonumber(string.sub(m, c1 + 1, c2 - 1))
+  local ulen = tonumber(string.sub(m, c2 + 1, c3 - 1))
+  local user = string.sub(m, c3 + 1, c3 + ulen)
+  local id = string.sub(m, c3 + ulen + 1)
+  local v = redis.call('HGET', ukey(user, 'e'), id)
+  if v and string.sub(v, 1, 1) == 'D' and member(parse_done(v), bytes, user, id) == m then
+    drop(user, id, v)
+  elseif redis.call('ZREM', gall, m) == 1 then
+    redis.call('HINCRBY', gm, 'bytes', -bytes)
+  end
+end
+-- the user's ids past the window, oldest first (at most LIMIT at once; a lookup checks its own id's age too)
+local function sweep_user(user, limit)
+  local o = ukey(user, 'o')
+  for _ = 1, limit do
+    local oldest = redis.call('ZRANGE', o, 0, 0)[1]
+    if not oldest then return end
+    local v = redis.call('HGET', ukey(user, 'e'), oldest)
+    if not v then
+      redis.call('ZREM', o, oldest)
+    else
+      local at = parse_done(v)
+      if now - at < window then return end
+      drop(user, oldest, v)
+    end
+  end
+end
+`
+
+/**
+ * KEYS: none (all derived from ARGV, one user's keys plus the prefix's).
+ * ARGV: prefix, now, window, overhead, user, id, leaseMs, ttlMs.
+ * Returns {'N'} (the caller's to process), {'P'} (in progress elsewhere), {'D', json}.
+ */
+export const claim = new RedisScript(
+  "dedupe.claim",
+  common + `
+local user, id, lease, ttl = ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+sweep_user(user, 64)
+local e = ukey(user, 'e')
+local v = redis.call('HGET', e, id)
+if v then
+  if string.sub(v, 1, 1) == 'D' then
+    local at, json = parse_done(v)
+    if now - at < window then return {'D', json} end
+    drop(user, id, v)
+  elseif tonumber(string.sub(v, 2)) > now then
+    return {'P'}
+  end
+end
+redis.call('HSET', e, id, 'P' .. (now + lease))
+for _, key in ipairs({e, ukey(user, 'o'), ukey(user, 'm')}) do redis.call('PEXPIRE', key, ttl) end
+return {'N'}
+`
+)
+
+/**
+ * ARGV: prefix, now, window, overhead, user, id, json, maxEntries, maxBytesPerUser, maxBytes, ttlMs, channel.
+ * Marks the id done with its result (if it is still in progress), evicts
+ * beyond the bounds, and tells waiters on `channel`. Returns 1 if recorded.
+ */
+export const complete = new RedisScript(
+  "dedupe.complete",
+  common + `
+local user, id, json = ARGV[5], ARGV[6], ARGV[7]
+local max_entries, max_user_bytes, max_bytes, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local e, o, m = ukey(user, 'e'), ukey(user, 'o'), ukey(user, 'm')
+local v = redis.call('HGET', e, id)
+if not v or string.sub(v, 1, 1) ~= 'P' then return 0 end
+local bytes = #json + #id + overhead
+redis.call('HSET', e, id, 'D' .. now .. ':' .. json)
+redis.call('ZADD', o, redis.call('HINCRBY', m, 'seq', 1), id)
+redis.call('HINCRBY', m, 'bytes', bytes)
+redis.call('ZADD', gall, redis.call('HINCRBY', gm, 'seq', 1), member(now, bytes, user, id))
+redis.call('HINCRBY', gm, 'bytes', bytes)
+redis.call('PUBLISH', ARGV[12], 'done')
+-- this user: past the window, then over its count or bytes, oldest first
+sweep_user(user, 64)
+for _ = 1, 1024 do
+  local over = redis.call('HLEN', e) > max_entries or tonumber(redis.call('HGET', m, 'bytes') or '0') > max_user_bytes
+  if not over then break end
+  local oldest = redis.call('ZRANGE', o, 0, 0)[1]
+  if not oldest then break end
+  local ov = redis.call('HGET', e, oldest)
+  if ov then drop(user, oldest, ov) else redis.call('ZREM', o, oldest) end
+end
+-- all users: past the window, then over the bytes of all, oldest first
+for _ = 1, 1024 do
+  local first = redis.call('ZRANGE', gall, 0, 0)[1]
+  if not first then break end
+  local at = tonumber(string.sub(first, 1, string.find(first, ':', 1, true) - 1))
+  if now - at < window and tonumber(redis.call('HGET', gm, 'bytes') or '0') <= max_bytes then break end
+  drop_member(first)
+end
+for _, key in ipairs({e, o, m}) do redis.call('PEXPIRE', key, ttl) end
+redis.call('PEXPIRE', gall, ttl)
+redis.call('PEXPIRE', gm, ttl)
+return 1
+`
+)
+
+/**
+ * ARGV: prefix, now, window, overhead, user, id, channel.
+ * Forgets the id (its processing failed, or it is released) and tells waiters.
+ */
+export const expire = new RedisScript(
+  "dedupe.expire",
+  common + `
+local user, id = ARGV[5], ARGV[6]
+local v = redis.call('HGET', ukey(user, 'e'), id)
+if v then drop(user, id, v) end
+redis.call('PUBLISH', ARGV[7], 'expired')
+return 1
+`
+)

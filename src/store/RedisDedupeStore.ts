@@ -1,0 +1,112 @@
+import { Clock, Deferred, Duration, Effect, Exit, Layer } from "effect"
+import { type Claim, type DedupeOptions, DedupeStore, DedupeStoreError, New, Pending } from "./DedupeStore.js"
+import { jsonLength } from "./JsonLength.js"
+import { Redis, type RedisError } from "./Redis.js"
+import * as Scripts from "./RedisDedupeScripts.js"
+import { defaults, RedisSettings } from "./RedisSettings.js"
+
+/**
+ * The dedupe store shared by every node (cluster mode): a claim is one Lua
+ * script doing what `SET NX PX` does — the id is the caller's only if nobody
+ * holds it — plus the bounds of `DedupeOptions`, all atomic in Redis. A
+ * duplicate on node B of an id that node A still processes waits for A's
+ * outcome: a notification on the id's channel wakes it, a poll every
+ * `POLL_MS` covers a notification lost with a connection, and A's claim
+ * holds the id for `leaseMs` at most (A died: a later claim takes it over).
+ *
+ * Bytes are counted as the result's JSON (UTF-8 bytes, as stored) plus the id
+ * plus 128 per entry: Redis itself spends about 150-250 bytes per entry (a
+ * hash field, two sorted-set members with their skiplist nodes, the global
+ * member repeating user and id), so the bounds hold the results to within
+ * about that much per entry; with small results the real memory is up to
+ * about twice the counted bytes.
+ */
+
+// what an entry costs besides its result and id (the memory store's figure, for the same bounds)
+const ENTRY_OVERHEAD = 128
+// how often a waiter looks again if no notification came (a lost message, a reconnection)
+const POLL_MS = 200
+
+const storeError = (error: RedisError): DedupeStoreError =>
+  new DedupeStoreError({
+    reason: error.reason === "Script" || error.reason === "Unknown" ? "Unknown" : "Unavailable",
+    cause: error
+  })
+
+/** The store on the node's `Redis`, with the given bounds; a claim in progress holds its id for `leaseMs`. */
+export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLeaseMs) =>
+  Effect.gen(function*() {
+    const redis = yield* Redis
+    const { maxBytes, maxBytesPerUser, maxResultBytes, windowMs } = options
+    const maxEntries = Math.max(options.maxEntries, options.minEntries)
+    const prefix = redis.prefix
+    // the keys of a user stay until nobody touched them for a window (and a lease in progress)
+    const ttlMs = windowMs + leaseMs
+    const channel = (userId: string, id: string) => `${prefix}dd:{${userId}}:s:${id}`
+
+    const script = <A>(
+      which: typeof Scripts.claim,
+      args: ReadonlyArray<string | number>,
+      f: (reply: unknown) => A
+    ): Effect.Effect<A, DedupeStoreError> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.mapBoth(redis.eval(which, [], [prefix, now, windowMs, ENTRY_OVERHEAD, ...args]), {
+          onFailure: storeError,
+          onSuccess: f
+        }))
+
+    const claim = (userId: string, id: string): Effect.Effect<Claim, DedupeStoreError> =>
+      script(Scripts.claim, [userId, id, leaseMs, ttlMs], (reply) => {
+        const [tag, json] = reply as [string, string | undefined]
+        if (tag === "N") return New
+        if (tag === "P") return Pending
+        return { _tag: "Duplicate", result: JSON.parse(json!) as object }
+      })
+
+    const expire = (userId: string, id: string): Effect.Effect<void, DedupeStoreError> =>
+      script(Scripts.expire, [userId, id, channel(userId, id)], () => undefined)
+
+    const complete = (userId: string, id: string, result: object): Effect.Effect<void, DedupeStoreError> =>
+      // too long to remember: processed again if retried, as the memory store does
+      jsonLength(result, maxResultBytes) === undefined
+        ? expire(userId, id)
+        : script(
+          Scripts.complete,
+          [userId, id, JSON.stringify(result), maxEntries, maxBytesPerUser, maxBytes, ttlMs, channel(userId, id)],
+          () => undefined
+        )
+
+    // whether a claim of the id is in progress (and its lease not run out)
+    const inProgress = (userId: string, id: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.mapBoth(redis.run((client) => client.hget(`${prefix}dd:{${userId}}:e`, id)), {
+          onFailure: storeError,
+          onSuccess: (value) => value !== null && value.startsWith("P") && Number(value.slice(1)) > now
+        }))
+
+    const settled = (userId: string, id: string): Effect.Effect<void, DedupeStoreError> =>
+      Effect.scoped(Effect.gen(function*() {
+        let wake = yield* Deferred.make<void>()
+        const signal = { onMessage: () => Deferred.unsafeDone(wake, Exit.void), onRestored: () => Deferred.unsafeDone(wake, Exit.void) }
+        // subscribed before looking, so an outcome after the look is never missed
+        yield* Effect.mapError(redis.subscribe(channel(userId, id), signal), storeError)
+        // ends at the latest when the claim's lease runs out: `inProgress` is then false
+        for (;;) {
+          wake = yield* Deferred.make<void>()
+          if (!(yield* inProgress(userId, id))) return
+          yield* Effect.raceFirst(Deferred.await(wake), Effect.sleep(Duration.millis(POLL_MS)))
+        }
+      }))
+
+    return DedupeStore.of({ claim, complete, expire, settled, sync: undefined })
+  })
+
+/** The Redis store with the given bounds and lease (tests, embedders). */
+export const layerWith = (
+  options: DedupeOptions,
+  leaseMs: number = defaults.dedupeLeaseMs
+): Layer.Layer<DedupeStore, never, Redis> => Layer.effect(DedupeStore, make(options, leaseMs))
+
+/** The Redis store with the given bounds and the lease of the node's `RedisSettings`. */
+export const layer = (options: DedupeOptions): Layer.Layer<DedupeStore, never, Redis | RedisSettings> =>
+  Layer.effect(DedupeStore, Effect.flatMap(RedisSettings, (settings) => make(options, settings.dedupeLeaseMs)))

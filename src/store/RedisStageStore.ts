@@ -1,0 +1,72 @@
+import { Effect, Layer, Queue, Runtime, type Scope } from "effect"
+import { Redis, RedisScript } from "./Redis.js"
+import { type StageChange, StageStore, type StoredStage } from "./StageStore.js"
+
+/**
+ * The Redis `StageStore` (cluster mode): one hash of the stored stages
+ * (type → JSON) and one channel of their changes, both under the prefix. A
+ * `set` stores and announces in one script, so every node observes a type's
+ * changes in the order they were stored. A node that lost its subscription
+ * (Redis restarted, a connection dropped) is given every stored stage again
+ * as changes once it is back, so it converges on what is stored.
+ */
+
+// ARGV: hash, channel, type, value JSON
+const setScript = new RedisScript(
+  "stages.set",
+  `
+redis.call('HSET', ARGV[1], ARGV[3], ARGV[4])
+redis.call('PUBLISH', ARGV[2], string.len(ARGV[3]) .. ':' .. ARGV[3] .. ARGV[4])
+return 1
+`
+)
+
+const parseStage = (json: string): StoredStage => JSON.parse(json) as StoredStage
+
+// `<type length>:<type><value JSON>`
+const parseChange = (message: string): StageChange => {
+  const colon = message.indexOf(":")
+  const end = colon + 1 + Number(message.slice(0, colon))
+  return { type: message.slice(colon + 1, end), value: parseStage(message.slice(end)) }
+}
+
+/** The store of one node on the node's `Redis`. */
+export const make = Effect.gen(function*() {
+  const redis = yield* Redis
+  const runtime = yield* Effect.runtime<never>()
+  const hash = redis.key("stages")
+  const channel = redis.key("stages:changes")
+
+  // an infrastructure failure the caller cannot handle: a defect at this boundary
+  const all = Effect.orDie(Effect.map(
+    redis.run((client) => client.hgetall(hash)),
+    (stored) => new Map(Object.entries(stored).map(([type, json]) => [type, parseStage(json)] as const))
+  ))
+
+  const changes: Effect.Effect<Queue.Dequeue<StageChange>, never, Scope.Scope> = Effect.gen(function*() {
+    // stage changes are rare (an operator, a rollback): the queue is as long as the changes not taken yet
+    const queue = yield* Effect.acquireRelease(Queue.unbounded<StageChange>(), Queue.shutdown)
+    yield* Effect.orDie(redis.subscribe(channel, {
+      onMessage: (message) => Queue.unsafeOffer(queue, parseChange(message)),
+      onRestored: () =>
+        Runtime.runFork(runtime)(Effect.flatMap(all, (stored) =>
+          Queue.offerAll(queue, Array.from(stored, ([type, value]) => ({ type, value })))
+        ))
+    }))
+    return queue
+  })
+
+  return StageStore.of({
+    get: (type) =>
+      Effect.orDie(Effect.map(
+        redis.run((client) => client.hget(hash, type)),
+        (json) => (json === null ? undefined : parseStage(json))
+      )),
+    all,
+    set: (type, value) => Effect.orDie(Effect.asVoid(redis.eval(setScript, [], [hash, channel, type, JSON.stringify(value)]))),
+    changes
+  })
+})
+
+/** The Redis `StageStore` of this node. */
+export const layer: Layer.Layer<StageStore, never, Redis> = Layer.effect(StageStore, make)

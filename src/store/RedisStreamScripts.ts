@@ -1,0 +1,113 @@
+import { RedisScript } from "./Redis.js"
+
+/**
+ * The Lua scripts of `RedisStreams` (the Redis `Backplane` and `HistoryStore`):
+ * a publish allocates the seq, appends to the history and fans out in ONE
+ * script, so every node sees one seq order with no duplicate and no hole.
+ *
+ * Keys of one user (`<prefix>st:{<user>}:` + `m`, `x`; channel `<prefix>st:{<user>}`):
+ *   m  hash    `epoch`, `seq` (the latest allocated), `bytes` (UTF-8 bytes of the frames held)
+ *   x  stream  one entry per held event, id `<seq>-0`, fields `f` (frame), `a` (at, ms)
+ * Channel messages: `e<seq>:<at>:<frame>` (an event), `s<sender length>:<sender><frame>` (a signal).
+ * Ages are judged on the caller's `Clock` (`now`); the keys' TTL (wall clock,
+ * refreshed by every publish, subscribe and read) only collects streams nobody uses.
+ */
+
+// ARGV[1..8]: prefix, user, now, minEvents, minAgeMs, maxEvents, maxBytes (-1: none), ttlMs
+const common = `
+local prefix, user, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local min_events, min_age, max_events, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local ttl = tonumber(ARGV[8])
+local m, x = prefix .. 'st:{' .. user .. '}:m', prefix .. 'st:{' .. user .. '}:x'
+local channel = prefix .. 'st:{' .. user .. '}'
+-- a stream absent (never made, expired, forgotten) is made with the caller's new epoch
+local function open(epoch)
+  if redis.call('HSETNX', m, 'epoch', epoch) == 1 then redis.call('HSET', m, 'seq', 0, 'bytes', 0) end
+end
+local function touch()
+  redis.call('PEXPIRE', m, ttl)
+  if redis.call('EXISTS', x) == 1 then redis.call('PEXPIRE', x, ttl) end
+end
+-- the bounds of PROTOCOL §6 and §10, oldest first: bytes win over both minimums
+local function evict()
+  local bytes = tonumber(redis.call('HGET', m, 'bytes') or '0')
+  local size = redis.call('XLEN', x)
+  while size > 0 do
+    local within = max_bytes < 0 or bytes <= max_bytes
+    -- the common case decided without reading the oldest event
+    if within and size <= min_events then break end
+    local oldest = redis.call('XRANGE', x, '-', '+', 'COUNT', 1)[1]
+    local fields = oldest[2]
+    local frame, at = fields[2], tonumber(fields[4])
+    if within and size <= max_events and now - at < min_age then break end
+    redis.call('XDEL', x, oldest[1])
+    bytes = bytes - #frame
+    size = size - 1
+  end
+  redis.call('HSET', m, 'bytes', bytes)
+end
+local function append(seq, frame, at)
+  redis.call('XADD', x, seq .. '-0', 'f', frame, 'a', at)
+  redis.call('HINCRBY', m, 'bytes', #frame)
+  evict()
+end
+`
+
+/** ARGV 9..12: epoch (if the stream is made here), head, tail, at. Returns the seq. */
+export const publish = new RedisScript(
+  "streams.publish",
+  common + `
+open(ARGV[9])
+local seq = redis.call('HINCRBY', m, 'seq', 1)
+local frame = ARGV[10] .. seq .. ARGV[11]
+append(seq, frame, ARGV[12])
+redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. ARGV[12] .. ':' .. frame)
+touch()
+return seq
+`
+)
+
+/** ARGV 9: epoch (if the stream is made here). Returns {epoch, latest seq}. */
+export const position = new RedisScript(
+  "streams.position",
+  common + `
+open(ARGV[9])
+touch()
+return redis.call('HMGET', m, 'epoch', 'seq')
+`
+)
+
+/** ARGV 9..12: epoch (if the stream is made here), seq, frame, at. Appends without publishing. */
+export const append = new RedisScript(
+  "streams.append",
+  common + `
+open(ARGV[9])
+local seq = tonumber(ARGV[10])
+redis.call('HSET', m, 'seq', seq)
+append(seq, ARGV[11], ARGV[12])
+touch()
+return seq
+`
+)
+
+/**
+ * ARGV 9: after seq. Applies the bounds at `now`, then returns
+ * {latest seq, oldest held seq or -1, seq1, at1, frame1, seq2, ...} (latest 0: no stream).
+ */
+export const read = new RedisScript(
+  "streams.read",
+  common + `
+if redis.call('EXISTS', m) == 0 then return {0, -1} end
+evict()
+touch()
+local out = {tonumber(redis.call('HGET', m, 'seq')), -1}
+local oldest = redis.call('XRANGE', x, '-', '+', 'COUNT', 1)[1]
+if oldest then out[2] = tonumber(string.match(oldest[1], '^(%d+)')) end
+for _, entry in ipairs(redis.call('XRANGE', x, '(' .. ARGV[9] .. '-0', '+')) do
+  out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)'))
+  out[#out + 1] = entry[2][4]
+  out[#out + 1] = entry[2][2]
+end
+return out
+`
+)

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Queue, Schedule } from "effect"
+import * as Redis from "../../src/store/Redis.js"
+import { RedisSettings } from "../../src/store/RedisSettings.js"
+import { freePort } from "../support/ServiceProcess.js"
+import { startRedisServer, uniquePrefix } from "../support/RedisServer.js"
+
+// fast reconnection, so a restart is survived within the test's patience
+const settingsFor = (url: string, required = true) =>
+  RedisSettings.make({ url, prefix: uniquePrefix(), required, connectTimeoutMs: 500, commandTimeoutMs: 500, reconnectMaxDelayMs: 100 })
+
+// until `check` holds (real time: the connection's own timers reconnect it)
+const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean) =>
+  Effect.retry(
+    Effect.filterOrFail(effect, check),
+    Schedule.spaced("50 millis").pipe(Schedule.upTo("10 seconds"))
+  ).pipe(Effect.orDie)
+
+describe("Redis connection", () => {
+  it.scopedLive("Redis unreachable at start: a clear typed error (REDIS_REQUIRED, the default)", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.promise(freePort)
+      const exit = yield* Effect.exit(Redis.make(settingsFor(`redis://127.0.0.1:${port}`)))
+      expect(Exit.isFailure(exit)).toBe(true)
+      if (Exit.isFailure(exit)) {
+        const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        expect(error).toBeInstanceOf(Redis.RedisError)
+        expect(error?.reason).toBe("Unreachable")
+        expect(error?.message).toContain(`127.0.0.1:${port}`)
+        expect(error?.message).toContain("REDIS_REQUIRED=false")
+      }
+    }))
+
+  it.scopedLive("REDIS_REQUIRED=false starts degraded, fails commands at once, and connects when Redis comes", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      yield* Effect.promise(server.kill)
+      const redis = yield* Redis.make(settingsFor(server.url, false))
+      expect((yield* redis.health).connected).toBe(false)
+      // nothing is queued while Redis is away: the command fails instead
+      const down = yield* Effect.flip(redis.run((client) => client.ping()))
+      expect(down.reason).toBe("Unavailable")
+      yield* Effect.promise(server.restart)
+      yield* eventually(redis.health, (health) => health.connected)
+      expect(yield* redis.run((client) => client.ping())).toBe("PONG")
+    }))
+
+  it.scopedLive("a Redis restart: health says reconnecting, then connected; subscriptions come back", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const redis = yield* Redis.make(settingsFor(server.url))
+      const received = yield* Queue.unbounded<string>()
+      const restored = yield* Queue.unbounded<void>()
+      const channel = redis.key("chan")
+      yield* redis.subscribe(channel, {
+        onMessage: (message) => Queue.unsafeOffer(received, message),
+        onRestored: () => Queue.unsafeOffer(restored, undefined)
+      })
+      yield* redis.run((client) => client.publish(channel, "before"))
+      expect(yield* Queue.take(received)).toBe("before")
+
+      yield* Effect.promise(server.kill)
+      yield* eventually(redis.health, (health) => !health.connected)
+      expect((yield* redis.health).status).toBe("reconnecting")
+      expect((yield* Effect.flip(redis.run((client) => client.ping()))).reason).toBe("Unavailable")
+
+      yield* Effect.promise(server.restart)
+      yield* eventually(redis.health, (health) => health.connected)
+      yield* Queue.take(restored)
+      expect((yield* redis.health).reconnects).toBe(1)
+      yield* redis.run((client) => client.publish(channel, "after"))
+      expect(yield* Queue.take(received)).toBe("after")
+    }))
+
+  it.scopedLive("puts REDIS_PREFIX before keys and channels", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const settings = settingsFor(server.url)
+      const redis = yield* Redis.make(settings)
+      expect(redis.key("x")).toBe(`${settings.prefix}x`)
+    }))
+})
