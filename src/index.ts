@@ -18,6 +18,8 @@ export { TransportSettings } from "./transport/TransportSettings.js"
 export * as Handler from "./handlers/Handler.js"
 export { DuplicateHandlerError, Router } from "./pipeline/Router.js"
 export { Dispatcher, type Outcome } from "./pipeline/Dispatcher.js"
+export * as Middleware from "./pipeline/Middleware.js"
+export { Dispatch, type Dispatched } from "./handlers/Dispatch.js"
 export {
   CurrentClient,
   CurrentFrame,
@@ -59,3 +61,11 @@ export * as Canary from "./migration/Canary.js"
 export * as Compare from "./migration/Compare.js"
 export * as Resilience from "./resilience/Resilience.js"
 export * as CircuitBreaker from "./resilience/CircuitBreaker.js"
+// the store seam: implement these to run Switchyard on another backend (test/store has their conformance suites)
+export { Backplane, type PendingEvent, type StreamListener, type StreamPosition } from "./store/Backplane.js"
+export { HistoryStore, type HistorySlice } from "./store/HistoryStore.js"
+export { type StageChange, StageStore, type StoredStage } from "./store/StageStore.js"
+export { type Claim, DedupeStore, DedupeStoreError } from "./store/DedupeStore.js"
+export * as MemoryStreams from "./store/MemoryStreams.js"
+export * as MemoryStageStore from "./store/MemoryStageStore.js"
+export * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
