@@ -37,12 +37,7 @@ import * as UserServices from "./UserServices.js"
  */
 export const Stores = Layer.merge(
   Layer.unwrapEffect(Effect.map(HistorySettings, (history) =>
-    MemoryStreams.layer({
-      minEvents: history.historyMinEvents,
-      minAgeMs: history.historyMinAgeMs,
-      maxEvents: history.historyMaxEvents,
-      maxBytes: history.historyMaxBytes
-    }))),
+    MemoryStreams.layer(HistorySettings.toOptions(history)))),
   MemoryStageStore.layer
 )
 

@@ -9,7 +9,7 @@
  * const outcome = yield* user.send({ type: "my_type", id: "m1", payload: {} })
  * ```
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Context, Effect, Either, Layer, type Scope } from "effect"
 import * as SwitchyardConfig from "./Config.js"
 import { ConversationSettings } from "./state/ConversationSettings.js"
 import { HistorySettings } from "./state/HistorySettings.js"
@@ -19,12 +19,13 @@ import type { AnyHandler, Requirements } from "./handlers/Handler.js"
 import { Dispatch } from "./handlers/Dispatch.js"
 import { Dispatcher, type Outcome } from "./pipeline/Dispatcher.js"
 import * as Router from "./pipeline/Router.js"
-import type { ClientFrame } from "./protocol/ClientFrame.js"
+import { decodeValue } from "./protocol/ClientFrame.js"
 import type { StreamEvent } from "./protocol/ServerFrame.js"
-import { Emitter } from "./state/Emitter.js"
+import { capturing, Emitter } from "./state/Emitter.js"
 import { Lifecycle, LifecycleState } from "./state/Lifecycle.js"
 import { UserStream } from "./state/UserStream.js"
 import * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
+import { UserRateLimit } from "./resilience/UserRateLimit.js"
 import * as UserServicesLive from "./UserServices.js"
 
 /** A client frame as a test sends it: `payload` defaults to `{}`. */
@@ -58,8 +59,8 @@ export interface TestUser {
   readonly closeRequested: string | undefined
 }
 
-/** What the kit provides itself: settings and lifecycle. */
-type KitProvided = SwitchyardConfig.Settings | Lifecycle
+/** What the kit provides itself: settings, lifecycle and the users' message budget. */
+type KitProvided = SwitchyardConfig.Settings | Lifecycle | UserRateLimit
 
 /**
  * A user served by `handlers`. Their requirements beyond the per-user
@@ -83,27 +84,22 @@ export const user = <const Handlers extends ReadonlyArray<AnyHandler>>(
     const userId = options.userId ?? "u1"
     const clientId = options.clientId ?? "c1"
     const settings = yield* Layer.build(SwitchyardConfig.layerWith(options.settings))
-    const history = Context.get(settings, HistorySettings)
     const lifecycle = new LifecycleState()
     const router = Router.layer(handlers) as Layer.Layer<
       Router.Router,
       Router.DuplicateHandlerError,
-      Exclude<Requirements<Handlers[number]>, KitProvided> | SwitchyardConfig.Settings | Lifecycle
+      Exclude<Requirements<Handlers[number]>, KitProvided> | KitProvided
     >
     const built = yield* Layer.build(
       Layer.provideMerge(Dispatcher.layer, router).pipe(
         Layer.provide(MemoryDedupeStore.layer),
+        Layer.provide(UserRateLimit.layer),
         Layer.provide(Layer.succeed(Lifecycle, lifecycle)),
         Layer.provide(Layer.succeedContext(settings))
       )
     )
     const dispatcher = Context.get(built, Dispatcher)
-    const stream = UserStream.detached(userId, {
-      minEvents: history.historyMinEvents,
-      minAgeMs: history.historyMinAgeMs,
-      maxEvents: history.historyMaxEvents,
-      maxBytes: history.historyMaxBytes
-    })
+    const stream = UserStream.detached(userId, HistorySettings.toOptions(Context.get(settings, HistorySettings)))
     const capture = capturing()
     // the user's services as a node makes them, with the capturing emitter instead of the stream's
     const services = UserServicesLive.make(
@@ -128,9 +124,11 @@ export const user = <const Handlers extends ReadonlyArray<AnyHandler>>(
       lifecycle,
       closeRequested: undefined,
       send: (frame) => {
+        // decoded as a frame from a socket is: a malformed envelope is the client's error
+        const decoded = decodeValue({ ...frame, payload: frame.payload ?? {} })
+        if (Either.isLeft(decoded)) return Effect.succeed<Outcome>({ status: "error", error: decoded.left.error })
         const ticket = new FrameTicket(frame.id)
-        const decoded = { ...frame, payload: frame.payload ?? {} } as ClientFrame
-        return dispatcher.execute(decoded).pipe(
+        return dispatcher.execute(decoded.right).pipe(
           withFrame(ticket),
           Effect.provide(context),
           Effect.tap(() => {
@@ -142,29 +140,3 @@ export const user = <const Handlers extends ReadonlyArray<AnyHandler>>(
     }
     return testUser
   })
-
-/** An emitter that records what it is given, and lets a test wait for an event. */
-const capturing = () => {
-  const events: Array<StreamEvent> = []
-  const waiters = new Set<() => void>()
-  const emitter: Emitter["Type"] = {
-    emit: (event) =>
-      Effect.sync(() => {
-        events.push(event)
-        for (const waiter of waiters) waiter()
-      })
-  }
-  const awaitEvent = (predicate: (event: StreamEvent) => boolean): Effect.Effect<StreamEvent> =>
-    Effect.async<StreamEvent>((resume) => {
-      const check = (): void => {
-        const found = events.find(predicate)
-        if (found === undefined) return
-        waiters.delete(check)
-        resume(Effect.succeed(found))
-      }
-      waiters.add(check)
-      check()
-      return Effect.sync(() => void waiters.delete(check))
-    })
-  return { events, emitter, awaitEvent }
-}

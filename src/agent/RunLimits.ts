@@ -1,7 +1,7 @@
 /**
  * The per-user bounds on agent runs (PROTOCOL §10): runs started in any
  * minute, and runs going at once. One `RunLimiter` lives with each user's
- * `RunRegistry`, so the limits follow the user's context across connections
+ * `RunRegistry`, so the limits follow the user's session across connections
  * and are freed with it. Import as a namespace:
  * `import * as RunLimits from "./RunLimits.js"`.
  */

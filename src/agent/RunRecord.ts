@@ -1,6 +1,6 @@
 /**
  * What the service remembers about one agent run of a user: the input of the
- * quality router (PROTOCOL §4 `quality_*`) and of `stop_agent`'s `stopped` flag.
+ * quality handlers (PROTOCOL §4 `quality_*`) and of `stop_agent`'s `stopped` flag.
  */
 export type RunStatus = "running" | "completed" | "failed" | "cancelled"
 

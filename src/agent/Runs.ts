@@ -24,9 +24,9 @@ export type RunEndedListener = (record: RunRecord) => Effect.Effect<void>
 export type StopOutcome = { readonly _tag: "NotFound" } | { readonly _tag: "Found"; readonly stopped: boolean }
 
 /**
- * The agent runs of one user. Each run is a fiber in the user context's
+ * The agent runs of one user. Each run is a fiber in the user session's
  * `FiberMap`, so releasing the context interrupts them; records of the last
- * `maxRecords` runs stay for `stop_agent` and the quality router. The user's
+ * `maxRecords` runs stay for `stop_agent` and the quality handlers. The user's
  * run limits (`limits`) live here too, with the runs they count.
  */
 export class RunRegistry {

@@ -16,10 +16,10 @@ import { HandlerSettings } from "./HandlerSettings.js"
 import { Emitter } from "../state/Emitter.js"
 
 /**
- * The quality router (PROTOCOL §4 `quality_*`): four handlers over the runs
+ * The quality handlers (PROTOCOL §4 `quality_*`): four handlers over the runs
  * this service actually executed for the user (`Runs`), never
  * over numbers a client sends. The computations are the pure functions of
- * `src/quality`; these handlers only bring the user's runs, the clock and
+ * `agent/quality`; these handlers only bring the user's runs, the clock and
  * the settings to them.
  */
 

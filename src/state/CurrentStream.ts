@@ -2,6 +2,7 @@ import { Context, type Effect } from "effect"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { ResumeRequest, ResumeResult } from "./ResumePlan.js"
+import type { ReplayBudget, ReplayRefused } from "./UserStream.js"
 
 /**
  * The stream of the user a frame came from (PROTOCOL §6), as a handler sees
@@ -18,7 +19,11 @@ export interface StreamService {
   /** Appends an event to the stream and delivers it to every client of the user; returns its seq. */
   readonly publish: (event: StreamEvent) => Effect.Effect<number>
   /** Replays to the client `clientId` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
-  readonly resumeClient: (clientId: string, request: ResumeRequest) => Effect.Effect<ResumeResult>
+  readonly resumeClient: (
+    clientId: string,
+    request: ResumeRequest,
+    budget?: ReplayBudget
+  ) => Effect.Effect<ResumeResult, ReplayRefused>
   /**
    * Sends the notice `{type, payload}` to the user's clients other than
    * `fromClientId`, on every node, now and once: no seq, no history (e.g.
@@ -28,4 +33,4 @@ export interface StreamService {
 }
 
 /** The user's stream, provided per user (the tag of `UserStream`, see `StreamService`). */
-export class CurrentStream extends Context.Tag("switchyard/UserStream")<CurrentStream, StreamService>() {}
+export class CurrentStream extends Context.Tag("switchyard/CurrentStream")<CurrentStream, StreamService>() {}

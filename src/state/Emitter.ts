@@ -10,8 +10,32 @@ export class Emitter extends Context.Tag("switchyard/Emitter")<Emitter, {
   readonly emit: (event: StreamEvent) => Effect.Effect<void>
 }>() {}
 
-/** An emitter that only records what it is given (shadow runs, unit tests). */
-export const capturing = (): { readonly emitter: Emitter["Type"]; readonly events: Array<StreamEvent> } => {
+/** An emitter that only records what it is given, and lets a test wait for an event (tests, the test kit). */
+export const capturing = (): {
+  readonly emitter: Emitter["Type"]
+  readonly events: Array<StreamEvent>
+  readonly awaitEvent: (predicate: (event: StreamEvent) => boolean) => Effect.Effect<StreamEvent>
+} => {
   const events: Array<StreamEvent> = []
-  return { events, emitter: { emit: (event) => Effect.sync(() => void events.push(event)) } }
+  const waiters = new Set<() => void>()
+  const emitter: Emitter["Type"] = {
+    emit: (event) =>
+      Effect.sync(() => {
+        events.push(event)
+        for (const waiter of waiters) waiter()
+      })
+  }
+  const awaitEvent = (predicate: (event: StreamEvent) => boolean): Effect.Effect<StreamEvent> =>
+    Effect.async<StreamEvent>((resume) => {
+      const check = (): void => {
+        const found = events.find(predicate)
+        if (found === undefined) return
+        waiters.delete(check)
+        resume(Effect.succeed(found))
+      }
+      waiters.add(check)
+      check()
+      return Effect.sync(() => void waiters.delete(check))
+    })
+  return { events, emitter, awaitEvent }
 }

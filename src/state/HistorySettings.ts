@@ -1,4 +1,5 @@
 import { Config, type ConfigError, Context, Layer } from "effect"
+import type { HistoryOptions } from "../store/History.js"
 
 /** How much of a user's stream is kept for `resume` (PROTOCOL §6, `HISTORY_*`). */
 export class HistorySettings extends Context.Tag("switchyard/HistorySettings")<HistorySettings, {
@@ -32,6 +33,16 @@ export class HistorySettings extends Context.Tag("switchyard/HistorySettings")<H
     HistorySettings,
     HistorySettings.config
   )
+
+  /** The bounds a history store keeps, from these settings. */
+  static toOptions(settings: HistorySettings["Type"]): HistoryOptions {
+    return {
+      minEvents: settings.historyMinEvents,
+      minAgeMs: settings.historyMinAgeMs,
+      maxEvents: settings.historyMaxEvents,
+      maxBytes: settings.historyMaxBytes
+    }
+  }
 
   /** The defaults with `overrides` (tests, embedding). */
   static layerWith(overrides: Partial<HistorySettings["Type"]> = {}): Layer.Layer<HistorySettings> {

@@ -1,4 +1,4 @@
-import { Effect, Exit, type Scope } from "effect"
+import { Data, Effect, Exit, type Scope } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
@@ -25,6 +25,16 @@ export interface StreamSubscriber {
   /** sends what a resume decided the client lacks and counts everything up to `currentSeq` as sent; returns how many */
   replay(entries: ReadonlyArray<HistoryEntry>, currentSeq: number): number
 }
+
+/**
+ * What a resume's replay may cost: given the characters it would send, 0 to
+ * go on, or the milliseconds until the user may afford it (the user's message
+ * budget: one small frame must not buy megabytes of output again and again).
+ */
+export type ReplayBudget = (chars: number) => number
+
+/** A resume whose replay the user cannot afford now: nothing was replayed; retry after `retryAfterMs`. */
+export class ReplayRefused extends Data.TaggedError("ReplayRefused")<{ readonly retryAfterMs: number }> {}
 
 /**
  * A user's stream on this node (PROTOCOL §6): every event gets the user's
@@ -104,7 +114,11 @@ export class UserStream {
 
 
   /** Replays to `subscriber` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
-  resume(subscriber: StreamSubscriber, request: ResumePlan.ResumeRequest): Effect.Effect<ResumePlan.ResumeResult> {
+  resume(
+    subscriber: StreamSubscriber,
+    request: ResumePlan.ResumeRequest,
+    budget: ReplayBudget = free
+  ): Effect.Effect<ResumePlan.ResumeResult, ReplayRefused> {
     return Effect.suspend(() => {
       const epoch = this.streamEpoch
       // a client of another epoch has seen nothing of this one (ResumePlan): read all that is held
@@ -112,10 +126,18 @@ export class UserStream {
       // events published while history is read wait, so that none goes out before the replay
       subscriber.holdUntilReplay()
       return Effect.onExit(
-        Effect.map(this.history.read(this.userId, after), (slice): ResumePlan.ResumeResult => {
+        Effect.flatMap(this.history.read(this.userId, after), (slice) => {
           const decided = ResumePlan.plan(request, { epoch, latestSeq: slice.latestSeq, oldestSeq: slice.oldestSeq })
           const replay = decided.after === undefined ? [] : slice.entries
-          return { replayed: subscriber.replay(replay, slice.latestSeq), gap: decided.gap, epoch }
+          let chars = 0
+          for (const entry of replay) chars += entry.frame.length
+          const retryAfterMs = budget(chars)
+          if (retryAfterMs > 0) return Effect.fail(new ReplayRefused({ retryAfterMs }))
+          return Effect.succeed<ResumePlan.ResumeResult>({
+            replayed: subscriber.replay(replay, slice.latestSeq),
+            gap: decided.gap,
+            epoch
+          })
         }),
         (exit) => Exit.isFailure(exit) ? Effect.sync(() => subscriber.cancelReplay()) : Effect.void
       )
@@ -127,12 +149,16 @@ export class UserStream {
    * the stream (a shadow's sandbox, a test) gets nothing, and is told what
    * it would have been replayed.
    */
-  resumeClient(clientId: string, request: ResumePlan.ResumeRequest): Effect.Effect<ResumePlan.ResumeResult> {
+  resumeClient(
+    clientId: string,
+    request: ResumePlan.ResumeRequest,
+    budget?: ReplayBudget
+  ): Effect.Effect<ResumePlan.ResumeResult, ReplayRefused> {
     return Effect.suspend(() => {
       for (const connection of this.connections) {
-        if (connection.id === clientId) return this.resume(connection, request)
+        if (connection.id === clientId) return this.resume(connection, request, budget)
       }
-      return this.resume(nowhere, request)
+      return this.resume(nowhere, request, budget)
     })
   }
 
@@ -154,3 +180,5 @@ const nowhere: StreamSubscriber = {
   cancelReplay: () => {},
   replay: (entries) => entries.length
 }
+
+const free: ReplayBudget = () => 0

@@ -5,8 +5,8 @@ import type { HistoryEntry } from "./History.js"
 /**
  * The seam between one node and many (DESIGN, `store/`): every user's stream
  * events reach every node that serves the user, in seq order, with no
- * duplicate or hole. One interface, several implementations (in-memory now,
- * the default; Redis later), all held to `test/store/BackplaneConformance.ts`.
+ * duplicate or hole. One interface, several implementations (in memory, the
+ * default; Redis: `RedisStreams`), all held to `test/store/BackplaneConformance.ts`.
  *
  * `publish` is ONE step that allocates the event's seq within the stream's
  * epoch, appends the event to the user's history (the `HistoryStore` of the

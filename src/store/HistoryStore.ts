@@ -4,7 +4,7 @@ import type { HistoryEntry } from "./History.js"
 /**
  * The retained tail of every user's stream (PROTOCOL §6), bounded as
  * `HistoryOptions` says (count, age and UTF-8 bytes of the frames). One
- * interface, several implementations (in-memory now; Redis Streams later),
+ * interface, several implementations (in memory, the default; Redis Streams: `RedisStreams`),
  * all held to `test/store/HistoryStoreConformance.ts`.
  *
  * The `Backplane` appends to the same history as it publishes (one atomic

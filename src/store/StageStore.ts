@@ -3,8 +3,8 @@ import { Context, type Effect, type Queue, type Scope } from "effect"
 /**
  * Where the migration stage of each migrating message type is kept
  * (PROTOCOL §8), so that a change made on one node governs all of them. One
- * interface, several implementations (in-memory now, the default; Redis hash
- * + pub/sub later), all held to `test/store/StageStoreConformance.ts`.
+ * interface, several implementations (in memory, the default; Redis hash +
+ * pub/sub: `RedisStageStore`), all held to `test/store/StageStoreConformance.ts`.
  *
  * A stage is stored as its name (`Stage` belongs to migration/, above this
  * folder): the store keeps what it is given, the caller parses it.

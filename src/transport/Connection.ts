@@ -162,9 +162,11 @@ export class Connection implements FrameConnection, StreamSubscriber {
     this.releaseTimer()
     let bytes = 0
     for (const entry of entries) bytes += entry.frame.length * 3 // at most 3 UTF-8 bytes per UTF-16 unit
+    // the larger of two replays, never their sum: a client that asks again before the
+    // last replay left its buffer goes over the bounds, and is closed as a slow consumer
     this.replayAllowance = {
-      bytes: (this.replayAllowance?.bytes ?? 0) + bytes,
-      frames: (this.replayAllowance?.frames ?? 0) + entries.length
+      bytes: Math.max(this.replayAllowance?.bytes ?? 0, bytes),
+      frames: Math.max(this.replayAllowance?.frames ?? 0, entries.length)
     }
     this.replaying = true
     for (const entry of entries) this.send(entry.frame)

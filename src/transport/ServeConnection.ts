@@ -144,10 +144,6 @@ interface Host {
 }
 
 /**
- * One served socket: what its events need, and nothing else until its first
- * frame (most connections sit idle).
- */
-/**
  * A client over its limits is not read for at least this long: a pipelining
  * client's next socket read then waits, instead of thousands of tiny frames
  * being refused one by one.
@@ -157,6 +153,10 @@ const MIN_PAUSE_MS = 100
 /** Frames answered `RATE_LIMITED` (with their ids) per pause; beyond, they are dropped unread, with one notice. */
 const REFUSALS_PER_PAUSE = 256
 
+/**
+ * One served socket: what its events need, and nothing else until its first
+ * frame (most connections sit idle).
+ */
 class ServedConnection implements InboxReader, Expiring {
   expiryBucket: number | undefined = undefined
   private readonly inbox: Inbox

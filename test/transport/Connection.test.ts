@@ -132,4 +132,15 @@ describe("Connection", () => {
     for (let i = 0; i < 11; i++) connection.send(`{"i":${i}}`)
     expect(socket.closedWith?.code).toBe(1013)
   })
+
+  it("closes a client that asks for the same replay again before reading the last one: allowances do not add up", () => {
+    const { resume, socket, slow } = setup(30, 0)
+    socket.stalled = true
+    expect(resume(0, 30).replayed).toBe(30)
+    expect(socket.closedWith).toBeUndefined()
+    // the second full replay while the first is still buffered: past bound + one replay (10 + 30 frames)
+    resume(0, 30)
+    expect(socket.closedWith?.code).toBe(1013)
+    expect(slow()).toBe(1)
+  })
 })
