@@ -49,7 +49,7 @@ export const Stores = Layer.merge(
 /** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
 const Core = Layer.mergeAll(
   UserServices.sessionsLayer,
-  Connections.layer,
+  Connections.Default,
   Auth.layer,
   UpgradeLimits.layer,
   WebSocketAcceptor.layer,

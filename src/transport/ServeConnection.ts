@@ -127,7 +127,7 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
 interface Host {
   /** the connections being served, for the service's finalizer */
   readonly open: Set<ServedConnection>
-  readonly connections: Connections["Type"]
+  readonly connections: Connections
   readonly dispatcher: Dispatcher["Type"]
   readonly router: Router["Type"]
   /** what every frame goes through: decode limits, rate limit, dispatch */
