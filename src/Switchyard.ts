@@ -51,7 +51,7 @@ const Core = Layer.mergeAll(
   UserServices.sessionsLayer,
   Connections.Default,
   Auth.layer,
-  UpgradeLimits.layer,
+  UpgradeLimits.Default,
   WebSocketAcceptor.layer,
   UserRateLimit.layer,
   ClientErrorLog.layer,

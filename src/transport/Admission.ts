@@ -23,7 +23,7 @@ export const admit = (
   auth: Auth["Type"],
   headers: Headers,
   url: string,
-  limits: UpgradeLimits["Type"],
+  limits: UpgradeLimits,
   address: string | undefined
 ): Either.Either<Principal, Refusal> => {
   if (lifecycle.draining) return Either.left({ status: 503, error: "draining: reconnect to another node" })
