@@ -50,7 +50,7 @@ export const Stores = Layer.merge(
 const Core = Layer.mergeAll(
   UserServices.sessionsLayer,
   Connections.Default,
-  Auth.layer,
+  Auth.Default,
   UpgradeLimits.Default,
   WebSocketAcceptor.layer,
   UserRateLimit.layer,

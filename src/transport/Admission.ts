@@ -20,7 +20,7 @@ export const isWebSocketUrl = (url: string): boolean => url === "/ws" || url.sta
  */
 export const admit = (
   lifecycle: LifecycleState,
-  auth: Auth["Type"],
+  auth: Auth,
   headers: Headers,
   url: string,
   limits: UpgradeLimits,
