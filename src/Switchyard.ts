@@ -52,7 +52,7 @@ const Core = Layer.mergeAll(
   Connections.Default,
   Auth.Default,
   UpgradeLimits.Default,
-  WebSocketAcceptor.layer,
+  WebSocketAcceptor.Default,
   UserRateLimit.layer,
   ClientErrorLog.layer,
   TokenExpiry.layer,
