@@ -53,7 +53,7 @@ const Core = Layer.mergeAll(
   Auth.Default,
   UpgradeLimits.Default,
   WebSocketAcceptor.Default,
-  UserRateLimit.layer,
+  UserRateLimit.Default,
   ClientErrorLog.layer,
   TokenExpiry.layer,
   MemoryDedupeStore.layer
