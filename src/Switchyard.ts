@@ -55,7 +55,7 @@ const Core = Layer.mergeAll(
   WebSocketAcceptor.Default,
   UserRateLimit.Default,
   ClientErrorLog.layer,
-  TokenExpiry.layer,
+  TokenExpiry.Default,
   MemoryDedupeStore.layer
 ).pipe(
   Layer.provideMerge(Lifecycle.layer)

@@ -133,7 +133,7 @@ interface Host {
   /** what every frame goes through: decode limits, rate limit, dispatch */
   readonly path: FramePath
   /** closes connections whose token expired */
-  readonly expiry: TokenExpiry["Type"]
+  readonly expiry: TokenExpiry
   readonly runtime: Runtime.Runtime<never>
   /** the service's clock (a TestClock in tests), read synchronously where a frame is handled */
   readonly clock: Clock.Clock
