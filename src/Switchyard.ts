@@ -94,7 +94,7 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
     return Server.layer.pipe(
       Layer.provide(ConnectionServer.layer),
       Layer.provide(Layer.provideMerge(Dispatcher.layer, router)),
-      Layer.provide(DashboardFeed.layer),
+      Layer.provide(DashboardFeed.Default),
       Layer.provide(Core),
       // one instance, shared by the migrating handlers and the admin API
       Layer.provide(MigrationControl.layer(Migration.typesOf(routed))),
