@@ -92,7 +92,7 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       Requirements<Handlers[number]> | MigrationControl | HttpClient.HttpClient
     >
     return Server.layer.pipe(
-      Layer.provide(ConnectionServer.layer),
+      Layer.provide(ConnectionServer.Default),
       Layer.provide(Layer.provideMerge(Dispatcher.layer, router)),
       Layer.provide(DashboardFeed.Default),
       Layer.provide(Core),

@@ -7,7 +7,6 @@ import {
   FiberRef,
   FiberRefs,
   HashMap,
-  Layer,
   Runtime,
   Scope
 } from "effect"
@@ -39,89 +38,80 @@ export const SERVER_VERSION = "0.1.0"
  * and its Scope, reached from its socket's events. That Scope holds the
  * user's session (so the session's grace period starts when the last one
  * closes); it is closed when the socket closes, or when the service stops.
+ * `ConnectionServer.Default`: the server, running frames in the services of the layer that built it.
  */
-export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")<ConnectionServer, {
-  /**
-   * Greets the socket, joins it to its user's stream and wires its frames,
-   * in order, through the dispatcher; returns once that is set up. At
-   * `expiresAt` (the token's `exp`, seconds since the epoch) it is closed with 4001.
-   */
-  readonly serve: (ws: WebSocket, userId: string, expiresAt: number) => Effect.Effect<void>
-}>() {
-  /** The server, running frames in the services of the layer that built it. */
-  static readonly layer: Layer.Layer<
-    ConnectionServer,
-    never,
-    ServerSettings | TransportSettings | UserSessions | Connections | Dispatcher | Router | UserRateLimit | TokenExpiry
-  > = Layer.scoped(
-    ConnectionServer,
-    Effect.gen(function*() {
-      const config = yield* TransportSettings
-      const { nodeId } = yield* ServerSettings
-      const sessions = yield* UserSessions
-      const connections = yield* Connections
-      const dispatcher = yield* Dispatcher
-      const router = yield* Router
-      const expiry = yield* TokenExpiry
-      // the service's runtime, not a request's: nothing of the upgrade request stays reachable
-      const runtime = yield* Effect.runtime<never>()
-      const host: Host = {
-        open: new Set(),
-        connections,
-        dispatcher,
-        router,
-        path: { dispatcher, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
-        expiry,
-        runtime,
-        clock: yield* Effect.clock,
-        maxInboxFrames: config.maxInboxFrames,
-        maxInboxChars: config.maxInboxBytes,
-        run: Runtime.runFork(runtime)
-      }
-      const limits: OutboundLimits = {
-        maxBufferedBytes: config.maxBufferedBytes,
-        maxBufferedFrames: config.maxBufferedFrames
-      }
-      // stopping the service finalizes every connection still open (1001, its session released)
-      yield* Effect.addFinalizer(() => Effect.forEach(Array.from(host.open), (served) => served.close(), { discard: true }))
-      return {
-        serve: (ws, userId, expiresAt) =>
-          Effect.gen(function*() {
-            const scope = yield* Scope.make()
-            // in a context of just the Scope: the RcMap copies the caller's context into a new session's lookup
-            const session = yield* Effect.mapInputContext(
-              sessions.acquire(userId),
-              (_: Context.Context<never>) => Context.make(Scope.Scope, scope)
-            )
-            const connection = new Connection(
-              `c-${randomUUID()}`,
-              userId,
-              ws,
-              limits,
-              session.stream.lastSeq,
-              config.resumeWindowMs,
-              countSlowConsumer
-            )
-            // the greeting goes first; only then does the connection join the stream
-            const greeting: ServerFrame.ConnectionEstablished = {
-              connection_id: connection.id,
-              user_id: userId,
-              last_seq: session.stream.lastSeq,
-              epoch: session.stream.epoch,
-              heartbeat_ms: config.heartbeatMs,
-              server: { version: SERVER_VERSION, node_id: nodeId }
-            }
-            connection.send(ServerFrame.notice("connection_established", greeting))
-            connection.holdForResume()
-            session.stream.connections.add(connection)
-            yield* connections.add(connection)
-            new ServedConnection(host, connection, session, scope).listen(ws, expiresAt)
-          // quick, and not to be cut in half: an interrupted set-up would keep the session acquired
-          }).pipe(Effect.uninterruptible)
-      }
-    })
-  )
-}
+export class ConnectionServer extends Effect.Service<ConnectionServer>()("switchyard/ConnectionServer", {
+  scoped: Effect.gen(function*() {
+    const config = yield* TransportSettings
+    const { nodeId } = yield* ServerSettings
+    const sessions = yield* UserSessions
+    const connections = yield* Connections
+    const dispatcher = yield* Dispatcher
+    const router = yield* Router
+    const expiry = yield* TokenExpiry
+    // the service's runtime, not a request's: nothing of the upgrade request stays reachable
+    const runtime = yield* Effect.runtime<never>()
+    const host: Host = {
+      open: new Set(),
+      connections,
+      dispatcher,
+      router,
+      path: { dispatcher, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
+      expiry,
+      runtime,
+      clock: yield* Effect.clock,
+      maxInboxFrames: config.maxInboxFrames,
+      maxInboxChars: config.maxInboxBytes,
+      run: Runtime.runFork(runtime)
+    }
+    const limits: OutboundLimits = {
+      maxBufferedBytes: config.maxBufferedBytes,
+      maxBufferedFrames: config.maxBufferedFrames
+    }
+    // stopping the service finalizes every connection still open (1001, its session released)
+    yield* Effect.addFinalizer(() => Effect.forEach(Array.from(host.open), (served) => served.close(), { discard: true }))
+    return {
+      /**
+       * Greets the socket, joins it to its user's stream and wires its frames,
+       * in order, through the dispatcher; returns once that is set up. At
+       * `expiresAt` (the token's `exp`, seconds since the epoch) it is closed with 4001.
+       */
+      serve: (ws: WebSocket, userId: string, expiresAt: number): Effect.Effect<void> =>
+        Effect.gen(function*() {
+          const scope = yield* Scope.make()
+          // in a context of just the Scope: the RcMap copies the caller's context into a new session's lookup
+          const session = yield* Effect.mapInputContext(
+            sessions.acquire(userId),
+            (_: Context.Context<never>) => Context.make(Scope.Scope, scope)
+          )
+          const connection = new Connection(
+            `c-${randomUUID()}`,
+            userId,
+            ws,
+            limits,
+            session.stream.lastSeq,
+            config.resumeWindowMs,
+            countSlowConsumer
+          )
+          // the greeting goes first; only then does the connection join the stream
+          const greeting: ServerFrame.ConnectionEstablished = {
+            connection_id: connection.id,
+            user_id: userId,
+            last_seq: session.stream.lastSeq,
+            epoch: session.stream.epoch,
+            heartbeat_ms: config.heartbeatMs,
+            server: { version: SERVER_VERSION, node_id: nodeId }
+          }
+          connection.send(ServerFrame.notice("connection_established", greeting))
+          connection.holdForResume()
+          session.stream.connections.add(connection)
+          yield* connections.add(connection)
+          new ServedConnection(host, connection, session, scope).listen(ws, expiresAt)
+        // quick, and not to be cut in half: an interrupted set-up would keep the session acquired
+        }).pipe(Effect.uninterruptible)
+    }
+  })
+}) {}
 
 /** What every served connection shares: made once, with the service. */
 interface Host {
