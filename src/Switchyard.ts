@@ -44,13 +44,13 @@ export const Stores = Layer.merge(
 /** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
 const Core = Layer.mergeAll(
   UserServices.sessionsLayer,
-  Connections.layer,
-  Auth.layer,
-  UpgradeLimits.layer,
-  WebSocketAcceptor.layer,
-  UserRateLimit.layer,
+  Connections.Default,
+  Auth.Default,
+  UpgradeLimits.Default,
+  WebSocketAcceptor.Default,
+  UserRateLimit.Default,
   ClientErrorLog.layer,
-  TokenExpiry.layer,
+  TokenExpiry.Default,
   MemoryDedupeStore.layer
 ).pipe(
   Layer.provideMerge(Lifecycle.layer)
@@ -87,9 +87,9 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       Requirements<Handlers[number]> | MigrationControl | HttpClient.HttpClient
     >
     return Server.layer.pipe(
-      Layer.provide(ConnectionServer.layer),
+      Layer.provide(ConnectionServer.Default),
       Layer.provide(Layer.provideMerge(Dispatcher.layer, router)),
-      Layer.provide(DashboardFeed.layer),
+      Layer.provide(DashboardFeed.Default),
       Layer.provide(Core),
       // one instance, shared by the migrating handlers and the admin API
       Layer.provide(MigrationControl.layer(Migration.typesOf(routed))),

@@ -1,4 +1,4 @@
-import { Clock, Context, Effect, Layer, Metric, PubSub, Schedule, type Scope, Stream } from "effect"
+import { Clock, Effect, Metric, PubSub, Schedule, Stream } from "effect"
 import { Lifecycle } from "../state/Lifecycle.js"
 import { Connections } from "../transport/Connections.js"
 import { UserSessions } from "../state/UserSessions.js"
@@ -21,71 +21,60 @@ export const MAX_VIEWERS = 64
  * every second (whoever watches, the cost is one snapshot a second, not one per
  * viewer) and publishes a {@link Sample} to every subscriber. A new subscriber
  * first gets the recent history, so its charts start filled.
+ * `DashboardFeed.Default`: the feed, sampling in the background for the lifetime of the layer.
  */
-export class DashboardFeed extends Context.Tag("switchyard/DashboardFeed")<DashboardFeed, {
-  /** The latest sample. */
-  readonly latest: Effect.Effect<Sample>
-  /** May one more dashboard watch (fewer than `MAX_VIEWERS` do)? */
-  readonly hasRoom: Effect.Effect<boolean>
-  /**
-   * The recent samples (oldest first) and every sample from now on, for the
-   * lifetime of the Scope (a viewer, counted). The stream ends when the
-   * service stops.
-   */
-  readonly subscribe: Effect.Effect<
-    { readonly history: ReadonlyArray<Sample>; readonly live: Stream.Stream<Sample> },
-    never,
-    Scope.Scope
-  >
-}>() {
-  /** The feed, sampling in the background for the lifetime of the layer. */
-  static readonly layer: Layer.Layer<DashboardFeed, never, Connections | UserSessions | Lifecycle> = Layer.scoped(
-    DashboardFeed,
-    Effect.gen(function*() {
-      const connections = yield* Connections
-      const sessions = yield* UserSessions
-      const lifecycle = yield* Lifecycle
-      const totals: Array<Totals> = []
-      const history: Array<Sample> = []
-      const pubsub = yield* PubSub.sliding<Sample>(16)
-      yield* Effect.addFinalizer(() => PubSub.shutdown(pubsub))
+export class DashboardFeed extends Effect.Service<DashboardFeed>()("switchyard/DashboardFeed", {
+  scoped: Effect.gen(function*() {
+    const connections = yield* Connections
+    const sessions = yield* UserSessions
+    const lifecycle = yield* Lifecycle
+    const totals: Array<Totals> = []
+    const history: Array<Sample> = []
+    const pubsub = yield* PubSub.sliding<Sample>(16)
+    yield* Effect.addFinalizer(() => PubSub.shutdown(pubsub))
 
-      const take = Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const current = totalsOf(yield* Metric.snapshot, now)
-        const sample = sampleOf(current, totals[totals.length - 1], totals[0], {
-          connections: yield* connections.count,
-          usersConnected: yield* connections.users,
-          usersActive: yield* sessions.size,
-          runsRunning: Math.max(0, lifecycle.runningRuns)
-        })
-        totals.push(current)
-        if (totals.length > WINDOW_SAMPLES + 1) totals.shift()
-        history.push(sample)
-        if (history.length > HISTORY_SAMPLES) history.shift()
-        return sample
+    const take = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const current = totalsOf(yield* Metric.snapshot, now)
+      const sample = sampleOf(current, totals[totals.length - 1], totals[0], {
+        connections: yield* connections.count,
+        usersConnected: yield* connections.users,
+        usersActive: yield* sessions.size,
+        runsRunning: Math.max(0, lifecycle.runningRuns)
       })
-
-      yield* take
-      yield* Effect.forkScoped(
-        Effect.repeat(Effect.flatMap(take, (sample) => PubSub.publish(pubsub, sample)), Schedule.spaced(SAMPLE_INTERVAL_MS))
-          .pipe(Effect.delay(SAMPLE_INTERVAL_MS))
-      )
-
-      let viewers = 0
-      const counted = Effect.acquireRelease(Effect.sync(() => viewers++), () => Effect.sync(() => viewers--))
-      return {
-        latest: Effect.sync(() => history[history.length - 1]!),
-        hasRoom: Effect.sync(() => viewers < MAX_VIEWERS),
-        subscribe: Effect.zipRight(
-          counted,
-          Effect.map(PubSub.subscribe(pubsub), (queue) => ({
-            // subscribed before the history is copied: no sample falls between the two
-            history: history.slice(),
-            live: Stream.fromQueue(queue)
-          }))
-        )
-      }
+      totals.push(current)
+      if (totals.length > WINDOW_SAMPLES + 1) totals.shift()
+      history.push(sample)
+      if (history.length > HISTORY_SAMPLES) history.shift()
+      return sample
     })
-  )
-}
+
+    yield* take
+    yield* Effect.forkScoped(
+      Effect.repeat(Effect.flatMap(take, (sample) => PubSub.publish(pubsub, sample)), Schedule.spaced(SAMPLE_INTERVAL_MS))
+        .pipe(Effect.delay(SAMPLE_INTERVAL_MS))
+    )
+
+    let viewers = 0
+    const counted = Effect.acquireRelease(Effect.sync(() => viewers++), () => Effect.sync(() => viewers--))
+    return {
+      /** The latest sample. */
+      latest: Effect.sync((): Sample => history[history.length - 1]!),
+      /** May one more dashboard watch (fewer than `MAX_VIEWERS` do)? */
+      hasRoom: Effect.sync(() => viewers < MAX_VIEWERS),
+      /**
+       * The recent samples (oldest first) and every sample from now on, for the
+       * lifetime of the Scope (a viewer, counted). The stream ends when the
+       * service stops.
+       */
+      subscribe: Effect.zipRight(
+        counted,
+        Effect.map(PubSub.subscribe(pubsub), (queue) => ({
+          // subscribed before the history is copied: no sample falls between the two
+          history: history.slice(),
+          live: Stream.fromQueue(queue)
+        }))
+      )
+    }
+  })
+}) {}

@@ -7,7 +7,7 @@ import { type ClientFrame, decodeText, type RejectedFrame } from "../protocol/Cl
 import { FrameError } from "../protocol/FrameError.js"
 import { topLevelAt } from "../protocol/JsonDepth.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
-import { arrivalCost, batchExtra, type UserRateLimit } from "../resilience/UserRateLimit.js"
+import { arrivalCost, batchExtra, type RateLimiter } from "../resilience/UserRateLimit.js"
 import type { Dispatcher } from "./Dispatcher.js"
 import type { FrameConnection, RawFrame } from "./FrameConnection.js"
 
@@ -25,7 +25,7 @@ export interface FramePath {
   readonly dispatcher: Dispatcher["Type"]
   /** `MAX_JSON_DEPTH` */
   readonly maxJsonDepth: number
-  readonly rateLimit: UserRateLimit["Type"]
+  readonly rateLimit: RateLimiter
 }
 
 const binaryFrame: RejectedFrame = {

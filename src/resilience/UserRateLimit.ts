@@ -1,28 +1,28 @@
-import { Clock, Context, Effect, Layer } from "effect"
+import { type Clock, Effect } from "effect"
 import type { ClientFrame } from "../protocol/ClientFrame.js"
 import { RateLimitSettings } from "./RateLimitSettings.js"
 import * as TokenBucket from "./TokenBucket.js"
+
+/** A token bucket per user id. */
+export interface RateLimiter {
+  /**
+   * Takes `cost` messages from the user's budget: 0 when they may go on,
+   * otherwise the milliseconds until enough tokens are back (nothing taken).
+   */
+  readonly take: (userId: string, cost: number) => number
+}
 
 /**
  * Messages per second per user, across all of the user's connections on this
  * node (PROTOCOL §10, `RATE_LIMIT_PER_SEC` / `RATE_LIMIT_BURST`): a token
  * bucket per user id. The buckets live here, node-wide, not in the user's
  * session: a user who reconnects does not get a fresh budget.
+ * `UserRateLimit.Default`: the limiter of the configured rate (`RATE_LIMIT_PER_SEC` 0: no limit).
  */
-export class UserRateLimit extends Context.Tag("switchyard/UserRateLimit")<UserRateLimit, {
-  /**
-   * Takes `cost` messages from the user's budget: 0 when they may go on,
-   * otherwise the milliseconds until enough tokens are back (nothing taken).
-   */
-  readonly take: (userId: string, cost: number) => number
-}>() {
-  /** The limiter of the configured rate (`RATE_LIMIT_PER_SEC` 0: no limit). */
-  static readonly layer: Layer.Layer<UserRateLimit, never, RateLimitSettings> = Layer.effect(
-    UserRateLimit,
-    Effect.flatMap(RateLimitSettings, (config) =>
-      make({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst, maxUsers: MAX_USERS }))
-  )
-}
+export class UserRateLimit extends Effect.Service<UserRateLimit>()("switchyard/UserRateLimit", {
+  effect: Effect.flatMap(RateLimitSettings, (config) =>
+    make({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst, maxUsers: MAX_USERS }))
+}) {}
 
 /** Buckets kept at most; past it, full (idle) buckets go first, then the oldest. */
 export const MAX_USERS = 100_000
@@ -36,13 +36,13 @@ export const make = (options: {
   readonly perSec: number
   readonly burst: number
   readonly maxUsers: number
-}): Effect.Effect<UserRateLimit["Type"]> => Effect.map(Effect.clock, (clock) => keyed(options, clock))
+}): Effect.Effect<RateLimiter> => Effect.map(Effect.clock, (clock) => keyed(options, clock))
 
 /** A token bucket per key, at most `maxUsers` of them, timed by `clock` (`perSec` 0: no limit). */
 export const keyed = (
   options: { readonly perSec: number; readonly burst: number; readonly maxUsers: number },
   clock: Clock.Clock
-): UserRateLimit["Type"] => {
+): RateLimiter => {
   if (options.perSec <= 0) return { take: () => 0 }
   const rate: TokenBucket.Rate = { perSec: options.perSec, burst: Math.max(1, options.burst) }
   const buckets = new Map<string, TokenBucket.Bucket>()

@@ -20,10 +20,10 @@ export const isWebSocketUrl = (url: string): boolean => url === "/ws" || url.sta
  */
 export const admit = (
   lifecycle: LifecycleState,
-  auth: Auth["Type"],
+  auth: Auth,
   headers: Headers,
   url: string,
-  limits: UpgradeLimits["Type"],
+  limits: UpgradeLimits,
   address: string | undefined
 ): Either.Either<Principal, Refusal> => {
   if (lifecycle.draining) return Either.left({ status: 503, error: "draining: reconnect to another node" })

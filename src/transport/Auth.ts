@@ -1,4 +1,4 @@
-import { Context, Data, Effect, Either, Layer, Redacted } from "effect"
+import { Data, Effect, Either, Redacted } from "effect"
 import type { Headers } from "./Headers.js"
 import * as Jwt from "./Jwt.js"
 import { isLoopback, LOOPBACK_DESCRIPTION } from "./Loopback.js"
@@ -60,43 +60,36 @@ export const developmentWarning = (host: string, port: number): string =>
   "Mint a token: npm run token -- <user>"
 
 
-/** Verifies the JWT of an HTTP request (upgrade or admin call). */
-export class Auth extends Context.Tag("switchyard/Auth")<Auth, {
-  /** Authenticates from `Authorization: Bearer <jwt>` or the `access_token` query parameter. */
-  readonly authenticate: (
-    headers: Headers,
-    url: string
-  ) => Either.Either<Principal, Unauthenticated>
-  /** Is an upgrade with these headers from a browser origin `ALLOWED_ORIGINS` lets in (or from no browser)? */
-  readonly allowsOrigin: (headers: Headers) => boolean
-}>() {
-  /** Auth with `JWT_SECRET`, or the development secret and a loud warning. */
-  static readonly layer: Layer.Layer<Auth, MissingSecretError, ServerSettings> = Layer.effect(
-    Auth,
-    Effect.gen(function*() {
-      const config = yield* ServerSettings
-      if (config.jwtSecret === undefined && config.production) return yield* new MissingSecretError()
-      if (config.jwtSecret === undefined) {
-        yield* Effect.logWarning(developmentWarning(config.host, config.port))
+/**
+ * Verifies the JWT of an HTTP request (upgrade or admin call). `Auth.Default`:
+ * with `JWT_SECRET`, or the development secret and a loud warning.
+ */
+export class Auth extends Effect.Service<Auth>()("switchyard/Auth", {
+  effect: Effect.gen(function*() {
+    const config = yield* ServerSettings
+    if (config.jwtSecret === undefined && config.production) return yield* new MissingSecretError()
+    if (config.jwtSecret === undefined) {
+      yield* Effect.logWarning(developmentWarning(config.host, config.port))
+    }
+    const secret = config.jwtSecret === undefined ? Jwt.DEVELOPMENT_SECRET : Redacted.value(config.jwtSecret)
+    // the service's clock (a TestClock in tests), read synchronously: authenticate runs on every upgrade
+    const clock = yield* Effect.clock
+    const origins = config.allowedOrigins === undefined ? undefined : new Set(config.allowedOrigins)
+    return {
+      /** Is an upgrade with these headers from a browser origin `ALLOWED_ORIGINS` lets in (or from no browser)? */
+      allowsOrigin: (headers: Headers): boolean => allowsOrigin(origins, headers),
+      /** Authenticates from `Authorization: Bearer <jwt>` or the `access_token` query parameter. */
+      authenticate: (headers: Headers, url: string): Either.Either<Principal, Unauthenticated> => {
+        const token = bearerToken(headers["authorization"]) ?? queryToken(url)
+        if (token === undefined) return Either.left(new Unauthenticated({ reason: "MissingToken" }))
+        return Either.match(Jwt.verify(token, secret, Math.floor(clock.unsafeCurrentTimeMillis() / 1000)), {
+          onLeft: (error) => Either.left(new Unauthenticated({ reason: error.reason })),
+          onRight: (claims) => Either.right({ userId: claims.sub, roles: claims.roles, expiresAt: claims.exp })
+        })
       }
-      const secret = config.jwtSecret === undefined ? Jwt.DEVELOPMENT_SECRET : Redacted.value(config.jwtSecret)
-      // the service's clock (a TestClock in tests), read synchronously: authenticate runs on every upgrade
-      const clock = yield* Effect.clock
-      const origins = config.allowedOrigins === undefined ? undefined : new Set(config.allowedOrigins)
-      return {
-        allowsOrigin: (headers) => allowsOrigin(origins, headers),
-        authenticate: (headers, url) => {
-          const token = bearerToken(headers["authorization"]) ?? queryToken(url)
-          if (token === undefined) return Either.left(new Unauthenticated({ reason: "MissingToken" }))
-          return Either.match(Jwt.verify(token, secret, Math.floor(clock.unsafeCurrentTimeMillis() / 1000)), {
-            onLeft: (error) => Either.left(new Unauthenticated({ reason: error.reason })),
-            onRight: (claims) => Either.right({ userId: claims.sub, roles: claims.roles, expiresAt: claims.exp })
-          })
-        }
-      }
-    })
-  )
-}
+    }
+  })
+}) {}
 
 const bearerToken = (header: string | ReadonlyArray<string> | undefined): string | undefined => {
   if (typeof header !== "string") return undefined

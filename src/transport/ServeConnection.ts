@@ -7,7 +7,6 @@ import {
   FiberRef,
   FiberRefs,
   HashMap,
-  Layer,
   Runtime,
   Scope
 } from "effect"
@@ -39,23 +38,10 @@ export const SERVER_VERSION = "0.1.0"
  * and its Scope, reached from its socket's events. That Scope holds the
  * user's session (so the session's grace period starts when the last one
  * closes); it is closed when the socket closes, or when the service stops.
+ * `ConnectionServer.Default`: the server, running frames in the services of the layer that built it.
  */
-export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")<ConnectionServer, {
-  /**
-   * Greets the socket, joins it to its user's stream and wires its frames,
-   * in order, through the dispatcher; returns once that is set up. At
-   * `expiresAt` (the token's `exp`, seconds since the epoch) it is closed with 4001.
-   */
-  readonly serve: (ws: WebSocket, userId: string, expiresAt: number) => Effect.Effect<void>
-}>() {
-  /** The server, running frames in the services of the layer that built it. */
-  static readonly layer: Layer.Layer<
-    ConnectionServer,
-    never,
-    ServerSettings | TransportSettings | UserSessions | Connections | Dispatcher | Router | UserRateLimit | TokenExpiry
-  > = Layer.scoped(
-    ConnectionServer,
-    Effect.gen(function*() {
+export class ConnectionServer extends Effect.Service<ConnectionServer>()("switchyard/ConnectionServer", {
+  scoped: Effect.gen(function*() {
       const config = yield* TransportSettings
       const { nodeId } = yield* ServerSettings
       const sessions = yield* UserSessions
@@ -85,7 +71,12 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
       // stopping the service finalizes every connection still open (1001, its session released)
       yield* Effect.addFinalizer(() => Effect.forEach(Array.from(host.open), (served) => served.close(), { discard: true }))
       return {
-        serve: (ws, userId, expiresAt) =>
+      /**
+       * Greets the socket, joins it to its user's stream and wires its frames,
+       * in order, through the dispatcher; returns once that is set up. At
+       * `expiresAt` (the token's `exp`, seconds since the epoch) it is closed with 4001.
+       */
+      serve: (ws: WebSocket, userId: string, expiresAt: number): Effect.Effect<void> =>
           Effect.gen(function*() {
             const scope = yield* Scope.make()
             // in a context of just the Scope: the RcMap copies the caller's context into a new session's lookup
@@ -120,20 +111,19 @@ export class ConnectionServer extends Context.Tag("switchyard/ConnectionServer")
           }).pipe(Effect.uninterruptible)
       }
     })
-  )
-}
+}) {}
 
 /** What every served connection shares: made once, with the service. */
 interface Host {
   /** the connections being served, for the service's finalizer */
   readonly open: Set<ServedConnection>
-  readonly connections: Connections["Type"]
+  readonly connections: Connections
   readonly dispatcher: Dispatcher["Type"]
   readonly router: Router["Type"]
   /** what every frame goes through: decode limits, rate limit, dispatch */
   readonly path: FramePath
   /** closes connections whose token expired */
-  readonly expiry: TokenExpiry["Type"]
+  readonly expiry: TokenExpiry
   readonly runtime: Runtime.Runtime<never>
   /** the service's clock (a TestClock in tests), read synchronously where a frame is handled */
   readonly clock: Clock.Clock

@@ -1,4 +1,4 @@
-import { Context, Effect, Exit, Layer } from "effect"
+import { Effect, Exit } from "effect"
 import type { WebSocket } from "ws"
 import { TransportSettings } from "./TransportSettings.js"
 import * as Metrics from "../observability/Metrics.js"
@@ -15,78 +15,70 @@ const SLOT_RETRY_AFTER_S = 5
  * connections per user (`429`) and per process (`503`). The address is the
  * socket's remote address: behind a reverse proxy every client shares the
  * proxy's, so there the proxy should limit per client and this be set to 0.
+ * `UpgradeLimits.Default`: the limits of the settings, timed by effect's `Clock`.
  */
-export class UpgradeLimits extends Context.Tag("switchyard/UpgradeLimits")<UpgradeLimits, {
-  /** Counts an upgrade attempt from `address`; a refusal when the address is over its rate. */
-  readonly attempt: (address: string | undefined) => Refusal | undefined
-  /** Takes a slot of `userId` (and of the process) for an upgrade about to be accepted, or refuses. */
-  readonly reserve: (userId: string) => Refusal | undefined
-  /**
-   * Runs the handshake of an upgrade `reserve` let through: the slot is held
-   * until the socket closes, and given back at once if the handshake fails or
-   * is interrupted. Every admitted upgrade goes through here.
-   */
-  readonly hold: <E, R>(userId: string, upgrade: Effect.Effect<WebSocket, E, R>) => Effect.Effect<WebSocket, E, R>
-  /** Slots taken: connections open or being opened. */
-  readonly taken: () => number
-}>() {
-  /** The limits of the settings, timed by effect's `Clock`. */
-  static readonly layer: Layer.Layer<UpgradeLimits, never, TransportSettings> = Layer.effect(
-    UpgradeLimits,
-    Effect.gen(function*() {
-      const config = yield* TransportSettings
-      const clock = yield* Effect.clock
-      const rate = new UpgradeRate(config.upgradesPerMinPerAddress, config.upgradeRateMaxAddresses)
-      const slots = new ConnectionSlots(config.maxConnectionsPerUser, config.maxConnections)
-      // whose slot each held socket has; one shared close listener, not a closure per connection
-      const holders = new WeakMap<WebSocket, string>()
-      function releaseOnClose(this: WebSocket): void {
-        const userId = holders.get(this)
-        if (userId === undefined) return
-        holders.delete(this)
-        slots.give(userId)
-      }
-      return {
-        attempt: (address) => {
-          // a socket already gone has no address; its upgrade fails at the handshake anyway
-          if (address === undefined) return undefined
-          const outcome = rate.attempt(address, clock.unsafeCurrentTimeMillis())
-          if (outcome.allowed) return undefined
-          Metrics.count(Metrics.upgradesRefused, { reason: "address_rate" })
-          return { status: 429, error: "too many upgrades from this address: retry later", retryAfterS: outcome.retryAfterS }
-        },
-        reserve: (userId) => {
-          switch (slots.take(userId)) {
-            case undefined:
-              return undefined
-            case "process":
-              Metrics.count(Metrics.upgradesRefused, { reason: "process_connections" })
-              return {
-                status: 503,
-                error: "the server is at its connection limit: reconnect to another node",
-                retryAfterS: SLOT_RETRY_AFTER_S
-              }
-            case "user":
-              Metrics.count(Metrics.upgradesRefused, { reason: "user_connections" })
-              return {
-                status: 429,
-                error: "too many connections for this user: close one and retry",
-                retryAfterS: SLOT_RETRY_AFTER_S
-              }
-          }
-        },
-        hold: (userId, upgrade) =>
-          Effect.onExit(upgrade, (exit) =>
-            Effect.sync(() => {
-              if (Exit.isFailure(exit)) return slots.give(userId)
-              const ws = exit.value
-              // closed before we got here: its close event has been and gone
-              if (ws.readyState === ws.CLOSED) return slots.give(userId)
-              holders.set(ws, userId)
-              ws.on("close", releaseOnClose)
-            })),
-        taken: () => slots.taken
-      }
-    })
-  )
-}
+export class UpgradeLimits extends Effect.Service<UpgradeLimits>()("switchyard/UpgradeLimits", {
+  effect: Effect.gen(function*() {
+    const config = yield* TransportSettings
+    const clock = yield* Effect.clock
+    const rate = new UpgradeRate(config.upgradesPerMinPerAddress, config.upgradeRateMaxAddresses)
+    const slots = new ConnectionSlots(config.maxConnectionsPerUser, config.maxConnections)
+    // whose slot each held socket has; one shared close listener, not a closure per connection
+    const holders = new WeakMap<WebSocket, string>()
+    function releaseOnClose(this: WebSocket): void {
+      const userId = holders.get(this)
+      if (userId === undefined) return
+      holders.delete(this)
+      slots.give(userId)
+    }
+    return {
+      /** Counts an upgrade attempt from `address`; a refusal when the address is over its rate. */
+      attempt: (address: string | undefined): Refusal | undefined => {
+        // a socket already gone has no address; its upgrade fails at the handshake anyway
+        if (address === undefined) return undefined
+        const outcome = rate.attempt(address, clock.unsafeCurrentTimeMillis())
+        if (outcome.allowed) return undefined
+        Metrics.count(Metrics.upgradesRefused, { reason: "address_rate" })
+        return { status: 429, error: "too many upgrades from this address: retry later", retryAfterS: outcome.retryAfterS }
+      },
+      /** Takes a slot of `userId` (and of the process) for an upgrade about to be accepted, or refuses. */
+      reserve: (userId: string): Refusal | undefined => {
+        switch (slots.take(userId)) {
+          case undefined:
+            return undefined
+          case "process":
+            Metrics.count(Metrics.upgradesRefused, { reason: "process_connections" })
+            return {
+              status: 503,
+              error: "the server is at its connection limit: reconnect to another node",
+              retryAfterS: SLOT_RETRY_AFTER_S
+            }
+          case "user":
+            Metrics.count(Metrics.upgradesRefused, { reason: "user_connections" })
+            return {
+              status: 429,
+              error: "too many connections for this user: close one and retry",
+              retryAfterS: SLOT_RETRY_AFTER_S
+            }
+        }
+      },
+      /**
+       * Runs the handshake of an upgrade `reserve` let through: the slot is held
+       * until the socket closes, and given back at once if the handshake fails or
+       * is interrupted. Every admitted upgrade goes through here.
+       */
+      hold: <E, R>(userId: string, upgrade: Effect.Effect<WebSocket, E, R>): Effect.Effect<WebSocket, E, R> =>
+        Effect.onExit(upgrade, (exit) =>
+          Effect.sync(() => {
+            if (Exit.isFailure(exit)) return slots.give(userId)
+            const ws = exit.value
+            // closed before we got here: its close event has been and gone
+            if (ws.readyState === ws.CLOSED) return slots.give(userId)
+            holders.set(ws, userId)
+            ws.on("close", releaseOnClose)
+          })),
+      /** Slots taken: connections open or being opened. */
+      taken: (): number => slots.taken
+    }
+  })
+}) {}

@@ -1,6 +1,6 @@
 import type { HttpServerRequest } from "@effect/platform"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import { Context, Data, Effect, Layer } from "effect"
+import { Data, Effect } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Socket } from "node:net"
 import { WebSocket, WebSocketServer } from "ws"
@@ -40,57 +40,52 @@ function destroyOnError(this: Socket): void {
  *
  * Once upgraded, the socket is ws's alone: the route may return at once (see
  * `handOver`), so no request fiber lives as long as the connection.
+ * `WebSocketAcceptor.Default`: the acceptor with `MAX_MESSAGE_BYTES` as its frame limit.
  */
-export class WebSocketAcceptor extends Context.Tag("switchyard/WebSocketAcceptor")<WebSocketAcceptor, {
-  /** Upgrades a request the platform is serving (the `/ws` route). */
-  readonly accept: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<WebSocket, UpgradeError>
-  /** Upgrades a request straight from the Node server's `upgrade` event (`DirectUpgrade`). */
-  readonly acceptUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => Effect.Effect<WebSocket, UpgradeError>
-}>() {
-  /** The acceptor with `MAX_MESSAGE_BYTES` as its frame limit. */
-  static readonly layer: Layer.Layer<WebSocketAcceptor, never, TransportSettings> = Layer.scoped(
-    WebSocketAcceptor,
-    Effect.gen(function*() {
-      const config = yield* TransportSettings
-      const server = yield* Effect.acquireRelease(
-        Effect.sync(() =>
-          new WebSocketServer({
-            noServer: true,
-            maxPayload: config.maxMessageBytes,
-            perMessageDeflate: false,
-            clientTracking: false
-          })
-        ),
-        (server) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
-      )
-      // completes the handshake; fails if the peer leaves first (ws answers a bad handshake itself)
-      const upgrade = (incoming: IncomingMessage, socket: Socket, head: Buffer, accepted: (ws: WebSocket) => void) =>
-        Effect.async<WebSocket, UpgradeError>((resume) => {
-          const onClose = () => resume(Effect.fail(new UpgradeError({ reason: "Aborted" })))
-          socket.once("close", onClose)
-          server.handleUpgrade(incoming, socket, head, (ws) => {
-            socket.off("close", onClose)
-            socket.off("error", destroyOnError)
-            accepted(ws)
-            resume(Effect.succeed(ws))
-          })
+export class WebSocketAcceptor extends Effect.Service<WebSocketAcceptor>()("switchyard/WebSocketAcceptor", {
+  scoped: Effect.gen(function*() {
+    const config = yield* TransportSettings
+    const server = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        new WebSocketServer({
+          noServer: true,
+          maxPayload: config.maxMessageBytes,
+          perMessageDeflate: false,
+          clientTracking: false
         })
-      return {
-        accept: (request) =>
-          Effect.suspend(() => {
-            const incoming = NodeHttpServerRequest.toIncomingMessage(request)
-            const socket = incoming.socket
-            const before = socket.listeners("close")
-            return upgrade(incoming, socket, NO_HEAD, () => {
-              const wsListeners = socket.listeners("close").filter((listener) => !before.includes(listener))
-              handOver(request, socket, wsListeners)
-            })
-          }),
-        acceptUpgrade: (request, socket, head) => upgrade(request, socket, head, ignore)
-      }
-    })
-  )
-}
+      ),
+      (server) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+    )
+    // completes the handshake; fails if the peer leaves first (ws answers a bad handshake itself)
+    const upgrade = (incoming: IncomingMessage, socket: Socket, head: Buffer, accepted: (ws: WebSocket) => void) =>
+      Effect.async<WebSocket, UpgradeError>((resume) => {
+        const onClose = () => resume(Effect.fail(new UpgradeError({ reason: "Aborted" })))
+        socket.once("close", onClose)
+        server.handleUpgrade(incoming, socket, head, (ws) => {
+          socket.off("close", onClose)
+          socket.off("error", destroyOnError)
+          accepted(ws)
+          resume(Effect.succeed(ws))
+        })
+      })
+    return {
+      /** Upgrades a request the platform is serving (the `/ws` route). */
+      accept: (request: HttpServerRequest.HttpServerRequest): Effect.Effect<WebSocket, UpgradeError> =>
+        Effect.suspend(() => {
+          const incoming = NodeHttpServerRequest.toIncomingMessage(request)
+          const socket = incoming.socket
+          const before = socket.listeners("close")
+          return upgrade(incoming, socket, NO_HEAD, () => {
+            const wsListeners = socket.listeners("close").filter((listener) => !before.includes(listener))
+            handOver(request, socket, wsListeners)
+          })
+        }),
+      /** Upgrades a request straight from the Node server's `upgrade` event (`DirectUpgrade`). */
+      acceptUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer): Effect.Effect<WebSocket, UpgradeError> =>
+        upgrade(request, socket, head, ignore)
+    }
+  })
+}) {}
 
 /**
  * Takes an upgraded socket off the platform, which otherwise (1) answers the

@@ -8,7 +8,7 @@ import { FakeSocket } from "../support/FakeSocket.js"
 const connectionOn = (socket: FakeSocket, id: string) =>
   new Connection(id, "u", socket.asWebSocket(), { maxBufferedBytes: 1 << 20, maxBufferedFrames: 100 }, 0, 0, () => {})
 
-const layer = Connections.layer.pipe(Layer.provide(SwitchyardConfig.layerWith({ heartbeatMs: 1000 })))
+const layer = Connections.Default.pipe(Layer.provide(SwitchyardConfig.layerWith({ heartbeatMs: 1000 })))
 
 describe("heartbeat", () => {
   it.scoped("pings every heartbeat_ms and closes with 4000 after two missed pongs", () =>

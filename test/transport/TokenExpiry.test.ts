@@ -13,10 +13,10 @@ const target = (expired: Array<string>, name: string): Expiring & { readonly nam
   }
 })
 
-const withWheel = <A, E>(f: (wheel: TokenExpiry["Type"]) => Effect.Effect<A, E>) =>
+const withWheel = <A, E>(f: (wheel: TokenExpiry) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     yield* TestClock.setTime(NOW_S * 1000)
-    return yield* Effect.flatMap(TokenExpiry, f).pipe(Effect.provide(TokenExpiry.layer))
+    return yield* Effect.flatMap(TokenExpiry, f).pipe(Effect.provide(TokenExpiry.Default))
   })
 
 describe("TokenExpiry", () => {
@@ -70,7 +70,7 @@ describe("TokenExpiry", () => {
         currentTimeNanos: Effect.sync(() => BigInt(millis) * 1_000_000n),
         sleep: () => Effect.never
       }
-      const wheel = yield* Effect.provide(TokenExpiry, TokenExpiry.layer).pipe(Effect.withClock(clock))
+      const wheel = yield* Effect.provide(TokenExpiry, TokenExpiry.Default).pipe(Effect.withClock(clock))
       const expired: Array<string> = []
       const a = target(expired, "a")
       wheel.watch(a, NOW_S + 2)

@@ -9,7 +9,7 @@ import { rateKey, UpgradeRate } from "../../src/transport/UpgradeRate.js"
 import { UpgradeError } from "../../src/transport/WebSocketAcceptor.js"
 
 const limitsWith = (settings: Parameters<typeof SwitchyardConfig.layerWith>[0]) =>
-  UpgradeLimits.layer.pipe(Layer.provide(SwitchyardConfig.layerWith(settings)))
+  UpgradeLimits.Default.pipe(Layer.provide(SwitchyardConfig.layerWith(settings)))
 
 /** Just enough of a ws socket for `hold`: a ready state and a close event. */
 class FakeWs extends EventEmitter {
