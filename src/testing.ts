@@ -93,7 +93,7 @@ export const user = <const Handlers extends ReadonlyArray<AnyHandler>>(
     const built = yield* Layer.build(
       Layer.provideMerge(Dispatcher.layer, router).pipe(
         Layer.provide(MemoryDedupeStore.layer),
-        Layer.provide(UserRateLimit.layer),
+        Layer.provide(UserRateLimit.Default),
         Layer.provide(Layer.succeed(Lifecycle, lifecycle)),
         Layer.provide(Layer.succeedContext(settings))
       )
