@@ -24,6 +24,12 @@ export interface StreamSubscriber {
   cancelReplay(): void
   /** sends what a resume decided the client lacks and counts everything up to `currentSeq` as sent; returns how many */
   replay(entries: ReadonlyArray<HistoryEntry>, currentSeq: number): number
+  /**
+   * the stream's epoch ended under the connection (its past lost): the
+   * client's position means nothing any more, so it must reconnect and
+   * resume, which reports the gap (PROTOCOL §6)
+   */
+  restart(): void
 }
 
 /**
@@ -58,6 +64,11 @@ export class UserStream {
     },
     signal: (frame, senderId) => {
       for (const connection of this.connections) if (connection.id !== senderId) connection.send(frame)
+    },
+    reset: (position) => {
+      this.streamEpoch = position.epoch
+      this.latest = position.latestSeq
+      for (const connection of this.connections) connection.restart()
     }
   }
 
@@ -178,7 +189,8 @@ const nowhere: StreamSubscriber = {
   send: () => {},
   holdUntilReplay: () => {},
   cancelReplay: () => {},
-  replay: (entries) => entries.length
+  replay: (entries) => entries.length,
+  restart: () => {}
 }
 
 const free: ReplayBudget = () => 0
