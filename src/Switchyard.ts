@@ -30,6 +30,14 @@ import { HistorySettings } from "./state/HistorySettings.js"
 import * as MemoryStageStore from "./store/MemoryStageStore.js"
 import * as MemoryStreams from "./store/MemoryStreams.js"
 import * as UserServices from "./UserServices.js"
+import type { ConfigError } from "effect"
+import { RunCluster } from "./agent/RunCluster.js"
+import type { Backplane } from "./store/Backplane.js"
+import * as MemoryRunLeases from "./store/MemoryRunLeases.js"
+import * as Redis from "./store/Redis.js"
+import type { RedisError } from "./store/Redis.js"
+import { RedisSettings } from "./store/RedisSettings.js"
+import * as RedisRunLeases from "./store/RedisRunLeases.js"
 
 /**
  * The node's stores behind the seam (DESIGN, `store/`): users' streams (backplane
@@ -46,6 +54,21 @@ export const Stores = Layer.merge(
   MemoryStageStore.layer
 )
 
+/**
+ * Agent runs among the cluster's (issue 14): with `REDIS_URL`, run leases,
+ * cross-node `stop_agent` and run limits in Redis (`NODE_ID`'s lease of
+ * `REDIS_RUN_LEASE_MS`); without it, one node in memory.
+ * (Its own Redis connection for now: to share the stores' once they are wired.)
+ */
+export const RunOwnership: Layer.Layer<RunCluster, ConfigError.ConfigError | RedisError, ServerSettings | Backplane> =
+  RunCluster.layer.pipe(
+    Layer.provide(Layer.unwrapEffect(Effect.gen(function*() {
+      if (!(yield* RedisSettings.enabled)) return MemoryRunLeases.layer
+      const { nodeId } = yield* ServerSettings
+      return RedisRunLeases.layer(nodeId).pipe(Layer.provide(Redis.layer))
+    })).pipe(Layer.provide(RedisSettings.layer)))
+  )
+
 /** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
 const Core = Layer.mergeAll(
   UserServices.sessionsLayer,
@@ -58,6 +81,7 @@ const Core = Layer.mergeAll(
   TokenExpiry.layer,
   MemoryDedupeStore.layer
 ).pipe(
+  Layer.provide(RunOwnership),
   Layer.provideMerge(Lifecycle.layer)
 )
 
