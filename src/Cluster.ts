@@ -11,30 +11,27 @@ import { MigrationControl } from "./migration/MigrationControl.js"
 import { HistorySettings } from "./state/HistorySettings.js"
 import * as ClusterView from "./store/ClusterView.js"
 import { DedupeSettings } from "./store/DedupeSettings.js"
-import type { HistoryOptions } from "./store/History.js"
 import * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
 import * as MemoryStageStore from "./store/MemoryStageStore.js"
 import * as MemoryStreams from "./store/MemoryStreams.js"
 import * as Redis from "./store/Redis.js"
 import * as RedisDedupeStore from "./store/RedisDedupeStore.js"
 import { RedisSettings } from "./store/RedisSettings.js"
+import * as MemoryRunLeases from "./store/MemoryRunLeases.js"
+import * as RedisRunLeases from "./store/RedisRunLeases.js"
 import * as RedisStageStore from "./store/RedisStageStore.js"
 import * as RedisStreams from "./store/RedisStreams.js"
 import { Connections } from "./transport/Connections.js"
 import { ServerSettings } from "./transport/ServerSettings.js"
 
-const historyOptions = Effect.map(HistorySettings, (history): HistoryOptions => ({
-  minEvents: history.historyMinEvents,
-  minAgeMs: history.historyMinAgeMs,
-  maxEvents: history.historyMaxEvents,
-  maxBytes: history.historyMaxBytes
-}))
+const historyOptions = Effect.map(HistorySettings, HistorySettings.toOptions)
 
 /** One node alone, in memory: the default. */
 export const memoryStores = Layer.mergeAll(
   Layer.unwrapEffect(Effect.map(historyOptions, MemoryStreams.layer)),
   MemoryStageStore.layer,
   MemoryDedupeStore.layer,
+  MemoryRunLeases.layer,
   ClusterView.memoryLayer
 )
 
@@ -47,7 +44,9 @@ export const redisStores = Layer.mergeAll(
   Layer.unwrapEffect(Effect.map(historyOptions, (options) => RedisStreams.layer(options))),
   RedisStageStore.layer,
   Layer.unwrapEffect(Effect.map(DedupeSettings, (config) => RedisDedupeStore.layer(MemoryDedupeStore.optionsFrom(config)))),
-  ClusterView.redisLayer
+  ClusterView.redisLayer,
+  // runs are owned by this node's process: a lease named after NODE_ID (PROTOCOL §7 across nodes)
+  Layer.unwrapEffect(Effect.map(ServerSettings, ({ nodeId }) => RedisRunLeases.layer(nodeId)))
 ).pipe(Layer.provide(Redis.layer))
 
 /** The node's stores: Redis's with `REDIS_URL`, memory's without. */

@@ -27,6 +27,7 @@ import { TokenExpiry } from "./transport/TokenExpiry.js"
 import { UserRateLimit } from "./resilience/UserRateLimit.js"
 import * as Cluster from "./Cluster.js"
 import * as UserServices from "./UserServices.js"
+import { RunCluster } from "./agent/RunCluster.js"
 
 /**
  * The node's stores behind the seam (DESIGN, `store/`): users' streams (backplane
@@ -35,7 +36,7 @@ import * as UserServices from "./UserServices.js"
  */
 export const Stores = Cluster.Stores
 
-/** Per-node state every connection shares. */
+/** Per-node state every connection shares; agent runs among the cluster's (`RunCluster`: run leases from the stores). */
 const Core = Layer.mergeAll(
   UserServices.sessionsLayer,
   Connections.Default,
@@ -46,6 +47,7 @@ const Core = Layer.mergeAll(
   ClientErrorLog.layer,
   TokenExpiry.Default
 ).pipe(
+  Layer.provide(RunCluster.layer),
   Layer.provideMerge(Lifecycle.layer)
 )
 

@@ -4,9 +4,10 @@
  * services each have their own tag (`UserServices` of handlers/FrameContext);
  * this is the one place that knows all of them.
  */
-import { Context, Effect, FiberMap, Layer, Scope } from "effect"
+import { Context, Effect, FiberMap, Layer, Option, Scope } from "effect"
 import { AlertSubscription, QualityAlertSubscription } from "./agent/quality/AlertSubscription.js"
 import * as RunLimits from "./agent/RunLimits.js"
+import { type NodeRuns, RunCluster } from "./agent/RunCluster.js"
 import { RunRegistry, Runs } from "./agent/Runs.js"
 import type { UserServices } from "./handlers/FrameContext.js"
 import { ConversationSettings } from "./state/ConversationSettings.js"
@@ -30,6 +31,8 @@ export interface Settings {
   readonly lifecycle: LifecycleState
   /** runs per minute and at once, per user (PROTOCOL §10) */
   readonly runLimits: RunLimits.Options
+  /** the node's runs among the cluster's (`RunCluster`), when the node has one */
+  readonly cluster?: NodeRuns | undefined
 }
 
 /**
@@ -43,7 +46,7 @@ export const make = (
   settings: Settings
 ): Context.Context<UserServices> => {
   const { scope, stream, userId } = user
-  const runs = new RunRegistry(userId, fiberMapIn(scope), settings.maxRunRecords, settings.lifecycle, settings.runLimits)
+  const runs = new RunRegistry(userId, fiberMapIn(scope), settings.maxRunRecords, settings.lifecycle, settings.runLimits, settings.cluster)
   return Context.make(CurrentUser, { userId }).pipe(
     Context.add(CurrentStream, stream),
     Context.add(Runs, runs),
@@ -79,7 +82,8 @@ export const sessionsLayer: Layer.Layer<
   Effect.gen(function*() {
     const config = { ...(yield* SessionSettings), ...(yield* ConversationSettings) }
     // one object for every user of this node
-    const settings = settingsFrom(config, yield* Lifecycle)
+    const cluster = yield* Effect.serviceOption(RunCluster)
+    const settings = { ...settingsFrom(config, yield* Lifecycle), cluster: Option.getOrUndefined(cluster) }
     return yield* UserSessions.make({
       backplane: yield* Backplane,
       history: yield* HistoryStore,

@@ -7,6 +7,8 @@ import type { StreamEvent } from "../protocol/ServerFrame.js"
 import { type Agent, type AgentEvent, AgentError, type AgentRequest, runForEach } from "./Agent.js"
 import type { RunRecord } from "./RunRecord.js"
 import * as RunLimits from "./RunLimits.js"
+import type { LocalRuns, NodeRuns } from "./RunCluster.js"
+import type { RunOwnerUnreachable } from "../store/RunLeases.js"
 
 /** What `start` needs from the frame that starts a run. */
 export interface RunStart {
@@ -45,17 +47,30 @@ export class RunRegistry {
    * `fibers`: the map of the runs' fibers, or the effect that gives it (made on
    * the first run). `limits`: the user's run limits; none by default (a
    * throwaway registry, such as the migration's shadow side, must not spend the user's).
+   * `cluster`: the node's runs among the cluster's (cluster mode: the limits
+   * count the user's runs on every node, and `stop` reaches runs elsewhere);
+   * none for a throwaway registry.
    */
   constructor(
     readonly userId: string,
     fibers: FiberMap.FiberMap<string> | Effect.Effect<FiberMap.FiberMap<string>>,
     private readonly maxRecords: number,
     private readonly lifecycle: LifecycleState,
-    limits: RunLimits.Options = RunLimits.unlimited
+    limits: RunLimits.Options = RunLimits.unlimited,
+    private readonly cluster: NodeRuns | undefined = undefined
   ) {
     this.fibers = Effect.isEffect(fibers) ? fibers : Effect.succeed(fibers)
     this.limiter = new RunLimits.RunLimiter(limits)
+    this.asLocalRuns = {
+      userId,
+      stopHere: (runId, acknowledged) =>
+        Effect.map(this.stopLocal(runId, acknowledged), (outcome) =>
+          outcome._tag === "NotFound" ? "NotFound" : outcome.stopped ? "Stopped" : "AlreadyEnded")
   }
+  }
+
+  /** These runs as other nodes' stop requests reach them. */
+  private readonly asLocalRuns: LocalRuns
 
   /** How many of this user's runs are going now. */
   get running(): number {
@@ -90,16 +105,38 @@ export class RunRegistry {
   start(start: RunStart): Effect.Effect<string, RunLimits.RunLimitExceeded, Conversations> {
     return Effect.clockWith((clock) =>
       Effect.suspend(() => {
-        const refused = this.limiter.tryStart(clock.unsafeCurrentTimeMillis())
+        const now = clock.unsafeCurrentTimeMillis()
+        const refused = this.limiter.tryStart(now)
         if (refused !== undefined) return Effect.fail(refused)
         const runId = `r-${randomUUID()}`
+        const cluster = this.cluster
+        if (cluster === undefined || !cluster.shared) return this.launch(runId, start, clock.unsafeCurrentTimeMillis())
+        // cluster mode: the user's runs on every node count too (one Redis script per run start)
+        return Effect.flatMap(cluster.admit(this.asLocalRuns, runId, this.limiter.options, now), (refusal) => {
+          if (refusal === undefined) return this.launch(runId, start, clock.unsafeCurrentTimeMillis())
+          this.limiter.ended()
+          return Effect.fail(
+            new RunLimits.RunLimitExceeded({
+              reason: refusal.reason,
+              limit: refusal.reason === "Concurrent" ? this.limiter.options.concurrent : this.limiter.options.perMinute,
+              retryAfterMs: Math.max(1, Math.ceil(refusal.retryAfterMs))
+            })
+          )
+        })
+      })
+    )
+  }
+
+  // the admitted run: recorded, counted and forked into the user's map
+  private launch(runId: string, start: RunStart, now: number): Effect.Effect<string, never, Conversations> {
+    return Effect.suspend(() => {
         const agentName = start.request.agent ?? start.agent.defaultName
         const record: RunRecord = {
           runId,
           threadId: start.request.threadId,
           agent: agentName,
           status: "running",
-          startedAt: clock.unsafeCurrentTimeMillis(),
+          startedAt: now,
           endedAt: undefined,
           tools: [],
           responseText: undefined,
@@ -109,11 +146,19 @@ export class RunRegistry {
         this.lifecycle.runningRuns++
         return Effect.flatMap(this.fibers, (fibers) => Effect.as(FiberMap.run(fibers, runId, this.program(record, start)), runId))
       })
-    )
   }
 
-  /** Stops a run of this user: `stopped` is false when it had already ended. */
-  stop(runId: string, replied: Effect.Effect<void>): Effect.Effect<StopOutcome> {
+  /**
+   * Stops a run of this user: `stopped` is false when it had already ended.
+   * In cluster mode a run this node does not hold is stopped on its owner's node.
+   */
+  stop(runId: string, replied: Effect.Effect<void>): Effect.Effect<StopOutcome, RunOwnerUnreachable> {
+    const cluster = this.cluster
+    if (cluster === undefined || !cluster.shared || this.records.has(runId)) return this.stopLocal(runId, replied)
+    return cluster.stopElsewhere(this.userId, runId, replied)
+  }
+
+  private stopLocal(runId: string, replied: Effect.Effect<void>): Effect.Effect<StopOutcome> {
     return Effect.gen(this, function*() {
       const record = this.records.get(runId)
       if (record === undefined) return { _tag: "NotFound" } as const
@@ -209,6 +254,8 @@ export class RunRegistry {
         }
         yield* emitStarted
         yield* emit({ type: "agent_completed", run_id: runId, payload })
+        // after the event: a node asking meanwhile still finds it running here, then ended
+        if (this.cluster?.shared === true) yield* this.cluster.ended(this.userId, runId)
         yield* Metrics.increment(Metrics.runsTotal, { status: record.status })
         yield* Effect.logDebug("agent run ended", { status: record.status, latency_ms: record.endedAt - record.startedAt })
         for (const listener of Array.from(this.endedListeners)) {

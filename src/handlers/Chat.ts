@@ -1,6 +1,7 @@
 import { Context, Effect, Either } from "effect"
 import { Agent, type AgentRequest } from "../agent/Agent.js"
 import type { RunLimitExceeded } from "../agent/RunLimits.js"
+import type { RunOwnerUnreachable } from "../store/RunLeases.js"
 import { Lifecycle } from "../state/Lifecycle.js"
 import { toFrameError } from "../protocol/DecodeFailure.js"
 import { FrameError } from "../protocol/FrameError.js"
@@ -42,6 +43,10 @@ export const startRun = (
     )
   }))
 
+// cluster mode: the run's node did not answer in time (if it died, the run ends `NODE_LOST` once its lease expired)
+const ownerUnreachable = (error: RunOwnerUnreachable): FrameError =>
+  new FrameError({ code: "UNAVAILABLE", message: `${error.message}: retry, or wait for the run to end` })
+
 // over the user's run limits (PROTOCOL §10): the client may retry after `retry_after_ms`
 const rateLimited = (error: RunLimitExceeded): FrameError =>
   new FrameError({
@@ -71,7 +76,7 @@ export const stopAgent = Handler.make("stop_agent", {
     Effect.gen(function*() {
       const runs = yield* Runs
       const frame = yield* CurrentFrame
-      const outcome = yield* runs.stop(run_id, frame.replied)
+      const outcome = yield* Effect.mapError(runs.stop(run_id, frame.replied), ownerUnreachable)
       if (outcome._tag === "NotFound") return yield* FrameError.notFound(`no run "${run_id}"`)
       return { run_id, stopped: outcome.stopped }
     })

@@ -11,7 +11,9 @@ export const ErrorCode = Schema.Literal(
   "HANDLER_FAILED",
   "UNAVAILABLE",
   "TIMEOUT",
-  "INTERNAL"
+  "INTERNAL",
+  // a run's node died (cluster mode): a surviving node ended the run
+  "NODE_LOST"
 )
 
 /** @see ErrorCode */

@@ -20,6 +20,8 @@ export interface RedisSettingsShape {
   readonly reconnectMaxDelayMs: number
   /** `REDIS_DEDUPE_LEASE_MS`: how long a claim in progress holds its id before another node may take it over (its owner died) */
   readonly dedupeLeaseMs: number
+  /** `REDIS_RUN_LEASE_MS`: how long a node's agent runs stay its own without a renewal; a node that died has its runs ended (`NODE_LOST`) by a survivor within about 1.25 of this */
+  readonly runLeaseMs: number
 }
 
 /** The defaults, written once. */
@@ -29,7 +31,8 @@ export const defaults: Omit<RedisSettingsShape, "url"> = {
   connectTimeoutMs: 5_000,
   commandTimeoutMs: 2_000,
   reconnectMaxDelayMs: 2_000,
-  dedupeLeaseMs: 60_000
+  dedupeLeaseMs: 60_000,
+  runLeaseMs: 10_000
 }
 
 const positive = (name: string, fallback: number) =>
@@ -46,7 +49,8 @@ export const config: Config.Config<RedisSettingsShape> = Config.all({
   connectTimeoutMs: positive("REDIS_CONNECT_TIMEOUT_MS", defaults.connectTimeoutMs),
   commandTimeoutMs: positive("REDIS_COMMAND_TIMEOUT_MS", defaults.commandTimeoutMs),
   reconnectMaxDelayMs: positive("REDIS_RECONNECT_MAX_DELAY_MS", defaults.reconnectMaxDelayMs),
-  dedupeLeaseMs: positive("REDIS_DEDUPE_LEASE_MS", defaults.dedupeLeaseMs)
+  dedupeLeaseMs: positive("REDIS_DEDUPE_LEASE_MS", defaults.dedupeLeaseMs),
+  runLeaseMs: positive("REDIS_RUN_LEASE_MS", defaults.runLeaseMs)
 })
 
 /** The cluster-mode settings of this node. */

@@ -54,7 +54,9 @@ export const startServiceWith = async (
   const deadline = Date.now() + 30_000
   while (true) {
     if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`)
-    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)
+    // bounded: the port listens before the app is mounted (layers still building, e.g. connecting to Redis),
+    // and a request accepted in that gap is never answered
+    const healthy = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)
     if (healthy) break
     if (Date.now() > deadline) throw new Error(`service did not start:\n${output}`)
     await new Promise((resolve) => setTimeout(resolve, 100))

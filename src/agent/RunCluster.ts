@@ -1,0 +1,142 @@
+import { Clock, Context, Effect, Layer } from "effect"
+import * as Metrics from "../observability/Metrics.js"
+import * as ServerFrame from "../protocol/ServerFrame.js"
+import { Backplane } from "../store/Backplane.js"
+import {
+  type LostRun,
+  type QuotaRefusal,
+  type RunOwnerUnreachable,
+  RunLeases,
+  type RunQuota,
+  type StopAnswer
+} from "../store/RunLeases.js"
+
+/**
+ * A node's agent runs among the cluster's (issue 14): each run stays on the
+ * node that started it. This records the node's runs in the `RunLeases`
+ * store (admitted against the user's limits on every node), answers other
+ * nodes' `stop_agent` for them, forwards this node's `stop_agent` for runs
+ * elsewhere to their owner, and ends the runs of a dead node that this node
+ * claimed with `agent_completed` `failed` `NODE_LOST` on the user's stream.
+ *
+ * Which node ends a lost run: any survivor — the first whose sweep finds the
+ * owner's lease expired claims it in one Redis script. Not only a node that
+ * serves the user: the user may be connected nowhere right now, and the run
+ * must still end in the stream's history, for the next `resume` to see.
+ */
+
+/** One user's runs on this node, as another node's stop request reaches them. */
+export interface LocalRuns {
+  readonly userId: string
+  readonly stopHere: (runId: string, acknowledged: Effect.Effect<void>) => Effect.Effect<StopAnswer>
+}
+
+/** Where a `stop_agent` for a run this node does not hold ended up. */
+export type RemoteOutcome = { readonly _tag: "NotFound" } | { readonly _tag: "Found"; readonly stopped: boolean }
+
+/** The runs of this node among the cluster's. */
+export class NodeRuns {
+  /** this node's running runs, by run id: whose they are (served to other nodes' stop requests) */
+  private readonly here = new Map<string, LocalRuns>()
+
+  constructor(readonly leases: RunLeases["Type"]) {}
+
+  /** Whether runs may be elsewhere (cluster mode): in memory mode a registry needs nothing of this. */
+  get shared(): boolean {
+    return this.leases.shared
+  }
+
+  /** Admits a run of `owner`'s user against the limits on every node, and records it here. */
+  admit(owner: LocalRuns, runId: string, quota: RunQuota, now: number): Effect.Effect<QuotaRefusal | undefined> {
+    return Effect.map(this.leases.admit(owner.userId, runId, quota, now), (refusal) => {
+      if (refusal === undefined) this.here.set(runId, owner)
+      return refusal
+    })
+  }
+
+  /** A run of this node ended (after its `agent_completed`). */
+  ended(userId: string, runId: string): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.here.delete(runId)
+      return this.leases.ended(userId, runId)
+    })
+  }
+
+  /** Another node's stop request for a run here. */
+  readonly serve = (userId: string, runId: string, acknowledged: Effect.Effect<void>): Effect.Effect<StopAnswer> => {
+    const owner = this.here.get(runId)
+    if (owner === undefined || owner.userId !== userId) return Effect.succeed("NotFound")
+    return owner.stopHere(runId, acknowledged)
+  }
+
+  /**
+   * `stop_agent` for `userId`'s run `runId` that this node does not hold:
+   * asks the owner and answers as the owner would (PROTOCOL §4 `{stopped}`).
+   * A run the owner stops waits for `replied` (this node's ack) before its
+   * `cancelled`, so the ack still comes first. An owner that does not answer
+   * within the bound is `RunOwnerUnreachable` (if it died, its runs end `NODE_LOST`).
+   */
+  stopElsewhere(
+    userId: string,
+    runId: string,
+    replied: Effect.Effect<void>
+  ): Effect.Effect<RemoteOutcome, RunOwnerUnreachable> {
+    return Effect.gen(this, function*() {
+      const where = yield* this.leases.locate(userId, runId)
+      if (where._tag === "Unknown") return { _tag: "NotFound" } as const
+      if (where._tag === "Ended") return { _tag: "Found", stopped: false } as const
+      if (where.owner === this.leases.owner) {
+        // recorded here but not in the user's registry on this node: a session that ended meanwhile
+        return toOutcome(yield* this.serve(userId, runId, replied))
+      }
+      const remote = yield* this.leases.requestStop(where.owner, userId, runId)
+      if (remote.answer === "Stopped") {
+        // the owner holds the run's `cancelled` until this frame's ack is out
+        yield* Effect.forkDaemon(Effect.zipRight(replied, remote.acknowledged))
+      }
+      return toOutcome(remote.answer)
+    })
+  }
+
+  /** Ends a run of a dead node on its user's stream. */
+  readonly endLost = (run: LostRun): Effect.Effect<void, never, Backplane> =>
+    Effect.gen(function*() {
+      const backplane = yield* Backplane
+      const at = yield* Clock.currentTimeMillis
+      const event: ServerFrame.StreamEvent = {
+        type: "agent_completed",
+        run_id: run.runId,
+        payload: {
+          run_id: run.runId,
+          status: "failed",
+          error: { code: "NODE_LOST", message: "the node running this agent run stopped answering; the run was lost" }
+        }
+      }
+      yield* backplane.publish(run.userId, {
+        head: ServerFrame.streamEventHead(event.type),
+        tail: ServerFrame.streamEventTail(event, new Date(at).toISOString()),
+        at
+      })
+      yield* Metrics.increment(Metrics.runsTotal, { status: "failed" })
+      yield* Effect.logWarning("agent run lost with its node", { run_id: run.runId, user_id: run.userId, owner: run.owner })
+    }).pipe(Effect.catchAllCause((cause) => Effect.logError("could not end a lost run", cause)))
+}
+
+const toOutcome = (answer: StopAnswer): RemoteOutcome =>
+  answer === "NotFound" ? { _tag: "NotFound" } : { _tag: "Found", stopped: answer === "Stopped" }
+
+/** This node's runs among the cluster's. */
+export class RunCluster extends Context.Tag("switchyard/RunCluster")<RunCluster, NodeRuns>() {
+  /** On the node's `RunLeases`: serving stop requests and ending lost runs while the layer lives. */
+  static readonly layer: Layer.Layer<RunCluster, never, RunLeases | Backplane> = Layer.scoped(
+    RunCluster,
+    Effect.gen(function*() {
+      const leases = yield* RunLeases
+      const backplane = yield* Backplane
+      const runs = new NodeRuns(leases)
+      yield* leases.serveStops(runs.serve)
+      yield* leases.lost((run) => Effect.provideService(runs.endLost(run), Backplane, backplane))
+      return runs
+    })
+  )
+}

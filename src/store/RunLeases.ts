@@ -1,0 +1,100 @@
+import { Context, Data, type Effect, type Scope } from "effect"
+
+/**
+ * Who owns which agent run, across nodes (cluster mode; DESIGN, `store/`).
+ * A run stays on the node that started it; this store records it under the
+ * owner's lease, admits new runs against the user's limits on every node
+ * together, carries `stop_agent` from any node to the owner, and hands the
+ * runs of an owner whose lease expired (it died) to exactly one survivor.
+ *
+ * The memory implementation is one node: every run is local, nothing is ever
+ * lost to another node. Redis: `RedisRunLeases`.
+ */
+
+/** The per-user run limits a start is admitted against (Infinity: none). */
+export interface RunQuota {
+  readonly perMinute: number
+  readonly concurrent: number
+}
+
+/** Why the cluster refused a run start: the same reasons a node's own limiter has. */
+export type QuotaRefusal =
+  | { readonly reason: "Concurrent"; readonly retryAfterMs: number }
+  | { readonly reason: "PerMinute"; readonly retryAfterMs: number }
+
+/** A run of a user, as another node sees it. */
+export type RunLocation =
+  /** no such run of this user is known (never started, another user's, or forgotten) */
+  | { readonly _tag: "Unknown" }
+  /** the run ended */
+  | { readonly _tag: "Ended" }
+  /** the run is going on node `owner` */
+  | { readonly _tag: "Running"; readonly owner: string }
+
+/** What an owner answers a stop request: the outcomes of a local `stop`. */
+export type StopAnswer = "NotFound" | "Stopped" | "AlreadyEnded"
+
+/**
+ * An owner's answer to this node's stop request. When it is `Stopped` the run
+ * waits to emit its `cancelled` until `acknowledged` ran (the requester's ack
+ * went out first: PROTOCOL §4 "the ack is sent before any event the frame causes").
+ */
+export interface RemoteStop {
+  readonly answer: StopAnswer
+  readonly acknowledged: Effect.Effect<void>
+}
+
+/** A run whose owner died, claimed by this node (no other node got it). */
+export interface LostRun {
+  readonly userId: string
+  readonly runId: string
+  readonly owner: string
+}
+
+/**
+ * Serves stop requests for this node's runs: `userId`'s run `runId`; a run it
+ * stops waits for `acknowledged` before its `cancelled`.
+ */
+export type StopServer = (
+  userId: string,
+  runId: string,
+  acknowledged: Effect.Effect<void>
+) => Effect.Effect<StopAnswer>
+
+/** The owner did not answer a stop request in time (it died, or Redis is away). */
+export class RunOwnerUnreachable extends Data.TaggedError("RunOwnerUnreachable")<{
+  readonly owner: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `the node running this run did not answer (${this.detail})`
+  }
+}
+
+/** The run ownership of this node. */
+export class RunLeases extends Context.Tag("switchyard/store/RunLeases")<RunLeases, {
+  /** This node's owner name (its lease): the node id and a per-process token. */
+  readonly owner: string
+  /** Whether runs may live on other nodes (false: a lookup elsewhere is pointless). */
+  readonly shared: boolean
+  /**
+   * Records `userId`'s run `runId` as running here if the user's runs on
+   * every node stay within `quota` (counted with it); otherwise says why not.
+   * With the store away it admits (the node's own limiter still holds) and
+   * records the run once the store is back.
+   */
+  readonly admit: (userId: string, runId: string, quota: RunQuota, now: number) => Effect.Effect<QuotaRefusal | undefined>
+  /** The run ended here: no longer running, no longer this node's. */
+  readonly ended: (userId: string, runId: string) => Effect.Effect<void>
+  /** Where `userId`'s run `runId` is. */
+  readonly locate: (userId: string, runId: string) => Effect.Effect<RunLocation>
+  /** Asks `owner` to stop `userId`'s run `runId`, waiting at most the store's bound for the answer. */
+  readonly requestStop: (owner: string, userId: string, runId: string) => Effect.Effect<RemoteStop, RunOwnerUnreachable>
+  /** Serves other nodes' stop requests for this node's runs, for the scope's life. */
+  readonly serveStops: (server: StopServer) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * The runs of dead owners, each claimed by exactly one node: this one gets
+   * those it claimed, once their owner's lease expired, for the scope's life.
+   */
+  readonly lost: (onLost: (run: LostRun) => Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
+}>() {}

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { deletePrefix, redisUrl, uniquePrefix } from "../support/RedisServer.js"
+import { type ServiceProcess, startService } from "../support/ServiceProcess.js"
+import { type Frame, TestClient } from "../support/TestClient.js"
+import { TEST_SECRET, token } from "../support/TestServer.js"
+
+// Issue 14: agent runs across two server processes sharing one Redis. A run stays on the node that
+// started it; stop_agent from any node reaches it; a node killed mid-run has its runs ended NODE_LOST
+// by the survivor once its lease expired; the per-user run limit counts runs on every node.
+
+const LEASE_MS = 2_000
+
+const startNode = (prefix: string, nodeId: string, env: Record<string, string> = {}) =>
+  startService({
+    JWT_SECRET: TEST_SECRET,
+    REDIS_URL: redisUrl(),
+    REDIS_PREFIX: prefix,
+    REDIS_RUN_LEASE_MS: String(LEASE_MS),
+    NODE_ID: nodeId,
+    // runs of about 8 events, one a second: long enough to act on one while it goes
+    AGENT_STEP_MS: "1000",
+    ...env
+  })
+
+const connect = (node: ServiceProcess, user: string) =>
+  TestClient.connect(`ws://127.0.0.1:${node.port}/ws?access_token=${token(user)}`)
+
+const runIdOf = (ack: Frame): string => {
+  expect(ack.type).toBe("ack")
+  return ack.payload["result"].run_id as string
+}
+
+describe("agent runs across two nodes", () => {
+  const prefix = uniquePrefix()
+  let a: ServiceProcess
+  let b: ServiceProcess
+  beforeAll(async () => {
+    ;[a, b] = await Promise.all([startNode(prefix, "node-a"), startNode(prefix, "node-b")])
+  }, 60_000)
+  afterAll(async () => {
+    for (const node of [a, b]) node?.child.kill("SIGKILL")
+    await deletePrefix(redisUrl(), prefix)
+  })
+
+  it("stop_agent on B stops a run on A: acked stopped, the run ends cancelled; again: stopped false", async () => {
+    const onA = await connect(a, "stopper")
+    const onB = await connect(b, "stopper")
+    const runId = runIdOf(await onA.request("start_agent", "s1", { text: "what is 17 * 23" }))
+    await onA.next((frame) => frame.run_id === runId && frame.type === "agent_started")
+
+    const stop = await onB.request("stop_agent", "s2", { run_id: runId })
+    expect(stop.type).toBe("ack")
+    expect(stop.payload["result"]).toEqual({ run_id: runId, stopped: true })
+    const completed = await onA.completed(runId)
+    expect(completed.payload["status"]).toBe("cancelled")
+    // PROTOCOL §4: the ack comes before the event it causes, on every connection that gets both
+    const ackAt = onB.frames.indexOf(stop)
+    const cancelledOnB = onB.frames.findIndex((frame) => frame.run_id === runId && frame.type === "agent_completed")
+    if (cancelledOnB !== -1) expect(cancelledOnB).toBeGreaterThan(ackAt)
+
+    const again = await onB.request("stop_agent", "s3", { run_id: runId })
+    expect(again.payload["result"]).toEqual({ run_id: runId, stopped: false })
+    await onA.close()
+    await onB.close()
+  }, 30_000)
+
+  it("stop_agent on B of another user's run on A, or of an unknown id, is NOT_FOUND; the run goes on", async () => {
+    const owner = await connect(a, "owner")
+    const other = await connect(b, "intruder")
+    const runId = runIdOf(await owner.request("start_agent", "o1", { text: "hi" }))
+    const foreign = await other.request("stop_agent", "i1", { run_id: runId })
+    expect(foreign.type).toBe("error")
+    expect(foreign.payload["code"]).toBe("NOT_FOUND")
+    const unknown = await other.request("stop_agent", "i2", { run_id: "r-nope" })
+    expect(unknown.payload["code"]).toBe("NOT_FOUND")
+    expect((await owner.completed(runId, 20_000)).payload["status"]).toBe("completed")
+    await owner.close()
+    await other.close()
+  }, 30_000)
+
+  it("MAX_RUNS_PER_USER counts the user's runs on both nodes", async () => {
+    // the default limit is 10 at once: ten runs going on A leave none for B
+    const onA = await connect(a, "busy")
+    const onB = await connect(b, "busy")
+    const runs: Array<string> = []
+    for (let i = 0; i < 10; i++) runs.push(runIdOf(await onA.request("start_agent", `a${i}`, { text: "hi" })))
+    const refused = await onB.request("start_agent", "b1", { text: "hi" })
+    expect(refused.type).toBe("error")
+    expect(refused.payload["code"]).toBe("RATE_LIMITED")
+    expect(refused.payload["details"].limit).toBe("runs_at_once")
+    // one ends (stopped from B): B may start one
+    expect((await onB.request("stop_agent", "b2", { run_id: runs[0] })).payload["result"].stopped).toBe(true)
+    await onA.completed(runs[0]!)
+    runIdOf(await onB.request("start_agent", "b3", { text: "hi" }))
+    await onA.close()
+    await onB.close()
+  }, 30_000)
+})
+
+describe("a node killed mid-run", () => {
+  const prefix = uniquePrefix()
+  let a: ServiceProcess
+  let b: ServiceProcess
+  beforeAll(async () => {
+    ;[a, b] = await Promise.all([startNode(prefix, "node-a"), startNode(prefix, "node-b")])
+  }, 60_000)
+  afterAll(async () => {
+    for (const node of [a, b]) node?.child.kill("SIGKILL")
+    await deletePrefix(redisUrl(), prefix)
+  })
+
+  it("SIGKILL of A mid-run: the user on B sees the run end failed NODE_LOST once A's lease expired, once", async () => {
+    const onA = await connect(a, "survivor")
+    const onB = await connect(b, "survivor")
+    const runId = runIdOf(await onA.request("start_agent", "k1", { text: "what is 17 * 23" }))
+    await onA.next((frame) => frame.run_id === runId && frame.type === "agent_started")
+    a.child.kill("SIGKILL")
+    await a.exited
+
+    // within the lease plus a sweep (a quarter lease), with room for a loaded machine
+    const lost = await onB.completed(runId, LEASE_MS * 5)
+    expect(lost.payload).toMatchObject({
+      run_id: runId,
+      status: "failed",
+      error: { code: "NODE_LOST", message: expect.any(String) }
+    })
+    expect(typeof lost.seq).toBe("number")
+    // no run stays running: B answers for it as ended, and ends it once
+    expect((await onB.request("stop_agent", "k2", { run_id: runId })).payload["result"]).toEqual({ run_id: runId, stopped: false })
+    expect(onB.frames.filter((frame) => frame.run_id === runId && frame.type === "agent_completed")).toHaveLength(1)
+    await onB.close()
+  }, 30_000)
+})

@@ -1,0 +1,143 @@
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Context, Deferred, Effect, Exit, Layer, Queue, Scope } from "effect"
+import * as RedisRunLeases from "../../src/store/RedisRunLeases.js"
+import { type LostRun, RunLeases } from "../../src/store/RunLeases.js"
+import * as Redis from "../../src/store/Redis.js"
+import { deletePrefix, redisUrl, testSettings } from "../support/RedisServer.js"
+
+// nodes of one cluster: each built on its own connection, all under one prefix on the shared Redis
+const prefixes: Array<string> = []
+
+// (a node's own connection: closing one node must not delete the cluster's keys, as the test layer's clean-up does)
+const cluster = (leaseMs = 60_000) => {
+  const settings = testSettings()
+  prefixes.push(settings.prefix)
+  let nodes = 0
+  return (scope?: Scope.Scope) => {
+    const node = RedisRunLeases.layerWith(`node-${++nodes}`, { leaseMs, answerTimeoutMs: 2_000 }).pipe(
+      Layer.provide(Redis.layerWith(settings)),
+      Layer.orDie
+    )
+    const built = scope === undefined ? Layer.build(node) : Layer.buildWithScope(node, scope)
+    return Effect.map(built, Context.get(RunLeases))
+  }
+}
+
+const unlimited = { perMinute: Infinity, concurrent: Infinity }
+
+describe("RedisRunLeases", () => {
+  afterAll(() => Promise.all(prefixes.map((prefix) => deletePrefix(redisUrl(), prefix))))
+
+  it.scopedLive("the runs at once of a user count on every node", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const a = yield* node()
+      const b = yield* node()
+      const quota = { perMinute: Infinity, concurrent: 1 }
+      expect(yield* a.admit("u", "r1", quota, Date.now())).toBeUndefined()
+      expect(yield* b.admit("u", "r2", quota, Date.now())).toMatchObject({ reason: "Concurrent" })
+      // another user has a budget of their own
+      expect(yield* b.admit("v", "r3", quota, Date.now())).toBeUndefined()
+      yield* a.ended("u", "r1")
+      expect(yield* b.admit("u", "r2", quota, Date.now())).toBeUndefined()
+    }))
+
+  it.scopedLive("the runs per minute of a user count on every node, and free up a minute after", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const a = yield* node()
+      const b = yield* node()
+      const quota = { perMinute: 2, concurrent: Infinity }
+      const t0 = 1_000_000
+      expect(yield* a.admit("u", "r1", quota, t0)).toBeUndefined()
+      expect(yield* b.admit("u", "r2", quota, t0 + 10)).toBeUndefined()
+      expect(yield* a.admit("u", "r3", quota, t0 + 20)).toEqual({ reason: "PerMinute", retryAfterMs: 60_000 - 20 })
+      expect(yield* b.admit("u", "r3", quota, t0 + 60_001)).toBeUndefined()
+    }))
+
+  it.scopedLive("a run is found running on its owner from any node, then ended; another user's is unknown", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const a = yield* node()
+      const b = yield* node()
+      yield* a.admit("u", "r1", unlimited, Date.now())
+      expect(yield* b.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.owner })
+      expect(yield* b.locate("v", "r1")).toEqual({ _tag: "Unknown" })
+      expect(yield* b.locate("u", "nope")).toEqual({ _tag: "Unknown" })
+      yield* a.ended("u", "r1")
+      expect(yield* b.locate("u", "r1")).toEqual({ _tag: "Ended" })
+    }))
+
+  it.scopedLive("a stop request reaches the owner, which answers and then hears the requester's ack", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const a = yield* node()
+      const b = yield* node()
+      const asked = yield* Queue.unbounded<string>()
+      const acked = yield* Deferred.make<void>()
+      yield* a.serveStops((userId, runId, acknowledged) =>
+        Effect.gen(function*() {
+          yield* Queue.offer(asked, `${userId}/${runId}`)
+          yield* Effect.forkDaemon(Effect.zipRight(acknowledged, Deferred.succeed(acked, undefined)))
+          return runId === "r1" ? "Stopped" : "NotFound"
+        })
+      )
+      const stop = yield* b.requestStop(a.owner, "u", "r1")
+      expect(stop.answer).toBe("Stopped")
+      expect(yield* Queue.take(asked)).toBe("u/r1")
+      expect(yield* Deferred.isDone(acked)).toBe(false)
+      yield* stop.acknowledged
+      yield* Deferred.await(acked)
+      expect((yield* b.requestStop(a.owner, "u", "r2")).answer).toBe("NotFound")
+    }))
+
+  it.scopedLive("a stop request to an owner that is gone fails at once", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const b = yield* node()
+      const exit = yield* Effect.exit(b.requestStop("node-9/dead", "u", "r1"))
+      expect(exit).toMatchObject({ _tag: "Failure" })
+      expect(Exit.isFailure(exit) && String(exit.cause)).toContain("RunOwnerUnreachable")
+    }))
+
+  it.scopedLive("a dead owner's runs are claimed once its lease expired, each by exactly one survivor", () =>
+    Effect.gen(function*() {
+      const node = cluster(400)
+      const scopeA = yield* Scope.make()
+      const a = yield* node(scopeA)
+      const b = yield* node()
+      const c = yield* node()
+      yield* a.admit("u", "r1", unlimited, Date.now())
+      yield* a.admit("v", "r2", unlimited, Date.now())
+      yield* b.admit("u", "r3", unlimited, Date.now())
+      const lost = yield* Queue.unbounded<LostRun & { by: string }>()
+      yield* b.lost((run) => Queue.offer(lost, { ...run, by: "b" }))
+      yield* c.lost((run) => Queue.offer(lost, { ...run, by: "c" }))
+      // A dies: its renewals stop
+      yield* Scope.close(scopeA, Exit.void)
+      const first = yield* Queue.take(lost)
+      const second = yield* Queue.take(lost)
+      const claimed = [first, second].map((run) => `${run.userId}/${run.runId}`).sort()
+      expect(claimed).toEqual(["u/r1", "v/r2"])
+      expect(first.owner).toBe(a.owner)
+      // the living node's run is nobody's to claim, and nothing is claimed twice
+      yield* Effect.sleep("1 second")
+      expect(yield* Queue.size(lost)).toBe(0)
+      expect(yield* b.locate("u", "r1")).toEqual({ _tag: "Ended" })
+      expect(yield* c.locate("u", "r3")).toEqual({ _tag: "Running", owner: b.owner })
+    }))
+
+  it.scopedLive("a living owner keeps its runs past the lease: it renews", () =>
+    Effect.gen(function*() {
+      const node = cluster(300)
+      const a = yield* node()
+      const b = yield* node()
+      yield* a.admit("u", "r1", unlimited, Date.now())
+      const lost = yield* Queue.unbounded<LostRun>()
+      yield* b.lost((run) => Queue.offer(lost, run))
+      yield* Effect.sleep("1200 millis")
+      expect(yield* Queue.size(lost)).toBe(0)
+      expect(yield* b.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.owner })
+    }))
+})
+
