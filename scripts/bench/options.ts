@@ -38,7 +38,8 @@ export const usage = `npm run bench -- [options]
   --scale-rate N          scale: runs started per second (default 50)
   --scale-duration S      scale: measured seconds (default 8; quick 3)
   --cluster-users N       cluster: users, each with a connection on both nodes (default 100)
-  --cluster-rate N        cluster: runs started per second (default 125: 1,000 events/s published)
+  --cluster-events N      cluster: stream events delivered per second, both connections of a user
+                          counted (default 1000: 62.5 runs/s of --events-per-run events, each to 2 connections)
   --batch N               connections opened at a time (default 500)
   --step-ms N             agent step, AGENT_STEP_MS of both servers (default 20)
   --events-per-run N      events of a baseline emulated run (default 8)
@@ -94,7 +95,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       "scale-rate": { type: "string" },
       "scale-duration": { type: "string" },
       "cluster-users": { type: "string" },
-      "cluster-rate": { type: "string" },
+      "cluster-events": { type: "string" },
       batch: { type: "string" },
       "step-ms": { type: "string" },
       "events-per-run": { type: "string" },
@@ -110,6 +111,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
   })
   if (values.help === true) return undefined
   const quick = values.quick === true
+  const eventsPerRun = Math.max(2, positiveInt("events-per-run", values["events-per-run"], 8))
   return {
     scenarios: scenarioList(values.scenarios),
     repetitions: Math.max(1, positiveInt("reps", values.reps, quick ? 1 : 3)),
@@ -134,11 +136,12 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       },
       cluster: {
         users: Math.max(1, positiveInt("cluster-users", values["cluster-users"], 100)),
-        runsPerSecond: Math.max(1, positiveInt("cluster-rate", values["cluster-rate"], 125))
+        // every event of a run is delivered twice (the user's connection on each node)
+        runsPerSecond: Math.max(1, positiveInt("cluster-events", values["cluster-events"], 1000)) / (eventsPerRun * 2)
       }
     },
     stepMs: positiveInt("step-ms", values["step-ms"], 20),
-    eventsPerRun: Math.max(2, positiveInt("events-per-run", values["events-per-run"], 8)),
+    eventsPerRun,
     self: values.self === true,
     serviceEntry: values["service-entry"] ?? "scripts/start.mjs",
     logLevel: values["log-level"] ?? "warn",

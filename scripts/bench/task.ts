@@ -14,6 +14,7 @@ export interface ScenarioSettings {
   readonly fanout: { readonly users: number; readonly connsPerUser: number; readonly runsPerUser: number }
   readonly idle: { readonly levels: ReadonlyArray<number>; readonly settleMs: number }
   readonly scale: { readonly users: number; readonly runsPerSecond: number; readonly durationMs: number }
+  /** runsPerSecond may be fractional (set from the events/s wanted) */
   readonly cluster: { readonly users: number; readonly runsPerSecond: number }
 }
 
