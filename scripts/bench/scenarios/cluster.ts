@@ -65,7 +65,14 @@ export const runCluster = async (task: LoadgenTask): Promise<RunResult> => {
   const drivers = users.map((clients) =>
     new UserDriver(clients, same, tally, () => {}, (client) => (client === clients[0] ? same : other), order)
   )
-  for (const clients of users) for (const client of clients) client.onUnexpectedClose = () => same.error("unexpected_close")
+  for (const clients of users) {
+    for (const client of clients) {
+      client.onUnexpectedClose = () => same.error("unexpected_close")
+      // a new connection's live events are held until its first frame (up to RESUME_WINDOW_MS, PROTOCOL §6):
+      // the connection that does not start runs says something first, as a client with nothing to resume would
+      if (topology.client === "switchyard") client.send({ type: "ping", id: "hello" })
+    }
+  }
   const trickleStart = performance.now()
   let next = 0
   const trickle = setInterval(() => {
