@@ -4,7 +4,7 @@
  * "Configuration"). Import as a namespace: `import * as SwitchyardConfig from "./Config.js"`.
  */
 import type { ConfigError } from "effect"
-import { Layer } from "effect"
+import { Layer, Option } from "effect"
 import { AgentSettings } from "./agent/AgentSettings.js"
 import { HandlerSettings } from "./handlers/HandlerSettings.js"
 import { MigrationSettings } from "./migration/MigrationSettings.js"
@@ -13,6 +13,8 @@ import { ConversationSettings } from "./state/ConversationSettings.js"
 import { HistorySettings } from "./state/HistorySettings.js"
 import { SessionSettings } from "./state/SessionSettings.js"
 import { DedupeSettings } from "./store/DedupeSettings.js"
+import * as RedisDefaults from "./store/RedisSettings.js"
+import { RedisSettings } from "./store/RedisSettings.js"
 import { ServerSettings } from "./transport/ServerSettings.js"
 import { TransportSettings } from "./transport/TransportSettings.js"
 
@@ -28,6 +30,7 @@ export type Settings =
   | HistorySettings
   | ConversationSettings
   | DedupeSettings
+  | RedisSettings
 
 /**
  * Overrides of any module's settings by field name (tests, embedding): the
@@ -57,7 +60,8 @@ export const layer: Layer.Layer<Settings, ConfigError.ConfigError> = Layer.merge
   SessionSettings.layer,
   HistorySettings.layer,
   ConversationSettings.layer,
-  DedupeSettings.layer
+  DedupeSettings.layer,
+  RedisSettings.layer
 )
 
 /** Every module's defaults, with `overrides` on top (tests, embedding). */
@@ -72,7 +76,9 @@ export const layerWith = (overrides: Overrides = {}): Layer.Layer<Settings> =>
     SessionSettings.layerWith(pick(overrides, SessionSettings.defaults)),
     HistorySettings.layerWith(pick(overrides, HistorySettings.defaults)),
     ConversationSettings.layerWith(pick(overrides, ConversationSettings.defaults)),
-    DedupeSettings.layerWith(pick(overrides, DedupeSettings.defaults))
+    DedupeSettings.layerWith(pick(overrides, DedupeSettings.defaults)),
+    // in memory: an embedder or a test that wants Redis provides its own `RedisSettings`
+    Layer.succeed(RedisSettings, { ...RedisDefaults.defaults, url: Option.none() })
   )
 
 // the overrides of one module: the fields its defaults have (an override of `undefined` included)

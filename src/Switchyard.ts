@@ -25,28 +25,17 @@ import { Connections } from "./transport/Connections.js"
 import { ConnectionServer } from "./transport/ServeConnection.js"
 import { TokenExpiry } from "./transport/TokenExpiry.js"
 import { UserRateLimit } from "./resilience/UserRateLimit.js"
-import * as MemoryDedupeStore from "./store/MemoryDedupeStore.js"
-import { HistorySettings } from "./state/HistorySettings.js"
-import * as MemoryStageStore from "./store/MemoryStageStore.js"
-import * as MemoryStreams from "./store/MemoryStreams.js"
+import * as Cluster from "./Cluster.js"
 import * as UserServices from "./UserServices.js"
 
 /**
  * The node's stores behind the seam (DESIGN, `store/`): users' streams (backplane
- * and history, bounded by the `HISTORY_*` settings) and migration stages, in memory.
+ * and history, bounded by the `HISTORY_*` settings), dedupe, migration stages and
+ * the cluster view — in Redis with `REDIS_URL`, in memory without (`Cluster.ts`).
  */
-export const Stores = Layer.merge(
-  Layer.unwrapEffect(Effect.map(HistorySettings, (history) =>
-    MemoryStreams.layer({
-      minEvents: history.historyMinEvents,
-      minAgeMs: history.historyMinAgeMs,
-      maxEvents: history.historyMaxEvents,
-      maxBytes: history.historyMaxBytes
-    }))),
-  MemoryStageStore.layer
-)
+export const Stores = Cluster.Stores
 
-/** Per-node state every connection shares (the dedupe store outlives any user's session: PROTOCOL §5). */
+/** Per-node state every connection shares. */
 const Core = Layer.mergeAll(
   UserServices.sessionsLayer,
   Connections.layer,
@@ -55,8 +44,7 @@ const Core = Layer.mergeAll(
   WebSocketAcceptor.layer,
   UserRateLimit.layer,
   ClientErrorLog.layer,
-  TokenExpiry.layer,
-  MemoryDedupeStore.layer
+  TokenExpiry.layer
 ).pipe(
   Layer.provideMerge(Lifecycle.layer)
 )
@@ -64,7 +52,7 @@ const Core = Layer.mergeAll(
 /**
  * The service with your handlers, served on the `HttpServer` in context. It
  * requires the settings (`SwitchyardConfig.layer`: every module's, from the
- * environment), an `Agent` and whatever your handlers require.
+ * environment, `REDIS_URL` choosing the stores), an `Agent` and whatever your handlers require.
  * It provides `MigrationControl` (shared by migrating handlers and the admin
  * API) and, with `LEGACY_BACKEND_URL`, turns each `LEGACY_TYPES` type into a
  * migration from that backend (`migration/Takeover.ts`).
@@ -91,7 +79,8 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       // (the dispatcher `batch` uses is provided with the router, per connection)
       Requirements<Handlers[number]> | MigrationControl | HttpClient.HttpClient
     >
-    return Server.layer.pipe(
+    // (cluster mode: this node's report of itself to the cluster view)
+    return Layer.merge(Server.layer, Cluster.Reporting).pipe(
       Layer.provide(ConnectionServer.layer),
       Layer.provide(Layer.provideMerge(Dispatcher.layer, router)),
       Layer.provide(DashboardFeed.layer),

@@ -1,5 +1,5 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Layer, Logger, LogLevel } from "effect"
+import { Effect, Layer, Logger, LogLevel } from "effect"
 import * as SwitchyardConfig from "./Config.js"
 import * as JsonLogger from "./observability/JsonLogger.js"
 import * as Switchyard from "./Switchyard.js"
@@ -14,6 +14,12 @@ Switchyard.Default.pipe(
   Layer.provide(production ? JsonLogger.layer : Logger.pretty),
   Layer.provide(Logger.minimumLogLevel(logLevel)),
   Layer.launch,
+  // cluster mode with Redis unreachable at start: one readable line (no URL credentials) and a failed exit
+  Effect.catchTag("RedisError", (error) =>
+    Effect.sync(() => {
+      process.stderr.write(`switchyard: cannot start: ${error.message}\n`)
+      process.exit(1)
+    })),
   // runMain would add its own pretty logger next to ours: JSON lines must be the only output in production
   NodeRuntime.runMain({ disablePrettyLogger: true })
 )

@@ -10,6 +10,8 @@ import { Connections } from "../transport/Connections.js"
 import { ConnectionServer } from "../transport/ServeConnection.js"
 import { UserSessions } from "../state/UserSessions.js"
 import * as Admin from "./Admin.js"
+import * as ClusterMetrics from "./ClusterMetrics.js"
+import { ClusterView } from "../store/ClusterView.js"
 import { admit, isWebSocketUrl } from "../transport/Admission.js"
 import { Auth, hasQueryToken } from "../transport/Auth.js"
 import * as Dashboard from "./Dashboard.js"
@@ -46,11 +48,19 @@ const webSocket = Effect.gen(function*() {
   return HttpServerResponse.empty()
 }).pipe(Effect.catchTag("UpgradeError", () => Effect.succeed(HttpServerResponse.empty({ status: 400 }))))
 
-/** `GET /ready`: 200 while serving, 503 while draining. */
-const ready = Effect.map(Lifecycle, (lifecycle) =>
-  lifecycle.draining
-    ? HttpServerResponse.unsafeJson({ status: "draining" }, { status: 503 })
-    : HttpServerResponse.unsafeJson({ status: "ready" }))
+/** `GET /ready`: 200 while serving, 503 while draining or while the backplane (Redis, in cluster mode) is down. */
+const ready = Effect.gen(function*() {
+  const lifecycle = yield* Lifecycle
+  if (lifecycle.draining) return HttpServerResponse.unsafeJson({ status: "draining" }, { status: 503 })
+  const view = yield* Effect.serviceOption(ClusterView)
+  if (Option.isSome(view)) {
+    const backplane = yield* view.value.backplane
+    if (!backplane.connected) {
+      return HttpServerResponse.unsafeJson({ status: "redis_unavailable", redis: backplane.status }, { status: 503 })
+    }
+  }
+  return HttpServerResponse.unsafeJson({ status: "ready" })
+})
 
 /** `GET /metrics`: Prometheus text; the gauges are read at scrape time. */
 const metrics = Effect.gen(function*() {
@@ -62,7 +72,11 @@ const metrics = Effect.gen(function*() {
   yield* Metric.set(Metrics.usersConnected, yield* connections.users)
   yield* Metric.set(Metrics.usersActive, yield* sessions.size)
   yield* Metric.set(Metrics.runsRunning, Math.max(0, lifecycle.runningRuns))
-  return HttpServerResponse.text(yield* Prometheus.snapshot, { contentType: Prometheus.contentType })
+  const view = yield* Effect.serviceOption(ClusterView)
+  const cluster = Option.isSome(view)
+    ? ClusterMetrics.render((yield* ServerSettings).nodeId, yield* view.value.backplane, yield* view.value.nodes)
+    : ""
+  return HttpServerResponse.text((yield* Prometheus.snapshot) + cluster, { contentType: Prometheus.contentType })
 })
 
 /** Every route of PROTOCOL §1 served by this module. */

@@ -24,6 +24,12 @@ export interface StreamSubscriber {
   cancelReplay(): void
   /** sends what a resume decided the client lacks and counts everything up to `currentSeq` as sent; returns how many */
   replay(entries: ReadonlyArray<HistoryEntry>, currentSeq: number): number
+  /**
+   * the stream's epoch ended under the connection (its past lost): the
+   * client's position means nothing any more, so it must reconnect and
+   * resume, which reports the gap (PROTOCOL §6)
+   */
+  restart(): void
 }
 
 /**
@@ -48,6 +54,11 @@ export class UserStream {
     },
     signal: (frame, senderId) => {
       for (const connection of this.connections) if (connection.id !== senderId) connection.send(frame)
+    },
+    reset: (position) => {
+      this.streamEpoch = position.epoch
+      this.latest = position.latestSeq
+      for (const connection of this.connections) connection.restart()
     }
   }
 
@@ -152,5 +163,6 @@ const nowhere: StreamSubscriber = {
   send: () => {},
   holdUntilReplay: () => {},
   cancelReplay: () => {},
-  replay: (entries) => entries.length
+  replay: (entries) => entries.length,
+  restart: () => {}
 }

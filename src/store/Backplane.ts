@@ -46,6 +46,14 @@ export interface StreamListener {
   readonly event: (entry: HistoryEntry) => void
   /** a transient frame for the user's connections other than `senderId` (typing): no seq, no history */
   readonly signal: (frame: string, senderId: string) => void
+  /**
+   * The stream's epoch ended (its past lost: a shared backend restarted
+   * without persistence, or a node delivered events only locally while the
+   * backend was away): the events given from now on are of `position`'s
+   * epoch, after its `latestSeq`. A client holding the old epoch has a gap
+   * (PROTOCOL §6). A backend that cannot lose a stream's past never calls it.
+   */
+  readonly reset?: (position: StreamPosition) => void
 }
 
 /** The backplane of this node. */

@@ -8,7 +8,8 @@ import { RedisScript } from "./Redis.js"
  * Keys of one user (`<prefix>st:{<user>}:` + `m`, `x`; channel `<prefix>st:{<user>}`):
  *   m  hash    `epoch`, `seq` (the latest allocated), `bytes` (UTF-8 bytes of the frames held)
  *   x  stream  one entry per held event, id `<seq>-0`, fields `f` (frame), `a` (at, ms)
- * Channel messages: `e<seq>:<at>:<frame>` (an event), `s<sender length>:<sender><frame>` (a signal).
+ * Channel messages: `e<seq>:<at>:<frame>` (an event), `s<sender length>:<sender><frame>` (a signal),
+ * `r<epoch>` (the stream was made anew: the events after it are of that epoch, from seq 1).
  * Ages are judged on the caller's `Clock` (`now`); the keys' TTL (wall clock,
  * refreshed by every publish, subscribe and read) only collects streams nobody uses.
  */
@@ -20,9 +21,13 @@ local min_events, min_age, max_events, max_bytes = tonumber(ARGV[4]), tonumber(A
 local ttl = tonumber(ARGV[8])
 local m, x = prefix .. 'st:{' .. user .. '}:m', prefix .. 'st:{' .. user .. '}:x'
 local channel = prefix .. 'st:{' .. user .. '}'
--- a stream absent (never made, expired, forgotten) is made with the caller's new epoch
+-- a stream absent (never made, expired, forgotten, lost with a Redis restart) is made with the
+-- caller's new epoch, announced so that listeners holding another epoch's position reset
 local function open(epoch)
-  if redis.call('HSETNX', m, 'epoch', epoch) == 1 then redis.call('HSET', m, 'seq', 0, 'bytes', 0) end
+  if redis.call('HSETNX', m, 'epoch', epoch) == 1 then
+    redis.call('HSET', m, 'seq', 0, 'bytes', 0)
+    redis.call('PUBLISH', channel, 'r' .. epoch)
+  end
 end
 local function touch()
   redis.call('PEXPIRE', m, ttl)
@@ -109,5 +114,58 @@ for _, entry in ipairs(redis.call('XRANGE', x, '(' .. ARGV[9] .. '-0', '+')) do
   out[#out + 1] = entry[2][2]
 end
 return out
+`
+)
+
+/**
+ * ARGV 9..10: epoch (if the stream is made here), after seq. What a listener
+ * missed: {epoch, latest seq, seq1, at1, frame1, seq2, ...}; the stream is
+ * made if absent (a Redis restart lost it), so the listener learns the epoch
+ * every node will use from now on.
+ */
+export const catchUp = new RedisScript(
+  "streams.catchUp",
+  common + `
+open(ARGV[9])
+evict()
+touch()
+local out = redis.call('HMGET', m, 'epoch', 'seq')
+for _, entry in ipairs(redis.call('XRANGE', x, '(' .. ARGV[10] .. '-0', '+')) do
+  out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)'))
+  out[#out + 1] = entry[2][4]
+  out[#out + 1] = entry[2][2]
+end
+return out
+`
+)
+
+/**
+ * ARGV 9..10: the epoch the caller knows, a new epoch. Ends the stream's
+ * epoch if it is still the one the caller knows (a node delivered events
+ * only locally while Redis was away, with seqs other nodes' clients may have
+ * seen for other events): the new epoch starts at seq 0 without history and
+ * is announced. Returns {epoch, latest seq}.
+ */
+export const restart = new RedisScript(
+  "streams.restart",
+  common + `
+if redis.call('HGET', m, 'epoch') == ARGV[9] then
+  redis.call('DEL', m, x)
+end
+open(ARGV[10])
+touch()
+return redis.call('HMGET', m, 'epoch', 'seq')
+`
+)
+
+/** ARGV 9..: users whose keys a node keeps alive while it serves them (their TTL refreshed). */
+export const keepAlive = new RedisScript(
+  "streams.keepAlive",
+  common + `
+for i = 9, #ARGV do
+  m, x = prefix .. 'st:{' .. ARGV[i] .. '}:m', prefix .. 'st:{' .. ARGV[i] .. '}:x'
+  if redis.call('EXISTS', m) == 1 then touch() end
+end
+return 1
 `
 )

@@ -1,5 +1,5 @@
-import { Clock, Context, Effect, Layer, Runtime, type Scope } from "effect"
-import { Backplane, type StreamListener, type StreamPosition } from "./Backplane.js"
+import { Clock, Context, Duration, Effect, Layer, Runtime, Schedule, type Scope } from "effect"
+import { Backplane, frameOf, type PendingEvent, type StreamListener, type StreamPosition } from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
 import type { HistoryEntry, HistoryOptions } from "./History.js"
 import { emptySlice, type HistorySlice, HistoryStore } from "./HistoryStore.js"
@@ -19,11 +19,29 @@ import * as Scripts from "./RedisStreamScripts.js"
  * A listener never misses an event Redis still holds: one that arrives after
  * a gap (a message lost with a connection) or a restored subscription makes
  * the listener read the history after its last seq first, holding back what
- * arrives meanwhile.
+ * arrives meanwhile. A stream made anew (Redis restarted without its data)
+ * announces its epoch, and a catch-up that finds another epoch resets the
+ * listener too (`StreamListener.reset`): never a silent loss.
+ *
+ * Redis away: a publish is delivered to this node's listeners only (see
+ * `publishLocally`); typing signals are dropped; subscriptions come back
+ * with Redis. A node keeps the keys of the users it serves alive (their TTL
+ * refreshed every quarter of it), so a subscribed stream never expires.
  */
 
 /** How long a stream nobody publishes to, subscribes to or reads is kept (its epoch with it). */
 export const DEFAULT_STREAM_TTL_MS = 24 * 60 * 60_000
+
+// users whose keys one keep-alive script refreshes
+const KEEP_ALIVE_BATCH = 500
+
+/** What a publish made while Redis is away needs of one local listener. */
+interface Follower {
+  /** the last seq the listener was given */
+  readonly lastSeq: number
+  /** gives an event delivered only on this node (Redis did not take it) */
+  readonly local: (entry: HistoryEntry) => void
+}
 
 /** The channel of a user's stream. */
 const channelOf = (prefix: string, userId: string) => `${prefix}st:{${userId}}`
@@ -84,31 +102,63 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
         )))
     })
 
+    // the followers of each user on this node: where a publish goes while Redis is away
+    const followers = new Map<string, Set<Follower>>()
+
     /**
      * The channel listener of one local listener: events in seq order, and
      * none skipped — after a gap or a reconnection it reads the history after
-     * the last seq it gave, holding back what arrives meanwhile.
+     * the last seq it gave, holding back what arrives meanwhile. An epoch
+     * change (`r` message, or a catch-up that finds another epoch) resets it.
      */
     const follow = (userId: string, listener: StreamListener) => {
+      let epoch = ""
       let lastSeq = 0
-      // events held back while the position is not known yet, or while a catch-up reads the history
-      let held: Array<HistoryEntry> | undefined = []
+      // events delivered only here while Redis was away: the epoch must end when Redis is back
+      let diverged = false
+      // messages held back while the position is not known yet, or while a catch-up reads the history
+      let held: Array<HistoryEntry | string> | undefined = []
       const give = (entry: HistoryEntry) => {
         if (entry.seq <= lastSeq) return
         lastSeq = entry.seq
         listener.event(entry)
       }
+      const reset = (to: StreamPosition) => {
+        epoch = to.epoch
+        lastSeq = to.latestSeq
+        diverged = false
+        listener.reset?.(to)
+      }
+      // an item held or received: an event, or the epoch (`r` message) the events after it belong to
+      const take = (item: HistoryEntry | string) => {
+        if (typeof item !== "string") give(item)
+        else if (item !== epoch) reset({ epoch: item, latestSeq: 0 })
+      }
       const release = (missed: ReadonlyArray<HistoryEntry>) => {
         const waiting = held ?? []
         held = undefined
         for (const entry of missed) give(entry)
-        for (const entry of waiting) give(entry)
+        for (const item of waiting) take(item)
       }
       const catchUp = () => {
         if (held !== undefined) return
         held = []
-        Runtime.runFork(runtime)(read(userId, lastSeq).pipe(
-          Effect.map((slice) => slice.entries),
+        Runtime.runFork(runtime)(Effect.gen(function*() {
+          const fresh = yield* Epoch.make
+          if (diverged) yield* script(Scripts.restart, userId, [epoch, fresh])
+          const reply = (yield* script(Scripts.catchUp, userId, [fresh, lastSeq])) as Array<number | string>
+          const now = String(reply[0])
+          const entries: Array<HistoryEntry> = []
+          for (let i = 2; i < reply.length; i += 3) {
+            entries.push({ seq: Number(reply[i]), at: Number(reply[i + 1]), frame: String(reply[i + 2]) })
+          }
+          if (now !== epoch) {
+            // the past this listener counted is gone: everything held of the new epoch is new to it
+            reset({ epoch: now, latestSeq: 0 })
+            return entries
+          }
+          return entries.filter((entry) => entry.seq > lastSeq)
+        }).pipe(
           Effect.catchAllCause((cause) =>
             Effect.as(Effect.logWarning("backplane: could not read what a listener missed", cause), [])
           ),
@@ -117,29 +167,71 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
       }
       const channelListener: ChannelListener = {
         onMessage: (message) => {
-          if (message.charCodeAt(0) === 115 /* s */) {
+          const kind = message.charCodeAt(0)
+          if (kind === 115 /* s */) {
             const colon = message.indexOf(":")
             const length = Number(message.slice(1, colon))
             listener.signal(message.slice(colon + 1 + length), message.slice(colon + 1, colon + 1 + length))
             return
           }
-          const entry = parseEvent(message)
-          if (held !== undefined) held.push(entry)
-          else if (entry.seq > lastSeq + 1) {
-            // a message was lost: what is missing is read before this one is given
+          const item = kind === 114 /* r */ ? message.slice(1) : parseEvent(message)
+          if (held !== undefined) held.push(item)
+          else if (typeof item !== "string" && (item.seq > lastSeq + 1 || diverged)) {
+            // a message was lost (or Redis's seqs overlap ones given locally): what is missing is read first
             catchUp()
-            held!.push(entry)
-          } else give(entry)
+            held!.push(item)
+          } else take(item)
         },
         onRestored: catchUp
       }
       // the events up to the position are the listener's own count: only later ones are given
       const started = (position: StreamPosition) => {
+        epoch = position.epoch
         lastSeq = position.latestSeq
         release([])
       }
-      return { channelListener, started }
+      const follower: Follower = {
+        get lastSeq() {
+          return lastSeq
+        },
+        local: (entry) => {
+          diverged = true
+          give(entry)
+        }
+      }
+      return { channelListener, started, follower }
     }
+
+    /**
+     * Redis did not take a publish (away, or too slow): the event goes to this
+     * node's listeners of the user only, with the seq after the last one they
+     * had, and is kept nowhere (nothing buffered while Redis is away). Those
+     * listeners' epoch ends when Redis is back (`restart`), so their clients
+     * resume with a gap rather than a seq that other nodes use for another event.
+     */
+    const publishLocally = (userId: string, event: PendingEvent): Effect.Effect<number> =>
+      Effect.sync(() => {
+        const local = followers.get(userId)
+        if (local === undefined) return 0
+        let seq = 0
+        for (const follower of local) seq = Math.max(seq, follower.lastSeq)
+        const entry: HistoryEntry = { seq: seq + 1, at: event.at, frame: frameOf(event, seq + 1) }
+        for (const follower of local) follower.local(entry)
+        return entry.seq
+      })
+
+    // a stream's keys live while a node serves its user, however long nobody publishes
+    yield* Effect.forkScoped(Effect.repeat(
+      Effect.suspend(() => {
+        const users = [...followers.keys()]
+        const batches: Array<Effect.Effect<unknown>> = []
+        for (let i = 0; i < users.length; i += KEEP_ALIVE_BATCH) {
+          batches.push(Effect.ignore(script(Scripts.keepAlive, "", users.slice(i, i + KEEP_ALIVE_BATCH))))
+        }
+        return Effect.all(batches, { discard: true })
+      }),
+      Schedule.spaced(Duration.millis(Math.max(1_000, Math.floor(streamTtlMs / 4))))
+    ))
 
     const backplane = Backplane.of({
       subscribe: (userId, listener): Effect.Effect<StreamPosition, never, Scope.Scope> =>
@@ -147,6 +239,18 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
           const following = follow(userId, listener)
           // subscribed first, so every event after the position read next reaches the listener
           yield* Effect.orDie(redis.subscribe(channelOf(prefix, userId), following.channelListener))
+          yield* Effect.acquireRelease(
+            Effect.sync(() => {
+              let local = followers.get(userId)
+              if (local === undefined) followers.set(userId, local = new Set())
+              local.add(following.follower)
+            }),
+            () =>
+              Effect.sync(() => {
+                const local = followers.get(userId)
+                if (local !== undefined && local.delete(following.follower) && local.size === 0) followers.delete(userId)
+              })
+          )
           const epoch = yield* Epoch.make
           const reply = (yield* script(Scripts.position, userId, [epoch])) as [string, string]
           const position: StreamPosition = { epoch: reply[0], latestSeq: Number(reply[1]) }
@@ -155,7 +259,11 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
         }),
       publish: (userId, event) =>
         Effect.flatMap(Epoch.make, (epoch) =>
-          Effect.map(script(Scripts.publish, userId, [epoch, event.head, event.tail, event.at]), Number)),
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            redis.eval(Scripts.publish, [], [prefix, userId, now, ...bounds, epoch, event.head, event.tail, event.at]).pipe(
+              Effect.map(Number),
+              Effect.catchAll(() => publishLocally(userId, event))
+            ))),
       // a transient frame: lost if Redis is away (typing), never an error for the sender
       signal: (userId, frame, senderId) =>
         Effect.ignoreLogged(redis.run((client) =>
@@ -170,4 +278,4 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
 export const layer = (
   options: HistoryOptions,
   streamTtlMs: number = DEFAULT_STREAM_TTL_MS
-): Layer.Layer<Backplane | HistoryStore, never, Redis> => Layer.effectContext(make(options, streamTtlMs))
+): Layer.Layer<Backplane | HistoryStore, never, Redis> => Layer.scopedContext(make(options, streamTtlMs))

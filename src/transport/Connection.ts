@@ -207,6 +207,11 @@ export class Connection implements FrameConnection, StreamSubscriber {
   }
 
   /** Closes with `code`; no frame is sent after this. */
+  /** The stream's epoch ended: closed as by a restart, so the client reconnects and resumes (with a gap). */
+  restart(): void {
+    this.close(CloseCode.serviceRestart, "stream restarted")
+  }
+
   close(code: number, reason?: string): void {
     if (this.closing) return
     this.closing = true

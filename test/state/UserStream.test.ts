@@ -24,7 +24,8 @@ const subscriber = (id: string) => {
     replay: (entries) => {
       for (const entry of entries) seqs.push(entry.seq)
       return entries.length
-    }
+    },
+    restart: () => {}
   }
   return { connection, frames, seqs }
 }

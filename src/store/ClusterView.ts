@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto"
+import { Clock, Context, Effect, Layer, Schedule } from "effect"
+import { Redis } from "./Redis.js"
+
+/**
+ * The operator's view of the cluster (README, "Several nodes"): the state of
+ * this node's backplane, and what every live node last reported of itself —
+ * its connection counts and its migration statistics, which
+ * `GET /admin/migrations` sums. In memory the cluster is this node alone.
+ *
+ * Redis: each node writes its report every few seconds to its own key with a
+ * TTL (`<prefix>node:<id>`) and its id to a sorted set scored by the key's
+ * expiry (`<prefix>nodes`); a node that stopped reporting drops out within
+ * the TTL. Lag is measured off the frame path: a probe message published on
+ * a channel of this node's own and timed until it comes back.
+ */
+
+/** What one node says of itself; `migrations` is its `GET /admin/migrations` `types` (JSON). */
+export interface NodeReport {
+  readonly node_id: string
+  readonly connections: number
+  readonly users: number
+  readonly migrations: Readonly<Record<string, unknown>>
+}
+
+/** The backplane of this node as the operator sees it. */
+export interface BackplaneState {
+  readonly mode: "memory" | "redis"
+  /** memory: always; redis: both connections ready */
+  readonly connected: boolean
+  readonly status: "connecting" | "connected" | "reconnecting" | "closed"
+  /** reconnections to Redis since start */
+  readonly reconnects: number
+  /** the round trip of the latest pub/sub probe (ms); undefined before the first or while down */
+  readonly lagMs: number | undefined
+}
+
+/** The cluster view of this node. */
+export class ClusterView extends Context.Tag("switchyard/store/ClusterView")<ClusterView, {
+  readonly backplane: Effect.Effect<BackplaneState>
+  /** Publishes this node's report (kept for `REPORT_TTL_MS` unless reported again). */
+  readonly report: (report: NodeReport) => Effect.Effect<void>
+  /** The latest report of every live node, this one's included once it reported. */
+  readonly nodes: Effect.Effect<ReadonlyArray<NodeReport>>
+}>() {}
+
+/** How often a node reports itself, and how long a report lasts without the next. */
+export const REPORT_EVERY_MS = 2_000
+export const REPORT_TTL_MS = 10_000
+// how often the pub/sub lag is probed
+const PROBE_EVERY_MS = 5_000
+
+/** One node alone: its backplane is in-process. */
+export const memoryLayer: Layer.Layer<ClusterView> = Layer.sync(ClusterView, () => {
+  let last: NodeReport | undefined
+  return ClusterView.of({
+    backplane: Effect.succeed({ mode: "memory", connected: true, status: "connected", reconnects: 0, lagMs: 0 }),
+    report: (report) => Effect.sync(() => void (last = report)),
+    nodes: Effect.sync(() => (last === undefined ? [] : [last]))
+  })
+})
+
+/** The view over the node's `Redis`. */
+export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
+  ClusterView,
+  Effect.gen(function*() {
+    const redis = yield* Redis
+    const set = redis.key("nodes")
+    const probeChannel = redis.key(`probe:${randomUUID()}`)
+    let last: NodeReport | undefined
+    let lagMs: number | undefined
+    let probeSentAt: number | undefined
+
+    const clock = yield* Effect.clock
+    // the probe's echo: its round trip is the lag a stream event sees between two nodes (one hop each way)
+    yield* Effect.ignore(redis.subscribe(probeChannel, {
+      onMessage: (sent) => {
+        if (Number(sent) === probeSentAt) lagMs = clock.unsafeCurrentTimeMillis() - probeSentAt
+      }
+    }))
+    yield* Effect.forkScoped(Effect.repeat(
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        probeSentAt = now
+        return Effect.ignore(redis.run((client) => client.publish(probeChannel, String(now))))
+      }),
+      Schedule.spaced(PROBE_EVERY_MS)
+    ))
+
+    const report = (value: NodeReport) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        last = value
+        return Effect.ignore(redis.run((client) =>
+          client.multi()
+            .set(redis.key(`node:${value.node_id}`), JSON.stringify(value), "PX", REPORT_TTL_MS)
+            .zadd(set, now + REPORT_TTL_MS, value.node_id)
+            .zremrangebyscore(set, "-inf", now)
+            .exec()
+        ))
+      })
+
+    const nodes = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      redis.run(async (client) => {
+        const ids = await client.zrangebyscore(set, now, "+inf")
+        if (ids.length === 0) return []
+        const values = await client.mget(ids.map((id) => redis.key(`node:${id}`)))
+        return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as NodeReport]))
+      }).pipe(
+        // Redis away: this node is all it can vouch for
+        Effect.orElseSucceed(() => (last === undefined ? [] : [last]))
+      ))
+
+    return ClusterView.of({
+      backplane: Effect.map(redis.health, (health) => ({
+        mode: "redis",
+        connected: health.connected,
+        status: health.status,
+        reconnects: health.reconnects,
+        lagMs: health.connected ? lagMs : undefined
+      })),
+      report,
+      nodes
+    })
+  })
+)
