@@ -3,11 +3,23 @@ import { parseServerFrame, type ServerFrame } from "./frames.js"
 import * as Jwt from "../../src/transport/Jwt.js"
 
 /**
+ * What a scenario driving agent runs needs of a connection, whatever speaks
+ * underneath (this protocol over `ws`, or Socket.IO in the cluster baseline).
+ */
+export interface StreamClient {
+  readonly userId: string
+  onFrame: (frame: ServerFrame) => void
+  onUnexpectedClose: (code: number) => void
+  send(frame: { readonly type: string; readonly id?: string; readonly payload?: object }): void
+  close(): void
+}
+
+/**
  * One authenticated bench connection: opened with a fresh token for `userId`,
  * ready once the server's `connection_established` arrived. Frames after that
  * go to `onFrame`; a close the bench did not ask for goes to `onUnexpectedClose`.
  */
-export class BenchClient {
+export class BenchClient implements StreamClient {
   onFrame: (frame: ServerFrame) => void = () => {}
   onUnexpectedClose: (code: number) => void = () => {}
   private closing = false

@@ -10,13 +10,17 @@ import { basename, join } from "node:path"
  * and loading all of `effect` for its `Either` would add ~30 MiB to the
  * baseline's base RSS that no raw ws server has.
  */
-export const compileEntry = async (entry: string, outDir: string): Promise<string> => {
+export const compileEntry = async (
+  entry: string,
+  outDir: string,
+  external: ReadonlyArray<string> = ["ws"]
+): Promise<string> => {
   const outfile = join(outDir, basename(entry).replace(/\.ts$/, ".mjs"))
   await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
-    external: ["ws"],
+    external: [...external],
     format: "esm",
     platform: "node",
     target: "node20",

@@ -21,6 +21,11 @@ export const parseServerFrame = (text: string): ServerFrame | undefined => {
   } catch {
     return undefined
   }
+  return toServerFrame(value)
+}
+
+/** The fields of a decoded frame (Socket.IO hands the baseline's frames over already parsed). */
+export const toServerFrame = (value: unknown): ServerFrame | undefined => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
   const type = field(value, "type")
   if (typeof type !== "string") return undefined

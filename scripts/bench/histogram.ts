@@ -62,6 +62,15 @@ export class LatencyHistogram {
     this.recordMicros(millis * 1000)
   }
 
+  /** Adds every sample of `other` to this one. */
+  add(other: LatencyHistogram): void {
+    for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!
+    this.total += other.total
+    this.sum += other.sum
+    this.min = Math.min(this.min, other.min)
+    this.max = Math.max(this.max, other.max)
+  }
+
   reset(): void {
     this.counts.fill(0)
     this.total = 0

@@ -5,6 +5,7 @@
  */
 import { readOpenFileLimit } from "./proc-read.js"
 import { runAck } from "./scenarios/ack.js"
+import { runCluster } from "./scenarios/cluster.js"
 import { runFanout } from "./scenarios/fanout.js"
 import { runIdle } from "./scenarios/idle.js"
 import { runPing } from "./scenarios/ping.js"
@@ -16,7 +17,8 @@ const runners: Record<ScenarioName, (task: LoadgenTask) => Promise<RunResult>> =
   ack: runAck,
   fanout: runFanout,
   idle: runIdle,
-  scale: runScale
+  scale: runScale,
+  cluster: runCluster
 }
 
 /** The most sockets a scenario opens at once. */
@@ -33,6 +35,8 @@ const socketsNeeded = (task: LoadgenTask): number => {
       return Math.max(0, ...s.idle.levels)
     case "scale":
       return s.scale.users
+    case "cluster":
+      return s.cluster.users * Math.max(1, task.cluster?.urls.length ?? 2)
   }
 }
 

@@ -8,11 +8,13 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { availableParallelism, cpus } from "node:os"
 import { dirname, join } from "node:path"
+import { type ClusterSummary, formatClusterTable, runClusterBench } from "./cluster-bench.js"
 import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import { type BenchOptions, parseOptions, usage } from "./options.js"
 import { choosePinning, type Pinning } from "./pinning.js"
 import { clockTicksPerSecond, readOpenFileLimit } from "./proc-read.js"
+import { redisServerVersion } from "./redis-process.js"
 import { summarize, type TargetRuns } from "./report.js"
 import { startServer } from "./server-process.js"
 import { formatFigure, formatTable } from "./table.js"
@@ -56,9 +58,27 @@ const glimpse = (result: RunResult): string =>
     .map(([name, value]) => `${name}=${formatFigure(value)}`)
     .join(" ")
 
+/**
+ * Whether the cluster scenario runs: asked for, not --self (it has no
+ * baseline-vs-baseline form), and redis-server installed; why not, otherwise.
+ */
+const clusterSkip = (options: BenchOptions): string | undefined => {
+  if (!options.scenarios.includes("cluster")) return undefined
+  if (options.self) return "cluster: skipped (--self compares the ws baseline with itself; the cluster scenario has no such form)"
+  if (redisServerVersion() === undefined) {
+    return "cluster: skipped: redis-server is not installed (apt-get install redis-server, or put it on PATH); the other scenarios ran"
+  }
+  return undefined
+}
+
 const main = async (): Promise<void> => {
-  const options = parseOptions(process.argv.slice(2))
-  if (options === undefined) return void process.stdout.write(usage)
+  const parsed = parseOptions(process.argv.slice(2))
+  if (parsed === undefined) return void process.stdout.write(usage)
+  const skipCluster = clusterSkip(parsed)
+  const withCluster = parsed.scenarios.includes("cluster") && skipCluster === undefined
+  // the cluster scenario has its own three set-ups and table (cluster-bench.ts)
+  const options: BenchOptions = { ...parsed, scenarios: parsed.scenarios.filter((s) => s !== "cluster") }
+  if (skipCluster !== undefined) process.stderr.write(`${skipCluster}\n`)
   const buildDir = join(dirname(options.out), "build")
   const targets = await Promise.all(chooseTargets(options).map(async (target) =>
     target.entry === BASELINE_ENTRY ? { ...target, entry: await compileEntry(BASELINE_ENTRY, buildDir) } : target
@@ -107,9 +127,20 @@ const main = async (): Promise<void> => {
       }
     }
   }
+  let cluster: ClusterSummary | undefined
+  if (withCluster) {
+    cluster = await runClusterBench({ ...ctx, options: { ...options, scenarios: ["cluster"] }, buildDir })
+  }
   const summaries = options.scenarios.map((scenario) => summarize(scenario, runs.get(scenario)!))
   const labels = [targets[0].label, targets[1].label] as const
-  process.stdout.write(`\n${formatTable(summaries, labels)}\n\n`)
+  if (summaries.length > 0) process.stdout.write(`\n${formatTable(summaries, labels)}\n\n`)
+  if (cluster !== undefined) {
+    process.stdout.write(`\n${formatClusterTable(cluster)}\n\n`)
+    for (const key of ["single", "cluster", "socketio"] as const) {
+      for (const note of cluster.runs[key].notes) process.stdout.write(`note cluster ${cluster.labels[key]}: ${note}\n`)
+    }
+  }
+  if (skipCluster !== undefined) process.stdout.write(`${skipCluster}\n`)
   for (const summary of summaries) {
     for (const key of ["baseline", "service"] as const) {
       for (const note of summary[key].notes) process.stdout.write(`note ${summary.scenario} ${labels[key === "baseline" ? 0 : 1]}: ${note}\n`)
@@ -126,9 +157,10 @@ const main = async (): Promise<void> => {
       clk_tck: ctx.clockTicks,
       open_files: limit ?? null,
       targets: { baseline: targets[0], service: targets[1] },
-      options
+      options: parsed
     },
-    scenarios: Object.fromEntries(summaries.map((s) => [s.scenario, s]))
+    scenarios: Object.fromEntries(summaries.map((s) => [s.scenario, s])),
+    ...(cluster === undefined ? {} : { cluster })
   }
   mkdirSync(dirname(options.out), { recursive: true })
   writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`)

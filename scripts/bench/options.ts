@@ -23,7 +23,8 @@ export interface BenchOptions {
 export const usage = `npm run bench -- [options]
 
   --quick                 a ~1-1.5 minute look (1 repetition, 2-3 s windows, fewer connections)
-  --scenarios LIST        comma list of ${scenarioNames.join(",")} (default: all)
+  --scenarios LIST        comma list of ${scenarioNames.join(",")} (default: all;
+                          cluster only where redis-server is installed)
   --reps N                repetitions per scenario and server (default 3; quick 1)
   --duration S            measured seconds of ping/ack/fanout (default 5; quick 2)
   --warmup S              seconds of load before measuring (default 2; quick 1)
@@ -36,6 +37,9 @@ export const usage = `npm run bench -- [options]
   --scale-users N         scale: connected users (default 10000; quick 1000)
   --scale-rate N          scale: runs started per second (default 50)
   --scale-duration S      scale: measured seconds (default 8; quick 3)
+  --cluster-users N       cluster: users, each with a connection on both nodes (default 100)
+  --cluster-events N      cluster: stream events delivered per second, both connections of a user
+                          counted (default 1000: 62.5 runs/s of --events-per-run events, each to 2 connections)
   --batch N               connections opened at a time (default 500)
   --step-ms N             agent step, AGENT_STEP_MS of both servers (default 20)
   --events-per-run N      events of a baseline emulated run (default 8)
@@ -90,6 +94,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       "scale-users": { type: "string" },
       "scale-rate": { type: "string" },
       "scale-duration": { type: "string" },
+      "cluster-users": { type: "string" },
+      "cluster-events": { type: "string" },
       batch: { type: "string" },
       "step-ms": { type: "string" },
       "events-per-run": { type: "string" },
@@ -105,6 +111,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
   })
   if (values.help === true) return undefined
   const quick = values.quick === true
+  const eventsPerRun = Math.max(2, positiveInt("events-per-run", values["events-per-run"], 8))
   return {
     scenarios: scenarioList(values.scenarios),
     repetitions: Math.max(1, positiveInt("reps", values.reps, quick ? 1 : 3)),
@@ -126,10 +133,15 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
         users: positiveInt("scale-users", values["scale-users"], quick ? 1000 : 10_000),
         runsPerSecond: Math.max(1, positiveInt("scale-rate", values["scale-rate"], 50)),
         durationMs: seconds("scale-duration", values["scale-duration"], quick ? 3 : 8)
+      },
+      cluster: {
+        users: Math.max(1, positiveInt("cluster-users", values["cluster-users"], 100)),
+        // every event of a run is delivered twice (the user's connection on each node)
+        runsPerSecond: Math.max(1, positiveInt("cluster-events", values["cluster-events"], 1000)) / (eventsPerRun * 2)
       }
     },
     stepMs: positiveInt("step-ms", values["step-ms"], 20),
-    eventsPerRun: Math.max(2, positiveInt("events-per-run", values["events-per-run"], 8)),
+    eventsPerRun,
     self: values.self === true,
     serviceEntry: values["service-entry"] ?? "scripts/start.mjs",
     logLevel: values["log-level"] ?? "warn",

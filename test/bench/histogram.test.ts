@@ -87,3 +87,19 @@ describe("LatencyHistogram", () => {
     expect(h.summary().max_ms).toBe(0.007)
   })
 })
+
+describe("LatencyHistogram.add", () => {
+  it("gives the percentiles of both sets of samples together", () => {
+    const same = filled([100, 200, 300])
+    same.add(filled([1000, 2000]))
+    const both = filled([100, 200, 300, 1000, 2000])
+    expect(same.summary()).toEqual(both.summary())
+  })
+
+  it("adding an empty histogram changes nothing", () => {
+    const h = filled([5, 50, 500])
+    const before = h.summary()
+    h.add(new LatencyHistogram())
+    expect(h.summary()).toEqual(before)
+  })
+})

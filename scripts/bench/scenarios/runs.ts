@@ -1,7 +1,7 @@
-import type { BenchClient } from "../client.js"
+import type { StreamClient } from "../client.js"
 import { LatencyHistogram } from "../histogram.js"
 import type { Recorder } from "../recorder.js"
-import { type CompletedRun, recordErrorFrame, StreamTracker } from "../stream-tracker.js"
+import { type CompletedRun, recordErrorFrame, type SeqOrder, StreamTracker } from "../stream-tracker.js"
 
 /** The question every run asks (the embedded agent answers it with the calculator tool). */
 export const RUN_TEXT = "what is 17 * 23"
@@ -28,13 +28,16 @@ export class UserDriver {
   private readonly askedAt = new Map<string, number>()
 
   constructor(
-    private readonly clients: ReadonlyArray<BenchClient>,
+    private readonly clients: ReadonlyArray<StreamClient>,
     private readonly recorder: Recorder,
     private readonly tally: RunTally,
-    private readonly onCompleted: (driver: UserDriver) => void
+    private readonly onCompleted: (driver: UserDriver) => void,
+    /** where the events a connection sees are recorded (cluster: the driver's node apart from the other node) */
+    recorderOf: (client: StreamClient) => Recorder = () => recorder,
+    order: SeqOrder = "user"
   ) {
     for (const client of clients) {
-      const tracker = new StreamTracker(recorder)
+      const tracker = new StreamTracker(recorderOf(client), order)
       client.onFrame = (frame) => {
         const isDriver = client === this.driver
         const done = tracker.handle(frame)
@@ -54,7 +57,7 @@ export class UserDriver {
     }
   }
 
-  private get driver(): BenchClient {
+  private get driver(): StreamClient {
     return this.clients[0]!
   }
 

@@ -1,0 +1,172 @@
+/**
+ * The `cluster` scenario's orchestration: the same fan-out load against the
+ * service on one node, the service on two nodes sharing a private Redis, and
+ * Socket.IO on two nodes with its Redis adapter; interleaved, several
+ * repetitions, fresh processes every time. See scripts/bench/README.md.
+ */
+import { randomBytes } from "node:crypto"
+import { join } from "node:path"
+import { compileEntry } from "./compile.js"
+import { runLoadgen } from "./loadgen-process.js"
+import type { BenchOptions } from "./options.js"
+import type { Pinning } from "./pinning.js"
+import { type RunningRedis, startRedis } from "./redis-process.js"
+import { medianOfReps, metricNames, type TargetRuns } from "./report.js"
+import { type RunningServer, startServer } from "./server-process.js"
+import { ratio } from "./stats.js"
+import { formatFigure, formatRatio } from "./table.js"
+import { chooseTargets, type TargetSpec } from "./targets.js"
+import type { ClusterTopology, LoadgenTask, Metrics, RunResult } from "./task.js"
+
+export const SOCKETIO_ENTRY = "scripts/bench/socketio-server.ts"
+
+/** What the Socket.IO baseline's compiled file imports rather than bundles. */
+const SOCKETIO_EXTERNAL = ["ws", "socket.io", "@socket.io/redis-adapter", "ioredis"]
+
+export type ClusterKey = "single" | "cluster" | "socketio"
+
+/** One of the three set-ups the cluster scenario compares. */
+interface ClusterSetup {
+  readonly key: ClusterKey
+  readonly label: string
+  readonly server: TargetSpec
+  readonly nodes: 1 | 2
+  readonly redis: boolean
+  readonly client: ClusterTopology["client"]
+}
+
+export interface ClusterContext {
+  readonly options: BenchOptions
+  readonly pinning: Pinning
+  readonly clockTicks: number
+  readonly secret: string
+  readonly logDir: string
+  readonly buildDir: string
+}
+
+export interface ClusterSummary {
+  readonly labels: Readonly<Record<ClusterKey, string>>
+  readonly runs: Readonly<Record<ClusterKey, TargetRuns & { readonly median: Metrics }>>
+  /** two nodes / one node, and the service's two nodes / Socket.IO's two nodes, per metric */
+  readonly ratio: { readonly clusterVsSingle: Metrics; readonly clusterVsSocketIo: Metrics }
+}
+
+const setups = async (ctx: ClusterContext): Promise<ReadonlyArray<ClusterSetup>> => {
+  const service = chooseTargets({ ...ctx.options, self: false })[1]
+  const socketIo: TargetSpec = {
+    key: "baseline",
+    label: "socket.io",
+    entry: await compileEntry(SOCKETIO_ENTRY, ctx.buildDir, SOCKETIO_EXTERNAL),
+    env: {
+      AGENT_STEP_MS: String(ctx.options.stepMs),
+      BASELINE_EVENTS_PER_RUN: String(ctx.options.eventsPerRun),
+      NODE_ENV: "production"
+    }
+  }
+  return [
+    { key: "single", label: "1 node", server: service, nodes: 1, redis: false, client: "switchyard" },
+    { key: "cluster", label: "2 nodes+redis", server: service, nodes: 2, redis: true, client: "switchyard" },
+    { key: "socketio", label: "socket.io 2+redis", server: socketIo, nodes: 2, redis: true, client: "socketio" }
+  ]
+}
+
+/** One repetition of one set-up: Redis (if any), the nodes, the load generator; everything stopped after. */
+const runSetup = async (ctx: ClusterContext, setup: ClusterSetup, rep: number): Promise<RunResult> => {
+  const log = (what: string): string => join(ctx.logDir, `cluster-${setup.key}-${what}-${rep}.log`)
+  let redis: RunningRedis | undefined
+  const servers: Array<RunningServer> = []
+  try {
+    // Redis shares the load generator's core: the server core holds the nodes only, as in single-node mode
+    redis = setup.redis ? await startRedis(ctx.pinning.loadgen, log("redis")) : undefined
+    const prefix = `bench-${randomBytes(4).toString("hex")}:`
+    for (let n = 0; n < setup.nodes; n++) {
+      const nodeId = `node-${String.fromCharCode(97 + n)}`
+      const env = redis === undefined ? setup.server.env : { ...setup.server.env, REDIS_URL: redis.url, REDIS_PREFIX: prefix, NODE_ID: nodeId }
+      servers.push(await startServer({ ...setup.server, env }, ctx.secret, ctx.pinning.server, log(nodeId)))
+    }
+    const urls = servers.map((s) => (setup.client === "socketio" ? s.wsUrl.replace(/^ws:/, "http:").replace(/\/ws$/, "") : s.wsUrl))
+    const task: LoadgenTask = {
+      scenario: "cluster",
+      wsUrl: urls[0]!,
+      secret: ctx.secret,
+      serverPid: servers[0]!.pid,
+      clockTicks: ctx.clockTicks,
+      tag: `${rep}-${setup.key}`,
+      settings: ctx.options.settings,
+      cluster: {
+        client: setup.client,
+        urls: urls.length === 1 ? [urls[0]!, urls[0]!] : urls,
+        serverPids: servers.map((s) => s.pid),
+        redisPid: redis?.pid
+      }
+    }
+    return await runLoadgen(task, ctx.pinning.loadgen, 5 * 60_000)
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
+    await redis?.stop()
+  }
+}
+
+const glimpse = (metrics: Metrics): string =>
+  ["events_per_s", "p99_ms", "other_node_p99_ms", "cpu_us_per_event", "redis_cpu_us_per_event", "errors"]
+    .map((name) => `${name}=${formatFigure(metrics[name])}`)
+    .join(" ")
+
+/** Runs the three set-ups `repetitions` times, the order rotating every repetition. */
+export const runClusterBench = async (ctx: ClusterContext): Promise<ClusterSummary> => {
+  const all = await setups(ctx)
+  const runs: Record<ClusterKey, TargetRuns> = {
+    single: { reps: [], notes: [] },
+    cluster: { reps: [], notes: [] },
+    socketio: { reps: [], notes: [] }
+  }
+  const reps = ctx.options.repetitions
+  for (let rep = 1; rep <= reps; rep++) {
+    const shift = (rep - 1) % all.length
+    for (const setup of [...all.slice(shift), ...all.slice(0, shift)]) {
+      process.stderr.write(`[${rep}/${reps}] cluster · ${setup.label}\n`)
+      try {
+        const result = await runSetup(ctx, setup, rep)
+        runs[setup.key].reps.push(result.metrics)
+        runs[setup.key].notes.push(...result.notes.map((n) => `rep ${rep}: ${n}`))
+        process.stderr.write(`    ${glimpse(result.metrics)}\n`)
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err)
+        runs[setup.key].reps.push(null)
+        runs[setup.key].notes.push(`rep ${rep}: failed: ${message}`)
+        process.stderr.write(`    FAILED: ${message}\n`)
+      }
+    }
+  }
+  const median = (key: ClusterKey) => ({ ...runs[key], median: medianOfReps(runs[key].reps) })
+  const summary = { single: median("single"), cluster: median("cluster"), socketio: median("socketio") }
+  const ratios = (a: Metrics, b: Metrics): Metrics =>
+    Object.fromEntries(metricNames([a, b]).map((name) => [name, ratio(a[name], b[name])]))
+  return {
+    labels: Object.fromEntries(all.map((s) => [s.key, s.label])) as Record<ClusterKey, string>,
+    runs: summary,
+    ratio: {
+      clusterVsSingle: ratios(summary.cluster.median, summary.single.median),
+      clusterVsSocketIo: ratios(summary.cluster.median, summary.socketio.median)
+    }
+  }
+}
+
+/** The cluster table: one row per metric, the three set-ups' medians and two ratios. */
+export const formatClusterTable = (summary: ClusterSummary): string => {
+  const { labels, runs } = summary
+  const header = ["cluster", labels.single, labels.cluster, labels.socketio, "2 nodes/1 node", "2 nodes/socket.io"]
+  const names = metricNames([runs.single.median, runs.cluster.median, runs.socketio.median])
+  const rows = names.map((name) => [
+    name,
+    formatFigure(runs.single.median[name]),
+    formatFigure(runs.cluster.median[name]),
+    formatFigure(runs.socketio.median[name]),
+    formatRatio(summary.ratio.clusterVsSingle[name]),
+    formatRatio(summary.ratio.clusterVsSocketIo[name])
+  ])
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)))
+  const line = (cells: ReadonlyArray<string>): string =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
+}
