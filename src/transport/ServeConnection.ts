@@ -78,6 +78,9 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
        */
       serve: (ws: WebSocket, userId: string, expiresAt: number): Effect.Effect<void> =>
           Effect.gen(function*() {
+            // nothing is read until the connection listens: acquiring a session may wait (a shared
+            // store's round trip), and frames a client sends at once must wait in its socket, not be lost
+            ws.pause()
             const scope = yield* Scope.make()
             // in a context of just the Scope: the RcMap copies the caller's context into a new session's lookup
             const session = yield* Effect.mapInputContext(
@@ -107,6 +110,7 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
             session.stream.connections.add(connection)
             yield* connections.add(connection)
             new ServedConnection(host, connection, session, scope).listen(ws, expiresAt)
+            if (ws.readyState === ws.OPEN) ws.resume()
           // quick, and not to be cut in half: an interrupted set-up would keep the session acquired
           }).pipe(Effect.uninterruptible)
       }
