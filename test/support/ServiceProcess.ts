@@ -54,7 +54,9 @@ export const startServiceWith = async (
   const deadline = Date.now() + 30_000
   while (true) {
     if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`)
-    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)
+    // a request taken while the node still builds its layers (listening already, Redis connecting) is
+    // never answered: each attempt has its own deadline
+    const healthy = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)
     if (healthy) break
     if (Date.now() > deadline) throw new Error(`service did not start:\n${output}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
