@@ -15,7 +15,10 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { MigrationControl } from "../migration/MigrationControl.js"
 import * as Stage from "../migration/Stage.js"
+import { ClusterView } from "../store/ClusterView.js"
 import { Auth, requireRole } from "../transport/Auth.js"
+import { ServerSettings } from "../transport/ServerSettings.js"
+import * as MergedStats from "./MergedStats.js"
 
 /** The body of `PUT /admin/migrations/:type`. */
 export const MigrationUpdate = Schema.Struct({
@@ -57,7 +60,12 @@ const notMigrating = (type: string) => problem(404, `"${type}" is not a migratin
 /** `GET /admin/migrations` */
 const list = adminOnly(Effect.gen(function*() {
   const control = yield* MigrationControl
-  return HttpServerResponse.unsafeJson({ types: yield* control.entries })
+  const local = yield* control.entries
+  // cluster mode: every live node's statistics summed (MergedStats)
+  const view = yield* Effect.serviceOption(ClusterView)
+  const settings = yield* Effect.serviceOption(ServerSettings)
+  if (Option.isNone(view) || Option.isNone(settings)) return HttpServerResponse.unsafeJson({ types: local })
+  return HttpServerResponse.unsafeJson({ types: MergedStats.merge(local, settings.value.nodeId, yield* view.value.nodes) })
 }))
 
 /** `GET /admin/migrations/:type` */

@@ -73,11 +73,15 @@ export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
 
     const clock = yield* Effect.clock
     // the probe's echo: its round trip is the lag a stream event sees between two nodes (one hop each way)
-    yield* Effect.ignore(redis.subscribe(probeChannel, {
-      onMessage: (sent) => {
-        if (Number(sent) === probeSentAt) lagMs = clock.unsafeCurrentTimeMillis() - probeSentAt
-      }
-    }))
+    // (Redis away at start: subscribed in the background once it answers)
+    yield* Effect.forkScoped(Effect.retry(
+      redis.subscribe(probeChannel, {
+        onMessage: (sent) => {
+          if (Number(sent) === probeSentAt) lagMs = clock.unsafeCurrentTimeMillis() - probeSentAt
+        }
+      }),
+      Schedule.spaced("1 second")
+    ))
     yield* Effect.forkScoped(Effect.repeat(
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         probeSentAt = now

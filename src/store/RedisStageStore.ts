@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Effect, Layer, Queue, Runtime, type Scope } from "effect"
+import { Effect, Layer, Queue, Runtime, Schedule, type Scope } from "effect"
 import { Redis, RedisScript } from "./Redis.js"
 import { type StageChange, StageStore, type StoredStage } from "./StageStore.js"
 
@@ -47,34 +47,46 @@ export const make = Effect.gen(function*() {
   // this store's identity in its announcements (one per node: a node makes one store)
   const origin = randomUUID()
 
-  // an infrastructure failure the caller cannot handle: a defect at this boundary
-  const all = Effect.orDie(Effect.map(
+  // Redis away (a degraded start, an outage): the node keeps the stages it has, and converges when
+  // Redis is back (every stored stage is reported again then)
+  const all = Effect.map(
     redis.run((client) => client.hgetall(hash)),
     (stored) => new Map(Object.entries(stored).map(([type, json]) => [type, parseStage(json)] as const))
-  ))
+  ).pipe(
+    Effect.catchAll((error) =>
+      Effect.as(Effect.logWarning("stage store: Redis away, no stored stages read", error.message), new Map<string, StoredStage>())
+    )
+  )
 
   const changes: Effect.Effect<Queue.Dequeue<StageChange>, never, Scope.Scope> = Effect.gen(function*() {
     // stage changes are rare (an operator, a rollback): the queue is as long as the changes not taken yet
     const queue = yield* Effect.acquireRelease(Queue.unbounded<StageChange>(), Queue.shutdown)
-    yield* Effect.orDie(redis.subscribe(channel, {
+    const reportAll = Effect.flatMap(all, (stored) =>
+      Queue.offerAll(queue, Array.from(stored, ([type, value]) => ({ type, value }))))
+    const subscribe = redis.subscribe(channel, {
       onMessage: (message) => {
         const { change, origin: from } = parseAnnouncement(message)
         if (from !== origin) Queue.unsafeOffer(queue, change)
       },
-      onRestored: () =>
-        Runtime.runFork(runtime)(Effect.flatMap(all, (stored) =>
-          Queue.offerAll(queue, Array.from(stored, ([type, value]) => ({ type, value })))
-        ))
-    }))
+      onRestored: () => Runtime.runFork(runtime)(reportAll)
+    })
+    // subscribed now, or (Redis away at start) in the background once Redis answers, then all reported
+    const first = yield* Effect.either(subscribe)
+    if (first._tag === "Left") {
+      yield* Effect.forkScoped(subscribe.pipe(
+        Effect.retry(Schedule.spaced("1 second")),
+        Effect.zipRight(reportAll)
+      ))
+    }
     return queue
   })
 
   return StageStore.of({
     get: (type) =>
-      Effect.orDie(Effect.map(
+      Effect.map(
         redis.run((client) => client.hget(hash, type)),
         (json) => (json === null ? undefined : parseStage(json))
-      )),
+      ).pipe(Effect.orElseSucceed(() => undefined)),
     all,
     set: (type, value) => Effect.orDie(Effect.asVoid(redis.eval(setScript, [], [hash, channel, type, JSON.stringify(value), origin]))),
     changes
