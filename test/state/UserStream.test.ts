@@ -78,8 +78,14 @@ describe("UserStream over a shared backplane", () => {
       a.connections.add(sibling.connection)
       b.connections.add(elsewhere.connection)
       yield* a.signal("c1", "typing", { is_typing: true })
-      const typing = ServerFrame.notice("typing", { is_typing: true })
-      expect([sender.frames, sibling.frames, elsewhere.frames]).toEqual([[], [typing], [typing]])
+      // the notice as sent (its `ts` is the moment it was encoded)
+      const seen = (frames: ReadonlyArray<string>) =>
+        frames.map((frame) => {
+          const { payload, type } = JSON.parse(frame)
+          return { type, payload }
+        })
+      const typing = { type: "typing", payload: { is_typing: true } }
+      expect([seen(sender.frames), seen(sibling.frames), seen(elsewhere.frames)]).toEqual([[], [typing], [typing]])
       expect(a.lastSeq).toBe(0)
     }))
 
