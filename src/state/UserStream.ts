@@ -46,20 +46,9 @@ export class ReplayRefused extends Data.TaggedError("ReplayRefused")<{ readonly 
  * a stream made without its past gets another one.
  */
 export class UserStream {
-  /** the user's connections on this node */
-  readonly connections = new Set<StreamSubscriber>()
-  private latest = 0
+  /** what the backplane calls: one object per user, with no closures of its own (idle users are many) */
+  private readonly local = new LocalFanout()
   private streamEpoch: Epoch = ""
-  /** what the backplane calls: one object per user, not per event */
-  private readonly listener: StreamListener = {
-    event: (entry) => {
-      if (entry.seq > this.latest) this.latest = entry.seq
-      for (const connection of this.connections) connection.deliver(entry)
-    },
-    signal: (frame, senderId) => {
-      for (const connection of this.connections) if (connection.id !== senderId) connection.send(frame)
-    }
-  }
 
   private constructor(
     readonly userId: string,
@@ -74,20 +63,25 @@ export class UserStream {
     history: HistoryStore["Type"]
   ): Effect.Effect<UserStream, never, Scope.Scope> {
     const stream = new UserStream(userId, backplane, history)
-    return Effect.map(backplane.subscribe(userId, stream.listener), (position) => stream.opened(position))
+    return Effect.map(backplane.subscribe(userId, stream.local), (position) => stream.opened(position))
   }
 
   /** A stream of its own, on an in-memory store of its own: reaches no other stream (shadow runs, tests). */
   static detached(userId: string, options: HistoryOptions): UserStream {
     const streams = new MemoryStreams.MemoryStreams(options)
     const stream = new UserStream(userId, MemoryStreams.backplane(streams), MemoryStreams.historyStore(streams))
-    return stream.opened(streams.subscribe(userId, stream.listener, Date.now()))
+    return stream.opened(streams.subscribe(userId, stream.local, Date.now()))
   }
 
   private opened(position: StreamPosition): this {
     this.streamEpoch = position.epoch
-    this.latest = position.latestSeq
+    this.local.latest = position.latestSeq
     return this
+  }
+
+  /** The user's connections on this node. */
+  get connections(): Set<StreamSubscriber> {
+    return this.local.connections
   }
 
   /** The stream's epoch (PROTOCOL §6). */
@@ -97,7 +91,7 @@ export class UserStream {
 
   /** The latest seq of the stream this node knows of, 0 before the first event. */
   get lastSeq(): number {
-    return this.latest
+    return this.local.latest
   }
 
   /** Appends an event to the stream and fans it out to every node; returns its seq. */
@@ -168,6 +162,25 @@ export class UserStream {
    */
   signal(fromClientId: string, type: string, payload: object): Effect.Effect<void> {
     return Effect.suspend(() => this.backplane.signal(this.userId, ServerFrame.notice(type, payload), fromClientId))
+  }
+}
+
+/**
+ * The stream's listener on the backplane: it hands every event and signal to
+ * the user's connections on this node, and keeps the latest seq it saw.
+ * Methods, not arrow-function fields: no closures made per user.
+ */
+class LocalFanout implements StreamListener {
+  readonly connections = new Set<StreamSubscriber>()
+  latest = 0
+
+  event(entry: HistoryEntry): void {
+    if (entry.seq > this.latest) this.latest = entry.seq
+    for (const connection of this.connections) connection.deliver(entry)
+  }
+
+  signal(frame: string, senderId: string): void {
+    for (const connection of this.connections) if (connection.id !== senderId) connection.send(frame)
   }
 }
 
