@@ -52,25 +52,8 @@ export class ReplayRefused extends Data.TaggedError("ReplayRefused")<{ readonly 
  * a stream made without its past gets another one.
  */
 export class UserStream {
-  /** the user's connections on this node */
-  readonly connections = new Set<StreamSubscriber>()
-  private latest = 0
-  private streamEpoch: Epoch = ""
-  /** what the backplane calls: one object per user, not per event */
-  private readonly listener: StreamListener = {
-    event: (entry) => {
-      if (entry.seq > this.latest) this.latest = entry.seq
-      for (const connection of this.connections) connection.deliver(entry)
-    },
-    signal: (frame, senderId) => {
-      for (const connection of this.connections) if (connection.id !== senderId) connection.send(frame)
-    },
-    reset: (position) => {
-      this.streamEpoch = position.epoch
-      this.latest = position.latestSeq
-      for (const connection of this.connections) connection.restart()
-    }
-  }
+  /** what the backplane calls: one object per user, with no closures of its own (idle users are many) */
+  private readonly local = new LocalFanout()
 
   private constructor(
     readonly userId: string,
@@ -85,30 +68,35 @@ export class UserStream {
     history: HistoryStore["Type"]
   ): Effect.Effect<UserStream, never, Scope.Scope> {
     const stream = new UserStream(userId, backplane, history)
-    return Effect.map(backplane.subscribe(userId, stream.listener), (position) => stream.opened(position))
+    return Effect.map(backplane.subscribe(userId, stream.local), (position) => stream.opened(position))
   }
 
   /** A stream of its own, on an in-memory store of its own: reaches no other stream (shadow runs, tests). */
   static detached(userId: string, options: HistoryOptions): UserStream {
     const streams = new MemoryStreams.MemoryStreams(options)
     const stream = new UserStream(userId, MemoryStreams.backplane(streams), MemoryStreams.historyStore(streams))
-    return stream.opened(streams.subscribe(userId, stream.listener, Date.now()))
+    return stream.opened(streams.subscribe(userId, stream.local, Date.now()))
   }
 
   private opened(position: StreamPosition): this {
-    this.streamEpoch = position.epoch
-    this.latest = position.latestSeq
+    this.local.epoch = position.epoch
+    this.local.latest = position.latestSeq
     return this
+  }
+
+  /** The user's connections on this node. */
+  get connections(): Set<StreamSubscriber> {
+    return this.local.connections
   }
 
   /** The stream's epoch (PROTOCOL §6). */
   get epoch(): Epoch {
-    return this.streamEpoch
+    return this.local.epoch
   }
 
   /** The latest seq of the stream this node knows of, 0 before the first event. */
   get lastSeq(): number {
-    return this.latest
+    return this.local.latest
   }
 
   /** Appends an event to the stream and fans it out to every node; returns its seq. */
@@ -131,7 +119,7 @@ export class UserStream {
     budget: ReplayBudget = free
   ): Effect.Effect<ResumePlan.ResumeResult, ReplayRefused> {
     return Effect.suspend(() => {
-      const epoch = this.streamEpoch
+      const epoch = this.local.epoch
       // a client of another epoch has seen nothing of this one (ResumePlan): read all that is held
       const after = request.epoch !== undefined && request.epoch !== epoch ? 0 : request.lastSeq
       // events published while history is read wait, so that none goes out before the replay
@@ -179,6 +167,33 @@ export class UserStream {
    */
   signal(fromClientId: string, type: string, payload: object): Effect.Effect<void> {
     return Effect.suspend(() => this.backplane.signal(this.userId, ServerFrame.notice(type, payload), fromClientId))
+  }
+}
+
+/**
+ * The stream's listener on the backplane: it hands every event and signal to
+ * the user's connections on this node, and keeps the latest seq it saw.
+ * Methods, not arrow-function fields: no closures made per user.
+ */
+class LocalFanout implements StreamListener {
+  readonly connections = new Set<StreamSubscriber>()
+  epoch: Epoch = ""
+  latest = 0
+
+  event(entry: HistoryEntry): void {
+    if (entry.seq > this.latest) this.latest = entry.seq
+    for (const connection of this.connections) connection.deliver(entry)
+  }
+
+  signal(frame: string, senderId: string): void {
+    for (const connection of this.connections) if (connection.id !== senderId) connection.send(frame)
+  }
+
+  /** The stream was made anew (its past lost): a new epoch, and every connection here starts over. */
+  reset(position: StreamPosition): void {
+    this.epoch = position.epoch
+    this.latest = position.latestSeq
+    for (const connection of this.connections) connection.restart()
   }
 }
 

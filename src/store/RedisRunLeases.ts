@@ -99,7 +99,8 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
     }
   })
 
-  yield* Effect.orDie(redis.eval(Scripts.renew, [], [prefix, owner, options.leaseMs]))
+  // Redis away at start (REDIS_REQUIRED=false): the lease is taken by the first renewal that reaches it
+  yield* Effect.ignore(redis.eval(Scripts.renew, [], [prefix, owner, options.leaseMs]))
   yield* renew.pipe(
     Effect.catchAll((error) => Effect.logWarning("runs: lease not renewed", error.message)),
     Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 3))))),
@@ -123,7 +124,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
       yield* publish(message.from, { t: "answer", id: message.id, answer })
     }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("runs: a stop request was not answered", cause)))
 
-  yield* Effect.orDie(redis.subscribe(controlOf(owner), {
+  const listen = redis.subscribe(controlOf(owner), {
     onMessage: (raw) => {
       const decoded = decodeControl(raw)
       if (Option.isNone(decoded)) return
@@ -144,7 +145,11 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
         }
       }
     }
-  }))
+  })
+  // listening now, or (Redis away at start) in the background once Redis answers; until then stop
+  // requests for this node's runs find no listener and are answered UNAVAILABLE by their sender
+  const listening = yield* Effect.either(listen)
+  if (listening._tag === "Left") yield* Effect.forkScoped(Effect.retry(listen, Schedule.spaced("1 second")))
 
   const unreachable = (target: string, detail: string) => new RunOwnerUnreachable({ owner: target, detail })
 
