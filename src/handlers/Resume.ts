@@ -1,5 +1,4 @@
 import { Effect } from "effect"
-import { FrameError } from "../protocol/FrameError.js"
 import { Resume } from "../protocol/Payloads.js"
 import { arrivalCost, UserRateLimit } from "../resilience/UserRateLimit.js"
 import { CurrentStream } from "../state/CurrentStream.js"
@@ -11,9 +10,10 @@ import * as Handler from "./Handler.js"
  * `resume {last_seq, epoch?}`: replays what the client missed, in order, then
  * acks `{replayed, gap, epoch}`. The replay is paid from the user's message
  * budget by its size, as if the client had sent it (PROTOCOL §10: a small
- * frame must not buy megabytes of output over and over); one the user cannot
- * afford now is `RATE_LIMITED`, nothing replayed, and the retry is processed
- * anew (errors are not remembered).
+ * frame must not buy megabytes of output, or of history reads, over and
+ * over). It is always sent — a client must be able to catch up — and may put
+ * the budget in debt: the user's next frames are then `RATE_LIMITED` until it
+ * is paid back, so the next resume is refused before any history is read.
  */
 export const resume = Handler.make("resume", {
   payload: Resume,
@@ -26,14 +26,9 @@ export const resume = Handler.make("resume", {
       return yield* stream.resumeClient(
         client.connectionId,
         { lastSeq: last_seq, epoch },
-        (chars) => chars === 0 ? 0 : rateLimit.take(userId, arrivalCost(chars))
-      ).pipe(Effect.catchTag("ReplayRefused", ({ retryAfterMs }) => Effect.fail(replayRateLimited(retryAfterMs))))
+        (chars) => {
+          if (chars > 0) rateLimit.charge(userId, arrivalCost(chars))
+        }
+      )
     })
 })
-
-const replayRateLimited = (retryAfterMs: number): FrameError =>
-  new FrameError({
-    code: "RATE_LIMITED",
-    message: "too much replayed lately: retry the resume later",
-    details: { retry_after_ms: retryAfterMs, limit: "messages" }
-  })

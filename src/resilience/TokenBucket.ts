@@ -43,6 +43,16 @@ export const take = (bucket: Bucket, rate: Rate, cost: number, nowMs: number): n
   return Math.max(1, Math.ceil(((need - bucket.tokens) * 1000) / rate.perSec))
 }
 
+/**
+ * Takes `cost` tokens for work already done (a replay that was sent), even
+ * past what is left: the bucket goes into debt, at most one burst deep, and
+ * `take` refuses until it is paid back.
+ */
+export const charge = (bucket: Bucket, rate: Rate, cost: number, nowMs: number): void => {
+  refill(bucket, rate, nowMs)
+  bucket.tokens = Math.max(-rate.burst, bucket.tokens - cost)
+}
+
 /** Is the bucket full again at `nowMs` (and so no different from a new one)? */
 export const isFull = (bucket: Bucket, rate: Rate, nowMs: number): boolean => {
   refill(bucket, rate, nowMs)

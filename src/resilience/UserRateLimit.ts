@@ -10,6 +10,11 @@ export interface RateLimiter {
    * otherwise the milliseconds until enough tokens are back (nothing taken).
    */
   readonly take: (userId: string, cost: number) => number
+  /**
+   * Takes `cost` messages for work already done, even past the budget (a debt
+   * of at most one burst, which the user's next frames wait out).
+   */
+  readonly charge: (userId: string, cost: number) => void
 }
 
 /**
@@ -43,7 +48,7 @@ export const keyed = (
   options: { readonly perSec: number; readonly burst: number; readonly maxUsers: number },
   clock: Clock.Clock
 ): RateLimiter => {
-  if (options.perSec <= 0) return { take: () => 0 }
+  if (options.perSec <= 0) return { take: () => 0, charge: () => {} }
   const rate: TokenBucket.Rate = { perSec: options.perSec, burst: Math.max(1, options.burst) }
   const buckets = new Map<string, TokenBucket.Bucket>()
   const evict = (now: number): void => {
@@ -56,16 +61,23 @@ export const keyed = (
       buckets.delete(user)
     }
   }
+  const bucketOf = (userId: string, now: number): TokenBucket.Bucket => {
+    let bucket = buckets.get(userId)
+    if (bucket === undefined) {
+      if (buckets.size >= options.maxUsers) evict(now)
+      bucket = TokenBucket.full(rate, now)
+      buckets.set(userId, bucket)
+    }
+    return bucket
+  }
   return {
     take: (userId, cost) => {
       const now = clock.unsafeCurrentTimeMillis()
-      let bucket = buckets.get(userId)
-      if (bucket === undefined) {
-        if (buckets.size >= options.maxUsers) evict(now)
-        bucket = TokenBucket.full(rate, now)
-        buckets.set(userId, bucket)
-      }
-      return TokenBucket.take(bucket, rate, cost, now)
+      return TokenBucket.take(bucketOf(userId, now), rate, cost, now)
+    },
+    charge: (userId, cost) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      TokenBucket.charge(bucketOf(userId, now), rate, cost, now)
     }
   }
 }

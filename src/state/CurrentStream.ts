@@ -2,7 +2,7 @@ import { Context, type Effect } from "effect"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { ResumeRequest, ResumeResult } from "./ResumePlan.js"
-import type { ReplayBudget, ReplayRefused } from "./UserStream.js"
+import type { ReplayCharge } from "./UserStream.js"
 
 /**
  * The stream of the user a frame came from (PROTOCOL §6), as a handler sees
@@ -22,8 +22,8 @@ export interface StreamService {
   readonly resumeClient: (
     clientId: string,
     request: ResumeRequest,
-    budget?: ReplayBudget
-  ) => Effect.Effect<ResumeResult, ReplayRefused>
+    charge?: ReplayCharge
+  ) => Effect.Effect<ResumeResult>
   /**
    * Sends the notice `{type, payload}` to the user's clients other than
    * `fromClientId`, on every node, now and once: no seq, no history (e.g.

@@ -1,4 +1,4 @@
-import { Data, Effect, Exit, type Scope } from "effect"
+import { Effect, Exit, type Scope } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
@@ -33,14 +33,10 @@ export interface StreamSubscriber {
 }
 
 /**
- * What a resume's replay may cost: given the characters it would send, 0 to
- * go on, or the milliseconds until the user may afford it (the user's message
- * budget: one small frame must not buy megabytes of output again and again).
+ * Pays for a resume's replay, given the characters it sends (the user's
+ * message budget: one small frame must not buy megabytes of output again and again).
  */
-export type ReplayBudget = (chars: number) => number
-
-/** A resume whose replay the user cannot afford now: nothing was replayed; retry after `retryAfterMs`. */
-export class ReplayRefused extends Data.TaggedError("ReplayRefused")<{ readonly retryAfterMs: number }> {}
+export type ReplayCharge = (chars: number) => void
 
 /**
  * A user's stream on this node (PROTOCOL §6): every event gets the user's
@@ -116,8 +112,8 @@ export class UserStream {
   resume(
     subscriber: StreamSubscriber,
     request: ResumePlan.ResumeRequest,
-    budget: ReplayBudget = free
-  ): Effect.Effect<ResumePlan.ResumeResult, ReplayRefused> {
+    charge: ReplayCharge = free
+  ): Effect.Effect<ResumePlan.ResumeResult> {
     return Effect.suspend(() => {
       const epoch = this.local.epoch
       // a client of another epoch has seen nothing of this one (ResumePlan): read all that is held
@@ -125,18 +121,13 @@ export class UserStream {
       // events published while history is read wait, so that none goes out before the replay
       subscriber.holdUntilReplay()
       return Effect.onExit(
-        Effect.flatMap(this.history.read(this.userId, after), (slice) => {
+        Effect.map(this.history.read(this.userId, after), (slice): ResumePlan.ResumeResult => {
           const decided = ResumePlan.plan(request, { epoch, latestSeq: slice.latestSeq, oldestSeq: slice.oldestSeq })
           const replay = decided.after === undefined ? [] : slice.entries
           let chars = 0
           for (const entry of replay) chars += entry.frame.length
-          const retryAfterMs = budget(chars)
-          if (retryAfterMs > 0) return Effect.fail(new ReplayRefused({ retryAfterMs }))
-          return Effect.succeed<ResumePlan.ResumeResult>({
-            replayed: subscriber.replay(replay, slice.latestSeq),
-            gap: decided.gap,
-            epoch
-          })
+          charge(chars)
+          return { replayed: subscriber.replay(replay, slice.latestSeq), gap: decided.gap, epoch }
         }),
         (exit) => Exit.isFailure(exit) ? Effect.sync(() => subscriber.cancelReplay()) : Effect.void
       )
@@ -151,13 +142,13 @@ export class UserStream {
   resumeClient(
     clientId: string,
     request: ResumePlan.ResumeRequest,
-    budget?: ReplayBudget
-  ): Effect.Effect<ResumePlan.ResumeResult, ReplayRefused> {
+    charge?: ReplayCharge
+  ): Effect.Effect<ResumePlan.ResumeResult> {
     return Effect.suspend(() => {
       for (const connection of this.connections) {
-        if (connection.id === clientId) return this.resume(connection, request, budget)
+        if (connection.id === clientId) return this.resume(connection, request, charge)
       }
-      return this.resume(nowhere, request, budget)
+      return this.resume(nowhere, request, charge)
     })
   }
 
@@ -208,4 +199,4 @@ const nowhere: StreamSubscriber = {
   restart: () => {}
 }
 
-const free: ReplayBudget = () => 0
+const free: ReplayCharge = () => {}

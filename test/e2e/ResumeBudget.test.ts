@@ -7,12 +7,12 @@ const streamed = (frames: ReadonlyArray<Frame>): number => frames.filter((frame)
 describe("a resume pays for its replay (PROTOCOL §10: one small frame must not buy the history again and again)", () => {
   let server: TestServer
   beforeAll(async () => {
-    // four messages at once and next to no refill: each frame costs 1, a replay (under 16 KiB) 1 more
-    server = await startServer({ settings: { agentStepMs: 0, rateLimitPerSec: 0.01, rateLimitBurst: 4 } })
+    // three messages at once and next to no refill: each frame costs 1, a replay (under 16 KiB) 1 more
+    server = await startServer({ settings: { agentStepMs: 0, rateLimitPerSec: 0.01, rateLimitBurst: 3 } })
   })
   afterAll(() => server.close())
 
-  it("the first full replay is served; the same resume again, over the user's budget, is RATE_LIMITED and replays nothing", async () => {
+  it("a full replay is served and paid for: the same resume again, over the user's budget, is RATE_LIMITED and replays nothing", async () => {
     const client = await TestClient.connect(server.wsUrl(server.token("replayer")))
     const ack = await client.request("user_message", "m1", { text: "what is 3 * 3" })
     await client.completed(ack.payload["result"].run_id as string)

@@ -31,6 +31,19 @@ describe("UserRateLimit", () => {
       expect(limit.take("u", 100)).toBe(0)
     }))
 
+  it.effect("charges work already done past the budget, at most a burst deep, and refuses until the debt is paid", () =>
+    Effect.gen(function*() {
+      const limit = yield* make({ perSec: 10, burst: 5, maxUsers: 10 })
+      limit.charge("u", 8)
+      // 5 - 8 = 3 owed: a message waits for 4 tokens
+      expect(limit.take("u", 1)).toBe(400)
+      limit.charge("u", 100)
+      // never deeper than one burst: 5 owed, 6 tokens for the next message
+      expect(limit.take("u", 1)).toBe(600)
+      yield* TestClock.adjust("600 millis")
+      expect(limit.take("u", 1)).toBe(0)
+    }))
+
   it.effect("holds at most maxUsers buckets, forgetting idle (full) ones first", () =>
     Effect.gen(function*() {
       const limit = yield* make({ perSec: 1, burst: 2, maxUsers: 100 })
