@@ -46,10 +46,7 @@ const Core = Layer.mergeAll(
   UserRateLimit.Default,
   ClientErrorLog.layer,
   TokenExpiry.Default
-).pipe(
-  Layer.provide(RunCluster.layer),
-  Layer.provideMerge(Lifecycle.layer)
-)
+).pipe(Layer.provide(RunCluster.layer))
 
 /**
  * The service with your handlers, served on the `HttpServer` in context. It
@@ -92,6 +89,7 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       // one set of stores, shared by the users' sessions and the migration control
       Layer.provide(Stores),
       Layer.provide(NodeHttpClient.layer),
+      // one lifecycle for the whole node: Core's sessions and runs, the server's readiness and drain
       Layer.provide(Lifecycle.layer)
     )
   }))

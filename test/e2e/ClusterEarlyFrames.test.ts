@@ -2,13 +2,14 @@ import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deletePrefix, redisUrl, uniquePrefix } from "../support/RedisServer.js"
 import { type ServiceProcess, startService } from "../support/ServiceProcess.js"
+import type { Frame } from "../support/TestClient.js"
 import { TEST_SECRET, token } from "../support/TestServer.js"
 
 /** Opens a socket, sends `frames` the moment it opens (before any greeting), and collects what comes back. */
-const sendOnOpen = (url: string, frames: ReadonlyArray<object>, until: (got: Array<any>) => boolean) =>
-  new Promise<Array<any>>((resolve, reject) => {
+const sendOnOpen = (url: string, frames: ReadonlyArray<object>, until: (got: Array<Frame>) => boolean) =>
+  new Promise<Array<Frame>>((resolve, reject) => {
     const ws = new WebSocket(url)
-    const got: Array<any> = []
+    const got: Array<Frame> = []
     const timer = setTimeout(() => {
       ws.terminate()
       reject(new Error(`no answer in time; got ${JSON.stringify(got.map((frame) => frame.type))}`))
@@ -17,7 +18,7 @@ const sendOnOpen = (url: string, frames: ReadonlyArray<object>, until: (got: Arr
       for (const frame of frames) ws.send(JSON.stringify(frame))
     })
     ws.on("message", (data) => {
-      got.push(JSON.parse(String(data)))
+      got.push(JSON.parse(String(data)) as Frame)
       if (until(got)) {
         clearTimeout(timer)
         ws.close()
