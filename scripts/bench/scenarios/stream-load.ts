@@ -29,6 +29,7 @@ class StreamUser {
       const tracker = new DeltaTracker(load.recorder, load.loss, load.deltasPerRun, load.topology.client === "socketio" ? "run" : "user")
       client.onFrame = (frame) => {
         load.framesSeen += 1
+        if (frame.type === "agent_message_delta") load.deltasSeen += 1
         const ended = tracker.handle(frame, monotonicMicros())
         if (ended !== undefined) {
           if (client === this.driver) this.completed()
@@ -101,6 +102,8 @@ export class StreamLoad {
   connections = 0
   /** frames read on any connection, ever: the drain waits while they keep coming */
   framesSeen = 0
+  /** deltas delivered on any connection, ever (a profile of the whole server process is per this) */
+  deltasSeen = 0
   firstConnectError: string | undefined
   private readonly users: Array<StreamUser> = []
 

@@ -32,13 +32,20 @@ export const runStreamRamp = async (task: LoadgenTask): Promise<RunResult> => {
   const metrics: Record<string, number | null> = {}
   const notes: Array<string> = []
   let within = 0
-  for (const level of rampLevels(r.start, r.factor, r.max)) {
+  for (const [i, level] of rampLevels(r.start, r.factor, r.max).entries()) {
     await load.grow(level, Math.min(1000, r.settleMs))
-    await sleep(r.settleMs)
+    // the first level also warms the JIT and the connection pools up
+    await sleep(i === 0 ? Math.max(r.settleMs, task.settings.stream.warmupMs) : r.settleMs)
     const errorsBefore = load.recorder.errors
     const lostBefore = load.loss.lost
-    const window = await load.window(r.windowMs)
-    const p99 = load.recorder.latency.summary().p99_ms
+    let window = await load.window(r.windowMs)
+    let p99 = load.recorder.latency.summary().p99_ms
+    if (p99 !== null && p99 > r.p99LimitMs && load.recorder.errors === errorsBefore) {
+      // one window over the limit may be a moment of the machine's: the level fails if a second one is over too
+      process.stderr.write(`    ramp ${level} runs: p99 ${p99.toFixed(1)} ms, measuring again\n`)
+      window = await load.window(r.windowMs)
+      p99 = load.recorder.latency.summary().p99_ms
+    }
     const ticks = task.clockTicks
     const serverPct = cpuPercent(window.serverTicks, ticks, window.elapsedS)
     const loadPct = (cpuPercent(window.modelTicks, ticks, window.elapsedS) ?? 0) + (window.loadgenMicros / 1e6 / window.elapsedS) * 100

@@ -46,6 +46,7 @@ export const runStream = async (task: LoadgenTask): Promise<RunResult> => {
     rss_mib: rss === null ? null : rss / 1024,
     runs_per_s: perSecond(load.completedInWindow, window.elapsedS),
     drain_s: drainS,
+    deltas_total: load.deltasSeen,
     deltas_lost: load.loss.lost,
     errors: load.recorder.errors
   }
