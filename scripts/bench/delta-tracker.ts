@@ -9,6 +9,12 @@ export interface EndedRun {
   readonly status: unknown
 }
 
+/** ` CODE` of a failed run's `error`, for the notes. */
+const codeOf = (error: unknown): string => {
+  const code: unknown = typeof error === "object" && error !== null ? Reflect.get(error, "code") : undefined
+  return typeof code === "string" ? ` ${code}` : ""
+}
+
 /** Deltas missing on a scenario's connections, summed (the zero-loss check). */
 export class LossTally {
   lost = 0
@@ -65,7 +71,7 @@ export class DeltaTracker {
     this.runs.delete(runId)
     this.ended.add(runId)
     const status = frame.payload["status"]
-    if (status !== "completed") this.recorder.error(`run_${String(status)}`)
+    if (status !== "completed") this.recorder.error(`run_${String(status)}${codeOf(frame.payload["error"])}`)
     if (run.next < this.deltasPerRun) {
       this.recorder.error("run_short")
       this.loss.lost += this.deltasPerRun - run.next

@@ -34,6 +34,8 @@ export const runStream = async (task: LoadgenTask): Promise<RunResult> => {
   const metrics: Metrics = {
     runs: load.userCount,
     connections: load.connections,
+    // every connection's share if every answer streamed without a pause between runs: what delivered compares with
+    nominal_deltas_per_s: load.connections * s.deltaRate,
     deltas_per_s: perSecond(load.recorder.messages, window.elapsedS),
     p50_ms: latency.p50_ms,
     p99_ms: latency.p99_ms,
