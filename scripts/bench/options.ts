@@ -58,11 +58,11 @@ export const usage = `npm run bench -- [options]
   --cluster-events N      cluster: stream events delivered per second, both connections of a user
                           counted (default 1000: 62.5 runs/s of --events-per-run events, each to 2 connections)
   --stream-runs N         stream: model runs going at once, one per user, users alternately with 1 and 2
-                          connections (default 1000; quick 200)
+                          connections (default 1000; quick 100)
   --stream-deltas N       stream: text deltas of one answer (default 250)
   --stream-rate N         stream: deltas per second of one answer (default 50)
-  --stream-warmup S       stream: seconds of load before measuring (default 4; quick 2)
-  --stream-duration S     stream: measured seconds (default 8; quick 3)
+  --stream-warmup S       stream: seconds of load before measuring (default 4; quick 3)
+  --stream-duration S     stream: measured seconds (default 8; quick 4)
   --stream-servers LIST   stream, stream-ramp: which of raw,service,socketio run (default: all three)
   --ramp-start N          stream-ramp: runs of the first level (default 20)
   --ramp-factor F         stream-ramp: each level has F times the runs of the one before (default 1.25; quick 1.5)
@@ -197,12 +197,13 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
         runsPerSecond: Math.max(1, positiveInt("cluster-events", values["cluster-events"], 1000)) / (eventsPerRun * 2)
       },
       stream: {
-        runs: Math.max(1, positiveInt("stream-runs", values["stream-runs"], quick ? 200 : 1000)),
+        runs: Math.max(1, positiveInt("stream-runs", values["stream-runs"], quick ? 100 : 1000)),
         deltasPerRun: Math.max(1, positiveInt("stream-deltas", values["stream-deltas"], 250)),
         deltaRate: Math.max(1, positiveInt("stream-rate", values["stream-rate"], 50)),
-        warmupMs: seconds("stream-warmup", values["stream-warmup"], quick ? 2 : 4),
-        durationMs: seconds("stream-duration", values["stream-duration"], quick ? 3 : 8),
-        staggerMs: 1000
+        warmupMs: seconds("stream-warmup", values["stream-warmup"], quick ? 3 : 4),
+        durationMs: seconds("stream-duration", values["stream-duration"], quick ? 4 : 8),
+        staggerMs: 1000,
+        drainMaxMs: quick ? 60_000 : 180_000
       },
       ramp: {
         start: Math.max(1, positiveInt("ramp-start", values["ramp-start"], 20)),

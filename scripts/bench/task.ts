@@ -32,6 +32,8 @@ export interface StreamSettings {
   readonly durationMs: number
   /** the first runs start spread over this long, so the runs' deltas are not in step */
   readonly staggerMs: number
+  /** after the window, the runs going may finish for at most this long (while frames keep coming) */
+  readonly drainMaxMs: number
 }
 
 /** The `stream-ramp` scenario: more runs, level by level, until p99 passes the limit. */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises"
 import { connectClient, type StreamClient } from "../client.js"
 import { DeltaTracker, LossTally } from "../delta-tracker.js"
+import { LatencyHistogram } from "../histogram.js"
 import { monotonicMicros } from "../model-stream.js"
 import { totalTicks } from "../proc-parse.js"
 import { readCpuTicks } from "../proc-read.js"
@@ -23,13 +24,21 @@ export const connectionsOf = (index: number): number => 1 + (index % 2)
 class StreamUser {
   private counter = 0
   running = false
+  /** when the run going was asked for, until its first delta arrived on the driver */
+  private askedAt: number | undefined
 
   constructor(private readonly load: StreamLoad, private readonly clients: ReadonlyArray<StreamClient>) {
     for (const client of clients) {
       const tracker = new DeltaTracker(load.recorder, load.loss, load.deltasPerRun, load.topology.client === "socketio" ? "run" : "user")
       client.onFrame = (frame) => {
         load.framesSeen += 1
-        if (frame.type === "agent_message_delta") load.deltasSeen += 1
+        if (frame.type === "agent_message_delta") {
+          load.deltasSeen += 1
+          if (client === this.driver && this.askedAt !== undefined) {
+            load.firstDelta.recordMillis(performance.now() - this.askedAt)
+            this.askedAt = undefined
+          }
+        }
         const ended = tracker.handle(frame, monotonicMicros())
         if (ended !== undefined) {
           if (client === this.driver) this.completed()
@@ -53,6 +62,7 @@ class StreamUser {
     if (this.load.stopped || this.running) return
     this.running = true
     this.load.started += 1
+    this.askedAt = performance.now()
     this.driver.send({ type: "user_message", id: `m${this.counter++}`, payload: { text: RUN_TEXT } })
   }
 
@@ -93,6 +103,8 @@ const ticksOf = (pid: number): number => {
 export class StreamLoad {
   readonly recorder = new Recorder()
   readonly loss = new LossTally()
+  /** `user_message` sent → the run's first delta on the driver, every run */
+  readonly firstDelta = new LatencyHistogram()
   readonly topology: StreamTopology
   readonly deltasPerRun: number
   stopped = false

@@ -71,7 +71,7 @@ export const runStreamRamp = async (task: LoadgenTask): Promise<RunResult> => {
   }
   if (within === r.max) notes.push(`reached --ramp-max ${r.max} runs within the limit`)
   // the zero-loss check of every run, the last level's too: a slow server may take a while
-  await load.drain(10_000, 180_000)
+  await load.drain(10_000, task.settings.stream.drainMaxMs)
   load.close()
   return {
     metrics: { runs_within_limit: within, ...metrics, errors: load.recorder.errors, deltas_lost: load.loss.lost },

@@ -4,9 +4,8 @@ import type { LoadgenTask, Metrics, RunResult } from "../task.js"
 import { sampleRssKiB } from "./rss.js"
 import { StreamLoad } from "./stream-load.js"
 
-/** After the window the runs going may finish while frames keep coming, for at most this long. */
+/** After the window the runs going may finish while frames keep coming (at most `drainMaxMs`). */
 const DRAIN_STALL_MS = 10_000
-const DRAIN_MAX_MS = 180_000
 
 /**
  * `stream`: `runs` users (alternately 1 and 2 connections), each with one
@@ -26,7 +25,7 @@ export const runStream = async (task: LoadgenTask): Promise<RunResult> => {
   const window = await load.window(s.durationMs)
   const rss = await sampleRssKiB(task.serverPid, 3, 100)
   const drainStart = performance.now()
-  await load.drain(DRAIN_STALL_MS, DRAIN_MAX_MS)
+  await load.drain(DRAIN_STALL_MS, s.drainMaxMs)
   const drainS = (performance.now() - drainStart) / 1000
   load.close()
   const latency = load.recorder.latency.summary()
@@ -47,6 +46,8 @@ export const runStream = async (task: LoadgenTask): Promise<RunResult> => {
     loadgen_cpu_pct: (window.loadgenMicros / 1e6 / window.elapsedS) * 100,
     rss_mib: rss === null ? null : rss / 1024,
     runs_per_s: perSecond(load.completedInWindow, window.elapsedS),
+    first_delta_p50_ms: load.firstDelta.summary().p50_ms,
+    first_delta_p99_ms: load.firstDelta.summary().p99_ms,
     drain_s: drainS,
     deltas_total: load.deltasSeen,
     deltas_lost: load.loss.lost,
