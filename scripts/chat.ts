@@ -38,7 +38,8 @@ const chat = Effect.gen(function*() {
   yield* Console.log(JSON.stringify({ type: "ack", result: { run_id } }))
   yield* events.pipe(
     Stream.filter((event) => Client.isStreamGap(event) || event.run_id === run_id),
-    Stream.takeUntil((event) => event.type === "agent_completed"),
+    // a gap may have taken the run's end with it (a restarted server without shared history): stop there
+    Stream.takeUntil((event) => event.type === "agent_completed" || Client.isStreamGap(event)),
     Stream.runForEach((event) => Console.log(JSON.stringify(event)))
   )
 })

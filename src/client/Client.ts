@@ -5,7 +5,6 @@ import {
   Deferred,
   Duration,
   Effect,
-  Either,
   Exit,
   Fiber,
   Layer,
@@ -169,9 +168,10 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
   const connectOnce = (attempt: number): Effect.Effect<Outcome> =>
     Effect.gen(function*(): Effect.fn.Return<Outcome, never, Scope.Scope> {
       yield* SubscriptionRef.set(state, ConnectionState.Connecting({ attempt }))
-      const token = yield* Effect.either(options.token)
-      if (Either.isLeft(token)) return { disconnect: { reason: "TokenFailed" }, greeted: false, greetedForMs: 0 }
-      const url = withToken(options.url, token.right)
+      // a defect too (an `Effect.promise` whose fetch failed): the next attempt may fare better
+      const token = yield* Effect.exit(options.token)
+      if (Exit.isFailure(token)) return { disconnect: { reason: "TokenFailed" }, greeted: false, greetedForMs: 0 }
+      const url = withToken(options.url, token.value)
       const socket = yield* Socket.makeWebSocket(url, { closeCodeIsError: () => true, openTimeout }).pipe(
         Effect.provideService(Socket.WebSocketConstructor, constructor)
       )
