@@ -267,6 +267,10 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       })
 
       const processor = yield* Effect.forkScoped(handleAll)
+      // a socket that opens but is never greeted is no connection
+      yield* Effect.forkScoped(Effect.sleep(Duration.times(Duration.decode(openTimeout), 2)).pipe(
+        Effect.zipRight(Effect.suspend(() => greetedAt === undefined ? Deferred.succeed(abort, { reason: "OpenTimeout" }) : Effect.void))
+      ))
       const ended = yield* socket.runRaw(
         (data) => {
           lastHeard = clock.unsafeCurrentTimeMillis()
