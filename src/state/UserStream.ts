@@ -1,5 +1,6 @@
 import { Effect, Exit } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
+import type { Signal } from "../protocol/Notices.js"
 import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { HistoryEntry, HistoryOptions } from "../store/History.js"
@@ -161,7 +162,7 @@ export class UserStream {
    * Sends the notice `{type, payload}` to the user's connections on every
    * node but `fromClientId` (typing): no seq, no history.
    */
-  signal(fromClientId: string, type: string, payload: object): Effect.Effect<void> {
+  signal(fromClientId: string, type: Signal["type"], payload: Signal["payload"]): Effect.Effect<void> {
     return Effect.suspend(() => this.backplane.signal(this.userId, ServerFrame.notice(type, payload), fromClientId))
   }
 }
