@@ -77,6 +77,16 @@ export interface Client {
     payload: RequestPayload<T>
   ) => Effect.Effect<RequestResult<T>, RequestError>
   /**
+   * A request of a type of your own (a handler you added): the same, with its
+   * schemas — declare them once and give them to both `Handler.make` and here.
+   * The payload is checked (the server sees the same) before it is sent.
+   */
+  readonly requestWith: <P, PI, S, SI>(
+    type: string,
+    schemas: { readonly payload: Schema.Schema<P, PI>; readonly success: Schema.Schema<S, SI> },
+    payload: PI
+  ) => Effect.Effect<S, RequestError>
+  /**
    * The user's stream from the moment this returns (subscribed when it
    * returns, for as long as its scope): every event exactly once, in seq
    * order across reconnects, with a `stream_gap` where events were lost.
@@ -135,14 +145,17 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
   const state = yield* SubscriptionRef.make<ConnectionState>(ConnectionState.Connecting({ attempt: 1 }))
   const hub = yield* PubSub.unbounded<Take.Take<ClientEvent, ClientStopped>>()
   const outbox = yield* Queue.unbounded<Pending>()
-  const cursor = new StreamCursor<Inbound.StreamEvent>(options.resumeFrom)
+  const cursor = new StreamCursor<Inbound.StreamEvent | Undecodable>(options.resumeFrom)
   const pending = new Map<string, Pending>()
   const nextId = idMaker()
   let stopped: ClientStopped | undefined
   let connections = 0
 
-  const publish = (items: ReadonlyArray<ClientEvent>): Effect.Effect<void> =>
-    items.length === 0 ? Effect.void : PubSub.publish(hub, Take.chunk(Chunk.unsafeFromArray(items)))
+  const publish = (items: ReadonlyArray<ClientEvent | Undecodable>): Effect.Effect<void> =>
+    items.length === 0 ? Effect.void : PubSub.publish(
+      hub,
+      Take.chunk(Chunk.unsafeFromArray(items.map((item) => item.type === "undecodable" ? asGap(item, cursor.position!.epoch) : item)))
+    )
 
   const stop = (disconnect: Disconnect | undefined): Effect.Effect<void> =>
     Effect.suspend(() => {
@@ -237,10 +250,10 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
             }
             case "ack": {
               if (frame.id !== undefined && frame.id === resumeId) {
-                const result = Inbound.decodeResumeResult(frame.payload.result)
+                const result = Inbound.decodeResumeResult(frame.result)
                 return yield* publish(cursor.resumed(result))
               }
-              return settle(frame.id, Exit.succeed(frame.payload.result))
+              return settle(frame.id, Exit.succeed(frame.result))
             }
             case "error": {
               if (frame.id !== undefined && frame.id === resumeId) {
@@ -253,6 +266,8 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
               return settle(frame.id, Exit.succeed({}))
             case "event":
               return yield* publish(cursor.receive(frame.event))
+            case "undecodable":
+              return yield* publish(cursor.receive(frame))
             case "other":
               return
           }
@@ -318,16 +333,19 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
     }
   })
 
-  const request = <T extends RequestType>(type: T, payload: RequestPayload<T>): Effect.Effect<RequestResult<T>, RequestError> => {
-    const spec: RequestSpec = Requests[type]
-    return Effect.suspend(() => stopped === undefined ? Effect.void : Effect.fail(stopped)).pipe(
-      Effect.zipRight(Effect.mapError(encodePayload(spec, payload), (error) => toFrameError(error, ["payload"]))),
-      Effect.flatMap((encoded) =>
+  const requestWith = <P, PI, S, SI>(
+    type: string,
+    spec: { readonly payload: Schema.Schema<P, PI>; readonly success: Schema.Schema<S, SI> },
+    payload: PI
+  ): Effect.Effect<S, RequestError> =>
+    Effect.suspend(() => stopped === undefined ? Effect.void : Effect.fail(stopped)).pipe(
+      Effect.zipRight(Effect.mapError(Schema.decodeUnknown(spec.payload)(payload), (error) => toFrameError(error, ["payload"]))),
+      Effect.flatMap(() =>
         Effect.gen(function*() {
           const id = nextId()
           const entry: Pending = {
             id,
-            text: JSON.stringify({ type, id, payload: encoded }),
+            text: JSON.stringify({ type, id, payload }),
             deferred: yield* Deferred.make<unknown, FrameError | ClientStopped>(),
             sentOn: 0
           }
@@ -337,11 +355,13 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
             Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => new RequestTimeout({ type, id }) }),
             Effect.ensuring(Effect.sync(() => pending.get(id) === entry && pending.delete(id)))
           )
-          return yield* decodeResult(spec, result)
+          return yield* decodeResult(spec.success, result)
         })
       )
-    ) as Effect.Effect<RequestResult<T>, RequestError>
-  }
+    )
+
+  const request = <T extends RequestType>(type: T, payload: RequestPayload<T>): Effect.Effect<RequestResult<T>, RequestError> =>
+    requestWith(type, Requests[type] as RequestSpec, payload) as Effect.Effect<RequestResult<T>, RequestError>
 
   const subscribe = Effect.gen(function*() {
     const dequeue = yield* PubSub.subscribe(hub)
@@ -356,6 +376,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
 
   return SwitchyardClient.of({
     request,
+    requestWith,
     subscribe,
     events: Stream.unwrapScoped(subscribe),
     state,
@@ -386,13 +407,24 @@ const toDisconnect = (
   return Effect.succeed({ reason: "Abnormal" })
 }
 
-const encodePayload = (spec: RequestSpec, payload: unknown) =>
-  Schema.encodeUnknown(spec.payload as Schema.Schema<unknown, unknown>)(payload)
+/** A stream event the client could not decode (off the contract): it holds its seq's place, and is delivered as a gap. */
+interface Undecodable {
+  readonly type: "undecodable"
+  readonly seq: number
+}
+
+const asGap = (item: Undecodable, epoch: string): StreamGap => ({
+  type: "stream_gap",
+  reason: "Undecodable",
+  previousEpoch: epoch,
+  lastSeq: item.seq - 1,
+  epoch
+})
 
 /** An ack's result as its type's schema says (a server off the contract is an `INTERNAL` error, not a defect). */
-const decodeResult = (spec: RequestSpec, result: unknown): Effect.Effect<unknown, FrameError> =>
+const decodeResult = <S, SI>(success: Schema.Schema<S, SI>, result: unknown): Effect.Effect<S, FrameError> =>
   Effect.mapError(
-    Schema.decodeUnknown(spec.success as Schema.Schema<unknown, unknown>)(result),
+    Schema.decodeUnknown(success)(result),
     () => new FrameError({ code: "INTERNAL", message: "the result does not match the contract" })
   )
 

@@ -21,10 +21,12 @@ export interface StreamPosition {
  * - `HistoryTruncated`: history no longer reaches back to `lastSeq + 1`.
  * - `AheadOfStream`: the client's `lastSeq` is above the stream's latest (a
  *   position that never existed in this epoch).
+ * - `Undecodable`: the event after `lastSeq` came, but off the contract this
+ *   client knows (a newer server?): it could not be typed.
  */
 export interface StreamGap {
   readonly type: "stream_gap"
-  readonly reason: "EpochChanged" | "HistoryTruncated" | "AheadOfStream"
+  readonly reason: "EpochChanged" | "HistoryTruncated" | "AheadOfStream" | "Undecodable"
   /** the epoch of the last event delivered before the gap */
   readonly previousEpoch: string
   /** the seq of the last event delivered before the gap (0: none) */

@@ -17,7 +17,7 @@ export {
 export { ClientStopped, RequestTimeout } from "./ClientError.js"
 export { ConnectionState } from "./ConnectionState.js"
 export { type Disconnect, type DisconnectReason, type Reaction, reaction } from "./Disconnect.js"
-export type { StreamEvent } from "./Inbound.js"
+export type { ExtensionStreamEvent, StreamEvent } from "./Inbound.js"
 export { type RequestPayload, type RequestResult, Requests, type RequestType } from "./Requests.js"
 export { isStreamGap, type StreamGap, type StreamPosition } from "./StreamCursor.js"
 export { FrameError } from "../protocol/FrameError.js"

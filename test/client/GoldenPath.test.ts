@@ -1,15 +1,32 @@
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Stream, SubscriptionRef } from "effect"
+import { Effect, Layer, Schema, Stream, SubscriptionRef } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import * as Client from "../../src/client/index.js"
 import { completed, record, runEvents } from "../support/ClientRecorder.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
+import { BuiltinHandlers, Emitter, Handler } from "../../src/index.js"
+import { extensionEvent } from "../../src/protocol/ExtensionEvent.js"
+
+// a request type of the app's own: its schemas, declared once for the handler and the client
+const Quote = {
+  payload: Schema.Struct({ symbol: Schema.String }),
+  success: Schema.Struct({ price: Schema.Number })
+}
+const quote = Handler.make("quote", {
+  ...Quote,
+  handle: ({ symbol }) =>
+    Effect.gen(function*() {
+      const emitter = yield* Emitter.Emitter
+      yield* emitter.emit(extensionEvent("quote_updated", { symbol, price: 42 }))
+      return { price: 42 }
+    })
+})
 
 describe("the client's golden path against the real server", () => {
   let server: TestServer
   beforeAll(async () => {
-    server = await startServer({ settings: { agentStepMs: 2 } })
+    server = await startServer({ settings: { agentStepMs: 2 }, handlers: [...BuiltinHandlers, quote] })
   })
   afterAll(() => server.close())
 
@@ -75,4 +92,30 @@ describe("the client's golden path against the real server", () => {
         )
       )
     ))
+
+  it.scopedLive("a request type of the app's own, and its events: typed by the schemas it was declared with", () =>
+    Effect.gen(function*() {
+      const client = yield* connect("erin")
+      const recorder = yield* record(client)
+      expect(yield* client.requestWith("quote", Quote, { symbol: "ACME" })).toEqual({ price: 42 })
+      const [event] = yield* recorder.until((events) => events.length > 0)
+      // a type the protocol does not define comes wrapped, as it was sent
+      expect(event).toMatchObject({
+        type: "extension_event",
+        seq: 1,
+        frame: { type: "quote_updated", seq: 1, payload: { symbol: "ACME", price: 42 } }
+      })
+      const refused = yield* Effect.flip(client.requestWith("quote", Quote, { symbol: 7 } as never))
+      expect(refused).toMatchObject({ _tag: "FrameError", code: "INVALID_MESSAGE", details: { path: ["payload", "symbol"] } })
+    }).pipe(Effect.provide(NodeSocket.layerWebSocketConstructor)))
+
+  it.scopedLive("typed results of the quality requests", () =>
+    Effect.gen(function*() {
+      const client = yield* connect("frank")
+      const validation = yield* client.request("quality_validation", { content: "```unbalanced" })
+      expect(validation.valid).toBe(false)
+      expect(validation.issues.map((issue) => issue.rule)).toContain("unbalanced_code_fence")
+      const metrics = yield* client.request("quality_metrics", {})
+      expect(metrics.runs).toBe(0)
+    }).pipe(Effect.provide(NodeSocket.layerWebSocketConstructor)))
 })

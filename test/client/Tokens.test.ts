@@ -33,7 +33,8 @@ describe("the client's token (PROTOCOL §2)", () => {
       })
       // the expiry fell inside the run: its events came on two connections, once each, in order
       expect(events.map((event) => event.seq)).toEqual(events.map((_, i) => i + 1))
-      expect(events.at(-1)?.payload).toMatchObject({ status: "completed", response: { text: "17 * 23 = 391" } })
+      const done = events.at(-1)!
+      expect(done.type === "agent_completed" && done.payload).toEqual({ run_id, status: "completed", response: { text: "17 * 23 = 391" } })
       expect(recorder.events().filter(Client.isStreamGap)).toEqual([])
       expect(fetched).toBe(2)
       expect(states.filter(isOpen)).toHaveLength(2)

@@ -25,11 +25,13 @@ const goldenPath = (url: string, token: string): Promise<GoldenPathResult> =>
       Stream.runCollect
     )
     const list = Array.from(run).filter((event): event is Client.StreamEvent => !Client.isStreamGap(event))
+    const done = list.at(-1)
     return {
       runId: run_id,
       types: list.map((event) => event.type),
       seqs: list.map((event) => event.seq),
-      answer: list.at(-1)?.payload["response"]
+      // typed by the protocol's schemas: a completed run's payload has its response
+      answer: done?.type === "agent_completed" && done.payload.status === "completed" ? done.payload.response : undefined
     }
   }).pipe(Effect.scoped, Effect.provide(Socket.layerWebSocketConstructorGlobal), Effect.runPromise)
 

@@ -14,7 +14,20 @@ const chat = Effect.gen(function*() {
   yield* events.pipe(
     Stream.filter((event) => Client.isStreamGap(event) || event.run_id === run_id),
     Stream.takeUntil((event) => event.type === "agent_completed"),
-    Stream.runForEach((event) => Console.log(JSON.stringify(event)))
+    Stream.runForEach((event) => {
+      switch (event.type) { // each type's payload is typed by the protocol's schemas
+        case "tool_completed":
+          return Console.log(`[${event.payload.tool}] ${JSON.stringify(event.payload.output)}`)
+        case "agent_message_delta":
+          return Effect.sync(() => process.stdout.write(event.payload.text))
+        case "agent_completed":
+          return Console.log(`\n(${event.payload.status})`)
+        case "stream_gap":
+          return Console.log(`(events lost: ${event.reason}; reload)`)
+        default:
+          return Effect.void
+      }
+    })
   )
 })
 
