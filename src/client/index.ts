@@ -7,7 +7,6 @@
 export {
   type Client,
   type ClientEvent,
-  type ClientOptions,
   defaultReconnect,
   layer,
   make,
@@ -15,6 +14,7 @@ export {
   SwitchyardClient
 } from "./Client.js"
 export { ClientStopped, RequestTimeout } from "./ClientError.js"
+export type { ClientOptions } from "./ClientOptions.js"
 export { ConnectionState } from "./ConnectionState.js"
 export { type Disconnect, type DisconnectReason, type Reaction, reaction } from "./Disconnect.js"
 export type { ExtensionStreamEvent, StreamEvent } from "./Inbound.js"

@@ -149,4 +149,19 @@ describe("the client across a network that fails (a TCP proxy the test cuts)", (
       expect(states.find((state) => state._tag === "Reconnecting")).toMatchObject({ disconnect: { reason: "HeartbeatTimeout" } })
       expect(yield* client.request("ping", {})).toEqual({})
     }).pipe(Effect.provide(NodeSocket.layerWebSocketConstructor)), 60_000)
+
+  it.scopedLive("a request that gets no answer before its deadline fails with RequestTimeout, and is not sent later", () =>
+    Effect.gen(function*() {
+      const observer = yield* observe("deadline")
+      const client = yield* connect("deadline", { requestTimeout: "300 millis" })
+      yield* awaitState(client, isOpen)
+      proxy.block()
+      const failure = yield* Effect.flip(client.request("user_message", { text: "too late" }))
+      expect(failure).toMatchObject({ _tag: "RequestTimeout", type: "user_message" })
+      proxy.unblock()
+      yield* awaitState(client, isOpen)
+      // the connection is back and a later request goes through: the late one was never sent
+      yield* client.request("ping", {})
+      expect(observer.frames.some((frame) => frame.type === "agent_started")).toBe(false)
+    }).pipe(Effect.provide(NodeSocket.layerWebSocketConstructor)), 60_000)
 })
