@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Effect, Either, Layer, Metric, Option, Schedule } from "effect"
@@ -82,13 +83,21 @@ const metrics = Effect.gen(function*() {
 
 /**
  * `GET /asyncapi.json`: the wire contract as AsyncAPI 3, generated from the
- * protocol's schemas — made on the first request, then served as made
- * (the same text as the committed docs/asyncapi.json).
+ * protocol's schemas — made once, on the first request (the same text as the
+ * committed docs/asyncapi.json). Anyone may fetch it without a token, so it is
+ * served as bytes made once, with an ETag: a client that has it gets a 304.
  */
-let asyncApiText: string | undefined
-const asyncApi = Effect.sync(() =>
-  HttpServerResponse.text(asyncApiText ??= AsyncApi.text(), { contentType: "application/json" })
-)
+let asyncApiDocument: { readonly body: Uint8Array; readonly etag: string } | undefined
+const asyncApi = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  if (asyncApiDocument === undefined) {
+    const body = new TextEncoder().encode(AsyncApi.text())
+    asyncApiDocument = { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` }
+  }
+  const headers = { etag: asyncApiDocument.etag, "cache-control": "public, max-age=300" }
+  return request.headers["if-none-match"] === asyncApiDocument.etag
+    ? HttpServerResponse.empty({ status: 304, headers })
+    : HttpServerResponse.uint8Array(asyncApiDocument.body, { contentType: "application/json", headers })
+})
 
 /** Every route of PROTOCOL §1 served by this module. */
 export const routes = HttpRouter.empty.pipe(
