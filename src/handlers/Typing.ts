@@ -1,5 +1,5 @@
 import { Context, Effect } from "effect"
-import { Typing } from "../protocol/Payloads.js"
+import { ClientRequests } from "../protocol/ClientRequests.js"
 import { CurrentStream } from "../state/CurrentStream.js"
 import { CurrentClient } from "./FrameContext.js"
 import * as Handler from "./Handler.js"
@@ -8,7 +8,7 @@ const acked = {}
 
 /** `typing {is_typing, thread_id?}`: relayed to the user's OTHER connections (on every node) only, no seq. */
 export const typing = Handler.make("typing", {
-  payload: Typing,
+  ...ClientRequests.typing,
   handle: ({ is_typing, thread_id }) =>
     // one context read instead of a generator: typing is the hottest acknowledged frame
     Effect.contextWithEffect((context: Context.Context<CurrentStream | CurrentClient>) => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Effect, Either, Layer, Metric, Option, Schedule } from "effect"
@@ -5,6 +6,7 @@ import { ServerSettings } from "../transport/ServerSettings.js"
 import { Lifecycle } from "../state/Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import * as Prometheus from "../observability/Prometheus.js"
+import * as AsyncApi from "../protocol/AsyncApi.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import { Connections } from "../transport/Connections.js"
 import { ConnectionServer } from "../transport/ServeConnection.js"
@@ -79,12 +81,31 @@ const metrics = Effect.gen(function*() {
   return HttpServerResponse.text((yield* Prometheus.snapshot) + cluster, { contentType: Prometheus.contentType })
 })
 
+/**
+ * `GET /asyncapi.json`: the wire contract as AsyncAPI 3, generated from the
+ * protocol's schemas — made once, on the first request (the same text as the
+ * committed docs/asyncapi.json). Anyone may fetch it without a token, so it is
+ * served as bytes made once, with an ETag: a client that has it gets a 304.
+ */
+let asyncApiDocument: { readonly body: Uint8Array; readonly etag: string } | undefined
+const asyncApi = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  if (asyncApiDocument === undefined) {
+    const body = new TextEncoder().encode(AsyncApi.text())
+    asyncApiDocument = { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` }
+  }
+  const headers = { etag: asyncApiDocument.etag, "cache-control": "public, max-age=300" }
+  return request.headers["if-none-match"] === asyncApiDocument.etag
+    ? HttpServerResponse.empty({ status: 304, headers })
+    : HttpServerResponse.uint8Array(asyncApiDocument.body, { contentType: "application/json", headers })
+})
+
 /** Every route of PROTOCOL §1 served by this module. */
 export const routes = HttpRouter.empty.pipe(
   HttpRouter.get("/ws", webSocket),
   HttpRouter.get("/health", Effect.succeed(HttpServerResponse.unsafeJson({ status: "ok" }))),
   HttpRouter.get("/ready", ready),
   HttpRouter.get("/metrics", metrics),
+  HttpRouter.get("/asyncapi.json", asyncApi),
   // `/` (the dashboard), its event stream, and development tokens for its chat panel
   HttpRouter.concat(Dashboard.routes),
   // `/admin/migrations[/:type]`: migration control (PROTOCOL §8)

@@ -25,6 +25,7 @@ const counting = (
   let runs = 0
   const handler = Handler.make(type, {
     payload: Schema.Struct({ fail: Schema.optional(Schema.Boolean) }),
+    success: Schema.Struct({ runs: Schema.Number }),
     handle: ({ fail }) =>
       Effect.suspend(() => {
         log.push(`${type} runs`)
