@@ -1,9 +1,9 @@
 import { Either, Schema } from "effect"
-import { BUILTIN_SERVER_TYPES, type ExtensionEventFrame } from "../protocol/ExtensionEvent.js"
+import type { ExtensionEventFrame } from "../protocol/ExtensionEvent.js"
 import { FrameError } from "../protocol/FrameError.js"
 import type { ConnectionEstablished } from "../protocol/Notices.js"
 import { ResumeResult } from "../protocol/Results.js"
-import { ServerEvent } from "../protocol/ServerEvent.js"
+import { type BuiltinServerEvent, isBuiltinServerEvent, ServerEvent } from "../protocol/ServerEvent.js"
 import { ServerFrame } from "../protocol/ServerFrame.js"
 import type { ResumeResult as ResumeOutcome } from "./StreamCursor.js"
 
@@ -18,7 +18,7 @@ import type { ResumeResult as ResumeOutcome } from "./StreamCursor.js"
  * have one, the others never do).
  */
 export type StreamEvent =
-  | (Exclude<Extract<ServerEvent, { readonly seq: number }>, ExtensionEventFrame> & { readonly run_id?: string | undefined })
+  | (Extract<BuiltinServerEvent, { readonly seq: number }> & { readonly run_id?: string | undefined })
   | ExtensionStreamEvent
 
 /**
@@ -32,11 +32,6 @@ export interface ExtensionStreamEvent {
   readonly run_id?: string | undefined
   readonly frame: ExtensionEventFrame
 }
-
-const BUILTIN: ReadonlySet<string> = new Set(BUILTIN_SERVER_TYPES)
-
-// the frame of one built-in type (a `switch` on `type` cannot narrow past the extension events' branded type)
-type Of<T extends string> = Extract<ServerEvent, { readonly type: T }>
 
 /** A decoded frame, by what the client does with it. */
 export type Inbound =
@@ -64,29 +59,22 @@ export const decode = (text: string): Inbound | undefined => {
       : undefined
   }
   const frame = decoded.right
+  if (!isBuiltinServerEvent(frame)) {
+    return { type: "event", event: { type: "extension_event", seq: frame.seq, run_id: frame.run_id, frame } }
+  }
   switch (frame.type) {
     case "connection_established":
-      return { type: "connection_established", payload: (frame as Of<"connection_established">).payload }
-    case "ack": {
-      const ack = frame as Of<"ack">
-      return { type: "ack", id: ack.id, result: ack.payload.result }
-    }
-    case "error": {
-      const error = frame as Of<"error">
-      return { type: "error", id: error.id, error: new FrameError(error.payload) }
-    }
+      return { type: "connection_established", payload: frame.payload }
+    case "ack":
+      return { type: "ack", id: frame.id, result: frame.payload.result }
+    case "error":
+      return { type: "error", id: frame.id, error: new FrameError(frame.payload) }
     case "pong":
-      return { type: "pong", id: (frame as Of<"pong">).id }
+      return { type: "pong", id: frame.id }
     case "typing":
       return { type: "other" }
-    default: {
-      if (BUILTIN.has(frame.type)) return { type: "event", event: frame as StreamEvent }
-      const extension = frame as ExtensionEventFrame
-      return {
-        type: "event",
-        event: { type: "extension_event", seq: extension.seq, run_id: extension.run_id, frame: extension }
-      }
-    }
+    default:
+      return { type: "event", event: frame }
   }
 }
 

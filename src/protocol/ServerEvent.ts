@@ -7,7 +7,7 @@ import {
   ToolCompletedFrame,
   ToolExecutingFrame
 } from "./AgentEvents.js"
-import { ExtensionEventFrame } from "./ExtensionEvent.js"
+import { BUILTIN_SERVER_TYPES, ExtensionEventFrame } from "./ExtensionEvent.js"
 import { ConnectionEstablishedFrame, TypingFrame } from "./Notices.js"
 import { QualityAlertFrame } from "./Quality.js"
 import { AckFrame, ErrorFrame, PongFrame } from "./Replies.js"
@@ -35,16 +35,12 @@ export const ServerEvents = {
 export type ServerEventType = keyof typeof ServerEvents
 
 /**
- * Any frame the service sends: decode every incoming frame with this. A
- * built-in type is held to its own schema; any other type is an extension
- * event of the user's stream (a legacy backend's, or an embedder's).
- *
- * ```ts
- * const frame = Schema.decodeUnknownSync(ServerEvent)(JSON.parse(text))
- * if (frame.type === "agent_message_delta") process.stdout.write(frame.payload.text)
- * ```
+ * Every frame of a built-in type, without the extension events: a closed
+ * union that `switch (frame.type)` narrows. (In {@link ServerEvent} the
+ * extension events' branded `string` type could be any literal, so TypeScript
+ * cannot narrow that union on `type`; guard with {@link isBuiltinServerEvent} first.)
  */
-export const ServerEvent = Schema.Union(
+export const BuiltinServerEvent = Schema.Union(
   ConnectionEstablishedFrame,
   AckFrame,
   ErrorFrame,
@@ -56,12 +52,32 @@ export const ServerEvent = Schema.Union(
   ToolCompletedFrame,
   AgentMessageDeltaFrame,
   AgentCompletedFrame,
-  QualityAlertFrame,
-  ExtensionEventFrame
-).annotations({ identifier: "ServerEvent", description: "a frame the service sends" })
+  QualityAlertFrame
+)
+
+/** @see BuiltinServerEvent */
+export type BuiltinServerEvent = typeof BuiltinServerEvent.Type
+
+/**
+ * Any frame the service sends: decode every incoming frame with this. A
+ * built-in type is held to its own schema; any other type is an extension
+ * event of the user's stream (a legacy backend's, or an embedder's).
+ *
+ * ```ts
+ * const frame = Schema.decodeUnknownSync(ServerEvent)(JSON.parse(text))
+ * if (isBuiltinServerEvent(frame) && frame.type === "agent_message_delta") process.stdout.write(frame.payload.text)
+ * ```
+ */
+export const ServerEvent = Schema.Union(...BuiltinServerEvent.members, ExtensionEventFrame)
+  .annotations({ identifier: "ServerEvent", description: "a frame the service sends" })
 
 /** @see ServerEvent */
 export type ServerEvent = typeof ServerEvent.Type
+
+const builtinTypes: ReadonlySet<string> = new Set(BUILTIN_SERVER_TYPES)
+
+/** Is this decoded frame of a built-in type (so that a `switch` on its `type` narrows it)? */
+export const isBuiltinServerEvent = (frame: ServerEvent): frame is BuiltinServerEvent => builtinTypes.has(frame.type)
 
 /** The frame of a built-in `type`. */
 export type ServerEventOf<T extends ServerEventType> = typeof ServerEvents[T]["Type"]
