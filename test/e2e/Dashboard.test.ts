@@ -45,6 +45,13 @@ describe("the dashboard's endpoints", () => {
     const current = await fetch(server.url("/dashboard/chat.js"), { headers: { "if-none-match": etag } })
     expect(current.status).toBe(304)
     expect(await current.text()).toBe("")
+    // gzipped for a browser that accepts it (fetch does, and unzips), plain otherwise: each its own tag
+    expect(response.headers.get("content-encoding")).toBe("gzip")
+    expect(response.headers.get("vary")).toBe("accept-encoding")
+    const plain = await fetch(server.url("/dashboard/chat.js"), { headers: { "accept-encoding": "identity" } })
+    expect(plain.headers.get("content-encoding")).toBeNull()
+    expect(plain.headers.get("etag")).not.toBe(etag)
+    expect(await plain.text()).toBe(code)
   }, 60_000)
 
   it("GET /dashboard/events streams a hello with history, then samples whose numbers move with traffic", async () => {
