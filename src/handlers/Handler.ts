@@ -24,6 +24,16 @@ export interface Handler<out R = never> {
    * `legacy` / `next`): the frame path's timing middleware then leaves it be
    */
   readonly timesItself?: boolean | undefined
+  /**
+   * its result when it succeeds, if that is always the same object and
+   * known before it runs (`typing`: `{}`), with `check`: the dedupe step
+   * then records a new id as done in the one store call that claims it —
+   * a retry is still answered `duplicate` (PROTOCOL §5), for half the work
+   * of a claim and a completion
+   */
+  readonly fixedResult?: object | undefined
+  /** decodes the raw payload only: the error a `run` would fail with before doing anything, if any */
+  readonly check?: ((payload: unknown) => FrameError | undefined) | undefined
   /** decodes the raw payload and runs the handler */
   readonly run: (payload: unknown) => Effect.Effect<object, FrameError, R>
 }
@@ -55,6 +65,8 @@ export const make = <A, I, R = never>(
     readonly aliases?: ReadonlyArray<string> | undefined
     readonly reply?: "ack" | "pong" | undefined
     readonly batchable?: boolean | undefined
+    /** the handler's result whenever it succeeds, if always the same (see `Handler.fixedResult`) */
+    readonly fixedResult?: object | undefined
   }
 ): Handler<R> => {
   // compiled once: decoding is on every frame's path
@@ -64,6 +76,11 @@ export const make = <A, I, R = never>(
     aliases: options.aliases ?? [],
     reply: options.reply ?? "ack",
     batchable: options.batchable ?? true,
+    fixedResult: options.fixedResult,
+    check: options.fixedResult === undefined ? undefined : (payload) => {
+      const decoded = decode(payload)
+      return Either.isLeft(decoded) ? toFrameError(decoded.left, ["payload"]) : undefined
+    },
     run: (payload) => {
       const decoded = decode(payload)
       return Either.isLeft(decoded) ? Effect.fail(toFrameError(decoded.left, ["payload"])) : options.handle(decoded.right)

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer, Schedule } from "effect"
-import { Redis } from "./Redis.js"
+import { keyPart, Redis } from "./Redis.js"
 
 /**
  * The operator's view of the cluster (README, "Several nodes"): the state of
@@ -95,7 +95,7 @@ export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
         last = value
         return Effect.ignore(redis.run((client) =>
           client.multi()
-            .set(redis.key(`node:${value.node_id}`), JSON.stringify(value), "PX", REPORT_TTL_MS)
+            .set(redis.key(`node:${keyPart(value.node_id)}`), JSON.stringify(value), "PX", REPORT_TTL_MS)
             .zadd(set, now + REPORT_TTL_MS, value.node_id)
             .zremrangebyscore(set, "-inf", now)
             .exec()
@@ -106,7 +106,7 @@ export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
       redis.run(async (client) => {
         const ids = await client.zrangebyscore(set, now, "+inf")
         if (ids.length === 0) return []
-        const values = await client.mget(ids.map((id) => redis.key(`node:${id}`)))
+        const values = await client.mget(ids.map((id) => redis.key(`node:${keyPart(id)}`)))
         return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as NodeReport]))
       }).pipe(
         // Redis away: this node is all it can vouch for
