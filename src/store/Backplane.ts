@@ -25,6 +25,13 @@ export interface PendingEvent {
   readonly head: string
   readonly tail: string
   readonly at: number
+  /**
+   * the publish's own id, for one that may be made again (a lost run's end,
+   * claimed again after an answer that did not come back): a shared backend
+   * that still remembers a publish of this token (its recent ones) returns
+   * that seq instead of publishing again
+   */
+  readonly token?: string | undefined
 }
 
 /**
@@ -39,18 +46,13 @@ export interface LeaseGuard {
   readonly holder: string
 }
 
-/** Where a publishing fiber's lease guard is read from, when it publishes. */
-export interface LeaseGuardSource {
-  readonly current: () => LeaseGuard | undefined
-}
-
 /**
  * The lease guard of the events a fiber publishes (an agent run's fiber, in
  * cluster mode); none elsewhere. A backend without leases ignores it.
  */
-export const currentLeaseGuard: FiberRef.FiberRef<LeaseGuardSource | undefined> = FiberRef.unsafeMake<
-  LeaseGuardSource | undefined
->(undefined)
+export const currentLeaseGuard: FiberRef.FiberRef<LeaseGuard | undefined> = FiberRef.unsafeMake<LeaseGuard | undefined>(
+  undefined
+)
 
 /** The frame of a pending event once its seq is known. */
 export const frameOf = (event: PendingEvent, seq: number): string => event.head + seq + event.tail

@@ -356,9 +356,10 @@ export const make = (
     ).pipe(Effect.as(0))
 
     const publish = (userId: string, event: PendingEvent): Effect.Effect<number> =>
-      Effect.flatMap(FiberRef.get(currentLeaseGuard), (source) => {
-        const guard = source?.current()
-        const token = `${processTag}${(++published).toString(36)}`
+      Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) => {
+        // a caller's token may have been published before (its publish is made again): looked for at once
+        const token = event.token ?? `${processTag}${(++published).toString(36)}`
+        const again = event.token !== undefined
         return Effect.flatMap(Epoch.make, (epoch) => {
           const once = (retry: boolean) =>
             attempt(Scripts.publish, userId, [
@@ -369,7 +370,7 @@ export const make = (
               token,
               guard?.name ?? "",
               guard?.holder ?? "",
-              retry ? 1 : 0
+              retry || again ? 1 : 0
             ])
           const settle = (reply: unknown) => Math.max(0, Number(reply))
           // after a timeout: asked again with the same token, queued behind the first attempt
