@@ -76,7 +76,7 @@ export const keyed = (
     let bucket = buckets.get(userId)
     if (bucket === undefined) {
       if (buckets.size >= options.maxUsers) evict(now)
-      bucket = TokenBucket.full(rate, now)
+      bucket = TokenBucket.full(rateOf(userId), now)
       buckets.set(userId, bucket)
     }
     return bucket
@@ -91,8 +91,12 @@ export const keyed = (
       TokenBucket.charge(bucketOf(userId, now), rateOf(userId), cost, now)
     },
     share: (userId, nodes) => {
-      if (nodes <= 1) shared.delete(userId)
-      else shared.set(userId, { perSec: rate.perSec / nodes, burst: Math.max(1, rate.burst / nodes) })
+      if (nodes <= 1) return void shared.delete(userId)
+      const part = { perSec: rate.perSec / nodes, burst: Math.max(1, rate.burst / nodes) }
+      shared.set(userId, part)
+      // what the user holds now is no more than its share's burst
+      const bucket = buckets.get(userId)
+      if (bucket !== undefined) bucket.tokens = Math.min(bucket.tokens, part.burst)
     }
   }
 }
