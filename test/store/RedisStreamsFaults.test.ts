@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Fiber, Layer, Queue } from "effect"
-import { Backplane, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
+import { Backplane, currentLeaseGuard, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
 import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
 import * as Redis from "../../src/store/Redis.js"
@@ -131,6 +131,24 @@ describe("RedisStreams faults", () => {
       const seen = (yield* listening.take(61)).map((e) => e.seq)
       expect(seen).toEqual(Array.from({ length: 61 }, (_, i) => i + 1))
       expect(yield* Queue.size(listening.resets)).toBe(0)
+    }))
+
+  it.scopedLive("an event whose lease guard no longer holds is refused: no seq, no history, no delivery", () =>
+    Effect.gen(function*() {
+      const node = yield* nodesOn(redisUrl())
+      const a = yield* node()
+      const listening = yield* recorder
+      yield* a.backplane.subscribe("u", listening.listener)
+      const lease = `${a.prefix}lease`
+      yield* a.redis.run((client) => client.set(lease, "g1"))
+      const guarded = (n: number) => Effect.locally(a.backplane.publish("u", pending(n)), currentLeaseGuard, { name: lease, holder: "g1" })
+      expect(yield* guarded(1)).toBe(1)
+      // the lease moved on (another generation holds it): the old holder's events are refused
+      yield* a.redis.run((client) => client.set(lease, "g2"))
+      expect(yield* guarded(2)).toBe(0)
+      expect(yield* a.backplane.publish("u", pending(3))).toBe(2)
+      expect((yield* listening.take(2)).map((e) => e.frame)).toEqual([`{"n":1,"seq":1}`, `{"n":3,"seq":2}`])
+      expect((yield* a.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2])
     }))
 
   it.scopedLive("no user id reaches a key or channel name raw", () =>

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket, connect } from "node:net"
-import { Effect, type Scope } from "effect"
+import { Effect, Exit, Scope } from "effect"
 
 /**
  * A TCP proxy in front of a Redis, for fault tests that cut ONE node off
@@ -87,4 +87,13 @@ export const startRedisProxy = (target: { readonly host: string; readonly port: 
 export const hostPort = (url: string): { readonly host: string; readonly port: number } => {
   const parsed = new URL(url)
   return { host: parsed.hostname, port: Number(parsed.port || "6379") }
+}
+
+/** `startRedisProxy` outside an Effect test: the proxy, and how to close it. */
+export const openRedisProxy = async (
+  target: { readonly host: string; readonly port: number }
+): Promise<RedisProxy & { readonly close: () => Promise<void> }> => {
+  const scope = Effect.runSync(Scope.make())
+  const proxy = await Effect.runPromise(Scope.extend(startRedisProxy(target), scope))
+  return { ...proxy, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
 }
