@@ -9,7 +9,7 @@ import { keyPart, Redis } from "./Redis.js"
  * `GET /admin/migrations` sums. In memory the cluster is this node alone.
  *
  * Redis: each node writes its report every few seconds to its own key with a
- * TTL (`<prefix>node:<id>`) and its id to a sorted set scored by the key's
+ * TTL (`<prefix>node:<hex id>`) and its id to a sorted set scored by the key's
  * expiry (`<prefix>nodes`); a node that stopped reporting drops out within
  * the TTL. Lag is measured off the frame path: a probe message published on
  * a channel of this node's own and timed until it comes back.
