@@ -51,6 +51,31 @@ export { CloseCode, ErrorCode } from "./protocol/ErrorCode.js"
 export * as ClientFrame from "./protocol/ClientFrame.js"
 export * as ServerFrame from "./protocol/ServerFrame.js"
 export * as Payloads from "./protocol/Payloads.js"
+// the wire contract as Schemas (what clients decode with, what docs/asyncapi.json is generated from)
+export {
+  decodeServerEvent,
+  ServerEvent,
+  type ServerEventOf,
+  ServerEvents,
+  type ServerEventType
+} from "./protocol/ServerEvent.js"
+export {
+  type AnyClientRequest,
+  type ClientRequest,
+  ClientRequests,
+  type ClientRequestType,
+  COMMON_ERRORS,
+  type RequestPayload,
+  type RequestResult
+} from "./protocol/ClientRequests.js"
+export { StreamEvent, type StreamEventOf } from "./protocol/StreamEvents.js"
+export * as AgentEvents from "./protocol/AgentEvents.js"
+export * as Notices from "./protocol/Notices.js"
+export * as Replies from "./protocol/Replies.js"
+export * as Results from "./protocol/Results.js"
+export * as QualitySchemas from "./protocol/Quality.js"
+export * as ExtensionEvent from "./protocol/ExtensionEvent.js"
+export * as ServerEnvelope from "./protocol/ServerEnvelope.js"
 export * as Jwt from "./transport/Jwt.js"
 export * as Migration from "./migration/Migration.js"
 export { type ControlSettings, MigrationControl } from "./migration/MigrationControl.js"

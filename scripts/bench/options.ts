@@ -34,6 +34,8 @@ export const usage = `npm run bench -- [options]
   --fanout-conns N        fanout: connections per user (default 4)
   --fanout-runs N         fanout: runs in flight per user (default 1)
   --idle LIST             idle: connection levels (default 5000,10000; quick 1000,2000)
+  --idle-settle S         idle: seconds between connecting and reading RSS (default 1; quick 0.5); longer
+                          lets the connect burst's garbage be collected, so RSS is what the connections hold
   --scale-users N         scale: connected users (default 10000; quick 1000)
   --scale-rate N          scale: runs started per second (default 50)
   --scale-duration S      scale: measured seconds (default 8; quick 3)
@@ -91,6 +93,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       "fanout-conns": { type: "string" },
       "fanout-runs": { type: "string" },
       idle: { type: "string" },
+      "idle-settle": { type: "string" },
       "scale-users": { type: "string" },
       "scale-rate": { type: "string" },
       "scale-duration": { type: "string" },
@@ -128,7 +131,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
         connsPerUser: Math.max(1, positiveInt("fanout-conns", values["fanout-conns"], 4)),
         runsPerUser: Math.max(1, positiveInt("fanout-runs", values["fanout-runs"], 1))
       },
-      idle: { levels: intList("idle", values.idle, quick ? [1000, 2000] : [5000, 10_000]), settleMs: quick ? 500 : 1000 },
+      idle: { levels: intList("idle", values.idle, quick ? [1000, 2000] : [5000, 10_000]), settleMs: seconds("idle-settle", values["idle-settle"], quick ? 0.5 : 1) },
       scale: {
         users: positiveInt("scale-users", values["scale-users"], quick ? 1000 : 10_000),
         runsPerSecond: Math.max(1, positiveInt("scale-rate", values["scale-rate"], 50)),

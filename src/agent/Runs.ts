@@ -3,6 +3,7 @@ import type { Conversations } from "../state/Conversations.js"
 import type { LifecycleState } from "../state/Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import { randomUUID } from "node:crypto"
+import type { AgentCompleted } from "../protocol/AgentEvents.js"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
 import { type Agent, type AgentEvent, AgentError, type AgentRequest, runForEach } from "./Agent.js"
 import type { RunRecord } from "./RunRecord.js"
@@ -270,7 +271,7 @@ export class RunRegistry {
           yield* Effect.logWarning("agent run stopped: this node's lease lapsed; it ends NODE_LOST")
           return
         }
-        let payload: object
+        let payload: AgentCompleted
         if (Exit.isSuccess(exit)) {
           record.status = "completed"
           record.responseText = text()

@@ -1,16 +1,9 @@
 import { Effect } from "effect"
 import { FrameError } from "../protocol/FrameError.js"
-import { Batch } from "../protocol/Payloads.js"
+import { ClientRequests } from "../protocol/ClientRequests.js"
+import type { BatchEntry } from "../protocol/Results.js"
 import { Dispatch } from "./Dispatch.js"
 import * as Handler from "./Handler.js"
-
-/** One inner frame's entry in a batch's result. */
-interface BatchEntry {
-  readonly id?: string
-  readonly status: "ok" | "duplicate" | "error"
-  readonly result?: object
-  readonly code?: string
-}
 
 /**
  * `batch {messages}`: 1–100 frames processed in order, each through dedupe and
@@ -18,7 +11,7 @@ interface BatchEntry {
  * A nested batch (or a frame that may not be batched) rejects the whole batch.
  */
 export const batch = Handler.make("batch", {
-  payload: Batch,
+  ...ClientRequests.batch,
   batchable: false,
   handle: ({ messages }) =>
     Effect.gen(function*() {

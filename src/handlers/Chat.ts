@@ -5,7 +5,7 @@ import type { RunOwnerUnreachable } from "../store/RunLeases.js"
 import { Lifecycle } from "../state/Lifecycle.js"
 import { toFrameError } from "../protocol/DecodeFailure.js"
 import { FrameError } from "../protocol/FrameError.js"
-import { StartAgent, StopAgent, UserMessage } from "../protocol/Payloads.js"
+import { ClientRequests } from "../protocol/ClientRequests.js"
 import { CurrentFrame } from "./FrameContext.js"
 import * as Handler from "./Handler.js"
 import { Runs } from "../agent/Runs.js"
@@ -57,13 +57,13 @@ const rateLimited = (error: RunLimitExceeded): FrameError =>
 
 /** `user_message {text, thread_id?}` → `{run_id}`: the chat turn that starts an agent run. */
 export const userMessage = Handler.make("user_message", {
-  payload: UserMessage,
+  ...ClientRequests.user_message,
   handle: ({ text, thread_id }) => startRun({ text, threadId: thread_id, agent: undefined, params: {} })
 })
 
 /** `start_agent` / `agent_request {text?, agent?, params?, thread_id?}` → `{run_id}`. */
 export const startAgent = Handler.make("start_agent", {
-  payload: StartAgent,
+  ...ClientRequests.start_agent,
   aliases: ["agent_request"],
   handle: ({ agent, params, text, thread_id }) =>
     startRun({ text: text ?? "", threadId: thread_id, agent, params: params ?? {} })
@@ -71,7 +71,7 @@ export const startAgent = Handler.make("start_agent", {
 
 /** `stop_agent {run_id}` → `{run_id, stopped}`; only the user's own runs are found. */
 export const stopAgent = Handler.make("stop_agent", {
-  payload: StopAgent,
+  ...ClientRequests.stop_agent,
   handle: ({ run_id }) =>
     Effect.gen(function*() {
       const runs = yield* Runs

@@ -1,5 +1,5 @@
 import { Effect, Metric } from "effect"
-import { ClientErrorReport, EmptyPayload } from "../protocol/Payloads.js"
+import { ClientRequests } from "../protocol/ClientRequests.js"
 import { CurrentFrame } from "./FrameContext.js"
 import * as Handler from "./Handler.js"
 import { boundedJson } from "../observability/BoundedJson.js"
@@ -9,8 +9,7 @@ import { CurrentUser } from "../state/CurrentUser.js"
 
 /** `ping` → `pong` (with the frame's id), never an ack, never deduplicated. */
 export const ping = Handler.make("ping", {
-  payload: EmptyPayload,
-  reply: "pong",
+  ...ClientRequests.ping,
   handle: () => Effect.succeed({})
 })
 
@@ -20,7 +19,7 @@ export const ping = Handler.make("ping", {
  * the message's first characters and at most a few hundred of the details' JSON.
  */
 export const clientError = Handler.make("error", {
-  payload: ClientErrorReport,
+  ...ClientRequests.error,
   handle: ({ details, message }) =>
     Effect.gen(function*() {
       yield* Metric.increment(Metrics.clientErrors)
@@ -42,7 +41,7 @@ const DETAILS_BUDGET = { maxChars: 300, maxDepth: 6 }
 
 /** `disconnect`: acked with `{}`, then the server closes with 1000. */
 export const disconnect = Handler.make("disconnect", {
-  payload: EmptyPayload,
+  ...ClientRequests.disconnect,
   batchable: false,
   handle: () =>
     Effect.map(CurrentFrame, (frame) => {

@@ -1,10 +1,5 @@
 import { Clock, Effect } from "effect"
-import {
-  QualityAlertRequest,
-  QualityMetricsRequest,
-  QualityReportRequest,
-  QualityValidationRequest
-} from "../protocol/Payloads.js"
+import { ClientRequests } from "../protocol/ClientRequests.js"
 import { parseIsoDateTime } from "../protocol/IsoDateTime.js"
 import { computeMetrics } from "../agent/quality/QualityMetrics.js"
 import { computeReport } from "../agent/quality/QualityReport.js"
@@ -25,7 +20,7 @@ import { Emitter } from "../state/Emitter.js"
 
 /** `quality_metrics {window_s?}` → run counts, success rate, latency p50/p95, tool usage. */
 export const qualityMetrics = Handler.make("quality_metrics", {
-  payload: QualityMetricsRequest,
+  ...ClientRequests.quality_metrics,
   handle: ({ window_s }) =>
     Effect.gen(function*() {
       const runs = yield* Runs
@@ -40,7 +35,7 @@ export const qualityMetrics = Handler.make("quality_metrics", {
  * `QUALITY_BANNED_PHRASES`: the operator's policy, not the client's.
  */
 export const qualityValidation = Handler.make("quality_validation", {
-  payload: QualityValidationRequest,
+  ...ClientRequests.quality_validation,
   handle: ({ content, rules }) =>
     Effect.map(HandlerSettings, (config) =>
       validateResponse(content, {
@@ -52,7 +47,7 @@ export const qualityValidation = Handler.make("quality_validation", {
 
 /** `quality_report {since?}` → totals, rates, latency, slowest runs, tool usage, errors. */
 export const qualityReport = Handler.make("quality_report", {
-  payload: QualityReportRequest,
+  ...ClientRequests.quality_report,
   handle: ({ since }) =>
     Effect.gen(function*() {
       const runs = yield* Runs
@@ -70,7 +65,7 @@ export const qualityReport = Handler.make("quality_report", {
  * event on the user's stream, and its recovery one more.
  */
 export const qualityAlert = Handler.make("quality_alert", {
-  payload: QualityAlertRequest,
+  ...ClientRequests.quality_alert,
   handle: ({ max_p95_ms, min_success_rate, subscribe }) =>
     Effect.gen(function*() {
       const subscription = yield* AlertSubscription

@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { Resume } from "../protocol/Payloads.js"
+import { ClientRequests } from "../protocol/ClientRequests.js"
 import { arrivalCost, UserRateLimit } from "../resilience/UserRateLimit.js"
 import { CurrentStream } from "../state/CurrentStream.js"
 import { CurrentUser } from "../state/CurrentUser.js"
@@ -16,7 +16,7 @@ import * as Handler from "./Handler.js"
  * is paid back, so the next resume is refused before any history is read.
  */
 export const resume = Handler.make("resume", {
-  payload: Resume,
+  ...ClientRequests.resume,
   handle: ({ epoch, last_seq }) =>
     Effect.gen(function*() {
       const stream = yield* CurrentStream

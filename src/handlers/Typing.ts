@@ -1,5 +1,5 @@
 import { Context, Effect } from "effect"
-import { Typing } from "../protocol/Payloads.js"
+import { ClientRequests } from "../protocol/ClientRequests.js"
 import { CurrentStream } from "../state/CurrentStream.js"
 import { CurrentClient } from "./FrameContext.js"
 import * as Handler from "./Handler.js"
@@ -13,7 +13,7 @@ const acked = {}
  * Redis script and the relay's PUBLISH, not two scripts and two PUBLISHes.
  */
 export const typing = Handler.make("typing", {
-  payload: Typing,
+  ...ClientRequests.typing,
   fixedResult: acked,
   handle: ({ is_typing, thread_id }) =>
     // one context read instead of a generator: typing is the hottest acknowledged frame

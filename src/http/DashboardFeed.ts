@@ -3,6 +3,9 @@ import { Lifecycle } from "../state/Lifecycle.js"
 import { Connections } from "../transport/Connections.js"
 import { UserSessions } from "../state/UserSessions.js"
 import { type Sample, sampleOf, type Totals, totalsOf } from "../observability/DashboardStats.js"
+import { clusterSampleOf } from "../observability/ClusterSample.js"
+import { ClusterView } from "../store/ClusterView.js"
+import { ServerSettings } from "../transport/ServerSettings.js"
 
 /** How often the feed samples the metrics. */
 export const SAMPLE_INTERVAL_MS = 1000
@@ -18,7 +21,7 @@ export const MAX_VIEWERS = 64
 
 /**
  * The live numbers of the dashboard: one fiber samples the metric registry
- * every second (whoever watches, the cost is one snapshot a second, not one per
+ * and the cluster view every second (whoever watches, the cost is one snapshot a second, not one per
  * viewer) and publishes a {@link Sample} to every subscriber. A new subscriber
  * first gets the recent history, so its charts start filled.
  * `DashboardFeed.Default`: the feed, sampling in the background for the lifetime of the layer.
@@ -28,6 +31,8 @@ export class DashboardFeed extends Effect.Service<DashboardFeed>()("switchyard/D
     const connections = yield* Connections
     const sessions = yield* UserSessions
     const lifecycle = yield* Lifecycle
+    const view = yield* ClusterView
+    const { nodeId } = yield* ServerSettings
     const totals: Array<Totals> = []
     const history: Array<Sample> = []
     const pubsub = yield* PubSub.sliding<Sample>(16)
@@ -36,12 +41,16 @@ export class DashboardFeed extends Effect.Service<DashboardFeed>()("switchyard/D
     const take = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const current = totalsOf(yield* Metric.snapshot, now)
+      const open = yield* connections.count
+      const users = yield* connections.users
+      // (Redis mode: one read of the live nodes' reports a second; it fails fast, to this node alone, while Redis is away)
+      const cluster = clusterSampleOf(nodeId, yield* view.backplane, yield* view.nodes, { connections: open, users })
       const sample = sampleOf(current, totals[totals.length - 1], totals[0], {
-        connections: yield* connections.count,
-        usersConnected: yield* connections.users,
+        connections: open,
+        usersConnected: users,
         usersActive: yield* sessions.size,
         runsRunning: Math.max(0, lifecycle.runningRuns)
-      })
+      }, cluster)
       totals.push(current)
       if (totals.length > WINDOW_SAMPLES + 1) totals.shift()
       history.push(sample)

@@ -5,6 +5,7 @@ import { ServerSettings } from "../transport/ServerSettings.js"
 import { Lifecycle } from "../state/Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import * as Prometheus from "../observability/Prometheus.js"
+import * as AsyncApi from "../protocol/AsyncApi.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import { Connections } from "../transport/Connections.js"
 import { ConnectionServer } from "../transport/ServeConnection.js"
@@ -85,12 +86,23 @@ const metrics = Effect.gen(function*() {
   return HttpServerResponse.text((yield* Prometheus.snapshot) + cluster, { contentType: Prometheus.contentType })
 })
 
+/**
+ * `GET /asyncapi.json`: the wire contract as AsyncAPI 3, generated from the
+ * protocol's schemas — made on the first request, then served as made
+ * (the same text as the committed docs/asyncapi.json).
+ */
+let asyncApiText: string | undefined
+const asyncApi = Effect.sync(() =>
+  HttpServerResponse.text(asyncApiText ??= AsyncApi.text(), { contentType: "application/json" })
+)
+
 /** Every route of PROTOCOL §1 served by this module. */
 export const routes = HttpRouter.empty.pipe(
   HttpRouter.get("/ws", webSocket),
   HttpRouter.get("/health", Effect.succeed(HttpServerResponse.unsafeJson({ status: "ok" }))),
   HttpRouter.get("/ready", ready),
   HttpRouter.get("/metrics", metrics),
+  HttpRouter.get("/asyncapi.json", asyncApi),
   // `/` (the dashboard), its event stream, and development tokens for its chat panel
   HttpRouter.concat(Dashboard.routes),
   // `/admin/migrations[/:type]`: migration control (PROTOCOL §8)

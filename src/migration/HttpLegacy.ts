@@ -4,7 +4,8 @@
  * `200 {result?, events?: [{type, payload}]}`. The ack carries `result`; the
  * events go to the user's stream (through the `Emitter` in context, so a
  * shadow run captures them) right after the ack. A non-2xx answer, a body of
- * another shape, or no answer within the timeout is a failure.
+ * another shape (or with an event the protocol does not allow), or no answer
+ * within the timeout is a failure.
  *
  * Retries never make one write happen twice: a frame with an id is sent with
  * `Idempotency-Key: <user_id>:<id>` and retried after a timeout or a 5xx (the
@@ -18,11 +19,12 @@ import { HttpClient, type HttpClientError, HttpClientRequest } from "@effect/pla
 import { Data, Duration, Effect, Either, identity, Redacted, Schedule, Schema } from "effect"
 import { FrameError } from "../protocol/FrameError.js"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
+import * as StreamEvents from "../protocol/StreamEvents.js"
 import { CurrentFrame } from "../handlers/FrameContext.js"
 import * as Handler from "../handlers/Handler.js"
 import { CurrentUser } from "../state/CurrentUser.js"
 import type { Emitter } from "../state/Emitter.js"
-import { deliverAfterReply, toAckResult } from "./Legacy.js"
+import { deliverAfterReply, LegacyResult, toAckResult } from "./Legacy.js"
 import { redactText, redactUrl, secretsOf } from "./RedactUrl.js"
 
 /**
@@ -104,13 +106,45 @@ export const LegacyResponse = Schema.Struct({
 })
 
 /**
- * A decoded response.
+ * A decoded response, its events checked against the protocol: each is one
+ * of the stream events PROTOCOL §6–§7 define (an agent event with its
+ * `run_id` at the top level), or an event of a type of the backend's own.
  *
  * @since 0.1.0
  */
-export type LegacyResponse = typeof LegacyResponse.Type
+export interface LegacyAnswer {
+  readonly result?: unknown
+  readonly events: ReadonlyArray<StreamEvent>
+}
 
 const decodeResponse = Schema.decodeUnknownEither(LegacyResponse)
+const decodeEvent = Schema.decodeUnknownEither(StreamEvents.StreamEvent)
+
+/** A backend event as a stream event: agent events carry their `run_id` at the top level (PROTOCOL §3). */
+const liftRunId = (event: typeof LegacyEvent.Type): typeof LegacyEvent.Type => {
+  if (event.run_id !== undefined) return event
+  const nested = event.payload["run_id"]
+  return typeof nested === "string" ? { type: event.type, run_id: nested, payload: event.payload } : event
+}
+
+/**
+ * The backend's events as the user's stream takes them, or the index of the
+ * first that the protocol does not allow (a built-in type with another
+ * payload, an agent event without a `run_id`): the service does not send
+ * what its contract does not allow, whoever wrote it. Decoding drops fields
+ * the schemas do not name, as it does for every payload.
+ */
+const toStreamEvents = (
+  events: ReadonlyArray<typeof LegacyEvent.Type>
+): Either.Either<ReadonlyArray<StreamEvent>, number> => {
+  const out: Array<StreamEvent> = []
+  for (let i = 0; i < events.length; i++) {
+    const decoded = decodeEvent(liftRunId(events[i]!))
+    if (Either.isLeft(decoded)) return Either.left(i)
+    out.push(decoded.right)
+  }
+  return Either.right(out)
+}
 
 /** Answers that say the request may be tried again (the backend did not do it, or did it idempotently). */
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
@@ -193,7 +227,7 @@ export const encodeRequest = (body: LegacyRequest): Effect.Effect<string, FrameE
 export const call = (
   options: Options,
   body: LegacyRequest
-): Effect.Effect<LegacyResponse, LegacyBackendError | FrameError, HttpClient.HttpClient> =>
+): Effect.Effect<LegacyAnswer, LegacyBackendError | FrameError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const url = Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url
@@ -237,7 +271,14 @@ export const call = (
         detail: "the body is not {result?, events?: [{type, payload}]}"
       })
     }
-    return decoded.right
+    const events = toStreamEvents(decoded.right.events)
+    if (Either.isLeft(events)) {
+      return yield* new LegacyBackendError({
+        reason: "InvalidBody",
+        detail: `events[${events.left}] is not an event the protocol allows (PROTOCOL §6-§7)`
+      })
+    }
+    return decoded.right.result === undefined ? { events: events.right } : { result: decoded.right.result, events: events.right }
   })
 
 /**
@@ -270,17 +311,6 @@ const reportFailure = (type: string, url: Options["url"]) => (error: LegacyBacke
     toFrameError(error)
   )
 
-/** A backend event as a stream event: agent events carry their `run_id` at the top level (PROTOCOL §3). */
-const toStreamEvent = (event: typeof LegacyEvent.Type): StreamEvent => {
-  const nested = event.payload["run_id"]
-  const runId = event.run_id ?? (typeof nested === "string" ? nested : undefined)
-  return runId === undefined ? { type: event.type, payload: event.payload } : {
-    type: event.type,
-    run_id: runId,
-    payload: event.payload
-  }
-}
-
 /**
  * The backend as the handler of `type`: it forwards the raw payload (the
  * backend validates it, as it always did).
@@ -290,6 +320,8 @@ const toStreamEvent = (event: typeof LegacyEvent.Type): StreamEvent => {
 export const handler = (type: string, options: Options): Handler.Handler<HttpClient.HttpClient | CurrentUser | Emitter> =>
   Handler.make(type, {
     payload: Schema.Unknown,
+    success: LegacyResult,
+    errors: ["HANDLER_FAILED", "TIMEOUT"],
     handle: (payload) =>
       Effect.gen(function*() {
         const user = yield* CurrentUser
@@ -297,7 +329,7 @@ export const handler = (type: string, options: Options): Handler.Handler<HttpCli
         const response = yield* call(options, { user_id: user.userId, type, id: frame.id ?? null, payload }).pipe(
           Effect.catchAll((error) => Effect.flatMap(reportFailure(type, options.url)(error), Effect.fail))
         )
-        yield* deliverAfterReply(response.events.map(toStreamEvent))
+        yield* deliverAfterReply(response.events)
         return toAckResult(response.result)
       })
   })

@@ -53,6 +53,13 @@ export type PromiseHandler<P = unknown> = (userId: string, payload: P, context: 
 export const toAckResult = (value: unknown): object => (value ?? {}) as object
 
 /**
+ * What a legacy side's ack carries: its value as it is (PROTOCOL §8), any JSON.
+ *
+ * @since 0.1.0
+ */
+export const LegacyResult = Schema.Unknown
+
+/**
  * Delivers `events` to the `Emitter` in context once the frame is answered.
  *
  * @since 0.1.0
@@ -99,6 +106,8 @@ export const fromPromise = <A = unknown, I = unknown>(
 ): Handler.Handler<Uses> =>
   Handler.make(type, {
     payload: options.payload ?? (Schema.Unknown as unknown as Schema.Schema<A, I, never>),
+    success: LegacyResult,
+    errors: ["HANDLER_FAILED"],
     handle: (payload: A) =>
       Effect.gen(function*() {
         const user = yield* CurrentUser

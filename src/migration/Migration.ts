@@ -28,6 +28,7 @@
  */
 import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberMap, Option } from "effect"
 import * as Metrics from "../observability/Metrics.js"
+import type { ErrorCode } from "../protocol/ErrorCode.js"
 import { FrameError } from "../protocol/FrameError.js"
 import type * as CircuitBreaker from "../resilience/CircuitBreaker.js"
 import type { CircuitOpenError } from "../resilience/CircuitBreaker.js"
@@ -90,6 +91,9 @@ export interface Options<RL, RN> {
   /** how shadow results are compared (default: `Compare.structural`) */
   readonly compare?: Compare.Comparator
 }
+
+/** What a migrating type may answer besides its sides' own codes: a side failed, took too long, or its breaker is open. */
+const MIGRATION_ERRORS: ReadonlyArray<ErrorCode> = ["HANDLER_FAILED", "TIMEOUT", "UNAVAILABLE"]
 
 /** The most events of one side kept with a mismatch (the admin API shows them). */
 const MAX_KEPT_EVENTS = 50
@@ -425,6 +429,10 @@ export const handler = <RL = never, RN = never>(
     batchable: next.batchable && legacy.batchable,
     // each call of a side is timed as `legacy` / `next` (`report`): the frame path does not time it again
     timesItself: true,
+    // the contract is next's, the side taking over (a legacy side's result is passed on as it is)
+    payload: next.payload,
+    success: next.success,
+    errors: Array.from(new Set([...next.errors, ...legacy.errors, ...MIGRATION_ERRORS])),
     migration: { legacy, next },
     run
   }

@@ -10,10 +10,12 @@
  */
 import { Deferred, Effect, Exit, FiberId } from "effect"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
+import * as StreamEvents from "../protocol/StreamEvents.js"
 import type { Emitter } from "../state/Emitter.js"
 
 const runIdOf = (event: StreamEvent): string | undefined => {
-  if (event.run_id !== undefined) return event.run_id
+  const top = StreamEvents.runIdOf(event)
+  if (top !== undefined) return top
   const nested = (event.payload as { readonly run_id?: unknown }).run_id
   return typeof nested === "string" ? nested : undefined
 }

@@ -12,6 +12,7 @@ import { RunRegistry, Runs } from "../agent/Runs.js"
 import type { Dispatch } from "../handlers/Dispatch.js"
 import { CurrentClient, type FrameProvided } from "../handlers/FrameContext.js"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
+import * as StreamEvents from "../protocol/StreamEvents.js"
 import { type ConversationOptions, ConversationMemory, Conversations } from "../state/Conversations.js"
 import { CurrentStream } from "../state/CurrentStream.js"
 import type { CurrentUser } from "../state/CurrentUser.js"
@@ -70,7 +71,8 @@ export class Recorder {
 }
 
 const runIdOf = (event: StreamEvent): string | undefined => {
-  if (event.run_id !== undefined) return event.run_id
+  const top = StreamEvents.runIdOf(event)
+  if (top !== undefined) return top
   const nested = (event.payload as { readonly run_id?: unknown }).run_id
   return typeof nested === "string" ? nested : undefined
 }

@@ -1,5 +1,6 @@
 import { MetricState } from "effect"
 import type * as MetricPair from "effect/MetricPair"
+import type { ClusterSample } from "./ClusterSample.js"
 
 /**
  * The numbers of the live dashboard, computed from the same effect `Metric`
@@ -88,6 +89,8 @@ export interface Sample {
   /** per message type over the window, sorted by type */
   readonly window_s: number
   readonly types: ReadonlyArray<TypeStats>
+  /** this node, its backplane and every live node's connection counts (`ClusterSample`) */
+  readonly cluster: ClusterSample
 }
 
 const emptyCounts: FrameCounts = { ok: 0, duplicate: 0, error: 0 }
@@ -202,13 +205,14 @@ const toMs = (seconds: number | undefined): number | null =>
 
 /**
  * A sample: rates over `previous → current` (the last interval), per-type
- * stats over `windowStart → current`, and the gauges as they are now.
+ * stats over `windowStart → current`, the gauges and the cluster as they are now.
  */
 export const sampleOf = (
   current: Totals,
   previous: Totals | undefined,
   windowStart: Totals | undefined,
-  gauges: Gauges
+  gauges: Gauges,
+  cluster: ClusterSample
 ): Sample => {
   const intervalMs = previous === undefined ? 0 : current.at - previous.at
   const windowMs = windowStart === undefined ? 0 : current.at - windowStart.at
@@ -252,6 +256,7 @@ export const sampleOf = (
       slow_consumer_closes: current.slowConsumerCloses
     },
     window_s: Math.round(windowMs / 1000),
-    types
+    types,
+    cluster
   }
 }

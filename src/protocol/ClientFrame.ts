@@ -6,7 +6,10 @@ import { DEFAULT_MAX_JSON_DEPTH, firstTooDeep, topLevelAt } from "./JsonDepth.js
 /** A string of `min`–`max` characters, described as such in errors. */
 export const BoundedString = (min: number, max: number) =>
   Schema.String.pipe(
-    Schema.filter((s) => s.length >= min && s.length <= max, { description: `a string of ${min}-${max} characters` })
+    Schema.filter((s) => s.length >= min && s.length <= max, {
+      description: `a string of ${min}-${max} characters`,
+      jsonSchema: { minLength: min, maxLength: max }
+    })
   )
 
 /** A client's message id: 1–128 characters (PROTOCOL §3). */

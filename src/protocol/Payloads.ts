@@ -38,7 +38,8 @@ export const Typing = Schema.Struct({
 export const Batch = Schema.Struct({
   messages: Schema.Array(Schema.Unknown).pipe(
     Schema.filter((messages) => messages.length >= 1 && messages.length <= 100, {
-      description: "an array of 1-100 frames"
+      description: "an array of 1-100 frames",
+      jsonSchema: { minItems: 1, maxItems: 100 }
     })
   )
 })
@@ -46,7 +47,10 @@ export const Batch = Schema.Struct({
 /** `resume {last_seq, epoch?}`: the epoch is opaque, echoed back from `connection_established` or a resume ack. */
 export const Resume = Schema.Struct({
   last_seq: Schema.Number.pipe(
-    Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, { description: "an integer >= 0" })
+    Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, {
+      description: "an integer >= 0",
+      jsonSchema: { type: "integer", minimum: 0 }
+    })
   ),
   epoch: Schema.optional(BoundedString(1, 256))
 })
@@ -60,7 +64,10 @@ export const ClientErrorReport = Schema.Struct({
 /** `quality_metrics {window_s?}`: only runs that started in the last `window_s` seconds. */
 export const QualityMetricsRequest = Schema.Struct({
   window_s: Schema.optional(Schema.Number.pipe(
-    Schema.filter((n) => Number.isFinite(n) && n > 0, { description: "a number of seconds > 0" })
+    Schema.filter((n) => Number.isFinite(n) && n > 0, {
+      description: "a number of seconds > 0",
+      jsonSchema: { exclusiveMinimum: 0 }
+    })
   ))
 })
 

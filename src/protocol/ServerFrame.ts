@@ -1,12 +1,34 @@
 import { Schema } from "effect"
-import { ErrorCode } from "./ErrorCode.js"
 import type { FrameError } from "./FrameError.js"
+import type { Notice } from "./Notices.js"
+import type { AckStatus } from "./Replies.js"
+import { runIdOf, type StreamEvent } from "./StreamEvents.js"
 
 /**
- * The shape of every server → client frame (PROTOCOL §3). The service writes
- * frames with the encoders below (one `JSON.stringify` per frame, shared by
- * every connection it goes to); this schema is what clients and tests check
- * them against.
+ * The builders of every server → client frame: each writes its frame as a
+ * string, with one `JSON.stringify` (or less), shared by every connection it
+ * goes to.
+ *
+ * Why no schema runs here: the hot path (every ack, every stream event) must
+ * not pay for encoding. The contract is enforced instead where it is cheap:
+ *
+ * - by type: the builders take only what the schemas' Encoded types allow
+ *   (`Notice`, `StreamEvent`, a handler's result checked against its
+ *   `success` schema by `Handler.make`), so an off-contract frame does not
+ *   compile; none of these schemas transforms, so what is held is what is sent;
+ * - by encoders where encoding does something: `Handler.make` compiles one
+ *   for a success schema that transforms (`Encoder.encoderOf`), and a legacy
+ *   backend's events, which no compiler has seen, are decoded with
+ *   `StreamEvent` before they are emitted;
+ * - by test: every frame the end-to-end suite receives is decoded with
+ *   `ServerEvent` (test/support/FrameContract.ts).
+ *
+ * The schemas of the frames are in `ServerEvent` and the modules it unites.
+ */
+
+/**
+ * The envelope every server frame shares (PROTOCOL §3), whatever its type.
+ * `ServerEvent` is the exact schema of each type's frame.
  */
 export const ServerFrame = Schema.Struct({
   type: Schema.String,
@@ -20,45 +42,11 @@ export const ServerFrame = Schema.Struct({
 /** A decoded server frame. */
 export type ServerFrame = typeof ServerFrame.Type
 
-/** The payload of an `error` frame. */
-export const ErrorPayload = Schema.Struct({
-  code: ErrorCode,
-  message: Schema.String,
-  details: Schema.optional(Schema.Unknown)
-})
-
-/**
- * The payload of `connection_established` (PROTOCOL §4): `last_seq` and
- * `epoch` say where the user's stream is, so a client knows what to resume from.
- */
-export const ConnectionEstablished = Schema.Struct({
-  connection_id: Schema.String,
-  user_id: Schema.String,
-  last_seq: Schema.Int.pipe(Schema.nonNegative()),
-  epoch: Schema.String,
-  heartbeat_ms: Schema.Number,
-  server: Schema.Struct({ version: Schema.String, node_id: Schema.String })
-})
-
-/** A `connection_established` payload. */
-export type ConnectionEstablished = typeof ConnectionEstablished.Type
-
+export { ErrorPayload } from "./Replies.js"
+export { ConnectionEstablished } from "./Notices.js"
 /** The `result` of a `resume`'s ack (PROTOCOL §4). */
-export const ResumeAck = Schema.Struct({
-  replayed: Schema.Int.pipe(Schema.nonNegative()),
-  gap: Schema.Boolean,
-  epoch: Schema.String
-})
-
-/** How an acknowledged frame was handled (PROTOCOL §5). */
-export type AckStatus = "ok" | "duplicate"
-
-/** An event of a user's stream, before it gets its `seq` (PROTOCOL §6). */
-export interface StreamEvent {
-  readonly type: string
-  readonly payload: object
-  readonly run_id?: string | undefined
-}
+export { ResumeResult as ResumeAck } from "./Results.js"
+export type { AckStatus, Notice, StreamEvent }
 
 let lastMillis = Number.NaN
 let lastIso = ""
@@ -102,13 +90,14 @@ export const error = (id: string | undefined, failure: FrameError): string =>
 export const pong = (id: string | undefined): string => JSON.stringify({ type: "pong", id, payload: {}, ts: isoNow() })
 
 /** A frame outside the user's stream (no `seq`): greetings, typing notices. */
-export const notice = (type: string, payload: object): string => JSON.stringify({ type, payload, ts: isoNow() })
+export const notice = <T extends Notice["type"]>(type: T, payload: Extract<Notice, { readonly type: T }>["payload"]): string =>
+  JSON.stringify({ type, payload, ts: isoNow() })
 
 /** A stream event with its `seq`. */
 export const streamEvent = (seq: number, event: StreamEvent, ts: string): string =>
-  JSON.stringify({ type: event.type, seq, run_id: event.run_id, payload: event.payload, ts })
+  JSON.stringify({ type: event.type, seq, run_id: runIdOf(event), payload: event.payload, ts })
 
-// the heads of the few event types there are, made once each (bounded: a type is any string)
+// the heads of the few event types there are, made once each (bounded: an extension type is any string)
 const heads = new Map<string, string>()
 const MAX_HEADS = 256
 
@@ -118,7 +107,7 @@ const MAX_HEADS = 256
  * `streamEvent(seq, event, ts)`, character for character. A backplane can
  * then give the seq and write the frame in one step (a Redis script).
  */
-export const streamEventHead = (type: string): string => {
+export const streamEventHead = (type: StreamEvent["type"]): string => {
   let head = heads.get(type)
   if (head === undefined) {
     head = `{"type":${JSON.stringify(type)},"seq":`
@@ -130,4 +119,4 @@ export const streamEventHead = (type: string): string => {
 /** What follows the seq in a stream event's frame (see {@link streamEventHead}). */
 export const streamEventTail = (event: StreamEvent, ts: string): string =>
   // `{"run_id":…` becomes `,"run_id":…`: ts is always there, so the object is never empty
-  "," + JSON.stringify({ run_id: event.run_id, payload: event.payload, ts }).slice(1)
+  "," + JSON.stringify({ run_id: runIdOf(event), payload: event.payload, ts }).slice(1)

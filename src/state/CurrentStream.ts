@@ -1,4 +1,5 @@
 import { Context, type Effect } from "effect"
+import type { Signal } from "../protocol/Notices.js"
 import type { StreamEvent } from "../protocol/ServerFrame.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { ResumeRequest, ResumeResult } from "./ResumePlan.js"
@@ -29,7 +30,7 @@ export interface StreamService {
    * `fromClientId`, on every node, now and once: no seq, no history (e.g.
    * `typing`). Best effort, like the frame it relays.
    */
-  readonly signal: (fromClientId: string, type: string, payload: object) => Effect.Effect<void>
+  readonly signal: (fromClientId: string, type: Signal["type"], payload: Signal["payload"]) => Effect.Effect<void>
 }
 
 /** The user's stream, provided per user (the tag of `UserStream`, see `StreamService`). */

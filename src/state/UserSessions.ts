@@ -54,13 +54,14 @@ export const make = (options: SessionOptions): Effect.Effect<UserSessions["Type"
   Effect.map(
     RcMap.make({
       lookup: (userId: string) =>
-        Effect.flatMap(Effect.zip(Effect.scope, UserStream.make(userId, options.backplane, options.history)), ([scope, stream]): Effect.Effect<UserSession> => {
-          // the stream is subscribed in the session's scope: released with it, and (in memory) forgotten
-          // when no node serves the user any more, so a session made anew gets a new epoch (PROTOCOL §6)
-          const session = new LiveSession(userId, stream, scope, options.services)
-          // not `Effect.addFinalizer`: that would keep this lookup's fiber refs for the session's lifetime
-          return Effect.as(Scope.addFinalizerExit(scope, () => session.released), session)
-        }),
+        // the subscription and the session's one finalizer, which ends it, are made without a gap
+        Effect.uninterruptible(
+          Effect.flatMap(Effect.zip(Effect.scope, UserStream.make(userId, options.backplane, options.history)), ([scope, stream]): Effect.Effect<UserSession> => {
+            const session = new LiveSession(userId, stream, scope, options.services)
+            // not `Effect.addFinalizer`: that would keep this lookup's fiber refs for the session's lifetime
+            return Effect.as(Scope.addFinalizerExit(scope, () => session.released), session)
+          })
+        ),
       idleTimeToLive: options.graceMs
     }),
     (sessions) => ({
@@ -88,8 +89,15 @@ class LiveSession implements UserSession {
     return this.context ??= this.makeServices(this)
   }
 
-  /** What the session's finalizer does: the session is gone when the grace period ends. */
+  /**
+   * What the session's finalizer does when the grace period ends: the stream
+   * leaves the backplane — and in memory, where no other node serves the
+   * user, is forgotten, so a session made anew gets a new epoch (PROTOCOL §6).
+   */
   get released(): Effect.Effect<void> {
-    return Effect.logDebug("user session released").pipe(Effect.annotateLogs({ user_id: this.userId }))
+    return Effect.zipRight(
+      this.stream.close,
+      Effect.logDebug("user session released").pipe(Effect.annotateLogs({ user_id: this.userId }))
+    )
   }
 }

@@ -1,5 +1,6 @@
-import { Effect, Exit, type Scope } from "effect"
+import { Effect, Exit } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
+import type { Signal } from "../protocol/Notices.js"
 import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { HistoryEntry, HistoryOptions } from "../store/History.js"
@@ -59,15 +60,20 @@ export class UserStream {
     private readonly page: ReadLimit = defaultReadLimit
   ) {}
 
-  /** The user's stream, subscribed to the backplane while `Scope` lasts (the user's session). */
+  /** The user's stream, subscribed to the backplane until `close` (the user's session ends). */
   static make(
     userId: string,
     backplane: Backplane["Type"],
     history: HistoryStore["Type"],
     page?: ReadLimit
-  ): Effect.Effect<UserStream, never, Scope.Scope> {
+  ): Effect.Effect<UserStream> {
     const stream = new UserStream(userId, backplane, history, page)
     return Effect.map(backplane.subscribe(userId, stream.local), (position) => stream.opened(position))
+  }
+
+  /** Leaves the backplane: this node no longer serves the user. */
+  get close(): Effect.Effect<void> {
+    return this.backplane.unsubscribe(this.userId, this.local)
   }
 
   /** A stream of its own, on an in-memory store of its own: reaches no other stream (shadow runs, tests). */
@@ -185,7 +191,7 @@ export class UserStream {
    * Sends the notice `{type, payload}` to the user's connections on every
    * node but `fromClientId` (typing): no seq, no history.
    */
-  signal(fromClientId: string, type: string, payload: object): Effect.Effect<void> {
+  signal(fromClientId: string, type: Signal["type"], payload: Signal["payload"]): Effect.Effect<void> {
     return Effect.suspend(() => this.backplane.signal(this.userId, ServerFrame.notice(type, payload), fromClientId))
   }
 }

@@ -1,4 +1,4 @@
-import { Context, type Effect, FiberRef, type Scope } from "effect"
+import { Context, type Effect, FiberRef } from "effect"
 import type { Epoch } from "./Epoch.js"
 import type { HistoryEntry } from "./History.js"
 
@@ -92,17 +92,20 @@ export interface StreamListener {
 /** The backplane of this node. */
 export class Backplane extends Context.Tag("switchyard/Backplane")<Backplane, {
   /**
-   * Listens to the user's stream on this node for the lifetime of `Scope`
-   * (a node subscribes while it serves the user). Returns once every event
+   * Listens to the user's stream on this node until `unsubscribe` (a node
+   * subscribes while it serves the user). Returns once every event
    * published after it reaches `listener`, with the stream's position: the
    * events after `latestSeq` are the listener's. A stream that does not exist
    * (never made, or its past lost) is made here, with a new epoch; a stream
    * that exists keeps its epoch (with a shared backend, across node restarts).
+   *
+   * Not scoped: the caller ends it from a finalizer it already has (the
+   * user's session), since a finalizer per subscription costs every idle
+   * user ~200 bytes. A listener listens to one user.
    */
-  readonly subscribe: (
-    userId: string,
-    listener: StreamListener
-  ) => Effect.Effect<StreamPosition, never, Scope.Scope>
+  readonly subscribe: (userId: string, listener: StreamListener) => Effect.Effect<StreamPosition>
+  /** Stops giving the user's stream to `listener` (nothing if it was not subscribed). */
+  readonly unsubscribe: (userId: string, listener: StreamListener) => Effect.Effect<void>
   /**
    * Allocates the next seq of the user's stream, appends the event to its
    * history and delivers it to every listener of the user on every node, as

@@ -1,4 +1,4 @@
-import { Context, Effect, Layer, Scope } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { Backplane, frameOf, type PendingEvent, type StreamListener, type StreamPosition } from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
 import { History, type HistoryEntry, type HistoryOptions } from "./History.js"
@@ -99,15 +99,8 @@ export class MemoryStreams {
 /** The `Backplane` of one node over `streams` (several nodes may share one, as in the conformance suite). */
 export const backplane = (streams: MemoryStreams): Backplane["Type"] => ({
   subscribe: (userId, listener) =>
-    // not `Effect.acquireRelease`: its finalizer would keep the subscriber's fiber refs (kilobytes) for as long
-    // as the user is served; one closure, its Effect made when it runs. The finalizer comes first: one that runs
-    // before the subscription did nothing.
-    Effect.scopeWith((scope) =>
-      Effect.zipRight(
-        Scope.addFinalizerExit(scope, () => Effect.sync(() => streams.unsubscribe(userId, listener))),
-        Effect.clockWith((clock) => Effect.sync(() => streams.subscribe(userId, listener, clock.unsafeCurrentTimeMillis())))
-      )
-    ),
+    Effect.clockWith((clock) => Effect.sync(() => streams.subscribe(userId, listener, clock.unsafeCurrentTimeMillis()))),
+  unsubscribe: (userId, listener) => Effect.sync(() => streams.unsubscribe(userId, listener)),
   publish: (userId, event) => Effect.sync(() => streams.publish(userId, event)),
   signal: (userId, frame, senderId) => Effect.sync(() => streams.signal(userId, frame, senderId))
 })

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { Context, Data, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Option, Redacted, type Scope } from "effect"
-import { Redis as IORedis } from "ioredis"
+import type { Redis as IORedis } from "ioredis"
 import { RedisSettings, type RedisSettingsShape } from "./RedisSettings.js"
 
 /**
@@ -207,12 +207,14 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   // channels whose SUBSCRIBE is on its way: later listeners wait for the same confirmation
   const confirming = new Map<string, Promise<unknown>>()
 
+  // loaded here, not at the top: a node without REDIS_URL never pays for ioredis (~2 MiB of heap, more of RSS)
+  const { Redis: Client } = yield* Effect.promise(() => import("ioredis"))
   const commands = yield* Effect.acquireRelease(
-    Effect.sync(() => new IORedis(url, options)),
+    Effect.sync(() => new Client(url, options)),
     (client) => Effect.sync(() => client.disconnect())
   )
   const subscriber = yield* Effect.acquireRelease(
-    Effect.sync(() => new IORedis(url, options)),
+    Effect.sync(() => new Client(url, options)),
     (client) => Effect.sync(() => client.disconnect())
   )
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { Clock, Context, Duration, Effect, FiberRef, Layer, Metric, Runtime, Schedule, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Exit, FiberRef, Layer, Metric, Runtime, Schedule, Scope } from "effect"
 import {
   Backplane,
   currentLeaseGuard,
@@ -404,31 +404,54 @@ export const make = (
       Schedule.spaced(Duration.millis(Math.max(1_000, Math.floor(streamTtlMs / 4))))
     ))
 
-    const backplane = Backplane.of({
-      subscribe: (userId, listener): Effect.Effect<StreamPosition, never, Scope.Scope> =>
-        Effect.gen(function*() {
-          const following = follow(userId, listener)
-          yield* Effect.addFinalizer(() => Effect.sync(following.close))
-          // subscribed first, so every event after the position read next reaches the listener
-          yield* Effect.orDie(redis.subscribe(channelOf(prefix, userId), following.channelListener))
-          yield* Effect.acquireRelease(
+    /** Follows the user's stream for `listener` while `Scope` lasts. */
+    const follows = (userId: string, listener: StreamListener): Effect.Effect<StreamPosition, never, Scope.Scope> =>
+      Effect.gen(function*() {
+        const following = follow(userId, listener)
+        yield* Effect.addFinalizer(() => Effect.sync(following.close))
+        // subscribed first, so every event after the position read next reaches the listener
+        yield* Effect.orDie(redis.subscribe(channelOf(prefix, userId), following.channelListener))
+        yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            let local = followers.get(userId)
+            if (local === undefined) followers.set(userId, local = new Set())
+            local.add(following.follower)
+          }),
+          () =>
             Effect.sync(() => {
-              let local = followers.get(userId)
-              if (local === undefined) followers.set(userId, local = new Set())
-              local.add(following.follower)
-            }),
-            () =>
-              Effect.sync(() => {
-                const local = followers.get(userId)
-                if (local !== undefined && local.delete(following.follower) && local.size === 0) followers.delete(userId)
-              })
-          )
-          const epoch = yield* Epoch.make
-          const reply = (yield* script(Scripts.position, userId, [epoch])) as [string, string]
-          const position: StreamPosition = { epoch: reply[0], latestSeq: Number(reply[1]) }
-          following.started(position)
-          return position
-        }),
+              const local = followers.get(userId)
+              if (local !== undefined && local.delete(following.follower) && local.size === 0) followers.delete(userId)
+            })
+        )
+        const epoch = yield* Epoch.make
+        const reply = (yield* script(Scripts.position, userId, [epoch])) as [string, string]
+        const position: StreamPosition = { epoch: reply[0], latestSeq: Number(reply[1]) }
+        following.started(position)
+        return position
+      })
+
+    // each listener's subscription (channel, follower) in a scope of its own, closed by `unsubscribe` or with the node
+    const subscriptions = new Map<StreamListener, Scope.CloseableScope>()
+    const unsubscribe = (listener: StreamListener): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const scope = subscriptions.get(listener)
+        if (scope === undefined) return Effect.void
+        subscriptions.delete(listener)
+        return Scope.close(scope, Exit.void)
+      })
+    yield* Effect.addFinalizer(() => Effect.forEach([...subscriptions.keys()], unsubscribe, { discard: true }))
+
+    const backplane = Backplane.of({
+      subscribe: (userId, listener) =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(Scope.make(), (scope) => {
+            subscriptions.set(listener, scope)
+            return restore(Scope.extend(follows(userId, listener), scope)).pipe(
+              Effect.onExit((exit) => Exit.isFailure(exit) ? unsubscribe(listener) : Effect.void)
+            )
+          })
+        ),
+      unsubscribe: (_userId, listener) => unsubscribe(listener),
       publish,
       // a transient frame: lost if Redis is away (typing), never an error for the sender
       signal: (userId, frame, senderId) =>

@@ -1,4 +1,4 @@
-import { ConfigProvider, Effect, Layer } from "effect"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
@@ -13,6 +13,7 @@ import { SessionSettings } from "../../src/state/SessionSettings.js"
 import { DedupeSettings } from "../../src/store/DedupeSettings.js"
 import { ServerSettings } from "../../src/transport/ServerSettings.js"
 import { TransportSettings } from "../../src/transport/TransportSettings.js"
+import { READ_BY_MAIN, recording } from "../support/SettingsVariables.js"
 
 /** Every module's settings, as one record per module. */
 const everything = Effect.all({
@@ -30,22 +31,9 @@ const everything = Effect.all({
 
 /** The settings `npm start` reads from `env`, and the variable names it asked for. */
 const fromEnv = (env: Record<string, string>) => {
-  const asked = new Set<string>()
-  const map = ConfigProvider.fromMap(new Map(Object.entries(env)))
-  const recording = ConfigProvider.fromFlat(ConfigProvider.makeFlat({
-    load: (at, primitive, split) => {
-      asked.add(at.join("_"))
-      return map.flattened.load(at, primitive, split)
-    },
-    enumerateChildren: map.flattened.enumerateChildren,
-    patch: map.flattened.patch
-  }))
-  const settings = Effect.runSync(Effect.provide(everything, Layer.provide(SwitchyardConfig.layer, Layer.setConfigProvider(recording))))
-  return { settings, asked }
+  const { asked, value } = recording(everything, env)
+  return { settings: value, asked }
 }
-
-// the variables main.ts reads itself (the logger is chosen before any layer is built)
-const READ_BY_MAIN = ["LOG_LEVEL"]
 
 /** README's configuration table: each row's variables and their documented defaults, in order. */
 const readmeRows = (): Array<{ readonly names: Array<string>; readonly defaults: Array<string> }> => {

@@ -2,44 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Jwt from "../../src/transport/Jwt.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
-
-/** Reads server-sent events from `url` until `until` accepts the ones seen so far (or the timeout). */
-const readEvents = async (
-  url: string,
-  until: (events: ReadonlyArray<{ readonly event: string; readonly data: any }>, raw: string) => boolean,
-  timeoutMs = 15_000
-) => {
-  const abort = new AbortController()
-  const timer = setTimeout(() => abort.abort(), timeoutMs)
-  const response = await fetch(url, { signal: abort.signal })
-  expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/)
-  const reader = response.body!.getReader()
-  const decoder = new TextDecoder()
-  const events: Array<{ event: string; data: any }> = []
-  let raw = ""
-  let buffer = ""
-  try {
-    while (!until(events, raw)) {
-      const { done, value } = await reader.read()
-      if (done) break
-      const text = decoder.decode(value, { stream: true })
-      raw += text
-      buffer += text
-      let end: number
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        const event = /^event: (.*)$/m.exec(block)?.[1]
-        const data = /^data: (.*)$/m.exec(block)?.[1]
-        if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) })
-      }
-    }
-  } finally {
-    clearTimeout(timer)
-    abort.abort()
-  }
-  return { events, raw }
-}
+import { readEvents } from "../support/ServerSentEvents.js"
 
 describe("the dashboard's endpoints", () => {
   let server: TestServer
@@ -79,6 +42,13 @@ describe("the dashboard's endpoints", () => {
     expect(events[0]!.data.history.length).toBeGreaterThan(0)
     const last = events.filter((e) => e.event === "sample").at(-1)!.data
     expect(last).toMatchObject({ connections: 1, users_connected: 1 })
+    // one node alone, in memory: the operator's view is this node with its live counts
+    expect(last.cluster).toMatchObject({
+      node_id: events[0]!.data.node_id,
+      backplane: { mode: "memory", connected: true, reconnects: 0 },
+      nodes: [{ node_id: events[0]!.data.node_id, connections: 1, users: 1, self: true }],
+      nodes_total: 1
+    })
     const ping = last.types.find((t: { type: string }) => t.type === "ping")
     expect(ping).toMatchObject({ count: 4, error_rate: 0 })
     expect(ping.p50_ms).toEqual(expect.any(Number))

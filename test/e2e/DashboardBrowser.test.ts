@@ -37,6 +37,24 @@ const launchChromium = (): Promise<Browser> =>
 const numberIn = (page: Page, testId: string): Promise<number> =>
   page.getByTestId(testId).textContent().then((text) => Number((text ?? "").replace(/,/g, "")))
 
+/**
+ * The page's width and every visible element that reaches past the viewport's
+ * right edge (or left of 0): what would make a reader scroll sideways.
+ */
+const sideways = (page: Page) =>
+  page.evaluate(() => {
+    const width = document.documentElement.clientWidth
+    const outside: Array<string> = []
+    for (const element of Array.from(document.body.querySelectorAll("*"))) {
+      const box = element.getBoundingClientRect()
+      if (box.width === 0 && box.height === 0) continue
+      if (box.right > width + 0.5 || box.left < -0.5) {
+        outside.push(`${element.tagName.toLowerCase()}${element.id ? "#" + element.id : ""}.${element.className} ${Math.round(box.left)}..${Math.round(box.right)}`)
+      }
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, outside }
+  })
+
 describe("the dashboard in a real Chromium", () => {
   let server: TestServer
   let browser: Browser
@@ -87,6 +105,11 @@ describe("the dashboard in a real Chromium", () => {
     )
     expect(await numberIn(page, "connections")).toBeGreaterThanOrEqual(2)
     expect(await numberIn(page, "users")).toBeGreaterThanOrEqual(2)
+    // the cluster panel: one node alone, in memory, with its own connections
+    expect(await page.getByTestId("backplane").textContent()).toBe("memory · this node alone")
+    const self = page.locator("#nodes-body tr.self")
+    expect(await self.count()).toBe(1)
+    expect(Number(await self.locator("td").nth(1).textContent())).toBeGreaterThanOrEqual(2)
     await page.locator("#types-body tr[data-type=ping]").waitFor({ timeout: 15_000 })
     await page.locator("#types-body tr[data-type=unknown]").waitFor({ timeout: 15_000 })
     await page.waitForFunction(() => Number(document.querySelector("[data-testid=runs-completed]")?.textContent) >= 2, null, {
@@ -119,6 +142,7 @@ describe("the dashboard in a real Chromium", () => {
     )
     mkdirSync(new URL("./", SCREENSHOT), { recursive: true })
     await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true })
+    expect(await sideways(page)).toEqual({ scrollWidth: 1400, outside: [] })
 
     expect(problems).toEqual([])
     await Promise.all([alice.close(), bob.close()])
@@ -132,6 +156,21 @@ const devToken = async (server: TestServer, user: string): Promise<string> => {
   return ((await response.json()) as { token: string }).token
 }
 
+// the shape GET /admin/migrations answers (PROTOCOL §8); served by the browser, so this
+// test pins the page to the contract whatever the admin API's state of the day
+const entry = (stage: string, legacyCount: number, nextCount: number, extra: object = {}) => ({
+  stage,
+  canary_percent: stage === "canary" ? 25 : 0,
+  breaker: stage === "next_primary" ? "open" : "closed",
+  stats: {
+    legacy: { count: legacyCount, errors: 1, p50_ms: 3, p95_ms: 9 },
+    next: { count: nextCount, errors: nextCount > 0 ? 5 : 0, p50_ms: 2, p95_ms: 30 },
+    fallbacks: 4,
+    shadow_mismatches: 2
+  },
+  ...extra
+})
+
 describe("the dashboard's migration panel against the PROTOCOL §8 contract", () => {
   let server: TestServer
   let browser: Browser
@@ -142,21 +181,6 @@ describe("the dashboard's migration panel against the PROTOCOL §8 contract", ()
   afterAll(async () => {
     await browser?.close()
     await server?.close()
-  })
-
-  // the shape GET /admin/migrations answers (PROTOCOL §8); served by the browser, so this
-  // test pins the page to the contract whatever the admin API's state of the day
-  const entry = (stage: string, legacyCount: number, nextCount: number, extra: object = {}) => ({
-    stage,
-    canary_percent: stage === "canary" ? 25 : 0,
-    breaker: stage === "next_primary" ? "open" : "closed",
-    stats: {
-      legacy: { count: legacyCount, errors: 1, p50_ms: 3, p95_ms: 9 },
-      next: { count: nextCount, errors: nextCount > 0 ? 5 : 0, p50_ms: 2, p95_ms: 30 },
-      fallbacks: 4,
-      shadow_mismatches: 2
-    },
-    ...extra
   })
 
   it("shows stage, breaker, split, error rates and rollbacks, and PUTs a stage change with the admin token", async () => {
@@ -214,4 +238,121 @@ describe("the dashboard's migration panel against the PROTOCOL §8 contract", ()
     await page.getByTestId("migrations-status").filter({ hasText: "admin token needed" }).waitFor({ timeout: 15_000 })
     expect(await page.locator("#migrations-table").isHidden()).toBe(true)
   }, 90_000)
+})
+
+describe("the dashboard on a phone", () => {
+  let server: TestServer
+  let browser: Browser
+  beforeAll(async () => {
+    server = await startServer({ settings: { jwtSecret: undefined, agentStepMs: 5 } })
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  it("fits a 390 px wide screen with every panel filled: no sideways scrolling", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+    const problems: Array<string> = []
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
+    // the migration panel with two types, one rolled back (the widest the panel gets)
+    await page.route("**/admin/migrations**", (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: "application/json",
+        body: JSON.stringify({
+          types: {
+            user_message: entry("canary", 300, 100),
+            quality_validation: entry("next_primary", 50, 2000, {
+              rollback: { at: "2026-11-23T10:00:00.000Z", reason: "next error rate 12% exceeds legacy 2% by more than 5 points" }
+            })
+          }
+        })
+      }))
+    await page.goto(server.url("/"))
+    await page.getByTestId("live-status").filter({ hasText: "live" }).waitFor({ timeout: 15_000 })
+
+    // the per-type table with its longest names and numbers
+    const client = await TestClient.connect(server.wsUrl(await devToken(server, "phone-user")))
+    for (let i = 0; i < 5; i++) await client.request("ping", `p${i}`)
+    await client.request("quality_validation", "q1", { content: "fine answer" })
+    await client.request("quality_metrics", "q2", {})
+    await client.request("teleport", "bad1")
+    const ack = await client.request("user_message", "m1", { text: "what time is it in UTC?" })
+    await client.completed(ack.payload["result"].run_id as string)
+    await page.locator("#types-body tr[data-type=quality_validation]").waitFor({ timeout: 15_000 })
+    await page.locator("#types-body tr[data-type=unknown]").waitFor({ timeout: 15_000 })
+
+    // the chat, with a tool call's JSON in it
+    await page.getByTestId("chat-input").fill("what is 1234567 * 7654321")
+    await page.getByTestId("chat-send").click()
+    await page.getByTestId("chat-log").getByText("completed").waitFor({ timeout: 15_000 })
+
+    await page.locator("#admin-token").fill("admin-token-123")
+    await page.locator("#admin-save").click()
+    await page.locator("#migrations-body tr[data-type=quality_validation]").waitFor({ timeout: 15_000 })
+    await page.locator("#rollbacks").getByText("exceeds legacy").waitFor({ timeout: 15_000 })
+    // the cluster panel: this node
+    await page.locator("#nodes-body tr.self").waitFor({ timeout: 15_000 })
+
+    expect(await sideways(page)).toEqual({ scrollWidth: 390, outside: [] })
+    // still usable: the stage control of a type is on screen, labelled
+    const stage = page.locator("#migrations-body tr[data-type=user_message] select")
+    expect(await stage.inputValue()).toBe("canary")
+    expect(await stage.isVisible()).toBe(true)
+    await page.screenshot({ path: `${tmpdir()}/switchyard-dashboard-phone.png`, fullPage: true })
+    expect(problems).toEqual([])
+    await client.close()
+  }, 90_000)
+})
+
+describe("the dashboard's cluster panel", () => {
+  let server: TestServer
+  let browser: Browser
+  beforeAll(async () => {
+    server = await startServer()
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  it("shows this node, the Redis backplane's state and every node's counts from the feed's cluster sample", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } })
+    // a real sample of this service, as a node of a three-node cluster whose Redis is reconnecting
+    const snapshot = (await (await fetch(server.url("/dashboard/snapshot"))).json()) as { sample: Record<string, unknown> }
+    const cluster = {
+      node_id: "node-b",
+      backplane: { mode: "redis", connected: false, status: "reconnecting", reconnects: 1, lag_ms: null },
+      nodes: [
+        { node_id: "node-b", connections: 3, users: 2, self: true },
+        { node_id: "node-a", connections: 12, users: 9, self: false },
+        { node_id: "node-c", connections: 0, users: 0, self: false }
+      ],
+      nodes_total: 3,
+      connections_total: 15
+    }
+    const hello = { version: "test", node_id: "node-b", dev_tokens: false, sample_interval_ms: 1000, window_s: 60, history: [] }
+    await page.route("**/dashboard/events", (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: "text/event-stream",
+        body: `event: hello\ndata: ${JSON.stringify(hello)}\n\nevent: sample\ndata: ${
+          JSON.stringify({ ...snapshot.sample, cluster })
+        }\n\n`
+      }))
+    await page.goto(server.url("/"))
+    await page.locator("#nodes-body tr[data-node=node-c]").waitFor({ timeout: 15_000 })
+    expect(await page.getByTestId("backplane").textContent()).toBe("redis · reconnecting")
+    expect(await page.getByTestId("backplane").getAttribute("class")).toContain("down")
+    expect(await page.getByTestId("backplane-detail").textContent()).toBe("lag – · 1 reconnect")
+    const rows = await page.locator("#nodes-body tr").evaluateAll((trs) =>
+      trs.map((tr) => [tr.className, ...Array.from(tr.querySelectorAll("td")).slice(0, 3).map((td) => td.textContent)])
+    )
+    expect(rows).toEqual([["self", "node-b", "3", "2"], ["", "node-a", "12", "9"], ["", "node-c", "0", "0"]])
+    expect(await page.locator("#nodes-more").textContent()).toBe("15 connections on 3 nodes")
+    expect((await sideways(page)).outside).toEqual([])
+  }, 60_000)
 })

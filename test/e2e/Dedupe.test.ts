@@ -81,6 +81,7 @@ const gate = (() => {
   const opened = new Promise<void>((resolve) => (open = resolve))
   const handler = Handler.make("gate", {
     payload: Schema.Struct({}),
+    success: Schema.Struct({}),
     handle: () => Effect.zipRight(Effect.sync(() => entered++), Effect.as(Effect.promise(() => opened), {}))
   })
   return { handler, open: () => open(), entered: () => entered }

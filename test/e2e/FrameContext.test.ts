@@ -13,12 +13,14 @@ const release = Deferred.unsafeMake<void>(Effect.runSync(Effect.fiberId))
 /** Answers with the id of the frame it is handling, as the context says. */
 const whoami = Handler.make("whoami", {
   payload: Schema.Struct({}),
+  success: Schema.Struct({ id: Schema.optional(Schema.String) }),
   handle: () => Effect.map(CurrentFrame, (frame) => ({ id: frame.id }))
 })
 
 /** Forks work that reads the frame context only after later frames were handled. */
 const lateReader = Handler.make("late_reader", {
   payload: Schema.Struct({ tag: Schema.String }),
+  success: Schema.Struct({}),
   handle: ({ tag }) =>
     Effect.as(
       Effect.forkDaemon(

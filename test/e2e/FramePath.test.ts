@@ -20,18 +20,23 @@ const nestedValue = (depth: number): unknown => {
 // handlers whose results (or errors) `JSON.stringify` cannot encode
 const echo = Handler.make("echo", {
   payload: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  success: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   handle: (payload) => Effect.succeed(payload)
 })
 const bigint = Handler.make("bigint_result", {
   payload: Schema.Struct({}),
+  // encoding-free (no transformation), so the bigint reaches JSON.stringify as the handler made it
+  success: Schema.Struct({ n: Schema.BigIntFromSelf }),
   handle: () => Effect.succeed({ n: BigInt(1) })
 })
 const deepResult = Handler.make("deep_result", {
   payload: Schema.Struct({}),
+  success: Schema.Struct({ deep: Schema.Unknown }),
   handle: () => Effect.succeed({ deep: nestedValue(20_000) })
 })
 const throwingGetter = Handler.make("getter_result", {
   payload: Schema.Struct({}),
+  success: Schema.Struct({ boom: Schema.String }),
   handle: () =>
     Effect.succeed({
       get boom(): string {
@@ -41,6 +46,7 @@ const throwingGetter = Handler.make("getter_result", {
 })
 const badDetails = Handler.make("bad_details", {
   payload: Schema.Struct({}),
+  success: Schema.Struct({}),
   handle: () => Effect.fail(FrameError.handlerFailed("failed with details no one can encode", { n: BigInt(2) }))
 })
 

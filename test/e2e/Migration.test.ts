@@ -10,11 +10,13 @@ import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer, token } from "../support/TestServer.js"
 
 /** The `next` side of the test's own types; `flaky` fails while `flags.flakyFails`. */
+const ServedBy = Schema.Struct({ served_by: Schema.String })
 const flags = { flakyFails: false, flakyCalls: 0 }
 const servedByNext = (type: string) =>
-  Handler.make(type, { payload: Schema.Struct({}), handle: () => Effect.succeed({ served_by: "next" }) })
+  Handler.make(type, { payload: Schema.Struct({}), success: ServedBy, handle: () => Effect.succeed({ served_by: "next" }) })
 const flaky = Handler.make("flaky", {
   payload: Schema.Struct({}),
+  success: ServedBy,
   handle: () =>
     Effect.suspend(() => {
       flags.flakyCalls++

@@ -18,9 +18,14 @@ const KEY = "s3cretQueryKey"
 const MARKER = "BODY-MARKER-7f3a"
 
 /** `whoami` migrates from the backend to this; `strict` has a payload schema next enforces. */
-const whoami = Handler.make("whoami", { payload: Schema.Struct({}), handle: () => Effect.succeed({ served_by: "next" }) })
+const whoami = Handler.make("whoami", {
+  payload: Schema.Struct({}),
+  success: Schema.Struct({ served_by: Schema.String }),
+  handle: () => Effect.succeed({ served_by: "next" })
+})
 const strict = Handler.make("strict", {
   payload: Schema.Struct({ n: Schema.Number }),
+  success: Schema.Struct({ n: Schema.Number }),
   handle: ({ n }) => Effect.succeed({ n })
 })
 

@@ -3,6 +3,7 @@ import { Deferred, Effect, Layer, Stream } from "effect"
 import { Agent, AgentError, type AgentEvent } from "../../src/agent/Agent.js"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
 import { makeHarness } from "../support/FrameHarness.js"
+import { runIdOf } from "../../src/protocol/StreamEvents.js"
 
 /** A test agent: thinks, says the text back, done — or fails when asked. */
 const EchoAgent = Layer.succeed(Agent, {
@@ -43,7 +44,7 @@ describe("built-in handlers (mocked Agent, capturing Emitter)", () => {
         "agent_message_delta",
         "agent_completed"
       ])
-      expect(h.events.every((e) => e.run_id === runId)).toBe(true)
+      expect(h.events.every((e) => runIdOf(e) === runId)).toBe(true)
       expect(h.events[0]!.payload).toEqual({ run_id: runId, thread_id: "t1", agent: "echo" })
       expect(h.events[3]!.payload).toEqual({ run_id: runId, status: "completed", response: { text: "hello" } })
       expect(h.runs.get(runId)?.status).toBe("completed")

@@ -6,6 +6,8 @@ import * as Compare from "../../src/migration/Compare.js"
 import * as Migration from "../../src/migration/Migration.js"
 import * as Stage from "../../src/migration/Stage.js"
 import * as Takeover from "../../src/migration/Takeover.js"
+import { extensionEvent } from "../../src/protocol/ExtensionEvent.js"
+import type { StreamEvent } from "../../src/protocol/StreamEvents.js"
 
 describe("Stage", () => {
   it("parses both columns' names to the canonical stage", () => {
@@ -46,7 +48,7 @@ describe("Canary", () => {
 })
 
 describe("Compare.structural", () => {
-  const ok = (result: unknown, events: Array<{ type: string; payload: object; run_id?: string }> = []) =>
+  const ok = (result: unknown, events: Array<StreamEvent> = []) =>
     ({ _tag: "Success", result, events, settled: true }) as const
 
   it("ignores ids and timestamps", () => {
@@ -55,7 +57,7 @@ describe("Compare.structural", () => {
       {
         type: "tool_completed",
         run_id: "legacy-1",
-        payload: { tool_call_id: "x", output: { at: "2026-01-01T00:00:00.000Z", value: 391 } }
+        payload: { tool_call_id: "x", tool: "clock", output: { at: "2026-01-01T00:00:00.000Z", value: 391 }, ok: true }
       }
     ])
     const next = ok({ run_id: "r-2" }, [
@@ -63,7 +65,7 @@ describe("Compare.structural", () => {
       {
         type: "tool_completed",
         run_id: "r-2",
-        payload: { tool_call_id: "y", output: { at: "2027-05-05T10:00:00Z", value: 391 } }
+        payload: { tool_call_id: "y", tool: "clock", output: { at: "2027-05-05T10:00:00Z", value: 391 }, ok: true }
       }
     ])
     expect(Compare.structural(legacy, next)).toEqual({ equal: true })
@@ -72,11 +74,11 @@ describe("Compare.structural", () => {
   it("reports the first difference of results or events", () => {
     expect(Compare.structural(ok({ a: 1 }), ok({ a: 2 }))).toEqual({ equal: false, difference: "result.a: 1 vs 2" })
     const diff = Compare.structural(
-      ok({}, [{ type: "x", payload: { text: "hi" } }]),
-      ok({}, [{ type: "x", payload: { text: "ho" } }])
+      ok({}, [extensionEvent("x", { text: "hi" })]),
+      ok({}, [extensionEvent("x", { text: "ho" })])
     )
     expect(diff).toEqual({ equal: false, difference: "events[0].payload.text: \"hi\" vs \"ho\"" })
-    expect(Compare.structural(ok({}, []), ok({}, [{ type: "x", payload: {} }]))).toMatchObject({ equal: false })
+    expect(Compare.structural(ok({}, []), ok({}, [extensionEvent("x", {})]))).toMatchObject({ equal: false })
   })
 
   it("a failure against a success is a mismatch; two failures match by code", () => {

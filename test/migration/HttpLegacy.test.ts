@@ -125,6 +125,23 @@ describe("HttpLegacy: the remote legacy backend of PROTOCOL §8", () => {
       expect(n).toBe(2)
     }))
 
+  it.scopedLive("an event the protocol does not allow is an invalid body: nothing of the answer reaches the user", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      const offContract = [
+        // a built-in type with another payload
+        { type: "agent_completed", run_id: "legacy-1", payload: { status: "ok" } },
+        // an agent event with no run_id anywhere
+        { type: "agent_thinking", payload: { text: "whose run?" } }
+      ]
+      for (const event of offContract) {
+        backend.respond = () => ({ status: 200, body: { result: { ok: true }, events: [{ type: "fine", payload: {} }, event] } })
+        const outcome = yield* h.execute({ type: "quote", id: `bad-${event.type}`, payload: {} })
+        expect(outcome).toMatchObject({ status: "error", error: { code: "HANDLER_FAILED", details: { reason: "InvalidBody" } } })
+      }
+      expect(h.events).toEqual([])
+    }))
+
   it.scopedLive("a backend that does not answer times out: TIMEOUT", () =>
     Effect.gen(function*() {
       backend.respond = () => ({ hang: true })

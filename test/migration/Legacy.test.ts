@@ -3,6 +3,7 @@ import { Effect, Layer, Schema, Stream } from "effect"
 import { Agent } from "../../src/agent/Agent.js"
 import * as Legacy from "../../src/migration/Legacy.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
+import { extensionEvent } from "../../src/protocol/ExtensionEvent.js"
 import { makeHarness } from "../support/FrameHarness.js"
 
 const NoAgent = Layer.succeed(Agent, { defaultName: "none", run: () => Stream.empty })
@@ -18,7 +19,7 @@ describe("Legacy.fromPromise: an existing Promise-based handler in the router", 
       const seen: Array<unknown> = []
       const handler = Legacy.fromPromise("legacy_echo", async (userId, payload, context) => {
         seen.push({ userId, payload, id: context.id })
-        context.emit({ type: "echoed", payload: { n: 1 } })
+        context.emit(extensionEvent("echoed", { n: 1 }))
         return { ok: true }
       })
       const h = yield* makeHarness([handler], NoAgent, "alice")

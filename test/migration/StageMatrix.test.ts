@@ -6,6 +6,8 @@ import * as Migration from "../../src/migration/Migration.js"
 import { type ControlSettings, MigrationControl } from "../../src/migration/MigrationControl.js"
 import type { Stage } from "../../src/migration/Stage.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
+import { extensionEvent } from "../../src/protocol/ExtensionEvent.js"
+import { runIdOf } from "../../src/protocol/StreamEvents.js"
 import type { Outcome } from "../../src/pipeline/Dispatcher.js"
 import * as Handler from "../../src/handlers/Handler.js"
 import { Emitter } from "../../src/state/Emitter.js"
@@ -36,17 +38,18 @@ const echo = (sides: Sides) =>
     legacy: async (_userId, payload, context) => {
       sides.legacyCalls++
       const { text } = payload as { text: string }
-      context.emit({ type: "echoed", payload: { text, by: "legacy" } })
+      context.emit(extensionEvent("echoed", { text, by: "legacy" }))
       return { text, by: "legacy" }
     },
     next: Handler.make("echo", {
       payload: Schema.Struct({ text: Schema.String }),
+      success: Schema.Struct({ text: Schema.String, by: Schema.String }),
       handle: ({ text }) =>
         Effect.gen(function*() {
           sides.nextCalls++
           if (sides.next === "fail") return yield* FrameError.handlerFailed("next is broken")
           if (sides.next === "hang") return yield* Effect.never
-          yield* Effect.flatMap(Emitter, (emitter) => emitter.emit({ type: "echoed", payload: { text, by: "next" } }))
+          yield* Effect.flatMap(Emitter, (emitter) => emitter.emit(extensionEvent("echoed", { text, by: "next" })))
           return { text, by: "next" }
         })
     })
@@ -262,7 +265,7 @@ describe("shadow isolation of a streaming type (user_message)", () => {
       const details = Effect.map(control.details("user_message"), Option.getOrThrow)
       yield* waitUntil(Effect.map(details, (d) => d.shadow.compared === 1))
       // the user saw legacy's run only
-      expect(h.events.map((e) => [e.type, e.run_id])).toEqual([
+      expect(h.events.map((e) => [e.type, runIdOf(e)])).toEqual([
         ["agent_started", "legacy-run-1"],
         ["agent_thinking", "legacy-run-1"],
         ["agent_message_delta", "legacy-run-1"],

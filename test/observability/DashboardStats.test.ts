@@ -7,6 +7,7 @@ import {
   subtractHistograms,
   totalsOf
 } from "../../src/observability/DashboardStats.js"
+import { clusterSampleOf } from "../../src/observability/ClusterSample.js"
 
 const histogram = (buckets: Array<[number, number]>): Histogram => ({
   buckets,
@@ -15,6 +16,12 @@ const histogram = (buckets: Array<[number, number]>): Histogram => ({
 })
 
 const gauges = { connections: 2, usersConnected: 1, usersActive: 3, runsRunning: 0 }
+const alone = clusterSampleOf(
+  "node-1",
+  { mode: "memory", connected: true, status: "connected", reconnects: 0, lagMs: 0 },
+  [],
+  { connections: 2, users: 1 }
+)
 
 describe("histogramQuantile", () => {
   it("interpolates inside the bucket holding the rank, as histogram_quantile does", () => {
@@ -60,7 +67,7 @@ describe("totalsOf / sampleOf", () => {
 
       expect(after.frames.get("ping")).toEqual({ ok: 8, duplicate: 0, error: 2 })
       expect(after.runs).toEqual({ completed: 3, failed: 0, cancelled: 0 })
-      const sample = sampleOf(after, before, before, gauges)
+      const sample = sampleOf(after, before, before, gauges, alone)
       expect(sample).toMatchObject({
         t: 10_000,
         connections: 2,
@@ -70,7 +77,8 @@ describe("totalsOf / sampleOf", () => {
         errors_per_s: 0.2,
         stream_events_per_s: 3,
         totals: { frames: 10, errors: 2, stream_events: 30, runs_completed: 3 },
-        window_s: 10
+        window_s: 10,
+        cluster: { node_id: "node-1", nodes: [{ node_id: "node-1", connections: 2, users: 1, self: true }] }
       })
       expect(sample.types).toHaveLength(1)
       expect(sample.types[0]).toMatchObject({ type: "ping", count: 10, frames_per_s: 1, error_rate: 0.2 })
@@ -81,6 +89,6 @@ describe("totalsOf / sampleOf", () => {
 
   it("the first sample has no rates yet; a type without frames in the window has null latency", () => {
     const only = totalsOf([], 5)
-    expect(sampleOf(only, undefined, undefined, gauges)).toMatchObject({ frames_per_s: 0, types: [], window_s: 0 })
+    expect(sampleOf(only, undefined, undefined, gauges, alone)).toMatchObject({ frames_per_s: 0, types: [], window_s: 0 })
   })
 })

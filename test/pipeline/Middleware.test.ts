@@ -25,6 +25,7 @@ const counting = (
   let runs = 0
   const handler = Handler.make(type, {
     payload: Schema.Struct({ fail: Schema.optional(Schema.Boolean) }),
+    success: Schema.Struct({ runs: Schema.Number }),
     handle: ({ fail }) =>
       Effect.suspend(() => {
         log.push(`${type} runs`)
@@ -229,6 +230,7 @@ describe("the dedupe middleware, for a handler whose result is fixed (typing)", 
   const relayed: Array<boolean> = []
   const fixed = Handler.make("mw_typing", {
     payload: Schema.Struct({ is_typing: Schema.Boolean }),
+    success: Schema.Struct({}),
     fixedResult: {},
     handle: ({ is_typing }) => Effect.as(Effect.sync(() => relayed.push(is_typing)), {})
   })

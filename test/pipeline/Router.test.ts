@@ -4,7 +4,7 @@ import * as Handler from "../../src/handlers/Handler.js"
 import * as Router from "../../src/pipeline/Router.js"
 
 const echo = (type: string, aliases: ReadonlyArray<string> = []) =>
-  Handler.make(type, { payload: Schema.Struct({}), aliases, handle: () => Effect.succeed({}) })
+  Handler.make(type, { payload: Schema.Struct({}), success: Schema.Struct({}), aliases, handle: () => Effect.succeed({}) })
 
 const build = (handlers: ReadonlyArray<Handler.Handler<never>>) =>
   Effect.scoped(Layer.build(Router.layer(handlers))).pipe(Effect.exit)
@@ -45,6 +45,7 @@ describe("Router", () => {
     Effect.gen(function*() {
       const handler = Handler.make("shout", {
         payload: Schema.Struct({ text: Schema.String }),
+        success: Schema.Struct({ text: Schema.String }),
         handle: ({ text }) => Effect.succeed({ text: text.toUpperCase() })
       })
       const ok = yield* (handler.run({ text: "hi" }) as unknown as Effect.Effect<object, unknown>)

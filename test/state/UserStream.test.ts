@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Scope, TestClock } from "effect"
 import * as SwitchyardConfig from "../../src/Config.js"
 import * as ServerFrame from "../../src/protocol/ServerFrame.js"
+import { extensionEvent } from "../../src/protocol/ExtensionEvent.js"
 import { Lifecycle } from "../../src/state/Lifecycle.js"
 import { UserSessions } from "../../src/state/UserSessions.js"
 import { type StreamSubscriber, UserStream } from "../../src/state/UserStream.js"
@@ -32,12 +33,15 @@ const subscriber = (id: string) => {
 
 const event = (text: string): ServerFrame.StreamEvent => ({ type: "agent_thinking", run_id: "r1", payload: { text } })
 
+const metrics = { runs: 1, completed: 1, failed: 0, cancelled: 0, success_rate: 1, latency_ms: { p50: 5, p95: 5 }, tools: {} }
+
 describe("stream frames", () => {
   it("are, seq put between head and tail, what a whole encoding gives, character for character", () => {
     const events: Array<ServerFrame.StreamEvent> = [
       event("hé \"quoted\" \u2028"),
-      { type: "agent_completed", payload: { status: "ok", nested: { a: [1, null] } } },
-      { type: "weird \"type\"", run_id: undefined, payload: {} }
+      { type: "agent_completed", run_id: "r1", payload: { status: "failed", error: { code: "X", message: "a [1, null]" } } },
+      { type: "quality_alert", payload: { kind: "recovered", metrics, thresholds: {} } },
+      extensionEvent("weird \"type\"", { nested: { a: [1, null] } })
     ]
     for (const e of events) {
       const ts = "2026-01-01T00:00:00.000Z"
@@ -77,14 +81,14 @@ describe("UserStream over a shared backplane", () => {
       a.connections.add(sender.connection)
       a.connections.add(sibling.connection)
       b.connections.add(elsewhere.connection)
-      yield* a.signal("c1", "typing", { is_typing: true })
+      yield* a.signal("c1", "typing", { is_typing: true, connection_id: "c1" })
       // the notice as sent (its `ts` is the moment it was encoded)
       const seen = (frames: ReadonlyArray<string>) =>
         frames.map((frame) => {
           const { payload, type } = JSON.parse(frame)
           return { type, payload }
         })
-      const typing = { type: "typing", payload: { is_typing: true } }
+      const typing = { type: "typing", payload: { is_typing: true, connection_id: "c1" } }
       expect([seen(sender.frames), seen(sibling.frames), seen(elsewhere.frames)]).toEqual([[], [typing], [typing]])
       expect(a.lastSeq).toBe(0)
     }))

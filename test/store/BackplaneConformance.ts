@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Exit, Queue, Scope } from "effect"
+import { Chunk, Context, Effect, Queue, type Scope } from "effect"
 import { Backplane, type PendingEvent, type StreamListener } from "../../src/store/Backplane.js"
 import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
@@ -162,14 +162,13 @@ export const backplaneSuite = (
     it.scoped("keeps the stream (epoch, seq, history) while another node still serves the user", () =>
       withNodes(2, ([a, b]) =>
         Effect.gen(function*() {
-          const leaving = yield* Scope.make()
           const onA = yield* recorder
           const onB = yield* recorder
-          const first = yield* backplane(a!).subscribe("u", onA.listener).pipe(Scope.extend(leaving))
+          const first = yield* backplane(a!).subscribe("u", onA.listener)
           yield* backplane(b!).subscribe("u", onB.listener)
           yield* backplane(a!).publish("u", pending("a"))
           yield* onB.events(1)
-          yield* Scope.close(leaving, Exit.void)
+          yield* backplane(a!).unsubscribe("u", onA.listener)
           const again = yield* recorder
           const rejoined = yield* backplane(a!).subscribe("u", again.listener)
           expect(rejoined).toEqual({ epoch: first.epoch, latestSeq: 1 })
@@ -178,17 +177,16 @@ export const backplaneSuite = (
           expect((yield* history(a!).read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2])
         })))
 
-    it.scoped("stops delivering to a listener once its Scope is closed", () =>
+    it.scoped("stops delivering to a listener once it unsubscribes", () =>
       withNodes(1, ([a]) =>
         Effect.gen(function*() {
           const gone = yield* recorder
           const stays = yield* recorder
-          const scope = yield* Scope.make()
-          yield* backplane(a!).subscribe("u", gone.listener).pipe(Scope.extend(scope))
+          yield* backplane(a!).subscribe("u", gone.listener)
           yield* backplane(a!).subscribe("u", stays.listener)
           yield* backplane(a!).publish("u", pending("a"))
           yield* gone.events(1)
-          yield* Scope.close(scope, Exit.void)
+          yield* backplane(a!).unsubscribe("u", gone.listener)
           yield* backplane(a!).publish("u", pending("a"))
           // the listener that stays got the second event: the closed one had its chance
           expect((yield* stays.events(2)).map((e) => e.seq)).toEqual([1, 2])

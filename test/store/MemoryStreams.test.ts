@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
+import { Effect } from "effect"
 import * as MemoryStreams from "../../src/store/MemoryStreams.js"
 import { backplaneSuite } from "./BackplaneConformance.js"
 import { historyStoreSuite } from "./HistoryStoreConformance.js"
@@ -20,14 +20,14 @@ describe("MemoryStreams", () => {
     Effect.gen(function*() {
       const streams = new MemoryStreams.MemoryStreams({ minEvents: 10, minAgeMs: 0, maxEvents: 10 })
       const backplane = MemoryStreams.backplane(streams)
-      const first = yield* Scope.make()
-      const second = yield* Scope.make()
-      const before = yield* backplane.subscribe("u", listener()).pipe(Scope.extend(first))
-      yield* backplane.subscribe("u", listener()).pipe(Scope.extend(second))
+      const first = listener()
+      const second = listener()
+      const before = yield* backplane.subscribe("u", first)
+      yield* backplane.subscribe("u", second)
       yield* backplane.publish("u", { head: "", tail: "", at: 0 })
-      yield* Scope.close(first, Exit.void)
+      yield* backplane.unsubscribe("u", first)
       expect(streams.size).toBe(1)
-      yield* Scope.close(second, Exit.void)
+      yield* backplane.unsubscribe("u", second)
       expect(streams.size).toBe(0)
       const after = yield* backplane.subscribe("u", listener())
       expect(after.latestSeq).toBe(0)

@@ -1,11 +1,12 @@
 import { expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema, Stream } from "effect"
-import { Agent, CurrentUser, Handler, startRun } from "../../src/index.js"
+import { Agent, CurrentUser, Handler, Results, startRun } from "../../src/index.js"
 import * as SwitchyardTest from "../../src/testing.js"
 
 // a handler that starts an agent run on the user's question
 const ask = Handler.make("ask", {
   payload: Schema.Struct({ question: Schema.String }),
+  success: Results.RunStarted,
   handle: ({ question }) =>
     Effect.flatMap(CurrentUser, ({ userId }) =>
       startRun({ text: `${userId}: ${question}`, agent: undefined, threadId: undefined, params: {} }))

@@ -1,7 +1,7 @@
-import { Option, Schema } from "effect"
-import { AlertThresholds } from "../../protocol/Quality.js"
+import { Option } from "effect"
+import type { AlertThresholds, QualityAlert, QualityMetrics } from "../../protocol/Quality.js"
 import type { RunRecord } from "../RunRecord.js"
-import { computeMetrics, QualityMetrics } from "./QualityMetrics.js"
+import { computeMetrics } from "./QualityMetrics.js"
 
 /** The default rolling window the alert looks at, in seconds. */
 export const DEFAULT_WINDOW_S = 300
@@ -53,27 +53,8 @@ export const initialState = (
   status: "ok"
 })
 
-/** The payload of a `quality_alert` stream event announcing that a breach started. */
-export const BreachAlert = Schema.Struct({
-  kind: Schema.Literal("breach"),
-  /** one human-readable line per threshold crossed */
-  reasons: Schema.Array(Schema.String),
-  metrics: QualityMetrics,
-  thresholds: AlertThresholds
-})
-
-/** The payload of a `quality_alert` stream event announcing that a breach is over. */
-export const RecoveredAlert = Schema.Struct({
-  kind: Schema.Literal("recovered"),
-  metrics: QualityMetrics,
-  thresholds: AlertThresholds
-})
-
-/** The payload of a `quality_alert` stream event (PROTOCOL §4, §6). */
-export const QualityAlert = Schema.Union(BreachAlert, RecoveredAlert)
-
-/** @see QualityAlert */
-export type QualityAlert = typeof QualityAlert.Type
+/** The payloads of `quality_alert`: their schemas are the protocol's. */
+export { BreachAlert, QualityAlert, RecoveredAlert } from "../../protocol/Quality.js"
 
 /** What one evaluation yields: the next state and, at a transition, the alert to push. */
 export interface Evaluation {

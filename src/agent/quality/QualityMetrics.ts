@@ -1,34 +1,8 @@
-import { Schema } from "effect"
+import type { QualityMetrics } from "../../protocol/Quality.js"
 import type { RunRecord } from "../RunRecord.js"
 
-/**
- * The result of `quality_metrics` (PROTOCOL §4): the quality of a user's agent
- * runs, over all runs held or over a window of recent ones.
- *
- * - `runs` counts every run in the window, `running` ones included;
- *   `completed + failed + cancelled <= runs`.
- * - `success_rate` is `completed / (completed + failed + cancelled)`, in
- *   `[0, 1]`. With no finished run it is `1` (nothing has gone wrong yet), so a
- *   dashboard gauge and a `min_success_rate` alert stay numeric and quiet;
- *   a consumer that must tell "perfect" from "no data" checks
- *   `completed + failed + cancelled === 0`.
- * - `latency_ms` are nearest-rank percentiles of `endedAt - startedAt` over the
- *   ended runs; both `0` when no run has ended.
- * - `tools` counts tool calls by tool name, repeats included, running runs
- *   included (the calls they have made so far).
- */
-export const QualityMetrics = Schema.Struct({
-  runs: Schema.Number,
-  completed: Schema.Number,
-  failed: Schema.Number,
-  cancelled: Schema.Number,
-  success_rate: Schema.Number,
-  latency_ms: Schema.Struct({ p50: Schema.Number, p95: Schema.Number }),
-  tools: Schema.Record({ key: Schema.String, value: Schema.Number })
-})
-
-/** @see QualityMetrics */
-export type QualityMetrics = typeof QualityMetrics.Type
+/** The result of `quality_metrics`: its schema is the protocol's. */
+export { QualityMetrics } from "../../protocol/Quality.js"
 
 /**
  * The quality of `runs` as of `nowMs` (PROTOCOL §4 `quality_metrics`).

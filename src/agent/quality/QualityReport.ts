@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import type { QualityReport, SlowRun } from "../../protocol/Quality.js"
 import type { RunRecord } from "../RunRecord.js"
 import {
   countStatuses,
@@ -14,57 +14,8 @@ import {
 /** How many runs a report lists in `slowest`. */
 export const SLOWEST_LIMIT = 5
 
-/** One entry of a report's `slowest` list: an ended run and its latency. */
-export const SlowRun = Schema.Struct({
-  run_id: Schema.String,
-  agent: Schema.String,
-  thread_id: Schema.optional(Schema.String),
-  latency_ms: Schema.Number,
-  status: Schema.Literal("completed", "failed", "cancelled")
-})
-
-/** @see SlowRun */
-export type SlowRun = typeof SlowRun.Type
-
-/**
- * The result of `quality_report` (PROTOCOL §4): the user's runs that started
- * in the period `[since, until]`.
- *
- * - `since`: the requested start; without one, the start of the earliest run
- *   reported (or `until` when there is none), so both ends are always ISO-8601.
- * - `totals.runs = completed + failed + cancelled + running`.
- * - `rates` are shares of the finished runs (as `quality_metrics`'
- *   `success_rate`); they sum to 1. With no finished run: `success_rate` 1, the
- *   others 0.
- * - `latency_ms` (nearest-rank `p50`, `p95`, and `max`) and `slowest` cover the
- *   ended runs only; latencies are 0 when none has ended. `slowest` holds at
- *   most {@link SLOWEST_LIMIT} runs, slowest first (ties: earlier start first).
- * - `tools` counts tool calls by name; `errors` counts failed runs by error
- *   code (`"UNKNOWN"` for a failure without a code).
- */
-export const QualityReport = Schema.Struct({
-  since: Schema.String,
-  until: Schema.String,
-  totals: Schema.Struct({
-    runs: Schema.Number,
-    completed: Schema.Number,
-    failed: Schema.Number,
-    cancelled: Schema.Number,
-    running: Schema.Number
-  }),
-  rates: Schema.Struct({
-    success_rate: Schema.Number,
-    failure_rate: Schema.Number,
-    cancel_rate: Schema.Number
-  }),
-  latency_ms: Schema.Struct({ p50: Schema.Number, p95: Schema.Number, max: Schema.Number }),
-  slowest: Schema.Array(SlowRun),
-  tools: Schema.Record({ key: Schema.String, value: Schema.Number }),
-  errors: Schema.Record({ key: Schema.String, value: Schema.Number })
-})
-
-/** @see QualityReport */
-export type QualityReport = typeof QualityReport.Type
+/** The result of `quality_report` and its entries: their schemas are the protocol's. */
+export { QualityReport, SlowRun } from "../../protocol/Quality.js"
 
 /** The `errors` key of a failed run that carries no error code. */
 export const UNKNOWN_ERROR_CODE = "UNKNOWN"

@@ -1,5 +1,4 @@
-import { Schema } from "effect"
-import { ValidationRule } from "../../protocol/Quality.js"
+import { type ValidationIssue, type ValidationResult, ValidationRule } from "../../protocol/Quality.js"
 
 /** Every rule, in the order their issues are reported. */
 export const ALL_RULES: ReadonlyArray<ValidationRule> = ValidationRule.literals
@@ -7,23 +6,8 @@ export const ALL_RULES: ReadonlyArray<ValidationRule> = ValidationRule.literals
 /** The default `maxLength`: the longest `user_message` text (PROTOCOL §4). */
 export const DEFAULT_MAX_LENGTH = 32_000
 
-/** One problem found in a response, named by the rule that found it. */
-export const ValidationIssue = Schema.Struct({
-  rule: ValidationRule,
-  message: Schema.String
-})
-
-/** @see ValidationIssue */
-export type ValidationIssue = typeof ValidationIssue.Type
-
-/** The result of `quality_validation`: `valid` exactly when there is no issue. */
-export const ValidationResult = Schema.Struct({
-  valid: Schema.Boolean,
-  issues: Schema.Array(ValidationIssue)
-})
-
-/** @see ValidationResult */
-export type ValidationResult = typeof ValidationResult.Type
+/** The result of `quality_validation` and its issues: their schemas are the protocol's. */
+export { ValidationIssue, ValidationResult } from "../../protocol/Quality.js"
 
 /** How to validate: all fields optional. */
 export interface ValidationOptions {
