@@ -188,6 +188,8 @@ export const make = (
       let again = false
       // the subscription ended: a catch-up in progress stops
       let closed = false
+      // the position is known (until then what arrives is held, and the position read covers any gap)
+      let positioned = false
       const give = (entry: HistoryEntry) => {
         if (entry.seq <= lastSeq) return
         lastSeq = entry.seq
@@ -259,6 +261,7 @@ export const make = (
       })
 
       const catchUp = () => {
+        if (!positioned || closed) return
         if (held === undefined) held = []
         if (catching) {
           again = true
@@ -312,6 +315,7 @@ export const make = (
       const started = (position: StreamPosition) => {
         epoch = position.epoch
         lastSeq = position.latestSeq
+        positioned = true
         if (!release()) catchUp()
       }
       const follower: Follower = {
