@@ -9,6 +9,7 @@ import * as path from "node:path"
  * composition: main, Switchyard, index, testing) may import anything.
  */
 const LAYERS = [
+  "client", // switchyard/client: a client of the protocol, beside the server (it imports protocol/ only)
   "http", // routes and the Node server: health, ready, metrics, admin, dashboard
   "transport", // sockets: upgrade + admission, Connection, Inbox, heartbeat, drain
   "pipeline", // one frame's way: decode → limits → middleware → route → handler → reply
@@ -86,6 +87,16 @@ describe("the layout of src/", () => {
     const foreign = edges.filter((edge) =>
       folderOf(edge.from) === "protocol" &&
       (edge.to.startsWith("/") ? folderOf(edge.to) !== "protocol" : !/^effect(\/|$)/.test(edge.to))
+    )
+    expect(foreign.map(show)).toEqual([])
+  })
+
+  it("keeps client/ apart from the server and from Node: it imports protocol/, effect and @effect/platform", () => {
+    const foreign = edges.filter((edge) =>
+      folderOf(edge.from) === "client" &&
+      (edge.to.startsWith("/")
+        ? !["client", "protocol"].includes(folderOf(edge.to))
+        : !/^(effect|@effect\/platform)(\/|$)/.test(edge.to))
     )
     expect(foreign.map(show)).toEqual([])
   })

@@ -1,0 +1,182 @@
+import * as Socket from "@effect/platform/Socket"
+import { type Clock, type Context, Deferred, Duration, Effect, Exit, Fiber, Queue, type Scope, SubscriptionRef } from "effect"
+import type { ClientOptions } from "./ClientOptions.js"
+import { ConnectionState } from "./ConnectionState.js"
+import { type Disconnect, fromCloseCode } from "./Disconnect.js"
+import * as Inbound from "./Inbound.js"
+import type { PendingRequests } from "./Pending.js"
+import type { StreamCursor, StreamGap } from "./StreamCursor.js"
+import * as UpgradeProbe from "./UpgradeProbe.js"
+
+/**
+ * One connection of a client, from its token to its close: open the socket,
+ * resume the stream, write what awaits an answer, hand every frame to where
+ * it goes, in arrival order — and say how it ended.
+ */
+
+/** A stream event the client could not decode (off the contract): it holds its seq's place in the cursor. */
+export interface Undecodable {
+  readonly type: "undecodable"
+  readonly seq: number
+}
+
+/** What a connection works with: the client's state, which outlives it. */
+export interface ConnectionContext {
+  readonly options: ClientOptions
+  readonly webSocket: Context.Tag.Service<typeof Socket.WebSocketConstructor>
+  readonly clock: Clock.Clock
+  readonly state: SubscriptionRef.SubscriptionRef<ConnectionState>
+  readonly cursor: StreamCursor<Inbound.StreamEvent | Undecodable>
+  readonly pending: PendingRequests
+  /** delivers what the cursor let through, in order */
+  readonly publish: (items: ReadonlyArray<Inbound.StreamEvent | Undecodable | StreamGap>) => Effect.Effect<void>
+  readonly nextId: () => string
+}
+
+/** How a connection ended. */
+export interface Outcome {
+  readonly disconnect: Disconnect
+  /** it got as far as `connection_established`, for this long */
+  readonly greeted: boolean
+  readonly greetedForMs: number
+}
+
+const PING = JSON.stringify({ type: "ping" })
+
+/** Connection number `connection` (attempt `attempt` since the last greeted one), until it ends. */
+export const connect = (context: ConnectionContext, connection: number, attempt: number): Effect.Effect<Outcome> =>
+  Effect.gen(function*(): Effect.fn.Return<Outcome, never, Scope.Scope> {
+    const { clock, cursor, options, pending, publish, state } = context
+    const openTimeout = options.openTimeout ?? "10 seconds"
+    yield* SubscriptionRef.set(state, ConnectionState.Connecting({ attempt }))
+    // a defect too (an `Effect.promise` whose fetch failed): the next attempt may fare better
+    const token = yield* Effect.exit(options.token)
+    if (Exit.isFailure(token)) return { disconnect: { reason: "TokenFailed" }, greeted: false, greetedForMs: 0 }
+    const url = withToken(options.url, token.value)
+    const socket = yield* Socket.makeWebSocket(url, { closeCodeIsError: () => true, openTimeout }).pipe(
+      Effect.provideService(Socket.WebSocketConstructor, context.webSocket)
+    )
+    const write = yield* socket.writer
+    // once the socket has ended a write would wait for it to open again, forever: it is dropped
+    const ended = yield* Deferred.make<void>()
+    const send = (text: string) => Effect.raceFirst(Effect.ignore(write(text)), Deferred.await(ended))
+    // frames in arrival order, handled one at a time; `null` once the socket has ended
+    const inbox = yield* Queue.unbounded<string | null>()
+    const abort = yield* Deferred.make<Disconnect>()
+    let opened = false
+    let greetedAt: number | undefined
+    let lastHeard = clock.unsafeCurrentTimeMillis()
+    let resumeId: string | undefined
+
+    const heartbeat = (serverMs: number) =>
+      Effect.gen(function*() {
+        const interval = options.heartbeat === undefined || options.heartbeat === false
+          ? serverMs
+          : Duration.toMillis(options.heartbeat)
+        if (!(interval > 0)) return
+        while (true) {
+          yield* Effect.sleep(interval)
+          const silent = clock.unsafeCurrentTimeMillis() - lastHeard
+          if (silent >= 2 * interval) return yield* Deferred.succeed(abort, { reason: "HeartbeatTimeout" })
+          if (silent >= interval) yield* send(PING)
+        }
+      })
+
+    // requests made while this connection is open
+    const writer = Effect.forever(Effect.flatMap(pending.next(connection), (entry) => send(entry.text)))
+
+    const handle = (text: string): Effect.Effect<void, never, Scope.Scope> =>
+      Effect.gen(function*() {
+        const frame = Inbound.decode(text)
+        if (frame === undefined) return
+        switch (frame.type) {
+          case "connection_established": {
+            const greeting = frame.payload
+            const { items, resume } = cursor.greet(greeting)
+            resumeId = context.nextId()
+            // the resume goes first: the server holds live events until it has answered it
+            yield* send(JSON.stringify({ type: "resume", id: resumeId, payload: resume }))
+            for (const entry of pending.unsentOn(connection)) yield* send(entry.text)
+            greetedAt = clock.unsafeCurrentTimeMillis()
+            yield* SubscriptionRef.set(
+              state,
+              ConnectionState.Open({
+                connectionId: greeting.connection_id,
+                userId: greeting.user_id,
+                epoch: greeting.epoch,
+                heartbeatMs: greeting.heartbeat_ms
+              })
+            )
+            yield* publish(items)
+            yield* Effect.forkScoped(writer)
+            if (options.heartbeat !== false) yield* Effect.forkScoped(heartbeat(greeting.heartbeat_ms))
+            return
+          }
+          case "ack":
+            if (frame.id === resumeId) return yield* publish(cursor.resumed(Inbound.decodeResumeResult(frame.result)))
+            return pending.settle(frame.id, Exit.succeed(frame.result))
+          case "error":
+            // a refused resume (its replay not paid for yet, say): resume again on a later connection
+            if (frame.id !== undefined && frame.id === resumeId) return yield* Deferred.succeed(abort, { reason: "Abnormal" })
+            return pending.settle(frame.id, Exit.fail(frame.error))
+          case "pong":
+            return pending.settle(frame.id, Exit.succeed({}))
+          case "event":
+            return yield* publish(cursor.receive(frame.event))
+          case "undecodable":
+            return yield* publish(cursor.receive(frame))
+          case "other":
+            return
+        }
+      })
+
+    const processor = yield* Effect.forkScoped(Effect.gen(function*() {
+      while (true) {
+        const text = yield* Queue.take(inbox)
+        if (text === null) return
+        yield* handle(text)
+      }
+    }))
+    // a socket that opens but is never greeted is no connection
+    yield* Effect.forkScoped(Effect.sleep(Duration.times(Duration.decode(openTimeout), 2)).pipe(
+      Effect.zipRight(Effect.suspend(() => greetedAt === undefined ? Deferred.succeed(abort, { reason: "OpenTimeout" }) : Effect.void))
+    ))
+    const disconnect = yield* socket.runRaw(
+      (data) => {
+        lastHeard = clock.unsafeCurrentTimeMillis()
+        if (typeof data === "string") Queue.unsafeOffer(inbox, data)
+      },
+      { onOpen: Effect.sync(() => (opened = true)) }
+    ).pipe(
+      Effect.map((): Disconnect => ({ reason: "Normal", code: 1000 })),
+      Effect.catchAll((error) => toDisconnect(error, opened, url, openTimeout)),
+      Effect.raceFirst(Deferred.await(abort)),
+      Effect.ensuring(Deferred.succeed(ended, undefined))
+    )
+    // what arrived before the end is delivered before anything else happens
+    Queue.unsafeOffer(inbox, null)
+    yield* Fiber.join(processor)
+    cursor.disconnected()
+    return {
+      disconnect,
+      greeted: greetedAt !== undefined,
+      greetedForMs: greetedAt === undefined ? 0 : clock.unsafeCurrentTimeMillis() - greetedAt
+    }
+  }).pipe(Effect.scoped)
+
+/** The URL with the token as its `access_token` query parameter. */
+const withToken = (url: string, token: string): string =>
+  `${url}${url.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(token)}`
+
+/** What a socket's failure says about why the connection ended (never its cause: it may hold the URL, and so the token). */
+const toDisconnect = (
+  error: Socket.SocketError,
+  opened: boolean,
+  url: string,
+  openTimeout: Duration.DurationInput
+): Effect.Effect<Disconnect> => {
+  if (error.reason === "Close") return Effect.succeed({ reason: fromCloseCode(error.code), code: error.code })
+  if (error.reason === "OpenTimeout") return Effect.succeed({ reason: "OpenTimeout" })
+  if (error.reason === "Open" || !opened) return UpgradeProbe.probe(url, openTimeout)
+  return Effect.succeed({ reason: "Abnormal" })
+}

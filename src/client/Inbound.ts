@@ -1,0 +1,97 @@
+import { Either, Schema } from "effect"
+import { BUILTIN_SERVER_TYPES, type ExtensionEventFrame } from "../protocol/ExtensionEvent.js"
+import { FrameError } from "../protocol/FrameError.js"
+import type { ConnectionEstablished } from "../protocol/Notices.js"
+import { ResumeResult } from "../protocol/Results.js"
+import { ServerEvent } from "../protocol/ServerEvent.js"
+import { ServerFrame } from "../protocol/ServerFrame.js"
+import type { ResumeResult as ResumeOutcome } from "./StreamCursor.js"
+
+/**
+ * A frame from the server, as the client acts on it: decoded once with the
+ * protocol's union of every server frame (`ServerEvent`), sorted by what it is.
+ */
+
+/**
+ * An event of the user's stream, typed by its `type`: `switch (event.type)`
+ * narrows its payload. Every event may be asked its `run_id` (agent events
+ * have one, the others never do).
+ */
+export type StreamEvent =
+  | (Exclude<Extract<ServerEvent, { readonly seq: number }>, ExtensionEventFrame> & { readonly run_id?: string | undefined })
+  | ExtensionStreamEvent
+
+/**
+ * An event of a type the protocol does not define (a legacy backend's, or an
+ * embedder's own handlers'), its frame as sent. It is wrapped so that the
+ * built-in types stay a closed union that TypeScript can narrow.
+ */
+export interface ExtensionStreamEvent {
+  readonly type: "extension_event"
+  readonly seq: number
+  readonly run_id?: string | undefined
+  readonly frame: ExtensionEventFrame
+}
+
+const BUILTIN: ReadonlySet<string> = new Set(BUILTIN_SERVER_TYPES)
+
+// the frame of one built-in type (a `switch` on `type` cannot narrow past the extension events' branded type)
+type Of<T extends string> = Extract<ServerEvent, { readonly type: T }>
+
+/** A decoded frame, by what the client does with it. */
+export type Inbound =
+  | { readonly type: "connection_established"; readonly payload: ConnectionEstablished }
+  | { readonly type: "ack"; readonly id: string; readonly result: unknown }
+  | { readonly type: "error"; readonly id: string | undefined; readonly error: FrameError }
+  | { readonly type: "pong"; readonly id: string | undefined }
+  | { readonly type: "event"; readonly event: StreamEvent }
+  /** a stream event off the contract: its seq counts, its content cannot be typed */
+  | { readonly type: "undecodable"; readonly seq: number }
+  | { readonly type: "other" }
+
+const decodeFrame = Schema.decodeUnknownEither(Schema.parseJson(ServerEvent))
+const decodeEnvelope = Schema.decodeUnknownEither(Schema.parseJson(ServerFrame))
+const decodeResume = Schema.decodeUnknownEither(ResumeResult)
+
+/** One text frame, decoded; `undefined` for text that is not a server frame at all. */
+export const decode = (text: string): Inbound | undefined => {
+  const decoded = decodeFrame(text)
+  if (Either.isLeft(decoded)) {
+    // a server newer than this client, or off its contract: a stream event still holds its place
+    const envelope = decodeEnvelope(text)
+    return Either.isRight(envelope) && envelope.right.seq !== undefined
+      ? { type: "undecodable", seq: envelope.right.seq }
+      : undefined
+  }
+  const frame = decoded.right
+  switch (frame.type) {
+    case "connection_established":
+      return { type: "connection_established", payload: (frame as Of<"connection_established">).payload }
+    case "ack": {
+      const ack = frame as Of<"ack">
+      return { type: "ack", id: ack.id, result: ack.payload.result }
+    }
+    case "error": {
+      const error = frame as Of<"error">
+      return { type: "error", id: error.id, error: new FrameError(error.payload) }
+    }
+    case "pong":
+      return { type: "pong", id: (frame as Of<"pong">).id }
+    case "typing":
+      return { type: "other" }
+    default: {
+      if (BUILTIN.has(frame.type)) return { type: "event", event: frame as StreamEvent }
+      const extension = frame as ExtensionEventFrame
+      return {
+        type: "event",
+        event: { type: "extension_event", seq: extension.seq, run_id: extension.run_id, frame: extension }
+      }
+    }
+  }
+}
+
+/** A resume ack's result; one off the contract counts as a gap (reload rather than trust it). */
+export const decodeResumeResult = (result: unknown): ResumeOutcome => {
+  const decoded = decodeResume(result)
+  return Either.isRight(decoded) ? decoded.right : { gap: true }
+}
