@@ -110,14 +110,14 @@ describe("agent runs across two nodes", () => {
     const onB = await connect(b, "cut")
     const runId = runIdOf(await onA.request("start_agent", "c1", { text: "what is 17 * 23" }))
     await onB.next((frame) => frame.run_id === runId && frame.type === "agent_started")
-    proxy.cut()
+    proxy.block()
 
     const lost = await onB.completed(runId, LEASE_MS * 5)
     expect(lost.payload).toMatchObject({ status: "failed", error: { code: "NODE_LOST" } })
 
     // A has Redis back. It delivered the run's events to its own connection alone meanwhile, so the
     // stream's epoch ends: the user's connections on both nodes are told to reconnect and resume
-    proxy.restore()
+    proxy.unblock()
     expect((await onB.closed).code).toBe(1012)
     // the lost run ended once on B, with nothing of it after its end
     const ofLost = onB.frames.filter((frame) => frame.run_id === runId)

@@ -180,7 +180,7 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       expect(guard).toBeDefined()
       expect(a.leases.takeGuard("r1")).toBeUndefined()
 
-      proxy.cut()
+      proxy.block()
       expect(yield* Queue.take(lapsed)).toBe("u}/r1")
       expect(yield* Queue.take(lost)).toBe("u}/r1")
       // the lease is not A's any more: its generation no longer holds it, so its runs' events are refused
@@ -188,7 +188,7 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       expect(held).not.toBe(guard!.holder)
 
       // A is back: it renews under a new generation, its old run is not claimed again, new runs are its own
-      proxy.restore()
+      proxy.unblock()
       yield* a.redis.whenConnected
       expect(yield* a.leases.admit("u}", "r2", unlimited, Date.now())).toBeUndefined()
       expect(yield* b.leases.locate("u}", "r2")).toEqual({ _tag: "Running", owner: a.leases.owner })
@@ -207,9 +207,9 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       const lost = yield* Queue.unbounded<string>()
       yield* a.leases.lost((run) => Effect.as(Queue.offer(lost, run.runId), true))
       yield* a.leases.admit("u", "r1", unlimited, Date.now())
-      proxy.cut()
+      proxy.block()
       expect(yield* Queue.take(lapsed)).toBe("r1")
-      proxy.restore()
+      proxy.unblock()
       expect(yield* Queue.take(lost)).toBe("r1")
       yield* Effect.sleep("1 second")
       expect(yield* Queue.size(lost)).toBe(0)

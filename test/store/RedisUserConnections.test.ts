@@ -79,13 +79,13 @@ describe("RedisUserConnections", () => {
       const b = yield* node()
       yield* a.connections.reserve("u", 2, 2)
       expect(yield* b.connections.reserve("u", 1, 2)).toEqual({ _tag: "Full" })
-      proxy.cut()
+      proxy.block()
       // A's presence expires (it cannot renew it): its connections no longer count
       while ((yield* b.connections.reserve("u", 1, 2))._tag === "Full") yield* Effect.sleep("100 millis")
       yield* b.connections.release("u", 0)
       // Redis away for A: it decides alone, and says so
       expect((yield* a.connections.reserve("u", 3, 2))._tag).toBe("Unknown")
-      proxy.restore()
+      proxy.unblock()
       yield* a.redis.whenConnected
       // A's renewal finds its presence gone and writes all its counts again
       while ((yield* b.connections.reserve("u", 1, 3))._tag !== "Full") {
