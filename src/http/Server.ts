@@ -42,6 +42,12 @@ const webSocket = Effect.gen(function*() {
     const headers = retryAfterS === undefined ? {} : { "retry-after": String(retryAfterS) }
     return HttpServerResponse.unsafeJson({ error }, { status, headers })
   }
+  // cluster mode: the user's connections on every node, before the handshake
+  const refused = limits.reserveShared === undefined ? undefined : yield* limits.reserveShared(admitted.right.userId)
+  if (refused !== undefined) {
+    const headers = refused.retryAfterS === undefined ? {} : { "retry-after": String(refused.retryAfterS) }
+    return HttpServerResponse.unsafeJson({ error: refused.error }, { status: refused.status, headers })
+  }
   const ws = yield* limits.hold(admitted.right.userId, acceptor.accept(request))
   const server = yield* ConnectionServer
   yield* server.serve(ws, admitted.right.userId, admitted.right.expiresAt)
