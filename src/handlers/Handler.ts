@@ -33,7 +33,9 @@ export interface Handler<out R = never> {
    * the same object and known before it runs (`typing`: `{}`), with `check`:
    * the dedupe step then records a new id as done in the one store call
    * that claims it — a retry is still answered `duplicate` (PROTOCOL §5),
-   * for half the work of a claim and a completion
+   * for half the work of a claim and a completion. Only for a handler that
+   * cannot fail once its payload decodes: the id is done before it runs, so
+   * a retry racing a failure would be told `duplicate` of it.
    */
   readonly fixedResult?: object | undefined
   /** decodes the raw payload only: the error a `run` would fail with before doing anything, if any */

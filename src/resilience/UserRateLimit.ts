@@ -64,7 +64,7 @@ export const keyed = (
   const rateOf = (userId: string): TokenBucket.Rate => (shared.size === 0 ? rate : shared.get(userId) ?? rate)
   const evict = (now: number): void => {
     // a full bucket is the same as none: forgetting it changes nothing
-    for (const [user, bucket] of buckets) if (TokenBucket.isFull(bucket, rate, now)) buckets.delete(user)
+    for (const [user, bucket] of buckets) if (TokenBucket.isFull(bucket, rateOf(user), now)) buckets.delete(user)
     // still crowded: the oldest go (they get a full bucket back), down to 90% so this stays rare
     const keep = Math.floor(options.maxUsers * 0.9)
     for (const user of buckets.keys()) {
