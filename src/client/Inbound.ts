@@ -4,7 +4,7 @@ import { FrameError } from "../protocol/FrameError.js"
 import type { ConnectionEstablished } from "../protocol/Notices.js"
 import { ResumeResult } from "../protocol/Results.js"
 import { ServerEvent } from "../protocol/ServerEvent.js"
-import { ServerFrame } from "../protocol/ServerFrame.js"
+import { Envelope } from "../protocol/ServerEnvelope.js"
 import type { ResumeResult as ResumeOutcome } from "./StreamCursor.js"
 
 /**
@@ -50,7 +50,7 @@ export type Inbound =
   | { readonly type: "other" }
 
 const decodeFrame = Schema.decodeUnknownEither(Schema.parseJson(ServerEvent))
-const decodeEnvelope = Schema.decodeUnknownEither(Schema.parseJson(ServerFrame))
+const decodeEnvelope = Schema.decodeUnknownEither(Schema.parseJson(Envelope))
 const decodeResume = Schema.decodeUnknownEither(ResumeResult)
 
 /** One text frame, decoded; `undefined` for text that is not a server frame at all. */

@@ -1,4 +1,4 @@
-import type { ResumeAck } from "../protocol/ServerFrame.js"
+import type { ResumeResult as ResumeAck } from "../protocol/Results.js"
 import type { Epoch } from "../store/Epoch.js"
 
 /** What a client resumes from (PROTOCOL §4 `resume {last_seq, epoch?}`). */

@@ -1,5 +1,6 @@
 import { Effect, Exit } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import type { Signal } from "../protocol/Notices.js"
 import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
@@ -102,7 +103,7 @@ export class UserStream {
   }
 
   /** Appends an event to the stream and fans it out to every node; returns its seq. */
-  publish(event: ServerFrame.StreamEvent): Effect.Effect<number> {
+  publish(event: StreamEvent): Effect.Effect<number> {
     return Effect.clockWith((clock) => {
       const at = clock.unsafeCurrentTimeMillis()
       return this.backplane.publish(this.userId, {

@@ -16,6 +16,7 @@ import { ServerSettings } from "./ServerSettings.js"
 import { TransportSettings } from "./TransportSettings.js"
 import * as Metrics from "../observability/Metrics.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
+import type { ConnectionEstablished } from "../protocol/Notices.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Dispatcher } from "../pipeline/Dispatcher.js"
 import { Dispatch } from "../handlers/Dispatch.js"
@@ -97,7 +98,7 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
               countSlowConsumer
             )
             // the greeting goes first; only then does the connection join the stream
-            const greeting: ServerFrame.ConnectionEstablished = {
+            const greeting: ConnectionEstablished = {
               connection_id: connection.id,
               user_id: userId,
               last_seq: session.stream.lastSeq,
