@@ -1,38 +1,11 @@
 import { Schema } from "effect"
-import {
-  AgentCompletedFrame,
-  AgentMessageDeltaFrame,
-  AgentStartedFrame,
-  AgentThinkingFrame,
-  ToolCompletedFrame,
-  ToolExecutingFrame
-} from "./AgentEvents.js"
+import { ServerEvents, type ServerEventType } from "./BuiltinFrames.js"
 import { ExtensionEventFrame } from "./ExtensionEvent.js"
-import { ConnectionEstablishedFrame, TypingFrame } from "./Notices.js"
-import { QualityAlertFrame } from "./Quality.js"
-import { AckFrame, ErrorFrame, PongFrame } from "./Replies.js"
 
-/**
- * Every frame type the service sends, by `type`: the schema of the WHOLE
- * frame as it is on the wire (PROTOCOL §3–§7).
- */
-export const ServerEvents = {
-  connection_established: ConnectionEstablishedFrame,
-  ack: AckFrame,
-  error: ErrorFrame,
-  pong: PongFrame,
-  typing: TypingFrame,
-  agent_started: AgentStartedFrame,
-  agent_thinking: AgentThinkingFrame,
-  tool_executing: ToolExecutingFrame,
-  tool_completed: ToolCompletedFrame,
-  agent_message_delta: AgentMessageDeltaFrame,
-  agent_completed: AgentCompletedFrame,
-  quality_alert: QualityAlertFrame
-} as const
+export { ServerEvents, type ServerEventType }
 
-/** A built-in server frame type. */
-export type ServerEventType = keyof typeof ServerEvents
+// the built-in frames' schemas, as the union's members
+const builtins = Object.values(ServerEvents) as Array<typeof ServerEvents[ServerEventType]>
 
 /**
  * Any frame the service sends: decode every incoming frame with this. A
@@ -44,21 +17,7 @@ export type ServerEventType = keyof typeof ServerEvents
  * if (frame.type === "agent_message_delta") process.stdout.write(frame.payload.text)
  * ```
  */
-export const ServerEvent = Schema.Union(
-  ConnectionEstablishedFrame,
-  AckFrame,
-  ErrorFrame,
-  PongFrame,
-  TypingFrame,
-  AgentStartedFrame,
-  AgentThinkingFrame,
-  ToolExecutingFrame,
-  ToolCompletedFrame,
-  AgentMessageDeltaFrame,
-  AgentCompletedFrame,
-  QualityAlertFrame,
-  ExtensionEventFrame
-).annotations({ identifier: "ServerEvent", description: "a frame the service sends" })
+export const ServerEvent = Schema.Union(...builtins, ExtensionEventFrame).annotations({ identifier: "ServerEvent", description: "a frame the service sends" })
 
 /** @see ServerEvent */
 export type ServerEvent = typeof ServerEvent.Type
