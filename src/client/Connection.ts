@@ -68,11 +68,8 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
     let lastHeard = clock.unsafeCurrentTimeMillis()
     let resumeId: string | undefined
 
-    const heartbeat = (serverMs: number) =>
+    const heartbeat = (interval: number) =>
       Effect.gen(function*() {
-        const interval = options.heartbeat === undefined || options.heartbeat === false
-          ? serverMs
-          : Duration.toMillis(options.heartbeat)
         if (!(interval > 0)) return
         while (true) {
           yield* Effect.sleep(interval)
@@ -109,7 +106,10 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
             )
             yield* publish(items)
             yield* Effect.forkScoped(writer)
-            if (options.heartbeat !== false) yield* Effect.forkScoped(heartbeat(greeting.heartbeat_ms))
+            if (options.heartbeat !== false) {
+              const interval = options.heartbeat === undefined ? greeting.heartbeat_ms : Duration.toMillis(options.heartbeat)
+              yield* Effect.forkScoped(heartbeat(interval))
+            }
             return
           }
           case "ack":

@@ -76,8 +76,6 @@ export const make = <A, I, S, SI, R = never>(
     readonly aliases?: ReadonlyArray<string> | undefined
     readonly reply?: "ack" | "pong" | undefined
     readonly batchable?: boolean | undefined
-    /** a line for the contract's readers (the built-in declarations carry one) */
-    readonly description?: string | undefined
   }
 ): Handler<R> => {
   // compiled once: decoding is on every frame's path

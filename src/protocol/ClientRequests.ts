@@ -23,7 +23,8 @@ import { AlertSubscribed, BatchResult, EmptyResult, ResumeResult, RunStarted, Ru
  * `result`) encodes by, and the error codes its handler answers with. The
  * built-in handlers are declared with these (`Handler.make(type, {
  * ...ClientRequests[type], handle })`), so the handler, the client and the
- * AsyncAPI document share one declaration.
+ * AsyncAPI document share one declaration (the `description` is the
+ * document's alone).
  */
 export interface ClientRequest<P extends Schema.Schema.AnyNoContext, S extends Schema.Schema.AnyNoContext> {
   readonly payload: P
