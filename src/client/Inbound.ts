@@ -38,6 +38,12 @@ const BUILTIN: ReadonlySet<string> = new Set(BUILTIN_SERVER_TYPES)
 // the frame of one built-in type (a `switch` on `type` cannot narrow past the extension events' branded type)
 type Of<T extends string> = Extract<ServerEvent, { readonly type: T }>
 
+/** A stream event off the contract: its seq counts (it holds its place in the cursor), its content cannot be typed. */
+export interface Undecodable {
+  readonly type: "undecodable"
+  readonly seq: number
+}
+
 /** A decoded frame, by what the client does with it. */
 export type Inbound =
   | { readonly type: "connection_established"; readonly payload: ConnectionEstablished }
@@ -45,8 +51,7 @@ export type Inbound =
   | { readonly type: "error"; readonly id: string | undefined; readonly error: FrameError }
   | { readonly type: "pong"; readonly id: string | undefined }
   | { readonly type: "event"; readonly event: StreamEvent }
-  /** a stream event off the contract: its seq counts, its content cannot be typed */
-  | { readonly type: "undecodable"; readonly seq: number }
+  | Undecodable
   | { readonly type: "other" }
 
 const decodeFrame = Schema.decodeUnknownEither(Schema.parseJson(ServerEvent))
