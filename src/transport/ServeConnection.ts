@@ -67,7 +67,7 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
         runtime,
         clock: yield* Effect.clock,
         maxInboxFrames: config.maxInboxFrames,
-        maxInboxChars: config.maxInboxBytes,
+        maxInboxChars: config.maxInboxChars,
         run: Runtime.runFork(runtime)
       }
       const limits: OutboundLimits = {
