@@ -114,7 +114,6 @@ export class UserStream {
     })
   }
 
-
   /** Replays to `subscriber` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
   resume(
     subscriber: StreamSubscriber,
@@ -123,8 +122,7 @@ export class UserStream {
   ): Effect.Effect<ResumePlan.ResumeResult> {
     return Effect.suspend(() => {
       const epoch = this.local.epoch
-      // a client of another epoch has seen nothing of this one (ResumePlan): read all that is held
-      const after = request.epoch !== undefined && request.epoch !== epoch ? 0 : request.lastSeq
+      const after = ResumePlan.readAfter(request, epoch)
       // events published while history is read wait, so that none goes out before the replay
       subscriber.holdUntilReplay()
       return Effect.onExit(
