@@ -30,7 +30,7 @@ import * as UserServices from "./UserServices.js"
 import { RunCluster } from "./agent/RunCluster.js"
 
 /**
- * The node's stores behind the seam (DESIGN, `store/`): users' streams (backplane
+ * The node's stores behind their interfaces (`store/`): users' streams (backplane
  * and history, bounded by the `HISTORY_*` settings), dedupe, migration stages and
  * the cluster view — in Redis with `REDIS_URL`, in memory without (`Cluster.ts`).
  */

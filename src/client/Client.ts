@@ -100,7 +100,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
   const publish = (items: ReadonlyArray<ClientEvent | Undecodable>): Effect.Effect<void> =>
     items.length === 0 ? Effect.void : PubSub.publish(
       hub,
-      Take.chunk(Chunk.unsafeFromArray(items.map((item) => item.type === "undecodable" ? asGap(item, cursor.position!.epoch) : item)))
+      Take.chunk(Chunk.unsafeFromArray(items.map((item) => item.type === "undecodable" ? asGap(item) : item)))
     )
 
   const stop = (disconnect: Disconnect | undefined): Effect.Effect<void> =>
@@ -199,12 +199,12 @@ export const layer = (options: ClientOptions): Layer.Layer<SwitchyardClient, nev
   Layer.scoped(SwitchyardClient, make(options))
 
 /** An event that did not decode, delivered as what it is to the user: a loss. */
-const asGap = (item: Undecodable, epoch: string): StreamGap => ({
+const asGap = (item: Undecodable): StreamGap => ({
   type: "stream_gap",
   reason: "Undecodable",
-  previousEpoch: epoch,
+  previousEpoch: item.epoch,
   lastSeq: item.seq - 1,
-  epoch
+  epoch: item.epoch
 })
 
 /** An ack's result as its type's schema says (a server off the contract is an `INTERNAL` error, not a defect). */

@@ -1,5 +1,6 @@
 import * as Socket from "@effect/platform/Socket"
 import { type Clock, type Context, Deferred, Duration, Effect, Exit, Fiber, Queue, type Scope, SubscriptionRef } from "effect"
+import type { FrameError } from "../protocol/FrameError.js"
 import type { ClientOptions } from "./ClientOptions.js"
 import { ConnectionState } from "./ConnectionState.js"
 import { type Disconnect, fromCloseCode } from "./Disconnect.js"
@@ -14,10 +15,9 @@ import * as UpgradeProbe from "./UpgradeProbe.js"
  * it goes, in arrival order — and say how it ended.
  */
 
-/** A stream event the client could not decode (off the contract): it holds its seq's place in the cursor. */
-export interface Undecodable {
-  readonly type: "undecodable"
-  readonly seq: number
+/** An undecodable stream event, in the epoch it came in (for the gap it is delivered as). */
+export interface Undecodable extends Inbound.Undecodable {
+  readonly epoch: string
 }
 
 /** What a connection works with: the client's state, which outlives it. */
@@ -67,12 +67,10 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
     let greetedAt: number | undefined
     let lastHeard = clock.unsafeCurrentTimeMillis()
     let resumeId: string | undefined
+    let streamEpoch: string | undefined
 
-    const heartbeat = (serverMs: number) =>
+    const heartbeat = (interval: number) =>
       Effect.gen(function*() {
-        const interval = options.heartbeat === undefined || options.heartbeat === false
-          ? serverMs
-          : Duration.toMillis(options.heartbeat)
         if (!(interval > 0)) return
         while (true) {
           yield* Effect.sleep(interval)
@@ -93,6 +91,7 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
           case "connection_established": {
             const greeting = frame.payload
             const { items, resume } = cursor.greet(greeting)
+            streamEpoch = greeting.epoch
             resumeId = context.nextId()
             // the resume goes first: the server holds live events until it has answered it
             yield* send(JSON.stringify({ type: "resume", id: resumeId, payload: resume }))
@@ -109,22 +108,30 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
             )
             yield* publish(items)
             yield* Effect.forkScoped(writer)
-            if (options.heartbeat !== false) yield* Effect.forkScoped(heartbeat(greeting.heartbeat_ms))
+            if (options.heartbeat !== false) {
+              const interval = options.heartbeat === undefined ? greeting.heartbeat_ms : Duration.toMillis(options.heartbeat)
+              yield* Effect.forkScoped(heartbeat(interval))
+            }
             return
           }
           case "ack":
             if (frame.id === resumeId) return yield* publish(cursor.resumed(Inbound.decodeResumeResult(frame.result)))
             return pending.settle(frame.id, Exit.succeed(frame.result))
           case "error":
-            // a refused resume (its replay not paid for yet, say): resume again on a later connection
-            if (frame.id !== undefined && frame.id === resumeId) return yield* Deferred.succeed(abort, { reason: "Abnormal" })
+            // a refused resume (its replay not paid for yet, say): resume again on a later connection,
+            // no sooner than a RATE_LIMITED refusal's `retry_after_ms`
+            if (frame.id !== undefined && frame.id === resumeId) {
+              return yield* Deferred.succeed(abort, { reason: "Abnormal", retryAfterMs: retryAfterOf(frame.error) })
+            }
             return pending.settle(frame.id, Exit.fail(frame.error))
           case "pong":
             return pending.settle(frame.id, Exit.succeed({}))
           case "event":
             return yield* publish(cursor.receive(frame.event))
           case "undecodable":
-            return yield* publish(cursor.receive(frame))
+            // before the greeting no stream event is due (the server is off the contract): dropped
+            if (streamEpoch === undefined) return
+            return yield* publish(cursor.receive({ ...frame, epoch: streamEpoch }))
           case "other":
             return
         }
@@ -179,4 +186,11 @@ const toDisconnect = (
   if (error.reason === "OpenTimeout") return Effect.succeed({ reason: "OpenTimeout" })
   if (error.reason === "Open" || !opened) return UpgradeProbe.probe(url, openTimeout)
   return Effect.succeed({ reason: "Abnormal" })
+}
+
+/** A `RATE_LIMITED` error's `details.retry_after_ms` (docs/protocol.md section 10), if it has one. */
+const retryAfterOf = (error: FrameError): number | undefined => {
+  if (error.code !== "RATE_LIMITED" || typeof error.details !== "object" || error.details === null) return undefined
+  const ms = (error.details as { readonly retry_after_ms?: unknown }).retry_after_ms
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }

@@ -4,7 +4,7 @@ import { FrameError } from "../protocol/FrameError.js"
 import type { ConnectionEstablished } from "../protocol/Notices.js"
 import { ResumeResult } from "../protocol/Results.js"
 import { type BuiltinServerEvent, isBuiltinServerEvent, ServerEvent } from "../protocol/ServerEvent.js"
-import { ServerFrame } from "../protocol/ServerFrame.js"
+import { Envelope } from "../protocol/ServerEnvelope.js"
 import type { ResumeResult as ResumeOutcome } from "./StreamCursor.js"
 
 /**
@@ -33,6 +33,12 @@ export interface ExtensionStreamEvent {
   readonly frame: ExtensionEventFrame
 }
 
+/** A stream event off the contract: its seq counts (it holds its place in the cursor), its content cannot be typed. */
+export interface Undecodable {
+  readonly type: "undecodable"
+  readonly seq: number
+}
+
 /** A decoded frame, by what the client does with it. */
 export type Inbound =
   | { readonly type: "connection_established"; readonly payload: ConnectionEstablished }
@@ -40,12 +46,11 @@ export type Inbound =
   | { readonly type: "error"; readonly id: string | undefined; readonly error: FrameError }
   | { readonly type: "pong"; readonly id: string | undefined }
   | { readonly type: "event"; readonly event: StreamEvent }
-  /** a stream event off the contract: its seq counts, its content cannot be typed */
-  | { readonly type: "undecodable"; readonly seq: number }
+  | Undecodable
   | { readonly type: "other" }
 
 const decodeFrame = Schema.decodeUnknownEither(Schema.parseJson(ServerEvent))
-const decodeEnvelope = Schema.decodeUnknownEither(Schema.parseJson(ServerFrame))
+const decodeEnvelope = Schema.decodeUnknownEither(Schema.parseJson(Envelope))
 const decodeResume = Schema.decodeUnknownEither(ResumeResult)
 
 /** One text frame, decoded; `undefined` for text that is not a server frame at all. */

@@ -88,8 +88,6 @@ export const make = <A, I, S, SI, R = never>(
     readonly aliases?: ReadonlyArray<string> | undefined
     readonly reply?: "ack" | "pong" | undefined
     readonly batchable?: boolean | undefined
-    /** a line for the contract's readers (the built-in declarations carry one) */
-    readonly description?: string | undefined
     /** the handler's result whenever it succeeds, if always the same, as its ack carries it (see `Handler.fixedResult`) */
     readonly fixedResult?: object | undefined
   }

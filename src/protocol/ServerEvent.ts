@@ -1,38 +1,11 @@
 import { Schema } from "effect"
-import {
-  AgentCompletedFrame,
-  AgentMessageDeltaFrame,
-  AgentStartedFrame,
-  AgentThinkingFrame,
-  ToolCompletedFrame,
-  ToolExecutingFrame
-} from "./AgentEvents.js"
-import { BUILTIN_SERVER_TYPES, ExtensionEventFrame } from "./ExtensionEvent.js"
-import { ConnectionEstablishedFrame, TypingFrame } from "./Notices.js"
-import { QualityAlertFrame } from "./Quality.js"
-import { AckFrame, ErrorFrame, PongFrame } from "./Replies.js"
+import { BUILTIN_SERVER_TYPES, ServerEvents, type ServerEventType } from "./BuiltinFrames.js"
+import { ExtensionEventFrame } from "./ExtensionEvent.js"
 
-/**
- * Every frame type the service sends, by `type`: the schema of the WHOLE
- * frame as it is on the wire (PROTOCOL §3–§7).
- */
-export const ServerEvents = {
-  connection_established: ConnectionEstablishedFrame,
-  ack: AckFrame,
-  error: ErrorFrame,
-  pong: PongFrame,
-  typing: TypingFrame,
-  agent_started: AgentStartedFrame,
-  agent_thinking: AgentThinkingFrame,
-  tool_executing: ToolExecutingFrame,
-  tool_completed: ToolCompletedFrame,
-  agent_message_delta: AgentMessageDeltaFrame,
-  agent_completed: AgentCompletedFrame,
-  quality_alert: QualityAlertFrame
-} as const
+export { ServerEvents, type ServerEventType }
 
-/** A built-in server frame type. */
-export type ServerEventType = keyof typeof ServerEvents
+// the built-in frames' schemas, as the union's members
+const builtins = Object.values(ServerEvents) as Array<typeof ServerEvents[ServerEventType]>
 
 /**
  * Every frame of a built-in type, without the extension events: a closed
@@ -40,20 +13,7 @@ export type ServerEventType = keyof typeof ServerEvents
  * extension events' branded `string` type could be any literal, so TypeScript
  * cannot narrow that union on `type`; guard with {@link isBuiltinServerEvent} first.)
  */
-export const BuiltinServerEvent = Schema.Union(
-  ConnectionEstablishedFrame,
-  AckFrame,
-  ErrorFrame,
-  PongFrame,
-  TypingFrame,
-  AgentStartedFrame,
-  AgentThinkingFrame,
-  ToolExecutingFrame,
-  ToolCompletedFrame,
-  AgentMessageDeltaFrame,
-  AgentCompletedFrame,
-  QualityAlertFrame
-)
+export const BuiltinServerEvent = Schema.Union(...builtins)
 
 /** @see BuiltinServerEvent */
 export type BuiltinServerEvent = typeof BuiltinServerEvent.Type
@@ -68,7 +28,7 @@ export type BuiltinServerEvent = typeof BuiltinServerEvent.Type
  * if (isBuiltinServerEvent(frame) && frame.type === "agent_message_delta") process.stdout.write(frame.payload.text)
  * ```
  */
-export const ServerEvent = Schema.Union(...BuiltinServerEvent.members, ExtensionEventFrame)
+export const ServerEvent = Schema.Union(...builtins, ExtensionEventFrame)
   .annotations({ identifier: "ServerEvent", description: "a frame the service sends" })
 
 /** @see ServerEvent */

@@ -1,5 +1,6 @@
 import { Effect, Exit } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import type { Signal } from "../protocol/Notices.js"
 import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
@@ -105,7 +106,7 @@ export class UserStream {
   }
 
   /** Appends an event to the stream and fans it out to every node; returns its seq. */
-  publish(event: ServerFrame.StreamEvent): Effect.Effect<number> {
+  publish(event: StreamEvent): Effect.Effect<number> {
     return Effect.clockWith((clock) => {
       const at = clock.unsafeCurrentTimeMillis()
       return this.backplane.publish(this.userId, {
@@ -115,7 +116,6 @@ export class UserStream {
       })
     })
   }
-
 
   /**
    * Replays to `subscriber` what a client at `request`'s position missed
@@ -133,8 +133,7 @@ export class UserStream {
   ): Effect.Effect<ResumePlan.ResumeResult> {
     return Effect.suspend(() => {
       const epoch = this.local.epoch
-      // a client of another epoch has seen nothing of this one (ResumePlan): read all that is held
-      const after = request.epoch !== undefined && request.epoch !== epoch ? 0 : request.lastSeq
+      const after = ResumePlan.readAfter(request, epoch)
       // events published while history is read wait, so that none goes out before the replay
       subscriber.holdUntilReplay()
       return Effect.onExit(

@@ -3,7 +3,7 @@ import type { Epoch } from "./Epoch.js"
 import type { HistoryEntry } from "./History.js"
 
 /**
- * The seam between one node and many (DESIGN, `store/`): every user's stream
+ * The seam between one node and many (the `store/` folder): every user's stream
  * events reach every node that serves the user, in seq order, with no
  * duplicate or hole. One interface, several implementations (in memory, the
  * default; Redis: `RedisStreams`), all held to `test/store/BackplaneConformance.ts`.
@@ -16,8 +16,8 @@ import type { HistoryEntry } from "./History.js"
  *
  * A backend that cannot answer is a defect at this boundary or is handled
  * inside the implementation (degrading to local delivery); the emitter of an
- * event never sees a store error (STYLE: infrastructure failures a caller
- * cannot handle), so the operations have no error channel.
+ * event never sees a store error (it could do nothing about an
+ * infrastructure failure), so the operations have no error channel.
  */
 
 /** A stream event ready to be published: its frame is `head + seq + tail`, made at `at` (epoch ms). */

@@ -1,11 +1,12 @@
 import { Context, Data, type Effect } from "effect"
 
 /**
- * The node's memory of client message ids (PROTOCOL §5), keyed by
+ * The memory of client message ids (PROTOCOL §5) — the node's own, or in
+ * cluster mode one all nodes share — keyed by
  * (user id, message id) and independent of any user session: an id is
  * remembered for the whole window even after the user's context was released.
- * One interface, several implementations (in memory, the default; Redis
- * `SET NX PX`: `RedisDedupeStore`), all held to `test/store/DedupeStoreConformance.ts`.
+ * One interface, several implementations (in memory, the default; Redis,
+ * a Lua script per claim: `RedisDedupeStore`), all held to `test/store/DedupeStoreConformance.ts`.
  */
 
 /**

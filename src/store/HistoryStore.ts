@@ -11,8 +11,8 @@ import type { HistoryEntry } from "./History.js"
  * step); `append` is for a history filled without a backplane, and for the
  * conformance suite. Ages are judged on the caller's `Clock`, never on a
  * server's own time, so `TestClock` drives them. A backend that cannot answer
- * is a defect at this boundary (STYLE: infrastructure failures a caller cannot
- * handle), so the operations have no error channel.
+ * is a defect at this boundary (a caller could do nothing about an
+ * infrastructure failure), so the operations have no error channel.
  */
 
 /** What `read` found: the held events after a seq (a page of them), and where the history stands. */

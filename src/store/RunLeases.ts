@@ -2,7 +2,7 @@ import { Context, Data, type Effect, type Scope } from "effect"
 import type { LeaseGuard } from "./Backplane.js"
 
 /**
- * Who owns which agent run, across nodes (cluster mode; DESIGN, `store/`).
+ * Who owns which agent run, across nodes (cluster mode).
  * A run stays on the node that started it; this store records it under the
  * owner's lease, admits new runs against the user's limits on every node
  * together, carries `stop_agent` from any node to the owner, and hands the

@@ -5,14 +5,11 @@ import { CloseCode } from "../protocol/ErrorCode.js"
 import type { StreamSubscriber } from "../state/UserStream.js"
 import type { HistoryEntry } from "../store/History.js"
 
-/** Bounds of one connection's outbound buffer (DESIGN pitfalls: `ws.send` is unbounded). */
+/** Bounds of one connection's outbound buffer (`ws.send` itself buffers without limit). */
 export interface OutboundLimits {
   readonly maxBufferedBytes: number
   readonly maxBufferedFrames: number
 }
-
-/** Why a connection stopped receiving: its slow-consumer verdict, for metrics. */
-export type CloseListener = (code: number) => void
 
 /** The longest a rate-limited client's reading is paused: well inside two heartbeats, whose pongs wait too. */
 const MAX_PAUSE_MS = 5_000
@@ -63,7 +60,7 @@ export class Connection implements FrameConnection, StreamSubscriber {
     readonly userId: string,
     private readonly ws: WebSocket,
     private readonly limits: OutboundLimits,
-    readonly openedSeq: number,
+    openedSeq: number,
     private readonly resumeWindowMs: number,
     private readonly onSlowConsumer: () => void
   ) {
@@ -71,11 +68,6 @@ export class Connection implements FrameConnection, StreamSubscriber {
     this.onWritten = () => {
       this.pendingFrames--
     }
-  }
-
-  /** Still open and writable? */
-  get isOpen(): boolean {
-    return !this.closing && this.ws.readyState === 1
   }
 
   /** Sends a frame that is not part of the stream (ack, error, pong, typing, greeting). */
@@ -218,12 +210,12 @@ export class Connection implements FrameConnection, StreamSubscriber {
     if (--this.readHolds === 0 && !this.closing) this.ws.resume()
   }
 
-  /** Closes with `code`; no frame is sent after this. */
   /** The stream's epoch ended: closed as by a restart, so the client reconnects and resumes (with a gap). */
   restart(): void {
     this.close(CloseCode.serviceRestart, "stream restarted")
   }
 
+  /** Closes with `code`; no frame is sent after this. */
   close(code: number, reason?: string): void {
     if (this.closing) return
     this.closing = true

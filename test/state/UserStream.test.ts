@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Scope, TestClock } from "effect"
 import * as SwitchyardConfig from "../../src/Config.js"
 import * as ServerFrame from "../../src/protocol/ServerFrame.js"
+import type { StreamEvent } from "../../src/protocol/StreamEvents.js"
 import { extensionEvent } from "../../src/protocol/ExtensionEvent.js"
 import { Lifecycle } from "../../src/state/Lifecycle.js"
 import { UserSessions } from "../../src/state/UserSessions.js"
@@ -31,13 +32,13 @@ const subscriber = (id: string) => {
   return { connection, frames, seqs }
 }
 
-const event = (text: string): ServerFrame.StreamEvent => ({ type: "agent_thinking", run_id: "r1", payload: { text } })
+const event = (text: string): StreamEvent => ({ type: "agent_thinking", run_id: "r1", payload: { text } })
 
 const metrics = { runs: 1, completed: 1, failed: 0, cancelled: 0, success_rate: 1, latency_ms: { p50: 5, p95: 5 }, tools: {} }
 
 describe("stream frames", () => {
   it("are, seq put between head and tail, what a whole encoding gives, character for character", () => {
-    const events: Array<ServerFrame.StreamEvent> = [
+    const events: Array<StreamEvent> = [
       event("hé \"quoted\" \u2028"),
       { type: "agent_completed", run_id: "r1", payload: { status: "failed", error: { code: "X", message: "a [1, null]" } } },
       { type: "quality_alert", payload: { kind: "recovered", metrics, thresholds: {} } },
