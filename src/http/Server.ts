@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Effect, Either, Layer, Metric, Option, Schedule } from "effect"
@@ -19,7 +20,16 @@ import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "../transport/DirectUpgrade.js"
 import { socketAddress } from "../transport/PeerAddress.js"
 import { UpgradeLimits } from "../transport/UpgradeLimits.js"
-import { guardUpgrade, WebSocketAcceptor } from "../transport/WebSocketAcceptor.js"
+import { guardUpgrade, type UpgradeError, WebSocketAcceptor } from "../transport/WebSocketAcceptor.js"
+import type { Principal } from "../transport/Auth.js"
+import type { Refusal } from "../transport/Refusal.js"
+import type { WebSocket } from "ws"
+
+/** An upgrade let through, its slot held until the socket closes. */
+interface Admitted {
+  readonly ws: WebSocket
+  readonly admitted: Principal
+}
 
 /**
  * `GET /ws`: admit (401 before any upgrade), then hand the socket to the
@@ -35,15 +45,29 @@ const webSocket = Effect.gen(function*() {
   const acceptor = yield* WebSocketAcceptor
   // the socket's peer, never a forwarded header (which a middleware may have written into `remoteAddress`)
   const address = socketAddress(request)
-  const admitted = admit(yield* Lifecycle, yield* Auth, request.headers, request.url, limits, address)
-  if (Either.isLeft(admitted)) {
-    const { error, retryAfterS, status } = admitted.left
+  const lifecycle = yield* Lifecycle
+  const auth = yield* Auth
+  // from the slot taken to the slot held, nothing may interrupt: this route's fiber is interrupted
+  // when its socket closes, and a slot taken but never held (or given back) would be lost for good
+  const outcome = yield* Effect.uninterruptibleMask((restore): Effect.Effect<Either.Either<Admitted, Refusal>, UpgradeError> => {
+    const admitted = admit(lifecycle, auth, request.headers, request.url, limits, address)
+    if (Either.isLeft(admitted)) return Effect.succeed(Either.left(admitted.left))
+    const { userId } = admitted.right
+    // cluster mode: the user's connections on every node, before the handshake (bounded by Redis's command timeouts)
+    const shared = limits.reserveShared === undefined ? Effect.succeed(undefined) : limits.reserveShared(userId)
+    return Effect.flatMap(shared, (refused): Effect.Effect<Either.Either<Admitted, Refusal>, UpgradeError> =>
+      refused !== undefined
+        ? Effect.succeed(Either.left(refused))
+        : Effect.map(limits.hold(userId, restore(acceptor.accept(request))), (ws) => Either.right({ ws, admitted: admitted.right })))
+  })
+  if (Either.isLeft(outcome)) {
+    const { error, retryAfterS, status } = outcome.left
     const headers = retryAfterS === undefined ? {} : { "retry-after": String(retryAfterS) }
     return HttpServerResponse.unsafeJson({ error }, { status, headers })
   }
-  const ws = yield* limits.hold(admitted.right.userId, acceptor.accept(request))
+  const { admitted, ws } = outcome.right
   const server = yield* ConnectionServer
-  yield* server.serve(ws, admitted.right.userId, admitted.right.expiresAt)
+  yield* server.serve(ws, admitted.userId, admitted.expiresAt)
   // the acceptor took the socket off the platform: this response is never written, and
   // returning now frees the request (the connection lives on its socket's events)
   return HttpServerResponse.empty()
@@ -82,13 +106,21 @@ const metrics = Effect.gen(function*() {
 
 /**
  * `GET /asyncapi.json`: the wire contract as AsyncAPI 3, generated from the
- * protocol's schemas — made on the first request, then served as made
- * (the same text as the committed docs/asyncapi.json).
+ * protocol's schemas — made once, on the first request (the same text as the
+ * committed docs/asyncapi.json). Anyone may fetch it without a token, so it is
+ * served as bytes made once, with an ETag: a client that has it gets a 304.
  */
-let asyncApiText: string | undefined
-const asyncApi = Effect.sync(() =>
-  HttpServerResponse.text(asyncApiText ??= AsyncApi.text(), { contentType: "application/json" })
-)
+let asyncApiDocument: { readonly body: Uint8Array; readonly etag: string } | undefined
+const asyncApi = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  if (asyncApiDocument === undefined) {
+    const body = new TextEncoder().encode(AsyncApi.text())
+    asyncApiDocument = { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` }
+  }
+  const headers = { etag: asyncApiDocument.etag, "cache-control": "public, max-age=300" }
+  return request.headers["if-none-match"] === asyncApiDocument.etag
+    ? HttpServerResponse.empty({ status: 304, headers })
+    : HttpServerResponse.uint8Array(asyncApiDocument.body, { contentType: "application/json", headers })
+})
 
 /** Every route of PROTOCOL §1 served by this module. */
 export const routes = HttpRouter.empty.pipe(

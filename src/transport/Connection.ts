@@ -36,6 +36,8 @@ export class Connection implements FrameConnection, StreamSubscriber {
   /** the highest seq sent on this connection in stream order: never sent live again */
   private delivered: number
   private held: Array<HistoryEntry> | undefined = undefined
+  /** the frames' length of what is held (UTF-16 units) */
+  private heldChars = 0
   /** a resume is reading history: live events wait for its replay, whatever the window says */
   private awaitingReplay = false
   private holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
@@ -114,6 +116,14 @@ export class Connection implements FrameConnection, StreamSubscriber {
     if (entry.seq <= this.delivered) return
     if (this.held !== undefined) {
       this.held.push(entry)
+      this.heldChars += entry.frame.length
+      // held no more than the outbound buffer may: a resume that reads long (a slow Redis) must not grow it
+      // without bound; the client is closed as a slow consumer, and history keeps what it missed
+      if (this.held.length > this.limits.maxBufferedFrames || this.heldChars > this.limits.maxBufferedBytes) {
+        this.onSlowConsumer()
+        this.close(CloseCode.slowConsumer, "slow consumer")
+        return
+      }
       if (this.holdTimer === undefined) {
         this.holdTimer = setTimeout(() => this.releaseHeld(), this.resumeWindowMs)
         this.holdTimer.unref()
@@ -264,5 +274,6 @@ export class Connection implements FrameConnection, StreamSubscriber {
     if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
     this.holdTimer = undefined
     this.held = undefined
+    this.heldChars = 0
   }
 }

@@ -20,4 +20,16 @@ describe("GET /asyncapi.json (PROTOCOL §1)", () => {
     // the same document on the next request
     expect(await (await fetch(server.url("/asyncapi.json"))).text()).toBe(body)
   })
+
+  it("answers 304 without the document to a client that has it (If-None-Match), so fetching it again is cheap", async () => {
+    const first = await fetch(server.url("/asyncapi.json"))
+    const etag = first.headers.get("etag")
+    expect(etag).toMatch(/^"[\w-]+"$/)
+    expect(first.headers.get("cache-control")).toContain("max-age")
+    const again = await fetch(server.url("/asyncapi.json"), { headers: { "if-none-match": etag! } })
+    expect(again.status).toBe(304)
+    expect(await again.text()).toBe("")
+    const stale = await fetch(server.url("/asyncapi.json"), { headers: { "if-none-match": "\"other\"" } })
+    expect(stale.status).toBe(200)
+  })
 })

@@ -105,6 +105,46 @@ describe("UserStream over a shared backplane", () => {
     }))
 })
 
+describe("UserStream resume, a page of history at a time", () => {
+  it.scoped("replays everything the client lacks across pages, up to the latest seq the first page saw", () =>
+    Effect.gen(function*() {
+      const streams = new MemoryStreams.MemoryStreams(options)
+      const history = MemoryStreams.historyStore(streams)
+      const paged = yield* UserStream.make("u", MemoryStreams.backplane(streams), history, { maxEvents: 3, maxBytes: 1 << 20 })
+      for (let i = 1; i <= 10; i++) yield* paged.publish(event(String(i)))
+      const client = subscriber("c1")
+      expect(yield* paged.resume(client.connection, { lastSeq: 2, epoch: paged.epoch })).toEqual({
+        replayed: 8,
+        gap: false,
+        epoch: paged.epoch
+      })
+      expect(client.seqs).toEqual([3, 4, 5, 6, 7, 8, 9, 10])
+    }))
+
+  it.scoped("events dropped from history between two pages leave a hole: the replay starts after it, with a gap", () =>
+    Effect.gen(function*() {
+      const streams = new MemoryStreams.MemoryStreams(options)
+      const backplane = MemoryStreams.backplane(streams)
+      const real = MemoryStreams.historyStore(streams)
+      let reads = 0
+      // the second page finds 4..6 gone (evicted meanwhile): it begins at 7
+      const evicting: typeof real = {
+        ...real,
+        read: (userId, after, limit) =>
+          Effect.map(real.read(userId, ++reads === 2 ? 6 : after, limit), (slice) => slice)
+      }
+      const paged = yield* UserStream.make("u", backplane, evicting, { maxEvents: 3, maxBytes: 1 << 20 })
+      for (let i = 1; i <= 10; i++) yield* paged.publish(event(String(i)))
+      const client = subscriber("c1")
+      expect(yield* paged.resume(client.connection, { lastSeq: 0, epoch: paged.epoch })).toEqual({
+        replayed: 4,
+        gap: true,
+        epoch: paged.epoch
+      })
+      expect(client.seqs).toEqual([7, 8, 9, 10])
+    }))
+})
+
 describe("UserStream and the user's session", () => {
   it.scoped("is forgotten by the store when the user's session is released: the memory does not grow with users who left", () =>
     Effect.gen(function*() {
