@@ -28,7 +28,7 @@ export type DisconnectReason =
   | "GoingAway"
   /** close 1012: the service restarts (drain) */
   | "ServiceRestart"
-  /** close 1013: this client read too slowly; history keeps what it missed */
+  /** close 1013, or a buffer of the client's own full (see `ClientLimits`): this client read too slowly; history keeps what it missed */
   | "SlowConsumer"
   /** close 4000, or the connection stayed silent through the client's own ping */
   | "HeartbeatTimeout"

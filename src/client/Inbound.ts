@@ -47,6 +47,8 @@ export type Inbound =
   | { readonly type: "pong"; readonly id: string | undefined }
   | { readonly type: "event"; readonly event: StreamEvent }
   | Undecodable
+  /** a frame with a `seq` that is no seq (not a positive safe integer): it cannot hold a place, so the connection ends */
+  | { readonly type: "violation" }
   | { readonly type: "other" }
 
 const decodeFrame = Schema.decodeUnknownEither(Schema.parseJson(ServerEvent))
@@ -59,9 +61,8 @@ export const decode = (text: string): Inbound | undefined => {
   if (Either.isLeft(decoded)) {
     // a server newer than this client, or off its contract: a stream event still holds its place
     const envelope = decodeEnvelope(text)
-    return Either.isRight(envelope) && envelope.right.seq !== undefined
-      ? { type: "undecodable", seq: envelope.right.seq }
-      : undefined
+    if (Either.isRight(envelope)) return envelope.right.seq !== undefined ? { type: "undecodable", seq: envelope.right.seq } : undefined
+    return hasSeq(text) ? { type: "violation" } : undefined
   }
   const frame = decoded.right
   if (!isBuiltinServerEvent(frame)) {
@@ -80,6 +81,16 @@ export const decode = (text: string): Inbound | undefined => {
       return { type: "other" }
     default:
       return { type: "event", event: frame }
+  }
+}
+
+/** Whether text that is no server frame still carries a `seq` (1e300, say): then it is not to be skipped silently. */
+const hasSeq = (text: string): boolean => {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === "object" && value !== null && "seq" in value && value.seq !== undefined
+  } catch {
+    return false
   }
 }
 
