@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto"
 import { WebSocket } from "ws"
-import { emulatedRun, playRun } from "./baseline-run.js"
+import { type EmulatedEvent, emulatedRun, playRun } from "./baseline-run.js"
+import { relayRun } from "./model-relay.js"
 
 /**
  * The baseline's per-frame work: the minimum any server speaking the
@@ -13,6 +14,8 @@ export interface BaselineSettings {
   readonly eventsPerRun: number
   readonly stepMs: number
   readonly heartbeatMs: number
+  /** the `stream` scenario: runs relay this model server's answer (model-relay.ts) instead of the emulated run */
+  readonly modelUrl: string | undefined
 }
 
 interface UserState {
@@ -70,14 +73,22 @@ export const closeConnection = (conn: BaselineConnection): void => {
   if (user.connections.size === 0) users.delete(conn.userId)
 }
 
-const startRun = (conn: BaselineConnection, runId: string, settings: BaselineSettings): void => {
+const startRun = (conn: BaselineConnection, runId: string, question: string, settings: BaselineSettings): void => {
   const user = users.get(conn.userId)
-  playRun(emulatedRun(runId, settings.eventsPerRun), settings.stepMs, (event) => {
+  const emit = (event: EmulatedEvent): void => {
     if (user === undefined) return
     user.seq += 1
     const text = frame(event.type, event.payload, { seq: user.seq, run_id: runId })
     for (const target of user.connections) send(target, text)
-  })
+  }
+  if (settings.modelUrl !== undefined) relayRun(settings.modelUrl, runId, question, emit)
+  else playRun(emulatedRun(runId, settings.eventsPerRun), settings.stepMs, emit)
+}
+
+const textOf = (message: object): string => {
+  const payload: unknown = Reflect.get(message, "payload")
+  const text: unknown = typeof payload === "object" && payload !== null ? Reflect.get(payload, "text") : undefined
+  return typeof text === "string" ? text : ""
 }
 
 /** Handles one text frame of `conn`. */
@@ -113,7 +124,7 @@ export const handleText = (conn: BaselineConnection, text: string, settings: Bas
     case "agent_request": {
       const runId = `r-${randomUUID()}`
       send(conn, ack(id, { run_id: runId }))
-      startRun(conn, runId, settings)
+      startRun(conn, runId, textOf(message), settings)
       return
     }
     default:

@@ -3,7 +3,8 @@
  * the protocol (see baseline-handler.ts), `/health` on the same HTTP server.
  *
  * Env: PORT (8090), HOST (127.0.0.1), JWT_SECRET (required), MAX_MESSAGE_BYTES
- * (1 MiB), AGENT_STEP_MS (20), BASELINE_EVENTS_PER_RUN (8), HEARTBEAT_MS (30000).
+ * (1 MiB), AGENT_STEP_MS (20), BASELINE_EVENTS_PER_RUN (8), HEARTBEAT_MS (30000),
+ * BASELINE_MODEL_URL (unset: emulated runs; set: runs relay that model server, model-relay.ts).
  *
  *   JWT_SECRET=s node --import tsx scripts/bench/baseline-server.ts
  */
@@ -33,7 +34,8 @@ const host = process.env["HOST"] ?? "127.0.0.1"
 const settings: BaselineSettings = {
   eventsPerRun: intEnv("BASELINE_EVENTS_PER_RUN", 8),
   stepMs: intEnv("AGENT_STEP_MS", 20),
-  heartbeatMs: intEnv("HEARTBEAT_MS", 30_000)
+  heartbeatMs: intEnv("HEARTBEAT_MS", 30_000),
+  modelUrl: process.env["BASELINE_MODEL_URL"] || undefined
 }
 
 const http = createServer((req, res) => {

@@ -21,7 +21,7 @@ import type { ClusterTopology, LoadgenTask, Metrics, RunResult } from "./task.js
 export const SOCKETIO_ENTRY = "scripts/bench/socketio-server.ts"
 
 /** What the Socket.IO baseline's compiled file imports rather than bundles. */
-const SOCKETIO_EXTERNAL = ["ws", "socket.io", "@socket.io/redis-adapter", "ioredis"]
+export const SOCKETIO_EXTERNAL = ["ws", "socket.io", "@socket.io/redis-adapter", "ioredis"]
 
 export type ClusterKey = "single" | "cluster" | "socketio"
 

@@ -10,6 +10,8 @@ import { runFanout } from "./scenarios/fanout.js"
 import { runIdle } from "./scenarios/idle.js"
 import { runPing } from "./scenarios/ping.js"
 import { runScale } from "./scenarios/scale.js"
+import { runStream } from "./scenarios/stream.js"
+import { runStreamRamp } from "./scenarios/stream-ramp.js"
 import { isScenarioName, type LoadgenTask, RESULT_PREFIX, type RunResult, type ScenarioName } from "./task.js"
 
 const runners: Record<ScenarioName, (task: LoadgenTask) => Promise<RunResult>> = {
@@ -18,7 +20,9 @@ const runners: Record<ScenarioName, (task: LoadgenTask) => Promise<RunResult>> =
   fanout: runFanout,
   idle: runIdle,
   scale: runScale,
-  cluster: runCluster
+  cluster: runCluster,
+  stream: runStream,
+  "stream-ramp": runStreamRamp
 }
 
 /** The most sockets a scenario opens at once. */
@@ -37,6 +41,10 @@ const socketsNeeded = (task: LoadgenTask): number => {
       return s.scale.users
     case "cluster":
       return s.cluster.users * Math.max(1, task.cluster?.urls.length ?? 2)
+    case "stream":
+      return Math.ceil(s.stream.runs * 1.5)
+    case "stream-ramp":
+      return Math.ceil(s.ramp.max * 1.5)
   }
 }
 

@@ -17,6 +17,7 @@ import { clockTicksPerSecond, readOpenFileLimit } from "./proc-read.js"
 import { redisServerVersion } from "./redis-process.js"
 import { summarize, type TargetRuns } from "./report.js"
 import { startServer } from "./server-process.js"
+import { formatStreamTable, runStreamBench, type StreamScenario, streamNotes, type StreamSummary } from "./stream-bench.js"
 import { formatFigure, formatTable } from "./table.js"
 import { BASELINE_ENTRY, chooseTargets, type TargetKey, type TargetSpec } from "./targets.js"
 import type { LoadgenTask, RunResult, ScenarioName } from "./task.js"
@@ -34,7 +35,10 @@ interface Context {
 /** One scenario against one fresh server process. */
 const runOnce = async (ctx: Context, scenario: ScenarioName, target: TargetSpec, rep: number): Promise<RunResult> => {
   const logPath = join(ctx.logDir, `${scenario}-${target.key}-${rep}.log`)
-  const server = await startServer(target, ctx.secret, ctx.pinning.server, logPath)
+  const profileDir = join(dirname(ctx.options.out), "profiles", `${scenario}-${target.key}-${rep}`)
+  if (ctx.options.cpuProf) mkdirSync(profileDir, { recursive: true })
+  const profiled = ctx.options.cpuProf ? { ...target, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : target
+  const server = await startServer(profiled, ctx.secret, ctx.pinning.server, logPath)
   try {
     const task: LoadgenTask = {
       scenario,
@@ -76,8 +80,15 @@ const main = async (): Promise<void> => {
   if (parsed === undefined) return void process.stdout.write(usage)
   const skipCluster = clusterSkip(parsed)
   const withCluster = parsed.scenarios.includes("cluster") && skipCluster === undefined
-  // the cluster scenario has its own three set-ups and table (cluster-bench.ts)
-  const options: BenchOptions = { ...parsed, scenarios: parsed.scenarios.filter((s) => s !== "cluster") }
+  // the cluster and stream scenarios have their own three set-ups and tables (cluster-bench.ts, stream-bench.ts)
+  const streamScenarios = parsed.self ? [] : parsed.scenarios.filter((s): s is StreamScenario => s === "stream" || s === "stream-ramp")
+  if (parsed.self && parsed.scenarios.some((s) => s === "stream" || s === "stream-ramp")) {
+    process.stderr.write("stream, stream-ramp: skipped (--self compares the ws baseline with itself; they have no such form)\n")
+  }
+  const options: BenchOptions = {
+    ...parsed,
+    scenarios: parsed.scenarios.filter((s) => s !== "cluster" && s !== "stream" && s !== "stream-ramp")
+  }
   if (skipCluster !== undefined) process.stderr.write(`${skipCluster}\n`)
   const buildDir = join(dirname(options.out), "build")
   const targets = await Promise.all(chooseTargets(options).map(async (target) =>
@@ -98,7 +109,7 @@ const main = async (): Promise<void> => {
   mkdirSync(ctx.logDir, { recursive: true })
   const limit = readOpenFileLimit()
   process.stderr.write(
-    `bench: ${options.scenarios.join(",")} × ${options.repetitions} rep(s); ${ctx.pinning.note}; ` +
+    `bench: ${parsed.scenarios.join(",")} × ${options.repetitions} rep(s); ${ctx.pinning.note}; ` +
       `CLK_TCK ${ctx.clockTicks}; open files ${limit?.soft ?? "?"}/${limit?.hard ?? "?"}; server logs in ${ctx.logDir}\n`
   )
   const started = Date.now()
@@ -131,6 +142,8 @@ const main = async (): Promise<void> => {
   if (withCluster) {
     cluster = await runClusterBench({ ...ctx, options: { ...options, scenarios: ["cluster"] }, buildDir })
   }
+  const streams: Array<StreamSummary> = []
+  for (const scenario of streamScenarios) streams.push(await runStreamBench({ ...ctx, buildDir }, scenario))
   const summaries = options.scenarios.map((scenario) => summarize(scenario, runs.get(scenario)!))
   const labels = [targets[0].label, targets[1].label] as const
   if (summaries.length > 0) process.stdout.write(`\n${formatTable(summaries, labels)}\n\n`)
@@ -139,6 +152,10 @@ const main = async (): Promise<void> => {
     for (const key of ["single", "cluster", "socketio"] as const) {
       for (const note of cluster.runs[key].notes) process.stdout.write(`note cluster ${cluster.labels[key]}: ${note}\n`)
     }
+  }
+  for (const summary of streams) {
+    process.stdout.write(`\n${formatStreamTable(summary)}\n\n`)
+    for (const note of streamNotes(summary)) process.stdout.write(`${note}\n`)
   }
   if (skipCluster !== undefined) process.stdout.write(`${skipCluster}\n`)
   for (const summary of summaries) {
@@ -160,7 +177,8 @@ const main = async (): Promise<void> => {
       options: parsed
     },
     scenarios: Object.fromEntries(summaries.map((s) => [s.scenario, s])),
-    ...(cluster === undefined ? {} : { cluster })
+    ...(cluster === undefined ? {} : { cluster }),
+    ...(streams.length === 0 ? {} : { stream: Object.fromEntries(streams.map((s) => [s.scenario, s])) })
   }
   mkdirSync(dirname(options.out), { recursive: true })
   writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`)

@@ -18,13 +18,30 @@ export interface BenchOptions {
   readonly pin: boolean
   readonly out: string
   readonly quick: boolean
+  /** the servers run under `node --cpu-prof`, their profiles written to `bench-results/profiles/` */
+  readonly cpuProf: boolean
+  /** which servers the stream scenarios compare */
+  readonly streamServers: ReadonlyArray<StreamServer>
+}
+
+export const streamServerNames = ["raw", "service", "socketio"] as const
+export type StreamServer = (typeof streamServerNames)[number]
+
+const streamServers = (value: string | undefined): ReadonlyArray<StreamServer> => {
+  if (value === undefined) return streamServerNames
+  const names = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+  for (const name of names) {
+    if (!(streamServerNames as ReadonlyArray<string>).includes(name)) throw new Error(`unknown stream server ${name} (${streamServerNames.join(", ")})`)
+  }
+  return streamServerNames.filter((name) => names.includes(name))
 }
 
 export const usage = `npm run bench -- [options]
 
   --quick                 a ~1-1.5 minute look (1 repetition, 2-3 s windows, fewer connections)
   --scenarios LIST        comma list of ${scenarioNames.join(",")} (default: all;
-                          cluster only where redis-server is installed)
+                          cluster only where redis-server is installed; stream and stream-ramp compare
+                          raw ws, the service and Socket.IO relaying a fake model server)
   --reps N                repetitions per scenario and server (default 3; quick 1)
   --duration S            measured seconds of ping/ack/fanout (default 5; quick 2)
   --warmup S              seconds of load before measuring (default 2; quick 1)
@@ -42,6 +59,20 @@ export const usage = `npm run bench -- [options]
   --cluster-users N       cluster: users, each with a connection on both nodes (default 100)
   --cluster-events N      cluster: stream events delivered per second, both connections of a user
                           counted (default 1000: 62.5 runs/s of --events-per-run events, each to 2 connections)
+  --stream-runs N         stream: model runs going at once, one per user, users alternately with 1 and 2
+                          connections (default 1000; quick 100)
+  --stream-deltas N       stream: text deltas of one answer (default 250)
+  --stream-rate N         stream: deltas per second of one answer (default 50)
+  --stream-warmup S       stream: seconds of load before measuring (default 4; quick 3)
+  --stream-duration S     stream: measured seconds (default 8; quick 4)
+  --stream-servers LIST   stream, stream-ramp: which of raw,service,socketio run (default: all three)
+  --ramp-start N          stream-ramp: runs of the first level (default 20)
+  --ramp-factor F         stream-ramp: each level has F times the runs of the one before (default 1.25; quick 1.5)
+  --ramp-max N            stream-ramp: the last level (default 4000)
+  --ramp-p99 MS           stream-ramp: the p99 a level may reach (default 50)
+  --ramp-settle S         stream-ramp: seconds of load at a level before measuring it (default 2; quick 1)
+  --ramp-window S         stream-ramp: measured seconds per level (default 3; quick 2)
+  --cpu-prof              run the servers under node --cpu-prof (profiles in bench-results/profiles/)
   --batch N               connections opened at a time (default 500)
   --step-ms N             agent step, AGENT_STEP_MS of both servers (default 20)
   --events-per-run N      events of a baseline emulated run (default 8)
@@ -65,6 +96,19 @@ const seconds = (name: string, value: string | undefined, fallback: number): num
   const n = Number(value)
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} wants seconds, got ${value}`)
   return Math.round(n * 1000)
+}
+
+const positiveNumber = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} wants a positive number, got ${value}`)
+  return n
+}
+
+const factor = (value: string | undefined, fallback: number): number => {
+  const n = positiveNumber("ramp-factor", value, fallback)
+  if (n <= 1) throw new Error(`--ramp-factor wants a number above 1, got ${value}`)
+  return n
 }
 
 const intList = (name: string, value: string | undefined, fallback: ReadonlyArray<number>): ReadonlyArray<number> =>
@@ -99,6 +143,19 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       "scale-duration": { type: "string" },
       "cluster-users": { type: "string" },
       "cluster-events": { type: "string" },
+      "stream-runs": { type: "string" },
+      "stream-deltas": { type: "string" },
+      "stream-rate": { type: "string" },
+      "stream-warmup": { type: "string" },
+      "stream-duration": { type: "string" },
+      "stream-servers": { type: "string" },
+      "ramp-start": { type: "string" },
+      "ramp-factor": { type: "string" },
+      "ramp-max": { type: "string" },
+      "ramp-p99": { type: "string" },
+      "ramp-settle": { type: "string" },
+      "ramp-window": { type: "string" },
+      "cpu-prof": { type: "boolean", default: false },
       batch: { type: "string" },
       "step-ms": { type: "string" },
       "events-per-run": { type: "string" },
@@ -141,6 +198,23 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
         users: Math.max(1, positiveInt("cluster-users", values["cluster-users"], 100)),
         // every event of a run is delivered twice (the user's connection on each node)
         runsPerSecond: Math.max(1, positiveInt("cluster-events", values["cluster-events"], 1000)) / (eventsPerRun * 2)
+      },
+      stream: {
+        runs: Math.max(1, positiveInt("stream-runs", values["stream-runs"], quick ? 100 : 1000)),
+        deltasPerRun: Math.max(1, positiveInt("stream-deltas", values["stream-deltas"], 250)),
+        deltaRate: Math.max(1, positiveInt("stream-rate", values["stream-rate"], 50)),
+        warmupMs: seconds("stream-warmup", values["stream-warmup"], quick ? 3 : 4),
+        durationMs: seconds("stream-duration", values["stream-duration"], quick ? 4 : 8),
+        staggerMs: 1000,
+        drainMaxMs: quick ? 60_000 : 180_000
+      },
+      ramp: {
+        start: Math.max(1, positiveInt("ramp-start", values["ramp-start"], 20)),
+        factor: factor(values["ramp-factor"], quick ? 1.5 : 1.25),
+        max: Math.max(1, positiveInt("ramp-max", values["ramp-max"], 4000)),
+        p99LimitMs: positiveNumber("ramp-p99", values["ramp-p99"], 50),
+        settleMs: seconds("ramp-settle", values["ramp-settle"], quick ? 1 : 2),
+        windowMs: seconds("ramp-window", values["ramp-window"], quick ? 2 : 3)
       }
     },
     stepMs: positiveInt("step-ms", values["step-ms"], 20),
@@ -150,6 +224,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
     logLevel: values["log-level"] ?? "warn",
     pin: values["no-pin"] !== true,
     out: values.out ?? "bench-results/latest.json",
-    quick
+    quick,
+    cpuProf: values["cpu-prof"] === true,
+    streamServers: streamServers(values["stream-servers"])
   }
 }

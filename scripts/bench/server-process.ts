@@ -8,10 +8,13 @@ import type { TargetSpec } from "./targets.js"
 const HOST = "127.0.0.1"
 const READY_TIMEOUT_MS = 60_000
 const STOP_GRACE_MS = 3000
+/** a server under --cpu-prof writes its profile as it exits */
+const PROFILED_STOP_GRACE_MS = 30_000
 
 /** A server process under test, answering /health. */
 export interface RunningServer {
   readonly pid: number
+  readonly port: number
   readonly wsUrl: string
   stop(): Promise<void>
 }
@@ -45,10 +48,10 @@ const healthy = async (port: number): Promise<boolean> => {
   }
 }
 
-const stopChild = async (child: ChildProcess): Promise<void> => {
+const stopChild = async (child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill("SIGTERM")
-  const done = await Promise.race([exited(child).then(() => true), sleep(STOP_GRACE_MS).then(() => false)])
+  const done = await Promise.race([exited(child).then(() => true), sleep(graceMs).then(() => false)])
   if (!done) {
     child.kill("SIGKILL")
     await exited(child)
@@ -67,14 +70,16 @@ export const startServer = async (
   const child = spawnNode(target.entry, {
     core,
     env: { ...target.env, PORT: String(port), HOST, JWT_SECRET: secret },
-    stdio: ["ignore", log, log]
+    stdio: ["ignore", log, log],
+    nodeArgs: target.nodeArgs ?? []
   })
+  const grace = (target.nodeArgs ?? []).some((arg) => arg.startsWith("--cpu-prof")) ? PROFILED_STOP_GRACE_MS : STOP_GRACE_MS
   closeSync(log)
   const pid = child.pid
   const deadline = performance.now() + READY_TIMEOUT_MS
   while (pid !== undefined && child.exitCode === null && performance.now() < deadline) {
     if (await healthy(port)) {
-      return { pid, wsUrl: `ws://${HOST}:${port}/ws`, stop: () => stopChild(child) }
+      return { pid, port, wsUrl: `ws://${HOST}:${port}/ws`, stop: () => stopChild(child, grace) }
     }
     await sleep(100)
   }

@@ -3,22 +3,24 @@
  * cluster joined by @socket.io/redis-adapter, doing the same fan-out as the
  * service's cluster mode the way a Socket.IO application would: a room per
  * user, every connection joins its user's room, `user_message` (with a
- * Socket.IO acknowledgement) starts an emulated agent run (baseline-run.ts)
- * whose events are broadcast to the room, on every node, through Redis.
+ * Socket.IO acknowledgement) starts an emulated agent run (baseline-run.ts;
+ * or, with BASELINE_MODEL_URL, a relay of the model server's answer) whose events are broadcast to the room, on every node, through Redis.
  * WebSocket transport only (no long-polling), as the bench client connects.
  *
  * What it does not do, unlike the service: a per-user `seq` across nodes,
  * history, resume, dedupe, schemas. Each event's `seq` is its place in its run.
  *
  * Env: PORT, HOST (127.0.0.1), JWT_SECRET (required), REDIS_URL (none: a
- * single node without an adapter), AGENT_STEP_MS (20), BASELINE_EVENTS_PER_RUN (8).
+ * single node without an adapter), AGENT_STEP_MS (20), BASELINE_EVENTS_PER_RUN (8),
+ * BASELINE_MODEL_URL (the `stream` scenario: runs relay that model server's answer, model-relay.ts).
  */
 import { randomUUID } from "node:crypto"
 import { createServer } from "node:http"
 import { createAdapter } from "@socket.io/redis-adapter"
 import { Redis } from "ioredis"
 import { Server } from "socket.io"
-import { emulatedRun, playRun } from "./baseline-run.js"
+import { type EmulatedEvent, emulatedRun, playRun } from "./baseline-run.js"
+import { relayRun } from "./model-relay.js"
 import * as Jwt from "../../src/transport/Jwt.js"
 
 const intEnv = (name: string, fallback: number): number => {
@@ -36,6 +38,7 @@ const host = process.env["HOST"] ?? "127.0.0.1"
 const eventsPerRun = intEnv("BASELINE_EVENTS_PER_RUN", 8)
 const stepMs = intEnv("AGENT_STEP_MS", 20)
 const redisUrl = process.env["REDIS_URL"]
+const modelUrl = process.env["BASELINE_MODEL_URL"] || undefined
 
 const http = createServer((req, res) => {
   if (req.method === "GET" && req.url === "/health") {
@@ -61,14 +64,17 @@ io.use((socket, next) => {
 io.on("connection", (socket) => {
   const userId = socket.data.userId as string
   void socket.join(room(userId))
-  socket.on("user_message", (_payload: unknown, ack: unknown) => {
+  socket.on("user_message", (payload: unknown, ack: unknown) => {
     const runId = `r-${randomUUID()}`
     if (typeof ack === "function") ack({ status: "ok", result: { run_id: runId } })
     let seq = 0
-    playRun(emulatedRun(runId, eventsPerRun), stepMs, (event) => {
+    const emit = (event: EmulatedEvent): void => {
       seq += 1
       io.to(room(userId)).emit("frame", { type: event.type, seq, run_id: runId, payload: event.payload, ts: new Date().toISOString() })
-    })
+    }
+    const text: unknown = typeof payload === "object" && payload !== null ? Reflect.get(payload, "text") : undefined
+    if (modelUrl !== undefined) relayRun(modelUrl, runId, typeof text === "string" ? text : "", emit)
+    else playRun(emulatedRun(runId, eventsPerRun), stepMs, emit)
   })
 })
 

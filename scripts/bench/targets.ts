@@ -10,6 +10,8 @@ export interface TargetSpec {
   readonly entry: string
   /** env on top of PORT / HOST / JWT_SECRET */
   readonly env: Readonly<Record<string, string>>
+  /** options for node itself, e.g. `--cpu-prof` */
+  readonly nodeArgs?: ReadonlyArray<string>
 }
 
 export const BASELINE_ENTRY = "scripts/bench/baseline-server.ts"

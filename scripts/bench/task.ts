@@ -1,6 +1,6 @@
 /** What the orchestrator asks of one load-generator process, and what it answers. */
 
-export const scenarioNames = ["ping", "ack", "fanout", "idle", "scale", "cluster"] as const
+export const scenarioNames = ["ping", "ack", "fanout", "idle", "scale", "cluster", "stream", "stream-ramp"] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
 export const isScenarioName = (s: string): s is ScenarioName => (scenarioNames as ReadonlyArray<string>).includes(s)
@@ -16,6 +16,44 @@ export interface ScenarioSettings {
   readonly scale: { readonly users: number; readonly runsPerSecond: number; readonly durationMs: number }
   /** runsPerSecond may be fractional (set from the events/s wanted) */
   readonly cluster: { readonly users: number; readonly runsPerSecond: number }
+  readonly stream: StreamSettings
+  readonly ramp: RampSettings
+}
+
+/** The `stream` scenario: concurrent model runs, each streaming from the fake model server. */
+export interface StreamSettings {
+  /** model runs going at once (one per user; users alternate 1 and 2 connections) */
+  readonly runs: number
+  /** text deltas of one answer */
+  readonly deltasPerRun: number
+  /** deltas per second of one answer */
+  readonly deltaRate: number
+  readonly warmupMs: number
+  readonly durationMs: number
+  /** the first runs start spread over this long, so the runs' deltas are not in step */
+  readonly staggerMs: number
+  /** after the window, the runs going may finish for at most this long (while frames keep coming) */
+  readonly drainMaxMs: number
+}
+
+/** The `stream-ramp` scenario: more runs, level by level, until p99 passes the limit. */
+export interface RampSettings {
+  readonly start: number
+  /** each level has this many times the runs of the one before */
+  readonly factor: number
+  readonly max: number
+  /** per level: load before measuring, then the measured window */
+  readonly settleMs: number
+  readonly windowMs: number
+  readonly p99LimitMs: number
+}
+
+/** The processes of a `stream` / `stream-ramp` run besides the server. */
+export interface StreamTopology {
+  /** `switchyard`: this protocol over ws (the service and the raw baseline); `socketio`: the Socket.IO baseline */
+  readonly client: "switchyard" | "socketio"
+  /** the fake model server, whose CPU is reported apart */
+  readonly modelPid: number
 }
 
 /** The servers of a `cluster` run: which client speaks to them, where they listen, what /proc is read for. */
@@ -43,6 +81,8 @@ export interface LoadgenTask {
   readonly settings: ScenarioSettings
   /** `cluster` only */
   readonly cluster?: ClusterTopology
+  /** `stream` and `stream-ramp` only */
+  readonly stream?: StreamTopology
 }
 
 /** Figures of one run, by name (the name carries the unit); null: not measurable. */
