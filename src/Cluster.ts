@@ -21,6 +21,9 @@ import * as MemoryRunLeases from "./store/MemoryRunLeases.js"
 import * as RedisRunLeases from "./store/RedisRunLeases.js"
 import * as RedisStageStore from "./store/RedisStageStore.js"
 import * as RedisStreams from "./store/RedisStreams.js"
+import * as RedisUserConnections from "./store/RedisUserConnections.js"
+import * as UserConnections from "./store/UserConnections.js"
+import { UserRateLimit } from "./resilience/UserRateLimit.js"
 import { Connections } from "./transport/Connections.js"
 import { ServerSettings } from "./transport/ServerSettings.js"
 
@@ -32,6 +35,7 @@ export const memoryStores = Layer.mergeAll(
   MemoryStageStore.layer,
   MemoryDedupeStore.layer,
   MemoryRunLeases.layer,
+  UserConnections.memoryLayer,
   ClusterView.memoryLayer
 )
 
@@ -46,13 +50,26 @@ export const redisStores = Layer.mergeAll(
   Layer.unwrapEffect(Effect.map(DedupeSettings, (config) => RedisDedupeStore.layer(MemoryDedupeStore.optionsFrom(config)))),
   ClusterView.redisLayer,
   // runs are owned by this node's process: a lease named after NODE_ID (PROTOCOL §7 across nodes)
-  Layer.unwrapEffect(Effect.map(ServerSettings, ({ nodeId }) => RedisRunLeases.layer(nodeId)))
+  Layer.unwrapEffect(Effect.map(ServerSettings, ({ nodeId }) => RedisRunLeases.layer(nodeId))),
+  // each user's connections on every node (MAX_CONNECTIONS_PER_USER, the rate's shares)
+  Layer.unwrapEffect(Effect.map(ServerSettings, ({ nodeId }) => RedisUserConnections.layer(nodeId)))
 ).pipe(Layer.provide(Redis.layer))
 
 /** The node's stores: Redis's with `REDIS_URL`, memory's without. */
 export const Stores = Layer.unwrapEffect(
   Effect.map(RedisSettings.enabled, (enabled) => (enabled ? redisStores : memoryStores))
 )
+
+/**
+ * Cluster mode: a user served by several nodes has a share of the message
+ * rate on each (`UserRateLimit.share`), told by the connections store as
+ * nodes start and stop serving the user. Nothing on one node alone.
+ */
+export const RateShares = Layer.scopedDiscard(Effect.gen(function*() {
+  const connections = yield* UserConnections.UserConnections
+  const rateLimit = yield* UserRateLimit
+  yield* connections.shares(rateLimit.share)
+}))
 
 /**
  * This node reporting itself to the cluster view every few seconds: its

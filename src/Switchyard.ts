@@ -30,7 +30,7 @@ import * as UserServices from "./UserServices.js"
 import { RunCluster } from "./agent/RunCluster.js"
 
 /**
- * The node's stores behind the seam (DESIGN, `store/`): users' streams (backplane
+ * The node's stores behind their interfaces (`store/`): users' streams (backplane
  * and history, bounded by the `HISTORY_*` settings), dedupe, migration stages and
  * the cluster view — in Redis with `REDIS_URL`, in memory without (`Cluster.ts`).
  */
@@ -79,7 +79,8 @@ export const layer = <const Handlers extends ReadonlyArray<AnyHandler>>(handlers
       Requirements<Handlers[number]> | MigrationControl | HttpClient.HttpClient
     >
     // (cluster mode: this node's report of itself to the cluster view)
-    return Layer.merge(Server.layer, Cluster.Reporting).pipe(
+    // (cluster mode: the users' message rate shared among the nodes serving them)
+    return Layer.mergeAll(Server.layer, Cluster.Reporting, Cluster.RateShares).pipe(
       Layer.provide(ConnectionServer.Default),
       Layer.provide(Layer.provideMerge(Dispatcher.layer, router)),
       Layer.provide(DashboardFeed.Default),

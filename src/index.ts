@@ -53,7 +53,9 @@ export * as ServerFrame from "./protocol/ServerFrame.js"
 export * as Payloads from "./protocol/Payloads.js"
 // the wire contract as Schemas (what clients decode with, what docs/asyncapi.json is generated from)
 export {
+  BuiltinServerEvent,
   decodeServerEvent,
+  isBuiltinServerEvent,
   ServerEvent,
   type ServerEventOf,
   ServerEvents,

@@ -2,7 +2,9 @@ import { Clock, Context, Effect, Layer } from "effect"
 import * as Metrics from "../observability/Metrics.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Backplane } from "../store/Backplane.js"
+import type { LeaseGuard } from "../store/Backplane.js"
 import {
+  type LeasedRun,
   type LostRun,
   type QuotaRefusal,
   type RunOwnerUnreachable,
@@ -25,10 +27,12 @@ import {
  * must still end in the stream's history, for the next `resume` to see.
  */
 
-/** One user's runs on this node, as another node's stop request reaches them. */
+/** One user's runs on this node, as another node's stop request (or the node's lapsed lease) reaches them. */
 export interface LocalRuns {
   readonly userId: string
   readonly stopHere: (runId: string, acknowledged: Effect.Effect<void>) => Effect.Effect<StopAnswer>
+  /** the run is no longer this node's (its lease lapsed): it stops without another event */
+  readonly forfeit: (runId: string) => Effect.Effect<void>
 }
 
 /** Where a `stop_agent` for a run this node does not hold ended up. */
@@ -52,6 +56,25 @@ export class NodeRuns {
       if (refusal === undefined) this.here.set(runId, owner)
       return refusal
     })
+  }
+
+  /** The guard of a run `admit` just admitted, for its events (`currentLeaseGuard`): taken once. */
+  takeGuard(runId: string): LeaseGuard | undefined {
+    return this.leases.takeGuard(runId)
+  }
+
+  /**
+   * This node's lease lapsed: `runs` may have been ended `NODE_LOST` by a
+   * survivor already, so they stop here without another event (their end is
+   * the claimer's to publish).
+   */
+  forfeit(runs: ReadonlyArray<LeasedRun>): Effect.Effect<void> {
+    return Effect.forEach(runs, ({ runId }) =>
+      Effect.suspend(() => {
+        const owner = this.here.get(runId)
+        this.here.delete(runId)
+        return owner === undefined ? Effect.void : owner.forfeit(runId)
+      }), { discard: true })
   }
 
   /** A run of this node ended (after its `agent_completed`). */
@@ -98,8 +121,8 @@ export class NodeRuns {
     })
   }
 
-  /** Ends a run of a dead node on its user's stream. */
-  readonly endLost = (run: LostRun): Effect.Effect<void, never, Backplane> =>
+  /** Ends a run of a dead node on its user's stream; true once the stream has its end (0: not confirmed, given again). */
+  readonly endLost = (run: LostRun): Effect.Effect<boolean, never, Backplane> =>
     Effect.gen(function*() {
       const backplane = yield* Backplane
       const at = yield* Clock.currentTimeMillis
@@ -112,14 +135,18 @@ export class NodeRuns {
           error: { code: "NODE_LOST", message: "the node running this agent run stopped answering; the run was lost" }
         }
       }
-      yield* backplane.publish(run.userId, {
+      // a claim is given again until this succeeded: the token makes a second publish of it the first's
+      const seq = yield* backplane.publish(run.userId, {
         head: ServerFrame.streamEventHead(event.type),
         tail: ServerFrame.streamEventTail(event, new Date(at).toISOString()),
-        at
+        at,
+        token: `lost:${run.runId}`
       })
+      if (seq === 0) return false
       yield* Metrics.increment(Metrics.runsTotal, { status: "failed" })
-      yield* Effect.logWarning("agent run lost with its node", { run_id: run.runId, user_id: run.userId, owner: run.owner })
-    }).pipe(Effect.catchAllCause((cause) => Effect.logError("could not end a lost run", cause)))
+      yield* Effect.logWarning("agent run lost with its node", { run_id: run.runId, owner: run.owner })
+      return true
+    })
 }
 
 const toOutcome = (answer: StopAnswer): RemoteOutcome =>
@@ -136,6 +163,7 @@ export class RunCluster extends Context.Tag("switchyard/RunCluster")<RunCluster,
       const runs = new NodeRuns(leases)
       yield* leases.serveStops(runs.serve)
       yield* leases.lost((run) => Effect.provideService(runs.endLost(run), Backplane, backplane))
+      yield* leases.lapses((lapsed) => runs.forfeit(lapsed))
       return runs
     })
   )

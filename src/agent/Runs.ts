@@ -4,12 +4,13 @@ import type { LifecycleState } from "../state/Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
 import { randomUUID } from "node:crypto"
 import type { AgentCompleted } from "../protocol/AgentEvents.js"
-import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import { type Agent, type AgentEvent, AgentError, type AgentRequest, runForEach } from "./Agent.js"
 import type { RunRecord } from "./RunRecord.js"
 import * as RunLimits from "./RunLimits.js"
 import type { LocalRuns, NodeRuns } from "./RunCluster.js"
 import type { RunOwnerUnreachable } from "../store/RunLeases.js"
+import { currentLeaseGuard, type LeaseGuard } from "../store/Backplane.js"
 
 /** What `start` needs from the frame that starts a run. */
 export interface RunStart {
@@ -36,6 +37,8 @@ export class RunRegistry {
   private readonly records = new Map<string, RunRecord>()
   /** the reply of the `stop_agent` that cancelled a run: its `cancelled` waits for it */
   private readonly stopReplies = new Map<string, Effect.Effect<void>>()
+  /** runs no longer this node's (its lease lapsed): they end without an event, their claimer publishes it */
+  private readonly forfeited = new Set<string>()
   /** called after each run's `agent_completed` (the `quality_alert` subscription listens here) */
   private readonly endedListeners = new Set<RunEndedListener>()
 
@@ -66,8 +69,9 @@ export class RunRegistry {
       userId,
       stopHere: (runId, acknowledged) =>
         Effect.map(this.stopLocal(runId, acknowledged), (outcome) =>
-          outcome._tag === "NotFound" ? "NotFound" : outcome.stopped ? "Stopped" : "AlreadyEnded")
-  }
+          outcome._tag === "NotFound" ? "NotFound" : outcome.stopped ? "Stopped" : "AlreadyEnded"),
+      forfeit: (runId) => this.forfeit(runId)
+    }
   }
 
   /** These runs as other nodes' stop requests reach them. */
@@ -114,7 +118,9 @@ export class RunRegistry {
         if (cluster === undefined || !cluster.shared) return this.launch(runId, start, clock.unsafeCurrentTimeMillis())
         // cluster mode: the user's runs on every node count too (one Redis script per run start)
         return Effect.flatMap(cluster.admit(this.asLocalRuns, runId, this.limiter.options, now), (refusal) => {
-          if (refusal === undefined) return this.launch(runId, start, clock.unsafeCurrentTimeMillis())
+          if (refusal === undefined) {
+            return this.launch(runId, start, clock.unsafeCurrentTimeMillis(), cluster.takeGuard(runId))
+          }
           this.limiter.ended()
           return Effect.fail(
             new RunLimits.RunLimitExceeded({
@@ -128,8 +134,14 @@ export class RunRegistry {
     )
   }
 
-  // the admitted run: recorded, counted and forked into the user's map
-  private launch(runId: string, start: RunStart, now: number): Effect.Effect<string, never, Conversations> {
+  // the admitted run: recorded, counted and forked into the user's map; its events carry its lease's
+  // guard (cluster mode), so none is published once the lease left this node
+  private launch(
+    runId: string,
+    start: RunStart,
+    now: number,
+    guard?: LeaseGuard | undefined
+  ): Effect.Effect<string, never, Conversations> {
     return Effect.suspend(() => {
         const agentName = start.request.agent ?? start.agent.defaultName
         const record: RunRecord = {
@@ -145,7 +157,10 @@ export class RunRegistry {
         }
         this.remember(record)
         this.lifecycle.runningRuns++
-        return Effect.flatMap(this.fibers, (fibers) => Effect.as(FiberMap.run(fibers, runId, this.program(record, start)), runId))
+        const program = guard === undefined
+          ? this.program(record, start)
+          : Effect.locally(this.program(record, start), currentLeaseGuard, guard)
+        return Effect.flatMap(this.fibers, (fibers) => Effect.as(FiberMap.run(fibers, runId, program), runId))
       })
   }
 
@@ -170,6 +185,21 @@ export class RunRegistry {
       // interrupt without waiting: the run's `cancelled` must wait for this frame's ack
       fiber.value.unsafeInterruptAsFork(FiberId.none)
       return { _tag: "Found", stopped: true } as const
+    })
+  }
+
+  /**
+   * The run is no longer this node's (cluster mode: the node's lease lapsed,
+   * so a survivor may have ended it `NODE_LOST` already): it stops, and ends
+   * without an event of its own — its end is the claimer's to publish, once.
+   */
+  private forfeit(runId: string): Effect.Effect<void> {
+    return Effect.gen(this, function*() {
+      const record = this.records.get(runId)
+      if (record === undefined || record.status !== "running") return
+      this.forfeited.add(runId)
+      const fiber = yield* Effect.option(FiberMap.get(yield* this.fibers, runId))
+      if (Option.isSome(fiber)) fiber.value.unsafeInterruptAsFork(FiberId.none)
     })
   }
 
@@ -232,6 +262,15 @@ export class RunRegistry {
         this.lifecycle.runningRuns--
         this.limiter.ended()
         const runId = record.runId
+        if (this.forfeited.delete(runId)) {
+          // its end is its claimer's: nothing more from here, not even the record of its end
+          record.status = "failed"
+          record.errorCode = "NODE_LOST"
+          this.stopReplies.delete(runId)
+          yield* Metrics.increment(Metrics.runsTotal, { status: "failed" })
+          yield* Effect.logWarning("agent run stopped: this node's lease lapsed; it ends NODE_LOST")
+          return
+        }
         let payload: AgentCompleted
         if (Exit.isSuccess(exit)) {
           record.status = "completed"

@@ -17,12 +17,14 @@ import {
 import { toFrameError } from "../protocol/DecodeFailure.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { ClientStopped, RequestTimeout } from "./ClientError.js"
+import { limitsOf } from "./ClientLimits.js"
 import type { ClientOptions } from "./ClientOptions.js"
 import { connect, type Undecodable } from "./Connection.js"
 import { ConnectionState } from "./ConnectionState.js"
 import { type Disconnect, reaction } from "./Disconnect.js"
 import type { StreamEvent } from "./Inbound.js"
 import { type Pending, PendingRequests } from "./Pending.js"
+import { retryAfterDelay } from "./RetryAfter.js"
 import { type RequestPayload, type RequestResult, Requests, type RequestSpec, type RequestType } from "./Requests.js"
 import { type StreamGap, StreamCursor, type StreamPosition } from "./StreamCursor.js"
 
@@ -90,17 +92,21 @@ const STABLE_MS = 1_000
  */
 export const make = Effect.fnUntraced(function*(options: ClientOptions) {
   const requestTimeout = options.requestTimeout ?? "30 seconds"
+  const limits = limitsOf(options.limits)
   const state = yield* SubscriptionRef.make<ConnectionState>(ConnectionState.Connecting({ attempt: 1 }))
   const hub = yield* PubSub.unbounded<Take.Take<ClientEvent, ClientStopped>>()
   const pending = yield* PendingRequests.make
-  const cursor = new StreamCursor<StreamEvent | Undecodable>(options.resumeFrom)
+  const cursor = new StreamCursor<StreamEvent | Undecodable>(options.resumeFrom, {
+    maxHeldEvents: limits.maxBufferedFrames,
+    maxHeldBytes: limits.maxBufferedBytes
+  })
   const nextId = idMaker()
   let stopped: ClientStopped | undefined
 
   const publish = (items: ReadonlyArray<ClientEvent | Undecodable>): Effect.Effect<void> =>
     items.length === 0 ? Effect.void : PubSub.publish(
       hub,
-      Take.chunk(Chunk.unsafeFromArray(items.map((item) => item.type === "undecodable" ? asGap(item, cursor.position!.epoch) : item)))
+      Take.chunk(Chunk.unsafeFromArray(items.map((item) => item.type === "undecodable" ? asGap(item) : item)))
     )
 
   const stop = (disconnect: Disconnect | undefined): Effect.Effect<void> =>
@@ -116,6 +122,8 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
 
   const context = {
     options,
+    limits,
+    unread: PubSub.size(hub),
     webSocket: yield* Socket.WebSocketConstructor,
     clock: yield* Effect.clock,
     state,
@@ -140,12 +148,14 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       attempt++
       yield* SubscriptionRef.set(state, ConnectionState.Reconnecting({ attempt, disconnect }))
       if (next === "now" && outcome.greetedForMs >= STABLE_MS) continue
-      if (disconnect.retryAfterMs !== undefined) {
-        yield* Effect.sleep(disconnect.retryAfterMs)
-        continue
-      }
+      const steppedAt = context.clock.unsafeCurrentTimeMillis()
       const more = yield* Effect.option(driver.next(disconnect))
       if (Option.isNone(more)) return yield* stop(disconnect)
+      // the server's Retry-After, bounded: never sooner than the schedule (it just waited), never past 5 min
+      if (disconnect.retryAfterMs !== undefined) {
+        const waited = context.clock.unsafeCurrentTimeMillis() - steppedAt
+        yield* Effect.sleep(Math.max(0, retryAfterDelay(disconnect.retryAfterMs, Math.random()) - waited))
+      }
     }
   })
 
@@ -199,12 +209,12 @@ export const layer = (options: ClientOptions): Layer.Layer<SwitchyardClient, nev
   Layer.scoped(SwitchyardClient, make(options))
 
 /** An event that did not decode, delivered as what it is to the user: a loss. */
-const asGap = (item: Undecodable, epoch: string): StreamGap => ({
+const asGap = (item: Undecodable): StreamGap => ({
   type: "stream_gap",
   reason: "Undecodable",
-  previousEpoch: epoch,
+  previousEpoch: item.epoch,
   lastSeq: item.seq - 1,
-  epoch
+  epoch: item.epoch
 })
 
 /** An ack's result as its type's schema says (a server off the contract is an `INTERNAL` error, not a defect). */

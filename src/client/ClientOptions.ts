@@ -1,4 +1,5 @@
 import type { Duration, Effect, Schedule } from "effect"
+import type { ClientLimits } from "./ClientLimits.js"
 import type { Disconnect } from "./Disconnect.js"
 import type { StreamPosition } from "./StreamCursor.js"
 
@@ -25,9 +26,12 @@ export interface ClientOptions {
   /**
    * How long the connection may stay silent before the client pings; when
    * the ping is not answered within as long again, the connection is taken for
-   * dead and replaced. Default: the server's `heartbeat_ms`; `false`: never.
+   * dead and replaced. Default: the server's `heartbeat_ms`, kept within
+   * 1 s – 10 min (a server's 0.5 would make the client flap); `false`: never.
    */
   readonly heartbeat?: Duration.DurationInput | false | undefined
   /** Where a previous client left the stream: its events after this position are delivered first. */
   readonly resumeFrom?: StreamPosition | undefined
+  /** What the client may buffer before it ends a connection (see {@link ClientLimits}); the defaults suit most apps. */
+  readonly limits?: Partial<ClientLimits> | undefined
 }

@@ -1,5 +1,7 @@
 import * as Socket from "@effect/platform/Socket"
 import { type Clock, type Context, Deferred, Duration, Effect, Exit, Fiber, Queue, type Scope, SubscriptionRef } from "effect"
+import type { FrameError } from "../protocol/FrameError.js"
+import type { ClientLimits } from "./ClientLimits.js"
 import type { ClientOptions } from "./ClientOptions.js"
 import { ConnectionState } from "./ConnectionState.js"
 import { type Disconnect, fromCloseCode } from "./Disconnect.js"
@@ -14,15 +16,15 @@ import * as UpgradeProbe from "./UpgradeProbe.js"
  * it goes, in arrival order — and say how it ended.
  */
 
-/** A stream event the client could not decode (off the contract): it holds its seq's place in the cursor. */
-export interface Undecodable {
-  readonly type: "undecodable"
-  readonly seq: number
+/** An undecodable stream event, in the epoch it came in (for the gap it is delivered as). */
+export interface Undecodable extends Inbound.Undecodable {
+  readonly epoch: string
 }
 
 /** What a connection works with: the client's state, which outlives it. */
 export interface ConnectionContext {
   readonly options: ClientOptions
+  readonly limits: ClientLimits
   readonly webSocket: Context.Tag.Service<typeof Socket.WebSocketConstructor>
   readonly clock: Clock.Clock
   readonly state: SubscriptionRef.SubscriptionRef<ConnectionState>
@@ -30,6 +32,8 @@ export interface ConnectionContext {
   readonly pending: PendingRequests
   /** delivers what the cursor let through, in order */
   readonly publish: (items: ReadonlyArray<Inbound.StreamEvent | Undecodable | StreamGap>) => Effect.Effect<void>
+  /** how many published batches the slowest subscriber has not read yet */
+  readonly unread: Effect.Effect<number>
   readonly nextId: () => string
 }
 
@@ -43,10 +47,14 @@ export interface Outcome {
 
 const PING = JSON.stringify({ type: "ping" })
 
+// a server's heartbeat_ms, kept within reason: 0.5 would make the client flap, 1e12 would never notice a dead link
+const MIN_HEARTBEAT_MS = 1_000
+const MAX_HEARTBEAT_MS = 600_000
+
 /** Connection number `connection` (attempt `attempt` since the last greeted one), until it ends. */
 export const connect = (context: ConnectionContext, connection: number, attempt: number): Effect.Effect<Outcome> =>
   Effect.gen(function*(): Effect.fn.Return<Outcome, never, Scope.Scope> {
-    const { clock, cursor, options, pending, publish, state } = context
+    const { clock, cursor, limits, options, pending, publish, state } = context
     const openTimeout = options.openTimeout ?? "10 seconds"
     yield* SubscriptionRef.set(state, ConnectionState.Connecting({ attempt }))
     // a defect too (an `Effect.promise` whose fetch failed): the next attempt may fare better
@@ -60,19 +68,28 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
     // once the socket has ended a write would wait for it to open again, forever: it is dropped
     const ended = yield* Deferred.make<void>()
     const send = (text: string) => Effect.raceFirst(Effect.ignore(write(text)), Deferred.await(ended))
-    // frames in arrival order, handled one at a time; `null` once the socket has ended
+    // frames in arrival order, handled one at a time; `null` once the socket has ended.
+    // A browser's WebSocket cannot be paused, so the inbox is bounded by ending the connection instead
     const inbox = yield* Queue.unbounded<string | null>()
+    let inboxFrames = 0
+    let inboxBytes = 0
     const abort = yield* Deferred.make<Disconnect>()
+    // the connection ends for something this client saw: nothing more of it is handled
+    let ending = false
+    const endNow = (reason: Disconnect["reason"]): void => {
+      ending = true
+      Deferred.unsafeDone(abort, Exit.succeed({ reason }))
+    }
+    const end = (reason: Disconnect["reason"]) => Effect.sync(() => endNow(reason))
     let opened = false
     let greetedAt: number | undefined
     let lastHeard = clock.unsafeCurrentTimeMillis()
     let resumeId: string | undefined
+    let streamEpoch: string | undefined
+    let resumeAcked = false
 
-    const heartbeat = (serverMs: number) =>
+    const heartbeat = (interval: number) =>
       Effect.gen(function*() {
-        const interval = options.heartbeat === undefined || options.heartbeat === false
-          ? serverMs
-          : Duration.toMillis(options.heartbeat)
         if (!(interval > 0)) return
         while (true) {
           yield* Effect.sleep(interval)
@@ -85,14 +102,28 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
     // requests made while this connection is open
     const writer = Effect.forever(Effect.flatMap(pending.next(connection), (entry) => send(entry.text)))
 
+    // a stream event goes to subscribers only while they keep up: past the bound the connection
+    // ends as SlowConsumer, before the cursor moves, so that the next resume fetches it again
+    const receive = (event: Inbound.StreamEvent | Undecodable, bytes: number) =>
+      Effect.flatMap(context.unread, (unread) => {
+        if (unread >= limits.maxBufferedFrames) return end("SlowConsumer")
+        const items = cursor.receive(event, bytes)
+        // held past a hole beyond the bound (a server that never acks the resume): start again from the last seq
+        return items === "overflow" ? end("Abnormal") : publish(items)
+      })
+
     const handle = (text: string): Effect.Effect<void, never, Scope.Scope> =>
       Effect.gen(function*() {
+        if (ending) return
         const frame = Inbound.decode(text)
         if (frame === undefined) return
         switch (frame.type) {
           case "connection_established": {
+            // one greeting per connection: another is off the protocol (and would fork another writer)
+            if (greetedAt !== undefined) return yield* end("Abnormal")
             const greeting = frame.payload
             const { items, resume } = cursor.greet(greeting)
+            streamEpoch = greeting.epoch
             resumeId = context.nextId()
             // the resume goes first: the server holds live events until it has answered it
             yield* send(JSON.stringify({ type: "resume", id: resumeId, payload: resume }))
@@ -109,22 +140,41 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
             )
             yield* publish(items)
             yield* Effect.forkScoped(writer)
-            if (options.heartbeat !== false) yield* Effect.forkScoped(heartbeat(greeting.heartbeat_ms))
+            if (options.heartbeat !== false) {
+              const interval = options.heartbeat === undefined
+                ? Math.min(Math.max(greeting.heartbeat_ms, MIN_HEARTBEAT_MS), MAX_HEARTBEAT_MS)
+                : Duration.toMillis(options.heartbeat)
+              yield* Effect.forkScoped(heartbeat(interval))
+            }
+            // the resume is answered within a request's deadline, or the connection is given up
+            yield* Effect.forkScoped(Effect.sleep(options.requestTimeout ?? "30 seconds").pipe(
+              Effect.zipRight(Effect.suspend(() => resumeAcked ? Effect.void : end("Abnormal")))
+            ))
             return
           }
           case "ack":
-            if (frame.id === resumeId) return yield* publish(cursor.resumed(Inbound.decodeResumeResult(frame.result)))
+            if (frame.id === resumeId) {
+              resumeAcked = true
+              return yield* publish(cursor.resumed(Inbound.decodeResumeResult(frame.result)))
+            }
             return pending.settle(frame.id, Exit.succeed(frame.result))
           case "error":
-            // a refused resume (its replay not paid for yet, say): resume again on a later connection
-            if (frame.id !== undefined && frame.id === resumeId) return yield* Deferred.succeed(abort, { reason: "Abnormal" })
+            // a refused resume (its replay not paid for yet, say): resume again on a later connection,
+            // no sooner than a RATE_LIMITED refusal's `retry_after_ms`
+            if (frame.id !== undefined && frame.id === resumeId) {
+              return yield* Deferred.succeed(abort, { reason: "Abnormal", retryAfterMs: retryAfterOf(frame.error) })
+            }
             return pending.settle(frame.id, Exit.fail(frame.error))
           case "pong":
             return pending.settle(frame.id, Exit.succeed({}))
           case "event":
-            return yield* publish(cursor.receive(frame.event))
+            return yield* receive(frame.event, text.length)
           case "undecodable":
-            return yield* publish(cursor.receive(frame))
+            // before the greeting no stream event is due (the server is off the contract): dropped
+            if (streamEpoch === undefined) return
+            return yield* receive({ ...frame, epoch: streamEpoch }, text.length)
+          case "violation":
+            return yield* end("Abnormal")
           case "other":
             return
         }
@@ -134,6 +184,8 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
       while (true) {
         const text = yield* Queue.take(inbox)
         if (text === null) return
+        inboxFrames--
+        inboxBytes -= text.length
         yield* handle(text)
       }
     }))
@@ -144,7 +196,14 @@ export const connect = (context: ConnectionContext, connection: number, attempt:
     const disconnect = yield* socket.runRaw(
       (data) => {
         lastHeard = clock.unsafeCurrentTimeMillis()
-        if (typeof data === "string") Queue.unsafeOffer(inbox, data)
+        if (typeof data !== "string" || ending) return
+        if (inboxFrames >= limits.maxBufferedFrames || inboxBytes + data.length > limits.maxBufferedBytes) {
+          // this client handles frames slower than they come: the stream's history keeps them for the next connection
+          return endNow("SlowConsumer")
+        }
+        inboxFrames++
+        inboxBytes += data.length
+        Queue.unsafeOffer(inbox, data)
       },
       { onOpen: Effect.sync(() => (opened = true)) }
     ).pipe(
@@ -179,4 +238,11 @@ const toDisconnect = (
   if (error.reason === "OpenTimeout") return Effect.succeed({ reason: "OpenTimeout" })
   if (error.reason === "Open" || !opened) return UpgradeProbe.probe(url, openTimeout)
   return Effect.succeed({ reason: "Abnormal" })
+}
+
+/** A `RATE_LIMITED` error's `details.retry_after_ms` (docs/protocol.md section 10), if it has one. */
+const retryAfterOf = (error: FrameError): number | undefined => {
+  if (error.code !== "RATE_LIMITED" || typeof error.details !== "object" || error.details === null) return undefined
+  const ms = (error.details as { readonly retry_after_ms?: unknown }).retry_after_ms
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }

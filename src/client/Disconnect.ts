@@ -4,6 +4,7 @@
  * only as "error" then close 1006, so the refusals below are what
  * `UpgradeProbe` learns by asking the same URL over HTTP.
  */
+import { CloseCode } from "../protocol/ErrorCode.js"
 
 /** Why the client is not (or no longer) connected. */
 export type DisconnectReason =
@@ -27,12 +28,14 @@ export type DisconnectReason =
   | "GoingAway"
   /** close 1012: the service restarts (drain) */
   | "ServiceRestart"
-  /** close 1013: this client read too slowly; history keeps what it missed */
+  /** close 1013, or a buffer of the client's own full (see `ClientLimits`): this client read too slowly; history keeps what it missed */
   | "SlowConsumer"
   /** close 4000, or the connection stayed silent through the client's own ping */
   | "HeartbeatTimeout"
   /** close 1009: a frame this client sent was too big */
   | "MessageTooBig"
+  /** close 1007: a frame this client sent was not valid UTF-8 (a client bug) */
+  | "InvalidPayload"
   /** close 1000 */
   | "Normal"
   /** any other close (1006: the connection was cut) */
@@ -72,19 +75,21 @@ export const reaction = (reason: DisconnectReason): Reaction => {
 /** The reason a close code stands for (PROTOCOL §9). */
 export const fromCloseCode = (code: number): DisconnectReason => {
   switch (code) {
-    case 1000:
+    case CloseCode.normal:
       return "Normal"
-    case 1001:
+    case CloseCode.goingAway:
       return "GoingAway"
-    case 1009:
+    case CloseCode.invalidPayload:
+      return "InvalidPayload"
+    case CloseCode.tooBig:
       return "MessageTooBig"
-    case 1012:
+    case CloseCode.serviceRestart:
       return "ServiceRestart"
-    case 1013:
+    case CloseCode.slowConsumer:
       return "SlowConsumer"
-    case 4000:
+    case CloseCode.heartbeatTimeout:
       return "HeartbeatTimeout"
-    case 4001:
+    case CloseCode.tokenExpired:
       return "TokenExpired"
     default:
       return "Abnormal"

@@ -1,10 +1,10 @@
 import { Either, Schema } from "effect"
-import { BUILTIN_SERVER_TYPES, type ExtensionEventFrame } from "../protocol/ExtensionEvent.js"
+import type { ExtensionEventFrame } from "../protocol/ExtensionEvent.js"
 import { FrameError } from "../protocol/FrameError.js"
 import type { ConnectionEstablished } from "../protocol/Notices.js"
 import { ResumeResult } from "../protocol/Results.js"
-import { ServerEvent } from "../protocol/ServerEvent.js"
-import { ServerFrame } from "../protocol/ServerFrame.js"
+import { type BuiltinServerEvent, isBuiltinServerEvent, ServerEvent } from "../protocol/ServerEvent.js"
+import { Envelope } from "../protocol/ServerEnvelope.js"
 import type { ResumeResult as ResumeOutcome } from "./StreamCursor.js"
 
 /**
@@ -18,7 +18,7 @@ import type { ResumeResult as ResumeOutcome } from "./StreamCursor.js"
  * have one, the others never do).
  */
 export type StreamEvent =
-  | (Exclude<Extract<ServerEvent, { readonly seq: number }>, ExtensionEventFrame> & { readonly run_id?: string | undefined })
+  | (Extract<BuiltinServerEvent, { readonly seq: number }> & { readonly run_id?: string | undefined })
   | ExtensionStreamEvent
 
 /**
@@ -33,10 +33,11 @@ export interface ExtensionStreamEvent {
   readonly frame: ExtensionEventFrame
 }
 
-const BUILTIN: ReadonlySet<string> = new Set(BUILTIN_SERVER_TYPES)
-
-// the frame of one built-in type (a `switch` on `type` cannot narrow past the extension events' branded type)
-type Of<T extends string> = Extract<ServerEvent, { readonly type: T }>
+/** A stream event off the contract: its seq counts (it holds its place in the cursor), its content cannot be typed. */
+export interface Undecodable {
+  readonly type: "undecodable"
+  readonly seq: number
+}
 
 /** A decoded frame, by what the client does with it. */
 export type Inbound =
@@ -45,12 +46,13 @@ export type Inbound =
   | { readonly type: "error"; readonly id: string | undefined; readonly error: FrameError }
   | { readonly type: "pong"; readonly id: string | undefined }
   | { readonly type: "event"; readonly event: StreamEvent }
-  /** a stream event off the contract: its seq counts, its content cannot be typed */
-  | { readonly type: "undecodable"; readonly seq: number }
+  | Undecodable
+  /** a frame with a `seq` that is no seq (not a positive safe integer): it cannot hold a place, so the connection ends */
+  | { readonly type: "violation" }
   | { readonly type: "other" }
 
 const decodeFrame = Schema.decodeUnknownEither(Schema.parseJson(ServerEvent))
-const decodeEnvelope = Schema.decodeUnknownEither(Schema.parseJson(ServerFrame))
+const decodeEnvelope = Schema.decodeUnknownEither(Schema.parseJson(Envelope))
 const decodeResume = Schema.decodeUnknownEither(ResumeResult)
 
 /** One text frame, decoded; `undefined` for text that is not a server frame at all. */
@@ -59,34 +61,36 @@ export const decode = (text: string): Inbound | undefined => {
   if (Either.isLeft(decoded)) {
     // a server newer than this client, or off its contract: a stream event still holds its place
     const envelope = decodeEnvelope(text)
-    return Either.isRight(envelope) && envelope.right.seq !== undefined
-      ? { type: "undecodable", seq: envelope.right.seq }
-      : undefined
+    if (Either.isRight(envelope)) return envelope.right.seq !== undefined ? { type: "undecodable", seq: envelope.right.seq } : undefined
+    return hasSeq(text) ? { type: "violation" } : undefined
   }
   const frame = decoded.right
+  if (!isBuiltinServerEvent(frame)) {
+    return { type: "event", event: { type: "extension_event", seq: frame.seq, run_id: frame.run_id, frame } }
+  }
   switch (frame.type) {
     case "connection_established":
-      return { type: "connection_established", payload: (frame as Of<"connection_established">).payload }
-    case "ack": {
-      const ack = frame as Of<"ack">
-      return { type: "ack", id: ack.id, result: ack.payload.result }
-    }
-    case "error": {
-      const error = frame as Of<"error">
-      return { type: "error", id: error.id, error: new FrameError(error.payload) }
-    }
+      return { type: "connection_established", payload: frame.payload }
+    case "ack":
+      return { type: "ack", id: frame.id, result: frame.payload.result }
+    case "error":
+      return { type: "error", id: frame.id, error: new FrameError(frame.payload) }
     case "pong":
-      return { type: "pong", id: (frame as Of<"pong">).id }
+      return { type: "pong", id: frame.id }
     case "typing":
       return { type: "other" }
-    default: {
-      if (BUILTIN.has(frame.type)) return { type: "event", event: frame as StreamEvent }
-      const extension = frame as ExtensionEventFrame
-      return {
-        type: "event",
-        event: { type: "extension_event", seq: extension.seq, run_id: extension.run_id, frame: extension }
-      }
-    }
+    default:
+      return { type: "event", event: frame }
+  }
+}
+
+/** Whether text that is no server frame still carries a `seq` (1e300, say): then it is not to be skipped silently. */
+const hasSeq = (text: string): boolean => {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === "object" && value !== null && "seq" in value && value.seq !== undefined
+  } catch {
+    return false
   }
 }
 

@@ -19,16 +19,23 @@ export interface Pending {
  * request out, and then it is written nowhere again.
  */
 export class PendingRequests {
+  // in the order they were made; also the outbox: a request out of here is out of every queue
   private readonly entries = new Map<string, Pending>()
 
-  private constructor(private readonly outbox: Queue.Queue<Pending>) {}
+  // rung when a request is added (one ring is enough: the writer looks at every entry)
+  private constructor(private readonly doorbell: Queue.Queue<void>) {}
 
-  static readonly make: Effect.Effect<PendingRequests> = Effect.map(Queue.unbounded<Pending>(), (outbox) => new PendingRequests(outbox))
+  static readonly make: Effect.Effect<PendingRequests> = Effect.map(Queue.sliding<void>(1), (doorbell) => new PendingRequests(doorbell))
 
   /** A new request, to be written on the open connection (or the next one). */
   add(entry: Pending): void {
     this.entries.set(entry.id, entry)
-    Queue.unsafeOffer(this.outbox, entry)
+    Queue.unsafeOffer(this.doorbell, undefined)
+  }
+
+  /** How many requests await an answer (and so are held). */
+  get size(): number {
+    return this.entries.size
   }
 
   /** No longer awaited (answered, past its deadline, or given up by its caller). */
@@ -59,10 +66,13 @@ export class PendingRequests {
 
   /** The next request made for `connection` to write (waits for one). */
   next(connection: number): Effect.Effect<Pending> {
-    return Effect.flatMap(Queue.take(this.outbox), (entry) => {
-      if (this.entries.get(entry.id) !== entry || entry.sentOn === connection) return this.next(connection)
-      entry.sentOn = connection
-      return Effect.succeed(entry)
+    return Effect.suspend(() => {
+      for (const entry of this.entries.values()) {
+        if (entry.sentOn === connection) continue
+        entry.sentOn = connection
+        return Effect.succeed(entry)
+      }
+      return Effect.zipRight(Queue.take(this.doorbell), this.next(connection))
     })
   }
 }

@@ -55,6 +55,12 @@ export interface ResumeResult {
   readonly gap: boolean
 }
 
+/** What a cursor may hold past a hole while a resume replays; past either, {@link StreamCursor.receive} says `"overflow"`. */
+export interface HeldLimits {
+  readonly maxHeldEvents: number
+  readonly maxHeldBytes: number
+}
+
 /** The stream's cursor: one per client, fed by each of its connections in turn. */
 export class StreamCursor<E extends { readonly seq: number }> {
   private epoch: string | undefined
@@ -63,9 +69,13 @@ export class StreamCursor<E extends { readonly seq: number }> {
   // between a connection's greeting and its resume ack: the replay may start past a hole
   private resuming = false
   private gapThisResume = false
-  private readonly held = new Map<number, E>()
+  private readonly held = new Map<number, { readonly event: E; readonly bytes: number }>()
+  private heldBytes = 0
 
-  constructor(from?: StreamPosition) {
+  constructor(
+    from?: StreamPosition,
+    private readonly limits: HeldLimits = { maxHeldEvents: Number.POSITIVE_INFINITY, maxHeldBytes: Number.POSITIVE_INFINITY }
+  ) {
     if (from !== undefined) {
       this.epoch = from.epoch
       this.lastSeq = from.lastSeq
@@ -83,7 +93,7 @@ export class StreamCursor<E extends { readonly seq: number }> {
    * latest seq: the cursor delivers what happens from then on.
    */
   greet(greeting: Greeting): { readonly resume: ResumeRequest; readonly items: Array<E | StreamGap> } {
-    this.held.clear()
+    this.clearHeld()
     this.resuming = true
     this.gapThisResume = false
     this.greetedSeq = greeting.last_seq
@@ -103,13 +113,23 @@ export class StreamCursor<E extends { readonly seq: number }> {
     return { resume: { last_seq: this.lastSeq, epoch: this.epoch }, items }
   }
 
-  /** A stream event arrived: what to deliver now, in order (nothing for a duplicate). */
-  receive(event: E): Array<E | StreamGap> {
+  /**
+   * A stream event arrived (`bytes`: its frame's size): what to deliver now,
+   * in order (nothing for a duplicate). `"overflow"` when holding it would
+   * pass the limits: what was held is dropped, and the connection must end
+   * (the next one's resume fetches it again from the last seq delivered).
+   */
+  receive(event: E, bytes = 0): Array<E | StreamGap> | "overflow" {
     if (event.seq <= this.lastSeq) return []
     if (event.seq === this.lastSeq + 1) return this.deliver(event, [])
     if (this.resuming) {
       // what follows a hole waits for the replay to fill it, or for the ack to say it will not
-      this.held.set(event.seq, event)
+      this.heldBytes += bytes - (this.held.get(event.seq)?.bytes ?? 0)
+      this.held.set(event.seq, { event, bytes })
+      if (this.held.size > this.limits.maxHeldEvents || this.heldBytes > this.limits.maxHeldBytes) {
+        this.clearHeld()
+        return "overflow"
+      }
       return []
     }
     return this.deliver(event, [this.gap("HistoryTruncated", this.epoch!)])
@@ -120,12 +140,14 @@ export class StreamCursor<E extends { readonly seq: number }> {
     this.resuming = false
     const items: Array<E | StreamGap> = []
     for (const seq of Array.from(this.held.keys()).sort((a, b) => a - b)) {
-      const event = this.held.get(seq)!
+      const entry = this.held.get(seq)
       this.held.delete(seq)
-      if (seq <= this.lastSeq) continue
+      // already delivered (a run that followed an earlier one)
+      if (entry === undefined || seq <= this.lastSeq) continue
       if (seq > this.lastSeq + 1) items.push(this.gap("HistoryTruncated", this.epoch!))
-      this.deliver(event, items)
+      this.deliver(entry.event, items)
     }
+    this.clearHeld()
     if (result.gap && !this.gapThisResume) {
       // nothing was replayed past the hole: what the greeting counted is gone
       items.push(this.gap("HistoryTruncated", this.epoch!))
@@ -136,17 +158,23 @@ export class StreamCursor<E extends { readonly seq: number }> {
 
   /** The connection ended: what was held is replayed to the next one. */
   disconnected(): void {
-    this.held.clear()
+    this.clearHeld()
     this.resuming = false
+  }
+
+  private clearHeld(): void {
+    this.held.clear()
+    this.heldBytes = 0
   }
 
   private deliver(event: E, items: Array<E | StreamGap>): Array<E | StreamGap> {
     items.push(event)
     this.lastSeq = event.seq
     for (let next = this.held.get(this.lastSeq + 1); next !== undefined; next = this.held.get(this.lastSeq + 1)) {
-      this.held.delete(next.seq)
-      items.push(next)
-      this.lastSeq = next.seq
+      this.held.delete(next.event.seq)
+      this.heldBytes -= next.bytes
+      items.push(next.event)
+      this.lastSeq = next.event.seq
     }
     return items
   }

@@ -16,7 +16,13 @@ export const probe = (wsUrl: string, timeout: Duration.DurationInput): Effect.Ef
     ? Effect.succeed({ reason: "Unreachable" })
     : Effect.tryPromise({
       try: async (signal) => {
-        const response = await globalThis.fetch(httpUrl(wsUrl), { signal, cache: "no-store", credentials: "omit" })
+        const response = await globalThis.fetch(httpUrl(wsUrl), {
+          signal,
+          cache: "no-store",
+          credentials: "omit",
+          // the URL carries the token: it goes to this server only, never where a redirect points
+          redirect: "manual"
+        })
         // the body is not needed: the status says it all
         await response.body?.cancel().catch(() => undefined)
         return response

@@ -14,6 +14,7 @@ export {
   SwitchyardClient
 } from "./Client.js"
 export { ClientStopped, RequestTimeout } from "./ClientError.js"
+export type { ClientLimits } from "./ClientLimits.js"
 export type { ClientOptions } from "./ClientOptions.js"
 export { ConnectionState } from "./ConnectionState.js"
 export { type Disconnect, type DisconnectReason, type Reaction, reaction } from "./Disconnect.js"

@@ -28,6 +28,18 @@ export interface Handler<out R = never> {
    * `legacy` / `next`): the frame path's timing middleware then leaves it be
    */
   readonly timesItself?: boolean | undefined
+  /**
+   * its result when it succeeds, as its `ack` carries it, if that is always
+   * the same object and known before it runs (`typing`: `{}`), with `check`:
+   * the dedupe step then records a new id as done in the one store call
+   * that claims it — a retry is still answered `duplicate` (PROTOCOL §5),
+   * for half the work of a claim and a completion. Only for a handler that
+   * cannot fail once its payload decodes: the id is done before it runs, so
+   * a retry racing a failure would be told `duplicate` of it.
+   */
+  readonly fixedResult?: object | undefined
+  /** decodes the raw payload only: the error a `run` would fail with before doing anything, if any */
+  readonly check?: ((payload: unknown) => FrameError | undefined) | undefined
   /** what its payload is decoded by */
   readonly payload: Schema.Schema.AnyNoContext
   /** what its result is encoded by: the `result` of its `ack` */
@@ -76,8 +88,8 @@ export const make = <A, I, S, SI, R = never>(
     readonly aliases?: ReadonlyArray<string> | undefined
     readonly reply?: "ack" | "pong" | undefined
     readonly batchable?: boolean | undefined
-    /** a line for the contract's readers (the built-in declarations carry one) */
-    readonly description?: string | undefined
+    /** the handler's result whenever it succeeds, if always the same, as its ack carries it (see `Handler.fixedResult`) */
+    readonly fixedResult?: object | undefined
   }
 ): Handler<R> => {
   // compiled once: decoding is on every frame's path
@@ -98,6 +110,11 @@ export const make = <A, I, S, SI, R = never>(
     aliases: options.aliases ?? [],
     reply: options.reply ?? "ack",
     batchable: options.batchable ?? true,
+    fixedResult: options.fixedResult,
+    check: options.fixedResult === undefined ? undefined : (payload) => {
+      const decoded = decode(payload)
+      return Either.isLeft(decoded) ? toFrameError(decoded.left, ["payload"]) : undefined
+    },
     payload: options.payload,
     success: options.success,
     errors: options.errors ?? [],

@@ -4,6 +4,7 @@ import { ServerSettings } from "../transport/ServerSettings.js"
 import { DashboardFeed, SAMPLE_INTERVAL_MS, WINDOW_SAMPLES } from "./DashboardFeed.js"
 import { SERVER_VERSION } from "../transport/ServeConnection.js"
 import { page, pageSecurityPolicy } from "./DashboardPage.js"
+import * as DashboardScript from "./DashboardScript.js"
 import * as DevToken from "./DevToken.js"
 import { isLoopback } from "../transport/Loopback.js"
 import { socketAddress } from "../transport/PeerAddress.js"
@@ -74,10 +75,11 @@ const snapshot = Effect.gen(function*() {
   )
 })
 
-/** The dashboard's routes: the page, its live feed, and development tokens for its chat panel. */
+/** The dashboard's routes: the page, its live feed, its chat panel's script, and development tokens for the chat. */
 export const routes = HttpRouter.empty.pipe(
   HttpRouter.get("/", index),
   HttpRouter.get("/dashboard/events", events),
   HttpRouter.get("/dashboard/snapshot", snapshot),
+  HttpRouter.get("/dashboard/chat.js", DashboardScript.serve),
   HttpRouter.post("/dev/token", DevToken.mint)
 )

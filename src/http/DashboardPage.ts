@@ -2,9 +2,9 @@ import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 
 /**
- * The dashboard page (`GET /`): `dashboard.html` beside this module, one
- * self-contained document (inline CSS and JS, no CDN, no build step), read
- * once when the service starts.
+ * The dashboard page (`GET /`): `dashboard.html` beside this module (inline
+ * CSS and JS, no CDN), read once when the service starts. Its chat panel is
+ * one more script of this origin, `/dashboard/chat.js` (`DashboardScript`).
  */
 export const page: string = readFileSync(new URL("./dashboard.html", import.meta.url), "utf8")
 
@@ -16,12 +16,14 @@ const hashes = (blocks: ReadonlyArray<string>): string =>
 
 /**
  * The page's Content-Security-Policy: only its own inline script and style
- * (pinned by hash, so an injected one would not run), connections to this
+ * (pinned by hash, so an injected one would not run) and scripts of this
+ * origin (the chat panel's bundle; every other route answers JSON, text or
+ * HTML, which a browser does not run as a script), connections to this
  * origin only (the event stream, the admin API, the chat WebSocket).
  */
 export const pageSecurityPolicy: string = [
   "default-src 'none'",
-  `script-src ${hashes(inlineBlocks("script"))}`,
+  `script-src ${hashes(inlineBlocks("script"))} 'self'`,
   `style-src ${hashes(inlineBlocks("style"))}`,
   "connect-src 'self'",
   "img-src 'self' data:",

@@ -20,7 +20,16 @@ import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "../transport/DirectUpgrade.js"
 import { socketAddress } from "../transport/PeerAddress.js"
 import { UpgradeLimits } from "../transport/UpgradeLimits.js"
-import { guardUpgrade, WebSocketAcceptor } from "../transport/WebSocketAcceptor.js"
+import { guardUpgrade, type UpgradeError, WebSocketAcceptor } from "../transport/WebSocketAcceptor.js"
+import type { Principal } from "../transport/Auth.js"
+import type { Refusal } from "../transport/Refusal.js"
+import type { WebSocket } from "ws"
+
+/** An upgrade let through, its slot held until the socket closes. */
+interface Admitted {
+  readonly ws: WebSocket
+  readonly admitted: Principal
+}
 
 /**
  * `GET /ws`: admit (401 before any upgrade), then hand the socket to the
@@ -36,15 +45,29 @@ const webSocket = Effect.gen(function*() {
   const acceptor = yield* WebSocketAcceptor
   // the socket's peer, never a forwarded header (which a middleware may have written into `remoteAddress`)
   const address = socketAddress(request)
-  const admitted = admit(yield* Lifecycle, yield* Auth, request.headers, request.url, limits, address)
-  if (Either.isLeft(admitted)) {
-    const { error, retryAfterS, status } = admitted.left
+  const lifecycle = yield* Lifecycle
+  const auth = yield* Auth
+  // from the slot taken to the slot held, nothing may interrupt: this route's fiber is interrupted
+  // when its socket closes, and a slot taken but never held (or given back) would be lost for good
+  const outcome = yield* Effect.uninterruptibleMask((restore): Effect.Effect<Either.Either<Admitted, Refusal>, UpgradeError> => {
+    const admitted = admit(lifecycle, auth, request.headers, request.url, limits, address)
+    if (Either.isLeft(admitted)) return Effect.succeed(Either.left(admitted.left))
+    const { userId } = admitted.right
+    // cluster mode: the user's connections on every node, before the handshake (bounded by Redis's command timeouts)
+    const shared = limits.reserveShared === undefined ? Effect.succeed(undefined) : limits.reserveShared(userId)
+    return Effect.flatMap(shared, (refused): Effect.Effect<Either.Either<Admitted, Refusal>, UpgradeError> =>
+      refused !== undefined
+        ? Effect.succeed(Either.left(refused))
+        : Effect.map(limits.hold(userId, restore(acceptor.accept(request))), (ws) => Either.right({ ws, admitted: admitted.right })))
+  })
+  if (Either.isLeft(outcome)) {
+    const { error, retryAfterS, status } = outcome.left
     const headers = retryAfterS === undefined ? {} : { "retry-after": String(retryAfterS) }
     return HttpServerResponse.unsafeJson({ error }, { status, headers })
   }
-  const ws = yield* limits.hold(admitted.right.userId, acceptor.accept(request))
+  const { admitted, ws } = outcome.right
   const server = yield* ConnectionServer
-  yield* server.serve(ws, admitted.right.userId, admitted.right.expiresAt)
+  yield* server.serve(ws, admitted.userId, admitted.expiresAt)
   // the acceptor took the socket off the platform: this response is never written, and
   // returning now frees the request (the connection lives on its socket's events)
   return HttpServerResponse.empty()

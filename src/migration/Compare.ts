@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 
 /**
  * What one side did for one frame: its outcome and the events it emitted.

@@ -18,7 +18,7 @@
 import { HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
 import { Data, Duration, Effect, Either, identity, Redacted, Schedule, Schema } from "effect"
 import { FrameError } from "../protocol/FrameError.js"
-import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import * as StreamEvents from "../protocol/StreamEvents.js"
 import { CurrentFrame } from "../handlers/FrameContext.js"
 import * as Handler from "../handlers/Handler.js"

@@ -8,7 +8,7 @@
  */
 import { Effect, Schema } from "effect"
 import { FrameError } from "../protocol/FrameError.js"
-import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import { CurrentFrame } from "../handlers/FrameContext.js"
 import * as Handler from "../handlers/Handler.js"
 import { Emitter } from "../state/Emitter.js"

@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { Deferred, Effect, Exit, FiberId } from "effect"
-import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import * as StreamEvents from "../protocol/StreamEvents.js"
 import type { Emitter } from "../state/Emitter.js"
 

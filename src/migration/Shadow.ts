@@ -11,7 +11,7 @@ import { AlertSubscription, QualityAlertSubscription } from "../agent/quality/Al
 import { RunRegistry, Runs } from "../agent/Runs.js"
 import type { Dispatch } from "../handlers/Dispatch.js"
 import { CurrentClient, type FrameProvided } from "../handlers/FrameContext.js"
-import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import * as StreamEvents from "../protocol/StreamEvents.js"
 import { type ConversationOptions, ConversationMemory, Conversations } from "../state/Conversations.js"
 import { CurrentStream } from "../state/CurrentStream.js"

@@ -29,7 +29,14 @@ export const dedupe = (store: DedupeStore["Type"]): Middleware.Wrap => {
   const claims = claimsWith(store)
   return Middleware.wrap((route, next) => {
     if (route.handler === undefined || route.handler.reply === "pong") return next
-    const claimant: Claimant = { next, reply: route.handler.reply }
+    const handler = route.handler
+    const claimant: Claimant = {
+      next,
+      reply: handler.reply,
+      fixed: handler.fixedResult !== undefined && handler.check !== undefined
+        ? { result: handler.fixedResult, check: handler.check }
+        : undefined
+    }
     const step: Middleware.Step = (frame) => {
       const id = frame.id
       if (id === undefined) return next(frame)
@@ -50,6 +57,8 @@ export const dedupe = (store: DedupeStore["Type"]): Middleware.Wrap => {
 interface Claimant {
   readonly next: Middleware.Step
   readonly reply: "ack" | "pong"
+  /** the route's result known in advance, and its payload check (`Handler.fixedResult`) */
+  readonly fixed: { readonly result: object; readonly check: (payload: unknown) => FrameError | undefined } | undefined
 }
 
 interface Claims {
@@ -125,8 +134,13 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
         })
       )
     }
-    : (userId, id, ticket, claimant, frame) =>
-      Effect.matchEffect(store.claim(userId, id), {
+    : (userId, id, ticket, claimant, frame) => {
+      const fixed = claimant.fixed
+      if (fixed !== undefined) {
+        const invalid = fixed.check(frame.payload)
+        if (invalid !== undefined) return Effect.succeed(failure(invalid))
+      }
+      return Effect.matchEffect(fixed === undefined ? store.claim(userId, id) : store.record(userId, id, fixed.result), {
         onFailure: () => Effect.succeed(storeDown),
         onSuccess: (claim) => {
           const other = answerOther(claim, userId, id, ticket, claimant, frame)
@@ -134,11 +148,17 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
           ticket.hold(id)
           return Effect.flatMap(claimant.next(frame), (outcome) => {
             ticket.unhold(id)
-            const end = outcome.status === "error" ? store.expire(userId, id) : store.complete(userId, id, outcome.result)
+            // recorded already, as the result it has: only a failure after all has to be forgotten
+            const end = fixed !== undefined
+              ? outcome.status === "error" ? store.expire(userId, id) : Effect.void
+              : outcome.status === "error"
+              ? store.expire(userId, id)
+              : store.complete(userId, id, outcome.result)
             // the answer stands even if the store could not record it: a retry is then processed again
-            return Effect.as(Effect.catchAll(end, (error) => Effect.logWarning("dedupe store failed", error)), outcome)
+            return Effect.as(Effect.catchAll(end, (error) => Effect.logWarning("dedupe store failed", error.message)), outcome)
           })
         }
       })
+    }
   return { process }
 }

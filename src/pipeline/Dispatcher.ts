@@ -34,7 +34,7 @@ export class Dispatcher extends Context.Tag("switchyard/Dispatcher")<Dispatcher,
    * 1. `timeHandler` — the latency histogram, read first: the whole chain
    *    below, the dedupe claim included, unless the handler times itself;
    * 2. `countOutcomes` — frames by type and status, duplicates suppressed;
-   * 3. `dedupe` — the id's claim in the node's `DedupeStore`: a duplicate is
+   * 3. `dedupe` — the id's claim in the `DedupeStore` (shared by all nodes in cluster mode): a duplicate is
    *    answered with the first result, without running the handler.
    */
   static readonly layer: Layer.Layer<Dispatcher, never, Router | DedupeStore> = Layer.unwrapEffect(

@@ -66,24 +66,36 @@ export const AgentCompleted = Schema.Union(RunCompleted, RunFailed, RunCancelled
 export type AgentCompleted = typeof AgentCompleted.Type
 
 /** `agent_started` */
-export const AgentStartedFrame = runFrame("agent_started", AgentStarted)
+export const AgentStartedFrame = runFrame("agent_started", AgentStarted).annotations({
+  description: "A run started: the first event of every run."
+})
 
 /** `agent_thinking` */
-export const AgentThinkingFrame = runFrame("agent_thinking", AgentThinking)
+export const AgentThinkingFrame = runFrame("agent_thinking", AgentThinking).annotations({
+  description: "The agent is thinking (before each model call)."
+})
 
 /** `tool_executing` */
-export const ToolExecutingFrame = runFrame("tool_executing", ToolExecuting)
+export const ToolExecutingFrame = runFrame("tool_executing", ToolExecuting).annotations({
+  description: "The agent calls a tool; its `tool_completed` follows."
+})
 
 /** `tool_completed` */
-export const ToolCompletedFrame = runFrame("tool_completed", ToolCompleted)
+export const ToolCompletedFrame = runFrame("tool_completed", ToolCompleted).annotations({
+  description: "A tool call's output (`ok: false` when it failed)."
+})
 
 /** `agent_message_delta` */
-export const AgentMessageDeltaFrame = runFrame("agent_message_delta", AgentMessageDelta)
+export const AgentMessageDeltaFrame = runFrame("agent_message_delta", AgentMessageDelta).annotations({
+  description: "A piece of the answer; the pieces concatenated are `agent_completed`'s `response.text`."
+})
 
 /** `agent_completed` */
-export const AgentCompletedFrame = runFrame("agent_completed", AgentCompleted)
+export const AgentCompletedFrame = runFrame("agent_completed", AgentCompleted).annotations({
+  description: "The last event of every run: `completed` with the response, `failed` with an error, or `cancelled`."
+})
 
-/** Every run event's frame, by type. */
+/** Every run event's frame, by type (`ServerEvents` holds them with the other built-in frames). */
 export const AgentEventFrames = {
   agent_started: AgentStartedFrame,
   agent_thinking: AgentThinkingFrame,
@@ -92,16 +104,3 @@ export const AgentEventFrames = {
   agent_message_delta: AgentMessageDeltaFrame,
   agent_completed: AgentCompletedFrame
 } as const
-
-/** Any run event's frame. */
-export const AgentEventFrame = Schema.Union(
-  AgentStartedFrame,
-  AgentThinkingFrame,
-  ToolExecutingFrame,
-  ToolCompletedFrame,
-  AgentMessageDeltaFrame,
-  AgentCompletedFrame
-)
-
-/** @see AgentEventFrame */
-export type AgentEventFrame = typeof AgentEventFrame.Type

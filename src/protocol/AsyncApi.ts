@@ -1,6 +1,6 @@
-import { JSONSchema, Schema } from "effect"
+import { JSONSchema, Option, Schema, SchemaAST } from "effect"
 import { MessageId } from "./ClientFrame.js"
-import { type AnyClientRequest, ClientRequests, COMMON_ERRORS } from "./ClientRequests.js"
+import { type AnyClientRequest, ClientRequests, COMMON_ERRORS, MIGRATION_ERRORS } from "./ClientRequests.js"
 import { ExtensionEventFrame } from "./ExtensionEvent.js"
 import { ackFrameOf } from "./Replies.js"
 import { ServerEvents, type ServerEventType } from "./ServerEvent.js"
@@ -15,44 +15,42 @@ import { ServerEvents, type ServerEventType } from "./ServerEvent.js"
  * every server frame and `receive`s every client frame, whose `reply` is the
  * request's `ack` (or `pong`) or an `error`. A message's payload is the whole
  * frame as it is on the wire, its `type` a `const`. The document is
- * self-contained: every `$ref` points inside it (`#/components/schemas/…`
- * for the schemas that carry an identifier).
+ * self-contained: every `$ref` points inside it (schemas are inline).
  *
  * Server frames are described strictly (no field beyond those named: the
  * contract tests hold the service to it); client frames allow more (the
  * service ignores fields it does not know, PROTOCOL §3).
  */
 
-/** The protocol's version (PROTOCOL.md v1.1), the document's `info.version`. */
+/**
+ * The version of the wire contract (docs/protocol.md), the document's
+ * `info.version`: it changes when the frames do, whatever the service's own
+ * version (`SERVER_VERSION`, which `connection_established` reports).
+ */
 export const PROTOCOL_VERSION = "1.1.0"
 
 /** A JSON value of the document. */
 export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 
-const SERVER_SUMMARIES: Record<ServerEventType, string> = {
-  connection_established: "The first frame of every connection: who the user is and where their stream is (`last_seq`, `epoch`).",
-  ack: "The success reply to a client frame with an `id` (`status` \"duplicate\" for a repeated id, with the first result).",
-  error: "A failure: the reply to a client frame (with its `id` when it had a valid one), or a frame that could not be read.",
-  pong: "The answer to `ping` (with its `id`, if any).",
-  typing: "Another connection of the same user is typing (no `seq`: not part of the stream).",
-  agent_started: "A run started: the first event of every run.",
-  agent_thinking: "The agent is thinking (before each model call).",
-  tool_executing: "The agent calls a tool; its `tool_completed` follows.",
-  tool_completed: "A tool call's output (`ok: false` when it failed).",
-  agent_message_delta: "A piece of the answer; the pieces concatenated are `agent_completed`'s `response.text`.",
-  agent_completed: "The last event of every run: `completed` with the response, `failed` with an error, or `cancelled`.",
-  quality_alert: "A subscribed user's agent-run quality crossed a threshold (`breach`) or came back (`recovered`)."
-}
+// a built-in frame's summary is its schema's description (`BuiltinFrames`)
+const summaryOf = (schema: Schema.Schema.AnyNoContext): string =>
+  Option.getOrElse(SchemaAST.getDescriptionAnnotation(schema.ast), () => "")
 
-// the schemas a message's payload refers to (those with an identifier) are collected here, for `components.schemas`
-type Definitions = Record<string, JSONSchema.JsonSchema7>
-
-const jsonSchema = (definitions: Definitions, schema: Schema.Schema.AnyNoContext, strict: boolean): Json =>
-  tidy(JSONSchema.fromAST(schema.ast, {
+/**
+ * A schema as JSON Schema, inline: no protocol schema carries an identifier,
+ * so effect makes no `$ref`s (one that did would fail here rather than point
+ * at a definition the document does not hold).
+ */
+const jsonSchema = (schema: Schema.Schema.AnyNoContext, strict: boolean): Json => {
+  const definitions: Record<string, JSONSchema.JsonSchema7> = {}
+  const json = JSONSchema.fromAST(schema.ast, {
     definitions,
-    definitionPath: "#/components/schemas/",
     additionalPropertiesStrategy: strict ? "strict" : "allow"
-  }) as unknown as Json)
+  })
+  const named = Object.keys(definitions)
+  if (named.length > 0) throw new Error(`AsyncApi: inline the schemas with an identifier (${named.join(", ")})`)
+  return tidy(json as unknown as Json)
+}
 
 /**
  * effect's JSON Schema, made to read as AsyncAPI's: a one-value `enum` is a
@@ -104,24 +102,23 @@ const channelMessage = (key: string) => ref(`#/channels/ws/messages/${key}`)
 
 /** Builds the document (pure: the same schemas give the same document, key for key). */
 export const document = (): Json => {
-  const definitions: Definitions = {}
   const messages: Record<string, Json> = {}
   const operations: Record<string, Json> = {}
 
   for (const type of Object.keys(ServerEvents) as Array<ServerEventType>) {
-    messages[serverKey(type)] = message(type, type, SERVER_SUMMARIES[type], jsonSchema(definitions, ServerEvents[type], true))
+    messages[serverKey(type)] = message(type, type, summaryOf(ServerEvents[type]), jsonSchema(ServerEvents[type], true))
   }
   messages[serverKey("extension")] = message(
     "extension",
     "extension event",
     "An event of the user's stream of a type the protocol does not define: a legacy backend's (PROTOCOL §8) or an embedder's own.",
-    jsonSchema(definitions, ExtensionEventFrame, true)
+    jsonSchema(ExtensionEventFrame, true)
   )
   for (const [type, request] of Object.entries(ClientRequests) as Array<[string, AnyClientRequest]>) {
     if (request.reply === "ack") {
-      messages[ackKey(type)] = message("ack", `ack of ${type}`, `The ack of \`${type}\`.`, jsonSchema(definitions, ackFrameOf(request.success), true))
+      messages[ackKey(type)] = message("ack", `ack of ${type}`, `The ack of \`${type}\`.`, jsonSchema(ackFrameOf(request.success), true))
     }
-    messages[clientKey(type)] = message(type, type, request.description, jsonSchema(definitions, clientFrame(type, request), false))
+    messages[clientKey(type)] = message(type, type, request.description, jsonSchema(clientFrame(type, request), false))
   }
 
   for (const type of [...Object.keys(ServerEvents), "extension"]) {
@@ -141,13 +138,14 @@ export const document = (): Json => {
       summary: request.description,
       description: `Answered ${request.reply === "ack" ? "with an `ack` (when the frame has an `id`)" : "with a `pong`"} or an \`error\` (codes: ${
         errors.join(", ")
-      }).`,
+      }). Served through a migration (its type in \`LEGACY_TYPES\`), it may also get ${MIGRATION_ERRORS.join(", ")}.`,
       messages: [channelMessage(clientKey(type))],
       reply: {
         channel: ref("#/channels/ws"),
         messages: [channelMessage(success), channelMessage(serverKey("error"))]
       },
-      "x-error-codes": errors
+      "x-error-codes": errors,
+      "x-migration-error-codes": MIGRATION_ERRORS
     }
   }
 
@@ -199,7 +197,6 @@ export const document = (): Json => {
     },
     operations,
     components: {
-      schemas: Object.fromEntries(Object.entries(definitions).map(([key, schema]) => [key, tidy(schema as unknown as Json)])),
       messages,
       securitySchemes: {
         bearer: {

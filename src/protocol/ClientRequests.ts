@@ -23,7 +23,8 @@ import { AlertSubscribed, BatchResult, EmptyResult, ResumeResult, RunStarted, Ru
  * `result`) encodes by, and the error codes its handler answers with. The
  * built-in handlers are declared with these (`Handler.make(type, {
  * ...ClientRequests[type], handle })`), so the handler, the client and the
- * AsyncAPI document share one declaration.
+ * AsyncAPI document share one declaration (the `description` is the
+ * document's alone).
  */
 export interface ClientRequest<P extends Schema.Schema.AnyNoContext, S extends Schema.Schema.AnyNoContext> {
   readonly payload: P
@@ -41,11 +42,17 @@ export type AnyClientRequest = ClientRequest<Schema.Schema.AnyNoContext, Schema.
 
 /**
  * The codes any request may be answered with: a bad frame or payload, the
- * user's rate limit (PROTOCOL §10), a failure of the service. A type served
- * through a migration (PROTOCOL §8) may also get `HANDLER_FAILED`, `TIMEOUT`
- * and `UNAVAILABLE`.
+ * user's rate limit (docs/protocol.md section 10), the service unable to
+ * answer (`UNAVAILABLE`: the dedupe store away for a frame with an `id`, the
+ * handler interrupted), a bug of the service.
  */
-export const COMMON_ERRORS: ReadonlyArray<ErrorCode> = ["INVALID_MESSAGE", "RATE_LIMITED", "INTERNAL"]
+export const COMMON_ERRORS: ReadonlyArray<ErrorCode> = ["INVALID_MESSAGE", "RATE_LIMITED", "UNAVAILABLE", "INTERNAL"]
+
+/**
+ * The codes a type served through a migration (`LEGACY_TYPES`, docs/protocol.md
+ * section 8) may also get: its legacy implementation failed, or did not answer in time.
+ */
+export const MIGRATION_ERRORS: ReadonlyArray<ErrorCode> = ["HANDLER_FAILED", "TIMEOUT"]
 
 const request = <P extends Schema.Schema.AnyNoContext, S extends Schema.Schema.AnyNoContext>(
   options: {
@@ -66,7 +73,6 @@ const request = <P extends Schema.Schema.AnyNoContext, S extends Schema.Schema.A
 const runStart = {
   payload: StartAgent,
   success: RunStarted,
-  errors: ["RATE_LIMITED", "UNAVAILABLE"],
   description: "Starts an agent run (like `user_message`, with the agent and its params)."
 } as const
 
@@ -81,7 +87,6 @@ export const ClientRequests = {
   user_message: request({
     payload: UserMessage,
     success: RunStarted,
-    errors: ["RATE_LIMITED", "UNAVAILABLE"],
     description: "A chat turn: starts an agent run, whose events follow the ack on the user's stream."
   }),
   start_agent: request(runStart),
@@ -89,7 +94,7 @@ export const ClientRequests = {
   stop_agent: request({
     payload: StopAgent,
     success: RunStopped,
-    errors: ["NOT_FOUND", "UNAVAILABLE"],
+    errors: ["NOT_FOUND"],
     description: "Stops one of the user's runs; `stopped: true` when it was still going (it then ends `cancelled`)."
   }),
   typing: request({

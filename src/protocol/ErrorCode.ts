@@ -1,6 +1,9 @@
 import { Schema } from "effect"
 
-/** The error codes of PROTOCOL §9: the `code` of every `error` frame. */
+/**
+ * The codes of `error` frames (docs/protocol.md section 9). A failed run's
+ * `agent_completed` carries codes of its own (`agent/RunErrorCode.ts`).
+ */
 export const ErrorCode = Schema.Literal(
   "INVALID_JSON",
   "INVALID_FRAME",
@@ -11,9 +14,7 @@ export const ErrorCode = Schema.Literal(
   "HANDLER_FAILED",
   "UNAVAILABLE",
   "TIMEOUT",
-  "INTERNAL",
-  // a run's node died (cluster mode): a surviving node ended the run
-  "NODE_LOST"
+  "INTERNAL"
 )
 
 /** @see ErrorCode */

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { BUILTIN_SERVER_TYPES } from "./BuiltinFrames.js"
 import { RunId, Seq, Timestamp } from "./ServerEnvelope.js"
 
 /**
@@ -9,21 +10,7 @@ import { RunId, Seq, Timestamp } from "./ServerEnvelope.js"
  * extension event, it is an error.
  */
 
-/** Every `type` the service itself sends (`ServerEvent` holds their schemas; a test keeps the two in step). */
-export const BUILTIN_SERVER_TYPES = [
-  "connection_established",
-  "ack",
-  "error",
-  "pong",
-  "typing",
-  "agent_started",
-  "agent_thinking",
-  "tool_executing",
-  "tool_completed",
-  "agent_message_delta",
-  "agent_completed",
-  "quality_alert"
-] as const
+export { BUILTIN_SERVER_TYPES }
 
 const builtin: ReadonlySet<string> = new Set(BUILTIN_SERVER_TYPES)
 

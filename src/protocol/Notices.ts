@@ -23,7 +23,9 @@ export const ConnectionEstablished = Schema.Struct({
 export type ConnectionEstablished = typeof ConnectionEstablished.Type
 
 /** `connection_established`: the first frame of every connection. */
-export const ConnectionEstablishedFrame = noticeFrame("connection_established", ConnectionEstablished)
+export const ConnectionEstablishedFrame = noticeFrame("connection_established", ConnectionEstablished).annotations({
+  description: "The first frame of every connection: who the user is and where their stream is (`last_seq`, `epoch`)."
+})
 
 /** @see ConnectionEstablishedFrame */
 export type ConnectionEstablishedFrame = typeof ConnectionEstablishedFrame.Type
@@ -36,7 +38,9 @@ export const TypingNotice = Schema.Struct({
 })
 
 /** `typing`, relayed to the user's OTHER connections. */
-export const TypingFrame = noticeFrame("typing", TypingNotice)
+export const TypingFrame = noticeFrame("typing", TypingNotice).annotations({
+  description: "Another connection of the same user is typing (no `seq`: not part of the stream)."
+})
 
 /** @see TypingFrame */
 export type TypingFrame = typeof TypingFrame.Type

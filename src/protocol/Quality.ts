@@ -166,7 +166,9 @@ export const QualityAlert = Schema.Union(BreachAlert, RecoveredAlert)
 export type QualityAlert = typeof QualityAlert.Type
 
 /** `quality_alert`: a stream event (with `seq`, no `run_id`) of a subscribed user. */
-export const QualityAlertFrame = streamFrame("quality_alert", QualityAlert)
+export const QualityAlertFrame = streamFrame("quality_alert", QualityAlert).annotations({
+  description: "A subscribed user's agent-run quality crossed a threshold (`breach`) or came back (`recovered`)."
+})
 
 /** @see QualityAlertFrame */
 export type QualityAlertFrame = typeof QualityAlertFrame.Type

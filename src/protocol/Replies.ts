@@ -28,7 +28,9 @@ export const ackFrameOf = <S extends Schema.Schema.AnyNoContext>(success: S) =>
  * on the frame it answers (the client knows by the `id`), so here it is any
  * JSON value. (A legacy backend's result is passed on as it is, PROTOCOL §8.)
  */
-export const AckFrame = ackFrameOf(Schema.Unknown)
+export const AckFrame = ackFrameOf(Schema.Unknown).annotations({
+  description: "The success reply to a client frame with an `id` (`status` \"duplicate\" for a repeated id, with the first result)."
+})
 
 /** @see AckFrame */
 export type AckFrame = typeof AckFrame.Type
@@ -41,13 +43,17 @@ export const ErrorPayload = Schema.Struct({
 })
 
 /** `error {code, message, details?}` */
-export const ErrorFrame = replyFrame("error", ErrorPayload)
+export const ErrorFrame = replyFrame("error", ErrorPayload).annotations({
+  description: "A failure: the reply to a client frame (with its `id` when it had a valid one), or a frame that could not be read."
+})
 
 /** @see ErrorFrame */
 export type ErrorFrame = typeof ErrorFrame.Type
 
 /** `pong {}`: the answer to `ping`, with its id if it had one. */
-export const PongFrame = replyFrame("pong", EmptyObject)
+export const PongFrame = replyFrame("pong", EmptyObject).annotations({
+  description: "The answer to `ping` (with its `id`, if any)."
+})
 
 /** @see PongFrame */
 export type PongFrame = typeof PongFrame.Type

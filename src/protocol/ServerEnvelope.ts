@@ -33,6 +33,23 @@ export const ReplyId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(
 /** An object without fields: `{}` (a `Struct({})` would admit any value in TypeScript and in JSON Schema). */
 export const EmptyObject = Schema.Record({ key: Schema.String, value: Schema.Never })
 
+/**
+ * The envelope every server frame shares, whatever its type: `{type, id?,
+ * seq?, run_id?, payload, ts}`. What a reader checks before it knows the
+ * type; `ServerEvent` is the exact schema of each type's frame.
+ */
+export const Envelope = Schema.Struct({
+  type: Schema.String,
+  id: Schema.optional(ReplyId),
+  seq: Schema.optional(Seq),
+  run_id: Schema.optional(RunId),
+  payload: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  ts: Timestamp
+})
+
+/** @see Envelope */
+export type Envelope = typeof Envelope.Type
+
 /** A frame outside the user's stream, answering nothing: `{type, payload, ts}` (greetings, typing notices). */
 export const noticeFrame = <const T extends string, P extends Schema.Schema.AnyNoContext>(type: T, payload: P) =>
   Schema.Struct({ type: Schema.Literal(type), payload, ts: Timestamp })

@@ -1,38 +1,22 @@
 import { Schema } from "effect"
-import {
-  AgentCompletedFrame,
-  AgentMessageDeltaFrame,
-  AgentStartedFrame,
-  AgentThinkingFrame,
-  ToolCompletedFrame,
-  ToolExecutingFrame
-} from "./AgentEvents.js"
+import { BUILTIN_SERVER_TYPES, ServerEvents, type ServerEventType } from "./BuiltinFrames.js"
 import { ExtensionEventFrame } from "./ExtensionEvent.js"
-import { ConnectionEstablishedFrame, TypingFrame } from "./Notices.js"
-import { QualityAlertFrame } from "./Quality.js"
-import { AckFrame, ErrorFrame, PongFrame } from "./Replies.js"
+
+export { ServerEvents, type ServerEventType }
+
+// the built-in frames' schemas, as the union's members
+const builtins = Object.values(ServerEvents) as Array<typeof ServerEvents[ServerEventType]>
 
 /**
- * Every frame type the service sends, by `type`: the schema of the WHOLE
- * frame as it is on the wire (PROTOCOL §3–§7).
+ * Every frame of a built-in type, without the extension events: a closed
+ * union that `switch (frame.type)` narrows. (In {@link ServerEvent} the
+ * extension events' branded `string` type could be any literal, so TypeScript
+ * cannot narrow that union on `type`; guard with {@link isBuiltinServerEvent} first.)
  */
-export const ServerEvents = {
-  connection_established: ConnectionEstablishedFrame,
-  ack: AckFrame,
-  error: ErrorFrame,
-  pong: PongFrame,
-  typing: TypingFrame,
-  agent_started: AgentStartedFrame,
-  agent_thinking: AgentThinkingFrame,
-  tool_executing: ToolExecutingFrame,
-  tool_completed: ToolCompletedFrame,
-  agent_message_delta: AgentMessageDeltaFrame,
-  agent_completed: AgentCompletedFrame,
-  quality_alert: QualityAlertFrame
-} as const
+export const BuiltinServerEvent = Schema.Union(...builtins)
 
-/** A built-in server frame type. */
-export type ServerEventType = keyof typeof ServerEvents
+/** @see BuiltinServerEvent */
+export type BuiltinServerEvent = typeof BuiltinServerEvent.Type
 
 /**
  * Any frame the service sends: decode every incoming frame with this. A
@@ -41,27 +25,19 @@ export type ServerEventType = keyof typeof ServerEvents
  *
  * ```ts
  * const frame = Schema.decodeUnknownSync(ServerEvent)(JSON.parse(text))
- * if (frame.type === "agent_message_delta") process.stdout.write(frame.payload.text)
+ * if (isBuiltinServerEvent(frame) && frame.type === "agent_message_delta") process.stdout.write(frame.payload.text)
  * ```
  */
-export const ServerEvent = Schema.Union(
-  ConnectionEstablishedFrame,
-  AckFrame,
-  ErrorFrame,
-  PongFrame,
-  TypingFrame,
-  AgentStartedFrame,
-  AgentThinkingFrame,
-  ToolExecutingFrame,
-  ToolCompletedFrame,
-  AgentMessageDeltaFrame,
-  AgentCompletedFrame,
-  QualityAlertFrame,
-  ExtensionEventFrame
-).annotations({ identifier: "ServerEvent", description: "a frame the service sends" })
+export const ServerEvent = Schema.Union(...builtins, ExtensionEventFrame)
+  .annotations({ identifier: "ServerEvent", description: "a frame the service sends" })
 
 /** @see ServerEvent */
 export type ServerEvent = typeof ServerEvent.Type
+
+const builtinTypes: ReadonlySet<string> = new Set(BUILTIN_SERVER_TYPES)
+
+/** Is this decoded frame of a built-in type (so that a `switch` on its `type` narrows it)? */
+export const isBuiltinServerEvent = (frame: ServerEvent): frame is BuiltinServerEvent => builtinTypes.has(frame.type)
 
 /** The frame of a built-in `type`. */
 export type ServerEventOf<T extends ServerEventType> = typeof ServerEvents[T]["Type"]

@@ -1,4 +1,3 @@
-import { Schema } from "effect"
 import type { FrameError } from "./FrameError.js"
 import type { Notice } from "./Notices.js"
 import type { AckStatus } from "./Replies.js"
@@ -23,30 +22,12 @@ import { runIdOf, type StreamEvent } from "./StreamEvents.js"
  * - by test: every frame the end-to-end suite receives is decoded with
  *   `ServerEvent` (test/support/FrameContract.ts).
  *
- * The schemas of the frames are in `ServerEvent` and the modules it unites.
+ * The schemas of the frames are in `ServerEvent` and the modules it unites;
+ * the envelope they share is `ServerEnvelope.Envelope`.
  */
 
-/**
- * The envelope every server frame shares (PROTOCOL §3), whatever its type.
- * `ServerEvent` is the exact schema of each type's frame.
- */
-export const ServerFrame = Schema.Struct({
-  type: Schema.String,
-  id: Schema.optional(Schema.String),
-  seq: Schema.optional(Schema.Int.pipe(Schema.positive())),
-  run_id: Schema.optional(Schema.String),
-  payload: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  ts: Schema.String.pipe(Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/))
-})
-
-/** A decoded server frame. */
-export type ServerFrame = typeof ServerFrame.Type
-
-export { ErrorPayload } from "./Replies.js"
-export { ConnectionEstablished } from "./Notices.js"
-/** The `result` of a `resume`'s ack (PROTOCOL §4). */
-export { ResumeResult as ResumeAck } from "./Results.js"
-export type { AckStatus, Notice, StreamEvent }
+// the builders' event type; import it from StreamEvents.ts (this alias stays for code that names `ServerFrame.StreamEvent`)
+export type { StreamEvent }
 
 let lastMillis = Number.NaN
 let lastIso = ""

@@ -15,12 +15,20 @@ export interface RateLimiter {
    * of at most one burst, which the user's next frames wait out).
    */
   readonly charge: (userId: string, cost: number) => void
+  /**
+   * Cluster mode: `userId` is served by `nodes` nodes, each of which limits
+   * the user's messages to its share — the rate and burst divided by
+   * `nodes` — so that the user's rate across the cluster is about the
+   * configured one. 1 (the default) restores the whole rate.
+   */
+  readonly share: (userId: string, nodes: number) => void
 }
 
 /**
  * Messages per second per user, across all of the user's connections on this
  * node (PROTOCOL §10, `RATE_LIMIT_PER_SEC` / `RATE_LIMIT_BURST`): a token
- * bucket per user id. The buckets live here, node-wide, not in the user's
+ * bucket per user id. In cluster mode a user served by several nodes gets
+ * a share of the rate on each (`share`), so the limit holds across them. The buckets live here, node-wide, not in the user's
  * session: a user who reconnects does not get a fresh budget.
  * `UserRateLimit.Default`: the limiter of the configured rate (`RATE_LIMIT_PER_SEC` 0: no limit).
  */
@@ -48,12 +56,15 @@ export const keyed = (
   options: { readonly perSec: number; readonly burst: number; readonly maxUsers: number },
   clock: Clock.Clock
 ): RateLimiter => {
-  if (options.perSec <= 0) return { take: () => 0, charge: () => {} }
+  if (options.perSec <= 0) return { take: () => 0, charge: () => {}, share: () => {} }
   const rate: TokenBucket.Rate = { perSec: options.perSec, burst: Math.max(1, options.burst) }
   const buckets = new Map<string, TokenBucket.Bucket>()
+  // cluster mode: the rates of users served by several nodes (empty on one node: one size check per frame)
+  const shared = new Map<string, TokenBucket.Rate>()
+  const rateOf = (userId: string): TokenBucket.Rate => (shared.size === 0 ? rate : shared.get(userId) ?? rate)
   const evict = (now: number): void => {
     // a full bucket is the same as none: forgetting it changes nothing
-    for (const [user, bucket] of buckets) if (TokenBucket.isFull(bucket, rate, now)) buckets.delete(user)
+    for (const [user, bucket] of buckets) if (TokenBucket.isFull(bucket, rateOf(user), now)) buckets.delete(user)
     // still crowded: the oldest go (they get a full bucket back), down to 90% so this stays rare
     const keep = Math.floor(options.maxUsers * 0.9)
     for (const user of buckets.keys()) {
@@ -65,7 +76,7 @@ export const keyed = (
     let bucket = buckets.get(userId)
     if (bucket === undefined) {
       if (buckets.size >= options.maxUsers) evict(now)
-      bucket = TokenBucket.full(rate, now)
+      bucket = TokenBucket.full(rateOf(userId), now)
       buckets.set(userId, bucket)
     }
     return bucket
@@ -73,11 +84,19 @@ export const keyed = (
   return {
     take: (userId, cost) => {
       const now = clock.unsafeCurrentTimeMillis()
-      return TokenBucket.take(bucketOf(userId, now), rate, cost, now)
+      return TokenBucket.take(bucketOf(userId, now), rateOf(userId), cost, now)
     },
     charge: (userId, cost) => {
       const now = clock.unsafeCurrentTimeMillis()
-      TokenBucket.charge(bucketOf(userId, now), rate, cost, now)
+      TokenBucket.charge(bucketOf(userId, now), rateOf(userId), cost, now)
+    },
+    share: (userId, nodes) => {
+      if (nodes <= 1) return void shared.delete(userId)
+      const part = { perSec: rate.perSec / nodes, burst: Math.max(1, rate.burst / nodes) }
+      shared.set(userId, part)
+      // what the user holds now is no more than its share's burst
+      const bucket = buckets.get(userId)
+      if (bucket !== undefined) bucket.tokens = Math.min(bucket.tokens, part.burst)
     }
   }
 }

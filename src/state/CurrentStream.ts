@@ -1,6 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { Signal } from "../protocol/Notices.js"
-import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { ResumeRequest, ResumeResult } from "./ResumePlan.js"
 import type { ReplayCharge } from "./UserStream.js"

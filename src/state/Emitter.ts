@@ -1,5 +1,5 @@
 import { Context, Effect } from "effect"
-import type { StreamEvent } from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 
 /**
  * Where a handler's stream events go. Live, that is the user's stream; in

@@ -1,4 +1,4 @@
-import type { ResumeAck } from "../protocol/ServerFrame.js"
+import type { ResumeResult as ResumeAck } from "../protocol/Results.js"
 import type { Epoch } from "../store/Epoch.js"
 
 /** What a client resumes from (PROTOCOL §4 `resume {last_seq, epoch?}`). */
@@ -38,12 +38,23 @@ export type ResumeResult = typeof ResumeAck.Type
  * - history no longer reaches back to `last_seq + 1`: what is held is replayed.
  */
 export const plan = (request: ResumeRequest, stream: StreamPosition): ResumePlan => {
-  if (request.epoch !== undefined && request.epoch !== stream.epoch) {
-    return { after: 0, gap: true }
-  }
+  if (!sameEpoch(request, stream.epoch)) return { after: readAfter(request, stream.epoch), gap: true }
   if (request.lastSeq > stream.latestSeq) return { after: undefined, gap: true }
-  return { after: request.lastSeq, gap: !reachesBack(request.lastSeq, stream) }
+  return { after: readAfter(request, stream.epoch), gap: !reachesBack(request.lastSeq, stream) }
 }
+
+/**
+ * Where a resume reads history from, in a stream of `epoch` (the held events
+ * with `seq >` this), before the stream's position is known: what `plan`
+ * replays when it replays anything. A client of another epoch has seen
+ * nothing of this one, so it reads all that is held.
+ */
+export const readAfter = (request: ResumeRequest, epoch: Epoch): number =>
+  sameEpoch(request, epoch) ? request.lastSeq : 0
+
+// a client without an epoch is taken to be in the stream's
+const sameEpoch = (request: ResumeRequest, epoch: Epoch): boolean =>
+  request.epoch === undefined || request.epoch === epoch
 
 // nothing missed, or the oldest held event is the first one the client lacks (or older)
 const reachesBack = (lastSeq: number, stream: StreamPosition): boolean =>

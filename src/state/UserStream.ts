@@ -1,10 +1,11 @@
 import { Effect, Exit } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
+import type { StreamEvent } from "../protocol/StreamEvents.js"
 import type { Signal } from "../protocol/Notices.js"
 import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { HistoryEntry, HistoryOptions } from "../store/History.js"
-import type { HistoryStore } from "../store/HistoryStore.js"
+import { defaultReadLimit, type HistoryStore, type ReadLimit } from "../store/HistoryStore.js"
 import * as MemoryStreams from "../store/MemoryStreams.js"
 import * as ResumePlan from "./ResumePlan.js"
 
@@ -55,16 +56,19 @@ export class UserStream {
   private constructor(
     readonly userId: string,
     private readonly backplane: Backplane["Type"],
-    private readonly history: HistoryStore["Type"]
+    private readonly history: HistoryStore["Type"],
+    /** one history read of a resume, at most */
+    private readonly page: ReadLimit = defaultReadLimit
   ) {}
 
   /** The user's stream, subscribed to the backplane until `close` (the user's session ends). */
   static make(
     userId: string,
     backplane: Backplane["Type"],
-    history: HistoryStore["Type"]
+    history: HistoryStore["Type"],
+    page?: ReadLimit
   ): Effect.Effect<UserStream> {
-    const stream = new UserStream(userId, backplane, history)
+    const stream = new UserStream(userId, backplane, history, page)
     return Effect.map(backplane.subscribe(userId, stream.local), (position) => stream.opened(position))
   }
 
@@ -102,7 +106,7 @@ export class UserStream {
   }
 
   /** Appends an event to the stream and fans it out to every node; returns its seq. */
-  publish(event: ServerFrame.StreamEvent): Effect.Effect<number> {
+  publish(event: StreamEvent): Effect.Effect<number> {
     return Effect.clockWith((clock) => {
       const at = clock.unsafeCurrentTimeMillis()
       return this.backplane.publish(this.userId, {
@@ -113,8 +117,15 @@ export class UserStream {
     })
   }
 
-
-  /** Replays to `subscriber` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
+  /**
+   * Replays to `subscriber` what a client at `request`'s position missed
+   * (PROTOCOL §4 `resume`). History is read a page at a time (`ReadLimit`),
+   * up to the latest seq the first page saw — what comes after reaches the
+   * connection live — so no read is larger than a page and the whole replay
+   * is no larger than what history holds (its own bounds). Events dropped
+   * from history while the pages are read leave a hole: the replay then
+   * starts after it, and the client is told of the gap.
+   */
   resume(
     subscriber: StreamSubscriber,
     request: ResumePlan.ResumeRequest,
@@ -122,18 +133,35 @@ export class UserStream {
   ): Effect.Effect<ResumePlan.ResumeResult> {
     return Effect.suspend(() => {
       const epoch = this.local.epoch
-      // a client of another epoch has seen nothing of this one (ResumePlan): read all that is held
-      const after = request.epoch !== undefined && request.epoch !== epoch ? 0 : request.lastSeq
+      const after = ResumePlan.readAfter(request, epoch)
       // events published while history is read wait, so that none goes out before the replay
       subscriber.holdUntilReplay()
       return Effect.onExit(
-        Effect.map(this.history.read(this.userId, after), (slice): ResumePlan.ResumeResult => {
-          const decided = ResumePlan.plan(request, { epoch, latestSeq: slice.latestSeq, oldestSeq: slice.oldestSeq })
-          const replay = decided.after === undefined ? [] : slice.entries
+        Effect.gen(this, function*() {
+          const first = yield* this.history.read(this.userId, after, this.page)
+          const latest = first.latestSeq
+          const decided = ResumePlan.plan(request, { epoch, latestSeq: latest, oldestSeq: first.oldestSeq })
+          let gap = decided.gap
+          let replay: Array<HistoryEntry> = []
+          if (decided.after !== undefined) {
+            replay = first.entries.filter((entry) => entry.seq <= latest)
+            let last = first.entries.at(-1)?.seq
+            while (last !== undefined && last < latest) {
+              const next = (yield* this.history.read(this.userId, last, this.page)).entries
+              if (next.length === 0) break
+              if (next[0]!.seq !== last + 1) {
+                // dropped from history while the pages were read: what is before the hole cannot be replayed whole
+                replay = []
+                gap = true
+              }
+              for (const entry of next) if (entry.seq <= latest) replay.push(entry)
+              last = next.at(-1)!.seq
+            }
+          }
           let chars = 0
           for (const entry of replay) chars += entry.frame.length
           charge(chars)
-          return { replayed: subscriber.replay(replay, slice.latestSeq), gap: decided.gap, epoch }
+          return { replayed: subscriber.replay(replay, latest), gap, epoch }
         }),
         (exit) => Exit.isFailure(exit) ? Effect.sync(() => subscriber.cancelReplay()) : Effect.void
       )

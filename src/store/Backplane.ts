@@ -1,9 +1,9 @@
-import { Context, type Effect } from "effect"
+import { Context, type Effect, FiberRef } from "effect"
 import type { Epoch } from "./Epoch.js"
 import type { HistoryEntry } from "./History.js"
 
 /**
- * The seam between one node and many (DESIGN, `store/`): every user's stream
+ * The seam between one node and many (the `store/` folder): every user's stream
  * events reach every node that serves the user, in seq order, with no
  * duplicate or hole. One interface, several implementations (in memory, the
  * default; Redis: `RedisStreams`), all held to `test/store/BackplaneConformance.ts`.
@@ -16,8 +16,8 @@ import type { HistoryEntry } from "./History.js"
  *
  * A backend that cannot answer is a defect at this boundary or is handled
  * inside the implementation (degrading to local delivery); the emitter of an
- * event never sees a store error (STYLE: infrastructure failures a caller
- * cannot handle), so the operations have no error channel.
+ * event never sees a store error (it could do nothing about an
+ * infrastructure failure), so the operations have no error channel.
  */
 
 /** A stream event ready to be published: its frame is `head + seq + tail`, made at `at` (epoch ms). */
@@ -25,7 +25,34 @@ export interface PendingEvent {
   readonly head: string
   readonly tail: string
   readonly at: number
+  /**
+   * the publish's own id, for one that may be made again (a lost run's end,
+   * claimed again after an answer that did not come back): a shared backend
+   * that still remembers a publish of this token (its recent ones) returns
+   * that seq instead of publishing again
+   */
+  readonly token?: string | undefined
 }
+
+/**
+ * A lease that events belong to (cluster mode: the lease under which a node
+ * owns its agent runs, `RunLeases`): a backend that can check it publishes
+ * such an event only while `holder` still holds the lease `name`, in the same
+ * atomic step — so once another node has taken over the lease's runs (ended
+ * them `NODE_LOST`), no late event of theirs can follow.
+ */
+export interface LeaseGuard {
+  readonly name: string
+  readonly holder: string
+}
+
+/**
+ * The lease guard of the events a fiber publishes (an agent run's fiber, in
+ * cluster mode); none elsewhere. A backend without leases ignores it.
+ */
+export const currentLeaseGuard: FiberRef.FiberRef<LeaseGuard | undefined> = FiberRef.unsafeMake<LeaseGuard | undefined>(
+  undefined
+)
 
 /** The frame of a pending event once its seq is known. */
 export const frameOf = (event: PendingEvent, seq: number): string => event.head + seq + event.tail
@@ -42,16 +69,22 @@ export interface StreamPosition {
  * not fail.
  */
 export interface StreamListener {
-  /** a stream event, in seq order (an implementation may repeat one already given; never skips one) */
+  /**
+   * a stream event, in seq order (an implementation may repeat one already
+   * given; it never skips one without a `reset` first)
+   */
   readonly event: (entry: HistoryEntry) => void
   /** a transient frame for the user's connections other than `senderId` (typing): no seq, no history */
   readonly signal: (frame: string, senderId: string) => void
   /**
-   * The stream's epoch ended (its past lost: a shared backend restarted
-   * without persistence, or a node delivered events only locally while the
-   * backend was away): the events given from now on are of `position`'s
-   * epoch, after its `latestSeq`. A client holding the old epoch has a gap
-   * (PROTOCOL §6). A backend that cannot lose a stream's past never calls it.
+   * The listener cannot go on from the last event it was given: the
+   * stream's epoch ended (its past lost: a shared backend restarted without
+   * persistence, or a node delivered events only locally while the backend
+   * was away), or events it missed are no longer held (it fell too far
+   * behind while catching up). The events given from now on are of
+   * `position`'s epoch, after its `latestSeq`; clients must resume, which
+   * reports their gap (PROTOCOL §6). A backend that cannot lose a stream's
+   * past, and delivers synchronously, never calls it.
    */
   readonly reset?: (position: StreamPosition) => void
 }
@@ -76,7 +109,10 @@ export class Backplane extends Context.Tag("switchyard/Backplane")<Backplane, {
   /**
    * Allocates the next seq of the user's stream, appends the event to its
    * history and delivers it to every listener of the user on every node, as
-   * one step; returns the seq.
+   * one step; returns the seq — or 0 when the event was not published (the
+   * publishing fiber's lease guard no longer holds, or a shared backend did
+   * not confirm it in time: it then reaches the listeners only if the backend
+   * still runs it).
    */
   readonly publish: (userId: string, event: PendingEvent) => Effect.Effect<number>
   /** Delivers a transient `frame` from connection `senderId` to every listener of the user on every node. */

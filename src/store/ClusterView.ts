@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer, Schedule } from "effect"
-import { Redis } from "./Redis.js"
+import { keyPart, Redis } from "./Redis.js"
 
 /**
  * The operator's view of the cluster (README, "Several nodes"): the state of
@@ -9,7 +9,7 @@ import { Redis } from "./Redis.js"
  * `GET /admin/migrations` sums. In memory the cluster is this node alone.
  *
  * Redis: each node writes its report every few seconds to its own key with a
- * TTL (`<prefix>node:<id>`) and its id to a sorted set scored by the key's
+ * TTL (`<prefix>node:<hex id>`) and its id to a sorted set scored by the key's
  * expiry (`<prefix>nodes`); a node that stopped reporting drops out within
  * the TTL. Lag is measured off the frame path: a probe message published on
  * a channel of this node's own and timed until it comes back.
@@ -95,7 +95,7 @@ export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
         last = value
         return Effect.ignore(redis.run((client) =>
           client.multi()
-            .set(redis.key(`node:${value.node_id}`), JSON.stringify(value), "PX", REPORT_TTL_MS)
+            .set(redis.key(`node:${keyPart(value.node_id)}`), JSON.stringify(value), "PX", REPORT_TTL_MS)
             .zadd(set, now + REPORT_TTL_MS, value.node_id)
             .zremrangebyscore(set, "-inf", now)
             .exec()
@@ -106,7 +106,7 @@ export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
       redis.run(async (client) => {
         const ids = await client.zrangebyscore(set, now, "+inf")
         if (ids.length === 0) return []
-        const values = await client.mget(ids.map((id) => redis.key(`node:${id}`)))
+        const values = await client.mget(ids.map((id) => redis.key(`node:${keyPart(id)}`)))
         return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as NodeReport]))
       }).pipe(
         // Redis away: this node is all it can vouch for

@@ -1,11 +1,12 @@
 import { Context, Data, type Effect } from "effect"
 
 /**
- * The node's memory of client message ids (PROTOCOL §5), keyed by
+ * The memory of client message ids (PROTOCOL §5) — the node's own, or in
+ * cluster mode one all nodes share — keyed by
  * (user id, message id) and independent of any user session: an id is
  * remembered for the whole window even after the user's context was released.
- * One interface, several implementations (in memory, the default; Redis
- * `SET NX PX`: `RedisDedupeStore`), all held to `test/store/DedupeStoreConformance.ts`.
+ * One interface, several implementations (in memory, the default; Redis,
+ * a Lua script per claim: `RedisDedupeStore`), all held to `test/store/DedupeStoreConformance.ts`.
  */
 
 /**
@@ -40,13 +41,17 @@ export type Claim =
 export const New: Claim = { _tag: "New" }
 export const Pending: Claim = { _tag: "Pending" }
 
-/** A store that could not answer (a backend down): the frame fails, nothing is remembered. */
+/**
+ * A store that could not answer (a backend down): the frame fails, nothing
+ * is remembered. `detail` says why in words safe to log (never a user id,
+ * message id or result).
+ */
 export class DedupeStoreError extends Data.TaggedError("DedupeStoreError")<{
   readonly reason: "Unavailable" | "Unknown"
-  readonly cause?: unknown
+  readonly detail?: string | undefined
 }> {
   override get message(): string {
-    return `dedupe store: ${this.reason}`
+    return this.detail === undefined ? `dedupe store: ${this.reason}` : `dedupe store: ${this.reason} (${this.detail})`
   }
 }
 
@@ -64,6 +69,14 @@ export interface SyncDedupeStore {
 export class DedupeStore extends Context.Tag("switchyard/DedupeStore")<DedupeStore, {
   /** Claims (user, id) for processing, or finds it processed or in progress. */
   readonly claim: (userId: string, id: string) => Effect.Effect<Claim, DedupeStoreError>
+  /**
+   * Claims (user, id) and, if it is the caller's, remembers it done with
+   * `result` in the same step: for a frame whose result is known before it
+   * runs (`typing`'s `{}`), one store call instead of a claim and a
+   * completion, and no claim in progress for others to wait on. `New`: the
+   * id was recorded (`expire` it if the frame then fails after all).
+   */
+  readonly record: (userId: string, id: string, result: object) => Effect.Effect<Claim, DedupeStoreError>
   /** Ends a claim with its success: remembered with `result` for the window. */
   readonly complete: (userId: string, id: string, result: object) => Effect.Effect<void, DedupeStoreError>
   /** Ends a claim without a result (its processing failed): a retry is processed again. */

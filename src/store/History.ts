@@ -68,17 +68,27 @@ export class History {
     return this.entries[this.head]?.seq
   }
 
-  /** The held events with `fromExclusive < seq <= toInclusive`, in order. */
-  range(fromExclusive: number, toInclusive: number = Number.MAX_SAFE_INTEGER): Array<HistoryEntry> {
+  /**
+   * The held events with `fromExclusive < seq <= toInclusive`, in order: at
+   * most `maxEvents`, and none after the one that brings their bytes to `maxBytes`.
+   */
+  range(
+    fromExclusive: number,
+    toInclusive: number = Number.MAX_SAFE_INTEGER,
+    maxEvents: number = Number.MAX_SAFE_INTEGER,
+    maxBytes: number = Number.POSITIVE_INFINITY
+  ): Array<HistoryEntry> {
     const out: Array<HistoryEntry> = []
     // seqs are contiguous inside the ring, so the start index is computed, not searched
     const oldest = this.oldestSeq
     if (oldest === undefined) return out
     const start = this.head + Math.max(0, fromExclusive + 1 - oldest)
-    for (let i = start; i < this.entries.length; i++) {
+    let bytes = 0
+    for (let i = start; i < this.entries.length && out.length < maxEvents && bytes < maxBytes; i++) {
       const entry = this.entries[i]!
       if (entry.seq > toInclusive) break
       out.push(entry)
+      bytes += this.sizes[i]!
     }
     return out
   }

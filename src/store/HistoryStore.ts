@@ -11,19 +11,34 @@ import type { HistoryEntry } from "./History.js"
  * step); `append` is for a history filled without a backplane, and for the
  * conformance suite. Ages are judged on the caller's `Clock`, never on a
  * server's own time, so `TestClock` drives them. A backend that cannot answer
- * is a defect at this boundary (STYLE: infrastructure failures a caller cannot
- * handle), so the operations have no error channel.
+ * is a defect at this boundary (a caller could do nothing about an
+ * infrastructure failure), so the operations have no error channel.
  */
 
-/** What `read` found: the held events after a seq, and where the history stands. */
+/** What `read` found: the held events after a seq (a page of them), and where the history stands. */
 export interface HistorySlice {
-  /** the held events with `seq > afterSeq`, in seq order */
+  /** the held events with `seq > afterSeq`, in seq order: the first page of them (`ReadLimit`) */
   readonly entries: ReadonlyArray<HistoryEntry>
   /** the seq of the oldest event held; undefined when nothing is held */
   readonly oldestSeq: number | undefined
   /** the seq of the newest event appended, held or not; 0 before the first */
   readonly latestSeq: number
 }
+
+/**
+ * How much one `read` returns at most: `maxEvents` events, and none after
+ * the one that brings their frames' UTF-8 bytes to `maxBytes` (at least one
+ * event, when any is held after the seq). A reader that wants more pages on
+ * from the last seq it got; no single read, however long the history, costs
+ * more than a page.
+ */
+export interface ReadLimit {
+  readonly maxEvents: number
+  readonly maxBytes: number
+}
+
+/** A read's page when the caller sets none. */
+export const defaultReadLimit: ReadLimit = { maxEvents: 256, maxBytes: 256 * 1024 }
 
 /** A slice of a history that holds nothing (a user never seen, or forgotten). */
 export const emptySlice: HistorySlice = { entries: [], oldestSeq: undefined, latestSeq: 0 }
@@ -32,8 +47,11 @@ export const emptySlice: HistorySlice = { entries: [], oldestSeq: undefined, lat
 export class HistoryStore extends Context.Tag("switchyard/HistoryStore")<HistoryStore, {
   /** Appends `entry` (its seq above every seq appended before) to the user's history, then applies the bounds. */
   readonly append: (userId: string, entry: HistoryEntry) => Effect.Effect<void>
-  /** Applies the bounds at the `Clock`'s time, then returns the held events with `seq > afterSeq`. */
-  readonly read: (userId: string, afterSeq: number) => Effect.Effect<HistorySlice>
+  /**
+   * Applies the bounds at the `Clock`'s time, then returns the held events
+   * with `seq > afterSeq`, at most a page of them (`limit`, else `defaultReadLimit`).
+   */
+  readonly read: (userId: string, afterSeq: number, limit?: ReadLimit) => Effect.Effect<HistorySlice>
   /** Forgets the user's history (its stream is gone: the next one starts a new epoch). */
   readonly forget: (userId: string) => Effect.Effect<void>
 }>() {}

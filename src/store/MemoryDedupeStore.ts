@@ -199,6 +199,13 @@ export const make = (options: DedupeOptions): Effect.Effect<DedupeStore["Type"],
     ))
     return {
       claim: (userId, id) => Effect.sync(() => memory.claim(userId, id)),
+      record: (userId, id, result) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.sync(() => {
+            const claim = memory.claim(userId, id)
+            if (claim._tag === "New") memory.complete(userId, id, result, now)
+            return claim
+          })),
       complete: (userId, id, result) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => memory.complete(userId, id, result, now))),
       expire: (userId, id) => Effect.sync(() => memory.expire(userId, id)),

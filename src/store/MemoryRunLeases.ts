@@ -16,7 +16,9 @@ export const make = (owner = "local"): RunLeases["Type"] =>
     locate: () => Effect.succeed({ _tag: "Unknown" }),
     requestStop: (target) => Effect.fail(new RunOwnerUnreachable({ owner: target, detail: "no other node in memory mode" })),
     serveStops: () => Effect.void,
-    lost: () => Effect.void
+    lost: () => Effect.void,
+    lapses: () => Effect.void,
+    takeGuard: () => undefined
   })
 
 /** The memory store. */

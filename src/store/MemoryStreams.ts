@@ -2,7 +2,7 @@ import { Context, Effect, Layer } from "effect"
 import { Backplane, frameOf, type PendingEvent, type StreamListener, type StreamPosition } from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
 import { History, type HistoryEntry, type HistoryOptions } from "./History.js"
-import { emptySlice, type HistorySlice, HistoryStore } from "./HistoryStore.js"
+import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
 
 /** One user's stream in memory: its epoch, its history (whose latest seq is the stream's) and who listens. */
 class Stream {
@@ -80,11 +80,15 @@ export class MemoryStreams {
     this.open(userId, entry.at).history.append(entry)
   }
 
-  read(userId: string, afterSeq: number, nowMs: number): HistorySlice {
+  read(userId: string, afterSeq: number, nowMs: number, limit: ReadLimit = defaultReadLimit): HistorySlice {
     const history = this.streams.get(userId)?.history
     if (history === undefined) return emptySlice
     history.evict(nowMs)
-    return { entries: history.range(afterSeq), oldestSeq: history.oldestSeq, latestSeq: history.latestSeq }
+    return {
+      entries: history.range(afterSeq, undefined, limit.maxEvents, limit.maxBytes),
+      oldestSeq: history.oldestSeq,
+      latestSeq: history.latestSeq
+    }
   }
 
   forget(userId: string): void {
@@ -104,8 +108,8 @@ export const backplane = (streams: MemoryStreams): Backplane["Type"] => ({
 /** The `HistoryStore` of one node over `streams`. */
 export const historyStore = (streams: MemoryStreams): HistoryStore["Type"] => ({
   append: (userId, entry) => Effect.sync(() => streams.append(userId, entry)),
-  read: (userId, afterSeq) =>
-    Effect.clockWith((clock) => Effect.sync(() => streams.read(userId, afterSeq, clock.unsafeCurrentTimeMillis()))),
+  read: (userId, afterSeq, limit) =>
+    Effect.clockWith((clock) => Effect.sync(() => streams.read(userId, afterSeq, clock.unsafeCurrentTimeMillis(), limit))),
   forget: (userId) => Effect.sync(() => streams.forget(userId))
 })
 

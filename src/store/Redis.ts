@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { Context, Data, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Redacted, type Scope } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Option, Redacted, type Scope } from "effect"
 import type { Redis as IORedis } from "ioredis"
 import { RedisSettings, type RedisSettingsShape } from "./RedisSettings.js"
 
@@ -12,15 +12,49 @@ import { RedisSettings, type RedisSettingsShape } from "./RedisSettings.js"
  * background for the connection's life; subscriptions are restored on it.
  */
 
-/** Why a Redis call failed; a closed set, as callers only tell "down" from "broken". */
+/**
+ * Why a Redis call failed; a closed set. `Timeout`: the command was sent on a
+ * live connection and not answered in time (Redis slow: it may still run it,
+ * in order); `Unavailable`: there was no connection to send it on, or it was
+ * lost under the command (Redis down). Callers tell the two apart: a slow
+ * Redis is not a lost one.
+ *
+ * `detail` is safe to log: the error's name and Redis's error code, never
+ * its message's rest nor the ioredis error itself, which carries the
+ * command's arguments (user ids, frames) — so no `cause` is kept.
+ */
 export class RedisError extends Data.TaggedError("RedisError")<{
   readonly reason: "Unreachable" | "Unavailable" | "Timeout" | "Script" | "Unknown"
   readonly detail: string
-  readonly cause?: unknown
 }> {
   override get message(): string {
     return `redis: ${this.reason}: ${this.detail}`
   }
+}
+
+/**
+ * An id (a user's, a message's, a node's) as it goes into a key or channel
+ * name: the hex of its UTF-8. Injective, and made of `[0-9a-f]` only, so no
+ * id can close a hash tag (`}`), reach into the name around it or collide
+ * with another's keys; the Lua scripts get ids encoded, never raw.
+ */
+export const keyPart = (id: string): string => Buffer.from(id, "utf8").toString("hex")
+
+/** The id a `keyPart` was made of. */
+export const fromKeyPart = (part: string): string => Buffer.from(part, "hex").toString("utf8")
+
+/**
+ * What may be said of a failure without its arguments: the error's class
+ * name, and its code (a Node socket code such as `ECONNREFUSED`, or the
+ * first word of a Redis error reply such as `ERR`, `NOSCRIPT`, `BUSY`).
+ */
+export const safeReason = (cause: unknown): string => {
+  if (!(cause instanceof Error)) return typeof cause
+  const name = /^[A-Za-z]{1,40}$/.test(cause.name) ? cause.name : "Error"
+  const code = (cause as { readonly code?: unknown }).code
+  if (typeof code === "string" && /^[A-Z0-9_]{1,32}$/.test(code)) return `${name} ${code}`
+  const word = /^([A-Z]{2,16})\b/.exec(cause.message)
+  return word === null ? name : `${name} ${word[1]}`
 }
 
 /** What the node knows of its Redis, for `/ready` and the metrics. */
@@ -71,6 +105,8 @@ export class Redis extends Context.Tag("switchyard/store/Redis")<Redis, {
   readonly subscribe: (channel: string, listener: ChannelListener) => Effect.Effect<void, RedisError, Scope.Scope>
   /** The state of the connections now. */
   readonly health: Effect.Effect<RedisHealth>
+  /** Completes once both connections are ready: at once if they are, else when Redis is back. */
+  readonly whenConnected: Effect.Effect<void>
 }>() {}
 
 /** 1 while both connections to Redis are ready, 0 otherwise. */
@@ -84,15 +120,32 @@ export const redisReconnects = Metric.counter("switchyard_redis_reconnects_total
   incremental: true
 })
 
+// ioredis's own messages for "sent, no answer in time" and "no connection to send on / lost under it"
+const TIMED_OUT = /^Command timed out/
+const NOT_CONNECTED = /enableOfflineQueue|Connection is closed|Stream isn't writeable|max retries|Command aborted|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i
+// replies of a Redis that did not run the command and cannot now (loading its data, a script running too long)
+const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)\b/
+
 const toRedisError = (cause: unknown): RedisError => {
-  const detail = cause instanceof Error ? cause.message : String(cause)
-  if (/timed? ?out/i.test(detail)) return new RedisError({ reason: "Timeout", detail, cause })
-  if (/enableOfflineQueue|Connection is closed|Stream isn't writeable|ECONNREFUSED|max retries/i.test(detail)) {
-    return new RedisError({ reason: "Unavailable", detail, cause })
+  const message = cause instanceof Error ? cause.message : ""
+  const name = cause instanceof Error ? cause.name : ""
+  if (TIMED_OUT.test(message)) return new RedisError({ reason: "Timeout", detail: "no answer within REDIS_COMMAND_TIMEOUT_MS" })
+  if (NOT_CONNECTED.test(message) || name === "MaxRetriesPerRequestError" || name === "AbortError") {
+    return new RedisError({ reason: "Unavailable", detail: `not connected (${safeReason(cause)})` })
   }
-  if (/^(ERR|NOSCRIPT|WRONGTYPE|BUSY)/.test(detail)) return new RedisError({ reason: "Script", detail, cause })
-  return new RedisError({ reason: "Unknown", detail, cause })
+  if (NOT_SERVING.test(message)) return new RedisError({ reason: "Unavailable", detail: `not serving (${safeReason(cause)})` })
+  if (name === "ReplyError") return new RedisError({ reason: "Script", detail: safeReason(cause) })
+  return new RedisError({ reason: "Unknown", detail: safeReason(cause) })
 }
+
+/**
+ * Runs `effect` (an idempotent command, or one made so) again while it fails
+ * with `Timeout`, `attempts` times in all: each attempt queues behind the
+ * last on the same connection, so a slow Redis answers the retry once it ran
+ * the first. `Unavailable` (Redis lost) is not retried here.
+ */
+export const retryTimeouts = <A>(effect: Effect.Effect<A, RedisError>, attempts: number): Effect.Effect<A, RedisError> =>
+  Effect.retry(effect, { times: Math.max(0, attempts - 1), while: (error) => error.reason === "Timeout" })
 
 /** host:port of a Redis URL, without its credentials (for error messages and logs). */
 const where = (url: string): string => {
@@ -166,9 +219,11 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   )
 
   const ready = yield* Deferred.make<void>()
+  // who waits for the connections to be back (`whenConnected`): let go at the next `ready` of both
+  let waiting = yield* Deferred.make<void>()
   const watch = (client: IORedis, which: "commands" | "subscriber") => {
     client.on("error", (error: Error) => {
-      state.lastError = error.message
+      state.lastError = safeReason(error)
     })
     client.on("reconnecting", () => {
       state[which] = "reconnecting"
@@ -194,6 +249,9 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
         state.wasReady = true
         updateMetric(Metric.set(redisConnected, 1))
         Deferred.unsafeDone(ready, Exit.void)
+        const released = waiting
+        waiting = Deferred.unsafeMake<void>(FiberId.none)
+        Deferred.unsafeDone(released, Exit.void)
       }
     })
   }
@@ -217,7 +275,7 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
       },
       // lost again meanwhile: the next `ready` tries again
       (error: Error) => {
-        state.lastError = error.message
+        state.lastError = safeReason(error)
       }
     )
   }
@@ -255,9 +313,7 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
         ),
       catch: (cause) => {
         const error = toRedisError(cause)
-        return error.reason === "Script"
-          ? new RedisError({ ...error, detail: `${script.name}: ${error.detail}` })
-          : error
+        return error.reason === "Script" ? new RedisError({ reason: "Script", detail: `${script.name}: ${error.detail}` }) : error
       }
     })
 
@@ -301,7 +357,8 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
     run,
     eval: evalScript,
     subscribe,
-    health: Effect.sync(health)
+    health: Effect.sync(health),
+    whenConnected: Effect.suspend(() => (connected() ? Effect.void : Deferred.await(waiting)))
   })
 })
 

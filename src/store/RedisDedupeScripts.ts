@@ -4,12 +4,12 @@ import { RedisScript } from "./Redis.js"
  * The Lua scripts of `RedisDedupeStore`: each operation is one script, so a
  * claim, a completion and the evictions they cause are atomic across nodes.
  *
- * Keys of one user (`<prefix>dd:{<user>}:` + `e`, `o`, `m`):
- *   e  hash  id → "P<lease deadline ms>" (in progress) | "D<done at ms>:<result JSON>"
+ * Keys of one user (`<prefix>dd:{<user>}:` + `e`, `o`, `m`; `<user>` is `keyPart(user id)`, hex):
+ *   e  hash  id → "P<lease deadline ms>:<claim token>" (in progress) | "D<done at ms>:<result JSON>"
  *   o  zset  the done ids, scored by a per-user sequence (completion order)
  *   m  hash  `bytes` (of the done ids), `seq`
  * Keys of the prefix, for the bound of all users together (`<prefix>dd:` + `all`, `gm`):
- *   all zset "<at>:<bytes>:<user length>:<user><id>" scored by a global sequence
+ *   all zset "<at>:<bytes>:<user length>:<user><id>" scored by a global sequence (`<user>` hex, as in the keys)
  *   gm  hash `bytes`, `seq`
  * Times are the callers' `Clock` (so TestClock drives the window); Redis TTLs
  * (wall clock) only collect what nobody touches again.
@@ -51,6 +51,8 @@ local function drop_member(m)
     redis.call('HINCRBY', gm, 'bytes', -bytes)
   end
 end
+-- the lease deadline of an id in progress ("P<deadline>:<token>")
+local function deadline_of(v) return tonumber(string.match(v, '^P(%d+)')) end
 -- the user's ids past the window, oldest first (at most LIMIT at once; a lookup checks its own id's age too)
 local function sweep_user(user, limit)
   local o = ukey(user, 'o')
@@ -67,55 +69,34 @@ local function sweep_user(user, limit)
     end
   end
 end
-`
 
-/**
- * KEYS: none (all derived from ARGV, one user's keys plus the prefix's).
- * ARGV: prefix, now, window, overhead, user, id, leaseMs, ttlMs.
- * Returns {'N'} (the caller's to process), {'P'} (in progress elsewhere), {'D', json}.
- */
-export const claim = new RedisScript(
-  "dedupe.claim",
-  common + `
-local user, id, lease, ttl = ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-sweep_user(user, 64)
-local e = ukey(user, 'e')
-local v = redis.call('HGET', e, id)
-if v then
+-- what a claim finds of an id: nil (free: absent, past the window, or a dead claim's lease ran out),
+-- {'D', json} (done within the window), {'P', token} (in progress)
+local function look(user, id)
+  local v = redis.call('HGET', ukey(user, 'e'), id)
+  if not v then return nil end
   if string.sub(v, 1, 1) == 'D' then
     local at, json = parse_done(v)
     if now - at < window then return {'D', json} end
     drop(user, id, v)
-  elseif tonumber(string.sub(v, 2)) > now then
-    return {'P'}
+    return nil
   end
+  if deadline_of(v) > now then return {'P', string.match(v, ':(.*)$') or ''} end
+  return nil
 end
-redis.call('HSET', e, id, 'P' .. (now + lease))
-for _, key in ipairs({e, ukey(user, 'o'), ukey(user, 'm')}) do redis.call('PEXPIRE', key, ttl) end
-return {'N'}
 `
-)
 
-/**
- * ARGV: prefix, now, window, overhead, user, id, json, maxEntries, maxBytesPerUser, maxBytes, ttlMs, channel.
- * Marks the id done with its result (if it is still in progress), evicts
- * beyond the bounds, and tells waiters on `channel`. Returns 1 if recorded.
- */
-export const complete = new RedisScript(
-  "dedupe.complete",
-  common + `
-local user, id, json = ARGV[5], ARGV[6], ARGV[7]
+// records an id done with its result, then evicts beyond the bounds (ARGV 8..11 of `complete` and `record`)
+const settle = `
+local function settle(user, id, json)
 local max_entries, max_user_bytes, max_bytes, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local e, o, m = ukey(user, 'e'), ukey(user, 'o'), ukey(user, 'm')
-local v = redis.call('HGET', e, id)
-if not v or string.sub(v, 1, 1) ~= 'P' then return 0 end
 local bytes = #json + #id + overhead
 redis.call('HSET', e, id, 'D' .. now .. ':' .. json)
 redis.call('ZADD', o, redis.call('HINCRBY', m, 'seq', 1), id)
 redis.call('HINCRBY', m, 'bytes', bytes)
 redis.call('ZADD', gall, redis.call('HINCRBY', gm, 'seq', 1), member(now, bytes, user, id))
 redis.call('HINCRBY', gm, 'bytes', bytes)
-redis.call('PUBLISH', ARGV[12], 'done')
 -- this user: past the window, then over its count or bytes, oldest first
 sweep_user(user, 64)
 for _ = 1, 1024 do
@@ -137,6 +118,67 @@ end
 for _, key in ipairs({e, o, m}) do redis.call('PEXPIRE', key, ttl) end
 redis.call('PEXPIRE', gall, ttl)
 redis.call('PEXPIRE', gm, ttl)
+end
+`
+
+/**
+ * KEYS: none (all derived from ARGV, one user's keys plus the prefix's).
+ * ARGV: prefix, now, window, overhead, user, id, leaseMs, ttlMs, token.
+ * Returns {'N'} (the caller's to process), {'P'} (in progress elsewhere), {'D', json}.
+ * A claim in progress under the caller's own `token` is the caller's: a
+ * retry after a timeout whose first attempt did run gets `N` again.
+ */
+export const claim = new RedisScript(
+  "dedupe.claim",
+  common + `
+local user, id, lease, ttl, token = ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+sweep_user(user, 64)
+local found = look(user, id)
+if found and not (found[1] == 'P' and found[2] == token) then
+  if found[1] == 'D' then return found end
+  return {'P'}
+end
+local e = ukey(user, 'e')
+redis.call('HSET', e, id, 'P' .. (now + lease) .. ':' .. token)
+for _, key in ipairs({e, ukey(user, 'o'), ukey(user, 'm')}) do redis.call('PEXPIRE', key, ttl) end
+return {'N'}
+`
+)
+
+/**
+ * ARGV: prefix, now, window, overhead, user, id, json, maxEntries, maxBytesPerUser, maxBytes, ttlMs.
+ * A claim recorded done at once (`DedupeStore.record`): {'N'} when recorded,
+ * else what `claim` would answer ({'P'}, {'D', json}). Nobody can be waiting
+ * for an id that was never in progress, so nobody is told.
+ */
+export const record = new RedisScript(
+  "dedupe.record",
+  common + settle + `
+local user, id, json = ARGV[5], ARGV[6], ARGV[7]
+sweep_user(user, 64)
+local found = look(user, id)
+if found then
+  if found[1] == 'D' then return found end
+  return {'P'}
+end
+settle(user, id, json)
+return {'N'}
+`
+)
+
+/**
+ * ARGV: prefix, now, window, overhead, user, id, json, maxEntries, maxBytesPerUser, maxBytes, ttlMs, channel.
+ * Marks the id done with its result (if it is still in progress), evicts
+ * beyond the bounds, and tells waiters on `channel`. Returns 1 if recorded.
+ */
+export const complete = new RedisScript(
+  "dedupe.complete",
+  common + settle + `
+local user, id, json = ARGV[5], ARGV[6], ARGV[7]
+local v = redis.call('HGET', ukey(user, 'e'), id)
+if not v or string.sub(v, 1, 1) ~= 'P' then return 0 end
+settle(user, id, json)
+redis.call('PUBLISH', ARGV[12], 'done')
 return 1
 `
 )

@@ -1,7 +1,8 @@
+import { randomBytes } from "node:crypto"
 import { Clock, Deferred, Duration, Effect, Exit, Layer } from "effect"
 import { type Claim, type DedupeOptions, DedupeStore, DedupeStoreError, New, Pending } from "./DedupeStore.js"
 import { jsonLength } from "./JsonLength.js"
-import { Redis, type RedisError } from "./Redis.js"
+import { keyPart, Redis, type RedisError, retryTimeouts } from "./Redis.js"
 import * as Scripts from "./RedisDedupeScripts.js"
 import { defaults, RedisSettings } from "./RedisSettings.js"
 
@@ -13,6 +14,13 @@ import { defaults, RedisSettings } from "./RedisSettings.js"
  * outcome: a notification on the id's channel wakes it, a poll every
  * `POLL_MS` covers a notification lost with a connection, and A's claim
  * holds the id for `leaseMs` at most (A died: a later claim takes it over).
+ *
+ * Redis slow (a command not answered within `REDIS_COMMAND_TIMEOUT_MS`, the
+ * connection up) is not Redis down: every step is tried again, up to
+ * `TIMEOUT_ATTEMPTS` times, and the retry queues behind the first attempt —
+ * a claim carries a token, so its retry finds its own claim and is still the
+ * caller's; a completion or an expiry is the same whether it ran once or
+ * twice. Keys and channels carry the user and the id hex-encoded (`keyPart`).
  *
  * Bytes are counted as the result's JSON (UTF-8 bytes, as stored) plus the id
  * plus 128 per entry: Redis itself spends about 150-250 bytes per entry (a
@@ -26,11 +34,16 @@ import { defaults, RedisSettings } from "./RedisSettings.js"
 const ENTRY_OVERHEAD = 128
 // how often a waiter looks again if no notification came (a lost message, a reconnection)
 const POLL_MS = 200
+// attempts of one step while Redis is slow (each bounded by the command timeout)
+const TIMEOUT_ATTEMPTS = 3
+// claim tokens: this process's tag and a counter (a retry of one claim carries the same)
+const processTag = randomBytes(4).toString("hex")
+let claims = 0
 
 const storeError = (error: RedisError): DedupeStoreError =>
   new DedupeStoreError({
     reason: error.reason === "Script" || error.reason === "Unknown" ? "Unknown" : "Unavailable",
-    cause: error
+    detail: error.message
   })
 
 /** The store on the node's `Redis`, with the given bounds; a claim in progress holds its id for `leaseMs`. */
@@ -42,29 +55,37 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
     const prefix = redis.prefix
     // the keys of a user stay until nobody touched them for a window (and a lease in progress)
     const ttlMs = windowMs + leaseMs
-    const channel = (userId: string, id: string) => `${prefix}dd:{${userId}}:s:${id}`
+    const channel = (userId: string, id: string) => `${prefix}dd:{${keyPart(userId)}}:s:${keyPart(id)}`
 
+    // one step, tried again while Redis is slow (the clock read once: a retry is the same step)
     const script = <A>(
       which: typeof Scripts.claim,
       args: ReadonlyArray<string | number>,
       f: (reply: unknown) => A
     ): Effect.Effect<A, DedupeStoreError> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.mapBoth(redis.eval(which, [], [prefix, now, windowMs, ENTRY_OVERHEAD, ...args]), {
+        Effect.mapBoth(retryTimeouts(redis.eval(which, [], [prefix, now, windowMs, ENTRY_OVERHEAD, ...args]), TIMEOUT_ATTEMPTS), {
           onFailure: storeError,
           onSuccess: f
         }))
 
+    const toClaim = (reply: unknown): Claim => {
+      const [tag, json] = reply as [string, string | undefined]
+      if (tag === "N") return New
+      if (tag === "P") return Pending
+      return { _tag: "Duplicate", result: JSON.parse(json!) as object }
+    }
+
     const claim = (userId: string, id: string): Effect.Effect<Claim, DedupeStoreError> =>
-      script(Scripts.claim, [userId, id, leaseMs, ttlMs], (reply) => {
-        const [tag, json] = reply as [string, string | undefined]
-        if (tag === "N") return New
-        if (tag === "P") return Pending
-        return { _tag: "Duplicate", result: JSON.parse(json!) as object }
+      Effect.suspend(() => {
+        const token = `${processTag}${(++claims).toString(36)}`
+        return script(Scripts.claim, [keyPart(userId), id, leaseMs, ttlMs, token], toClaim)
       })
 
     const expire = (userId: string, id: string): Effect.Effect<void, DedupeStoreError> =>
-      script(Scripts.expire, [userId, id, channel(userId, id)], () => undefined)
+      script(Scripts.expire, [keyPart(userId), id, channel(userId, id)], () => undefined)
+
+    const bounds = [maxEntries, maxBytesPerUser, maxBytes, ttlMs] as const
 
     const complete = (userId: string, id: string, result: object): Effect.Effect<void, DedupeStoreError> =>
       // too long to remember: processed again if retried, as the memory store does
@@ -72,16 +93,35 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
         ? expire(userId, id)
         : script(
           Scripts.complete,
-          [userId, id, JSON.stringify(result), maxEntries, maxBytesPerUser, maxBytes, ttlMs, channel(userId, id)],
+          [keyPart(userId), id, JSON.stringify(result), ...bounds, channel(userId, id)],
           () => undefined
         )
+
+    // not retried on a timeout: a first attempt that ran would make the retry a `Duplicate` of itself
+    const record = (userId: string, id: string, result: object): Effect.Effect<Claim, DedupeStoreError> =>
+      jsonLength(result, maxResultBytes) === undefined
+        ? Effect.succeed(New)
+        : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.mapBoth(
+            redis.eval(Scripts.record, [], [
+              prefix,
+              now,
+              windowMs,
+              ENTRY_OVERHEAD,
+              keyPart(userId),
+              id,
+              JSON.stringify(result),
+              ...bounds
+            ]),
+            { onFailure: storeError, onSuccess: toClaim }
+          ))
 
     // whether a claim of the id is in progress (and its lease not run out)
     const inProgress = (userId: string, id: string) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.mapBoth(redis.run((client) => client.hget(`${prefix}dd:{${userId}}:e`, id)), {
+        Effect.mapBoth(redis.run((client) => client.hget(`${prefix}dd:{${keyPart(userId)}}:e`, id)), {
           onFailure: storeError,
-          onSuccess: (value) => value !== null && value.startsWith("P") && Number(value.slice(1)) > now
+          onSuccess: (value) => value !== null && value.startsWith("P") && Number.parseInt(value.slice(1), 10) > now
         }))
 
     const settled = (userId: string, id: string): Effect.Effect<void, DedupeStoreError> =>
@@ -98,7 +138,7 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
         }
       }))
 
-    return DedupeStore.of({ claim, complete, expire, settled, sync: undefined })
+    return DedupeStore.of({ claim, record, complete, expire, settled, sync: undefined })
   })
 
 /** The Redis store with the given bounds and lease (tests, embedders). */

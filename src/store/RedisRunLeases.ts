@@ -1,9 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto"
-import { Clock, Deferred, Duration, Effect, Exit, Layer, Option, Runtime, Schedule, Schema } from "effect"
-import { Redis, type RedisError } from "./Redis.js"
+import { Clock, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Runtime, Schedule, Schema } from "effect"
+import { fallback } from "../observability/AdmissionFallback.js"
+import type { LeaseGuard } from "./Backplane.js"
+import { fromKeyPart, keyPart, Redis, type RedisError } from "./Redis.js"
 import { RedisSettings } from "./RedisSettings.js"
 import * as Scripts from "./RedisRunScripts.js"
 import {
+  type LeasedRun,
   type LostRun,
   type QuotaRefusal,
   type RemoteStop,
@@ -18,12 +21,21 @@ import {
  * The Redis `RunLeases` (cluster mode). Each node is an owner — its node id
  * and a per-process token, so a node restarted under the same `NODE_ID` does
  * not inherit its past self's lease — holding a lease key it renews every
- * third of the lease. A run start is one script: the user's limits counted
+ * quarter of the lease. A run start is one script: the user's limits counted
  * over every node, and the run recorded under the owner and the user.
  * A `stop_agent` for a run elsewhere goes to the owner's control channel and
  * waits (bounded) for its answer. Every node sweeps for owners whose lease
  * expired; the sweep is one script that takes their runs out of the records,
- * so exactly one node gets each lost run.
+ * so exactly one node gets each lost run; it is given to `onLost` until it
+ * succeeded (the sweep's answer may be lost to a timeout), then taken off.
+ *
+ * The lease is held by a generation. A node that could not renew for a whole
+ * lease (Redis away or too slow for it) takes its lease as lapsed — a
+ * survivor may already have ended its runs `NODE_LOST` — tells `lapses`, and
+ * renews under a new generation: the renewal that succeeds claims, as a
+ * survivor would, what the old generation left, so those runs end `NODE_LOST`
+ * exactly once even with no survivor. The run's events carry the generation
+ * (`guard`): Redis refuses any published after the lease left it.
  */
 
 /** The settings of run ownership. */
@@ -53,6 +65,14 @@ interface Unsynced {
 const NO_LIMIT = -1
 const WINDOW_MS = 60_000
 
+/** Lapses of this node's run lease (it could not renew in time): its runs were stopped, to end NODE_LOST. */
+export const leaseLapses = Metric.counter("switchyard_run_lease_lapses_total", {
+  description: "times this node's run lease lapsed (its runs stopped, ended NODE_LOST by their claimer)",
+  incremental: true
+})
+
+const newGeneration = () => randomBytes(6).toString("hex")
+
 /** The store of node `nodeId` on the node's `Redis`, for the scope's life. */
 export const make = Effect.fnUntraced(function*(nodeId: string, options: Options) {
   const redis = yield* Redis
@@ -60,7 +80,9 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
   const fork = Runtime.runFork(runtime)
   const prefix = redis.prefix
   const owner = `${nodeId}/${randomBytes(4).toString("hex")}`
-  const controlOf = (target: string) => redis.key(`runs:ctl:${target}`)
+  const ownerKey = keyPart(owner)
+  const aliveKey = `${prefix}runs:alive:${ownerKey}`
+  const controlOf = (target: string) => redis.key(`runs:ctl:${keyPart(target)}`)
   const answerTimeout = Duration.millis(options.answerTimeoutMs)
 
   /** this node's stop requests waiting for their answer */
@@ -70,17 +92,34 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
   let server: StopServer | undefined = undefined
   /** by run id, in the order they happened */
   const unsynced = new Map<string, Unsynced>()
+  /** the generation that holds (or is to take) the lease */
+  let generation = newGeneration()
+  /** when the last renewal that held was sent (the lease runs at least a lease from then); none: not held */
+  let renewedAt: number | undefined = undefined
+  /** the runs recorded under the lease now, by run id: the user's */
+  const leased = new Map<string, string>()
+  /** the guards of runs just admitted, until their registry takes them (`takeGuard`) */
+  const guards = new Map<string, LeaseGuard>()
+  // one renewal at a time: two would each take the lease with a generation of their own
+  const renewing = yield* Effect.makeSemaphore(1)
+  let onLapse: ((runs: ReadonlyArray<LeasedRun>) => Effect.Effect<void>) | undefined = undefined
 
   const publish = (target: string, message: ControlMessage) =>
     redis.run((client) => client.publish(controlOf(target), encodeControl(message)))
 
-  const record = (runId: string, entry: Unsynced, now: number): Effect.Effect<void, RedisError> => {
-    const keys = Scripts.userKeys(prefix, entry.userId)
-    return entry.kind === "start"
-      ? Effect.asVoid(redis.eval(Scripts.admit, [keys.running, keys.starts, keys.ended], [
-        prefix, owner, options.leaseMs, runId, entry.userId, now, NO_LIMIT, NO_LIMIT, WINDOW_MS
-      ]))
-      : Effect.asVoid(redis.eval(Scripts.ended, [keys.running, keys.ended], [prefix, owner, runId, now]))
+  const admitScript = (userId: string, runId: string, now: number, perMinute: number, concurrent: number) => {
+    const keys = Scripts.userKeys(prefix, userId)
+    return Effect.map(
+      redis.eval(Scripts.admit, [keys.running, keys.starts, keys.ended], [
+        prefix, ownerKey, owner, generation, runId, keyPart(userId), now, perMinute, concurrent, WINDOW_MS
+      ]),
+      (reply) => reply as [number, number?]
+    )
+  }
+
+  const recordEnd = (userId: string, runId: string, now: number): Effect.Effect<void, RedisError> => {
+    const keys = Scripts.userKeys(prefix, userId)
+    return Effect.asVoid(redis.eval(Scripts.ended, [keys.running, keys.ended], [prefix, ownerKey, runId, now]))
   }
 
   /** Keeps what the store did not take, to write it with the next renewal: a start and its end cancel out. */
@@ -90,20 +129,60 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
     else unsynced.set(runId, entry)
   }
 
-  const renew = Effect.gen(function*() {
-    yield* redis.eval(Scripts.renew, [], [prefix, owner, options.leaseMs])
+  /** The lease lapsed: the runs recorded under it are no longer this node's. */
+  const lapse = (why: string) =>
+    Effect.suspend(() => {
+      renewedAt = undefined
+      generation = newGeneration()
+      const runs = Array.from(leased, ([runId, userId]) => ({ runId, userId }))
+      leased.clear()
+      return Effect.zipRight(
+        Effect.zipRight(
+          Metric.increment(leaseLapses),
+          Effect.logWarning(`runs: this node's lease lapsed (${why}): ${runs.length} run(s) stopped, to end NODE_LOST`)
+        ),
+        onLapse === undefined || runs.length === 0 ? Effect.void : onLapse(runs)
+      )
+    })
+
+  const renew = renewing.withPermits(1)(Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
+    // ends owed first: a run that ended here must not be claimed as lost by the renewal
     for (const [runId, entry] of Array.from(unsynced)) {
-      yield* record(runId, entry, now)
+      if (entry.kind !== "end") continue
+      yield* recordEnd(entry.userId, runId, now)
       unsynced.delete(runId)
     }
-  })
+    const next = newGeneration()
+    const reply = (yield* redis.eval(Scripts.renew, [], [prefix, ownerKey, generation, next, options.leaseMs, now])) as [number, number?]
+    if (reply[0] === 0) {
+      // not held by this generation: lapsed in Redis before this node saw it (its runs were claimed there)
+      if (leased.size > 0) yield* lapse("not held in Redis any more")
+      generation = next
+    }
+    renewedAt = now
+    // starts owed: recorded under the lease now held (they run on; nobody else knows them)
+    for (const [runId, entry] of Array.from(unsynced)) {
+      const [code] = yield* admitScript(entry.userId, runId, now, NO_LIMIT, NO_LIMIT)
+      if (code === 0) leased.set(runId, entry.userId)
+      unsynced.delete(runId)
+    }
+  }))
 
   // Redis away at start (REDIS_REQUIRED=false): the lease is taken by the first renewal that reaches it
-  yield* Effect.ignore(redis.eval(Scripts.renew, [], [prefix, owner, options.leaseMs]))
+  yield* Effect.ignore(renew)
   yield* renew.pipe(
     Effect.catchAll((error) => Effect.logWarning("runs: lease not renewed", error.message)),
-    Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 3))))),
+    Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 4))))),
+    Effect.forkScoped
+  )
+  // the lease's own clock: not renewed for a whole lease (from when the last renewal that held was sent), it
+  // may have expired in Redis and its runs been claimed — they stop here before any survivor's sweep
+  yield* Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    if (renewedAt !== undefined && now - renewedAt >= options.leaseMs) yield* lapse("no renewal for REDIS_RUN_LEASE_MS")
+  }).pipe(
+    Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 20))))),
     Effect.forkScoped
   )
   // a node going away writes what it still owes (runs ended while Redis was away)
@@ -153,12 +232,18 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
 
   const unreachable = (target: string, detail: string) => new RunOwnerUnreachable({ owner: target, detail })
 
-  const sweep = (onLost: (run: LostRun) => Effect.Effect<void>) =>
+  const sweep = (onLost: (run: LostRun) => Effect.Effect<boolean>) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const reply = (yield* redis.eval(Scripts.claimLost, [], [prefix, owner, now])) as Array<string>
+      const reply = (yield* redis.eval(Scripts.claimLost, [], [prefix, ownerKey, now])) as Array<string>
       for (let i = 0; i + 2 < reply.length; i += 3) {
-        yield* onLost({ owner: reply[i]!, userId: reply[i + 1]!, runId: reply[i + 2]! })
+        const runId = reply[i + 1]!
+        const ended = yield* Effect.catchAllCause(
+          onLost({ userId: fromKeyPart(reply[i]!), runId, owner: fromKeyPart(reply[i + 2]!) }),
+          (cause) => Effect.as(Effect.logWarning("runs: a lost run could not be ended yet", cause), false)
+        )
+        // ended: off this node's list (if this fails, the next sweep gives it again: `onLost` is idempotent)
+        if (ended) yield* redis.eval(Scripts.lostEnded, [], [prefix, ownerKey, runId])
       }
     }).pipe(Effect.catchAll((error) => Effect.logDebug("runs: no sweep for lost runs", error.message)))
 
@@ -166,37 +251,47 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
     owner,
     shared: true,
     admit: (userId, runId, quota, now) => {
-      const keys = Scripts.userKeys(prefix, userId)
-      return redis.eval(Scripts.admit, [keys.running, keys.starts, keys.ended], [
-        prefix,
-        owner,
-        options.leaseMs,
-        runId,
-        userId,
-        now,
-        quota.perMinute === Infinity ? NO_LIMIT : quota.perMinute,
-        quota.concurrent === Infinity ? NO_LIMIT : quota.concurrent,
-        WINDOW_MS
-      ]).pipe(
-        Effect.map((reply): QuotaRefusal | undefined => {
-          const [code, retry] = reply as [number, number?]
-          if (code === 1) return { reason: "Concurrent", retryAfterMs: Number(retry) }
-          if (code === 2) return { reason: "PerMinute", retryAfterMs: Number(retry) }
-          return undefined
-        }),
-        // Redis away: the node's own limiter decides; the run is recorded once Redis is back
-        Effect.catchAll(() =>
-          Effect.sync((): QuotaRefusal | undefined => {
+      const perMinute = quota.perMinute === Infinity ? NO_LIMIT : quota.perMinute
+      const concurrent = quota.concurrent === Infinity ? NO_LIMIT : quota.concurrent
+      let sentUnder = generation
+      const once = Effect.suspend(() => {
+        sentUnder = generation
+        return admitScript(userId, runId, now, perMinute, concurrent)
+      })
+      return once.pipe(
+        // the lease is not held by this generation (lapsed, or not taken yet): taken first, then asked again
+        Effect.flatMap((reply) => reply[0] === 3 ? Effect.zipRight(renew, once) : Effect.succeed(reply)),
+        Effect.flatMap(([code, retry]): Effect.Effect<QuotaRefusal | undefined, RedisError> => {
+          if (code === 1) return Effect.succeed({ reason: "Concurrent", retryAfterMs: Number(retry) })
+          if (code === 2) return Effect.succeed({ reason: "PerMinute", retryAfterMs: Number(retry) })
+          if (code !== 0) {
             keep(runId, { userId, kind: "start" })
-            return undefined
+            return Effect.succeed(undefined)
+          }
+          if (sentUnder !== generation) {
+            // the lease lapsed while the run was being admitted under it: it does not start (its record goes)
+            return Effect.as(recordEnd(userId, runId, now), { reason: "Concurrent", retryAfterMs: 1000 })
+          }
+          leased.set(runId, userId)
+          guards.set(runId, { name: aliveKey, holder: sentUnder })
+          return Effect.succeed(undefined)
+        }),
+        // Redis away (or too slow): the node's own limiter decides — counted, and said once per outage;
+        // the run is recorded once Redis is back
+        Effect.catchAll((error) =>
+          Effect.suspend(() => {
+            keep(runId, { userId, kind: "start" })
+            return Effect.as(fallback("runs", error.message), undefined)
           })
         )
       )
     },
     ended: (userId, runId) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.catchAll(record(runId, { userId, kind: "end" }, now), () =>
-          Effect.sync(() => keep(runId, { userId, kind: "end" })))),
+      Effect.suspend(() => {
+        leased.delete(runId)
+        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.catchAll(recordEnd(userId, runId, now), () => Effect.sync(() => keep(runId, { userId, kind: "end" }))))
+      }),
     locate: (userId, runId) => {
       const keys = Scripts.userKeys(prefix, userId)
       return redis.eval(Scripts.locate, [keys.running, keys.ended], [runId]).pipe(
@@ -241,7 +336,22 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
         Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 4))))),
         Effect.forkScoped,
         Effect.asVoid
-      )
+      ),
+    lapses: (handler) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          onLapse = handler
+        }),
+        () =>
+          Effect.sync(() => {
+            onLapse = undefined
+          })
+      ),
+    takeGuard: (runId) => {
+      const guard = guards.get(runId)
+      guards.delete(runId)
+      return guard
+    }
   })
 })
 

@@ -5,16 +5,22 @@ import { RedisScript } from "./Redis.js"
  * a publish allocates the seq, appends to the history and fans out in ONE
  * script, so every node sees one seq order with no duplicate and no hole.
  *
- * Keys of one user (`<prefix>st:{<user>}:` + `m`, `x`; channel `<prefix>st:{<user>}`):
+ * Keys of one user (`<prefix>st:{<user>}:` + `m`, `x`, `p`; channel `<prefix>st:{<user>}`;
+ * `<user>` is `keyPart(user id)`, hex, so no user id can reach into Redis's syntax):
  *   m  hash    `epoch`, `seq` (the latest allocated), `bytes` (UTF-8 bytes of the frames held)
  *   x  stream  one entry per held event, id `<seq>-0`, fields `f` (frame), `a` (at, ms)
+ *   p  list    `<token>:<seq>` of the user's last `PUBLISH_TOKENS` publishes, newest first,
+ *              kept a minute: a publish retried after a timeout finds the seq its first attempt got
  * Channel messages: `e<seq>:<at>:<frame>` (an event), `s<sender length>:<sender><frame>` (a signal),
  * `r<epoch>` (the stream was made anew: the events after it are of that epoch, from seq 1).
  * Ages are judged on the caller's `Clock` (`now`); the keys' TTL (wall clock,
  * refreshed by every publish, subscribe and read) only collects streams nobody uses.
  */
 
-// ARGV[1..8]: prefix, user, now, minEvents, minAgeMs, maxEvents, maxBytes (-1: none), ttlMs
+/** How many of a user's publishes a retry can find its first attempt among. */
+export const PUBLISH_TOKENS = 256
+
+// ARGV[1..8]: prefix, user (hex), now, minEvents, minAgeMs, maxEvents, maxBytes (-1: none), ttlMs
 const common = `
 local prefix, user, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local min_events, min_age, max_events, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -56,17 +62,61 @@ local function append(seq, frame, at)
   redis.call('HINCRBY', m, 'bytes', #frame)
   evict()
 end
+-- appends to \`out\` the held events after seq \`after\`, oldest first: at most \`max_n\` of them, and none
+-- after the one that brings their frames to \`max_b\` bytes (a page: at least one event if any is held)
+local function page(out, after, max_n, max_b)
+  local from = '(' .. after .. '-0'
+  while max_n > 0 and max_b > 0 do
+    local want = math.min(max_n, 32)
+    local chunk = redis.call('XRANGE', x, from, '+', 'COUNT', want)
+    for _, entry in ipairs(chunk) do
+      if max_n <= 0 or max_b <= 0 then return out end
+      local frame = entry[2][2]
+      out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)'))
+      out[#out + 1] = entry[2][4]
+      out[#out + 1] = frame
+      max_n = max_n - 1
+      max_b = max_b - #frame
+      from = '(' .. entry[1]
+    end
+    if #chunk < want then return out end
+  end
+  return out
+end
+-- the oldest held seq, -1 when none
+local function oldest_seq()
+  local oldest = redis.call('XRANGE', x, '-', '+', 'COUNT', 1)[1]
+  if oldest then return tonumber(string.match(oldest[1], '^(%d+)')) end
+  return -1
+end
 `
 
-/** ARGV 9..12: epoch (if the stream is made here), head, tail, at. Returns the seq. */
+/**
+ * ARGV 9..16: epoch (if the stream is made here), head, tail, at, token,
+ * guard key, guard value, retry (1 after a timeout). Returns the seq, or -1
+ * when the guard does not hold: the event belongs to a lease (a run's
+ * owner) that lapsed, and is refused. A retry whose token is among the last
+ * `PUBLISH_TOKENS` publishes returns that seq instead of publishing again.
+ */
 export const publish = new RedisScript(
   "streams.publish",
   common + `
+local token, p = ARGV[13], prefix .. 'st:{' .. user .. '}:p'
+if ARGV[16] == '1' then
+  local mine = token .. ':'
+  for _, done in ipairs(redis.call('LRANGE', p, 0, -1)) do
+    if string.sub(done, 1, #mine) == mine then return tonumber(string.sub(done, #mine + 1)) end
+  end
+end
+if ARGV[14] ~= '' and redis.call('GET', ARGV[14]) ~= ARGV[15] then return -1 end
 open(ARGV[9])
 local seq = redis.call('HINCRBY', m, 'seq', 1)
 local frame = ARGV[10] .. seq .. ARGV[11]
 append(seq, frame, ARGV[12])
 redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. ARGV[12] .. ':' .. frame)
+redis.call('LPUSH', p, token .. ':' .. seq)
+redis.call('LTRIM', p, 0, ${PUBLISH_TOKENS - 1})
+redis.call('PEXPIRE', p, 60000)
 touch()
 return seq
 `
@@ -96,8 +146,10 @@ return seq
 )
 
 /**
- * ARGV 9: after seq. Applies the bounds at `now`, then returns
- * {latest seq, oldest held seq or -1, seq1, at1, frame1, seq2, ...} (latest 0: no stream).
+ * ARGV 9..11: after seq, max events, max bytes. Applies the bounds at
+ * `now`, then returns {latest seq, oldest held seq or -1, seq1, at1, frame1,
+ * seq2, ...} (latest 0: no stream): the first page of the held events after
+ * the seq (see `page`).
  */
 export const read = new RedisScript(
   "streams.read",
@@ -105,23 +157,17 @@ export const read = new RedisScript(
 if redis.call('EXISTS', m) == 0 then return {0, -1} end
 evict()
 touch()
-local out = {tonumber(redis.call('HGET', m, 'seq')), -1}
-local oldest = redis.call('XRANGE', x, '-', '+', 'COUNT', 1)[1]
-if oldest then out[2] = tonumber(string.match(oldest[1], '^(%d+)')) end
-for _, entry in ipairs(redis.call('XRANGE', x, '(' .. ARGV[9] .. '-0', '+')) do
-  out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)'))
-  out[#out + 1] = entry[2][4]
-  out[#out + 1] = entry[2][2]
-end
-return out
+local out = {tonumber(redis.call('HGET', m, 'seq')), oldest_seq()}
+return page(out, ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11]))
 `
 )
 
 /**
- * ARGV 9..10: epoch (if the stream is made here), after seq. What a listener
- * missed: {epoch, latest seq, seq1, at1, frame1, seq2, ...}; the stream is
- * made if absent (a Redis restart lost it), so the listener learns the epoch
- * every node will use from now on.
+ * ARGV 9..12: epoch (if the stream is made here), after seq, max events,
+ * max bytes. What a listener missed: {epoch, latest seq, oldest held seq or
+ * -1, seq1, at1, frame1, seq2, ...}, a page at a time; the stream is made if
+ * absent (a Redis restart lost it), so the listener learns the epoch every
+ * node will use from now on.
  */
 export const catchUp = new RedisScript(
   "streams.catchUp",
@@ -130,12 +176,8 @@ open(ARGV[9])
 evict()
 touch()
 local out = redis.call('HMGET', m, 'epoch', 'seq')
-for _, entry in ipairs(redis.call('XRANGE', x, '(' .. ARGV[10] .. '-0', '+')) do
-  out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)'))
-  out[#out + 1] = entry[2][4]
-  out[#out + 1] = entry[2][2]
-end
-return out
+out[3] = oldest_seq()
+return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
 `
 )
 
@@ -150,7 +192,7 @@ export const restart = new RedisScript(
   "streams.restart",
   common + `
 if redis.call('HGET', m, 'epoch') == ARGV[9] then
-  redis.call('DEL', m, x)
+  redis.call('DEL', m, x, prefix .. 'st:{' .. user .. '}:p')
 end
 open(ARGV[10])
 touch()
@@ -158,7 +200,7 @@ return redis.call('HMGET', m, 'epoch', 'seq')
 `
 )
 
-/** ARGV 9..: users whose keys a node keeps alive while it serves them (their TTL refreshed). */
+/** ARGV 9..: users (hex) whose keys a node keeps alive while it serves them (their TTL refreshed). */
 export const keepAlive = new RedisScript(
   "streams.keepAlive",
   common + `

@@ -1,39 +1,88 @@
-import { Clock, Context, Duration, Effect, Exit, Layer, Runtime, Schedule, Scope } from "effect"
-import { Backplane, frameOf, type PendingEvent, type StreamListener, type StreamPosition } from "./Backplane.js"
+import { randomBytes } from "node:crypto"
+import { Clock, Context, Duration, Effect, Exit, FiberRef, Layer, Metric, Runtime, Schedule, Scope } from "effect"
+import {
+  Backplane,
+  currentLeaseGuard,
+  frameOf,
+  type PendingEvent,
+  type StreamListener,
+  type StreamPosition
+} from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
 import type { HistoryEntry, HistoryOptions } from "./History.js"
-import { emptySlice, type HistorySlice, HistoryStore } from "./HistoryStore.js"
-import { type ChannelListener, Redis, type RedisScript } from "./Redis.js"
+import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
+import { type ChannelListener, keyPart, Redis, type RedisError, type RedisScript, retryTimeouts } from "./Redis.js"
 import * as Scripts from "./RedisStreamScripts.js"
 
 /**
  * The Redis `Backplane` and `HistoryStore` (cluster mode): a user's stream is
  * a hash (epoch, latest seq, bytes held) and a Redis Stream of the held
- * events, under the user's key; a publish is one Lua script (seq, append,
- * bounds, PUBLISH), so seq order is one order on every node. A node
- * subscribes to the channel of each user it serves — a channel per user, so
- * a node receives only its users' traffic (sharded pub/sub would only matter
- * on a Redis Cluster, which this does not target: the scripts touch keys they
- * derive, which a cluster refuses).
+ * events, under the user's key (the user id hex-encoded, `keyPart`); a
+ * publish is one Lua script (seq, append, bounds, PUBLISH), so seq order is
+ * one order on every node. A node subscribes to the channel of each user it
+ * serves — a channel per user, so a node receives only its users' traffic
+ * (sharded pub/sub would only matter on a Redis Cluster, which this does not
+ * target: the scripts touch keys they derive, which a cluster refuses).
  *
  * A listener never misses an event Redis still holds: one that arrives after
  * a gap (a message lost with a connection) or a restored subscription makes
- * the listener read the history after its last seq first, holding back what
- * arrives meanwhile. A stream made anew (Redis restarted without its data)
- * announces its epoch, and a catch-up that finds another epoch resets the
- * listener too (`StreamListener.reset`): never a silent loss.
+ * the listener read the history after its last seq first, a page at a time,
+ * holding back what arrives meanwhile — at most `Tuning.holdEvents` events
+ * and `holdBytes` bytes: past that it drops what it holds and reads it from
+ * history too, once the page it is on is done. What history no longer holds
+ * (a listener that fell that far behind), or a stream made anew (Redis
+ * restarted without its data, announced with its epoch), resets the listener
+ * (`StreamListener.reset`): its clients resume and see the gap, never a
+ * silent loss.
  *
- * Redis away: a publish is delivered to this node's listeners only (see
- * `publishLocally`); typing signals are dropped; subscriptions come back
- * with Redis. A node keeps the keys of the users it serves alive (their TTL
- * refreshed every quarter of it), so a subscribed stream never expires.
+ * Redis slow is not Redis away. A publish not answered within the command
+ * timeout may still run (it waits in Redis's queue), so it is asked again
+ * with the same token, up to `PUBLISH_ATTEMPTS` times in all, and the retry
+ * returns the seq the first attempt got (`RedisStreamScripts.publish`): one
+ * event, one seq, no epoch restart. If Redis never confirms, the event is
+ * not delivered here either (it reaches the listeners from Redis if Redis
+ * still runs it); it is counted in `switchyard_redis_publishes_unconfirmed_total`.
+ *
+ * Redis away (no connection, or lost under the command): a publish is
+ * delivered to this node's listeners only (see `publishLocally`); typing
+ * signals are dropped; subscriptions come back with Redis. A node keeps the
+ * keys of the users it serves alive (their TTL refreshed every quarter of
+ * it), so a subscribed stream never expires.
  */
 
 /** How long a stream nobody publishes to, subscribes to or reads is kept (its epoch with it). */
 export const DEFAULT_STREAM_TTL_MS = 24 * 60 * 60_000
 
+/** The bounds of a listener's catching up. */
+export interface Tuning {
+  /** one history read of a catch-up, at most (a page) */
+  readonly page: ReadLimit
+  /** events a listener holds back while it catches up, at most ... */
+  readonly holdEvents: number
+  /** ... and their frames' bytes (UTF-16 units), at most */
+  readonly holdBytes: number
+}
+
+/** The defaults: a page as a resume reads it; about a second of a busy user's events held. */
+export const defaultTuning: Tuning = { page: defaultReadLimit, holdEvents: 1_000, holdBytes: 1024 * 1024 }
+
+/** Attempts of one publish while Redis is slow (each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
+export const PUBLISH_ATTEMPTS = 3
+
+/** Publishes Redis did not confirm in time (slow, not away): not delivered locally, maybe not at all. */
+export const publishesUnconfirmed = Metric.counter("switchyard_redis_publishes_unconfirmed_total", {
+  description: "stream events Redis did not confirm within the publish attempts (delivered only if Redis ran them)",
+  incremental: true
+})
+
 // users whose keys one keep-alive script refreshes
 const KEEP_ALIVE_BATCH = 500
+// how long a catch-up waits before it tries again after Redis failed it
+const CATCH_UP_RETRY_MS = 250
+
+// publish tokens: this process's random tag and a counter (a retry carries its first attempt's)
+const processTag = randomBytes(4).toString("hex")
+let published = 0
 
 /** What a publish made while Redis is away needs of one local listener. */
 interface Follower {
@@ -44,7 +93,7 @@ interface Follower {
 }
 
 /** The channel of a user's stream. */
-const channelOf = (prefix: string, userId: string) => `${prefix}st:{${userId}}`
+const channelOf = (prefix: string, userId: string) => `${prefix}st:{${keyPart(userId)}}`
 
 // the one parsed message last seen: every local listener of a user is handed the same string in a row
 let lastRaw = ""
@@ -65,30 +114,42 @@ const parseEvent = (message: string): HistoryEntry => {
   return entry
 }
 
+/** The events of a script's reply from index `from` on: `seq, at, frame` triples. */
+const entriesOf = (reply: ReadonlyArray<number | string>, from: number): Array<HistoryEntry> => {
+  const entries: Array<HistoryEntry> = []
+  for (let i = from; i + 2 < reply.length; i += 3) {
+    entries.push({ seq: Number(reply[i]), at: Number(reply[i + 1]), frame: String(reply[i + 2]) })
+  }
+  return entries
+}
+
 /** Both stores of one node, with the history bounds `options`. */
-export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STREAM_TTL_MS) =>
+export const make = (
+  options: HistoryOptions,
+  streamTtlMs: number = DEFAULT_STREAM_TTL_MS,
+  tuning: Tuning = defaultTuning
+) =>
   Effect.gen(function*() {
     const redis = yield* Redis
     const runtime = yield* Effect.runtime<never>()
     const prefix = redis.prefix
     const bounds = [options.minEvents, options.minAgeMs, options.maxEvents, options.maxBytes ?? -1, streamTtlMs] as const
 
-    // an infrastructure failure the caller cannot handle: a defect at this boundary (Backplane's contract)
-    const script = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.orDie(redis.eval(which, [], [prefix, userId, now, ...bounds, ...args])))
+    const attempt = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => redis.eval(which, [], [prefix, keyPart(userId), now, ...bounds, ...args]))
 
-    const read = (userId: string, afterSeq: number): Effect.Effect<HistorySlice> =>
-      Effect.map(script(Scripts.read, userId, [afterSeq]), (reply) => {
+    // an infrastructure failure the caller cannot handle: a defect at this boundary (Backplane's contract);
+    // these scripts read, or write what is the same written twice: tried again while Redis is slow
+    const script = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
+      Effect.orDie(retryTimeouts(attempt(which, userId, args), PUBLISH_ATTEMPTS))
+
+    const read = (userId: string, afterSeq: number, limit: ReadLimit = defaultReadLimit): Effect.Effect<HistorySlice> =>
+      Effect.map(script(Scripts.read, userId, [afterSeq, limit.maxEvents, limit.maxBytes]), (reply) => {
         const values = reply as Array<number | string>
         const latestSeq = Number(values[0])
         if (latestSeq === 0 && values.length === 2 && Number(values[1]) === -1) return emptySlice
         const oldest = Number(values[1])
-        const entries: Array<HistoryEntry> = []
-        for (let i = 2; i < values.length; i += 3) {
-          entries.push({ seq: Number(values[i]), at: Number(values[i + 1]), frame: String(values[i + 2]) })
-        }
-        return { entries, oldestSeq: oldest === -1 ? undefined : oldest, latestSeq }
+        return { entries: entriesOf(values, 2), oldestSeq: oldest === -1 ? undefined : oldest, latestSeq }
       })
 
     const historyStore = HistoryStore.of({
@@ -96,10 +157,10 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
         Effect.flatMap(Epoch.make, (epoch) =>
           Effect.asVoid(script(Scripts.append, userId, [epoch, entry.seq, entry.frame, entry.at]))),
       read,
-      forget: (userId) =>
-        Effect.orDie(Effect.asVoid(redis.run((client) =>
-          client.del(`${prefix}st:{${userId}}:m`, `${prefix}st:{${userId}}:x`)
-        )))
+      forget: (userId) => {
+        const key = `${prefix}st:{${keyPart(userId)}}`
+        return Effect.orDie(Effect.asVoid(redis.run((client) => client.del(`${key}:m`, `${key}:x`, `${key}:p`))))
+      }
     })
 
     // the followers of each user on this node: where a publish goes while Redis is away
@@ -108,8 +169,9 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
     /**
      * The channel listener of one local listener: events in seq order, and
      * none skipped — after a gap or a reconnection it reads the history after
-     * the last seq it gave, holding back what arrives meanwhile. An epoch
-     * change (`r` message, or a catch-up that finds another epoch) resets it.
+     * the last seq it gave, a page at a time, holding back (boundedly) what
+     * arrives meanwhile. An epoch change (`r` message, or a catch-up that
+     * finds another epoch), or events history no longer holds, reset it.
      */
     const follow = (userId: string, listener: StreamListener) => {
       let epoch = ""
@@ -118,6 +180,16 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
       let diverged = false
       // messages held back while the position is not known yet, or while a catch-up reads the history
       let held: Array<HistoryEntry | string> | undefined = []
+      let heldChars = 0
+      // more arrived than may be held: what was held is dropped, and read from history instead
+      let overflowed = false
+      // a catch-up is running; another is due when it ends (the subscription was restored meanwhile)
+      let catching = false
+      let again = false
+      // the subscription ended: a catch-up in progress stops
+      let closed = false
+      // the position is known (until then what arrives is held, and the position read covers any gap)
+      let positioned = false
       const give = (entry: HistoryEntry) => {
         if (entry.seq <= lastSeq) return
         lastSeq = entry.seq
@@ -129,41 +201,95 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
         diverged = false
         listener.reset?.(to)
       }
+      const hold = (item: HistoryEntry | string) => {
+        if (overflowed) return
+        held!.push(item)
+        heldChars += typeof item === "string" ? item.length : item.frame.length
+        if (held!.length > tuning.holdEvents || heldChars > tuning.holdBytes) {
+          // never unbounded: what is held now (and what comes until the catch-up's page ends) is read from history
+          overflowed = true
+          held = []
+          heldChars = 0
+        }
+      }
       // an item held or received: an event, or the epoch (`r` message) the events after it belong to
       const take = (item: HistoryEntry | string) => {
         if (typeof item !== "string") give(item)
         else if (item !== epoch) reset({ epoch: item, latestSeq: 0 })
       }
-      const release = (missed: ReadonlyArray<HistoryEntry>) => {
+      // caught up: what was held goes out, unless it was dropped or has a hole of its own (then again)
+      const release = (): boolean => {
+        if (overflowed) return false
         const waiting = held ?? []
+        for (let i = 0; i < waiting.length; i++) {
+          const item = waiting[i]!
+          if (typeof item !== "string" && item.seq > lastSeq + 1) {
+            held = waiting.slice(i)
+            return false
+          }
+          take(item)
+        }
         held = undefined
-        for (const entry of missed) give(entry)
-        for (const item of waiting) take(item)
+        heldChars = 0
+        return true
       }
-      const catchUp = () => {
-        if (held !== undefined) return
-        held = []
-        Runtime.runFork(runtime)(Effect.gen(function*() {
-          const fresh = yield* Epoch.make
-          if (diverged) yield* script(Scripts.restart, userId, [epoch, fresh])
-          const reply = (yield* script(Scripts.catchUp, userId, [fresh, lastSeq])) as Array<number | string>
+
+      // one pass over the history after `lastSeq`, up to the latest seq it finds, a page at a time
+      const pass: Effect.Effect<void, RedisError> = Effect.gen(function*() {
+        overflowed = false
+        const fresh = yield* Epoch.make
+        if (diverged) yield* retryTimeouts(attempt(Scripts.restart, userId, [epoch, fresh]), PUBLISH_ATTEMPTS)
+        let target = Number.POSITIVE_INFINITY
+        for (let first = true; lastSeq < target && !closed; first = false) {
+          const reply = (yield* retryTimeouts(
+            attempt(Scripts.catchUp, userId, [fresh, lastSeq, tuning.page.maxEvents, tuning.page.maxBytes]),
+            PUBLISH_ATTEMPTS
+          )) as Array<number | string>
           const now = String(reply[0])
-          const entries: Array<HistoryEntry> = []
-          for (let i = 2; i < reply.length; i += 3) {
-            entries.push({ seq: Number(reply[i]), at: Number(reply[i + 1]), frame: String(reply[i + 2]) })
-          }
-          if (now !== epoch) {
-            // the past this listener counted is gone: everything held of the new epoch is new to it
-            reset({ epoch: now, latestSeq: 0 })
-            return entries
-          }
-          return entries.filter((entry) => entry.seq > lastSeq)
+          const latest = Number(reply[1])
+          const oldest = Number(reply[2])
+          if (first) target = latest
+          // the past this listener counted is gone: everything held of the new epoch is new to it
+          if (now !== epoch) reset({ epoch: now, latestSeq: 0 })
+          // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
+          const heldFrom = oldest === -1 ? latest + 1 : oldest
+          if (heldFrom > lastSeq + 1 && lastSeq < latest) reset({ epoch: now, latestSeq: Math.min(heldFrom, latest + 1) - 1 })
+          const entries = entriesOf(reply, 3)
+          if (entries.length === 0) break
+          for (const entry of entries) give(entry)
+        }
+      })
+
+      const catchUp = () => {
+        if (!positioned || closed) return
+        if (held === undefined) held = []
+        if (catching) {
+          again = true
+          return
+        }
+        catching = true
+        const loop: Effect.Effect<void> = Effect.suspend(() => {
+          again = false
+          return pass
         }).pipe(
-          Effect.catchAllCause((cause) =>
-            Effect.as(Effect.logWarning("backplane: could not read what a listener missed", cause), [])
-          ),
-          Effect.flatMap((missed) => Effect.sync(() => release(missed)))
-        ))
+          Effect.matchCauseEffect({
+            onSuccess: () =>
+              Effect.suspend(() => {
+                if (closed) return Effect.void
+                if (again || !release()) return loop
+                catching = false
+                return Effect.void
+              }),
+            // Redis slow or away: what arrives is held back (boundedly) until it answers again
+            onFailure: (cause) =>
+              Effect.logDebug("backplane: catching up failed, trying again", cause).pipe(
+                Effect.zipRight(Effect.sleep(CATCH_UP_RETRY_MS)),
+                Effect.zipRight(redis.whenConnected),
+                Effect.zipRight(Effect.suspend(() => (closed ? Effect.void : loop)))
+              )
+          })
+        )
+        Runtime.runFork(runtime)(loop)
       }
       const channelListener: ChannelListener = {
         onMessage: (message) => {
@@ -175,11 +301,12 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
             return
           }
           const item = kind === 114 /* r */ ? message.slice(1) : parseEvent(message)
-          if (held !== undefined) held.push(item)
+          if (held !== undefined) hold(item)
           else if (typeof item !== "string" && (item.seq > lastSeq + 1 || diverged)) {
             // a message was lost (or Redis's seqs overlap ones given locally): what is missing is read first
+            held = []
+            hold(item)
             catchUp()
-            held!.push(item)
           } else take(item)
         },
         onRestored: catchUp
@@ -188,7 +315,8 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
       const started = (position: StreamPosition) => {
         epoch = position.epoch
         lastSeq = position.latestSeq
-        release([])
+        positioned = true
+        if (!release()) catchUp()
       }
       const follower: Follower = {
         get lastSeq() {
@@ -199,15 +327,20 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
           give(entry)
         }
       }
-      return { channelListener, started, follower }
+      const close = () => {
+        closed = true
+        held = undefined
+      }
+      return { channelListener, started, follower, close }
     }
 
     /**
-     * Redis did not take a publish (away, or too slow): the event goes to this
-     * node's listeners of the user only, with the seq after the last one they
-     * had, and is kept nowhere (nothing buffered while Redis is away). Those
-     * listeners' epoch ends when Redis is back (`restart`), so their clients
-     * resume with a gap rather than a seq that other nodes use for another event.
+     * Redis did not take a publish (away, or lost under the command): the
+     * event goes to this node's listeners of the user only, with the seq after
+     * the last one they had, and is kept nowhere (nothing buffered while Redis
+     * is away). Those listeners' epoch ends when Redis is back (`restart`), so
+     * their clients resume with a gap rather than a seq that other nodes use
+     * for another event.
      */
     const publishLocally = (userId: string, event: PendingEvent): Effect.Effect<number> =>
       Effect.sync(() => {
@@ -220,13 +353,55 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
         return entry.seq
       })
 
+    // Redis slow: the publish may have run; it is not delivered here (Redis delivers it if it runs it)
+    const unconfirmed = Effect.zipRight(
+      Metric.increment(publishesUnconfirmed),
+      Effect.logWarning("backplane: Redis did not confirm a publish in time; not delivered locally")
+    ).pipe(Effect.as(0))
+
+    const publish = (userId: string, event: PendingEvent): Effect.Effect<number> =>
+      Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) => {
+        // a caller's token may have been published before (its publish is made again): looked for at once
+        const token = event.token ?? `${processTag}${(++published).toString(36)}`
+        const again = event.token !== undefined
+        return Effect.flatMap(Epoch.make, (epoch) => {
+          const once = (retry: boolean) =>
+            attempt(Scripts.publish, userId, [
+              epoch,
+              event.head,
+              event.tail,
+              event.at,
+              token,
+              guard?.name ?? "",
+              guard?.holder ?? "",
+              retry || again ? 1 : 0
+            ])
+          const settle = (reply: unknown) => Math.max(0, Number(reply))
+          // after a timeout: asked again with the same token, queued behind the first attempt
+          const confirm = (left: number): Effect.Effect<number> =>
+            Effect.matchEffect(once(true), {
+              onSuccess: (reply) => Effect.succeed(settle(reply)),
+              onFailure: (error: RedisError) =>
+                error.reason !== "Timeout"
+                  ? publishLocally(userId, event)
+                  : left > 1
+                  ? confirm(left - 1)
+                  : unconfirmed
+            })
+          return Effect.matchEffect(once(false), {
+            onSuccess: (reply) => Effect.succeed(settle(reply)),
+            onFailure: (error) => error.reason === "Timeout" ? confirm(PUBLISH_ATTEMPTS - 1) : publishLocally(userId, event)
+          })
+        })
+      })
+
     // a stream's keys live while a node serves its user, however long nobody publishes
     yield* Effect.forkScoped(Effect.repeat(
       Effect.suspend(() => {
-        const users = [...followers.keys()]
+        const users = [...followers.keys()].map(keyPart)
         const batches: Array<Effect.Effect<unknown>> = []
         for (let i = 0; i < users.length; i += KEEP_ALIVE_BATCH) {
-          batches.push(Effect.ignore(script(Scripts.keepAlive, "", users.slice(i, i + KEEP_ALIVE_BATCH))))
+          batches.push(Effect.ignore(attempt(Scripts.keepAlive, "", users.slice(i, i + KEEP_ALIVE_BATCH))))
         }
         return Effect.all(batches, { discard: true })
       }),
@@ -237,6 +412,7 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
     const follows = (userId: string, listener: StreamListener): Effect.Effect<StreamPosition, never, Scope.Scope> =>
       Effect.gen(function*() {
         const following = follow(userId, listener)
+        yield* Effect.addFinalizer(() => Effect.sync(following.close))
         // subscribed first, so every event after the position read next reaches the listener
         yield* Effect.orDie(redis.subscribe(channelOf(prefix, userId), following.channelListener))
         yield* Effect.acquireRelease(
@@ -280,18 +456,13 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
           })
         ),
       unsubscribe: (_userId, listener) => unsubscribe(listener),
-      publish: (userId, event) =>
-        Effect.flatMap(Epoch.make, (epoch) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            redis.eval(Scripts.publish, [], [prefix, userId, now, ...bounds, epoch, event.head, event.tail, event.at]).pipe(
-              Effect.map(Number),
-              Effect.catchAll(() => publishLocally(userId, event))
-            ))),
+      publish,
       // a transient frame: lost if Redis is away (typing), never an error for the sender
       signal: (userId, frame, senderId) =>
-        Effect.ignoreLogged(redis.run((client) =>
-          client.publish(channelOf(prefix, userId), `s${senderId.length}:${senderId}${frame}`)
-        ))
+        Effect.catchAll(
+          Effect.asVoid(redis.run((client) => client.publish(channelOf(prefix, userId), `s${senderId.length}:${senderId}${frame}`))),
+          (error) => Effect.logDebug("backplane: a signal was dropped", error.message)
+        )
     })
 
     return Context.make(Backplane, backplane).pipe(Context.add(HistoryStore, historyStore))
@@ -300,5 +471,6 @@ export const make = (options: HistoryOptions, streamTtlMs: number = DEFAULT_STRE
 /** The Redis `Backplane` and `HistoryStore` of this node, with the history bounds `options`. */
 export const layer = (
   options: HistoryOptions,
-  streamTtlMs: number = DEFAULT_STREAM_TTL_MS
-): Layer.Layer<Backplane | HistoryStore, never, Redis> => Layer.scopedContext(make(options, streamTtlMs))
+  streamTtlMs: number = DEFAULT_STREAM_TTL_MS,
+  tuning: Tuning = defaultTuning
+): Layer.Layer<Backplane | HistoryStore, never, Redis> => Layer.scopedContext(make(options, streamTtlMs, tuning))

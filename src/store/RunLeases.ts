@@ -1,7 +1,8 @@
 import { Context, Data, type Effect, type Scope } from "effect"
+import type { LeaseGuard } from "./Backplane.js"
 
 /**
- * Who owns which agent run, across nodes (cluster mode; DESIGN, `store/`).
+ * Who owns which agent run, across nodes (cluster mode).
  * A run stays on the node that started it; this store records it under the
  * owner's lease, admits new runs against the user's limits on every node
  * together, carries `stop_agent` from any node to the owner, and hands the
@@ -9,6 +10,13 @@ import { Context, Data, type Effect, type Scope } from "effect"
  *
  * The memory implementation is one node: every run is local, nothing is ever
  * lost to another node. Redis: `RedisRunLeases`.
+ *
+ * A node cut off from the store longer than its lease (it could not renew)
+ * has lost its runs like a dead node: a survivor may have ended them
+ * `NODE_LOST` already. The store tells the node (`lapses`), which stops them
+ * without another event, and guards their events (`guard`): a backend
+ * publishes them only while the lease is held, so none lands after a
+ * survivor's `agent_completed`.
  */
 
 /** The per-user run limits a start is admitted against (Infinity: none). */
@@ -44,7 +52,13 @@ export interface RemoteStop {
   readonly acknowledged: Effect.Effect<void>
 }
 
-/** A run whose owner died, claimed by this node (no other node got it). */
+/** A run this node recorded under its lease. */
+export interface LeasedRun {
+  readonly userId: string
+  readonly runId: string
+}
+
+/** A run whose owner died (or whose lease lapsed), claimed by this node (no other node got it). */
 export interface LostRun {
   readonly userId: string
   readonly runId: string
@@ -95,6 +109,21 @@ export class RunLeases extends Context.Tag("switchyard/store/RunLeases")<RunLeas
   /**
    * The runs of dead owners, each claimed by exactly one node: this one gets
    * those it claimed, once their owner's lease expired, for the scope's life.
+   * A run is given again until `onLost` says its end is recorded (true) — a
+   * claim whose answer was lost to a timeout is not a lost run — so `onLost`
+   * must be idempotent.
    */
-  readonly lost: (onLost: (run: LostRun) => Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
+  readonly lost: (onLost: (run: LostRun) => Effect.Effect<boolean>) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * This node's lease lapsed (it could not renew it in time): `onLapse` gets
+   * the runs recorded under it, which are no longer this node's — they must
+   * stop without another event, and their end is recorded by whoever claims
+   * them (a survivor, or this node once it has the store back), `NODE_LOST`.
+   */
+  readonly lapses: (onLapse: (runs: ReadonlyArray<LeasedRun>) => Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * The guard of the events of a run `admit` just recorded (`currentLeaseGuard`),
+   * handed out once; none for a run admitted without the store, or where leases cannot lapse.
+   */
+  readonly takeGuard: (runId: string) => LeaseGuard | undefined
 }>() {}

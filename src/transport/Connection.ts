@@ -5,14 +5,11 @@ import { CloseCode } from "../protocol/ErrorCode.js"
 import type { StreamSubscriber } from "../state/UserStream.js"
 import type { HistoryEntry } from "../store/History.js"
 
-/** Bounds of one connection's outbound buffer (DESIGN pitfalls: `ws.send` is unbounded). */
+/** Bounds of one connection's outbound buffer (`ws.send` itself buffers without limit). */
 export interface OutboundLimits {
   readonly maxBufferedBytes: number
   readonly maxBufferedFrames: number
 }
-
-/** Why a connection stopped receiving: its slow-consumer verdict, for metrics. */
-export type CloseListener = (code: number) => void
 
 /** The longest a rate-limited client's reading is paused: well inside two heartbeats, whose pongs wait too. */
 const MAX_PAUSE_MS = 5_000
@@ -36,6 +33,8 @@ export class Connection implements FrameConnection, StreamSubscriber {
   /** the highest seq sent on this connection in stream order: never sent live again */
   private delivered: number
   private held: Array<HistoryEntry> | undefined = undefined
+  /** the frames' length of what is held (UTF-16 units) */
+  private heldChars = 0
   /** a resume is reading history: live events wait for its replay, whatever the window says */
   private awaitingReplay = false
   private holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
@@ -61,7 +60,7 @@ export class Connection implements FrameConnection, StreamSubscriber {
     readonly userId: string,
     private readonly ws: WebSocket,
     private readonly limits: OutboundLimits,
-    readonly openedSeq: number,
+    openedSeq: number,
     private readonly resumeWindowMs: number,
     private readonly onSlowConsumer: () => void
   ) {
@@ -69,11 +68,6 @@ export class Connection implements FrameConnection, StreamSubscriber {
     this.onWritten = () => {
       this.pendingFrames--
     }
-  }
-
-  /** Still open and writable? */
-  get isOpen(): boolean {
-    return !this.closing && this.ws.readyState === 1
   }
 
   /** Sends a frame that is not part of the stream (ack, error, pong, typing, greeting). */
@@ -114,6 +108,14 @@ export class Connection implements FrameConnection, StreamSubscriber {
     if (entry.seq <= this.delivered) return
     if (this.held !== undefined) {
       this.held.push(entry)
+      this.heldChars += entry.frame.length
+      // held no more than the outbound buffer may: a resume that reads long (a slow Redis) must not grow it
+      // without bound; the client is closed as a slow consumer, and history keeps what it missed
+      if (this.held.length > this.limits.maxBufferedFrames || this.heldChars > this.limits.maxBufferedBytes) {
+        this.onSlowConsumer()
+        this.close(CloseCode.slowConsumer, "slow consumer")
+        return
+      }
       if (this.holdTimer === undefined) {
         this.holdTimer = setTimeout(() => this.releaseHeld(), this.resumeWindowMs)
         this.holdTimer.unref()
@@ -208,12 +210,12 @@ export class Connection implements FrameConnection, StreamSubscriber {
     if (--this.readHolds === 0 && !this.closing) this.ws.resume()
   }
 
-  /** Closes with `code`; no frame is sent after this. */
   /** The stream's epoch ended: closed as by a restart, so the client reconnects and resumes (with a gap). */
   restart(): void {
     this.close(CloseCode.serviceRestart, "stream restarted")
   }
 
+  /** Closes with `code`; no frame is sent after this. */
   close(code: number, reason?: string): void {
     if (this.closing) return
     this.closing = true
@@ -264,5 +266,6 @@ export class Connection implements FrameConnection, StreamSubscriber {
     if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
     this.holdTimer = undefined
     this.held = undefined
+    this.heldChars = 0
   }
 }

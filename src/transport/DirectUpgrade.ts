@@ -47,9 +47,16 @@ export const install = (
       }
       const admitted = admit(lifecycle, auth, request.headers, url, limits, socket.remoteAddress)
       if (Either.isLeft(admitted)) return refuse(socket, admitted.left)
+      const { expiresAt, userId } = admitted.right
       // a peer that left during the handshake needs no answer
-      run(Effect.ignore(Effect.flatMap(limits.hold(admitted.right.userId, acceptor.acceptUpgrade(request, socket, head)), (ws) =>
-        connections.serve(ws, admitted.right.userId, admitted.right.expiresAt))))
+      const accept = Effect.ignore(Effect.flatMap(limits.hold(userId, acceptor.acceptUpgrade(request, socket, head)), (ws) =>
+        connections.serve(ws, userId, expiresAt)))
+      const shared = limits.reserveShared
+      // cluster mode: the user's connections on every node, before the handshake
+      run(
+        shared === undefined ? accept : Effect.flatMap(shared(userId), (refused) =>
+          refused === undefined ? accept : Effect.sync(() => refuse(socket, refused)))
+      )
     }
     yield* Effect.acquireRelease(
       Effect.sync(() => {

@@ -16,6 +16,7 @@ import { ServerSettings } from "./ServerSettings.js"
 import { TransportSettings } from "./TransportSettings.js"
 import * as Metrics from "../observability/Metrics.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
+import type { ConnectionEstablished } from "../protocol/Notices.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Dispatcher } from "../pipeline/Dispatcher.js"
 import { Dispatch } from "../handlers/Dispatch.js"
@@ -28,9 +29,14 @@ import { chargeOnArrival, dropUnread, type FrameLimit, type FramePath, processFr
 import { type Expiring, TokenExpiry } from "./TokenExpiry.js"
 import { type UserSession, UserSessions } from "../state/UserSessions.js"
 import { UserRateLimit } from "../resilience/UserRateLimit.js"
+import packageJson from "../../package.json" with { type: "json" }
 
-/** The version reported in `connection_established`. */
-export const SERVER_VERSION = "0.1.0"
+/**
+ * The service's own version (package.json's, the one place it is set),
+ * reported in `connection_established`: which build a client talks to. The
+ * wire contract's version is `AsyncApi.PROTOCOL_VERSION`.
+ */
+export const SERVER_VERSION: string = packageJson.version
 
 /**
  * Serves authenticated WebSockets. The `/ws` route hands each accepted socket
@@ -61,7 +67,7 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
         runtime,
         clock: yield* Effect.clock,
         maxInboxFrames: config.maxInboxFrames,
-        maxInboxChars: config.maxInboxBytes,
+        maxInboxChars: config.maxInboxChars,
         run: Runtime.runFork(runtime)
       }
       const limits: OutboundLimits = {
@@ -97,7 +103,7 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
               countSlowConsumer
             )
             // the greeting goes first; only then does the connection join the stream
-            const greeting: ServerFrame.ConnectionEstablished = {
+            const greeting: ConnectionEstablished = {
               connection_id: connection.id,
               user_id: userId,
               last_seq: session.stream.lastSeq,

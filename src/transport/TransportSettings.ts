@@ -18,8 +18,11 @@ export class TransportSettings extends Context.Tag("switchyard/TransportSettings
   readonly maxBufferedBytes: number
   readonly maxBufferedFrames: number
   readonly maxInboxFrames: number
-  /** characters of frames (≈ bytes of JSON text) waiting on one connection at most */
-  readonly maxInboxBytes: number
+  /**
+   * `MAX_INBOX_BYTES`: characters of frames' text (UTF-16 code units, what a
+   * string's `length` counts; bytes for ASCII) waiting on one connection at most
+   */
+  readonly maxInboxChars: number
   /** upgrades one address may start per minute (a token bucket: a burst of this many, then this many a minute); 0: no limit */
   readonly upgradesPerMinPerAddress: number
   /** addresses the upgrade rate remembers at most (the least recently seen are forgotten first) */
@@ -38,7 +41,7 @@ export class TransportSettings extends Context.Tag("switchyard/TransportSettings
     maxBufferedBytes: 4 * 1024 * 1024,
     maxBufferedFrames: 4096,
     maxInboxFrames: 1024,
-    maxInboxBytes: 8 * 1024 * 1024,
+    maxInboxChars: 8 * 1024 * 1024,
     // an office behind one NAT reconnecting at once after a deploy fits in the burst; 10/s after it costs nothing
     upgradesPerMinPerAddress: 600,
     upgradeRateMaxAddresses: 100_000,
@@ -57,7 +60,7 @@ export class TransportSettings extends Context.Tag("switchyard/TransportSettings
     maxBufferedBytes: int("MAX_BUFFERED_BYTES", TransportSettings.defaults.maxBufferedBytes),
     maxBufferedFrames: int("MAX_BUFFERED_FRAMES", TransportSettings.defaults.maxBufferedFrames),
     maxInboxFrames: int("MAX_INBOX_FRAMES", TransportSettings.defaults.maxInboxFrames),
-    maxInboxBytes: int("MAX_INBOX_BYTES", TransportSettings.defaults.maxInboxBytes),
+    maxInboxChars: int("MAX_INBOX_BYTES", TransportSettings.defaults.maxInboxChars),
     upgradesPerMinPerAddress: int("UPGRADES_PER_MIN_PER_ADDRESS", TransportSettings.defaults.upgradesPerMinPerAddress),
     upgradeRateMaxAddresses: int("UPGRADE_RATE_MAX_ADDRESSES", TransportSettings.defaults.upgradeRateMaxAddresses),
     maxConnectionsPerUser: int("MAX_CONNECTIONS_PER_USER", TransportSettings.defaults.maxConnectionsPerUser),

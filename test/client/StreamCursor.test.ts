@@ -7,6 +7,14 @@ interface E {
 
 const e = (...seqs: Array<number>): Array<E> => seqs.map((seq) => ({ seq }))
 
+/** What the cursor delivers for these events, in turn (none of them overflows). */
+const feed = (cursor: StreamCursor<E>, events: ReadonlyArray<E>) =>
+  events.flatMap((event) => {
+    const items = cursor.receive(event)
+    if (items === "overflow") throw new Error(`overflow at ${event.seq}`)
+    return items
+  })
+
 describe("StreamCursor: exactly once and in order across reconnects", () => {
   it("a first connection starts at the stream's latest seq and resumes from it", () => {
     const cursor = new StreamCursor<E>()
@@ -19,7 +27,7 @@ describe("StreamCursor: exactly once and in order across reconnects", () => {
   it("drops what it delivered: a replay that overlaps the live stream is delivered once", () => {
     const cursor = new StreamCursor<E>({ epoch: "a", lastSeq: 2 })
     cursor.greet({ epoch: "a", last_seq: 5 })
-    expect([...e(1, 2, 3, 3, 4), ...e(5)].flatMap((event) => cursor.receive(event))).toEqual(e(3, 4, 5))
+    expect(feed(cursor, [...e(1, 2, 3, 3, 4), ...e(5)])).toEqual(e(3, 4, 5))
     expect(cursor.resumed({ gap: false })).toEqual([])
     expect(cursor.receive({ seq: 5 })).toEqual([])
   })
@@ -62,7 +70,7 @@ describe("StreamCursor: exactly once and in order across reconnects", () => {
       resume: { last_seq: 0, epoch: "b" },
       items: [{ type: "stream_gap", reason: "EpochChanged", previousEpoch: "a", lastSeq: 40, epoch: "b" }]
     })
-    expect(e(1, 2, 3).flatMap((event) => cursor.receive(event))).toEqual(e(1, 2, 3))
+    expect(feed(cursor, e(1, 2, 3))).toEqual(e(1, 2, 3))
     expect(cursor.resumed({ gap: false })).toEqual([])
     expect(cursor.position).toEqual({ epoch: "b", lastSeq: 3 })
   })
@@ -83,7 +91,7 @@ describe("StreamCursor: exactly once and in order across reconnects", () => {
     expect(cursor.receive({ seq: 5 })).toEqual([])
     cursor.disconnected()
     cursor.greet({ epoch: "a", last_seq: 5 })
-    expect(e(3, 4, 5).flatMap((event) => cursor.receive(event))).toEqual(e(3, 4, 5))
+    expect(feed(cursor, e(3, 4, 5))).toEqual(e(3, 4, 5))
     expect(cursor.resumed({ gap: false })).toEqual([])
   })
 
@@ -96,5 +104,27 @@ describe("StreamCursor: exactly once and in order across reconnects", () => {
       { type: "stream_gap", reason: "HistoryTruncated", previousEpoch: "a", lastSeq: 1, epoch: "a" },
       ...e(3)
     ])
+  })
+
+  it("what is held past a hole is bounded by count: past it, all of it is dropped and the cursor says so", () => {
+    const cursor = new StreamCursor<E>({ epoch: "a", lastSeq: 2 }, { maxHeldEvents: 3, maxHeldBytes: 1_000 })
+    cursor.greet({ epoch: "a", last_seq: 2 })
+    expect(feed(cursor, e(5, 6, 7))).toEqual([])
+    expect(cursor.receive({ seq: 8 })).toBe("overflow")
+    // the connection ends; the next one resumes from the last seq delivered, with nothing held
+    cursor.disconnected()
+    expect(cursor.greet({ epoch: "a", last_seq: 8 }).resume).toEqual({ last_seq: 2, epoch: "a" })
+    expect(feed(cursor, e(3, 4, 5, 6, 7, 8))).toEqual(e(3, 4, 5, 6, 7, 8))
+  })
+
+  it("and by bytes; what the replay delivers out of the held no longer counts", () => {
+    const cursor = new StreamCursor<E>({ epoch: "a", lastSeq: 0 }, { maxHeldEvents: 100, maxHeldBytes: 250 })
+    cursor.greet({ epoch: "a", last_seq: 0 })
+    expect(cursor.receive({ seq: 2 }, 100)).toEqual([])
+    expect(cursor.receive({ seq: 3 }, 100)).toEqual([])
+    expect(cursor.receive({ seq: 1 }, 100)).toEqual(e(1, 2, 3))
+    expect(cursor.receive({ seq: 5 }, 100)).toEqual([])
+    expect(cursor.receive({ seq: 6 }, 100)).toEqual([])
+    expect(cursor.receive({ seq: 7 }, 100)).toBe("overflow")
   })
 })

@@ -2,6 +2,7 @@ import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { RunErrorCode } from "../../src/agent/RunErrorCode.js"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
 import * as Router from "../../src/pipeline/Router.js"
 import { CloseCode, ErrorCode } from "../../src/protocol/ErrorCode.js"
@@ -98,6 +99,13 @@ describe("docs/protocol.md", () => {
   it("names every error code, and every close code the service uses", () => {
     expect(missing(ErrorCode.literals)).toEqual([])
     expect(missing(Object.values(CloseCode))).toEqual([])
+  })
+
+  it("names every code a run of the service fails with, in its run failures, not as an error frame's", () => {
+    const runFailures = doc.slice(doc.indexOf("### Run failures"), doc.indexOf("### Close codes"))
+    expect(runFailures.length).toBeGreaterThan(0)
+    expect(RunErrorCode.literals.filter((code) => !runFailures.includes(`\`${code}\``))).toEqual([])
+    expect(ErrorCode.literals).not.toContain("NODE_LOST")
   })
 
   it("names every environment variable the service reads", () => {

@@ -83,6 +83,26 @@ describe("cluster mode (REDIS_URL)", () => {
     await onA.request("typing", "t1", { is_typing: true })
     const typing = await onB.next((frame) => frame.type === "typing")
     expect(typing.payload).toMatchObject({ is_typing: true, connection_id: onA.greeting.payload["connection_id"] })
+    // typing's id is remembered across nodes too (one dedupe script): its retry on B is a duplicate
+    expect((await onB.request("typing", "t1", { is_typing: true })).payload).toEqual({ status: "duplicate", result: {} })
+  }, 60_000)
+
+  it("MAX_CONNECTIONS_PER_USER counts the user's connections on every node; the message rate is shared among them", async () => {
+    const [a, b] = await cluster(2, redisUrl(), {
+      MAX_CONNECTIONS_PER_USER: "2",
+      RATE_LIMIT_PER_SEC: "0.01",
+      RATE_LIMIT_BURST: "6"
+    })
+    await connect(a!, "capped")
+    const onB = await connect(b!, "capped")
+    // one on A and one on B: a third is refused on either node
+    await expect(connect(a!, "capped")).rejects.toThrow("HTTP 429")
+    await expect(connect(b!, "capped")).rejects.toThrow("HTTP 429")
+    await connect(a!, "someone-else")
+    // served by two nodes, the user has half the burst on each: 3 frames, then RATE_LIMITED
+    for (let i = 0; i < 4; i++) onB.send({ type: "ping", id: `p${i}` })
+    expect((await onB.reply("p3")).payload["code"]).toBe("RATE_LIMITED")
+    expect((await onB.reply("p2")).type).toBe("pong")
   }, 60_000)
 
   it("a client that leaves A mid-run resumes on C without loss", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { hostPort, openRedisProxy } from "../support/RedisProxy.js"
 import { deletePrefix, redisUrl, uniquePrefix } from "../support/RedisServer.js"
 import { type ServiceProcess, startService } from "../support/ServiceProcess.js"
 import { type Frame, TestClient } from "../support/TestClient.js"
@@ -34,11 +35,18 @@ describe("agent runs across two nodes", () => {
   const prefix = uniquePrefix()
   let a: ServiceProcess
   let b: ServiceProcess
+  let proxy: Awaited<ReturnType<typeof openRedisProxy>>
   beforeAll(async () => {
-    ;[a, b] = await Promise.all([startNode(prefix, "node-a"), startNode(prefix, "node-b")])
+    // A reaches Redis through a proxy (which the last test cuts); B reaches it directly
+    proxy = await openRedisProxy(hostPort(redisUrl()))
+    ;[a, b] = await Promise.all([
+      startNode(prefix, "node-a", { REDIS_URL: proxy.url, REDIS_RECONNECT_MAX_DELAY_MS: "200", REDIS_COMMAND_TIMEOUT_MS: "500" }),
+      startNode(prefix, "node-b")
+    ])
   }, 60_000)
   afterAll(async () => {
     for (const node of [a, b]) node?.child.kill("SIGKILL")
+    await proxy?.close()
     await deletePrefix(redisUrl(), prefix)
   })
 
@@ -95,6 +103,42 @@ describe("agent runs across two nodes", () => {
     await onA.close()
     await onB.close()
   }, 30_000)
+
+  // (last: it cuts A off from Redis)
+  it("stops its runs when its lease lapses: the user on B sees NODE_LOST once, and no event of that run after it", async () => {
+    const onA = await connect(a, "cut")
+    const onB = await connect(b, "cut")
+    const runId = runIdOf(await onA.request("start_agent", "c1", { text: "what is 17 * 23" }))
+    await onB.next((frame) => frame.run_id === runId && frame.type === "agent_started")
+    proxy.block()
+
+    const lost = await onB.completed(runId, LEASE_MS * 5)
+    expect(lost.payload).toMatchObject({ status: "failed", error: { code: "NODE_LOST" } })
+
+    // A has Redis back. It delivered the run's events to its own connection alone meanwhile, so the
+    // stream's epoch ends: the user's connections on both nodes are told to reconnect and resume
+    proxy.unblock()
+    expect((await onB.closed).code).toBe(1012)
+    // the lost run ended once on B, with nothing of it after its end
+    const ofLost = onB.frames.filter((frame) => frame.run_id === runId)
+    expect(ofLost.at(-1)!.type).toBe("agent_completed")
+    expect(ofLost.filter((frame) => frame.type === "agent_completed")).toHaveLength(1)
+
+    // and A's runs go on after the lapse, under a new lease: a new one reaches B, start to end
+    while ((await fetch(`http://127.0.0.1:${a.port}/ready`).then((r) => r.status)) !== 200) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const again = await connect(a, "cut")
+    const watching = await connect(b, "cut")
+    const started = await again.request("start_agent", "c2", { text: "hi", params: { step_ms: 20 } })
+    expect(started.payload).toMatchObject({ status: "ok" })
+    expect((await watching.completed(runIdOf(started), 20_000)).payload["status"]).toBe("completed")
+    // (the lost run would have gone on a step a second: give it one to show itself)
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    expect(watching.frames.some((frame) => frame.run_id === runId)).toBe(false)
+    await watching.close()
+    await again.close()
+  }, 60_000)
 })
 
 describe("a node killed mid-run", () => {

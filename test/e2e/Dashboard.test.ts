@@ -17,13 +17,42 @@ describe("the dashboard's endpoints", () => {
     expect(response.headers.get("content-type")).toMatch(/^text\/html/)
     const csp = response.headers.get("content-security-policy") ?? ""
     expect(csp).toContain("default-src 'none'")
-    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/)
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+' 'self'/)
     expect(csp).toContain("connect-src 'self'")
     const html = await response.text()
     expect(html).toContain("<title>Switchyard")
     // self-contained: nothing is loaded from another origin
     expect(html).not.toMatch(/(src|href)="https?:/)
+    expect(html).toContain('<script src="/dashboard/chat.js" defer></script>')
   })
+
+  it("GET /dashboard/chat.js serves the chat panel's bundle once built, revalidated by its ETag", async () => {
+    const response = await fetch(server.url("/dashboard/chat.js"))
+    expect(response.status).toBe(200)
+    expect(response.headers.get("content-type")).toMatch(/^text\/javascript/)
+    expect(response.headers.get("cache-control")).toBe("no-cache")
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff")
+    const etag = response.headers.get("etag") ?? ""
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/)
+    const code = await response.text()
+    // one classic script for the page: no module syntax left, nothing of Node
+    expect(code).not.toMatch(/^\s*(import|export)\s/m)
+    expect(code).not.toMatch(/require\(["']node:/)
+    // the same bundle again (kept, not rebuilt), and a 304 to a page that has it
+    const again = await fetch(server.url("/dashboard/chat.js"))
+    expect(again.headers.get("etag")).toBe(etag)
+    expect(await again.text()).toBe(code)
+    const current = await fetch(server.url("/dashboard/chat.js"), { headers: { "if-none-match": etag } })
+    expect(current.status).toBe(304)
+    expect(await current.text()).toBe("")
+    // gzipped for a browser that accepts it (fetch does, and unzips), plain otherwise: each its own tag
+    expect(response.headers.get("content-encoding")).toBe("gzip")
+    expect(response.headers.get("vary")).toBe("accept-encoding")
+    const plain = await fetch(server.url("/dashboard/chat.js"), { headers: { "accept-encoding": "identity" } })
+    expect(plain.headers.get("content-encoding")).toBeNull()
+    expect(plain.headers.get("etag")).not.toBe(etag)
+    expect(await plain.text()).toBe(code)
+  }, 60_000)
 
   it("GET /dashboard/events streams a hello with history, then samples whose numbers move with traffic", async () => {
     const client = await TestClient.connect(server.wsUrl(server.token("sse-secret-user")))

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { TestClient } from "../support/TestClient.js"
-import { startServer, type TestServer } from "../support/TestServer.js"
+import { startServer, type TestServer, token } from "../support/TestServer.js"
 
 /** Debian's Chromium (`.ci/run` installs it); no browser download. */
 const CHROMIUM = "/usr/bin/chromium"
@@ -147,6 +147,34 @@ describe("the dashboard in a real Chromium", () => {
     expect(problems).toEqual([])
     await Promise.all([alice.close(), bob.close()])
   }, 90_000)
+
+  it("chats as the pasted token's user; a refused token stops the chat's client until the next message", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1050 } })
+    const problems: Array<string> = []
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
+    await page.goto(server.url("/"))
+    await page.getByTestId("live-status").filter({ hasText: "live" }).waitFor({ timeout: 15_000 })
+    const log = page.getByTestId("chat-log")
+
+    // a token the service did not sign: the upgrade's 401 is seen (though the browser's WebSocket
+    // hides it) and the panel says so instead of reconnecting over and over
+    await page.locator("#chat-token").fill(token("mallory", { secret: "not-the-development-secret" }))
+    await page.getByTestId("chat-input").fill("hello?")
+    await page.getByTestId("chat-send").click()
+    await log.getByText("the server refused the token (HTTP 401)").waitFor({ timeout: 15_000 })
+    await log.locator(".status").filter({ hasText: "not sent: Unauthorized" }).waitFor({ timeout: 15_000 })
+
+    // the next message starts a client again, with the token pasted meanwhile
+    await page.locator("#chat-token").fill(await devToken(server, "carol"))
+    await page.getByTestId("chat-input").fill("what is 6 * 7")
+    await page.getByTestId("chat-send").click()
+    await log.getByText("connected as carol").waitFor({ timeout: 15_000 })
+    await page.getByTestId("chat-answer").filter({ hasText: "42" }).waitFor({ timeout: 15_000 })
+    expect(await page.getByTestId("chat-answer").last().textContent()).toBe("6 * 7 = 42")
+    expect(await log.getByText("the server refused the token").count()).toBe(1)
+    expect(problems).toEqual([])
+    await page.close()
+  }, 60_000)
 })
 
 /** A development token from the service itself, as the page gets one. */

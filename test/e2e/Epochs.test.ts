@@ -1,7 +1,8 @@
 import { Schema } from "effect"
 import { setTimeout as sleep } from "node:timers/promises"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ConnectionEstablished, ResumeAck } from "../../src/protocol/ServerFrame.js"
+import { ConnectionEstablished } from "../../src/protocol/Notices.js"
+import { ResumeResult as ResumeAck } from "../../src/protocol/Results.js"
 import { type Frame, TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 

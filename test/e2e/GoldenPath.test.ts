@@ -1,10 +1,10 @@
 import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ServerFrame } from "../../src/protocol/ServerFrame.js"
+import { Envelope } from "../../src/protocol/ServerEnvelope.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 
-const isServerFrame = Schema.is(ServerFrame)
+const isServerFrame = Schema.is(Envelope)
 
 describe("golden path over a real WebSocket", () => {
   let server: TestServer

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as AgentLive from "../../src/agent/AgentLive.js"
 import * as SwitchyardConfig from "../../src/Config.js"
 import type { Overrides } from "../../src/Config.js"
-import { ServerFrame } from "../../src/protocol/ServerFrame.js"
+import { Envelope } from "../../src/protocol/ServerEnvelope.js"
 import { type FakeOpenAi, type FakeRequest, type Reply, startFakeOpenAi } from "../support/FakeOpenAi.js"
 import { type Frame, TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 
-const isServerFrame = Schema.is(ServerFrame)
+const isServerFrame = Schema.is(Envelope)
 
 /**
  * The model-backed agent end to end: the real service on a free port, a real

@@ -51,3 +51,22 @@ describe.each([
     }
   }, 60_000)
 })
+
+describe("the service run from its compiled build (`npm start`)", () => {
+  it("bundles the dashboard's chat script from dist/ (no TypeScript sources needed)", async () => {
+    const service = await startServiceWith(process.execPath, ["scripts/start.mjs"], {
+      ...(process.env as Record<string, string>),
+      JWT_SECRET: TEST_SECRET
+    })
+    try {
+      const response = await fetch(`http://127.0.0.1:${service.port}/dashboard/chat.js`)
+      expect(response.status).toBe(200)
+      expect(response.headers.get("content-type")).toMatch(/^text\/javascript/)
+      // the client's code is in it: its WebSocket endpoint and its protocol's message types
+      expect(await response.text()).toContain("user_message")
+    } finally {
+      service.child.kill("SIGTERM")
+      expect(await service.exited).toBe(0)
+    }
+  }, 60_000)
+})

@@ -9,6 +9,7 @@ import * as path from "node:path"
  * composition: main, Switchyard, index, testing) may import anything.
  */
 const LAYERS = [
+  "browser", // scripts bundled for the dashboard page (http/ serves them by path, never imports them)
   "client", // switchyard/client: a client of the protocol, beside the server (it imports protocol/ only)
   "http", // routes and the Node server: health, ready, metrics, admin, dashboard
   "transport", // sockets: upgrade + admission, Connection, Inbox, heartbeat, drain
@@ -96,6 +97,16 @@ describe("the layout of src/", () => {
       folderOf(edge.from) === "client" &&
       (edge.to.startsWith("/")
         ? !["client", "protocol"].includes(folderOf(edge.to))
+        : !/^(effect|@effect\/platform)(\/|$)/.test(edge.to))
+    )
+    expect(foreign.map(show)).toEqual([])
+  })
+
+  it("keeps browser/ to the client: it imports client/, effect and @effect/platform", () => {
+    const foreign = edges.filter((edge) =>
+      folderOf(edge.from) === "browser" &&
+      (edge.to.startsWith("/")
+        ? !["browser", "client"].includes(folderOf(edge.to))
         : !/^(effect|@effect\/platform)(\/|$)/.test(edge.to))
     )
     expect(foreign.map(show)).toEqual([])

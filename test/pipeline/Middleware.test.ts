@@ -205,6 +205,63 @@ describe("the dedupe middleware", () => {
   }
 })
 
+describe("the dedupe middleware, for a handler whose result is fixed (typing)", () => {
+  // a store with only the Effect API (like Redis), counting the calls made of it
+  const counted = (calls: Array<string>) =>
+    Layer.effect(
+      DedupeStore,
+      Effect.map(DedupeStore, (store): DedupeStore["Type"] => ({
+        claim: (u, id) => Effect.zipRight(Effect.sync(() => calls.push("claim")), store.claim(u, id)),
+        record: (u, id, result) => Effect.zipRight(Effect.sync(() => calls.push("record")), store.record(u, id, result)),
+        complete: (u, id, result) => Effect.zipRight(Effect.sync(() => calls.push("complete")), store.complete(u, id, result)),
+        expire: (u, id) => Effect.zipRight(Effect.sync(() => calls.push("expire")), store.expire(u, id)),
+        settled: store.settled,
+        sync: undefined
+      }))
+    ).pipe(Layer.provide(MemoryDedupeStore.layerWith({
+      windowMs: 60_000,
+      minEntries: 10,
+      maxEntries: 100,
+      maxBytesPerUser: 1 << 20,
+      maxResultBytes: 1 << 16,
+      maxBytes: 1 << 22
+    })))
+
+  const relayed: Array<boolean> = []
+  const fixed = Handler.make("mw_typing", {
+    payload: Schema.Struct({ is_typing: Schema.Boolean }),
+    success: Schema.Struct({}),
+    fixedResult: {},
+    handle: ({ is_typing }) => Effect.as(Effect.sync(() => relayed.push(is_typing)), {})
+  })
+
+  it.scoped("claims and remembers an id in ONE store call; a retry is a duplicate, not relayed again", () => {
+    const calls: Array<string> = []
+    return Effect.gen(function*() {
+      relayed.length = 0
+      const dispatcher = yield* Effect.flatMap(DedupeStore, (s) => dispatcherOf([fixed], [dedupe(s)]))
+      const first = yield* execute(dispatcher, frame("mw_typing", "t1", { is_typing: true }))
+      expect(first).toEqual({ status: "ok", result: {}, reply: "ack" })
+      expect(calls).toEqual(["record"])
+      const again = yield* execute(dispatcher, frame("mw_typing", "t1", { is_typing: true }))
+      expect(again).toEqual({ status: "duplicate", result: {}, reply: "ack" })
+      expect(relayed).toEqual([true])
+      expect(calls).toEqual(["record", "record"])
+    }).pipe(Effect.provide(counted(calls)))
+  })
+
+  it.scoped("answers an invalid payload without asking the store (errors are not remembered)", () => {
+    const calls: Array<string> = []
+    return Effect.gen(function*() {
+      const dispatcher = yield* Effect.flatMap(DedupeStore, (s) => dispatcherOf([fixed], [dedupe(s)]))
+      const bad = yield* execute(dispatcher, frame("mw_typing", "t2", { is_typing: "yes" }))
+      expect(bad).toMatchObject({ status: "error", error: { code: "INVALID_MESSAGE" } })
+      expect(calls).toEqual([])
+      expect(yield* execute(dispatcher, frame("mw_typing", "t2", { is_typing: false }))).toMatchObject({ status: "ok" })
+    }).pipe(Effect.provide(counted(calls)))
+  })
+})
+
 describe("the metrics middleware", () => {
   const latencyCount = (type: string) =>
     Effect.map(

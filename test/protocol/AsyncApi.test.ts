@@ -81,4 +81,19 @@ describe("docs/asyncapi.json (the wire contract, generated from src/protocol)", 
       })
     }
   })
+
+  it("lists the codes every frame with an id may get on every request, and the migration codes apart", () => {
+    for (const type of Object.keys(ClientRequests)) {
+      const operation = operations[`receive_${type}`] as JsonObject
+      expect(operation["x-error-codes"]).toEqual(expect.arrayContaining(["INVALID_MESSAGE", "RATE_LIMITED", "UNAVAILABLE", "INTERNAL"]))
+      expect(operation["x-migration-error-codes"]).toEqual(["HANDLER_FAILED", "TIMEOUT"])
+      expect(String(operation["description"])).toContain("LEGACY_TYPES")
+    }
+    const codes = (operations["receive_user_message"] as JsonObject)["x-error-codes"] as ReadonlyArray<string>
+    expect(codes.filter((code) => code === "RATE_LIMITED")).toHaveLength(1)
+  })
+
+  it("gives every built-in server frame a summary (its schema's description)", () => {
+    for (const type of Object.keys(ServerEvents)) expect(String((messages[`server.${type}`] as unknown as JsonObject)["summary"])).not.toEqual("")
+  })
 })

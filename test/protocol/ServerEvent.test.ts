@@ -3,7 +3,7 @@ import { Either, Schema } from "effect"
 import { BUILTIN_SERVER_TYPES, extensionEvent } from "../../src/protocol/ExtensionEvent.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
 import * as ServerFrame from "../../src/protocol/ServerFrame.js"
-import { decodeServerEvent, ServerEvents } from "../../src/protocol/ServerEvent.js"
+import { decodeServerEvent, isBuiltinServerEvent, ServerEvents } from "../../src/protocol/ServerEvent.js"
 import { StreamEvent } from "../../src/protocol/StreamEvents.js"
 
 // strict, as the contract tests decode: no field beyond those the schema names
@@ -82,5 +82,20 @@ describe("the frame schemas (src/protocol)", () => {
       const text = ServerFrame.streamEventHead(event.type) + 7 + ServerFrame.streamEventTail(event, ts)
       expect(Either.isRight(decodeStrict(wire(text))), text).toBe(true)
     }
+  })
+
+  it("isBuiltinServerEvent sets the extension events apart, so that a switch on a built-in frame's type narrows its payload", () => {
+    const ts = ServerFrame.isoNow()
+    const frames = [
+      { type: "agent_message_delta", seq: 1, run_id: "r", payload: { text: "391" }, ts },
+      { type: "quote_updated", seq: 2, payload: { price: 42 }, ts }
+    ]
+    const seen = frames.map((wireFrame) => {
+      const frame = Either.getOrThrow(decodeServerEvent(wireFrame))
+      if (!isBuiltinServerEvent(frame)) return `extension ${frame.type}`
+      // compiles only because the union is closed: `payload.text` exists on this type alone
+      return frame.type === "agent_message_delta" ? `delta ${frame.payload.text}` : frame.type
+    })
+    expect(seen).toEqual(["delta 391", "extension quote_updated"])
   })
 })

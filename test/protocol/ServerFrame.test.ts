@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck, Schema } from "effect"
+import { Envelope } from "../../src/protocol/ServerEnvelope.js"
 import * as ServerFrame from "../../src/protocol/ServerFrame.js"
 
-const decodeFrame = Schema.decodeUnknownEither(ServerFrame.ServerFrame)
+const decodeFrame = Schema.decodeUnknownEither(Envelope)
 
 describe("ServerFrame", () => {
   it("writes an ack as the JSON of its frame object, whatever the result", () => {

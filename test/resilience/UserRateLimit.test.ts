@@ -8,6 +8,20 @@ const frameCost = (frame: ClientFrame | undefined, chars: number): number =>
   arrivalCost(chars) + (frame === undefined ? 0 : batchExtra(frame))
 
 describe("UserRateLimit", () => {
+  it.effect("a user served by N nodes gets 1/N of the rate and burst on each (cluster mode); 1 gives it all back", () =>
+    Effect.gen(function*() {
+      const limit = yield* make({ perSec: 4, burst: 4, maxUsers: 10 })
+      limit.share("u", 2)
+      expect([limit.take("u", 1), limit.take("u", 1)]).toEqual([0, 0])
+      // half the rate: the next token is 500 ms away, not 250
+      expect(limit.take("u", 1)).toBe(500)
+      // others keep the whole rate
+      expect([1, 2, 3, 4].map(() => limit.take("v", 1))).toEqual([0, 0, 0, 0])
+      limit.share("u", 1)
+      yield* TestClock.adjust("1 second")
+      expect([1, 2, 3, 4].map(() => limit.take("u", 1))).toEqual([0, 0, 0, 0])
+    }))
+
   it.effect("lets a burst through, then one message per token, and says when the next token is due", () =>
     Effect.gen(function*() {
       const limit = yield* make({ perSec: 4, burst: 3, maxUsers: 10 })

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Scope, TestClock } from "effect"
 import * as SwitchyardConfig from "../../src/Config.js"
 import * as ServerFrame from "../../src/protocol/ServerFrame.js"
+import type { StreamEvent } from "../../src/protocol/StreamEvents.js"
 import { extensionEvent } from "../../src/protocol/ExtensionEvent.js"
 import { Lifecycle } from "../../src/state/Lifecycle.js"
 import { UserSessions } from "../../src/state/UserSessions.js"
@@ -31,13 +32,13 @@ const subscriber = (id: string) => {
   return { connection, frames, seqs }
 }
 
-const event = (text: string): ServerFrame.StreamEvent => ({ type: "agent_thinking", run_id: "r1", payload: { text } })
+const event = (text: string): StreamEvent => ({ type: "agent_thinking", run_id: "r1", payload: { text } })
 
 const metrics = { runs: 1, completed: 1, failed: 0, cancelled: 0, success_rate: 1, latency_ms: { p50: 5, p95: 5 }, tools: {} }
 
 describe("stream frames", () => {
   it("are, seq put between head and tail, what a whole encoding gives, character for character", () => {
-    const events: Array<ServerFrame.StreamEvent> = [
+    const events: Array<StreamEvent> = [
       event("hé \"quoted\" \u2028"),
       { type: "agent_completed", run_id: "r1", payload: { status: "failed", error: { code: "X", message: "a [1, null]" } } },
       { type: "quality_alert", payload: { kind: "recovered", metrics, thresholds: {} } },
@@ -102,6 +103,46 @@ describe("UserStream over a shared backplane", () => {
       expect(late.seqs).toEqual([2, 3])
       const stranger = subscriber("c10")
       expect(yield* b.resume(stranger.connection, { lastSeq: 7, epoch: "another" })).toEqual({ replayed: 3, gap: true, epoch: a.epoch })
+    }))
+})
+
+describe("UserStream resume, a page of history at a time", () => {
+  it.scoped("replays everything the client lacks across pages, up to the latest seq the first page saw", () =>
+    Effect.gen(function*() {
+      const streams = new MemoryStreams.MemoryStreams(options)
+      const history = MemoryStreams.historyStore(streams)
+      const paged = yield* UserStream.make("u", MemoryStreams.backplane(streams), history, { maxEvents: 3, maxBytes: 1 << 20 })
+      for (let i = 1; i <= 10; i++) yield* paged.publish(event(String(i)))
+      const client = subscriber("c1")
+      expect(yield* paged.resume(client.connection, { lastSeq: 2, epoch: paged.epoch })).toEqual({
+        replayed: 8,
+        gap: false,
+        epoch: paged.epoch
+      })
+      expect(client.seqs).toEqual([3, 4, 5, 6, 7, 8, 9, 10])
+    }))
+
+  it.scoped("events dropped from history between two pages leave a hole: the replay starts after it, with a gap", () =>
+    Effect.gen(function*() {
+      const streams = new MemoryStreams.MemoryStreams(options)
+      const backplane = MemoryStreams.backplane(streams)
+      const real = MemoryStreams.historyStore(streams)
+      let reads = 0
+      // the second page finds 4..6 gone (evicted meanwhile): it begins at 7
+      const evicting: typeof real = {
+        ...real,
+        read: (userId, after, limit) =>
+          Effect.map(real.read(userId, ++reads === 2 ? 6 : after, limit), (slice) => slice)
+      }
+      const paged = yield* UserStream.make("u", backplane, evicting, { maxEvents: 3, maxBytes: 1 << 20 })
+      for (let i = 1; i <= 10; i++) yield* paged.publish(event(String(i)))
+      const client = subscriber("c1")
+      expect(yield* paged.resume(client.connection, { lastSeq: 0, epoch: paged.epoch })).toEqual({
+        replayed: 4,
+        gap: true,
+        epoch: paged.epoch
+      })
+      expect(client.seqs).toEqual([7, 8, 9, 10])
     }))
 })
 

@@ -160,4 +160,41 @@ export const dedupeStoreSuite = (
           expect(yield* store.claim("u", "m1950")).toEqual({ _tag: "Duplicate", result: { i: 1950 } })
           expect((yield* store.claim("u", "m1949"))._tag).toBe("New")
         })))
+  
+    it.effect("`record` claims and remembers an id in one step: a repeat is a duplicate, a held id is pending", () =>
+      withStore({}, (store) =>
+        Effect.gen(function*() {
+          expect(yield* store.record("u", "t1", {})).toEqual({ _tag: "New" })
+          expect(yield* store.claim("u", "t1")).toEqual({ _tag: "Duplicate", result: {} })
+          expect(yield* store.record("u", "t1", {})).toEqual({ _tag: "Duplicate", result: {} })
+          // an id another frame is processing is not taken over
+          yield* store.claim("u", "held")
+          expect(yield* store.record("u", "held", {})).toEqual({ _tag: "Pending" })
+          // a recorded id whose frame failed after all is forgotten like any other
+          yield* store.record("u", "t2", {})
+          yield* store.expire("u", "t2")
+          expect(yield* store.record("u", "t2", {})).toEqual({ _tag: "New" })
+        })))
+
+    it.effect("`record`ed ids count in the bounds and leave with the window", () =>
+      withStore({ minEntries: 2, maxEntries: 3, windowMs: 60_000 }, (store) =>
+        Effect.gen(function*() {
+          for (const id of ["a", "b", "c", "d"]) yield* store.record("u", id, {})
+          expect((yield* store.claim("u", "a"))._tag).toBe("New")
+          expect((yield* store.claim("u", "d"))._tag).toBe("Duplicate")
+          yield* TestClock.adjust("61 seconds")
+          expect((yield* store.record("u", "d", {}))._tag).toBe("New")
+        })))
+
+    it.effect("keeps users apart whatever their ids hold: braces, colons, other users' key names", () =>
+      withStore({}, (store) =>
+        Effect.gen(function*() {
+          // with raw ids in key names "a}:e" would end user "a"'s hash tag and name its keys
+          const users = ["a", "a}", "a}:e", "{a}", "a:b", "a}:s:x", "ä", ""]
+          for (const [i, user] of users.entries()) yield* remember(store, user, "m:}{", { i })
+          for (const [i, user] of users.entries()) {
+            expect(yield* store.claim(user, "m:}{")).toEqual({ _tag: "Duplicate", result: { i } })
+          }
+          expect((yield* store.claim("a}", "m"))._tag).toBe("New")
+        })))
   })

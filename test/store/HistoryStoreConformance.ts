@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Effect, type Scope, TestClock } from "effect"
 import type { HistoryOptions } from "../../src/store/History.js"
-import { emptySlice, HistoryStore } from "../../src/store/HistoryStore.js"
+import { defaultReadLimit, emptySlice, HistoryStore } from "../../src/store/HistoryStore.js"
 import type { MakeCluster } from "./StoreCluster.js"
 
 const framed = (seq: number) => `e${seq}`
@@ -133,5 +133,37 @@ export const historyStoreSuite = (
           yield* appendAll(store, "u", 1, 3000)
           expect(yield* seqs(store, "u", 2995)).toEqual([2996, 2997, 2998, 2999, 3000])
           expect(yield* store.read("u", 0)).toMatchObject({ oldestSeq: 2991, latestSeq: 3000 })
+        })))
+  
+    it.scoped("reads a page at a time: at most maxEvents, none after the event that reaches maxBytes, and on from there", () =>
+      withStores({ minEvents: 100, minAgeMs: 0, maxEvents: 100 }, (store) =>
+        Effect.gen(function*() {
+          yield* appendAll(store, "u", 1, 10, (seq) => "x".repeat(10 * seq))
+          const byCount = yield* store.read("u", 0, { maxEvents: 3, maxBytes: 1 << 20 })
+          expect(byCount.entries.map((e) => e.seq)).toEqual([1, 2, 3])
+          // the slice still says where the whole history stands
+          expect(byCount).toMatchObject({ oldestSeq: 1, latestSeq: 10 })
+          // 40 + 50 bytes reach 60: the page ends with the event that reached it
+          const byBytes = yield* store.read("u", 3, { maxEvents: 100, maxBytes: 60 })
+          expect(byBytes.entries.map((e) => e.seq)).toEqual([4, 5])
+          // one event at least, however large
+          expect((yield* store.read("u", 9, { maxEvents: 100, maxBytes: 1 })).entries.map((e) => e.seq)).toEqual([10])
+          // paging on from the last seq of each page reads everything once, in order
+          const all: Array<number> = []
+          let after = 0
+          for (;;) {
+            const page = yield* store.read("u", after, { maxEvents: 4, maxBytes: 1 << 20 })
+            if (page.entries.length === 0) break
+            all.push(...page.entries.map((e) => e.seq))
+            after = page.entries.at(-1)!.seq
+          }
+          expect(all).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        })))
+
+    it.scoped("reads no more than the default page when none is given", () =>
+      withStores({ minEvents: 1000, minAgeMs: 0, maxEvents: 1000 }, (store) =>
+        Effect.gen(function*() {
+          yield* appendAll(store, "u", 1, defaultReadLimit.maxEvents + 10)
+          expect((yield* store.read("u", 0)).entries).toHaveLength(defaultReadLimit.maxEvents)
         })))
   })

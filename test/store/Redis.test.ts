@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Queue, Schedule } from "effect"
+import { Cause, Effect, Exit, Logger, Queue, Schedule } from "effect"
+import * as JsonLogger from "../../src/observability/JsonLogger.js"
 import * as Redis from "../../src/store/Redis.js"
 import { RedisSettings } from "../../src/store/RedisSettings.js"
 import { freePort } from "../support/ServiceProcess.js"
-import { startRedisServer, uniquePrefix } from "../support/RedisServer.js"
+import { redisUrl, startRedisServer, uniquePrefix } from "../support/RedisServer.js"
 
 // fast reconnection, so a restart is survived within the test's patience
 const settingsFor = (url: string, required = true) =>
@@ -78,5 +79,28 @@ describe("Redis connection", () => {
       const settings = settingsFor(server.url)
       const redis = yield* Redis.make(settings)
       expect(redis.key("x")).toBe(`${settings.prefix}x`)
+    }))
+
+  it.scopedLive("a failed command's error carries a safe reason only: no argument reaches a log line", () =>
+    Effect.gen(function*() {
+      const redis = yield* Redis.make(RedisSettings.make({ url: redisUrl(), prefix: uniquePrefix() }))
+      const secret = "alice-secret-frame-text"
+      // a script error whose reply quotes an argument, and a command error whose ioredis error lists its arguments
+      const scripted = yield* Effect.flip(redis.eval(new Redis.RedisScript("echo", "return redis.error_reply(ARGV[1])"), [], [`ERR ${secret}`]))
+      yield* redis.run((client) => client.set(redis.key("str"), "x"))
+      const command = yield* Effect.flip(redis.run((client) => client.hget(redis.key("str"), secret)))
+      expect([scripted.reason, command.reason]).toEqual(["Script", "Script"])
+      expect(command.detail).toBe("ReplyError WRONGTYPE")
+      const lines: Array<string> = []
+      const logger = JsonLogger.make((line) => void lines.push(line))
+      yield* Effect.gen(function*() {
+        for (const error of [scripted, command]) {
+          yield* Effect.logWarning("failed", error)
+          yield* Effect.logError("failed", Cause.fail(error))
+          yield* Effect.catchAllCause(Effect.orDie(Effect.fail(error)), (cause) => Effect.logError("died", cause))
+        }
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      expect(lines.length).toBe(6)
+      for (const line of lines) expect(line).not.toContain(secret)
     }))
 })

@@ -1,39 +1,169 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Layer, Queue } from "effect"
-import { Backplane } from "../../src/store/Backplane.js"
-import type { HistoryEntry } from "../../src/store/History.js"
+import { Chunk, Context, Effect, Fiber, Layer, Queue } from "effect"
+import { Backplane, currentLeaseGuard, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
+import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
+import { HistoryStore } from "../../src/store/HistoryStore.js"
 import * as Redis from "../../src/store/Redis.js"
 import { RedisSettings } from "../../src/store/RedisSettings.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
-import { startRedisServer, uniquePrefix } from "../support/RedisServer.js"
+import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
+import { deletePrefix, redisUrl, startRedisServer, uniquePrefix } from "../support/RedisServer.js"
 
 const history = { minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }
+
+/** A listener that records events and resets as they come. */
+const recorder = Effect.gen(function*() {
+  const events = yield* Queue.unbounded<HistoryEntry>()
+  const resets = yield* Queue.unbounded<StreamPosition>()
+  const listener: StreamListener = {
+    event: (entry) => void Queue.unsafeOffer(events, entry),
+    signal: () => {},
+    reset: (position) => void Queue.unsafeOffer(resets, position)
+  }
+  return { listener, events, resets, take: (n: number) => Effect.map(Queue.takeN(events, n), Chunk.toArray) }
+})
+
+/** Nodes on one prefix of the Redis at `url` (a node may take a URL of its own: a proxy in front of it). */
+const nodesOn = (url: string, options: HistoryOptions = history, tuning?: RedisStreams.Tuning) =>
+  Effect.gen(function*() {
+    const prefix = uniquePrefix()
+    yield* Effect.addFinalizer(() => Effect.promise(() => deletePrefix(url, prefix).catch(() => undefined)))
+    return (nodeUrl = url) =>
+      Effect.map(
+        Layer.build(
+          RedisStreams.layer(options, undefined, tuning).pipe(
+            Layer.provideMerge(Redis.layerWith(RedisSettings.make({
+              url: nodeUrl,
+              prefix,
+              commandTimeoutMs: 300,
+              reconnectMaxDelayMs: 100
+            }))),
+            Layer.orDie
+          )
+        ),
+        (context) => ({
+          backplane: Context.get(context, Backplane),
+          history: Context.get(context, HistoryStore),
+          redis: Context.get(context, Redis.Redis),
+          prefix
+        })
+      )
+  })
+
+const pending = (n: number) => ({ head: `{"n":${n},"seq":`, tail: "}", at: n })
 
 describe("RedisStreams faults", () => {
   it.scopedLive("a listener whose subscription was lost gets what was published meanwhile from history, in order, then the rest", () =>
     Effect.gen(function*() {
       const server = yield* startRedisServer
-      const settings = RedisSettings.make({ url: server.url, prefix: uniquePrefix(), reconnectMaxDelayMs: 100 })
-      const node = Effect.map(
-        Layer.build(RedisStreams.layer(history).pipe(Layer.provideMerge(Redis.layerWith(settings)), Layer.orDie)),
-        (context) => ({ backplane: Context.get(context, Backplane), redis: Context.get(context, Redis.Redis) })
-      )
-      const a = yield* node
-      const b = yield* node
-      const events = yield* Queue.unbounded<HistoryEntry>()
-      yield* b.backplane.subscribe("u", { event: (entry) => Queue.unsafeOffer(events, entry), signal: () => {} })
-      const publish = (n: number) => a.backplane.publish("u", { head: `{"n":${n},"seq":`, tail: "}", at: n })
+      const node = yield* nodesOn(server.url)
+      const a = yield* node()
+      const b = yield* node()
+      const listening = yield* recorder
+      yield* b.backplane.subscribe("u", listening.listener)
+      const publish = (n: number) => a.backplane.publish("u", pending(n))
 
       for (let n = 1; n <= 3; n++) yield* publish(n)
-      expect(Chunk.toArray(yield* Queue.takeN(events, 3)).map((e) => e.seq)).toEqual([1, 2, 3])
+      expect((yield* listening.take(3)).map((e) => e.seq)).toEqual([1, 2, 3])
       // every pub/sub connection dropped: B's messages of 4..6 are lost on the wire, not in Redis
       yield* a.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
       for (let n = 4; n <= 6; n++) yield* publish(n)
-      const caughtUp = Chunk.toArray(yield* Queue.takeN(events, 3))
+      const caughtUp = yield* listening.take(3)
       expect(caughtUp.map((e) => e.seq)).toEqual([4, 5, 6])
       expect(caughtUp.map((e) => e.frame)).toEqual([`{"n":4,"seq":4}`, `{"n":5,"seq":5}`, `{"n":6,"seq":6}`])
       yield* publish(7)
-      expect((yield* Queue.take(events)).seq).toBe(7)
-      expect(yield* Queue.size(events)).toBe(0)
+      expect((yield* Queue.take(listening.events)).seq).toBe(7)
+      expect(yield* Queue.size(listening.events)).toBe(0)
+    }))
+
+  it.scopedLive("a slow Redis (a publish not answered in time) is not a lost one: one event, one seq, no local copy, no reset", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(redisUrl()))
+      const node = yield* nodesOn(redisUrl())
+      const a = yield* node(proxy.url)
+      const b = yield* node()
+      const onA = yield* recorder
+      const onB = yield* recorder
+      yield* a.backplane.subscribe("u", onA.listener)
+      yield* b.backplane.subscribe("u", onB.listener)
+      // Redis runs A's publish, but its answers (and A's pub/sub messages) are held back past the command timeout
+      proxy.stall()
+      const publishing = yield* Effect.fork(a.backplane.publish("u", pending(1)))
+      expect((yield* onB.take(1)).map((e) => e.seq)).toEqual([1])
+      // past the first attempt's timeout, within the retries: the retry finds the seq the first attempt got
+      yield* Effect.sleep("450 millis")
+      proxy.flow()
+      expect(yield* Fiber.join(publishing)).toBe(1)
+      expect(yield* a.backplane.publish("u", pending(2))).toBe(2)
+      expect((yield* onA.take(2)).map((e) => e.seq)).toEqual([1, 2])
+      expect((yield* onB.take(1)).map((e) => e.seq)).toEqual([2])
+      expect((yield* b.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([`{"n":1,"seq":1}`, `{"n":2,"seq":2}`])
+      expect(yield* Queue.size(onA.resets)).toBe(0)
+      expect(yield* Queue.size(onA.events)).toBe(0)
+    }))
+
+  it.scopedLive("a listener that missed more than history holds is reset to where history begins, then goes on", () =>
+    Effect.gen(function*() {
+      const node = yield* nodesOn(redisUrl(), { minEvents: 3, minAgeMs: 0, maxEvents: 3 })
+      const a = yield* node()
+      const b = yield* node()
+      const listening = yield* recorder
+      const position = yield* b.backplane.subscribe("u", listening.listener)
+      // ten events B never heard of (appended without a message), then one it hears: a gap history cannot fill
+      for (let seq = 1; seq <= 10; seq++) yield* a.history.append("u", { seq, at: 0, frame: `e${seq}` })
+      yield* a.backplane.publish("u", pending(11))
+      expect(yield* Queue.take(listening.resets)).toEqual({ epoch: position.epoch, latestSeq: 8 })
+      expect((yield* listening.take(3)).map((e) => e.seq)).toEqual([9, 10, 11])
+    }))
+
+  it.scopedLive("events arriving while a listener catches up are held within bounds; past them they are read from history", () =>
+    Effect.gen(function*() {
+      const node = yield* nodesOn(redisUrl(), history, { page: { maxEvents: 2, maxBytes: 1 << 20 }, holdEvents: 2, holdBytes: 1 << 20 })
+      const a = yield* node()
+      const b = yield* node()
+      const listening = yield* recorder
+      yield* b.backplane.subscribe("u", listening.listener)
+      // a gap starts a catch-up; a burst from two publishers arrives meanwhile
+      yield* a.history.append("u", { seq: 1, at: 0, frame: "e1" })
+      yield* Effect.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).backplane.publish("u", pending(i))), {
+        concurrency: "unbounded"
+      })
+      const seen = (yield* listening.take(61)).map((e) => e.seq)
+      expect(seen).toEqual(Array.from({ length: 61 }, (_, i) => i + 1))
+      expect(yield* Queue.size(listening.resets)).toBe(0)
+    }))
+
+  it.scopedLive("an event whose lease guard no longer holds is refused: no seq, no history, no delivery", () =>
+    Effect.gen(function*() {
+      const node = yield* nodesOn(redisUrl())
+      const a = yield* node()
+      const listening = yield* recorder
+      yield* a.backplane.subscribe("u", listening.listener)
+      const lease = `${a.prefix}lease`
+      yield* a.redis.run((client) => client.set(lease, "g1"))
+      const guarded = (n: number) => Effect.locally(a.backplane.publish("u", pending(n)), currentLeaseGuard, { name: lease, holder: "g1" })
+      expect(yield* guarded(1)).toBe(1)
+      // the lease moved on (another generation holds it): the old holder's events are refused
+      yield* a.redis.run((client) => client.set(lease, "g2"))
+      expect(yield* guarded(2)).toBe(0)
+      expect(yield* a.backplane.publish("u", pending(3))).toBe(2)
+      expect((yield* listening.take(2)).map((e) => e.frame)).toEqual([`{"n":1,"seq":1}`, `{"n":3,"seq":2}`])
+      expect((yield* a.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2])
+    }))
+
+  it.scopedLive("no user id reaches a key or channel name raw", () =>
+    Effect.gen(function*() {
+      const node = yield* nodesOn(redisUrl())
+      const a = yield* node()
+      const user = "al}ce:{st}"
+      yield* a.backplane.subscribe(user, (yield* recorder).listener)
+      yield* a.backplane.publish(user, pending(1))
+      const keys = yield* a.redis.run((client) => client.keys(`${a.prefix}*`))
+      const channels = yield* a.redis.run((client) => client.pubsub("CHANNELS", `${a.prefix}*`)) as Effect.Effect<Array<string>>
+      expect(keys.length).toBeGreaterThan(0)
+      for (const name of [...keys, ...channels]) {
+        expect(name.slice(a.prefix.length)).toMatch(/^[a-z]+:\{[0-9a-f]+\}(:[a-z])?$/)
+      }
+      expect(keys.some((key) => key.includes(Redis.keyPart(user)))).toBe(true)
     }))
 })

@@ -6,8 +6,9 @@ import { createConnection, createServer, type Socket } from "node:net"
  * at once (both sides see their socket die, as when a phone changes cell);
  * `block` also refuses new ones until `unblock`; `mute` silently drops what
  * the server sends on the connections open now (a half-dead link: only a
- * heartbeat notices); `retarget` sends new connections to another port (a
- * restarted server).
+ * heartbeat notices); `stall` holds back what the server sends (a slow
+ * server: the connections stay up) until `flow` lets it through, in order;
+ * `retarget` sends new connections to another port (a restarted server).
  */
 export interface TcpProxy {
   readonly port: number
@@ -20,6 +21,10 @@ export interface TcpProxy {
   readonly unblock: () => void
   /** from now on, drops what the server sends on every connection open now */
   readonly mute: () => void
+  /** from now on, holds back what the server sends on every connection, until `flow` */
+  readonly stall: () => void
+  /** sends what `stall` held back, and lets the server's data through again */
+  readonly flow: () => void
   readonly retarget: (port: number) => void
   readonly close: () => Promise<void>
 }
@@ -28,11 +33,15 @@ interface Pair {
   readonly client: Socket
   readonly server: Socket
   muted: boolean
+  /** what the server sent while stalled, in order */
+  held: Array<Buffer>
 }
 
-export const startProxy = async (targetPort: number): Promise<TcpProxy> => {
+/** A proxy to `targetPort` on `targetHost` (loopback by default), on a free loopback port. */
+export const startProxy = async (targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> => {
   let target = targetPort
   let blocked = false
+  let stalled = false
   let accepted = 0
   const pairs = new Set<Pair>()
   const server = createServer((client) => {
@@ -40,13 +49,15 @@ export const startProxy = async (targetPort: number): Promise<TcpProxy> => {
     client.on("error", () => undefined)
     if (blocked) return void client.destroy()
     accepted++
-    const upstream = createConnection({ host: "127.0.0.1", port: target })
+    const upstream = createConnection({ host: targetHost, port: target })
     upstream.on("error", () => undefined)
-    const pair: Pair = { client, server: upstream, muted: false }
+    const pair: Pair = { client, server: upstream, muted: false, held: [] }
     pairs.add(pair)
     client.on("data", (chunk) => upstream.write(chunk))
     upstream.on("data", (chunk) => {
-      if (!pair.muted) client.write(chunk)
+      if (pair.muted) return
+      if (stalled) pair.held.push(chunk)
+      else client.write(chunk)
     })
     const end = () => {
       pairs.delete(pair)
@@ -78,6 +89,16 @@ export const startProxy = async (targetPort: number): Promise<TcpProxy> => {
     },
     mute: () => {
       for (const pair of pairs) pair.muted = true
+    },
+    stall: () => {
+      stalled = true
+    },
+    flow: () => {
+      stalled = false
+      for (const pair of pairs) {
+        for (const chunk of pair.held) pair.client.write(chunk)
+        pair.held = []
+      }
     },
     retarget: (port) => {
       target = port

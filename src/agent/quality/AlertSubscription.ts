@@ -2,7 +2,7 @@ import { Context, Effect, Option } from "effect"
 import type { RunRecord } from "../RunRecord.js"
 import type { RunRegistry } from "../Runs.js"
 import * as Metrics from "../../observability/Metrics.js"
-import type { StreamEvent } from "../../protocol/ServerFrame.js"
+import type { StreamEvent } from "../../protocol/StreamEvents.js"
 import type { AlertThresholds } from "../../protocol/Quality.js"
 import { type AlertState, evaluateRuns, initialState } from "./QualityAlert.js"
 

@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer, Option, Queue, Redacted, Scope, Exit } from "effect"
+import * as Redis from "../../src/store/Redis.js"
+import * as RedisUserConnections from "../../src/store/RedisUserConnections.js"
+import { UserConnections } from "../../src/store/UserConnections.js"
+import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
+import { deletePrefix, redisUrl, testSettings } from "../support/RedisServer.js"
+
+// nodes of one cluster under one prefix on the shared Redis; a node may reach it through a proxy the test cuts
+const prefixes: Array<string> = []
+
+const cluster = (presenceMs = 15_000) => {
+  const settings = testSettings({ commandTimeoutMs: 300, reconnectMaxDelayMs: 100 })
+  prefixes.push(settings.prefix)
+  let nodes = 0
+  return (url = redisUrl(), scope?: Scope.Scope) => {
+    const node = RedisUserConnections.layer(`node-${++nodes}`, presenceMs).pipe(
+      Layer.provideMerge(Redis.layerWith({ ...settings, url: Option.some(Redacted.make(url)) })),
+      Layer.orDie
+    )
+    const built = scope === undefined ? Layer.build(node) : Layer.buildWithScope(node, scope)
+    return Effect.map(built, (context) => ({
+      connections: Context.get(context, UserConnections),
+      redis: Context.get(context, Redis.Redis)
+    }))
+  }
+}
+
+// the node counts each node was told of a user, as they come
+const listen = (connections: UserConnections["Type"]) =>
+  Effect.gen(function*() {
+    const told = yield* Queue.unbounded<string>()
+    yield* connections.shares((userId, nodes) => Queue.unsafeOffer(told, `${userId}:${nodes}`))
+    return told
+  })
+
+describe("RedisUserConnections", () => {
+  afterAll(() => Promise.all(prefixes.map((prefix) => deletePrefix(redisUrl(), prefix))))
+
+  it.scopedLive("counts a user's connections on every node against one limit, and tells each node the user's node count", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const a = yield* node()
+      const b = yield* node()
+      const toldA = yield* listen(a.connections)
+      const toldB = yield* listen(b.connections)
+      expect(yield* a.connections.reserve("u}", 1, 2)).toEqual({ _tag: "Admitted", nodes: 1 })
+      expect(yield* Queue.take(toldA)).toBe("u}:1")
+      expect(yield* b.connections.reserve("u}", 1, 2)).toEqual({ _tag: "Admitted", nodes: 2 })
+      expect(yield* Queue.take(toldB)).toBe("u}:2")
+      // A learns that B serves the user too: its share of the user's rate halves
+      expect(yield* Queue.take(toldA)).toBe("u}:2")
+      // the limit is the user's over both nodes; another user has their own
+      expect(yield* b.connections.reserve("u}", 2, 2)).toEqual({ _tag: "Full" })
+      expect((yield* a.connections.reserve("v", 1, 2))._tag).toBe("Admitted")
+      // A's connection closes: B may have a second, and is told it serves the user alone
+      yield* a.connections.release("u}", 0)
+      expect(yield* Queue.take(toldB)).toBe("u}:1")
+      expect(yield* b.connections.reserve("u}", 2, 2)).toEqual({ _tag: "Admitted", nodes: 1 })
+    }))
+
+  it.scopedLive("a node that goes away takes its count with it", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const scopeA = yield* Scope.make()
+      const a = yield* node(redisUrl(), scopeA)
+      const b = yield* node()
+      yield* a.connections.reserve("u", 2, 2)
+      expect(yield* b.connections.reserve("u", 1, 2)).toEqual({ _tag: "Full" })
+      yield* Scope.close(scopeA, Exit.void)
+      expect((yield* b.connections.reserve("u", 1, 2))._tag).toBe("Admitted")
+    }))
+
+  it.scopedLive("a node cut off stops counting once its presence expired; back, its counts are written again", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(redisUrl()))
+      const node = cluster(600)
+      const a = yield* node(proxy.url)
+      const b = yield* node()
+      yield* a.connections.reserve("u", 2, 2)
+      expect(yield* b.connections.reserve("u", 1, 2)).toEqual({ _tag: "Full" })
+      proxy.block()
+      // A's presence expires (it cannot renew it): its connections no longer count
+      while ((yield* b.connections.reserve("u", 1, 2))._tag === "Full") yield* Effect.sleep("100 millis")
+      yield* b.connections.release("u", 0)
+      // Redis away for A: it decides alone, and says so
+      expect((yield* a.connections.reserve("u", 3, 2))._tag).toBe("Unknown")
+      proxy.unblock()
+      yield* a.redis.whenConnected
+      // A's renewal finds its presence gone and writes all its counts again
+      while ((yield* b.connections.reserve("u", 1, 3))._tag !== "Full") {
+        yield* b.connections.release("u", 0)
+        yield* Effect.sleep("100 millis")
+      }
+    }))
+})
