@@ -38,7 +38,7 @@ export const areaOf = (frame: CallFrame): string => {
   if (url.startsWith("node:")) return `node:${url.slice(5).split("/").slice(0, 2).join("/")}`
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
   if (pkg !== null) return pkg[1]!
-  const dist = /\/dist\/[0-9a-f]+\/(.+)$/.exec(url) ?? /\/src\/(.+)$/.exec(url)
+  const dist = /\/dist\/[0-9a-f]+\/(?:src\/)?(.+)$/.exec(url) ?? /\/src\/(.+)$/.exec(url)
   if (dist !== null) {
     const parts = dist[1]!.split("/")
     return `src/${parts.length > 1 ? parts[0] : parts[0]!.replace(/\.[mc]?js$|\.ts$/, "")}`
@@ -47,7 +47,7 @@ export const areaOf = (frame: CallFrame): string => {
 }
 
 const nameOf = (frame: CallFrame): string => {
-  const file = frame.url === "" ? "" : ` ${frame.url.replace(/^file:\/\//, "").replace(/^.*node_modules\//, "").replace(/^.*\/dist\/[0-9a-f]+\//, "src/")}:${frame.lineNumber + 1}`
+  const file = frame.url === "" ? "" : ` ${frame.url.replace(/^file:\/\//, "").replace(/^.*node_modules\//, "").replace(/^.*\/dist\/[0-9a-f]+\/(?:src\/)?/, "src/")}:${frame.lineNumber + 1}`
   return `${frame.functionName === "" ? "(anonymous)" : frame.functionName}${file}`
 }
 
