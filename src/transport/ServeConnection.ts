@@ -29,14 +29,15 @@ import { chargeOnArrival, dropUnread, type FrameLimit, type FramePath, processFr
 import { type Expiring, TokenExpiry } from "./TokenExpiry.js"
 import { type UserSession, UserSessions } from "../state/UserSessions.js"
 import { UserRateLimit } from "../resilience/UserRateLimit.js"
-import packageJson from "../../package.json" with { type: "json" }
 
 /**
- * The service's own version (package.json's, the one place it is set),
- * reported in `connection_established`: which build a client talks to. The
- * wire contract's version is `AsyncApi.PROTOCOL_VERSION`.
+ * The service's own version, reported in `connection_established`: which
+ * build a client talks to. It is package.json's (a test holds them equal);
+ * written here because `npm start` runs a compiled copy of src/ in dist/,
+ * where package.json is not where an import would look. The wire
+ * contract's version is `AsyncApi.PROTOCOL_VERSION`.
  */
-export const SERVER_VERSION: string = packageJson.version
+export const SERVER_VERSION = "0.1.0"
 
 /**
  * Serves authenticated WebSockets. The `/ws` route hands each accepted socket
