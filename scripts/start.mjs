@@ -5,7 +5,7 @@
 // closure made on the frame path). esbuild here only strips types, one file
 // per module, in ~0.1 s; `npm run typecheck` is what checks them.
 //
-// The output goes to dist/<hash of the sources>/src/ (package.json beside it), built under a temporary
+// The output goes to dist/<hash of the sources>/, built under a temporary
 // name and renamed into place, so that processes starting at once (tests,
 // the bench) share one build and never read a half-written one.
 import { build, stop, version } from "esbuild"
@@ -27,31 +27,26 @@ const hash = createHash("sha256")
 // this script and the compiler are part of what a build depends on
 hash.update(readFileSync(fileURLToPath(import.meta.url))).update(version)
 for (const file of sources) hash.update(relative(src, file)).update(readFileSync(file))
-// the sources read package.json (the server's version) from beside src/
-hash.update(readFileSync(join(root, "package.json")))
 const out = join(dist, hash.digest("hex").slice(0, 16))
 
 if (!existsSync(out)) {
   const staging = `${out}.${process.pid}.tmp`
   await build({
     entryPoints: sources.filter((file) => file.endsWith(".ts")),
-    // dist/<hash>/src mirrors src/, so an import out of src/ (../../package.json) finds its copy in dist/<hash>/
-    outdir: join(staging, "src"),
+    outdir: staging,
     outbase: src,
     format: "esm",
     platform: "node",
-    // 20.10: the first Node 20 with import attributes (`with { type: "json" }`), which esbuild keeps from there on
-    target: "node20.10",
+    target: "node20",
     sourcemap: true,
     logLevel: "warning"
   })
   // files the code reads at run time (the dashboard page) sit next to their module
   for (const file of sources.filter((file) => !file.endsWith(".ts"))) {
-    const target = join(staging, "src", relative(src, file))
+    const target = join(staging, relative(src, file))
     mkdirSync(dirname(target), { recursive: true })
     cpSync(file, target)
   }
-  cpSync(join(root, "package.json"), join(staging, "package.json"))
   try {
     renameSync(staging, out)
   } catch {
@@ -63,7 +58,7 @@ if (!existsSync(out)) {
   await stop()
 }
 
-await import(pathToFileURL(join(out, "src", "main.js")).href)
+await import(pathToFileURL(join(out, "main.js")).href)
 
 // builds of older sources, left by earlier starts; a recent one may still be starting up
 function removeStaleBuilds(current) {
