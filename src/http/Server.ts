@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto"
 import { HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import { Effect, Either, Layer, Metric, Option, Schedule } from "effect"
+import { Effect, Layer, Metric, Option, Schedule } from "effect"
 import { ServerSettings } from "../transport/ServerSettings.js"
 import { Lifecycle } from "../state/Lifecycle.js"
 import * as Metrics from "../observability/Metrics.js"
@@ -9,27 +9,17 @@ import * as Prometheus from "../observability/Prometheus.js"
 import * as AsyncApi from "../protocol/AsyncApi.js"
 import { CloseCode } from "../protocol/ErrorCode.js"
 import { Connections } from "../transport/Connections.js"
-import { ConnectionServer } from "../transport/ServeConnection.js"
 import { UserSessions } from "../state/UserSessions.js"
 import * as Admin from "./Admin.js"
 import * as ClusterMetrics from "./ClusterMetrics.js"
 import { ClusterView } from "../store/ClusterView.js"
-import { admit, isWebSocketUrl } from "../transport/Admission.js"
-import { Auth, hasQueryToken } from "../transport/Auth.js"
+import { isWebSocketUrl } from "../transport/Admission.js"
+import { hasQueryToken } from "../transport/Auth.js"
 import * as Dashboard from "./Dashboard.js"
 import * as DirectUpgrade from "../transport/DirectUpgrade.js"
 import { socketAddress } from "../transport/PeerAddress.js"
-import { UpgradeLimits } from "../transport/UpgradeLimits.js"
-import { guardUpgrade, type UpgradeError, WebSocketAcceptor } from "../transport/WebSocketAcceptor.js"
-import type { Principal } from "../transport/Auth.js"
-import type { Refusal } from "../transport/Refusal.js"
-import type { WebSocket } from "ws"
-
-/** An upgrade let through, its slot held until the socket closes. */
-interface Admitted {
-  readonly ws: WebSocket
-  readonly admitted: Principal
-}
+import { guardUpgrade } from "../transport/WebSocketAcceptor.js"
+import { serveRouteUpgrade } from "../transport/RouteUpgrade.js"
 
 /**
  * `GET /ws`: admit (401 before any upgrade), then hand the socket to the
@@ -41,33 +31,12 @@ const webSocket = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   // an upgrade request's socket lost Node's error listener (a GET that only names `Upgrade` keeps one: guarding it too is harmless)
   if (request.headers["upgrade"] !== undefined) guardUpgrade(NodeHttpServerRequest.toIncomingMessage(request).socket)
-  const limits = yield* UpgradeLimits
-  const acceptor = yield* WebSocketAcceptor
   // the socket's peer, never a forwarded header (which a middleware may have written into `remoteAddress`)
-  const address = socketAddress(request)
-  const lifecycle = yield* Lifecycle
-  const auth = yield* Auth
-  // from the slot taken to the slot held, nothing may interrupt: this route's fiber is interrupted
-  // when its socket closes, and a slot taken but never held (or given back) would be lost for good
-  const outcome = yield* Effect.uninterruptibleMask((restore): Effect.Effect<Either.Either<Admitted, Refusal>, UpgradeError> => {
-    const admitted = admit(lifecycle, auth, request.headers, request.url, limits, address)
-    if (Either.isLeft(admitted)) return Effect.succeed(Either.left(admitted.left))
-    const { userId } = admitted.right
-    // cluster mode: the user's connections on every node, before the handshake (bounded by Redis's command timeouts)
-    const shared = limits.reserveShared === undefined ? Effect.succeed(undefined) : limits.reserveShared(userId)
-    return Effect.flatMap(shared, (refused): Effect.Effect<Either.Either<Admitted, Refusal>, UpgradeError> =>
-      refused !== undefined
-        ? Effect.succeed(Either.left(refused))
-        : Effect.map(limits.hold(userId, restore(acceptor.accept(request))), (ws) => Either.right({ ws, admitted: admitted.right })))
-  })
-  if (Either.isLeft(outcome)) {
-    const { error, retryAfterS, status } = outcome.left
-    const headers = retryAfterS === undefined ? {} : { "retry-after": String(retryAfterS) }
-    return HttpServerResponse.unsafeJson({ error }, { status, headers })
+  const refused = yield* serveRouteUpgrade(request, socketAddress(request))
+  if (refused !== undefined) {
+    const headers = refused.retryAfterS === undefined ? {} : { "retry-after": String(refused.retryAfterS) }
+    return HttpServerResponse.unsafeJson({ error: refused.error }, { status: refused.status, headers })
   }
-  const { admitted, ws } = outcome.right
-  const server = yield* ConnectionServer
-  yield* server.serve(ws, admitted.userId, admitted.expiresAt)
   // the acceptor took the socket off the platform: this response is never written, and
   // returning now frees the request (the connection lives on its socket's events)
   return HttpServerResponse.empty()
