@@ -3,7 +3,7 @@ import * as LanguageModel from "@effect/ai/LanguageModel"
 import type * as Prompt from "@effect/ai/Prompt"
 import type * as Response from "@effect/ai/Response"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
+import { Chunk, Effect, Exit, Fiber, Option, Schedule, Stream, TestClock } from "effect"
 import type { AgentEvent, AgentRequest } from "../../src/agent/Agent.js"
 import * as ModelAgent from "../../src/agent/ModelAgent.js"
 import { BuiltinTools } from "../../src/agent/tools/index.js"
@@ -73,8 +73,20 @@ const scripted = (steps: ReadonlyArray<Step>) =>
     return { model, prompts }
   })
 
+// The run as the service plays it (`runForEach`), its events collected.
 const runAgent = (model: LanguageModel.Service, req: AgentRequest, memory?: ConversationMemory) =>
-  ModelAgent.runner(model, options)(req, Option.fromNullable(memory)).pipe(
+  Effect.suspend(() => {
+    const events: Array<AgentEvent> = []
+    return ModelAgent.runner(model, options).runForEach(
+      req,
+      Option.fromNullable(memory),
+      (event) => Effect.sync(() => void events.push(event))
+    ).pipe(Effect.as(events), Effect.exit)
+  })
+
+// The same run as a stream (`Agent.run`).
+const streamAgent = (model: LanguageModel.Service, req: AgentRequest) =>
+  ModelAgent.runner(model, options).run(req, Option.none()).pipe(
     Stream.runCollect,
     Effect.map((events) => Chunk.toArray(events)),
     Effect.exit
@@ -128,6 +140,21 @@ describe("ModelAgent", () => {
       const fiber = yield* Effect.fork(runAgent(model, request("hello")))
       yield* TestClock.adjust("5 seconds")
       expect(failureCode(yield* Fiber.join(fiber))).toBe("MODEL_TIMEOUT")
+    }))
+
+  it.effect("does not time out while the model keeps sending, however long the answer takes", () =>
+    Effect.gen(function*() {
+      // a part every 3 s, 18 s in all, against a timeout of 5 s between two of them
+      const { model } = yield* scripted([() =>
+        Stream.concat(
+          Stream.fromIterable(text("a", "b", "c", "d")).pipe(Stream.schedule(Schedule.spaced("3 seconds"))),
+          Stream.make(finish)
+        )
+      ])
+      const fiber = yield* Effect.fork(runAgent(model, request("hello")))
+      for (let i = 0; i < 12; i++) yield* TestClock.adjust("2 seconds")
+      const exit = yield* Fiber.join(fiber)
+      expect(Exit.isSuccess(exit) ? deltas(exit.value).join("") : exit).toBe("abcd")
     }))
 
   it.effect("fails with MODEL_BAD_STREAM when the stream ends without a finish", () =>
@@ -197,11 +224,41 @@ describe("ModelAgent", () => {
             }))
           )
       ])
-      const events = yield* ModelAgent.runner(model, options)(request("hello"), Option.none()).pipe(
+      const events = yield* ModelAgent.runner(model, options).run(request("hello"), Option.none()).pipe(
         Stream.take(2),
         Stream.runCollect
       )
       expect(Chunk.toArray(events).map((e) => e._tag)).toEqual(["Thinking", "MessageDelta"])
       expect(released).toBe(true)
+    }))
+
+  it.effect("releases the model's stream when the run is interrupted (stop_agent), and the stream form gives the same events", () =>
+    Effect.gen(function*() {
+      let released = false
+      const { model } = yield* scripted([
+        () =>
+          Stream.concat(Stream.fromIterable(text("Hi")), Stream.never).pipe(
+            Stream.ensuring(Effect.sync(() => {
+              released = true
+            }))
+          ),
+        () => Stream.fromIterable([...text("Hi", " there"), finish])
+      ])
+      const events: Array<AgentEvent> = []
+      const fiber = yield* ModelAgent.runner(model, options).runForEach(
+        request("hello"),
+        Option.none(),
+        (event) => Effect.sync(() => void events.push(event))
+      ).pipe(Effect.fork)
+      while (events.length < 2) yield* Effect.yieldNow()
+      yield* Fiber.interrupt(fiber)
+      expect(events.map((e) => e._tag)).toEqual(["Thinking", "MessageDelta"])
+      expect(released).toBe(true)
+      const streamed = yield* streamAgent(model, request("hello"))
+      expect(Exit.isSuccess(streamed) ? streamed.value.map((e) => e._tag) : streamed).toEqual([
+        "Thinking",
+        "MessageDelta",
+        "MessageDelta"
+      ])
     }))
 })

@@ -9,9 +9,9 @@
 import * as AiError from "@effect/ai/AiError"
 import type * as Response from "@effect/ai/Response"
 import * as AiTool from "@effect/ai/Tool"
-import * as Sse from "@effect/experimental/Sse"
-import { Effect, Either, ParseResult, Schema, Stream } from "effect"
+import { Either, ParseResult, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
+import * as ServerSentEvents from "./ServerSentEvents.js"
 
 // Lenient on purpose: OpenAI-compatible servers (vLLM, llama.cpp, Ollama, ...)
 // omit or null fields OpenAI always sends; only what is read here is checked.
@@ -211,36 +211,45 @@ export class Decoder {
   }
 }
 
-/** The server-sent events of a text stream (`@effect/experimental`'s parser). */
-export const events = <E>(text: Stream.Stream<string, E>): Stream.Stream<Sse.Event, E | AiError.MalformedOutput> =>
-  Stream.suspend(() => {
-    const parsed: Array<Sse.Event> = []
-    const parser = Sse.makeParser((event) => {
-      // a `retry:` field only matters to a browser's EventSource reconnecting
-      if (event._tag === "Event") parsed.push(event)
-    })
-    return Stream.mapConcatEffect(text, (chunk) => {
-      const error = parser.feed(chunk)
-      return error === undefined
-        ? Effect.succeed(parsed.splice(0))
-        : Effect.fail(malformed(`bad server-sent event: ${error.message}`, error))
-    })
-  })
+/** Marks where the stream's `[DONE]` was read: nothing after it is read. */
+const Done = Symbol("Done")
 
 /**
  * The `@effect/ai` parts of a streamed answer, from its bytes. Stops reading
  * at `[DONE]`; fails with `MalformedOutput` on an event that is not a chunk,
- * and when the body ends before the model finished.
+ * and when the body ends before the model finished. One stage per read: the
+ * bytes are decoded, split into events and turned into parts in one step.
  */
 export const parts = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
   newId?: () => string
 ): Stream.Stream<Response.StreamPartEncoded, E | AiError.MalformedOutput> =>
   Stream.suspend(() => {
+    const text = new TextDecoder()
+    const reader = new ServerSentEvents.Reader()
     const decoder = new Decoder(newId)
-    return events(Stream.decodeText(bytes)).pipe(
-      Stream.takeUntil((event) => event.data.trim() === DONE),
-      Stream.mapConcatEffect((event) => decoder.event(event.data, event.event)),
+    const events: Array<ServerSentEvents.Event> = []
+    const read = (chunk: Uint8Array): Either.Either<Array<Response.StreamPartEncoded | typeof Done>, AiError.MalformedOutput> => {
+      const oversized = reader.feed(text.decode(chunk, { stream: true }), events)
+      if (oversized !== undefined) {
+        return Either.left(malformed(`a server-sent event longer than ${oversized.maxEventChars} characters`))
+      }
+      const out: Array<Response.StreamPartEncoded | typeof Done> = []
+      for (const event of events) {
+        const decoded = decoder.event(event.data, event.event)
+        if (Either.isLeft(decoded)) return decoded
+        for (const part of decoded.right) out.push(part)
+        if (event.data.trim() === DONE) {
+          out.push(Done)
+          break
+        }
+      }
+      events.length = 0
+      return Either.right(out)
+    }
+    return bytes.pipe(
+      Stream.mapConcatEffect(read),
+      Stream.takeWhile((part): part is Response.StreamPartEncoded => part !== Done),
       Stream.concat(Stream.suspend(() => Stream.fromIterableEffect(decoder.end())))
     )
   })
