@@ -1,15 +1,15 @@
 /**
- * An `Agent` backed by a real language model — whichever `@effect/ai`
- * `LanguageModel` (OpenAI's Responses API, or Chat Completions for
+ * An `Agent` backed by a real language model — whichever `ModelStream`
+ * (OpenAI's Responses API through `@effect/ai`, or Chat Completions for
  * self-hosted servers) — this module does not know which one runs.
  * Import as a namespace: `import * as ModelAgent from "./ModelAgent.js"`.
  */
-import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as Prompt from "@effect/ai/Prompt"
 import { Duration, Effect, Either, Layer, Mailbox, Option, Schedule, Stream } from "effect"
 import { type ConversationMemory, Conversations } from "../state/Conversations.js"
 import { Agent, type AgentError, type AgentEvent, type AgentRequest } from "./Agent.js"
 import * as ModelFailure from "./ModelFailure.js"
+import { ModelStream } from "./ModelStream.js"
 import * as ModelToolkit from "./ModelToolkit.js"
 import type * as Tool from "./Tool.js"
 
@@ -40,12 +40,11 @@ export interface Options {
  * results — up to `maxSteps` calls. With a `thread_id`, the thread's earlier
  * turns (kept in the user's session) go to the model first.
  */
-export const layer = (options: Options): Layer.Layer<Agent, never, LanguageModel.LanguageModel> =>
-  Layer.effect(Agent, make(options))
+export const layer = (options: Options): Layer.Layer<Agent, never, ModelStream> => Layer.effect(Agent, make(options))
 
-/** Builds the agent on the `LanguageModel` in context. */
-export const make = (options: Options): Effect.Effect<Agent["Type"], never, LanguageModel.LanguageModel> =>
-  Effect.map(LanguageModel.LanguageModel, (model) => {
+/** Builds the agent on the `ModelStream` in context. */
+export const make = (options: Options): Effect.Effect<Agent["Type"], never, ModelStream> =>
+  Effect.map(ModelStream, (model) => {
     const { run, runForEach } = runner(model, options)
     // the run's fiber is forked from the frame's handler, which has the user's services
     return {
@@ -77,7 +76,7 @@ type Emit = (event: AgentEvent) => Effect.Effect<void>
  * service plays runs), `run` gives them as a stream. Interrupting the run (a
  * `stop_agent`, the session's release) interrupts the HTTP request in flight.
  */
-export const runner = (model: LanguageModel.Service, options: Options) => {
+export const runner = (model: ModelStream["Type"], options: Options) => {
   const toolkit = ModelToolkit.fromToolkit(options.tools)
   const retryPolicy = Schedule.exponential(Duration.millis(options.retryBaseMs)).pipe(Schedule.jittered)
 
@@ -90,14 +89,8 @@ export const runner = (model: LanguageModel.Service, options: Options) => {
         let text = ""
         let finished = false
         const toolCalls: Array<ToolCall> = []
-        return model.streamText({
-          prompt,
-          toolkit,
-          // the last step must answer: it may not ask for more tools
-          toolChoice: last ? "none" : "auto",
-          // the loop runs tools itself, to report each call as it happens
-          disableToolCallResolution: true
-        }).pipe(
+        // the last step must answer: it may not ask for more tools
+        return model.streamText({ prompt, toolkit, toolChoice: last ? "none" : "auto" }).pipe(
           Stream.tapError((error) => Effect.logWarning("model call failed", error)),
           Stream.mapError(ModelFailure.fromAiError),
           idleTimeout(options.timeoutMs),

@@ -6,13 +6,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Schedule, Stream, TestClock } from "effect"
 import type { AgentEvent, AgentRequest } from "../../src/agent/Agent.js"
 import * as ModelAgent from "../../src/agent/ModelAgent.js"
+import * as ModelStream from "../../src/agent/ModelStream.js"
 import { BuiltinTools } from "../../src/agent/tools/index.js"
 import { ConversationMemory } from "../../src/state/Conversations.js"
 
 /**
- * The model agent's loop against a scripted `LanguageModel` (no HTTP): which
- * failures are retried and when, the timeout, what is remembered, and that
- * ending the run's stream releases the model's stream.
+ * The model agent's loop against a scripted `LanguageModel` (no HTTP) as its
+ * `ModelStream`: which failures are retried and when, the timeout, what is
+ * remembered, and that ending the run releases the model's stream.
  */
 
 const options: ModelAgent.Options = {
@@ -70,11 +71,11 @@ const scripted = (steps: ReadonlyArray<Step>) =>
         return step === undefined ? Stream.die("no more scripted steps") : step(providerOptions.prompt)
       }
     })
-    return { model, prompts }
+    return { model: ModelStream.fromLanguageModel(model), prompts }
   })
 
 // The run as the service plays it (`runForEach`), its events collected.
-const runAgent = (model: LanguageModel.Service, req: AgentRequest, memory?: ConversationMemory) =>
+const runAgent = (model: ModelStream.ModelStream["Type"], req: AgentRequest, memory?: ConversationMemory) =>
   Effect.suspend(() => {
     const events: Array<AgentEvent> = []
     return ModelAgent.runner(model, options).runForEach(
@@ -85,7 +86,7 @@ const runAgent = (model: LanguageModel.Service, req: AgentRequest, memory?: Conv
   })
 
 // The same run as a stream (`Agent.run`).
-const streamAgent = (model: LanguageModel.Service, req: AgentRequest) =>
+const streamAgent = (model: ModelStream.ModelStream["Type"], req: AgentRequest) =>
   ModelAgent.runner(model, options).run(req, Option.none()).pipe(
     Stream.runCollect,
     Effect.map((events) => Chunk.toArray(events)),

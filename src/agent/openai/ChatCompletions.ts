@@ -1,8 +1,9 @@
 /**
- * An `@effect/ai` `LanguageModel` over the OpenAI Chat Completions API
- * (`POST {baseUrl}/chat/completions` with `stream: true`), the API that
- * self-hosted servers (vLLM, llama.cpp, Ollama, LM Studio, ...) speak.
- * `@effect/ai-openai`'s own language model speaks the Responses API instead.
+ * A client of the OpenAI Chat Completions API (`POST {baseUrl}/chat/completions`
+ * with `stream: true`), the API that self-hosted servers (vLLM, llama.cpp,
+ * Ollama, LM Studio, ...) speak: the model agent's `ModelStream`, and an
+ * `@effect/ai` `LanguageModel` for any other use. `@effect/ai-openai`'s own
+ * language model speaks the Responses API instead.
  * Import as a namespace: `import * as ChatCompletions from "./ChatCompletions.js"`.
  */
 import * as AiError from "@effect/ai/AiError"
@@ -14,6 +15,7 @@ import type * as Generated from "@effect/ai-openai/Generated"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect, Layer, type Redacted, Stream } from "effect"
+import { ModelStream } from "../ModelStream.js"
 import * as ChatStream from "./ChatStream.js"
 
 /** Where the model is and which one to ask. */
@@ -81,10 +83,13 @@ export const messagesOf = (prompt: Prompt.Prompt): Effect.Effect<Array<Message>,
     return Effect.succeed(messages)
   })
 
+/** What a request is made of: a `LanguageModel`'s provider options have it. */
+export type CallOptions = Pick<LanguageModel.ProviderOptions, "prompt" | "tools" | "toolChoice" | "responseFormat">
+
 /** The request body of one model call. */
 export const requestBody = (
   model: string,
-  options: LanguageModel.ProviderOptions
+  options: CallOptions
 ): Effect.Effect<RequestBody, AiError.MalformedInput> =>
   Effect.gen(function*() {
     const messages = yield* messagesOf(options.prompt)
@@ -166,20 +171,22 @@ const collect = (parts: ReadonlyArray<Response.StreamPartEncoded>): Array<Respon
   return out.map((part) => part.type === "text" ? { type: "text", text: filled[next++]!.text } : part)
 }
 
-/** Builds the language model on the `HttpClient` in context. */
-export const make = (options: Options): Effect.Effect<LanguageModel.Service, never, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+/** The streamed answer of one call, as encoded `@effect/ai` parts, with the `HttpClient` in context. */
+const streamer = (
+  options: Options
+): Effect.Effect<(call: CallOptions) => Stream.Stream<Response.StreamPartEncoded, AiError.AiError>, never, HttpClient.HttpClient> =>
+  Effect.map(HttpClient.HttpClient, (httpClient) => {
     const baseUrl = options.baseUrl.replace(/\/+$/, "")
-    const client = (yield* HttpClient.HttpClient).pipe(
+    const client = httpClient.pipe(
       HttpClient.mapRequest((request) => {
         const withUrl = HttpClientRequest.prependUrl(request, baseUrl)
         return options.apiKey === undefined ? withUrl : HttpClientRequest.bearerToken(withUrl, options.apiKey)
       }),
       HttpClient.filterStatusOk
     )
-    const streamText = (providerOptions: LanguageModel.ProviderOptions) =>
+    return (call) =>
       Effect.gen(function*() {
-        const body = yield* requestBody(options.model, providerOptions)
+        const body = yield* requestBody(options.model, call)
         const request = HttpClientRequest.post("/chat/completions").pipe(
           HttpClientRequest.accept("text/event-stream"),
           HttpClientRequest.bodyUnsafeJson(body)
@@ -197,11 +204,35 @@ export const make = (options: Options): Effect.Effect<LanguageModel.Service, nev
             )
         })
       )
-    return yield* LanguageModel.make({
-      streamText,
-      generateText: (providerOptions) => Effect.map(Stream.runCollect(streamText(providerOptions)), (chunk) => collect([...chunk]))
-    })
   })
+
+/**
+ * The model agent's `ModelStream` on the `HttpClient` in context: the parts
+ * go to the agent as this client reads them (already checked, chunk by
+ * chunk), with no `LanguageModel` decoding them again.
+ */
+export const modelStream = (options: Options): Effect.Effect<ModelStream["Type"], never, HttpClient.HttpClient> =>
+  Effect.map(streamer(options), (stream) => ({
+    streamText: (call) =>
+      stream({
+        prompt: call.prompt,
+        tools: Object.values(call.toolkit.tools),
+        toolChoice: call.toolChoice,
+        responseFormat: { type: "text" }
+      })
+  }))
+
+/** `modelStream` as a Layer. */
+export const modelStreamLayer = (options: Options): Layer.Layer<ModelStream, never, HttpClient.HttpClient> =>
+  Layer.effect(ModelStream, modelStream(options))
+
+/** Builds the language model on the `HttpClient` in context. */
+export const make = (options: Options): Effect.Effect<LanguageModel.Service, never, HttpClient.HttpClient> =>
+  Effect.flatMap(streamer(options), (stream) =>
+    LanguageModel.make({
+      streamText: stream,
+      generateText: (providerOptions) => Effect.map(Stream.runCollect(stream(providerOptions)), (chunk) => collect([...chunk]))
+    }))
 
 /** The language model as a Layer. */
 export const layer = (options: Options): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>

@@ -1,0 +1,58 @@
+/**
+ * What the model agent asks of a model: one streamed answer per call. Any
+ * `@effect/ai` `LanguageModel` gives it (`fromLanguageModel`: OpenAI's
+ * Responses API); the Chat Completions client gives it directly
+ * (`ChatCompletions.modelStream`), without the `LanguageModel`'s schema decode
+ * of every part — a union of some twenty part schemas, built anew for each
+ * call — which cost more than the rest of a streamed delta's path.
+ * Import as a namespace: `import * as ModelStream from "./ModelStream.js"`.
+ */
+import type * as AiError from "@effect/ai/AiError"
+import * as LanguageModel from "@effect/ai/LanguageModel"
+import type * as Prompt from "@effect/ai/Prompt"
+import type * as Response from "@effect/ai/Response"
+import { Context, Effect, Layer, type Stream } from "effect"
+import type { ModelToolkit } from "./ModelToolkit.js"
+
+/** One model call: the conversation so far, the tools the model may ask for, and whether it may. */
+export interface ModelCall {
+  readonly prompt: Prompt.Prompt
+  readonly toolkit: ModelToolkit
+  /** `none` on the run's last step: it must answer */
+  readonly toolChoice: "auto" | "none"
+}
+
+type Read = "text-delta" | "tool-call" | "finish" | "error"
+
+/**
+ * The parts of a streamed answer the agent reads; `@effect/ai`'s parts, decoded
+ * or encoded, have this shape. Tool calls are whole: the agent runs them itself.
+ */
+export type ModelPart =
+  | { readonly type: "text-delta"; readonly delta: string }
+  | { readonly type: "tool-call"; readonly id: string; readonly name: string; readonly params: unknown }
+  | { readonly type: "finish" }
+  | { readonly type: "error"; readonly error: unknown }
+  | { readonly type: Exclude<Response.StreamPartEncoded["type"], Read> }
+
+/** A model the agent can stream answers from. */
+export class ModelStream extends Context.Tag("switchyard/ModelStream")<ModelStream, {
+  readonly streamText: (call: ModelCall) => Stream.Stream<ModelPart, AiError.AiError>
+}>() {}
+
+/** The answers of an `@effect/ai` `LanguageModel`; the agent resolves the tool calls itself, to report each as it runs. */
+export const fromLanguageModel = (model: LanguageModel.Service): ModelStream["Type"] => ({
+  streamText: (call) =>
+    model.streamText({
+      prompt: call.prompt,
+      toolkit: call.toolkit,
+      toolChoice: call.toolChoice,
+      disableToolCallResolution: true
+    })
+})
+
+/** `fromLanguageModel` over the `LanguageModel` in context. */
+export const layerLanguageModel: Layer.Layer<ModelStream, never, LanguageModel.LanguageModel> = Layer.effect(
+  ModelStream,
+  Effect.map(LanguageModel.LanguageModel, fromLanguageModel)
+)
