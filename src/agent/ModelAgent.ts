@@ -7,7 +7,7 @@
 import * as Prompt from "@effect/ai/Prompt"
 import { Duration, Effect, Either, Layer, Mailbox, Option, Schedule, Stream } from "effect"
 import { type ConversationMemory, Conversations } from "../state/Conversations.js"
-import { Agent, type AgentError, type AgentEvent, type AgentRequest } from "./Agent.js"
+import { Agent, AgentError, type AgentEvent, type AgentRequest } from "./Agent.js"
 import * as ModelFailure from "./ModelFailure.js"
 import { ModelStream } from "./ModelStream.js"
 import * as ModelToolkit from "./ModelToolkit.js"
@@ -85,16 +85,16 @@ export const runner = (model: ModelStream["Type"], options: Options) => {
   const ask = (prompt: Prompt.Prompt, last: boolean, emit: Emit): Effect.Effect<Reply, AgentError> =>
     Effect.suspend(() => {
       let shown = false
-      const attempt = Effect.suspend(() => {
+      const attempt = Effect.clockWith((clock) => {
         let text = ""
         let finished = false
+        let lastSeen = clock.unsafeCurrentTimeMillis()
         const toolCalls: Array<ToolCall> = []
         // the last step must answer: it may not ask for more tools
-        return model.streamText({ prompt, toolkit, toolChoice: last ? "none" : "auto" }).pipe(
-          Stream.tapError((error) => Effect.logWarning("model call failed", error)),
-          Stream.mapError(ModelFailure.fromAiError),
-          idleTimeout(options.timeoutMs),
-          Stream.runForEach((part): Effect.Effect<void, AgentError> => {
+        const read = Stream.runForEach(
+          model.streamText({ prompt, toolkit, toolChoice: last ? "none" : "auto" }),
+          (part): Effect.Effect<void, AgentError> => {
+            lastSeen = clock.unsafeCurrentTimeMillis()
             switch (part.type) {
               case "text-delta":
                 if (part.delta.length === 0) return Effect.void
@@ -112,7 +112,14 @@ export const runner = (model: ModelStream["Type"], options: Options) => {
               default:
                 return Effect.void
             }
-          }),
+          }
+        ).pipe(
+          // the model's own errors, mapped once at the end: a stream stage per mapping would cost every element
+          Effect.catchAll((error) =>
+            error instanceof AgentError
+              ? Effect.fail(error)
+              : Effect.zipRight(Effect.logWarning("model call failed", error), Effect.fail(ModelFailure.fromAiError(error)))
+          ),
           Effect.flatMap((): Effect.Effect<Reply, AgentError> =>
             finished
               ? Effect.succeed({ text, toolCalls })
@@ -120,6 +127,7 @@ export const runner = (model: ModelStream["Type"], options: Options) => {
               : ModelFailure.make("MODEL_BAD_STREAM", "the model server's stream ended before the model finished")
           )
         )
+        return Effect.raceFirst(read, idleWatchdog(options.timeoutMs, () => lastSeen))
       })
       return Effect.retry(attempt, {
         schedule: retryPolicy,
@@ -223,30 +231,21 @@ export const runner = (model: ModelStream["Type"], options: Options) => {
 }
 
 /**
- * Fails the stream with `MODEL_TIMEOUT` once `timeoutMs` passed without an
- * element. One watchdog fiber per model call that wakes when the quiet could
- * have lasted `timeoutMs`, instead of a race of two fibers per element
- * (`Stream.timeoutFail`), which cost more than the element's own work.
+ * Fails with `MODEL_TIMEOUT` once `timeoutMs` passed since `lastSeen()` (the
+ * model's last part): one fiber per model call, waking when the quiet could
+ * have lasted `timeoutMs` — not a race of two fibers per part
+ * (`Stream.timeoutFail`), which cost more than the part's own work.
  */
-const idleTimeout = (timeoutMs: number) => <A, E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E | AgentError, R> =>
-  Stream.unwrap(Effect.clockWith((clock) =>
-    Effect.sync(() => {
-      let lastSeen = clock.unsafeCurrentTimeMillis()
-      const watchdog: Effect.Effect<never, AgentError> = Effect.suspend(() => {
-        const quietFor = clock.unsafeCurrentTimeMillis() - lastSeen
-        return quietFor >= timeoutMs
-          ? ModelFailure.make("MODEL_TIMEOUT", `the model server sent nothing for ${timeoutMs} ms`)
-          : Effect.zipRight(Effect.sleep(Duration.millis(timeoutMs - quietFor)), watchdog)
-      })
-      return stream.pipe(
-        Stream.mapChunks((chunk) => {
-          lastSeen = clock.unsafeCurrentTimeMillis()
-          return chunk
-        }),
-        Stream.interruptWhen(watchdog)
-      )
+const idleWatchdog = (timeoutMs: number, lastSeen: () => number): Effect.Effect<never, AgentError> =>
+  Effect.clockWith((clock) => {
+    const watch: Effect.Effect<never, AgentError> = Effect.suspend(() => {
+      const quietFor = clock.unsafeCurrentTimeMillis() - lastSeen()
+      return quietFor >= timeoutMs
+        ? ModelFailure.make("MODEL_TIMEOUT", `the model server sent nothing for ${timeoutMs} ms`)
+        : Effect.zipRight(Effect.sleep(Duration.millis(timeoutMs - quietFor)), watch)
     })
-  ))
+    return watch
+  })
 
 // An in-stream error as one line: servers send `{message}` or `{error: {message}}`.
 const describe = (error: unknown): string => findMessage(error) ?? JSON.stringify(error) ?? String(error)

@@ -1,6 +1,6 @@
 import type * as Response from "@effect/ai/Response"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Stream } from "effect"
+import { Chunk, Effect, Either, Schema, Stream } from "effect"
 import * as ChatStream from "../../src/agent/openai/ChatStream.js"
 
 const encoder = new TextEncoder()
@@ -106,6 +106,8 @@ describe("ChatStream", () => {
       expect(notJson._tag).toBe("MalformedOutput")
       const notChunk = yield* failureOf(body("data: {\"choices\": 42}\n\n"))
       expect(notChunk._tag).toBe("MalformedOutput")
+      const notText = yield* failureOf(body("data: {\"choices\": [{\"delta\": {\"content\": 42}}]}\n\n"))
+      expect(notText.message).toContain("not a chat completion chunk")
     }))
 
   it.effect("fails when a tool call's arguments are not JSON", () =>
@@ -126,6 +128,31 @@ describe("ChatStream", () => {
       ))
       expect(parts.at(-1)).toEqual({ type: "error", error: { message: "model overloaded" } })
     }))
+
+  it("accepts by hand only chunks the schema accepts", () => {
+    const samples: ReadonlyArray<unknown> = [
+      { id: "c", model: "m", created: 1, choices: [{ index: 0, delta: { content: "a" }, finish_reason: null }] },
+      { choices: [] },
+      { choices: [{ delta: null }, { delta: { content: null, role: "assistant" } }] },
+      { id: null, model: null, created: null, object: "chat.completion.chunk", choices: [{ index: null, finish_reason: "stop" }] },
+      { choices: [{ delta: { content: 5 } }] },
+      { choices: [{ delta: "text" }] },
+      { choices: [{ index: "0", delta: { content: "a" } }] },
+      { choices: [{ finish_reason: 1 }] },
+      { choices: [null] },
+      { choices: {} },
+      { id: 1, choices: [] },
+      { created: "now", choices: [] },
+      { usage: { total_tokens: "many" }, choices: [] },
+      { choices: [{ delta: { tool_calls: [{ index: "x" }] } }] },
+      [],
+      null,
+      "chunk"
+    ]
+    const accepted = samples.filter(ChatStream.isTextChunk)
+    expect(accepted).toHaveLength(4)
+    for (const sample of accepted) expect(Schema.is(ChatStream.Chunk)(sample)).toBe(true)
+  })
 
   it("ignores choices other than the first and tolerates nulls", () => {
     const decoder = new ChatStream.Decoder(ids())

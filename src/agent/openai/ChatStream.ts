@@ -9,7 +9,7 @@
 import * as AiError from "@effect/ai/AiError"
 import type * as Response from "@effect/ai/Response"
 import * as AiTool from "@effect/ai/Tool"
-import { Either, ParseResult, Schema, Stream } from "effect"
+import { Either, ParseResult, Predicate, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import * as ServerSentEvents from "./ServerSentEvents.js"
 
@@ -52,7 +52,44 @@ export const Chunk = Schema.Struct({
 /** @see Chunk */
 export type Chunk = typeof Chunk.Type
 
-const decodeChunk = Schema.decodeUnknownEither(Schema.parseJson(Chunk))
+const decodeChunkJson = Schema.decodeUnknownEither(Schema.parseJson(Chunk))
+const decodeChunkValue = Schema.decodeUnknownEither(Chunk)
+
+const nullable = (value: unknown, type: "string" | "number"): boolean =>
+  value === undefined || value === null || typeof value === type
+
+/**
+ * The usual chunk — choices with text deltas, nothing else — checked by hand:
+ * it is most of a stream, and the schema's decode cost more than the rest of
+ * its event's path. Whatever it does not accept goes through the schema, which
+ * accepts everything this accepts (test/agent/ChatStream.test.ts holds them to it).
+ */
+export const isTextChunk = (value: unknown): value is Chunk => {
+  if (!Predicate.isRecord(value)) return false
+  if (!nullable(value.id, "string") || !nullable(value.model, "string") || !nullable(value.created, "number")) return false
+  if ((value.usage !== undefined && value.usage !== null) || value.error !== undefined) return false
+  const choices = value.choices
+  if (!Array.isArray(choices)) return false
+  for (const choice of choices) {
+    if (!Predicate.isRecord(choice) || !nullable(choice.index, "number") || !nullable(choice.finish_reason, "string")) return false
+    const delta = choice.delta
+    if (delta === undefined || delta === null) continue
+    if (!Predicate.isRecord(delta) || !nullable(delta.content, "string")) return false
+    if (delta.tool_calls !== undefined && delta.tool_calls !== null) return false
+  }
+  return true
+}
+
+/** One event's data as a chunk: the hand check first, the schema (and its error message) for the rest. */
+const decodeChunk = (data: string): Either.Either<Chunk, ParseResult.ParseError> => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(data)
+  } catch {
+    return decodeChunkJson(data)
+  }
+  return isTextChunk(parsed) ? Either.right(parsed) : decodeChunkValue(parsed)
+}
 
 /** The data of the event that ends an OpenAI stream. */
 export const DONE = "[DONE]"
