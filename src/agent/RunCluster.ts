@@ -77,12 +77,13 @@ export class NodeRuns {
       }), { discard: true })
   }
 
-  /** A run of this node ended (after its `agent_completed`). */
+  /**
+   * A run of this node ended (after its `agent_completed`). It is let go here
+   * only once its end is recorded: until then another node finds it running
+   * here, so a stop request meanwhile must find it too (and learn it ended).
+   */
   ended(userId: string, runId: string): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      this.here.delete(runId)
-      return this.leases.ended(userId, runId)
-    })
+    return Effect.ensuring(this.leases.ended(userId, runId), Effect.sync(() => this.here.delete(runId)))
   }
 
   /** Another node's stop request for a run here. */
@@ -98,6 +99,7 @@ export class NodeRuns {
    * A run the owner stops waits for `replied` (this node's ack) before its
    * `cancelled`, so the ack still comes first. An owner that does not answer
    * within the bound is `RunOwnerUnreachable` (if it died, its runs end `NODE_LOST`).
+   * A run that ends between the look-up and the owner's answer is `stopped: false`.
    */
   stopElsewhere(
     userId: string,
@@ -108,16 +110,33 @@ export class NodeRuns {
       const where = yield* this.leases.locate(userId, runId)
       if (where._tag === "Unknown") return { _tag: "NotFound" } as const
       if (where._tag === "Ended") return { _tag: "Found", stopped: false } as const
-      if (where.owner === this.leases.owner) {
+      const answer = yield* this.askOwner(where.owner, userId, runId, replied)
+      if (answer !== "NotFound") return toOutcome(answer)
+      // the owner let the run go after the look-up: it ended meanwhile (its end was recorded first), so
+      // it is `stopped: false`, not NOT_FOUND (PROTOCOL §4)
+      const after = yield* this.leases.locate(userId, runId)
+      return after._tag === "Ended" ? { _tag: "Found", stopped: false } as const : { _tag: "NotFound" } as const
+    })
+  }
+
+  /** The owner's answer to a stop request (this node's own `serve` when the owner is this node). */
+  private askOwner(
+    owner: string,
+    userId: string,
+    runId: string,
+    replied: Effect.Effect<void>
+  ): Effect.Effect<StopAnswer, RunOwnerUnreachable> {
+    return Effect.gen(this, function*() {
+      if (owner === this.leases.owner) {
         // recorded here but not in the user's registry on this node: a session that ended meanwhile
-        return toOutcome(yield* this.serve(userId, runId, replied))
+        return yield* this.serve(userId, runId, replied)
       }
-      const remote = yield* this.leases.requestStop(where.owner, userId, runId)
+      const remote = yield* this.leases.requestStop(owner, userId, runId)
       if (remote.answer === "Stopped") {
         // the owner holds the run's `cancelled` until this frame's ack is out
         yield* Effect.forkDaemon(Effect.zipRight(replied, remote.acknowledged))
       }
-      return toOutcome(remote.answer)
+      return remote.answer
     })
   }
 
