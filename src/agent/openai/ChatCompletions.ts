@@ -14,7 +14,7 @@ import * as AiTool from "@effect/ai/Tool"
 import type * as Generated from "@effect/ai-openai/Generated"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Effect, Layer, type Redacted, Stream } from "effect"
+import { Channel, Effect, Layer, type Redacted, Stream } from "effect"
 import { ModelStream } from "../ModelStream.js"
 import * as ChatStream from "./ChatStream.js"
 
@@ -192,9 +192,12 @@ const streamer = (
           HttpClientRequest.bodyUnsafeJson(body)
         )
         const response = yield* client.execute(request)
-        return ChatStream.parts(response.stream)
+        return Stream.toChannel(ChatStream.parts(response.stream))
       }).pipe(
-        Stream.unwrap,
+        // the request, then its body: unwrapped as a channel, which hands the body's parts on
+        // as they are (`Stream.unwrap` would run the body as an inner stream, a step per part)
+        Channel.unwrap,
+        Stream.fromChannel,
         Stream.catchTags({
           RequestError: (error) =>
             Stream.fail(AiError.HttpRequestError.fromRequestError({ module: "ChatCompletions", method: "streamText", error })),

@@ -9,7 +9,9 @@
 import * as AiError from "@effect/ai/AiError"
 import type * as Response from "@effect/ai/Response"
 import * as AiTool from "@effect/ai/Tool"
-import { Either, ParseResult, Predicate, Schema, Stream } from "effect"
+import { Channel, Either, ParseResult, Predicate, Schema, Stream } from "effect"
+// (`Chunk` here is the chat completion chunk: Effect's chunks are `Elements`)
+import * as Elements from "effect/Chunk"
 import { randomUUID } from "node:crypto"
 import * as ServerSentEvents from "./ServerSentEvents.js"
 
@@ -248,14 +250,11 @@ export class Decoder {
   }
 }
 
-/** Marks where the stream's `[DONE]` was read: nothing after it is read. */
-const Done = Symbol("Done")
-
 /**
  * The `@effect/ai` parts of a streamed answer, from its bytes. Stops reading
  * at `[DONE]`; fails with `MalformedOutput` on an event that is not a chunk,
- * and when the body ends before the model finished. One stage per read: the
- * bytes are decoded, split into events and turned into parts in one step.
+ * and when the body ends before the model finished. One channel stage:
+ * each read is decoded, split into events and turned into parts in one step.
  */
 export const parts = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
@@ -266,27 +265,34 @@ export const parts = <E>(
     const reader = new ServerSentEvents.Reader()
     const decoder = new Decoder(newId)
     const events: Array<ServerSentEvents.Event> = []
-    const read = (chunk: Uint8Array): Either.Either<Array<Response.StreamPartEncoded | typeof Done>, AiError.MalformedOutput> => {
-      const oversized = reader.feed(text.decode(chunk, { stream: true }), events)
-      if (oversized !== undefined) {
-        return Either.left(malformed(`a server-sent event longer than ${oversized.maxEventChars} characters`))
-      }
-      const out: Array<Response.StreamPartEncoded | typeof Done> = []
-      for (const event of events) {
-        const decoded = decoder.event(event.data, event.event)
-        if (Either.isLeft(decoded)) return decoded
-        for (const part of decoded.right) out.push(part)
-        if (event.data.trim() === DONE) {
-          out.push(Done)
-          break
+    const write = (out: Array<Response.StreamPartEncoded>) =>
+      out.length === 0 ? Channel.void : Channel.write(Elements.unsafeFromArray(out))
+    const read: Channel.Channel<
+      Elements.Chunk<Response.StreamPartEncoded>,
+      Elements.Chunk<Uint8Array>,
+      E | AiError.MalformedOutput,
+      E
+    > = Channel.readWithCause({
+      onInput: (input: Elements.Chunk<Uint8Array>) => {
+        const out: Array<Response.StreamPartEncoded> = []
+        for (const chunk of input) {
+          const oversized = reader.feed(text.decode(chunk, { stream: true }), events)
+          if (oversized !== undefined) {
+            return Channel.fail(malformed(`a server-sent event longer than ${oversized.maxEventChars} characters`))
+          }
+          for (const event of events) {
+            const decoded = decoder.event(event.data, event.event)
+            if (Either.isLeft(decoded)) return Channel.fail(decoded.left)
+            for (const part of decoded.right) out.push(part)
+            // nothing after [DONE] is read
+            if (event.data.trim() === DONE) return write(out)
+          }
+          events.length = 0
         }
-      }
-      events.length = 0
-      return Either.right(out)
-    }
-    return bytes.pipe(
-      Stream.mapConcatEffect(read),
-      Stream.takeWhile((part): part is Response.StreamPartEncoded => part !== Done),
-      Stream.concat(Stream.suspend(() => Stream.fromIterableEffect(decoder.end())))
-    )
+        return Channel.zipRight(write(out), read)
+      },
+      onFailure: Channel.failCause,
+      onDone: () => Either.match(decoder.end(), { onLeft: Channel.fail, onRight: write })
+    })
+    return Stream.pipeThroughChannel(bytes, read)
   })
