@@ -47,10 +47,11 @@ export class Agent extends Context.Tag("switchyard/Agent")<Agent, {
   /** A run may read the user's conversation memory (a model-backed agent does); runs have it in context. */
   readonly run: (request: AgentRequest) => Stream.Stream<AgentEvent, AgentError, Conversations>
   /**
-   * Optional: the same run as `Stream.runForEach(run(request), f)`, without
-   * the Stream. An agent that is not fed by a source stream (the built-in one)
-   * can offer it: running a Stream costs about 0.3 ms of CPU before its first
-   * event, and a paced built-in run about 1 ms more than this loop does.
+   * Optional: the same run as `Stream.runForEach(run(request), f)`, each
+   * event handed to `f` in the run's own fiber — no Stream of events, no
+   * mailbox between the run and its consumer. Runs take it when it is there:
+   * a Stream of events costs about 0.3 ms of CPU before its first event, and
+   * a mailbox costs a fiber hop per event.
    */
   readonly runForEach?: (
     request: AgentRequest,

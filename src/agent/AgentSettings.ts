@@ -16,7 +16,7 @@ export class AgentSettings extends Context.Tag("switchyard/AgentSettings")<Agent
   readonly openaiModel: string
   /** `chat`: `/chat/completions` (every compatible server); `responses`: OpenAI's `/responses` */
   readonly openaiApi: "chat" | "responses"
-  /** the longest wait for the model server: for its answer to start and between two streamed events */
+  /** the longest wait for the model server: for its answer to start and between two parts of it (keep-alive comments do not count) */
   readonly openaiTimeoutMs: number
   /** retries of a model call that failed safely (connection, 429, 5xx) before anything was streamed */
   readonly openaiMaxRetries: number

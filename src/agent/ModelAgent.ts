@@ -9,7 +9,7 @@ import { Duration, Effect, Either, Layer, Mailbox, Option, Schedule, Stream } fr
 import { type ConversationMemory, Conversations } from "../state/Conversations.js"
 import { Agent, AgentError, type AgentEvent, type AgentRequest } from "./Agent.js"
 import * as ModelFailure from "./ModelFailure.js"
-import { ModelStream } from "./ModelStream.js"
+import { type ModelPart, ModelStream } from "./ModelStream.js"
 import * as ModelToolkit from "./ModelToolkit.js"
 import type * as Tool from "./Tool.js"
 
@@ -25,7 +25,7 @@ export interface Options {
   readonly systemPrompt: string
   /** model calls per run at most; the last one may not ask for tools */
   readonly maxSteps: number
-  /** the longest wait for the model server: for its answer to start, and between two streamed events */
+  /** the longest wait for the model server: for its answer to start, and between two parts of it (keep-alive comments do not count) */
   readonly timeoutMs: number
   /** how many times a failed model call is sent again (connection errors, 429, 5xx only) */
   readonly maxRetries: number
@@ -80,59 +80,89 @@ export const runner = (model: ModelStream["Type"], options: Options) => {
   const toolkit = ModelToolkit.fromToolkit(options.tools)
   const retryPolicy = Schedule.exponential(Duration.millis(options.retryBaseMs)).pipe(Schedule.jittered)
 
+  /**
+   * One model call, read to its end: each text delta goes to the user as it
+   * comes (`onDelta` is told), tool calls are collected for the loop to run.
+   * The read races an idle watchdog: when the model sends nothing for
+   * `timeoutMs`, the watchdog wins with `MODEL_TIMEOUT`, and the losing read
+   * is interrupted — with it the HTTP request.
+   */
+  const readReply = (
+    prompt: Prompt.Prompt,
+    last: boolean,
+    emit: Emit,
+    onDelta: () => void
+  ): Effect.Effect<Reply, AgentError> =>
+    Effect.clockWith((clock) => {
+      let text = ""
+      let finished = false
+      const toolCalls: Array<ToolCall> = []
+      // when the model was last heard from; a delivery that takes long (a slow backplane) is not the model's silence
+      let lastSeen = clock.unsafeCurrentTimeMillis()
+      const heard = (): void => {
+        lastSeen = clock.unsafeCurrentTimeMillis()
+      }
+      const onPart = (part: ModelPart): Effect.Effect<void, AgentError> => {
+        heard()
+        switch (part.type) {
+          case "text-delta":
+            if (part.delta.length === 0) return Effect.void
+            onDelta()
+            text += part.delta
+            return Effect.map(emit({ _tag: "MessageDelta", text: part.delta }), heard)
+          case "tool-call":
+            // a name the model was not offered is not a tool call to report to the user, nor to run
+            if (Option.isNone(options.tools.get(part.name))) {
+              return Effect.zipRight(
+                Effect.logWarning("the model called a tool it was not offered", { tool: part.name.slice(0, 100) }),
+                Effect.fail(ModelFailure.make("MODEL_BAD_STREAM", "the model called a tool it was not offered"))
+              )
+            }
+            toolCalls.push({ id: part.id, name: part.name, params: part.params })
+            return Effect.void
+          case "finish":
+            finished = true
+            return Effect.void
+          case "error":
+            // the server's own words may quote anything: the log has them, the user a fixed message
+            return Effect.zipRight(
+              Effect.logWarning("the model server reported an error in its stream", { error: describe(part.error) }),
+              Effect.fail(ModelFailure.make("MODEL_ERROR", "the model server reported an error in its stream"))
+            )
+          default:
+            return Effect.void
+        }
+      }
+      // the last step must answer: it may not ask for more tools
+      const read = Stream.runForEach(model.streamText({ prompt, toolkit, toolChoice: last ? "none" : "auto" }), onPart).pipe(
+        // the model's errors are mapped once, here: a stream stage per mapping would cost every part
+        Effect.catchAll((error) =>
+          error instanceof AgentError
+            ? Effect.fail(error)
+            : Effect.zipRight(Effect.logWarning("model call failed", error), Effect.fail(ModelFailure.fromAiError(error)))
+        ),
+        Effect.flatMap((): Effect.Effect<Reply, AgentError> =>
+          finished
+            ? Effect.succeed({ text, toolCalls })
+            // the Responses client ends quietly on a cut connection: a missing finish is the only sign
+            : ModelFailure.make("MODEL_BAD_STREAM", "the model server's stream ended before the model finished")
+        )
+      )
+      return Effect.raceFirst(read, idleWatchdog(options.timeoutMs, () => lastSeen))
+    })
+
   // One model call. It is sent again on a safe failure only while nothing of
   // it reached the user: a retry must never repeat a delta.
   const ask = (prompt: Prompt.Prompt, last: boolean, emit: Emit): Effect.Effect<Reply, AgentError> =>
     Effect.suspend(() => {
-      let shown = false
-      const attempt = Effect.clockWith((clock) => {
-        let text = ""
-        let finished = false
-        let lastSeen = clock.unsafeCurrentTimeMillis()
-        const toolCalls: Array<ToolCall> = []
-        // the last step must answer: it may not ask for more tools
-        const read = Stream.runForEach(
-          model.streamText({ prompt, toolkit, toolChoice: last ? "none" : "auto" }),
-          (part): Effect.Effect<void, AgentError> => {
-            lastSeen = clock.unsafeCurrentTimeMillis()
-            switch (part.type) {
-              case "text-delta":
-                if (part.delta.length === 0) return Effect.void
-                shown = true
-                text += part.delta
-                return emit({ _tag: "MessageDelta", text: part.delta })
-              case "tool-call":
-                toolCalls.push({ id: part.id, name: part.name, params: part.params })
-                return Effect.void
-              case "finish":
-                finished = true
-                return Effect.void
-              case "error":
-                return Effect.fail(ModelFailure.make("MODEL_ERROR", `the model server reported: ${describe(part.error)}`))
-              default:
-                return Effect.void
-            }
-          }
-        ).pipe(
-          // the model's own errors, mapped once at the end: a stream stage per mapping would cost every element
-          Effect.catchAll((error) =>
-            error instanceof AgentError
-              ? Effect.fail(error)
-              : Effect.zipRight(Effect.logWarning("model call failed", error), Effect.fail(ModelFailure.fromAiError(error)))
-          ),
-          Effect.flatMap((): Effect.Effect<Reply, AgentError> =>
-            finished
-              ? Effect.succeed({ text, toolCalls })
-              // the Responses client ends quietly on a cut connection: a missing finish is the only sign
-              : ModelFailure.make("MODEL_BAD_STREAM", "the model server's stream ended before the model finished")
-          )
-        )
-        return Effect.raceFirst(read, idleWatchdog(options.timeoutMs, () => lastSeen))
+      let deltaSent = false
+      const attempt = readReply(prompt, last, emit, () => {
+        deltaSent = true
       })
       return Effect.retry(attempt, {
         schedule: retryPolicy,
         times: options.maxRetries,
-        while: (error) => !shown && ModelFailure.isRetryable(error)
+        while: (error) => !deltaSent && ModelFailure.isRetryable(error)
       })
     })
 
@@ -248,7 +278,7 @@ const idleWatchdog = (timeoutMs: number, lastSeen: () => number): Effect.Effect<
   })
 
 // An in-stream error as one line: servers send `{message}` or `{error: {message}}`.
-const describe = (error: unknown): string => findMessage(error) ?? JSON.stringify(error) ?? String(error)
+const describe = (error: unknown): string => (findMessage(error) ?? JSON.stringify(error) ?? String(error)).slice(0, 300)
 
 const findMessage = (value: unknown): string | undefined => {
   if (typeof value !== "object" || value === null) return undefined

@@ -69,10 +69,11 @@ export const fromAiError = (error: AiError.AiError): AgentError => {
       return make("MODEL_HTTP_4XX", `the model server refused the request (HTTP ${status})`)
     }
     case "MalformedOutput":
-      return make("MODEL_BAD_STREAM", `the model server's stream is malformed: ${error.description ?? "unreadable"}`)
+      // the description may quote the stream: it is logged, not sent
+      return make("MODEL_BAD_STREAM", "the model server's stream is malformed")
     case "MalformedInput":
       return make("MODEL_BAD_REQUEST", `the request to the model is malformed: ${error.description ?? "invalid"}`)
     case "UnknownError":
-      return make("MODEL_ERROR", error.description ?? "the model server reported an error")
+      return make("MODEL_ERROR", "the model server reported an error")
   }
 }

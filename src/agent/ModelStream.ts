@@ -22,7 +22,8 @@ export interface ModelCall {
   readonly toolChoice: "auto" | "none"
 }
 
-type Read = "text-delta" | "tool-call" | "finish" | "error"
+/** The parts the agent acts on; the others (text start and end, tool-call fragments, metadata...) it passes over. */
+type HandledPartType = "text-delta" | "tool-call" | "finish" | "error"
 
 /**
  * The parts of a streamed answer the agent reads; `@effect/ai`'s parts, decoded
@@ -33,7 +34,7 @@ export type ModelPart =
   | { readonly type: "tool-call"; readonly id: string; readonly name: string; readonly params: unknown }
   | { readonly type: "finish" }
   | { readonly type: "error"; readonly error: unknown }
-  | { readonly type: Exclude<Response.StreamPartEncoded["type"], Read> }
+  | { readonly type: Exclude<Response.StreamPartEncoded["type"], HandledPartType> }
 
 /** A model the agent can stream answers from. */
 export class ModelStream extends Context.Tag("switchyard/ModelStream")<ModelStream, {

@@ -20,7 +20,7 @@ import { BuiltinTools } from "./tools/index.js"
 export const AGENT_NAME = "openai"
 
 /** The model of the settings, on the `HttpClient` in context; the Responses API's libraries load only when it is asked for. */
-export const modelStream = (settings: AgentSettings["Type"]): Layer.Layer<ModelStream, never, HttpClient.HttpClient> =>
+export const modelLayer = (settings: AgentSettings["Type"]): Layer.Layer<ModelStream, never, HttpClient.HttpClient> =>
   settings.openaiApi === "responses"
     ? Layer.unwrapEffect(Effect.map(Effect.promise(() => import("./openai/ResponsesModel.js")), (Responses) => Responses.layer(settings)))
     : ChatCompletions.modelStreamLayer({
@@ -40,7 +40,7 @@ export const agent = (settings: AgentSettings["Type"]): Layer.Layer<Agent, never
     timeoutMs: Math.max(1, settings.openaiTimeoutMs),
     maxRetries: Math.max(0, settings.openaiMaxRetries),
     retryBaseMs: Math.max(0, settings.openaiRetryBaseMs)
-  }).pipe(Layer.provide(modelStream(settings)))
+  }).pipe(Layer.provide(modelLayer(settings)))
 
 /** The model-backed agent with its own HTTP client (undici), which closes with the layer. */
 export const layer = (settings: AgentSettings["Type"]): Layer.Layer<Agent> =>

@@ -32,15 +32,17 @@ export type { StreamEvent }
 let lastMillis = Number.NaN
 let lastIso = ""
 
-/** The current time as the ISO-8601 `ts` of a frame (formatted once per millisecond: every frame carries one). */
-export const isoNow = (): string => {
-  const now = Date.now()
-  if (now !== lastMillis) {
-    lastMillis = now
-    lastIso = new Date(now).toISOString()
+/** The time `millis` as the ISO-8601 `ts` of a frame (formatted once per millisecond: every frame carries one). */
+export const isoAt = (millis: number): string => {
+  if (millis !== lastMillis) {
+    lastMillis = millis
+    lastIso = new Date(millis).toISOString()
   }
   return lastIso
 }
+
+/** The current time as the ISO-8601 `ts` of a frame. */
+export const isoNow = (): string => isoAt(Date.now())
 
 const EMPTY_RESULT = "{}"
 

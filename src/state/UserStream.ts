@@ -111,7 +111,7 @@ export class UserStream {
       const at = clock.unsafeCurrentTimeMillis()
       return this.backplane.publish(this.userId, {
         head: ServerFrame.streamEventHead(event.type),
-        tail: ServerFrame.streamEventTail(event, new Date(at).toISOString()),
+        tail: ServerFrame.streamEventTail(event, ServerFrame.isoAt(at)),
         at
       })
     })

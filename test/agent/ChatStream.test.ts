@@ -120,6 +120,17 @@ describe("ChatStream", () => {
       expect(error.message).toContain("not JSON")
     }))
 
+  it.effect("fails when an answer holds more tool calls, or more argument text, than allowed", () =>
+    Effect.gen(function*() {
+      const calls = Array.from({ length: ChatStream.maxToolCalls + 1 }, (_, index) =>
+        chunk({ tool_calls: [{ index, id: `c${index}`, function: { name: "clock", arguments: "" } }] }))
+      expect((yield* failureOf(body(...calls))).message).toContain("tool calls")
+      const piece = "x".repeat(65_536)
+      const pieces = Array.from({ length: ChatStream.maxToolArgumentChars / piece.length + 1 }, () =>
+        chunk({ tool_calls: [{ index: 0, id: "c", function: { name: "clock", arguments: piece } }] }))
+      expect((yield* failureOf(body(...pieces))).message).toContain("arguments longer")
+    }))
+
   it.effect("turns an error the server sends inside the stream into an error part", () =>
     Effect.gen(function*() {
       const parts = yield* partsOf(body(
@@ -151,7 +162,7 @@ describe("ChatStream", () => {
     ]
     const accepted = samples.filter(ChatStream.isTextChunk)
     expect(accepted).toHaveLength(4)
-    for (const sample of accepted) expect(Schema.is(ChatStream.Chunk)(sample)).toBe(true)
+    for (const sample of accepted) expect(Schema.is(ChatStream.CompletionChunk)(sample)).toBe(true)
   })
 
   it("ignores choices other than the first and tolerates nulls", () => {

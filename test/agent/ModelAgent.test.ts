@@ -169,6 +169,26 @@ describe("ModelAgent", () => {
       const { model } = yield* scripted([() => Stream.make<Array<Response.StreamPartEncoded>>({ type: "error", error: { error: { message: "overloaded" } } })])
       const exit = yield* runAgent(model, request("hello"))
       expect(failureCode(exit)).toBe("MODEL_ERROR")
+      // the server's own words stay in the log: they may quote anything
+      expect(JSON.stringify(exit)).not.toContain("overloaded")
+    }))
+
+  it.effect("fails with MODEL_BAD_STREAM when the model calls a tool it was not offered, and reports no call", () =>
+    Effect.gen(function*() {
+      const { model } = yield* scripted([() =>
+        Stream.make<Array<Response.StreamPartEncoded>>(
+          { type: "tool-call", id: "c1", name: "rm -rf", params: {} },
+          { ...finish, reason: "tool-calls" }
+        )
+      ])
+      const events: Array<AgentEvent> = []
+      const exit = yield* ModelAgent.runner(model, options).runForEach(
+        request("hello"),
+        Option.none(),
+        (event) => Effect.sync(() => void events.push(event))
+      ).pipe(Effect.exit)
+      expect(failureCode(exit)).toBe("MODEL_BAD_STREAM")
+      expect(events.map((e) => e._tag)).toEqual(["Thinking"])
     }))
 
   it.effect("sends the system prompt and the thread's history, and remembers only finished turns", () =>

@@ -52,4 +52,15 @@ describe("ServerSentEvents.Reader", () => {
     })
     expect(read(Array.from({ length: 30 }, () => "data: 0123456789\n\n"), 100)).toMatchObject({ result: undefined })
   })
+
+  it("counts what an event keeps alive: empty data lines, and the whole read a short value was cut from", () => {
+    expect(read(["data:\n".repeat(101)], 100).result).toEqual({ _tag: "Oversized", maxEventChars: 100 })
+    // 20 short values, each cut from a read padded with a 64-character comment
+    const padded = Array.from({ length: 20 }, () => `data: x\n:${"c".repeat(64)}\n`)
+    expect(read(padded, 1000).result).toEqual({ _tag: "Oversized", maxEventChars: 1000 })
+  })
+
+  it("keeps a CR at the end of a read paired with the LF after an empty read", () => {
+    expect(read(["data: a\r", "", "\ndata: b\n\n"]).events).toEqual([{ event: "message", data: "a\nb" }])
+  })
 })

@@ -13,6 +13,7 @@ import type * as Response from "@effect/ai/Response"
 import * as AiTool from "@effect/ai/Tool"
 import type * as Generated from "@effect/ai-openai/Generated"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Channel, Effect, Layer, type Redacted, Stream } from "effect"
 import { ModelStream } from "../ModelStream.js"
@@ -171,8 +172,43 @@ const collect = (parts: ReadonlyArray<Response.StreamPartEncoded>): Array<Respon
   return out.map((part) => part.type === "text" ? { type: "text", text: filled[next++]!.text } : part)
 }
 
+/** At most this much of a refusal's body is read (into the error, for the log; the user never sees it). */
+const MAX_ERROR_BODY_CHARS = 4096
+
+/**
+ * The `HttpResponseError` of a refused (non-2xx) or broken response, with the
+ * start of its body. `HttpResponseError.fromResponseError` reads the whole
+ * body: a server answering with an endless one must not fill the node.
+ */
+const responseError = (error: HttpClientError.ResponseError): Effect.Effect<never, AiError.HttpResponseError> =>
+  Effect.suspend(() => {
+    const decoder = new TextDecoder()
+    return error.response.stream.pipe(
+      Stream.runFoldWhile("", (text) => text.length < MAX_ERROR_BODY_CHARS, (text, bytes) => text + decoder.decode(bytes, { stream: true })),
+      Effect.orElseSucceed(() => ""),
+      Effect.flatMap((body) =>
+        new AiError.HttpResponseError({
+          module: "ChatCompletions",
+          method: "streamText",
+          reason: error.reason,
+          ...(error.description === undefined ? {} : { description: error.description }),
+          request: {
+            hash: error.request.hash,
+            // no headers: the request's carry the API key
+            headers: {},
+            method: error.request.method,
+            url: error.request.url,
+            urlParams: error.request.urlParams
+          },
+          response: { headers: {}, status: error.response.status },
+          body: body.slice(0, MAX_ERROR_BODY_CHARS)
+        })
+      )
+    )
+  })
+
 /** The streamed answer of one call, as encoded `@effect/ai` parts, with the `HttpClient` in context. */
-const streamer = (
+const callStream = (
   options: Options
 ): Effect.Effect<(call: CallOptions) => Stream.Stream<Response.StreamPartEncoded, AiError.AiError>, never, HttpClient.HttpClient> =>
   Effect.map(HttpClient.HttpClient, (httpClient) => {
@@ -201,10 +237,7 @@ const streamer = (
         Stream.catchTags({
           RequestError: (error) =>
             Stream.fail(AiError.HttpRequestError.fromRequestError({ module: "ChatCompletions", method: "streamText", error })),
-          ResponseError: (error) =>
-            Stream.fromEffect(
-              AiError.HttpResponseError.fromResponseError({ module: "ChatCompletions", method: "streamText", error })
-            )
+          ResponseError: (error) => Stream.fromEffect(responseError(error))
         })
       )
   })
@@ -215,7 +248,7 @@ const streamer = (
  * chunk), with no `LanguageModel` decoding them again.
  */
 export const modelStream = (options: Options): Effect.Effect<ModelStream["Type"], never, HttpClient.HttpClient> =>
-  Effect.map(streamer(options), (stream) => ({
+  Effect.map(callStream(options), (stream) => ({
     streamText: (call) =>
       stream({
         prompt: call.prompt,
@@ -231,7 +264,7 @@ export const modelStreamLayer = (options: Options): Layer.Layer<ModelStream, nev
 
 /** Builds the language model on the `HttpClient` in context. */
 export const make = (options: Options): Effect.Effect<LanguageModel.Service, never, HttpClient.HttpClient> =>
-  Effect.flatMap(streamer(options), (stream) =>
+  Effect.flatMap(callStream(options), (stream) =>
     LanguageModel.make({
       streamText: stream,
       generateText: (providerOptions) => Effect.map(Stream.runCollect(stream(providerOptions)), (chunk) => collect([...chunk]))

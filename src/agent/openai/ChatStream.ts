@@ -9,9 +9,7 @@
 import * as AiError from "@effect/ai/AiError"
 import type * as Response from "@effect/ai/Response"
 import * as AiTool from "@effect/ai/Tool"
-import { Channel, Either, ParseResult, Predicate, Schema, Stream } from "effect"
-// (`Chunk` here is the chat completion chunk: Effect's chunks are `Elements`)
-import * as Elements from "effect/Chunk"
+import { Channel, Chunk, Either, ParseResult, Predicate, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import * as ServerSentEvents from "./ServerSentEvents.js"
 
@@ -42,7 +40,7 @@ const Usage = Schema.Struct({
 })
 
 /** One `data:` payload of the stream (`chat.completion.chunk`), or an error some servers send instead. */
-export const Chunk = Schema.Struct({
+export const CompletionChunk = Schema.Struct({
   id: Schema.optional(Schema.NullOr(Schema.String)),
   model: Schema.optional(Schema.NullOr(Schema.String)),
   created: Schema.optional(Schema.NullOr(Schema.Number)),
@@ -51,11 +49,11 @@ export const Chunk = Schema.Struct({
   error: Schema.optional(Schema.Unknown)
 })
 
-/** @see Chunk */
-export type Chunk = typeof Chunk.Type
+/** @see CompletionChunk */
+export type CompletionChunk = typeof CompletionChunk.Type
 
-const decodeChunkJson = Schema.decodeUnknownEither(Schema.parseJson(Chunk))
-const decodeChunkValue = Schema.decodeUnknownEither(Chunk)
+const decodeChunkJson = Schema.decodeUnknownEither(Schema.parseJson(CompletionChunk))
+const decodeChunkValue = Schema.decodeUnknownEither(CompletionChunk)
 
 const nullable = (value: unknown, type: "string" | "number"): boolean =>
   value === undefined || value === null || typeof value === type
@@ -66,7 +64,7 @@ const nullable = (value: unknown, type: "string" | "number"): boolean =>
  * its event's path. Whatever it does not accept goes through the schema, which
  * accepts everything this accepts (test/agent/ChatStream.test.ts holds them to it).
  */
-export const isTextChunk = (value: unknown): value is Chunk => {
+export const isTextChunk = (value: unknown): value is CompletionChunk => {
   if (!Predicate.isRecord(value)) return false
   if (!nullable(value.id, "string") || !nullable(value.model, "string") || !nullable(value.created, "number")) return false
   if ((value.usage !== undefined && value.usage !== null) || value.error !== undefined) return false
@@ -83,7 +81,7 @@ export const isTextChunk = (value: unknown): value is Chunk => {
 }
 
 /** One event's data as a chunk: the hand check first, the schema (and its error message) for the rest. */
-const decodeChunk = (data: string): Either.Either<Chunk, ParseResult.ParseError> => {
+const decodeChunk = (data: string): Either.Either<CompletionChunk, ParseResult.ParseError> => {
   let parsed: unknown
   try {
     parsed = JSON.parse(data)
@@ -121,6 +119,10 @@ const finishReasonOf = (reason: string, hasToolCalls: boolean): Response.FinishR
   }
 }
 
+/** The most tool calls one answer may hold, and characters of arguments all of them together: a server cannot grow them without end. */
+export const maxToolCalls = 32
+export const maxToolArgumentChars = 1_048_576
+
 interface PendingCall {
   id: string | undefined
   name: string | undefined
@@ -136,6 +138,7 @@ interface PendingCall {
 export class Decoder {
   private textId: string | undefined
   private readonly calls = new Map<number, PendingCall>()
+  private argumentChars = 0
   private metadataSent = false
   private finished = false
 
@@ -180,7 +183,8 @@ export class Decoder {
       parts.push({ type: "text-delta", id: this.textId, delta: content })
     }
     for (const [position, fragment] of (choice.delta?.tool_calls ?? []).entries()) {
-      this.toolCallFragment(fragment.index ?? position, fragment, parts)
+      const refused = this.toolCallFragment(fragment.index ?? position, fragment, parts)
+      if (refused !== undefined) return Either.left(refused)
     }
     if (typeof choice.finish_reason === "string" && choice.finish_reason.length > 0) {
       const finished = this.finish(choice.finish_reason)
@@ -200,9 +204,10 @@ export class Decoder {
     index: number,
     fragment: typeof ToolCallDelta.Type,
     parts: Array<Response.StreamPartEncoded>
-  ): void {
+  ): AiError.MalformedOutput | undefined {
     let call = this.calls.get(index)
     if (call === undefined) {
+      if (this.calls.size >= maxToolCalls) return malformed(`more than ${maxToolCalls} tool calls in one answer`)
       call = { id: undefined, name: undefined, arguments: "", started: false }
       this.calls.set(index, call)
     }
@@ -217,9 +222,14 @@ export class Decoder {
     }
     const args = fragment.function?.arguments
     if (typeof args === "string" && args.length > 0) {
+      this.argumentChars += args.length
+      if (this.argumentChars > maxToolArgumentChars) {
+        return malformed(`tool call arguments longer than ${maxToolArgumentChars} characters`)
+      }
       call.arguments += args
       if (call.started && call.id !== undefined) parts.push({ type: "tool-params-delta", id: call.id, delta: args })
     }
+    return undefined
   }
 
   private finish(reason: string): Either.Either<Array<Response.StreamPartEncoded>, AiError.MalformedOutput> {
@@ -237,7 +247,7 @@ export class Decoder {
         // servers send "" for a call without arguments
         params = AiTool.unsafeSecureJsonParse(call.arguments.trim().length === 0 ? "{}" : call.arguments)
       } catch (cause) {
-        return Either.left(malformed(`the arguments of the tool call "${call.name}" are not JSON: ${call.arguments}`, cause))
+        return Either.left(malformed(`the arguments of a call of the tool "${call.name}" are not JSON`, cause))
       }
       parts.push({ type: "tool-call", id, name: call.name, params })
     }
@@ -266,17 +276,17 @@ export const parts = <E>(
     const decoder = new Decoder(newId)
     const events: Array<ServerSentEvents.Event> = []
     const write = (out: Array<Response.StreamPartEncoded>) =>
-      out.length === 0 ? Channel.void : Channel.write(Elements.unsafeFromArray(out))
+      out.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(out))
     const read: Channel.Channel<
-      Elements.Chunk<Response.StreamPartEncoded>,
-      Elements.Chunk<Uint8Array>,
+      Chunk.Chunk<Response.StreamPartEncoded>,
+      Chunk.Chunk<Uint8Array>,
       E | AiError.MalformedOutput,
       E
     > = Channel.readWithCause({
-      onInput: (input: Elements.Chunk<Uint8Array>) => {
+      onInput: (input: Chunk.Chunk<Uint8Array>) => {
         const out: Array<Response.StreamPartEncoded> = []
-        for (const chunk of input) {
-          const oversized = reader.feed(text.decode(chunk, { stream: true }), events)
+        for (const bytes of input) {
+          const oversized = reader.feed(text.decode(bytes, { stream: true }), events)
           if (oversized !== undefined) {
             return Channel.fail(malformed(`a server-sent event longer than ${oversized.maxEventChars} characters`))
           }
@@ -284,7 +294,7 @@ export const parts = <E>(
             const decoded = decoder.event(event.data, event.event)
             if (Either.isLeft(decoded)) return Channel.fail(decoded.left)
             for (const part of decoded.right) out.push(part)
-            // nothing after [DONE] is read
+            // the answer is over: the channel ends here without reading on, which releases the body
             if (event.data.trim() === DONE) return write(out)
           }
           events.length = 0

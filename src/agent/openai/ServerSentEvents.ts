@@ -38,9 +38,14 @@ export class Reader {
   private name = ""
   /** the last read ended with CR: a LF starting the next one belongs to that line end */
   private afterCR = false
-  /** the characters of the event's data read so far, and of the unfinished line (comments and other fields: only while unfinished) */
+  /**
+   * What the event being read holds, in characters: the whole of every read
+   * one of its pieces came from (a slice of a string keeps all of it alive),
+   * plus one per data line (an empty one still takes an array slot).
+   */
   private eventChars = 0
-  private pendingChars = 0
+  /** the read `text` is charged to the event already */
+  private charged = false
 
   constructor(private readonly maxEventChars: number = defaultMaxEventChars) {}
 
@@ -50,6 +55,9 @@ export class Reader {
    * must not grow the buffer without end).
    */
   feed(text: string, out: Array<Event>): Oversized | undefined {
+    // an empty read says nothing, not even that a CR was not followed by LF
+    if (text.length === 0) return undefined
+    this.charged = false
     let start = this.afterCR && text.charCodeAt(0) === LF ? 1 : 0
     this.afterCR = false
     const length = text.length
@@ -61,9 +69,8 @@ export class Reader {
         this.pending.push(line)
         line = this.pending.join("")
         this.pending = []
-        this.pendingChars = 0
       }
-      this.line(line, out)
+      this.line(line, text, out)
       if (this.eventChars > this.maxEventChars) return { _tag: "Oversized", maxEventChars: this.maxEventChars }
       if (code === CR) {
         if (i + 1 === length) this.afterCR = true
@@ -73,18 +80,25 @@ export class Reader {
     }
     if (start < length) {
       this.pending.push(start === 0 ? text : text.slice(start))
-      this.pendingChars += length - start
+      this.charge(text)
     }
-    return this.eventChars + this.pendingChars > this.maxEventChars ? { _tag: "Oversized", maxEventChars: this.maxEventChars } : undefined
+    return this.eventChars > this.maxEventChars ? { _tag: "Oversized", maxEventChars: this.maxEventChars } : undefined
   }
 
-  private line(line: string, out: Array<Event>): void {
+  private charge(text: string): void {
+    if (this.charged) return
+    this.charged = true
+    this.eventChars += text.length
+  }
+
+  private line(line: string, text: string, out: Array<Event>): void {
     if (line.length === 0) {
       // a blank line dispatches the event; one without data is none
       if (this.data.length > 0) out.push({ event: this.name.length > 0 ? this.name : "message", data: this.data.join("\n") })
       this.data = []
       this.name = ""
       this.eventChars = 0
+      this.charged = false
       return
     }
     const colon = line.indexOf(":")
@@ -94,7 +108,11 @@ export class Reader {
     const valueStart = colon === -1 ? line.length : line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1
     if (field === "data") {
       this.data.push(line.slice(valueStart))
-      this.eventChars += line.length - valueStart
-    } else if (field === "event") this.name = line.slice(valueStart)
+      this.eventChars += 1
+      this.charge(text)
+    } else if (field === "event") {
+      this.name = line.slice(valueStart)
+      this.charge(text)
+    }
   }
 }
