@@ -74,16 +74,28 @@ const scripted = (steps: ReadonlyArray<Step>) =>
     return { model: ModelStream.fromLanguageModel(model), prompts }
   })
 
-// The run as the service plays it (`runForEach`), its events collected.
+// The run as the service plays it (`runForEach`), each event pushed onto `events`.
+const runInto = (
+  model: ModelStream.ModelStream["Type"],
+  req: AgentRequest,
+  events: Array<AgentEvent>,
+  memory?: ConversationMemory
+) => ModelAgent.runner(model, options).runForEach(req, Option.fromNullable(memory), (event) => Effect.sync(() => void events.push(event)))
+
+// The same, its events collected.
 const runAgent = (model: ModelStream.ModelStream["Type"], req: AgentRequest, memory?: ConversationMemory) =>
   Effect.suspend(() => {
     const events: Array<AgentEvent> = []
-    return ModelAgent.runner(model, options).runForEach(
-      req,
-      Option.fromNullable(memory),
-      (event) => Effect.sync(() => void events.push(event))
-    ).pipe(Effect.as(events), Effect.exit)
+    return runInto(model, req, events, memory).pipe(Effect.as(events), Effect.exit)
   })
+
+// A model that says "Hi" and then nothing, its stream open until released (`released.value`).
+const hangsAfterHi = (released: { value: boolean }) => () =>
+  Stream.concat(Stream.fromIterable(text("Hi")), Stream.never).pipe(
+    Stream.ensuring(Effect.sync(() => {
+      released.value = true
+    }))
+  )
 
 // The same run as a stream (`Agent.run`).
 const streamAgent = (model: ModelStream.ModelStream["Type"], req: AgentRequest) =>
@@ -182,11 +194,7 @@ describe("ModelAgent", () => {
         )
       ])
       const events: Array<AgentEvent> = []
-      const exit = yield* ModelAgent.runner(model, options).runForEach(
-        request("hello"),
-        Option.none(),
-        (event) => Effect.sync(() => void events.push(event))
-      ).pipe(Effect.exit)
+      const exit = yield* Effect.exit(runInto(model, request("hello"), events))
       expect(failureCode(exit)).toBe("MODEL_BAD_STREAM")
       expect(events.map((e) => e._tag)).toEqual(["Thinking"])
     }))
@@ -236,45 +244,26 @@ describe("ModelAgent", () => {
 
   it.effect("releases the model's stream when the run's stream ends early (stop_agent)", () =>
     Effect.gen(function*() {
-      let released = false
-      const { model } = yield* scripted([
-        () =>
-          Stream.concat(Stream.fromIterable(text("Hi")), Stream.never).pipe(
-            Stream.ensuring(Effect.sync(() => {
-              released = true
-            }))
-          )
-      ])
+      const released = { value: false }
+      const { model } = yield* scripted([hangsAfterHi(released)])
       const events = yield* ModelAgent.runner(model, options).run(request("hello"), Option.none()).pipe(
         Stream.take(2),
         Stream.runCollect
       )
       expect(Chunk.toArray(events).map((e) => e._tag)).toEqual(["Thinking", "MessageDelta"])
-      expect(released).toBe(true)
+      expect(released.value).toBe(true)
     }))
 
   it.effect("releases the model's stream when the run is interrupted (stop_agent), and the stream form gives the same events", () =>
     Effect.gen(function*() {
-      let released = false
-      const { model } = yield* scripted([
-        () =>
-          Stream.concat(Stream.fromIterable(text("Hi")), Stream.never).pipe(
-            Stream.ensuring(Effect.sync(() => {
-              released = true
-            }))
-          ),
-        () => Stream.fromIterable([...text("Hi", " there"), finish])
-      ])
+      const released = { value: false }
+      const { model } = yield* scripted([hangsAfterHi(released), () => Stream.fromIterable([...text("Hi", " there"), finish])])
       const events: Array<AgentEvent> = []
-      const fiber = yield* ModelAgent.runner(model, options).runForEach(
-        request("hello"),
-        Option.none(),
-        (event) => Effect.sync(() => void events.push(event))
-      ).pipe(Effect.fork)
+      const fiber = yield* Effect.fork(runInto(model, request("hello"), events))
       while (events.length < 2) yield* Effect.yieldNow()
       yield* Fiber.interrupt(fiber)
       expect(events.map((e) => e._tag)).toEqual(["Thinking", "MessageDelta"])
-      expect(released).toBe(true)
+      expect(released.value).toBe(true)
       const streamed = yield* streamAgent(model, request("hello"))
       expect(Exit.isSuccess(streamed) ? streamed.value.map((e) => e._tag) : streamed).toEqual([
         "Thinking",
