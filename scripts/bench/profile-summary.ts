@@ -9,13 +9,15 @@
  *
  *   npx tsx scripts/bench/profile-summary.ts bench-results/profiles/stream-service-1/*.cpuprofile --per 400000
  */
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
+import { SourceMap, type SourceMapPayload } from "node:module"
 import { parseArgs } from "node:util"
 
 interface CallFrame {
   readonly functionName: string
   readonly url: string
   readonly lineNumber: number
+  readonly columnNumber?: number
 }
 
 interface ProfileNode {
@@ -29,6 +31,34 @@ interface Profile {
   readonly nodes: ReadonlyArray<ProfileNode>
   readonly samples: ReadonlyArray<number>
   readonly timeDeltas: ReadonlyArray<number>
+}
+
+/**
+ * The profile with each frame of bundled code (`npm start` runs an esbuild
+ * bundle) moved back to the file it came from, by the bundle's source maps
+ * (`<file>.map` beside it): a frame of `bundle/chunk-….js` becomes one of
+ * `node_modules/effect/…` or `src/…`, so the areas below mean what they say.
+ */
+export const unbundle = (profile: Profile): Profile => {
+  const maps = new Map<string, SourceMap | undefined>()
+  const mapOf = (url: string): SourceMap | undefined => {
+    if (!maps.has(url)) {
+      const path = url.replace(/^file:\/\//, "")
+      maps.set(url, url.endsWith(".js") && existsSync(`${path}.map`)
+        ? new SourceMap(JSON.parse(readFileSync(`${path}.map`, "utf8")) as SourceMapPayload)
+        : undefined)
+    }
+    return maps.get(url)
+  }
+  const nodes = profile.nodes.map((node) => {
+    const frame = node.callFrame
+    const map = frame.url === "" ? undefined : mapOf(frame.url)
+    const entry = map?.findEntry(frame.lineNumber, frame.columnNumber ?? 0)
+    if (entry === undefined || !("originalSource" in entry)) return node
+    const url = new URL(entry.originalSource, frame.url).href
+    return { ...node, callFrame: { ...frame, url, lineNumber: entry.originalLine } }
+  })
+  return { ...profile, nodes }
 }
 
 /** The area a frame's code belongs to: a package, a folder of the service, node itself, or V8's own. */
@@ -100,7 +130,7 @@ const main = (): void => {
   const per = values.per === undefined ? undefined : Number(values.per)
   const top = Number(values.top ?? 30)
   for (const path of positionals) {
-    const s = summarise(JSON.parse(readFileSync(path, "utf8")) as Profile, Number(values.from ?? 0) * 1e6)
+    const s = summarise(unbundle(JSON.parse(readFileSync(path, "utf8")) as Profile), Number(values.from ?? 0) * 1e6)
     const fmt = (micros: number): string => {
       const pct = `${((micros / s.busy) * 100).toFixed(1).padStart(5)}%`
       const perUnit = per === undefined || per <= 0 ? "" : `  ${(micros / per).toFixed(2).padStart(7)} µs/unit`
