@@ -3,9 +3,11 @@
  * runs against a fake OpenAI-compatible server (model-server.ts, its own
  * process), relayed to the clients by three servers in turn — the raw `ws`
  * baseline, the service (its real model agent over Chat Completions), and
- * Socket.IO — fresh processes every time, the order rotating every
+ * Socket.IO — and, when asked for, the service on two nodes sharing a
+ * private Redis; fresh processes every time, the order rotating every
  * repetition. See scripts/bench/README.md.
  */
+import { randomBytes } from "node:crypto"
 import { dirname, join } from "node:path"
 import { mkdirSync } from "node:fs"
 import { BASELINE_ENTRY, chooseTargets, type TargetSpec } from "./targets.js"
@@ -14,6 +16,7 @@ import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions, StreamServer } from "./options.js"
 import type { Pinning } from "./pinning.js"
+import { type RunningRedis, redisServerVersion, startRedis } from "./redis-process.js"
 import { medianOfReps, metricNames, type TargetRuns } from "./report.js"
 import { startServer, type RunningServer } from "./server-process.js"
 import { ratio } from "./stats.js"
@@ -25,13 +28,15 @@ export const MODEL_ENTRY = "scripts/bench/model-server.ts"
 export type StreamScenario = "stream" | "stream-ramp"
 export type StreamKey = StreamServer
 
-const KEYS: ReadonlyArray<StreamKey> = ["raw", "service", "socketio"]
+const KEYS: ReadonlyArray<StreamKey> = ["raw", "service", "socketio", "service-cluster"]
 
-/** One of the three servers the stream scenarios compare. */
+/** One of the servers the stream scenarios compare. */
 interface StreamSetup {
   readonly key: StreamKey
   readonly label: string
   readonly server: TargetSpec
+  /** 2: two nodes sharing a private Redis, a user's connection k on node k (runs start on the first) */
+  readonly nodes: 1 | 2
   /** the env variables that point it at the fake model server's base URL */
   readonly modelEnv: (baseUrl: string) => Readonly<Record<string, string>>
   readonly client: StreamTopology["client"]
@@ -50,18 +55,35 @@ export interface StreamSummary {
   readonly scenario: StreamScenario
   readonly labels: Readonly<Record<StreamKey, string>>
   readonly runs: Readonly<Record<StreamKey, TargetRuns & { readonly median: Metrics }>>
-  /** service / raw and Socket.IO / raw, per metric */
-  readonly ratio: { readonly serviceVsRaw: Metrics; readonly socketIoVsRaw: Metrics }
+  /** service / raw, Socket.IO / raw and the service's two nodes / its one, per metric */
+  readonly ratio: { readonly serviceVsRaw: Metrics; readonly socketIoVsRaw: Metrics; readonly clusterVsService: Metrics }
+}
+
+const LABELS: Readonly<Record<StreamKey, string>> = {
+  raw: "raw ws",
+  service: "switchyard",
+  socketio: "socket.io",
+  "service-cluster": "switchyard 2+redis"
 }
 
 const setups = async (ctx: StreamContext): Promise<ReadonlyArray<StreamSetup>> => {
   const [baseline, service] = chooseTargets({ ...ctx.options, self: false })
   const baselineRelay = (baseUrl: string) => ({ BASELINE_MODEL_URL: baseUrl })
+  // the real model agent over Chat Completions (src/agent/AgentSettings.ts); no key: nothing to send the fake
+  const serviceModel = (baseUrl: string) => ({
+    AGENT: "openai",
+    OPENAI_API: "chat",
+    OPENAI_BASE_URL: baseUrl,
+    OPENAI_MODEL: "bench-model",
+    OPENAI_API_KEY: "",
+    DRAIN_TIMEOUT_MS: "1000"
+  })
   return [
     {
       key: "raw",
       label: "raw ws",
       server: { ...baseline, entry: await compileEntry(BASELINE_ENTRY, ctx.buildDir) },
+      nodes: 1,
       modelEnv: baselineRelay,
       client: "switchyard"
     },
@@ -69,15 +91,8 @@ const setups = async (ctx: StreamContext): Promise<ReadonlyArray<StreamSetup>> =
       key: "service",
       label: "switchyard",
       server: service,
-      // the real model agent over Chat Completions (src/agent/AgentSettings.ts); no key: nothing to send the fake
-      modelEnv: (baseUrl) => ({
-        AGENT: "openai",
-        OPENAI_API: "chat",
-        OPENAI_BASE_URL: baseUrl,
-        OPENAI_MODEL: "bench-model",
-        OPENAI_API_KEY: "",
-        DRAIN_TIMEOUT_MS: "1000"
-      }),
+      nodes: 1,
+      modelEnv: serviceModel,
       client: "switchyard"
     },
     {
@@ -89,13 +104,15 @@ const setups = async (ctx: StreamContext): Promise<ReadonlyArray<StreamSetup>> =
         entry: await compileEntry(SOCKETIO_ENTRY, ctx.buildDir, SOCKETIO_EXTERNAL),
         env: { NODE_ENV: "production" }
       },
+      nodes: 1,
       modelEnv: baselineRelay,
       client: "socketio"
-    }
+    },
+    { key: "service-cluster", label: "switchyard 2+redis", server: service, nodes: 2, modelEnv: serviceModel, client: "switchyard" }
   ]
 }
 
-/** One repetition of one set-up: the fake model server, the server, the load generator; everything stopped after. */
+/** One repetition of one set-up: the fake model server, Redis (if any), the server or nodes, the load generator; everything stopped after. */
 const runSetup = async (
   ctx: StreamContext,
   scenario: StreamScenario,
@@ -106,7 +123,8 @@ const runSetup = async (
   const log = (what: string): string => join(ctx.logDir, `${scenario}-${setup.key}-${what}-${rep}.log`)
   const stream = ctx.options.settings.stream
   let model: RunningServer | undefined
-  let server: RunningServer | undefined
+  let redis: RunningRedis | undefined
+  const servers: Array<RunningServer> = []
   try {
     // the fake model server shares the load generator's core: the server's core holds the server only
     model = await startServer({
@@ -118,41 +136,66 @@ const runSetup = async (
     const baseUrl = `http://127.0.0.1:${model.port}/v1`
     const profileDir = join(dirname(ctx.options.out), "profiles", `${scenario}-${setup.key}-${rep}`)
     if (ctx.options.cpuProf) mkdirSync(profileDir, { recursive: true })
-    server = await startServer({
-      ...setup.server,
-      env: { ...setup.server.env, ...setup.modelEnv(baseUrl) },
-      ...(ctx.options.cpuProf ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {})
-    }, ctx.secret, ctx.pinning.server, log("server"))
+    // as in the cluster scenario: Redis shares the load generator's core, the server core holds the nodes
+    redis = setup.nodes === 2 ? await startRedis(ctx.pinning.loadgen, log("redis")) : undefined
+    const prefix = `bench-${randomBytes(4).toString("hex")}:`
+    for (let n = 0; n < setup.nodes; n++) {
+      const nodeId = `node-${String.fromCharCode(97 + n)}`
+      const cluster = redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_PREFIX: prefix, NODE_ID: nodeId }
+      servers.push(await startServer({
+        ...setup.server,
+        env: { ...setup.server.env, ...setup.modelEnv(baseUrl), ...cluster },
+        ...(ctx.options.cpuProf ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {})
+      }, ctx.secret, ctx.pinning.server, log(redis === undefined ? "server" : nodeId)))
+    }
     const task: LoadgenTask = {
       scenario,
-      wsUrl: server.wsUrl,
+      wsUrl: servers[0]!.wsUrl,
       secret: ctx.secret,
-      serverPid: server.pid,
+      serverPid: servers[0]!.pid,
       clockTicks: ctx.clockTicks,
       tag: `${rep}-${setup.key}`,
       settings: ctx.options.settings,
-      stream: { client: setup.client, modelPid: model.pid }
+      stream: {
+        client: setup.client,
+        modelPid: model.pid,
+        ...(redis === undefined ? {} : { nodes: { urls: servers.map((s) => s.wsUrl), serverPids: servers.map((s) => s.pid), redisPid: redis.pid } })
+      }
     }
     return await runLoadgen(task, ctx.pinning.loadgen, 15 * 60_000)
   } finally {
-    await server?.stop()
+    await Promise.all(servers.map((s) => s.stop()))
+    await redis?.stop()
     await model?.stop()
   }
 }
 
 const GLIMPSE: Readonly<Record<StreamScenario, ReadonlyArray<string>>> = {
-  stream: ["deltas_per_s", "p50_ms", "p99_ms", "cpu_us_per_delta", "server_cpu_pct", "loadgen_cpu_pct", "model_cpu_pct", "rss_mib", "deltas_lost", "errors"],
+  stream: ["deltas_per_s", "p50_ms", "p99_ms", "cpu_us_per_delta", "redis_cpu_us_per_delta", "server_cpu_pct", "loadgen_cpu_pct", "model_cpu_pct", "rss_mib", "deltas_lost", "errors"],
   "stream-ramp": ["runs_within_limit", "errors"]
 }
 
-/** Runs one stream scenario on the three servers (`stream-ramp`: one repetition), the order rotating. */
+/** Why `service-cluster` does not run in `scenario` although asked for; undefined when it runs (or was not asked for). */
+const clusterSkip = (ctx: StreamContext, scenario: StreamScenario): string | undefined => {
+  if (!ctx.options.streamServers.includes("service-cluster")) return undefined
+  if (scenario === "stream-ramp") return "stream-ramp: service-cluster skipped (stream only)"
+  if (redisServerVersion() === undefined) return "stream: service-cluster skipped: redis-server is not installed"
+  return undefined
+}
+
+/** Runs one stream scenario on the servers asked for (`stream-ramp`: one repetition), the order rotating. */
 export const runStreamBench = async (ctx: StreamContext, scenario: StreamScenario): Promise<StreamSummary> => {
-  const all = (await setups(ctx)).filter((setup) => ctx.options.streamServers.includes(setup.key))
+  const skip = clusterSkip(ctx, scenario)
+  if (skip !== undefined) process.stderr.write(`${skip}\n`)
+  const all = (await setups(ctx)).filter((setup) =>
+    ctx.options.streamServers.includes(setup.key) && (setup.key !== "service-cluster" || skip === undefined)
+  )
   const modelEntry = await compileEntry(MODEL_ENTRY, ctx.buildDir)
   const runs: Record<StreamKey, TargetRuns> = {
     raw: { reps: [], notes: [] },
     service: { reps: [], notes: [] },
-    socketio: { reps: [], notes: [] }
+    socketio: { reps: [], notes: [] },
+    "service-cluster": { reps: [], notes: [] }
   }
   const reps = scenario === "stream-ramp" ? 1 : ctx.options.repetitions
   for (let rep = 1; rep <= reps; rep++) {
@@ -173,16 +216,17 @@ export const runStreamBench = async (ctx: StreamContext, scenario: StreamScenari
     }
   }
   const median = (key: StreamKey) => ({ ...runs[key], median: medianOfReps(runs[key].reps) })
-  const summary = { raw: median("raw"), service: median("service"), socketio: median("socketio") }
+  const summary = { raw: median("raw"), service: median("service"), socketio: median("socketio"), "service-cluster": median("service-cluster") }
   const ratios = (a: Metrics, b: Metrics): Metrics =>
     Object.fromEntries(metricNames([a, b]).map((name) => [name, ratio(a[name], b[name])]))
   return {
     scenario,
-    labels: { raw: "raw ws", service: "switchyard", socketio: "socket.io" },
+    labels: LABELS,
     runs: summary,
     ratio: {
       serviceVsRaw: ratios(summary.service.median, summary.raw.median),
-      socketIoVsRaw: ratios(summary.socketio.median, summary.raw.median)
+      socketIoVsRaw: ratios(summary.socketio.median, summary.raw.median),
+      clusterVsService: ratios(summary["service-cluster"].median, summary.service.median)
     }
   }
 }
@@ -194,16 +238,30 @@ const inTableOrder = (names: ReadonlyArray<string>): ReadonlyArray<string> => {
   return names.map((name, i) => ({ name, i })).sort((a, b) => rank(a.name) - rank(b.name) || a.i - b.i).map((e) => e.name)
 }
 
-/** A stream scenario's table: one row per metric, the three servers' medians and two ratios to raw `ws`. */
+/**
+ * A stream scenario's table: one row per metric, the three servers' medians
+ * and two ratios to raw `ws`; with `service-cluster` run, its column and its
+ * ratio to the one-node service too.
+ */
 export const formatStreamTable = (summary: StreamSummary): string => {
   const { labels, runs } = summary
-  const header = [summary.scenario, labels.raw, labels.service, labels.socketio, `${labels.service}/raw`, `${labels.socketio}/raw`]
-  const names = summary.scenario === "stream-ramp" ? inTableOrder(metricNames(KEYS.map((key) => runs[key].median))) : metricNames(KEYS.map((key) => runs[key].median))
+  const withCluster = runs["service-cluster"].reps.length > 0
+  const keys = withCluster ? KEYS : KEYS.filter((key) => key !== "service-cluster")
+  const header = [
+    summary.scenario,
+    ...keys.map((key) => labels[key]),
+    `${labels.service}/raw`,
+    `${labels.socketio}/raw`,
+    ...(withCluster ? ["2 nodes/1 node"] : [])
+  ]
+  const medians = keys.map((key) => runs[key].median)
+  const names = summary.scenario === "stream-ramp" ? inTableOrder(metricNames(medians)) : metricNames(medians)
   const rows = names.map((name) => [
     name,
-    ...KEYS.map((key) => formatFigure(runs[key].median[name])),
+    ...keys.map((key) => formatFigure(runs[key].median[name])),
     formatRatio(summary.ratio.serviceVsRaw[name]),
-    formatRatio(summary.ratio.socketIoVsRaw[name])
+    formatRatio(summary.ratio.socketIoVsRaw[name]),
+    ...(withCluster ? [formatRatio(summary.ratio.clusterVsService[name])] : [])
   ])
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)))
   const line = (cells: ReadonlyArray<string>): string =>

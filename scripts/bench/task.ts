@@ -54,6 +54,15 @@ export interface StreamTopology {
   readonly client: "switchyard" | "socketio"
   /** the fake model server, whose CPU is reported apart */
   readonly modelPid: number
+  /** `service-cluster` only: the two nodes and their Redis */
+  readonly nodes?: StreamNodes
+}
+
+/** Nodes sharing a Redis: a user's connection k goes to `urls[k]`; CPU and RSS summed over `serverPids`, Redis's CPU apart. */
+export interface StreamNodes {
+  readonly urls: ReadonlyArray<string>
+  readonly serverPids: ReadonlyArray<number>
+  readonly redisPid: number
 }
 
 /** The servers of a `cluster` run: which client speaks to them, where they listen, what /proc is read for. */

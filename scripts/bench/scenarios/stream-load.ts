@@ -81,8 +81,11 @@ class StreamUser {
 /** CPU of the processes around one window, and its wall time. */
 export interface WindowCpu {
   readonly elapsedS: number
+  /** every node's, summed */
   readonly serverTicks: number
   readonly modelTicks: number
+  /** the nodes' Redis (`service-cluster`); null without one */
+  readonly redisTicks: number | null
   /** this process, µs */
   readonly loadgenMicros: number
 }
@@ -133,10 +136,18 @@ export class StreamLoad {
     return this.users.filter((u) => u.running).length
   }
 
-  private connectOne(userId: string): Promise<StreamClient> {
+  /** every server process: the nodes, or the one server */
+  get serverPids(): ReadonlyArray<number> {
+    return this.topology.nodes?.serverPids ?? [this.task.serverPid]
+  }
+
+  /** A user's connection `k`: on node k (the driver on the first), or on the one server. */
+  private connectOne(userId: string, k: number): Promise<StreamClient> {
+    const urls = this.topology.nodes?.urls
+    const url = urls === undefined ? this.task.wsUrl : urls[k % urls.length]!
     return this.topology.client === "socketio"
-      ? connectSocketIo(this.task.wsUrl.replace(/^ws:/, "http:").replace(/\/ws$/, ""), userId, this.task.secret)
-      : connectClient(this.task.wsUrl, userId, this.task.secret)
+      ? connectSocketIo(url.replace(/^ws:/, "http:").replace(/\/ws$/, ""), userId, this.task.secret)
+      : connectClient(url, userId, this.task.secret)
   }
 
   /** Connects users up to `total` (each with its 1 or 2 connections) and starts their runs spread over `staggerMs`. */
@@ -148,7 +159,7 @@ export class StreamLoad {
       const indexes = Array.from({ length: Math.min(batch, total - start) }, (_, k) => start + k)
       const settled = await Promise.all(indexes.map((i) => {
         const userId = `stream-${this.task.tag}-${i}`
-        return Promise.allSettled(Array.from({ length: connectionsOf(i) }, () => this.connectOne(userId)))
+        return Promise.allSettled(Array.from({ length: connectionsOf(i) }, (_, k) => this.connectOne(userId, k)))
       }))
       for (const outcomes of settled) {
         const clients: Array<StreamClient> = []
@@ -177,8 +188,11 @@ export class StreamLoad {
 
   /** Runs the load `durationMs` with the recorder's window open; CPU read around it. */
   async window(durationMs: number): Promise<WindowCpu> {
-    const serverBefore = ticksOf(this.task.serverPid)
+    const serverTicks = () => this.serverPids.reduce((sum, pid) => sum + ticksOf(pid), 0)
+    const redisPid = this.topology.nodes?.redisPid
+    const serverBefore = serverTicks()
     const modelBefore = ticksOf(this.topology.modelPid)
+    const redisBefore = redisPid === undefined ? 0 : ticksOf(redisPid)
     const cpuBefore = process.cpuUsage()
     const t0 = performance.now()
     this.completedInWindow = 0
@@ -188,8 +202,9 @@ export class StreamLoad {
     const cpu = process.cpuUsage(cpuBefore)
     return {
       elapsedS: (performance.now() - t0) / 1000,
-      serverTicks: ticksOf(this.task.serverPid) - serverBefore,
+      serverTicks: serverTicks() - serverBefore,
       modelTicks: ticksOf(this.topology.modelPid) - modelBefore,
+      redisTicks: redisPid === undefined ? null : ticksOf(redisPid) - redisBefore,
       loadgenMicros: cpu.user + cpu.system
     }
   }

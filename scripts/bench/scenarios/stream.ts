@@ -12,7 +12,8 @@ const DRAIN_STALL_MS = 10_000
  * model run going at all times; the fake model server streams every answer
  * at `deltaRate` deltas a second. Delivered deltas per second, latency from
  * the fake server's write to the client's read, server CPU per delivered
- * delta, RSS, and the zero-loss check over the whole run.
+ * delta, RSS, and the zero-loss check over the whole run. With two nodes
+ * (`service-cluster`) CPU and RSS are both nodes' summed, Redis's CPU apart.
  */
 export const runStream = async (task: LoadgenTask): Promise<RunResult> => {
   const s = task.settings.stream
@@ -23,7 +24,8 @@ export const runStream = async (task: LoadgenTask): Promise<RunResult> => {
   process.stderr.write(`    stream: ${load.userCount} users, ${load.connections} connections in ${connectS.toFixed(1)} s\n`)
   await sleep(s.warmupMs)
   const window = await load.window(s.durationMs)
-  const rss = await sampleRssKiB(task.serverPid, 3, 100)
+  const rssByNode = await Promise.all(load.serverPids.map((pid) => sampleRssKiB(pid, 3, 100)))
+  const rss = rssByNode.includes(null) ? null : rssByNode.reduce<number>((sum, kib) => sum + kib!, 0)
   const drainStart = performance.now()
   await load.drain(DRAIN_STALL_MS, s.drainMaxMs)
   const drainS = (performance.now() - drainStart) / 1000
@@ -42,9 +44,15 @@ export const runStream = async (task: LoadgenTask): Promise<RunResult> => {
     max_ms: latency.max_ms,
     cpu_us_per_delta: cpuMicrosPerMessage(window.serverTicks, ticks, load.recorder.messages),
     server_cpu_pct: cpuPercent(window.serverTicks, ticks, window.elapsedS),
+    // service-cluster only: Redis's CPU, apart from the nodes' (as the cluster scenario counts it)
+    ...(window.redisTicks === null ? {} : {
+      redis_cpu_us_per_delta: cpuMicrosPerMessage(window.redisTicks, ticks, load.recorder.messages),
+      redis_cpu_pct: cpuPercent(window.redisTicks, ticks, window.elapsedS)
+    }),
     model_cpu_pct: cpuPercent(window.modelTicks, ticks, window.elapsedS),
     loadgen_cpu_pct: (window.loadgenMicros / 1e6 / window.elapsedS) * 100,
     rss_mib: rss === null ? null : rss / 1024,
+    ...(rssByNode.length < 2 ? {} : Object.fromEntries(rssByNode.map((kib, n) => [`node_${String.fromCharCode(97 + n)}_rss_mib`, kib === null ? null : kib / 1024]))),
     runs_per_s: perSecond(load.completedInWindow, window.elapsedS),
     first_delta_p50_ms: load.firstDelta.summary().p50_ms,
     first_delta_p99_ms: load.firstDelta.summary().p99_ms,
