@@ -11,7 +11,7 @@
 // the bench) share one build and never read a half-written one.
 import { build, stop, version } from "esbuild"
 import { createHash } from "node:crypto"
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join, relative } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
@@ -84,13 +84,34 @@ if (!existsSync(out)) {
   await stop()
 }
 
+// a running service still reads its build (the dashboard's browser bundle is made from it
+// on first request): it marks the build as in use while it runs
+const marker = join(out, ".running", String(process.pid))
+mkdirSync(dirname(marker), { recursive: true })
+writeFileSync(marker, "")
+process.on("exit", () => rmSync(marker, { force: true }))
+
 await import(pathToFileURL(join(out, "bundle", "main.js")).href)
 
-// builds of older sources, left by earlier starts; a recent one may still be starting up
+// builds of older sources, left by earlier starts, that no running process uses; a recent one may still be starting up
 function removeStaleBuilds(current) {
   const hourAgo = Date.now() - 60 * 60 * 1000
   for (const name of readdirSync(dist)) {
     const path = join(dist, name)
-    if (path !== current && statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true })
+    if (path !== current && statSync(path).mtimeMs < hourAgo && !inUse(path)) rmSync(path, { recursive: true, force: true })
   }
+}
+
+function inUse(build) {
+  const running = join(build, ".running")
+  if (!existsSync(running)) return false
+  return readdirSync(running).some((pid) => {
+    try {
+      process.kill(Number(pid), 0)
+      return true
+    } catch (error) {
+      // EPERM: alive, someone else's
+      return error.code === "EPERM"
+    }
+  })
 }

@@ -1,4 +1,4 @@
-import { Context, type Effect, type Either, type ParseResult, Schema, Stream } from "effect"
+import { Context, Effect, type Either, Mailbox, type ParseResult, Schema, Stream } from "effect"
 import type { Conversations } from "../state/Conversations.js"
 
 /** What a run is asked to do (`user_message`, `start_agent`, `agent_request`). */
@@ -66,3 +66,18 @@ export const runForEach = (
   f: (event: AgentEvent) => Effect.Effect<void>
 ): Effect.Effect<void, AgentError, Conversations> =>
   agent.runForEach === undefined ? Stream.runForEach(agent.run(request), f) : agent.runForEach(request, f)
+
+/**
+ * The `run` of an agent written as a loop that hands each event to a
+ * function (its `runForEach`): the loop runs in a fiber of its own and hands
+ * its events over through a small mailbox, so it stays at most a few events
+ * ahead of the stream's reader; ending the stream interrupts the loop.
+ */
+export const streamOf = <R>(
+  loop: (emit: (event: AgentEvent) => Effect.Effect<void>) => Effect.Effect<void, AgentError, R>
+): Stream.Stream<AgentEvent, AgentError, R> =>
+  Effect.gen(function*() {
+    const mailbox = yield* Mailbox.make<AgentEvent, AgentError>(16)
+    yield* loop((event) => Effect.asVoid(mailbox.offer(event))).pipe(Mailbox.into(mailbox), Effect.forkScoped)
+    return Mailbox.toStream(mailbox)
+  }).pipe(Stream.unwrapScoped)

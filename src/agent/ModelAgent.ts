@@ -5,9 +5,9 @@
  * Import as a namespace: `import * as ModelAgent from "./ModelAgent.js"`.
  */
 import * as Prompt from "@effect/ai/Prompt"
-import { Duration, Effect, Either, Layer, Mailbox, Option, Schedule, Stream } from "effect"
+import { Duration, Effect, Either, Layer, Option, Schedule, Stream } from "effect"
 import { type ConversationMemory, Conversations } from "../state/Conversations.js"
-import { Agent, AgentError, type AgentEvent, type AgentRequest } from "./Agent.js"
+import { Agent, AgentError, type AgentEvent, type AgentRequest, streamOf } from "./Agent.js"
 import * as ModelFailure from "./ModelFailure.js"
 import { type ModelPart, ModelStream } from "./ModelStream.js"
 import * as ModelToolkit from "./ModelToolkit.js"
@@ -249,13 +249,7 @@ export const runner = (model: ModelStream["Type"], options: Options) => {
 
   /** The run as a stream: the loop runs in a fiber of its own and hands events over through a mailbox. */
   const run = (request: AgentRequest, memory: Option.Option<ConversationMemory>): Stream.Stream<AgentEvent, AgentError> =>
-    Effect.gen(function*() {
-      // a small buffer: the loop stays at most a few events ahead of the user's stream
-      const mailbox = yield* Mailbox.make<AgentEvent, AgentError>(16)
-      const emit: Emit = (event) => Effect.asVoid(mailbox.offer(event))
-      yield* runForEach(request, memory, emit).pipe(Mailbox.into(mailbox), Effect.forkScoped)
-      return Mailbox.toStream(mailbox)
-    }).pipe(Stream.unwrapScoped)
+    streamOf((emit) => runForEach(request, memory, emit))
 
   return { run, runForEach }
 }
