@@ -11,9 +11,9 @@ import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions } from "./options.js"
 import type { Pinning } from "./pinning.js"
 import { type RunningRedis, startRedis } from "./redis-process.js"
-import { medianOfReps, metricNames, type TargetRuns } from "./report.js"
+import { metricNames, ratios, type TargetRuns } from "./report.js"
+import { runRotating } from "./rotation.js"
 import { type RunningServer, startServer } from "./server-process.js"
-import { ratio } from "./stats.js"
 import { formatFigure, formatRatio } from "./table.js"
 import { chooseTargets, type TargetSpec } from "./targets.js"
 import type { ClusterTopology, LoadgenTask, Metrics, RunResult } from "./task.js"
@@ -115,33 +115,14 @@ const glimpse = (metrics: Metrics): string =>
 /** Runs the three set-ups `repetitions` times, the order rotating every repetition. */
 export const runClusterBench = async (ctx: ClusterContext): Promise<ClusterSummary> => {
   const all = await setups(ctx)
-  const runs: Record<ClusterKey, TargetRuns> = {
-    single: { reps: [], notes: [] },
-    cluster: { reps: [], notes: [] },
-    socketio: { reps: [], notes: [] }
-  }
-  const reps = ctx.options.repetitions
-  for (let rep = 1; rep <= reps; rep++) {
-    const shift = (rep - 1) % all.length
-    for (const setup of [...all.slice(shift), ...all.slice(0, shift)]) {
-      process.stderr.write(`[${rep}/${reps}] cluster · ${setup.label}\n`)
-      try {
-        const result = await runSetup(ctx, setup, rep)
-        runs[setup.key].reps.push(result.metrics)
-        runs[setup.key].notes.push(...result.notes.map((n) => `rep ${rep}: ${n}`))
-        process.stderr.write(`    ${glimpse(result.metrics)}\n`)
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err)
-        runs[setup.key].reps.push(null)
-        runs[setup.key].notes.push(`rep ${rep}: failed: ${message}`)
-        process.stderr.write(`    FAILED: ${message}\n`)
-      }
-    }
-  }
-  const median = (key: ClusterKey) => ({ ...runs[key], median: medianOfReps(runs[key].reps) })
-  const summary = { single: median("single"), cluster: median("cluster"), socketio: median("socketio") }
-  const ratios = (a: Metrics, b: Metrics): Metrics =>
-    Object.fromEntries(metricNames([a, b]).map((name) => [name, ratio(a[name], b[name])]))
+  const summary = await runRotating({
+    scenario: "cluster",
+    keys: ["single", "cluster", "socketio"],
+    setups: all,
+    reps: ctx.options.repetitions,
+    run: (setup, rep) => runSetup(ctx, setup, rep),
+    glimpse
+  })
   return {
     labels: Object.fromEntries(all.map((s) => [s.key, s.label])) as Record<ClusterKey, string>,
     runs: summary,

@@ -17,9 +17,9 @@ import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions, StreamServer } from "./options.js"
 import type { Pinning } from "./pinning.js"
 import { type RunningRedis, redisServerVersion, startRedis } from "./redis-process.js"
-import { medianOfReps, metricNames, type TargetRuns } from "./report.js"
+import { metricNames, ratios, type TargetRuns } from "./report.js"
+import { runRotating } from "./rotation.js"
 import { startServer, type RunningServer } from "./server-process.js"
-import { ratio } from "./stats.js"
 import { formatFigure, formatRatio } from "./table.js"
 import type { LoadgenTask, Metrics, RunResult, StreamTopology } from "./task.js"
 
@@ -191,34 +191,14 @@ export const runStreamBench = async (ctx: StreamContext, scenario: StreamScenari
     ctx.options.streamServers.includes(setup.key) && (setup.key !== "service-cluster" || skip === undefined)
   )
   const modelEntry = await compileEntry(MODEL_ENTRY, ctx.buildDir)
-  const runs: Record<StreamKey, TargetRuns> = {
-    raw: { reps: [], notes: [] },
-    service: { reps: [], notes: [] },
-    socketio: { reps: [], notes: [] },
-    "service-cluster": { reps: [], notes: [] }
-  }
-  const reps = scenario === "stream-ramp" ? 1 : ctx.options.repetitions
-  for (let rep = 1; rep <= reps; rep++) {
-    const shift = (rep - 1) % all.length
-    for (const setup of [...all.slice(shift), ...all.slice(0, shift)]) {
-      process.stderr.write(`[${rep}/${reps}] ${scenario} · ${setup.label}\n`)
-      try {
-        const result = await runSetup(ctx, scenario, setup, modelEntry, rep)
-        runs[setup.key].reps.push(result.metrics)
-        runs[setup.key].notes.push(...result.notes.map((n) => `rep ${rep}: ${n}`))
-        process.stderr.write(`    ${GLIMPSE[scenario].map((name) => `${name}=${formatFigure(result.metrics[name])}`).join(" ")}\n`)
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err)
-        runs[setup.key].reps.push(null)
-        runs[setup.key].notes.push(`rep ${rep}: failed: ${message}`)
-        process.stderr.write(`    FAILED: ${message}\n`)
-      }
-    }
-  }
-  const median = (key: StreamKey) => ({ ...runs[key], median: medianOfReps(runs[key].reps) })
-  const summary = { raw: median("raw"), service: median("service"), socketio: median("socketio"), "service-cluster": median("service-cluster") }
-  const ratios = (a: Metrics, b: Metrics): Metrics =>
-    Object.fromEntries(metricNames([a, b]).map((name) => [name, ratio(a[name], b[name])]))
+  const summary = await runRotating({
+    scenario,
+    keys: KEYS,
+    setups: all,
+    reps: scenario === "stream-ramp" ? 1 : ctx.options.repetitions,
+    run: (setup, rep) => runSetup(ctx, scenario, setup, modelEntry, rep),
+    glimpse: (metrics) => GLIMPSE[scenario].map((name) => `${name}=${formatFigure(metrics[name])}`).join(" ")
+  })
   return {
     scenario,
     labels: LABELS,
