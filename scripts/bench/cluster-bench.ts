@@ -4,16 +4,14 @@
  * Socket.IO on two nodes with its Redis adapter; interleaved, several
  * repetitions, fresh processes every time. See scripts/bench/README.md.
  */
-import { randomBytes } from "node:crypto"
 import { join } from "node:path"
 import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions } from "./options.js"
 import type { Pinning } from "./pinning.js"
-import { type RunningRedis, startRedis } from "./redis-process.js"
+import { startNodes } from "./cluster-nodes.js"
 import { metricNames, ratios, type TargetRuns } from "./report.js"
 import { runRotating } from "./rotation.js"
-import { type RunningServer, startServer } from "./server-process.js"
 import { formatFigure, formatRatio } from "./table.js"
 import { chooseTargets, type TargetSpec } from "./targets.js"
 import type { ClusterTopology, LoadgenTask, Metrics, RunResult } from "./task.js"
@@ -73,17 +71,15 @@ const setups = async (ctx: ClusterContext): Promise<ReadonlyArray<ClusterSetup>>
 /** One repetition of one set-up: Redis (if any), the nodes, the load generator; everything stopped after. */
 const runSetup = async (ctx: ClusterContext, setup: ClusterSetup, rep: number): Promise<RunResult> => {
   const log = (what: string): string => join(ctx.logDir, `cluster-${setup.key}-${what}-${rep}.log`)
-  let redis: RunningRedis | undefined
-  const servers: Array<RunningServer> = []
+  const { redis, servers, stop } = await startNodes({
+    server: setup.server,
+    nodes: setup.nodes,
+    redis: setup.redis,
+    secret: ctx.secret,
+    pinning: ctx.pinning,
+    log
+  })
   try {
-    // Redis shares the load generator's core: the server core holds the nodes only, as in single-node mode
-    redis = setup.redis ? await startRedis(ctx.pinning.loadgen, log("redis")) : undefined
-    const prefix = `bench-${randomBytes(4).toString("hex")}:`
-    for (let n = 0; n < setup.nodes; n++) {
-      const nodeId = `node-${String.fromCharCode(97 + n)}`
-      const env = redis === undefined ? setup.server.env : { ...setup.server.env, REDIS_URL: redis.url, REDIS_PREFIX: prefix, NODE_ID: nodeId }
-      servers.push(await startServer({ ...setup.server, env }, ctx.secret, ctx.pinning.server, log(nodeId)))
-    }
     const urls = servers.map((s) => (setup.client === "socketio" ? s.wsUrl.replace(/^ws:/, "http:").replace(/\/ws$/, "") : s.wsUrl))
     const task: LoadgenTask = {
       scenario: "cluster",
@@ -102,8 +98,7 @@ const runSetup = async (ctx: ClusterContext, setup: ClusterSetup, rep: number): 
     }
     return await runLoadgen(task, ctx.pinning.loadgen, 5 * 60_000)
   } finally {
-    await Promise.all(servers.map((s) => s.stop()))
-    await redis?.stop()
+    await stop()
   }
 }
 

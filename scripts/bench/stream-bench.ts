@@ -7,7 +7,6 @@
  * private Redis; fresh processes every time, the order rotating every
  * repetition. See scripts/bench/README.md.
  */
-import { randomBytes } from "node:crypto"
 import { dirname, join } from "node:path"
 import { mkdirSync } from "node:fs"
 import { BASELINE_ENTRY, chooseTargets, type TargetSpec } from "./targets.js"
@@ -16,7 +15,8 @@ import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions, StreamServer } from "./options.js"
 import type { Pinning } from "./pinning.js"
-import { type RunningRedis, redisServerVersion, startRedis } from "./redis-process.js"
+import { type RunningNodes, startNodes } from "./cluster-nodes.js"
+import { redisServerVersion } from "./redis-process.js"
 import { metricNames, ratios, type TargetRuns } from "./report.js"
 import { runRotating } from "./rotation.js"
 import { startServer, type RunningServer } from "./server-process.js"
@@ -123,8 +123,7 @@ const runSetup = async (
   const log = (what: string): string => join(ctx.logDir, `${scenario}-${setup.key}-${what}-${rep}.log`)
   const stream = ctx.options.settings.stream
   let model: RunningServer | undefined
-  let redis: RunningRedis | undefined
-  const servers: Array<RunningServer> = []
+  let nodes: RunningNodes | undefined
   try {
     // the fake model server shares the load generator's core: the server's core holds the server only
     model = await startServer({
@@ -137,17 +136,19 @@ const runSetup = async (
     const profileDir = join(dirname(ctx.options.out), "profiles", `${scenario}-${setup.key}-${rep}`)
     if (ctx.options.cpuProf) mkdirSync(profileDir, { recursive: true })
     // as in the cluster scenario: Redis shares the load generator's core, the server core holds the nodes
-    redis = setup.nodes === 2 ? await startRedis(ctx.pinning.loadgen, log("redis")) : undefined
-    const prefix = `bench-${randomBytes(4).toString("hex")}:`
-    for (let n = 0; n < setup.nodes; n++) {
-      const nodeId = `node-${String.fromCharCode(97 + n)}`
-      const cluster = redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_PREFIX: prefix, NODE_ID: nodeId }
-      servers.push(await startServer({
+    nodes = await startNodes({
+      server: {
         ...setup.server,
-        env: { ...setup.server.env, ...setup.modelEnv(baseUrl), ...cluster },
+        env: { ...setup.server.env, ...setup.modelEnv(baseUrl) },
         ...(ctx.options.cpuProf ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {})
-      }, ctx.secret, ctx.pinning.server, log(redis === undefined ? "server" : nodeId)))
-    }
+      },
+      nodes: setup.nodes,
+      redis: setup.nodes === 2,
+      secret: ctx.secret,
+      pinning: ctx.pinning,
+      log
+    })
+    const { redis, servers } = nodes
     const task: LoadgenTask = {
       scenario,
       wsUrl: servers[0]!.wsUrl,
@@ -164,8 +165,7 @@ const runSetup = async (
     }
     return await runLoadgen(task, ctx.pinning.loadgen, 15 * 60_000)
   } finally {
-    await Promise.all(servers.map((s) => s.stop()))
-    await redis?.stop()
+    await nodes?.stop()
     await model?.stop()
   }
 }
