@@ -28,21 +28,23 @@ const entry = (): string => {
   return existsSync(source) ? source : source.replace(/\.ts$/, ".js")
 }
 
+/** How a script for the browser is bundled: one minified file, nothing of Node in it (the browser test bundles the client so too). */
+export const browserBundleOptions = {
+  bundle: true,
+  write: false,
+  format: "iife",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  legalComments: "none",
+  logLevel: "silent"
+} as const
+
 const build = async (): Promise<Bundle> => {
   // loaded only when a dashboard asks: a service nobody watches never starts esbuild
   const esbuild = await import("esbuild")
   try {
-    const built = await esbuild.build({
-      entryPoints: [entry()],
-      bundle: true,
-      write: false,
-      format: "iife",
-      platform: "browser",
-      target: "es2022",
-      minify: true,
-      legalComments: "none",
-      logLevel: "silent"
-    })
+    const built = await esbuild.build({ ...browserBundleOptions, entryPoints: [entry()] })
     const code = built.outputFiles[0]!.text
     return {
       code,

@@ -2,6 +2,7 @@ import * as esbuild from "esbuild"
 import { type Browser, chromium } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { GoldenPathResult } from "./browser/entry.js"
+import { browserBundleOptions } from "../../src/http/DashboardScript.js"
 import { DEVELOPMENT_SECRET } from "../../src/transport/Jwt.js"
 import { startServer, type TestServer, token } from "../support/TestServer.js"
 
@@ -13,16 +14,7 @@ declare const refused: (url: string, token: string) => Promise<unknown>
 
 /** The client as a browser gets it: one esbuild bundle, nothing of Node in it. */
 const bundle = async (entry: string): Promise<string> => {
-  const built = await esbuild.build({
-    entryPoints: [new URL(entry, import.meta.url).pathname],
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    logLevel: "silent"
-  })
+  const built = await esbuild.build({ ...browserBundleOptions, entryPoints: [new URL(entry, import.meta.url).pathname] })
   return built.outputFiles[0]!.text
 }
 
