@@ -119,6 +119,8 @@ describe("agent runs across two nodes", () => {
     // stream's epoch ends: the user's connections on both nodes are told to reconnect and resume
     proxy.unblock()
     expect((await onB.closed).code).toBe(1012)
+    // (on A too: a connection made on A before this would have been told the same, right after its greeting)
+    expect((await onA.closed).code).toBe(1012)
     // the lost run ended once on B, with nothing of it after its end
     const ofLost = onB.frames.filter((frame) => frame.run_id === runId)
     expect(ofLost.at(-1)!.type).toBe("agent_completed")
