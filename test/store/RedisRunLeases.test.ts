@@ -209,6 +209,23 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       expect(logsOfA.matching("INFO", "lease held again")).toHaveLength(1)
     }))
 
+  it.scopedLive("a run that ends while Redis is away is recorded ended with the next renewal", () =>
+    Effect.gen(function*() {
+      const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
+      const a = yield* nodeA()
+      const b = yield* other("node-b")
+      const one = { perMinute: Infinity, concurrent: 1 }
+      expect(yield* a.leases.admit("u", "r1", one, Date.now())).toBeUndefined()
+      // cut off for less than the lease: the end is kept, not lost, and nothing fails
+      proxy.block()
+      yield* a.leases.ended("u", "r1")
+      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.leases.owner })
+      proxy.unblock()
+      while ((yield* b.leases.locate("u", "r1"))._tag === "Running") yield* Effect.sleep("50 millis")
+      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
+      expect(yield* b.leases.admit("u", "r2", one, Date.now())).toBeUndefined()
+    }))
+
   it.scopedLive("with no survivor, the node ends its own lapsed runs once it has Redis back", () =>
     Effect.gen(function*() {
       const { a: nodeA, proxy } = yield* cutOffCluster(600)
