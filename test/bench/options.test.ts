@@ -33,7 +33,11 @@ describe("profiling options", () => {
   })
 
   it("--perf-map gives perf the names of the servers' JavaScript frames, alone or with --cpu-prof", () => {
-    expect(profilingArgs(parseOptions(["--perf-map"])!, dir)).toEqual(["--perf-basic-prof"])
+    expect(profilingArgs(parseOptions(["--perf-map"])!, dir)).toEqual([
+      "--perf-basic-prof",
+      "--no-logfile-per-isolate",
+      `--logfile=${join(dir, "v8-%p.log")}`
+    ])
     expect(profilingArgs(parseOptions(["--perf-map", "--cpu-prof"])!, dir)).toContain("--perf-basic-prof")
     rmSync(dir, { recursive: true, force: true })
   })
