@@ -18,6 +18,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Channel, Effect, Layer, type Redacted, Stream } from "effect"
 import { type ModelCall, ModelStream } from "../ModelStream.js"
 import * as ChatStream from "./ChatStream.js"
+import * as UndiciClient from "./UndiciClient.js"
 
 /** Where the model is and which one to ask. */
 export interface Options {
@@ -250,7 +251,14 @@ const caller = (options: Options): Effect.Effect<Caller, never, HttpClient.HttpC
           })
         ),
       forEachRead: (call, f) =>
-        Effect.flatMap(execute(call), (response) => ChatStream.forEachRead(response.stream, f)).pipe(
+        Effect.flatMap(execute(call), (response) => {
+          const body = UndiciClient.takeBody(response)
+          if (body === undefined) return ChatStream.forEachRead(response.stream, f)
+          const decodeError = (cause: unknown) =>
+            new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })
+          // (the response stays referenced while its body is read: its client aborts the request of one collected)
+          return Effect.ensuring(ChatStream.forEachNodeRead(body, decodeError, f), Effect.sync(() => void response.status))
+        }).pipe(
           // mapped once, on the whole read, not per part: `f`'s own failures (not the HTTP client's) pass through
           Effect.catchIf(HttpClientError.isHttpClientError, (error): Effect.Effect<never, AiError.AiError> =>
             error._tag === "RequestError" ? Effect.fail(requestError(error)) : responseError(error))
