@@ -10,7 +10,6 @@ import { type ConversationMemory, Conversations } from "../state/Conversations.j
 import { Agent, AgentError, type AgentEvent, type AgentRequest, streamOf } from "./Agent.js"
 import * as ModelFailure from "./ModelFailure.js"
 import * as ModelStream from "./ModelStream.js"
-import type { ModelPart } from "./ModelStream.js"
 import * as ModelToolkit from "./ModelToolkit.js"
 import type * as Tool from "./Tool.js"
 
@@ -103,11 +102,12 @@ export const runner = (model: ModelStream.ModelStream["Type"], options: Options)
       const heard = (): void => {
         lastSeen = clock.unsafeCurrentTimeMillis()
       }
-      const onPart = (part: ModelPart): Effect.Effect<void, AgentError> => {
+      // a part's effect; `undefined`: nothing to do
+      const onPart = (part: ModelStream.ModelPart): Effect.Effect<void, AgentError> | undefined => {
         heard()
         switch (part.type) {
           case "text-delta":
-            if (part.delta.length === 0) return Effect.void
+            if (part.delta.length === 0) return undefined
             onDelta()
             text += part.delta
             return Effect.map(emit({ _tag: "MessageDelta", text: part.delta }), heard)
@@ -120,10 +120,10 @@ export const runner = (model: ModelStream.ModelStream["Type"], options: Options)
               )
             }
             toolCalls.push({ id: part.id, name: part.name, params: part.params })
-            return Effect.void
+            return undefined
           case "finish":
             finished = true
-            return Effect.void
+            return undefined
           case "error":
             // the server's own words may quote anything: the log has them, the user a fixed message
             return Effect.zipRight(
@@ -131,22 +131,22 @@ export const runner = (model: ModelStream.ModelStream["Type"], options: Options)
               Effect.fail(ModelFailure.make("MODEL_ERROR", "the model server reported an error in its stream"))
             )
           default:
-            return Effect.void
+            return undefined
         }
       }
-      // the parts of one read in one step: a part with nothing to do costs no effect, and the
-      // next part is looked at only once the one before it is done (as `Stream.runForEach` would)
-      const onParts = (parts: ReadonlyArray<ModelPart>, from = 0): Effect.Effect<void, AgentError> => {
+      // the parts of one batch in one step: a part with nothing to do (`onPart` gives no effect) costs
+      // none, and the next part is looked at only once the one before it is done (as `Stream.runForEach` would)
+      const onParts = (parts: ReadonlyArray<ModelStream.ModelPart>, from = 0): Effect.Effect<void, AgentError> => {
         for (let i = from; i < parts.length; i++) {
           const step = onPart(parts[i]!)
-          if (step === Effect.void) continue
+          if (step === undefined) continue
           return i + 1 === parts.length ? step : Effect.flatMap(step, () => onParts(parts, i + 1))
         }
         return Effect.void
       }
       // the last step must answer: it may not ask for more tools
-      const read = ModelStream.forEachRead(model, { prompt, toolkit, toolChoice: last ? "none" : "auto" }, onParts).pipe(
-        // the model's errors are mapped once, here: a stream stage per mapping would cost every part
+      const read = ModelStream.forEachBatch(model, { prompt, toolkit, toolChoice: last ? "none" : "auto" }, onParts).pipe(
+        // the model's errors are mapped once, on the whole read, not per part
         Effect.catchAll((error) =>
           error instanceof AgentError
             ? Effect.fail(error)

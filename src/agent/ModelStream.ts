@@ -40,26 +40,27 @@ export type ModelPart =
 export class ModelStream extends Context.Tag("switchyard/ModelStream")<ModelStream, {
   readonly streamText: (call: ModelCall) => Stream.Stream<ModelPart, AiError.AiError>
   /**
-   * Optional: the same answer, the parts of each read of it handed to `f` at
-   * once, in the step that read them — no stream stages between the body
-   * and the agent (each cost every read a trip through the channel
-   * executor). The agent takes it when it is there (see `forEachRead`).
+   * Optional: the same answer, its parts handed to `f` a batch at a time (as
+   * the model's client has them: for an HTTP client, what one read of the
+   * body completed), in the step that got them — no stream stages between
+   * the client and the agent (each cost every batch a trip through the
+   * channel executor). The agent takes it when it is there (see `forEachBatch`).
    */
-  readonly forEachRead?: <E>(
+  readonly forEachBatch?: <E>(
     call: ModelCall,
     f: (parts: ReadonlyArray<ModelPart>) => Effect.Effect<void, E>
   ) => Effect.Effect<void, AiError.AiError | E>
 }>() {}
 
-/** Reads one answer of `model`, handing `f` the parts of each read (or of each chunk of `streamText`) in order. */
-export const forEachRead = <E>(
+/** Reads one answer of `model`, handing `f` its parts a batch at a time (`forEachBatch`'s, or `streamText`'s chunks), in order. */
+export const forEachBatch = <E>(
   model: ModelStream["Type"],
   call: ModelCall,
   f: (parts: ReadonlyArray<ModelPart>) => Effect.Effect<void, E>
 ): Effect.Effect<void, AiError.AiError | E> =>
-  model.forEachRead === undefined
+  model.forEachBatch === undefined
     ? Stream.runForEachChunk(model.streamText(call), (chunk) => f(Chunk.toReadonlyArray(chunk)))
-    : model.forEachRead(call, f)
+    : model.forEachBatch(call, f)
 
 /** The answers of an `@effect/ai` `LanguageModel`; the agent resolves the tool calls itself, to report each as it runs. */
 export const fromLanguageModel = (model: LanguageModel.Service): ModelStream["Type"] => ({

@@ -1,10 +1,10 @@
 import * as Prompt from "@effect/ai/Prompt"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber } from "effect"
+import { Deferred, Effect, Fiber, Stream } from "effect"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import type { ModelPart } from "../../src/agent/ModelStream.js"
+import type * as ModelStream from "../../src/agent/ModelStream.js"
 import * as ModelToolkit from "../../src/agent/ModelToolkit.js"
 import * as ChatCompletions from "../../src/agent/openai/ChatCompletions.js"
 import * as UndiciClient from "../../src/agent/openai/UndiciClient.js"
@@ -64,14 +64,17 @@ const modelAt = (path: string) =>
   ChatCompletions.modelStream({ baseUrl: baseUrl + path, apiKey: undefined, model: "m" })
 
 describe("UndiciClient", () => {
-  it.effect("a body is taken once, and not at all once a response method read it", () =>
+  it.effect("a body is taken once, and not at all once a response method read it; once taken, the methods fail", () =>
     Effect.gen(function*() {
       const client = yield* HttpClient.HttpClient
       const taken = yield* client.get(`${baseUrl}/text`)
       const body = UndiciClient.takeBody(taken)
       expect(body).toBeDefined()
       expect(UndiciClient.takeBody(taken)).toBeUndefined()
-      body!.destroy()
+      expect(yield* Effect.flip(taken.text)).toMatchObject({ _tag: "ResponseError", reason: "Decode" })
+      expect(yield* Effect.flip(Stream.runDrain(taken.stream))).toMatchObject({ _tag: "ResponseError", reason: "Decode" })
+      expect(body!.onError("cut")).toMatchObject({ _tag: "ResponseError", reason: "Decode", cause: "cut" })
+      body!.body.destroy()
       const read = yield* client.get(`${baseUrl}/text`)
       expect(yield* read.text).toBe("hello")
       expect(yield* read.text).toBe("hello")
@@ -82,7 +85,7 @@ describe("UndiciClient", () => {
     Effect.gen(function*() {
       const model = yield* modelAt("")
       const deltas: Array<string> = []
-      yield* model.forEachRead!(call, (parts: ReadonlyArray<ModelPart>) =>
+      yield* model.forEachBatch!(call, (parts: ReadonlyArray<ModelStream.ModelPart>) =>
         Effect.sync(() => {
           for (const part of parts) if (part.type === "text-delta") deltas.push(part.delta)
         }))
@@ -94,7 +97,7 @@ describe("UndiciClient", () => {
     Effect.gen(function*() {
       const model = yield* modelAt("/slow")
       const first = yield* Deferred.make<void>()
-      const fiber = yield* Effect.fork(model.forEachRead!(call, () => Deferred.succeed(first, undefined)))
+      const fiber = yield* Effect.fork(model.forEachBatch!(call, () => Deferred.succeed(first, undefined)))
       yield* Deferred.await(first)
       yield* Fiber.interrupt(fiber)
       expect(yield* closedEarlyFor("/v1/slow/chat/completions")).toBe(true)
@@ -103,7 +106,7 @@ describe("UndiciClient", () => {
   it.effect("a connection cut mid-answer fails the read with HttpResponseError, as a body stream's error does", () =>
     Effect.gen(function*() {
       const model = yield* modelAt("/cut")
-      const error = yield* Effect.flip(model.forEachRead!(call, () => Effect.void))
+      const error = yield* Effect.flip(model.forEachBatch!(call, () => Effect.void))
       expect(error).toMatchObject({ _tag: "HttpResponseError" })
     }).pipe(Effect.provide(UndiciClient.layer)))
 })

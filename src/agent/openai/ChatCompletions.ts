@@ -15,9 +15,11 @@ import type * as Generated from "@effect/ai-openai/Generated"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Channel, Effect, Layer, type Redacted, Stream } from "effect"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Channel, Chunk, Effect, Layer, type Redacted, Stream } from "effect"
 import { type ModelCall, ModelStream } from "../ModelStream.js"
 import * as ChatStream from "./ChatStream.js"
+import * as NodeBody from "./NodeBody.js"
 import * as UndiciClient from "./UndiciClient.js"
 
 /** Where the model is and which one to ask. */
@@ -208,7 +210,10 @@ const responseError = (error: HttpClientError.ResponseError): Effect.Effect<neve
     )
   })
 
-/** A call's answer, on the `HttpClient` in context: as a stream of encoded `@effect/ai` parts, or read by a function. */
+/**
+ * A call's answer, on the `HttpClient` in context: as a stream of encoded
+ * `@effect/ai` parts, or the parts of each read of the body handed to a function.
+ */
 interface Caller {
   readonly stream: (call: CallOptions) => Stream.Stream<Response.StreamPartEncoded, AiError.AiError>
   readonly forEachRead: <E>(
@@ -219,6 +224,16 @@ interface Caller {
 
 const requestError = (error: HttpClientError.RequestError): AiError.HttpRequestError =>
   AiError.HttpRequestError.fromRequestError({ module: "ChatCompletions", method: "streamText", error })
+
+/**
+ * `read`, with `response` held until it ends: `@effect/platform`'s `HttpClient`
+ * aborts the request of a response the garbage collector took (a
+ * `FinalizationRegistry`), and the reader of a taken body need not refer to it.
+ */
+const keepResponseAlive = <A, E, R>(
+  response: HttpClientResponse.HttpClientResponse,
+  read: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => Effect.ensuring(read, Effect.sync(() => void response.status))
 
 const caller = (options: Options): Effect.Effect<Caller, never, HttpClient.HttpClient> =>
   Effect.map(HttpClient.HttpClient, (httpClient) => {
@@ -252,12 +267,10 @@ const caller = (options: Options): Effect.Effect<Caller, never, HttpClient.HttpC
         ),
       forEachRead: (call, f) =>
         Effect.flatMap(execute(call), (response) => {
-          const body = UndiciClient.takeBody(response)
-          if (body === undefined) return ChatStream.forEachRead(response.stream, f)
-          const decodeError = (cause: unknown) =>
-            new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })
-          // (the response stays referenced while its body is read: its client aborts the request of one collected)
-          return Effect.ensuring(ChatStream.forEachNodeRead(body, decodeError, f), Effect.sync(() => void response.status))
+          const taken = UndiciClient.takeBody(response)
+          // another client's response (not the agent's, which is always `UndiciClient`'s): its body as a stream
+          if (taken === undefined) return Stream.runForEachChunk(ChatStream.parts(response.stream), (parts) => f(Chunk.toReadonlyArray(parts)))
+          return keepResponseAlive(response, NodeBody.forEachBuffer(taken.body, taken.onError, ChatStream.bodyReader(f)))
         }).pipe(
           // mapped once, on the whole read, not per part: `f`'s own failures (not the HTTP client's) pass through
           Effect.catchIf(HttpClientError.isHttpClientError, (error): Effect.Effect<never, AiError.AiError> =>
@@ -272,7 +285,7 @@ const caller = (options: Options): Effect.Effect<Caller, never, HttpClient.HttpC
  * chunk), with no `LanguageModel` decoding them again.
  */
 export const modelStream = (options: Options): Effect.Effect<ModelStream["Type"], never, HttpClient.HttpClient> =>
-  Effect.map(caller(options), (answer) => {
+  Effect.map(caller(options), (modelCaller) => {
     const callOptions = (call: ModelCall): CallOptions => ({
       prompt: call.prompt,
       tools: Object.values(call.toolkit.tools),
@@ -280,8 +293,8 @@ export const modelStream = (options: Options): Effect.Effect<ModelStream["Type"]
       responseFormat: { type: "text" }
     })
     return {
-      streamText: (call) => answer.stream(callOptions(call)),
-      forEachRead: (call, f) => answer.forEachRead(callOptions(call), f)
+      streamText: (call) => modelCaller.stream(callOptions(call)),
+      forEachBatch: (call, f) => modelCaller.forEachRead(callOptions(call), f)
     }
   })
 

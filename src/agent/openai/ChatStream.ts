@@ -11,7 +11,7 @@ import type * as Response from "@effect/ai/Response"
 import * as AiTool from "@effect/ai/Tool"
 import { Channel, Chunk, Effect, Either, ParseResult, Predicate, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
-import type { Readable } from "node:stream"
+import type * as NodeBody from "./NodeBody.js"
 import * as ServerSentEvents from "./ServerSentEvents.js"
 
 // Lenient on purpose: OpenAI-compatible servers (vLLM, llama.cpp, Ollama, ...)
@@ -340,112 +340,29 @@ export const parts = <E>(
   })
 
 /**
- * `parts`, each read's parts handed to `f` at once, in the step that read
- * them: the body's stream runs into this one sink, with no stage between
- * (a stage costs every read a trip through the channel executor). `f`
- * is not called for a read that completed no part.
+ * The reader of an answer's body as a Node stream (`NodeBody.forEachBuffer`
+ * on `UndiciClient.takeBody`'s): the parts of each read handed to `f` at
+ * once, in the step that read them — no stream stage between (a stage costs
+ * every read a trip through the channel executor). `f` is not called for a
+ * read that completed no part. Done at `[DONE]`; fails with `MalformedOutput`
+ * as `parts` does.
  */
-export const forEachRead = <E, E2, R>(
-  bytes: Stream.Stream<Uint8Array, E>,
-  f: (parts: ReadonlyArray<Response.StreamPartEncoded>) => Effect.Effect<void, E2, R>,
+export const bodyReader = <E, R>(
+  f: (parts: ReadonlyArray<Response.StreamPartEncoded>) => Effect.Effect<void, E, R>,
   newId?: () => string
-): Effect.Effect<void, E | E2 | AiError.MalformedOutput, R> =>
-  Effect.suspend(() => {
-    const answer = new AnswerReader(newId)
-    type Sink = Channel.Channel<never, Chunk.Chunk<Uint8Array>, E | E2 | AiError.MalformedOutput, E, void, unknown, R>
-    const handle = (out: ReadonlyArray<Response.StreamPartEncoded>): Sink =>
-      out.length === 0 ? Channel.void : Channel.fromEffect(f(out))
-    const read: Sink =
-      Channel.readWithCause({
-        onInput: (input: Chunk.Chunk<Uint8Array>) => {
-          const out: Array<Response.StreamPartEncoded> = []
-          const refused = answer.read(input, out)
-          if (refused !== undefined) return Channel.fail(refused)
-          // the answer is over: the sink ends here without reading on, which releases the body
-          if (answer.done) return handle(out)
-          return out.length === 0 ? read : Channel.flatMap(Channel.fromEffect(f(out)), () => read)
-        },
-        onFailure: Channel.failCause,
-        onDone: () => Either.match(answer.end(), { onLeft: Channel.fail, onRight: handle })
-      })
-    return Channel.runDrain(Channel.pipeTo(Stream.toChannel(bytes), read))
-  })
-
-/** What a read of a Node body gave: its buffers, its end, or its error. */
-type NodeRead = Array<Uint8Array> | "end" | { readonly failed: unknown }
-
-/**
- * `forEachRead` on the body as a Node stream (`UndiciClient.takeBody`): one
- * `Effect.async` per read, no channel. Stopping before the body's end (at
- * `[DONE]`, on a failure, when interrupted) destroys it, which aborts the request.
- */
-export const forEachNodeRead = <E, E2, R>(
-  body: Readable,
-  onError: (cause: unknown) => E,
-  f: (parts: ReadonlyArray<Response.StreamPartEncoded>) => Effect.Effect<void, E2, R>,
-  newId?: () => string
-): Effect.Effect<void, E | E2 | AiError.MalformedOutput, R> =>
-  Effect.suspend(() => {
-    const answer = new AnswerReader(newId)
-    let ended = false
-    let failure: { readonly failed: unknown } | undefined
-    let wake: (() => void) | undefined
-    const onReadable = (): void => wake?.()
-    const onEnd = (): void => {
-      ended = true
-      wake?.()
-    }
-    const onFailure = (cause: unknown): void => {
-      failure = { failed: cause }
-      wake?.()
-    }
-    body.on("readable", onReadable)
-    body.on("end", onEnd)
-    body.on("error", onFailure)
-    // everything readable now (`read()` until null, so that the stream signals `readable` again)
-    const poll = (): NodeRead | undefined => {
-      if (failure !== undefined) return failure
-      const input: Array<Uint8Array> = []
-      let item: Uint8Array | null
-      while ((item = body.read() as Uint8Array | null) !== null) input.push(item)
-      if (input.length > 0) return input
-      return ended || body.readableEnded ? "end" : undefined
-    }
-    const settle = (read: NodeRead): Effect.Effect<Array<Uint8Array> | "end", E> =>
-      typeof read === "object" && !Array.isArray(read) ? Effect.fail(onError(read.failed)) : Effect.succeed(read)
-    const next: Effect.Effect<Array<Uint8Array> | "end", E> = Effect.suspend(() => {
-      const now = poll()
-      if (now !== undefined) return settle(now)
-      return Effect.async<Array<Uint8Array> | "end", E>((resume) => {
-        wake = () => {
-          const read = poll()
-          if (read === undefined) return
-          wake = undefined
-          resume(settle(read))
-        }
-        return Effect.sync(() => {
-          wake = undefined
-        })
-      })
-    })
-    const handle = (out: ReadonlyArray<Response.StreamPartEncoded>): Effect.Effect<void, E2, R> =>
-      out.length === 0 ? Effect.void : f(out)
-    const loop: Effect.Effect<void, E | E2 | AiError.MalformedOutput, R> = Effect.flatMap(next, (input) => {
-      if (input === "end") return Either.match(answer.end(), { onLeft: Effect.fail, onRight: handle })
+): NodeBody.BufferReader<E | AiError.MalformedOutput, R> => {
+  const answer = new AnswerReader(newId)
+  return {
+    read: (buffers) => {
       const out: Array<Response.StreamPartEncoded> = []
-      const refused = answer.read(input, out)
+      const refused = answer.read(buffers, out)
       if (refused !== undefined) return Effect.fail(refused)
-      // the answer is over: nothing more is read, and the body is released below
-      if (answer.done) return handle(out)
-      return out.length === 0 ? loop : Effect.zipRight(f(out), loop)
-    })
-    return Effect.ensuring(
-      loop,
-      Effect.sync(() => {
-        body.off("readable", onReadable)
-        body.off("end", onEnd)
-        body.off("error", onFailure)
-        if (!body.destroyed && !body.readableEnded) body.destroy()
-      })
-    )
-  })
+      return out.length === 0 ? undefined : f(out)
+    },
+    end: () =>
+      Either.match(answer.end(), { onLeft: Effect.fail, onRight: (out) => out.length === 0 ? Effect.void : f(out) }),
+    get done() {
+      return answer.done
+    }
+  }
+}

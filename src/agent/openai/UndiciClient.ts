@@ -1,10 +1,12 @@
 /**
- * An `HttpClient` on undici (as `NodeHttpClient.layerUndici`) whose responses
- * let a reader take their body as the Node stream it is (`takeBody`): the
- * Chat Completions reader reads it a read at a time in one step, without
+ * An `HttpClient` on undici, modelled on `@effect/platform-node`'s
+ * (`NodeHttpClient.layerUndici`), whose responses let a reader take their
+ * body as the Node stream it is (`takeBody`): the Chat Completions reader
+ * reads it a read at a time in one step (`NodeBody.forEachBuffer`), without
  * `NodeStream.fromReadable`'s channel — which, with the fiber's wake-up, was
  * most of the Effect runtime's work per streamed delta. Every other use sees
- * an ordinary response (`stream`, `text`, ...).
+ * an ordinary response (`stream`, `text`, ...). Unlike the platform's, it
+ * does not honour `NodeHttpClient.withUndiciOptions` (nothing here uses it).
  * Import as a namespace: `import * as UndiciClient from "./UndiciClient.js"`.
  */
 import * as Cookies from "@effect/platform/Cookies"
@@ -19,22 +21,41 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import type * as Undici from "@effect/platform-node/Undici"
-import { Effect, Inspectable, Layer, Option, type Stream } from "effect"
+import { Effect, Inspectable, Layer, Option, Stream } from "effect"
 import type { Readable } from "node:stream"
 
+/** A response's body, and whether `takeBody` took it (no reference to the response: the map below must not keep it alive). */
+interface Body {
+  readonly readable: Readable
+  taken: boolean
+}
+
 /** The bodies nobody has read yet, by the request they answer (the response a client hands out wraps this module's). */
-const unread = new WeakMap<HttpClientRequest.HttpClientRequest, Readable>()
+const unread = new WeakMap<HttpClientRequest.HttpClientRequest, Body>()
+
+/** A read of `response`'s body failed, as `NodeStream.fromReadable` says it. */
+const decodeError = (response: HttpClientResponse.HttpClientResponse, cause: unknown): HttpClientError.ResponseError =>
+  new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })
+
+/** A body taken from its response: the Node stream, and the error its read failures are. */
+export interface TakenBody {
+  /** the reader must destroy it if it stops before its end: that aborts the request */
+  readonly body: Readable
+  /** the response's `Decode` error, as its `stream` would fail */
+  readonly onError: (cause: unknown) => HttpClientError.ResponseError
+}
 
 /**
- * The Node stream of `response`'s body, when this module's client made it and
- * nothing read it yet; taking it is reading it (`stream` and the others no
- * longer may). The reader must destroy it if it stops before its end: that
- * aborts the request.
+ * The body of `response`, when this module's client made it and nothing read
+ * it yet. Taking it is reading it: the response's `stream`, `text` and the
+ * others fail from then on.
  */
-export const takeBody = (response: HttpClientResponse.HttpClientResponse): Readable | undefined => {
+export const takeBody = (response: HttpClientResponse.HttpClientResponse): TakenBody | undefined => {
   const body = unread.get(response.request)
-  if (body !== undefined) unread.delete(response.request)
-  return body
+  if (body === undefined) return undefined
+  unread.delete(response.request)
+  body.taken = true
+  return { body: body.readable, onError: (cause) => decodeError(response, cause) }
 }
 
 /** The client on `dispatcher`. */
@@ -57,8 +78,9 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
         catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
       })
     ).pipe(Effect.map((source) => {
-      unread.set(request, source.body)
-      return new Response(request, source)
+      const body: Body = { readable: source.body, taken: false }
+      unread.set(request, body)
+      return new Response(request, source, body)
     }))
   )
 
@@ -82,12 +104,16 @@ const bodyOf = (body: HttpBody.HttpBody): Effect.Effect<Exclude<Undici.Dispatche
   }
 }
 
-// (a body read by a method here is no longer the taker's)
+// (a body read by a method here is no longer the taker's, and one taken is no longer the methods')
 class Response extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
 
-  constructor(readonly request: HttpClientRequest.HttpClientRequest, private readonly source: Undici.Dispatcher.ResponseData) {
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly source: Undici.Dispatcher.ResponseData,
+    private readonly body: Body
+  ) {
     super()
     // an error event nobody listens to would crash the process; readers see errors their own way
     source.body.on("error", () => {})
@@ -110,24 +136,35 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
     return Option.none()
   }
 
-  private decodeError = (cause: unknown): HttpClientError.ResponseError =>
-    new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  private readonly decodeError = (cause: unknown): HttpClientError.ResponseError => decodeError(this, cause)
+
+  private readonly takenError = (): HttpClientError.ResponseError =>
+    new HttpClientError.ResponseError({
+      request: this.request,
+      response: this,
+      reason: "Decode",
+      description: "the body was taken by its reader (UndiciClient.takeBody)"
+    })
 
   private read<A>(f: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
-    return Effect.tryPromise({
-      try: () => {
-        unread.delete(this.request)
-        return f(this.source.body)
-      },
-      catch: this.decodeError
-    })
+    return Effect.suspend(() =>
+      this.body.taken ? Effect.fail(this.takenError()) : Effect.tryPromise({
+        try: () => {
+          unread.delete(this.request)
+          return f(this.source.body)
+        },
+        catch: this.decodeError
+      })
+    )
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return NodeStream.fromReadable(() => {
-      unread.delete(this.request)
-      return this.source.body
-    }, this.decodeError)
+    return Stream.suspend(() =>
+      this.body.taken ? Stream.fail(this.takenError()) : NodeStream.fromReadable(() => {
+        unread.delete(this.request)
+        return this.source.body
+      }, this.decodeError)
+    )
   }
 
   // read once, then the same answer for every caller (the body can be read only once)
