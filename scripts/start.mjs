@@ -66,10 +66,6 @@ if (!existsSync(out)) {
     external: ["esbuild", "ioredis", "ws", "undici"],
     // CommonJS inside the bundle calls `require`
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    // without comments and blank space the bundle is a third smaller, and loading it leaves ~18 MiB less of
-    // the C heap resident (`npm run bench`, idle: rss_base_mib); names are kept (profiles, logs)
-    minifyWhitespace: true,
-    minifySyntax: true,
     logLevel: "warning"
   })
   // files the code reads at run time (the dashboard page) sit next to their module, and in the bundle's folder
@@ -101,7 +97,7 @@ writeFileSync(marker, "")
 process.on("exit", () => rmSync(marker, { force: true }))
 
 // Starting up (loading the bundle, building the layers) would grow V8's young generation to its
-// largest, 16-32 MiB, all of it resident, and a service that then sits idle never shrinks it again
+// largest, 16-32 MiB, much of it resident, and a service that then sits idle never shrinks it again
 // (V8 shrinks it only at a collection while little is being allocated). Start-up keeps it at its
 // first size; once started, it grows as the load needs (2: V8's default, `node --v8-options`).
 setFlagsFromString("--semi-space-growth-factor=1")
