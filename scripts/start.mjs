@@ -66,6 +66,11 @@ if (!existsSync(out)) {
     external: ["esbuild", "ioredis", "ws", "undici"],
     // CommonJS inside the bundle calls `require`
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    // without comments and blank space the bundle is a third smaller, and loading it mostly leaves ~18 MiB
+    // less of the C heap resident (node bundle/main.js, VmRSS after 10 s: 75-97 MiB, against 113-117);
+    // names are kept (profiles, logs)
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: "warning"
   })
   // files the code reads at run time (the dashboard page) sit next to their module, and in the bundle's folder
