@@ -4,12 +4,13 @@
  * Socket.IO on two nodes with its Redis adapter; interleaved, several
  * repetitions, fresh processes every time. See scripts/bench/README.md.
  */
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions } from "./options.js"
 import type { Pinning } from "./pinning.js"
 import { startNodes } from "./cluster-nodes.js"
+import { profilingArgs } from "./profiling.js"
 import { metricNames, ratios, type TargetRuns } from "./report.js"
 import { runRotating } from "./rotation.js"
 import { formatFigure, formatRatio } from "./table.js"
@@ -71,8 +72,10 @@ const setups = async (ctx: ClusterContext): Promise<ReadonlyArray<ClusterSetup>>
 /** One repetition of one set-up: Redis (if any), the nodes, the load generator; everything stopped after. */
 const runSetup = async (ctx: ClusterContext, setup: ClusterSetup, rep: number): Promise<RunResult> => {
   const log = (what: string): string => join(ctx.logDir, `cluster-${setup.key}-${what}-${rep}.log`)
+  // under --cpu-prof every node of the set-up writes its profile (named by its pid) to one folder
+  const profileDir = join(dirname(ctx.options.out), "profiles", `cluster-${setup.key}-${rep}`)
   const { redis, servers, stop } = await startNodes({
-    server: setup.server,
+    server: { ...setup.server, nodeArgs: profilingArgs(ctx.options, profileDir) },
     nodes: setup.nodes,
     redis: setup.redis,
     secret: ctx.secret,

@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly quick: boolean
   /** the servers run under `node --cpu-prof`, their profiles written to `bench-results/profiles/` */
   readonly cpuProf: boolean
+  /** the servers run under `node --perf-basic-prof`, for `perf record -p <pid>` */
+  readonly perfMap: boolean
   /** which servers the stream scenarios compare */
   readonly streamServers: ReadonlyArray<StreamServer>
 }
@@ -78,6 +80,8 @@ export const usage = `npm run bench -- [options]
   --ramp-settle S         stream-ramp: seconds of load at a level before measuring it (default 2; quick 1)
   --ramp-window S         stream-ramp: measured seconds per level (default 3; quick 2)
   --cpu-prof              run the servers under node --cpu-prof (profiles in bench-results/profiles/)
+  --perf-map              run the servers under node --perf-basic-prof, so that Linux perf (perf record -p PID)
+                          names their JavaScript frames
   --batch N               connections opened at a time (default 500)
   --step-ms N             agent step, AGENT_STEP_MS of both servers (default 20)
   --events-per-run N      events of a baseline emulated run (default 8)
@@ -161,6 +165,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       "ramp-settle": { type: "string" },
       "ramp-window": { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
+      "perf-map": { type: "boolean", default: false },
       batch: { type: "string" },
       "step-ms": { type: "string" },
       "events-per-run": { type: "string" },
@@ -231,6 +236,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
     out: values.out ?? "bench-results/latest.json",
     quick,
     cpuProf: values["cpu-prof"] === true,
+    perfMap: values["perf-map"] === true,
     streamServers: streamServers(values["stream-servers"])
   }
 }

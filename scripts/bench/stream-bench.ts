@@ -8,7 +8,7 @@
  * repetition. See scripts/bench/README.md.
  */
 import { dirname, join } from "node:path"
-import { mkdirSync } from "node:fs"
+import { profilingArgs } from "./profiling.js"
 import { BASELINE_ENTRY, chooseTargets, type TargetSpec } from "./targets.js"
 import { SOCKETIO_ENTRY, SOCKETIO_EXTERNAL } from "./cluster-bench.js"
 import { compileEntry } from "./compile.js"
@@ -134,13 +134,12 @@ const runSetup = async (
     }, ctx.secret, ctx.pinning.loadgen, log("model"))
     const baseUrl = `http://127.0.0.1:${model.port}/v1`
     const profileDir = join(dirname(ctx.options.out), "profiles", `${scenario}-${setup.key}-${rep}`)
-    if (ctx.options.cpuProf) mkdirSync(profileDir, { recursive: true })
     // as in the cluster scenario: Redis shares the load generator's core, the server core holds the nodes
     nodes = await startNodes({
       server: {
         ...setup.server,
         env: { ...setup.server.env, ...setup.modelEnv(baseUrl) },
-        ...(ctx.options.cpuProf ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {})
+        nodeArgs: profilingArgs(ctx.options, profileDir)
       },
       nodes: setup.nodes,
       redis: setup.nodes === 2,

@@ -9,7 +9,8 @@ import { Duration, Effect, Either, Layer, Option, Schedule, Stream } from "effec
 import { type ConversationMemory, Conversations } from "../state/Conversations.js"
 import { Agent, AgentError, type AgentEvent, type AgentRequest, streamOf } from "./Agent.js"
 import * as ModelFailure from "./ModelFailure.js"
-import { type ModelPart, ModelStream } from "./ModelStream.js"
+import * as ModelStream from "./ModelStream.js"
+import type { ModelPart } from "./ModelStream.js"
 import * as ModelToolkit from "./ModelToolkit.js"
 import type * as Tool from "./Tool.js"
 
@@ -40,11 +41,11 @@ export interface Options {
  * results — up to `maxSteps` calls. With a `thread_id`, the thread's earlier
  * turns (kept in the user's session) go to the model first.
  */
-export const layer = (options: Options): Layer.Layer<Agent, never, ModelStream> => Layer.effect(Agent, make(options))
+export const layer = (options: Options): Layer.Layer<Agent, never, ModelStream.ModelStream> => Layer.effect(Agent, make(options))
 
 /** Builds the agent on the `ModelStream` in context. */
-export const make = (options: Options): Effect.Effect<Agent["Type"], never, ModelStream> =>
-  Effect.map(ModelStream, (model) => {
+export const make = (options: Options): Effect.Effect<Agent["Type"], never, ModelStream.ModelStream> =>
+  Effect.map(ModelStream.ModelStream, (model) => {
     const { run, runForEach } = runner(model, options)
     // the run's fiber is forked from the frame's handler, which has the user's services
     return {
@@ -76,7 +77,7 @@ type Emit = (event: AgentEvent) => Effect.Effect<void>
  * service plays runs), `run` gives them as a stream. Interrupting the run (a
  * `stop_agent`, the session's release) interrupts the HTTP request in flight.
  */
-export const runner = (model: ModelStream["Type"], options: Options) => {
+export const runner = (model: ModelStream.ModelStream["Type"], options: Options) => {
   const toolkit = ModelToolkit.fromToolkit(options.tools)
   const retryPolicy = Schedule.exponential(Duration.millis(options.retryBaseMs)).pipe(Schedule.jittered)
 
@@ -133,8 +134,18 @@ export const runner = (model: ModelStream["Type"], options: Options) => {
             return Effect.void
         }
       }
+      // the parts of one read in one step: a part with nothing to do costs no effect, and the
+      // next part is looked at only once the one before it is done (as `Stream.runForEach` would)
+      const onParts = (parts: ReadonlyArray<ModelPart>, from = 0): Effect.Effect<void, AgentError> => {
+        for (let i = from; i < parts.length; i++) {
+          const step = onPart(parts[i]!)
+          if (step === Effect.void) continue
+          return i + 1 === parts.length ? step : Effect.flatMap(step, () => onParts(parts, i + 1))
+        }
+        return Effect.void
+      }
       // the last step must answer: it may not ask for more tools
-      const read = Stream.runForEach(model.streamText({ prompt, toolkit, toolChoice: last ? "none" : "auto" }), onPart).pipe(
+      const read = ModelStream.forEachRead(model, { prompt, toolkit, toolChoice: last ? "none" : "auto" }, onParts).pipe(
         // the model's errors are mapped once, here: a stream stage per mapping would cost every part
         Effect.catchAll((error) =>
           error instanceof AgentError

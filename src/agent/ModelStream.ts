@@ -11,7 +11,7 @@ import type * as AiError from "@effect/ai/AiError"
 import * as LanguageModel from "@effect/ai/LanguageModel"
 import type * as Prompt from "@effect/ai/Prompt"
 import type * as Response from "@effect/ai/Response"
-import { Context, Effect, Layer, type Stream } from "effect"
+import { Chunk, Context, Effect, Layer, Stream } from "effect"
 import type { ModelToolkit } from "./ModelToolkit.js"
 
 /** One model call: the conversation so far, the tools the model may ask for, and whether it may. */
@@ -39,7 +39,27 @@ export type ModelPart =
 /** A model the agent can stream answers from. */
 export class ModelStream extends Context.Tag("switchyard/ModelStream")<ModelStream, {
   readonly streamText: (call: ModelCall) => Stream.Stream<ModelPart, AiError.AiError>
+  /**
+   * Optional: the same answer, the parts of each read of it handed to `f` at
+   * once, in the step that read them — no stream stages between the body
+   * and the agent (each cost every read a trip through the channel
+   * executor). The agent takes it when it is there (see `forEachRead`).
+   */
+  readonly forEachRead?: <E>(
+    call: ModelCall,
+    f: (parts: ReadonlyArray<ModelPart>) => Effect.Effect<void, E>
+  ) => Effect.Effect<void, AiError.AiError | E>
 }>() {}
+
+/** Reads one answer of `model`, handing `f` the parts of each read (or of each chunk of `streamText`) in order. */
+export const forEachRead = <E>(
+  model: ModelStream["Type"],
+  call: ModelCall,
+  f: (parts: ReadonlyArray<ModelPart>) => Effect.Effect<void, E>
+): Effect.Effect<void, AiError.AiError | E> =>
+  model.forEachRead === undefined
+    ? Stream.runForEachChunk(model.streamText(call), (chunk) => f(Chunk.toReadonlyArray(chunk)))
+    : model.forEachRead(call, f)
 
 /** The answers of an `@effect/ai` `LanguageModel`; the agent resolves the tool calls itself, to report each as it runs. */
 export const fromLanguageModel = (model: LanguageModel.Service): ModelStream["Type"] => ({

@@ -7,13 +7,13 @@
  * Import as a namespace: `import * as OpenAiAgent from "./OpenAiAgent.js"`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer } from "effect"
 import type { Agent } from "./Agent.js"
 import type { AgentSettings } from "./AgentSettings.js"
 import * as ModelAgent from "./ModelAgent.js"
 import type { ModelStream } from "./ModelStream.js"
 import * as ChatCompletions from "./openai/ChatCompletions.js"
+import * as UndiciClient from "./openai/UndiciClient.js"
 import { BuiltinTools } from "./tools/index.js"
 
 /** The name a model-backed agent reports in `agent_started`. */
@@ -42,6 +42,9 @@ export const agent = (settings: AgentSettings["Type"]): Layer.Layer<Agent, never
     retryBaseMs: Math.max(0, settings.openaiRetryBaseMs)
   }).pipe(Layer.provide(modelLayer(settings)))
 
-/** The model-backed agent with its own HTTP client (undici), which closes with the layer. */
+/**
+ * The model-backed agent with its own HTTP client (undici), which closes with
+ * the layer; Chat Completions reads its bodies as Node streams (`UndiciClient`).
+ */
 export const layer = (settings: AgentSettings["Type"]): Layer.Layer<Agent> =>
-  agent(settings).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  agent(settings).pipe(Layer.provide(UndiciClient.layer))

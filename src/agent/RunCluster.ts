@@ -78,12 +78,20 @@ export class NodeRuns {
   }
 
   /**
-   * A run of this node ended (after its `agent_completed`). It is let go here
-   * only once its end is recorded: until then another node finds it running
-   * here, so a stop request meanwhile must find it too (and learn it ended).
+   * A run of this node ended: its end is recorded (one store call), BEFORE
+   * its `agent_completed` goes out, so the user's slot among their runs at
+   * once is free on every node by the time they can see the run end. The run
+   * stays here until `release` (after the event): a stop request that found
+   * it running before the end was recorded still finds it here, and learns it
+   * ended (`stopped: false`); one that looks it up after finds it ended.
    */
   ended(userId: string, runId: string): Effect.Effect<void> {
-    return Effect.ensuring(this.leases.ended(userId, runId), Effect.sync(() => this.here.delete(runId)))
+    return this.leases.ended(userId, runId)
+  }
+
+  /** The run's `agent_completed` is out (its end recorded before): it is let go here. */
+  release(runId: string): void {
+    this.here.delete(runId)
   }
 
   /** Another node's stop request for a run here. */

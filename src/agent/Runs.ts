@@ -278,24 +278,29 @@ export class RunRegistry {
           payload = { run_id: runId, status: "completed", response: { text: record.responseText } }
         } else if (Cause.isInterruptedOnly(exit.cause)) {
           record.status = "cancelled"
-          const stopReply = this.stopReplies.get(runId)
-          this.stopReplies.delete(runId)
-          if (stopReply !== undefined) yield* stopReply
           payload = { run_id: runId, status: "cancelled" }
         } else {
           const failure = Cause.failureOption(exit.cause)
           const error = Option.isSome(failure) && failure.value instanceof AgentError
             ? failure.value
             : new AgentError({ code: "INTERNAL", message: "the agent crashed" })
-          if (Option.isNone(failure)) yield* Effect.logError("agent run died", exit.cause)
+          // (its status first: a stop request from here on finds it ended)
           record.status = "failed"
           record.errorCode = error.code
+          if (Option.isNone(failure)) yield* Effect.logError("agent run died", exit.cause)
           payload = { run_id: runId, status: "failed", error: { code: error.code, message: error.message } }
         }
+        // cluster mode: the end is recorded before the event, so the user's slot among their runs at once is
+        // free on every node once they can see it; the run stays locatable here until the event is out
+        const cluster = this.cluster?.shared === true ? this.cluster : undefined
+        if (cluster !== undefined) yield* cluster.ended(this.userId, runId)
+        const stopReply = this.stopReplies.get(runId)
+        this.stopReplies.delete(runId)
+        // the `stop_agent` that cancelled it is acked first
+        if (stopReply !== undefined && record.status === "cancelled") yield* stopReply
         yield* emitStarted
         yield* emit({ type: "agent_completed", run_id: runId, payload })
-        // after the event: a node asking meanwhile still finds it running here, then ended
-        if (this.cluster?.shared === true) yield* this.cluster.ended(this.userId, runId)
+        cluster?.release(runId)
         yield* Metrics.increment(Metrics.runsTotal, { status: record.status })
         yield* Effect.logDebug("agent run ended", { status: record.status, latency_ms: record.endedAt - record.startedAt })
         for (const listener of Array.from(this.endedListeners)) {

@@ -44,9 +44,9 @@ export class ClusterView extends Context.Tag("switchyard/store/ClusterView")<Clu
   readonly nodes: Effect.Effect<ReadonlyArray<NodeReport>>
 }>() {}
 
-/** How often a node reports itself, and how long a report lasts without the next. */
+/** How often a node reports itself, and how long a report lasts without the next (4 missed reports). */
 export const REPORT_EVERY_MS = 2_000
-export const REPORT_TTL_MS = 10_000
+export const REPORT_TTL_MS = 5 * REPORT_EVERY_MS
 // how often the pub/sub lag is probed
 const PROBE_EVERY_MS = 5_000
 

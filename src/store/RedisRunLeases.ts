@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto"
 import { Clock, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Runtime, Schedule, Schema } from "effect"
 import { fallback } from "../observability/AdmissionFallback.js"
+import { OutageLog } from "../observability/OutageLog.js"
 import type { LeaseGuard } from "./Backplane.js"
 import { fromKeyPart, keyPart, Redis, type RedisError } from "./Redis.js"
 import { RedisSettings } from "./RedisSettings.js"
@@ -169,10 +170,15 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
     }
   }))
 
+  // a renewal is tried 4 times a lease: while Redis is away each fails, said once per outage
+  const renewals = new OutageLog("runs: lease not renewed", "runs: lease held again")
+  const renewOrSay = Effect.matchEffect(renew, {
+    onFailure: (error) => renewals.failed(error.message),
+    onSuccess: () => renewals.succeeded
+  })
   // Redis away at start (REDIS_REQUIRED=false): the lease is taken by the first renewal that reaches it
-  yield* Effect.ignore(renew)
-  yield* renew.pipe(
-    Effect.catchAll((error) => Effect.logWarning("runs: lease not renewed", error.message)),
+  yield* renewOrSay
+  yield* renewOrSay.pipe(
     Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(options.leaseMs / 4))))),
     Effect.forkScoped
   )

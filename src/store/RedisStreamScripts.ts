@@ -9,7 +9,7 @@ import { RedisScript } from "./Redis.js"
  * `<user>` is `keyPart(user id)`, hex, so no user id can reach into Redis's syntax):
  *   m  hash    `epoch`, `seq` (the latest allocated), `bytes` (UTF-8 bytes of the frames held)
  *   x  stream  one entry per held event, id `<seq>-0`, fields `f` (frame), `a` (at, ms)
- *   p  list    `<token>:<seq>` of the user's last `PUBLISH_TOKENS` publishes, newest first,
+ *   p  list    `<token>:<seq>` of the user's last `PUBLISH_TOKENS` publishes (or a few more), newest first,
  *              kept a minute: a publish retried after a timeout finds the seq its first attempt got
  * Channel messages: `e<seq>:<at>:<frame>` (an event), `s<sender length>:<sender><frame>` (a signal),
  * `r<epoch>` (the stream was made anew: the events after it are of that epoch, from seq 1).
@@ -19,6 +19,9 @@ import { RedisScript } from "./Redis.js"
 
 /** How many of a user's publishes a retry can find its first attempt among. */
 export const PUBLISH_TOKENS = 256
+
+// the token list is trimmed back to PUBLISH_TOKENS when it grows this much past it (one LTRIM per this many publishes)
+const TOKENS_SLACK = 64
 
 // ARGV[1..8]: prefix, user (hex), now, minEvents, minAgeMs, maxEvents, maxBytes (-1: none), ttlMs
 const common = `
@@ -35,13 +38,16 @@ local function open(epoch)
     redis.call('PUBLISH', channel, 'r' .. epoch)
   end
 end
+-- (PEXPIRE of an absent key does nothing: no EXISTS first)
 local function touch()
   redis.call('PEXPIRE', m, ttl)
-  if redis.call('EXISTS', x) == 1 then redis.call('PEXPIRE', x, ttl) end
+  redis.call('PEXPIRE', x, ttl)
 end
--- the bounds of PROTOCOL §6 and §10, oldest first: bytes win over both minimums
-local function evict()
-  local bytes = tonumber(redis.call('HGET', m, 'bytes') or '0')
+-- the bounds of PROTOCOL §6 and §10, oldest first: bytes win over both minimums; \`held\` is the bytes
+-- held if the caller knows them (read otherwise), written back only when an eviction changed them
+local function evict(held)
+  local bytes = held or tonumber(redis.call('HGET', m, 'bytes') or '0')
+  local before = bytes
   local size = redis.call('XLEN', x)
   while size > 0 do
     local within = max_bytes < 0 or bytes <= max_bytes
@@ -55,12 +61,11 @@ local function evict()
     bytes = bytes - #frame
     size = size - 1
   end
-  redis.call('HSET', m, 'bytes', bytes)
+  if bytes ~= before then redis.call('HSET', m, 'bytes', bytes) end
 end
 local function append(seq, frame, at)
   redis.call('XADD', x, seq .. '-0', 'f', frame, 'a', at)
-  redis.call('HINCRBY', m, 'bytes', #frame)
-  evict()
+  evict(redis.call('HINCRBY', m, 'bytes', #frame))
 end
 -- appends to \`out\` the held events after seq \`after\`, oldest first: at most \`max_n\` of them, and none
 -- after the one that brings their frames to \`max_b\` bytes (a page: at least one event if any is held)
@@ -109,13 +114,17 @@ if ARGV[16] == '1' then
   end
 end
 if ARGV[14] ~= '' and redis.call('GET', ARGV[14]) ~= ARGV[15] then return -1 end
-open(ARGV[9])
+-- \`open\` folded into the count: a stream absent until this HINCRBY is made here, its first seq 1
 local seq = redis.call('HINCRBY', m, 'seq', 1)
+if seq == 1 and redis.call('HSETNX', m, 'epoch', ARGV[9]) == 1 then
+  redis.call('HSET', m, 'bytes', 0)
+  redis.call('PUBLISH', channel, 'r' .. ARGV[9])
+end
 local frame = ARGV[10] .. seq .. ARGV[11]
 append(seq, frame, ARGV[12])
 redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. ARGV[12] .. ':' .. frame)
-redis.call('LPUSH', p, token .. ':' .. seq)
-redis.call('LTRIM', p, 0, ${PUBLISH_TOKENS - 1})
+-- trimmed once it holds ${TOKENS_SLACK} more than it must: never fewer than the last ${PUBLISH_TOKENS}
+if redis.call('LPUSH', p, token .. ':' .. seq) > ${PUBLISH_TOKENS + TOKENS_SLACK} then redis.call('LTRIM', p, 0, ${PUBLISH_TOKENS - 1}) end
 redis.call('PEXPIRE', p, 60000)
 touch()
 return seq

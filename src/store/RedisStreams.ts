@@ -13,6 +13,7 @@ import type { HistoryEntry, HistoryOptions } from "./History.js"
 import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
 import { type ChannelListener, keyPart, Redis, type RedisError, type RedisScript, retryTimeouts } from "./Redis.js"
 import * as Scripts from "./RedisStreamScripts.js"
+import { OutageLog } from "../observability/OutageLog.js"
 
 /**
  * The Redis `Backplane` and `HistoryStore` (cluster mode): a user's stream is
@@ -353,11 +354,18 @@ export const make = (
         return entry.seq
       })
 
-    // Redis slow: the publish may have run; it is not delivered here (Redis delivers it if it runs it)
+    // Redis slow: the publish may have run; it is not delivered here (Redis delivers it if it runs it). Each
+    // is counted; said once until a publish is confirmed again (a slow Redis fails them all meanwhile)
+    const unconfirmedLog = new OutageLog(
+      "backplane: Redis did not confirm a publish in time; not delivered locally",
+      "backplane: Redis confirms publishes again"
+    )
     const unconfirmed = Effect.zipRight(
       Metric.increment(publishesUnconfirmed),
-      Effect.logWarning("backplane: Redis did not confirm a publish in time; not delivered locally")
+      unconfirmedLog.failed(`${PUBLISH_ATTEMPTS} attempts of REDIS_COMMAND_TIMEOUT_MS`)
     ).pipe(Effect.as(0))
+    const confirmed = (seq: number): Effect.Effect<number> =>
+      unconfirmedLog.failing ? Effect.as(unconfirmedLog.succeeded, seq) : Effect.succeed(seq)
 
     const publish = (userId: string, event: PendingEvent): Effect.Effect<number> =>
       Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) => {
@@ -380,7 +388,7 @@ export const make = (
           // after a timeout: asked again with the same token, queued behind the first attempt
           const confirm = (left: number): Effect.Effect<number> =>
             Effect.matchEffect(once(true), {
-              onSuccess: (reply) => Effect.succeed(settle(reply)),
+              onSuccess: (reply) => confirmed(settle(reply)),
               onFailure: (error: RedisError) =>
                 error.reason !== "Timeout"
                   ? publishLocally(userId, event)
@@ -389,7 +397,7 @@ export const make = (
                   : unconfirmed
             })
           return Effect.matchEffect(once(false), {
-            onSuccess: (reply) => Effect.succeed(settle(reply)),
+            onSuccess: (reply) => confirmed(settle(reply)),
             onFailure: (error) => error.reason === "Timeout" ? confirm(PUBLISH_ATTEMPTS - 1) : publishLocally(userId, event)
           })
         })

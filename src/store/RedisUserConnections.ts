@@ -1,32 +1,38 @@
 import { randomBytes } from "node:crypto"
 import { Duration, Effect, Layer, Schedule } from "effect"
+import { OutageLog } from "../observability/OutageLog.js"
 import { fromKeyPart, keyPart, Redis, RedisScript, retryTimeouts } from "./Redis.js"
+import { RedisSettings } from "./RedisSettings.js"
 import { type Reservation, type ShareListener, UserConnections } from "./UserConnections.js"
 
 /**
  * The Redis `UserConnections` (cluster mode). Each node writes how many
  * connections it holds of each user into the user's hash, one field per
  * node process; a reservation sums the fields of the nodes that are alive
- * (their presence key, renewed every `PRESENCE_MS / 3`) and writes this
+ * (their presence key, renewed every quarter of its TTL) and writes this
  * node's in the same script — so `MAX_CONNECTIONS_PER_USER` holds across
  * nodes exactly while Redis answers. A node that died stops counting within
- * `PRESENCE_MS` (its presence expired; its fields are dropped by the next
+ * the presence TTL (its presence expired; its fields are dropped by the next
  * reservation of their user). A count this node could not write (Redis
  * away) is written again with the next presence renewal, all of them if
  * its presence had expired meanwhile.
+ *
+ * The presence TTL is the node's run lease, `REDIS_RUN_LEASE_MS`: both say
+ * how long a node that stopped answering is still taken for alive, so a dead
+ * node stops counting for its users' connections as its runs end
+ * `NODE_LOST`, one setting for both. Renewed as often as the lease (every
+ * quarter of it): with the defaults a renewal may fail after a whole
+ * `REDIS_COMMAND_TIMEOUT_MS` and the next still come in time.
  *
  * When a node starts or stops serving a user, the script tells the user's
  * other nodes (a message on each one's channel) how many nodes serve the
  * user now: each enforces that share of the user's message rate.
  *
  * Keys (under the prefix; `<user>`, `<node>` hex-encoded with `keyPart`):
- *   cn:alive:<node>   string  the node process's presence (PX `PRESENCE_MS`)
+ *   cn:alive:<node>   string  the node process's presence (PX the presence TTL)
  *   cn:{<user>}       hash    node → its connections of the user (a day's TTL, refreshed on every write)
  * Channel `cn:n:<node>`: `<nodes>:<user>`, the number of nodes now serving a user of that node.
  */
-
-/** How long a node that stopped renewing its presence still counts (its connections, after it died). */
-export const PRESENCE_MS = 15_000
 
 // attempts of one write while Redis is slow (each bounded by the command timeout; every write is idempotent)
 const ATTEMPTS = 2
@@ -96,8 +102,11 @@ return existed
 `
 )
 
-/** The store of node `nodeId` on the node's `Redis`, for the scope's life. */
-export const make = Effect.fnUntraced(function*(nodeId: string, presenceMs: number = PRESENCE_MS) {
+/**
+ * The store of node `nodeId` on the node's `Redis`, for the scope's life;
+ * `presenceMs`: how long the node still counts after its last renewal.
+ */
+export const make = Effect.fnUntraced(function*(nodeId: string, presenceMs: number) {
   const redis = yield* Redis
   const prefix = redis.prefix
   const self = keyPart(`${nodeId}/${randomBytes(4).toString("hex")}`)
@@ -121,15 +130,20 @@ export const make = Effect.fnUntraced(function*(nodeId: string, presenceMs: numb
       }
     )
 
+  // tried 4 times a presence TTL: while Redis is away each fails, said once per outage
+  const renewals = new OutageLog(
+    "connections: presence not renewed, this node's connections may stop counting on the others",
+    "connections: presence renewed again"
+  )
   const renew = Effect.gen(function*() {
     const existed = yield* redis.eval(presenceScript, [], [presence, presenceMs])
     // this node counted for nobody while its presence was gone (other nodes dropped its fields): all again
     const again = Number(existed) === 0 ? [...counts.keys()] : [...dirty]
     for (const userId of again) yield* write(userId, counts.get(userId) ?? 0)
-  }).pipe(Effect.catchAll((error) => Effect.logDebug("connections: presence not renewed", error.message)))
+  }).pipe(Effect.matchEffect({ onFailure: (error) => renewals.failed(error.message), onSuccess: () => renewals.succeeded }))
 
   yield* renew
-  yield* Effect.forkScoped(Effect.repeat(renew, Schedule.spaced(Duration.millis(Math.max(1, Math.floor(presenceMs / 3))))))
+  yield* Effect.forkScoped(Effect.repeat(renew, Schedule.spaced(Duration.millis(Math.max(1, Math.floor(presenceMs / 4))))))
   // another node started or stopped serving one of this node's users: its share of their rate changes
   yield* Effect.forkScoped(Effect.retry(
     redis.subscribe(redis.key(`cn:n:${self}`), {
@@ -180,6 +194,10 @@ export const make = Effect.fnUntraced(function*(nodeId: string, presenceMs: numb
   })
 })
 
-/** The store of node `nodeId`. */
-export const layer = (nodeId: string, presenceMs?: number): Layer.Layer<UserConnections, never, Redis> =>
+/** The store of node `nodeId`: its presence lasts `REDIS_RUN_LEASE_MS` (the node's lease on its runs). */
+export const layer = (nodeId: string): Layer.Layer<UserConnections, never, Redis | RedisSettings> =>
+  Layer.scoped(UserConnections, Effect.flatMap(RedisSettings, (settings) => make(nodeId, settings.runLeaseMs)))
+
+/** The store with a given presence TTL (tests). */
+export const layerWith = (nodeId: string, presenceMs: number): Layer.Layer<UserConnections, never, Redis> =>
   Layer.scoped(UserConnections, make(nodeId, presenceMs))

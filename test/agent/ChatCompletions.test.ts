@@ -137,6 +137,38 @@ describe("ChatCompletions.make", () => {
     }))
 })
 
+describe("ChatCompletions.modelStream", () => {
+  const modelStream = (client: HttpClient.HttpClient) =>
+    ChatCompletions.modelStream({ baseUrl: "http://model.test/v1", apiKey: undefined, model: "m" }).pipe(
+      Effect.provideService(HttpClient.HttpClient, client)
+    )
+  const call = { prompt: Prompt.make("hello"), toolkit, toolChoice: "auto" as const }
+
+  it.effect("forEachRead hands over the parts streamText gives, in order, and stops at [DONE]", () =>
+    Effect.gen(function*() {
+      // anything after [DONE] is not read: a server that keeps the body open must not hold the answer
+      const model = yield* modelStream(stubClient(200, answer + "data: {not json}\n\n").client)
+      const streamed = Chunk.toArray(yield* Stream.runCollect(model.streamText(call))).map((part) => part.type)
+      const read: Array<string> = []
+      yield* model.forEachRead!(call, (parts) => Effect.sync(() => read.push(...parts.map((part) => part.type))))
+      expect(read).toEqual(streamed)
+      expect(read).toEqual(["response-metadata", "text-start", "text-delta", "text-delta", "text-end", "finish"])
+    }))
+
+  it.effect("forEachRead: the HTTP client's failures as AiErrors, the reader's own failures as they are", () =>
+    Effect.gen(function*() {
+      const refused = yield* modelStream(stubClient(503, "{}").client)
+      const error = yield* Effect.flip(refused.forEachRead!(call, () => Effect.void))
+      expect(error).toMatchObject({ _tag: "HttpResponseError", response: { status: 503 } })
+      const model = yield* modelStream(stubClient(200, answer).client)
+      const mine = yield* Effect.flip(model.forEachRead!(call, () => Effect.fail("stop here" as const)))
+      expect(mine).toBe("stop here")
+      const cut = yield* modelStream(stubClient(200, answer.slice(0, answer.indexOf("data: [DONE]")).replace("\"stop\"", "null")).client)
+      const malformed = yield* Effect.flip(cut.forEachRead!(call, () => Effect.void))
+      expect(malformed).toMatchObject({ _tag: "MalformedOutput" })
+    }))
+})
+
 describe("ModelToolkit", () => {
   it.effect("runs our tools as the toolkit's handlers; a tool's failure is a result, not an error", () =>
     Effect.gen(function*() {

@@ -1,6 +1,11 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, Deferred, Effect, FiberMap, Layer, Stream } from "effect"
+import type { Agent } from "../../src/agent/Agent.js"
 import { type LocalRuns, NodeRuns, type RemoteOutcome } from "../../src/agent/RunCluster.js"
+import { RunRegistry } from "../../src/agent/Runs.js"
+import { runIdOf, type StreamEvent } from "../../src/protocol/StreamEvents.js"
+import { ConversationMemory, Conversations } from "../../src/state/Conversations.js"
+import { LifecycleState } from "../../src/state/Lifecycle.js"
 import * as Redis from "../../src/store/Redis.js"
 import * as RedisRunLeases from "../../src/store/RedisRunLeases.js"
 import { RunLeases } from "../../src/store/RunLeases.js"
@@ -61,7 +66,7 @@ describe("NodeRuns: stop_agent from another node of a run that just ended", () =
       endOnA = Effect.suspend(() => {
         endOnA = Effect.void
         ended.add("r1")
-        return a.ended("u", "r1")
+        return Effect.zipRight(a.ended("u", "r1"), Effect.sync(() => a.release("r1")))
       })
       expect(yield* b.stopElsewhere("u", "r1", Effect.void)).toEqual({ _tag: "Found", stopped: false })
     }))
@@ -97,5 +102,39 @@ describe("NodeRuns: stop_agent from another node of a run that just ended", () =
       expect(yield* b.stopElsewhere("v", "r1", Effect.void)).toEqual({ _tag: "NotFound" })
       expect(yield* b.stopElsewhere("u", "r2", Effect.void)).toEqual({ _tag: "NotFound" })
       expect(yield* b.stopElsewhere("u", "r1", Effect.void)).toEqual({ _tag: "Found", stopped: true })
+    }))
+})
+
+// an agent whose runs end at once, completed
+const quickAgent: Agent["Type"] = {
+  defaultName: "quick",
+  run: () => Stream.empty,
+  runForEach: () => Effect.void
+}
+
+describe("RunRegistry in cluster mode: a run's end as its agent_completed goes out", () => {
+  afterAll(() => Promise.all(prefixes.map((prefix) => deletePrefix(redisUrl(), prefix))))
+
+  // the user saw agent_completed on node A and starts a run on node B at once (issue 14): the slot is free
+  it.scopedLive("the user's slot is free on every node, and a stop from another node is stopped false", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* twoNodes((leases) => leases, (leases) => leases)
+      const quota = { perMinute: Infinity, concurrent: 1 }
+      const fibers = yield* FiberMap.make<string>()
+      const registry = new RunRegistry("u", fibers, 100, new LifecycleState(), quota, a)
+      const atCompletion = yield* Deferred.make<{ admitted: unknown; stop: RemoteOutcome }>()
+      const emit = (event: StreamEvent) =>
+        event.type !== "agent_completed" ? Effect.void : Effect.gen(function*() {
+          const admitted = yield* b.admit(userRuns("u", new Set()), "r-on-b", quota, Date.now())
+          const stop = yield* Effect.orDie(b.stopElsewhere("u", runIdOf(event)!, Effect.void))
+          yield* Deferred.succeed(atCompletion, { admitted, stop })
+        })
+      yield* registry.start({
+        request: { text: "hi", agent: undefined, threadId: undefined, params: {} },
+        agent: quickAgent,
+        emit,
+        replied: Effect.void
+      }).pipe(Effect.provideService(Conversations, new ConversationMemory({ maxTurns: 1, maxChars: 100, maxThreads: 1 })))
+      expect(yield* Deferred.await(atCompletion)).toEqual({ admitted: undefined, stop: { _tag: "Found", stopped: false } })
     }))
 })

@@ -1,5 +1,9 @@
+import { existsSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parseOptions } from "../../scripts/bench/options.js"
+import { profilingArgs } from "../../scripts/bench/profiling.js"
 
 describe("parseOptions --stream-servers", () => {
   it("runs the three one-node servers by default: service-cluster is opt-in", () => {
@@ -12,5 +16,29 @@ describe("parseOptions --stream-servers", () => {
 
   it("refuses an unknown name", () => {
     expect(() => parseOptions(["--stream-servers", "cluster"])).toThrow(/unknown stream server cluster/)
+  })
+})
+
+describe("profiling options", () => {
+  const dir = join(tmpdir(), `bench-profiles-${process.pid}`)
+
+  it("starts the servers as they are without a profiling option", () => {
+    expect(profilingArgs(parseOptions([])!, dir)).toEqual([])
+  })
+
+  it("--cpu-prof writes each server's profile into the run's folder, made for it", () => {
+    expect(profilingArgs(parseOptions(["--cpu-prof"])!, dir)).toEqual(["--cpu-prof", `--cpu-prof-dir=${dir}`])
+    expect(existsSync(dir)).toBe(true)
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("--perf-map gives perf the names of the servers' JavaScript frames, alone or with --cpu-prof", () => {
+    expect(profilingArgs(parseOptions(["--perf-map"])!, dir)).toEqual([
+      "--perf-basic-prof",
+      "--no-logfile-per-isolate",
+      `--logfile=${join(dir, "v8-%p.log")}`
+    ])
+    expect(profilingArgs(parseOptions(["--perf-map", "--cpu-prof"])!, dir)).toContain("--perf-basic-prof")
+    rmSync(dir, { recursive: true, force: true })
   })
 })

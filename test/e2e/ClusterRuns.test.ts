@@ -143,6 +143,45 @@ describe("agent runs across two nodes", () => {
   }, 60_000)
 })
 
+describe("a run's end seen on the user's other node", () => {
+  const prefix = uniquePrefix()
+  let a: ServiceProcess
+  let b: ServiceProcess
+  let proxy: Awaited<ReturnType<typeof openRedisProxy>>
+  beforeAll(async () => {
+    // one run at once per user; A's Redis answers come late (through a proxy), B's at once
+    proxy = await openRedisProxy(hostPort(redisUrl()))
+    ;[a, b] = await Promise.all([
+      startNode(prefix, "node-a", { REDIS_URL: proxy.url, MAX_RUNS_PER_USER: "1" }),
+      startNode(prefix, "node-b", { MAX_RUNS_PER_USER: "1" })
+    ])
+  }, 60_000)
+  afterAll(async () => {
+    for (const node of [a, b]) node?.child.kill("SIGKILL")
+    await proxy?.close()
+    await deletePrefix(redisUrl(), prefix)
+  })
+
+  it("start_agent on B right after the agent_completed of a run on A is admitted; stop_agent of that run is stopped false", async () => {
+    const onA = await connect(a, "eager")
+    const onB = await connect(b, "eager")
+    // A hears back from Redis 300 ms after it asked: the run's agent_completed reaches B (straight from
+    // Redis) long before A learns it was published — its end must be in Redis before it is published
+    proxy.delay(300)
+    const runId = runIdOf(await onA.request("start_agent", "e1", { text: "hi", params: { step_ms: 20 } }))
+    const completed = await onB.completed(runId, 20_000)
+    expect(completed.payload["status"]).toBe("completed")
+    const next = await onB.request("start_agent", "e2", { text: "hi", params: { step_ms: 20 } })
+    expect(next.payload).toMatchObject({ status: "ok" })
+    const stop = await onB.request("stop_agent", "e3", { run_id: runId })
+    expect(stop.payload["result"]).toEqual({ run_id: runId, stopped: false })
+    proxy.delay(0)
+    await onB.completed(runIdOf(next), 20_000)
+    await onA.close()
+    await onB.close()
+  }, 30_000)
+})
+
 describe("a node killed mid-run", () => {
   const prefix = uniquePrefix()
   let a: ServiceProcess

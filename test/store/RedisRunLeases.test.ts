@@ -5,6 +5,7 @@ import { type LostRun, RunLeases } from "../../src/store/RunLeases.js"
 import * as Redis from "../../src/store/Redis.js"
 import { deletePrefix, redisUrl, testSettings } from "../support/RedisServer.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
+import { capturingLogs } from "../support/LogLines.js"
 
 // nodes of one cluster: each built on its own connection, all under one prefix on the shared Redis
 const prefixes: Array<string> = []
@@ -153,23 +154,29 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       prefixes.push(settings.prefix)
       const proxy = yield* startRedisProxy(hostPort(redisUrl()))
       const options = { leaseMs, answerTimeoutMs: 500 }
-      const build = (nodeId: string, url: string) =>
+      const build = (nodeId: string, url: string, logs?: ReturnType<typeof capturingLogs>) =>
         Effect.map(
-          Layer.build(
+          (logs?.capture ?? ((effect) => effect))(Layer.build(
             Layer.provideMerge(
               RedisRunLeases.layerWith(nodeId, options),
               Redis.layerWith({ ...settings, url: Option.some(Redacted.make(url)) })
             ).pipe(Layer.orDie)
-          ),
+          )),
           (context) => ({ leases: Context.get(context, RunLeases), redis: Context.get(context, Redis.Redis) })
         )
-      return { proxy, settings, a: () => build("node-a", proxy.url), other: (id: string) => build(id, redisUrl()) }
+      return {
+        proxy,
+        settings,
+        a: (logs?: ReturnType<typeof capturingLogs>) => build("node-a", proxy.url, logs),
+        other: (id: string) => build(id, redisUrl())
+      }
     })
 
   it.scopedLive("stops its runs at the lapse; a survivor ends each once; the lease's events are refused after it", () =>
     Effect.gen(function*() {
       const { a: nodeA, other, proxy } = yield* cutOffCluster(600)
-      const a = yield* nodeA()
+      const logsOfA = capturingLogs()
+      const a = yield* nodeA(logsOfA)
       const b = yield* other("node-b")
       const lapsed = yield* Queue.unbounded<string>()
       yield* a.leases.lapses((runs) => Queue.offerAll(lapsed, runs.map((run) => `${run.userId}/${run.runId}`)))
@@ -196,6 +203,27 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       yield* Effect.sleep("1 second")
       expect(yield* Queue.size(lost)).toBe(0)
       expect(yield* Queue.size(lapsed)).toBe(0)
+      // A tried to renew every 150 ms while cut off: the outage was said once (a warning), and its end once
+      expect(logsOfA.matching("WARN", "lease not renewed")).toHaveLength(1)
+      while (logsOfA.matching("INFO", "lease held again").length === 0) yield* Effect.sleep("50 millis")
+      expect(logsOfA.matching("INFO", "lease held again")).toHaveLength(1)
+    }))
+
+  it.scopedLive("a run that ends while Redis is away is recorded ended with the next renewal", () =>
+    Effect.gen(function*() {
+      const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
+      const a = yield* nodeA()
+      const b = yield* other("node-b")
+      const one = { perMinute: Infinity, concurrent: 1 }
+      expect(yield* a.leases.admit("u", "r1", one, Date.now())).toBeUndefined()
+      // cut off for less than the lease: the end is kept, not lost, and nothing fails
+      proxy.block()
+      yield* a.leases.ended("u", "r1")
+      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.leases.owner })
+      proxy.unblock()
+      while ((yield* b.leases.locate("u", "r1"))._tag === "Running") yield* Effect.sleep("50 millis")
+      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
+      expect(yield* b.leases.admit("u", "r2", one, Date.now())).toBeUndefined()
     }))
 
   it.scopedLive("with no survivor, the node ends its own lapsed runs once it has Redis back", () =>

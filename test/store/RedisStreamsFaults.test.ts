@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Fiber, Layer, Queue } from "effect"
+import { Chunk, Context, Effect, Fiber, Layer, Metric, Queue } from "effect"
 import { Backplane, currentLeaseGuard, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
 import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
 import * as Redis from "../../src/store/Redis.js"
 import { RedisSettings } from "../../src/store/RedisSettings.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
+import { capturingLogs } from "../support/LogLines.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
 import { deletePrefix, redisUrl, startRedisServer, uniquePrefix } from "../support/RedisServer.js"
 
@@ -100,6 +101,27 @@ describe("RedisStreams faults", () => {
       expect((yield* b.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([`{"n":1,"seq":1}`, `{"n":2,"seq":2}`])
       expect(yield* Queue.size(onA.resets)).toBe(0)
       expect(yield* Queue.size(onA.events)).toBe(0)
+    }))
+
+  it.scopedLive("publishes Redis does not confirm in time are each counted, said once until one is confirmed again", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(redisUrl()))
+      const node = yield* nodesOn(redisUrl())
+      const logsOfA = capturingLogs()
+      const a = yield* node(proxy.url)
+      // (a publish logs in its caller's fiber)
+      const publish = (userId: string, n: number) => logsOfA.capture(a.backplane.publish(userId, pending(n)))
+      // every attempt of both publishes goes unanswered (Redis runs them; A hears nothing back in time)
+      const counted = Effect.map(Metric.value(RedisStreams.publishesUnconfirmed), (state) => state.count)
+      const before = yield* counted
+      proxy.stall()
+      const unconfirmed = yield* Effect.all([publish("u", 1), publish("v", 1)], { concurrency: 2 })
+      expect(unconfirmed).toEqual([0, 0])
+      expect((yield* counted) - before).toBe(2)
+      proxy.flow()
+      expect(yield* publish("u", 2)).toBe(2)
+      expect(logsOfA.matching("WARN", "did not confirm a publish")).toHaveLength(1)
+      expect(logsOfA.matching("INFO", "confirms publishes again")).toHaveLength(1)
     }))
 
   it.scopedLive("a listener that missed more than history holds is reset to where history begins, then goes on", () =>

@@ -5,6 +5,8 @@ import * as RedisUserConnections from "../../src/store/RedisUserConnections.js"
 import { UserConnections } from "../../src/store/UserConnections.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
 import { deletePrefix, redisUrl, testSettings } from "../support/RedisServer.js"
+import { capturingLogs } from "../support/LogLines.js"
+import { RedisSettings } from "../../src/store/RedisSettings.js"
 
 // nodes of one cluster under one prefix on the shared Redis; a node may reach it through a proxy the test cuts
 const prefixes: Array<string> = []
@@ -13,12 +15,12 @@ const cluster = (presenceMs = 15_000) => {
   const settings = testSettings({ commandTimeoutMs: 300, reconnectMaxDelayMs: 100 })
   prefixes.push(settings.prefix)
   let nodes = 0
-  return (url = redisUrl(), scope?: Scope.Scope) => {
-    const node = RedisUserConnections.layer(`node-${++nodes}`, presenceMs).pipe(
+  return (url = redisUrl(), scope?: Scope.Scope, capture = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect) => {
+    const node = RedisUserConnections.layerWith(`node-${++nodes}`, presenceMs).pipe(
       Layer.provideMerge(Redis.layerWith({ ...settings, url: Option.some(Redacted.make(url)) })),
       Layer.orDie
     )
-    const built = scope === undefined ? Layer.build(node) : Layer.buildWithScope(node, scope)
+    const built = capture(scope === undefined ? Layer.build(node) : Layer.buildWithScope(node, scope))
     return Effect.map(built, (context) => ({
       connections: Context.get(context, UserConnections),
       redis: Context.get(context, Redis.Redis)
@@ -75,7 +77,8 @@ describe("RedisUserConnections", () => {
     Effect.gen(function*() {
       const proxy = yield* startRedisProxy(hostPort(redisUrl()))
       const node = cluster(600)
-      const a = yield* node(proxy.url)
+      const logsOfA = capturingLogs()
+      const a = yield* node(proxy.url, undefined, logsOfA.capture)
       const b = yield* node()
       yield* a.connections.reserve("u", 2, 2)
       expect(yield* b.connections.reserve("u", 1, 2)).toEqual({ _tag: "Full" })
@@ -92,5 +95,28 @@ describe("RedisUserConnections", () => {
         yield* b.connections.release("u", 0)
         yield* Effect.sleep("100 millis")
       }
+      // A tried to renew every 150 ms while cut off: the outage was said once, and its end once
+      expect(logsOfA.matching("WARN", "presence not renewed")).toHaveLength(1)
+      while (logsOfA.matching("INFO", "presence renewed again").length === 0) yield* Effect.sleep("50 millis")
+      expect(logsOfA.matching("INFO", "presence renewed again")).toHaveLength(1)
+    }))
+
+  it.scopedLive("a node's presence lasts REDIS_RUN_LEASE_MS (how long a silent node is taken for alive)", () =>
+    Effect.gen(function*() {
+      const settings = testSettings({ runLeaseMs: 3_000 })
+      prefixes.push(settings.prefix)
+      const context = yield* Layer.build(RedisUserConnections.layer("node-1").pipe(
+        Layer.provideMerge(Redis.layerWith(settings)),
+        Layer.provide(Layer.succeed(RedisSettings, settings)),
+        Layer.orDie
+      ))
+      const redis = Context.get(context, Redis.Redis)
+      const ttls = yield* redis.run(async (client) => {
+        const keys = await client.keys(`${settings.prefix}cn:alive:*`)
+        return Promise.all(keys.map((key) => client.pttl(key)))
+      })
+      expect(ttls).toHaveLength(1)
+      expect(ttls[0]).toBeGreaterThan(0)
+      expect(ttls[0]).toBeLessThanOrEqual(3_000)
     }))
 })

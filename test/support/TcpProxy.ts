@@ -8,7 +8,9 @@ import { createConnection, createServer, type Socket } from "node:net"
  * the server sends on the connections open now (a half-dead link: only a
  * heartbeat notices); `stall` holds back what the server sends (a slow
  * server: the connections stay up) until `flow` lets it through, in order;
- * `retarget` sends new connections to another port (a restarted server).
+ * `retarget` sends new connections to another port (a restarted server);
+ * `delay` holds each reply of the server back for a while (a slow link: a
+ * request reaches the server at once, its answer comes late).
  */
 export interface TcpProxy {
   readonly port: number
@@ -26,6 +28,8 @@ export interface TcpProxy {
   /** sends what `stall` held back, and lets the server's data through again */
   readonly flow: () => void
   readonly retarget: (port: number) => void
+  /** from now on, delivers what the server sends `ms` after it came, in order (0: at once) */
+  readonly delay: (ms: number) => void
   readonly close: () => Promise<void>
 }
 
@@ -35,6 +39,10 @@ interface Pair {
   muted: boolean
   /** what the server sent while stalled, in order */
   held: Array<Buffer>
+  /** the last delayed delivery: the next one follows it */
+  delayed: Promise<void>
+  /** deliveries waiting in `delayed` */
+  pending: number
 }
 
 /** A proxy to `targetPort` on `targetHost` (loopback by default), on a free loopback port. */
@@ -42,6 +50,7 @@ export const startProxy = async (targetPort: number, targetHost = "127.0.0.1"): 
   let target = targetPort
   let blocked = false
   let stalled = false
+  let delayMs = 0
   let accepted = 0
   const pairs = new Set<Pair>()
   const server = createServer((client) => {
@@ -51,13 +60,25 @@ export const startProxy = async (targetPort: number, targetHost = "127.0.0.1"): 
     accepted++
     const upstream = createConnection({ host: targetHost, port: target })
     upstream.on("error", () => undefined)
-    const pair: Pair = { client, server: upstream, muted: false, held: [] }
+    const pair: Pair = { client, server: upstream, muted: false, held: [], delayed: Promise.resolve(), pending: 0 }
     pairs.add(pair)
     client.on("data", (chunk) => upstream.write(chunk))
-    upstream.on("data", (chunk) => {
+    const deliver = (chunk: Buffer) => {
       if (pair.muted) return
       if (stalled) pair.held.push(chunk)
       else client.write(chunk)
+    }
+    upstream.on("data", (chunk: Buffer) => {
+      // (after a delay is lifted, what it still holds goes first)
+      if (delayMs === 0 && pair.pending === 0) return deliver(chunk)
+      const due = Date.now() + delayMs
+      pair.pending++
+      pair.delayed = pair.delayed
+        .then(() => new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()))))
+        .then(() => {
+          pair.pending--
+          deliver(chunk)
+        })
     })
     const end = () => {
       pairs.delete(pair)
@@ -102,6 +123,9 @@ export const startProxy = async (targetPort: number, targetHost = "127.0.0.1"): 
     },
     retarget: (port) => {
       target = port
+    },
+    delay: (ms) => {
+      delayMs = ms
     },
     close: () => {
       sever()

@@ -56,6 +56,7 @@ export const runStream = async (task: LoadgenTask): Promise<RunResult> => {
     runs_per_s: perSecond(load.completedInWindow, window.elapsedS),
     first_delta_p50_ms: load.firstDelta.summary().p50_ms,
     first_delta_p99_ms: load.firstDelta.summary().p99_ms,
+    first_delta_cold_max_ms: load.firstDeltaCold.summary().max_ms,
     drain_s: drainS,
     deltas_total: load.deltasSeen,
     deltas_lost: load.loss.lost,

@@ -13,11 +13,12 @@ import type * as Response from "@effect/ai/Response"
 import * as AiTool from "@effect/ai/Tool"
 import type * as Generated from "@effect/ai-openai/Generated"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Channel, Effect, Layer, type Redacted, Stream } from "effect"
-import { ModelStream } from "../ModelStream.js"
+import { type ModelCall, ModelStream } from "../ModelStream.js"
 import * as ChatStream from "./ChatStream.js"
+import * as UndiciClient from "./UndiciClient.js"
 
 /** Where the model is and which one to ask. */
 export interface Options {
@@ -207,10 +208,19 @@ const responseError = (error: HttpClientError.ResponseError): Effect.Effect<neve
     )
   })
 
-/** The streamed answer of one call, as encoded `@effect/ai` parts, with the `HttpClient` in context. */
-const callStream = (
-  options: Options
-): Effect.Effect<(call: CallOptions) => Stream.Stream<Response.StreamPartEncoded, AiError.AiError>, never, HttpClient.HttpClient> =>
+/** A call's answer, on the `HttpClient` in context: as a stream of encoded `@effect/ai` parts, or read by a function. */
+interface Caller {
+  readonly stream: (call: CallOptions) => Stream.Stream<Response.StreamPartEncoded, AiError.AiError>
+  readonly forEachRead: <E>(
+    call: CallOptions,
+    f: (parts: ReadonlyArray<Response.StreamPartEncoded>) => Effect.Effect<void, E>
+  ) => Effect.Effect<void, AiError.AiError | E>
+}
+
+const requestError = (error: HttpClientError.RequestError): AiError.HttpRequestError =>
+  AiError.HttpRequestError.fromRequestError({ module: "ChatCompletions", method: "streamText", error })
+
+const caller = (options: Options): Effect.Effect<Caller, never, HttpClient.HttpClient> =>
   Effect.map(HttpClient.HttpClient, (httpClient) => {
     const baseUrl = options.baseUrl.replace(/\/+$/, "")
     const client = httpClient.pipe(
@@ -220,26 +230,40 @@ const callStream = (
       }),
       HttpClient.filterStatusOk
     )
-    return (call) =>
-      Effect.gen(function*() {
-        const body = yield* requestBody(options.model, call)
-        const request = HttpClientRequest.post("/chat/completions").pipe(
-          HttpClientRequest.accept("text/event-stream"),
-          HttpClientRequest.bodyUnsafeJson(body)
+    const execute = (call: CallOptions) =>
+      Effect.flatMap(requestBody(options.model, call), (body) =>
+        client.execute(
+          HttpClientRequest.post("/chat/completions").pipe(
+            HttpClientRequest.accept("text/event-stream"),
+            HttpClientRequest.bodyUnsafeJson(body)
+          )
+        ))
+    return {
+      stream: (call) =>
+        Effect.map(execute(call), (response) => Stream.toChannel(ChatStream.parts(response.stream))).pipe(
+          // the request, then its body: unwrapped as a channel, which hands the body's parts on
+          // as they are (`Stream.unwrap` would run the body as an inner stream, a step per part)
+          Channel.unwrap,
+          Stream.fromChannel,
+          Stream.catchTags({
+            RequestError: (error) => Stream.fail(requestError(error)),
+            ResponseError: (error) => Stream.fromEffect(responseError(error))
+          })
+        ),
+      forEachRead: (call, f) =>
+        Effect.flatMap(execute(call), (response) => {
+          const body = UndiciClient.takeBody(response)
+          if (body === undefined) return ChatStream.forEachRead(response.stream, f)
+          const decodeError = (cause: unknown) =>
+            new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })
+          // (the response stays referenced while its body is read: its client aborts the request of one collected)
+          return Effect.ensuring(ChatStream.forEachNodeRead(body, decodeError, f), Effect.sync(() => void response.status))
+        }).pipe(
+          // mapped once, on the whole read, not per part: `f`'s own failures (not the HTTP client's) pass through
+          Effect.catchIf(HttpClientError.isHttpClientError, (error): Effect.Effect<never, AiError.AiError> =>
+            error._tag === "RequestError" ? Effect.fail(requestError(error)) : responseError(error))
         )
-        const response = yield* client.execute(request)
-        return Stream.toChannel(ChatStream.parts(response.stream))
-      }).pipe(
-        // the request, then its body: unwrapped as a channel, which hands the body's parts on
-        // as they are (`Stream.unwrap` would run the body as an inner stream, a step per part)
-        Channel.unwrap,
-        Stream.fromChannel,
-        Stream.catchTags({
-          RequestError: (error) =>
-            Stream.fail(AiError.HttpRequestError.fromRequestError({ module: "ChatCompletions", method: "streamText", error })),
-          ResponseError: (error) => Stream.fromEffect(responseError(error))
-        })
-      )
+    }
   })
 
 /**
@@ -248,15 +272,18 @@ const callStream = (
  * chunk), with no `LanguageModel` decoding them again.
  */
 export const modelStream = (options: Options): Effect.Effect<ModelStream["Type"], never, HttpClient.HttpClient> =>
-  Effect.map(callStream(options), (stream) => ({
-    streamText: (call) =>
-      stream({
-        prompt: call.prompt,
-        tools: Object.values(call.toolkit.tools),
-        toolChoice: call.toolChoice,
-        responseFormat: { type: "text" }
-      })
-  }))
+  Effect.map(caller(options), (answer) => {
+    const callOptions = (call: ModelCall): CallOptions => ({
+      prompt: call.prompt,
+      tools: Object.values(call.toolkit.tools),
+      toolChoice: call.toolChoice,
+      responseFormat: { type: "text" }
+    })
+    return {
+      streamText: (call) => answer.stream(callOptions(call)),
+      forEachRead: (call, f) => answer.forEachRead(callOptions(call), f)
+    }
+  })
 
 /** `modelStream` as a Layer. */
 export const modelStreamLayer = (options: Options): Layer.Layer<ModelStream, never, HttpClient.HttpClient> =>
@@ -264,7 +291,7 @@ export const modelStreamLayer = (options: Options): Layer.Layer<ModelStream, nev
 
 /** Builds the language model on the `HttpClient` in context. */
 export const make = (options: Options): Effect.Effect<LanguageModel.Service, never, HttpClient.HttpClient> =>
-  Effect.flatMap(callStream(options), (stream) =>
+  Effect.flatMap(caller(options), ({ stream }) =>
     LanguageModel.make({
       streamText: stream,
       generateText: (providerOptions) => Effect.map(Stream.runCollect(stream(providerOptions)), (chunk) => collect([...chunk]))

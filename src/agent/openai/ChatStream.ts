@@ -9,8 +9,9 @@
 import * as AiError from "@effect/ai/AiError"
 import type * as Response from "@effect/ai/Response"
 import * as AiTool from "@effect/ai/Tool"
-import { Channel, Chunk, Either, ParseResult, Predicate, Schema, Stream } from "effect"
+import { Channel, Chunk, Effect, Either, ParseResult, Predicate, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
+import type { Readable } from "node:stream"
 import * as ServerSentEvents from "./ServerSentEvents.js"
 
 // Lenient on purpose: OpenAI-compatible servers (vLLM, llama.cpp, Ollama, ...)
@@ -261,6 +262,50 @@ export class Decoder {
 }
 
 /**
+ * One answer's reading: each read of the body in (bytes as they came), its
+ * parts out — decoded, split into events and turned into parts in one step.
+ */
+class AnswerReader {
+  private readonly text = new TextDecoder()
+  private readonly reader = new ServerSentEvents.Reader()
+  private readonly decoder: Decoder
+  private readonly events: Array<ServerSentEvents.Event> = []
+  /** `[DONE]` was read: the answer is over, nothing more is read */
+  done = false
+
+  constructor(newId?: () => string) {
+    this.decoder = new Decoder(newId)
+  }
+
+  /** Appends the parts of `input` to `out`; a refusal ends the answer. */
+  read(input: Iterable<Uint8Array>, out: Array<Response.StreamPartEncoded>): AiError.MalformedOutput | undefined {
+    const events = this.events
+    for (const bytes of input) {
+      const oversized = this.reader.feed(this.text.decode(bytes, { stream: true }), events)
+      if (oversized !== undefined) {
+        return malformed(`a server-sent event longer than ${oversized.maxEventChars} characters`)
+      }
+      for (const event of events) {
+        const decoded = this.decoder.event(event.data, event.event)
+        if (Either.isLeft(decoded)) return decoded.left
+        for (const part of decoded.right) out.push(part)
+        if (event.data.trim() === DONE) {
+          this.done = true
+          return undefined
+        }
+      }
+      events.length = 0
+    }
+    return undefined
+  }
+
+  /** The parts due when the body ends; fails when the model had not finished. */
+  end(): Either.Either<Array<Response.StreamPartEncoded>, AiError.MalformedOutput> {
+    return this.decoder.end()
+  }
+}
+
+/**
  * The `@effect/ai` parts of a streamed answer, from its bytes. Stops reading
  * at `[DONE]`; fails with `MalformedOutput` on an event that is not a chunk,
  * and when the body ends before the model finished. One channel stage:
@@ -271,10 +316,7 @@ export const parts = <E>(
   newId?: () => string
 ): Stream.Stream<Response.StreamPartEncoded, E | AiError.MalformedOutput> =>
   Stream.suspend(() => {
-    const text = new TextDecoder()
-    const reader = new ServerSentEvents.Reader()
-    const decoder = new Decoder(newId)
-    const events: Array<ServerSentEvents.Event> = []
+    const answer = new AnswerReader(newId)
     const write = (out: Array<Response.StreamPartEncoded>) =>
       out.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(out))
     const read: Channel.Channel<
@@ -285,24 +327,125 @@ export const parts = <E>(
     > = Channel.readWithCause({
       onInput: (input: Chunk.Chunk<Uint8Array>) => {
         const out: Array<Response.StreamPartEncoded> = []
-        for (const bytes of input) {
-          const oversized = reader.feed(text.decode(bytes, { stream: true }), events)
-          if (oversized !== undefined) {
-            return Channel.fail(malformed(`a server-sent event longer than ${oversized.maxEventChars} characters`))
-          }
-          for (const event of events) {
-            const decoded = decoder.event(event.data, event.event)
-            if (Either.isLeft(decoded)) return Channel.fail(decoded.left)
-            for (const part of decoded.right) out.push(part)
-            // the answer is over: the channel ends here without reading on, which releases the body
-            if (event.data.trim() === DONE) return write(out)
-          }
-          events.length = 0
-        }
+        const refused = answer.read(input, out)
+        if (refused !== undefined) return Channel.fail(refused)
+        // the answer is over: the channel ends here without reading on, which releases the body
+        if (answer.done) return write(out)
         return Channel.zipRight(write(out), read)
       },
       onFailure: Channel.failCause,
-      onDone: () => Either.match(decoder.end(), { onLeft: Channel.fail, onRight: write })
+      onDone: () => Either.match(answer.end(), { onLeft: Channel.fail, onRight: write })
     })
     return Stream.pipeThroughChannel(bytes, read)
+  })
+
+/**
+ * `parts`, each read's parts handed to `f` at once, in the step that read
+ * them: the body's stream runs into this one sink, with no stage between
+ * (a stage costs every read a trip through the channel executor). `f`
+ * is not called for a read that completed no part.
+ */
+export const forEachRead = <E, E2, R>(
+  bytes: Stream.Stream<Uint8Array, E>,
+  f: (parts: ReadonlyArray<Response.StreamPartEncoded>) => Effect.Effect<void, E2, R>,
+  newId?: () => string
+): Effect.Effect<void, E | E2 | AiError.MalformedOutput, R> =>
+  Effect.suspend(() => {
+    const answer = new AnswerReader(newId)
+    type Sink = Channel.Channel<never, Chunk.Chunk<Uint8Array>, E | E2 | AiError.MalformedOutput, E, void, unknown, R>
+    const handle = (out: ReadonlyArray<Response.StreamPartEncoded>): Sink =>
+      out.length === 0 ? Channel.void : Channel.fromEffect(f(out))
+    const read: Sink =
+      Channel.readWithCause({
+        onInput: (input: Chunk.Chunk<Uint8Array>) => {
+          const out: Array<Response.StreamPartEncoded> = []
+          const refused = answer.read(input, out)
+          if (refused !== undefined) return Channel.fail(refused)
+          // the answer is over: the sink ends here without reading on, which releases the body
+          if (answer.done) return handle(out)
+          return out.length === 0 ? read : Channel.flatMap(Channel.fromEffect(f(out)), () => read)
+        },
+        onFailure: Channel.failCause,
+        onDone: () => Either.match(answer.end(), { onLeft: Channel.fail, onRight: handle })
+      })
+    return Channel.runDrain(Channel.pipeTo(Stream.toChannel(bytes), read))
+  })
+
+/** What a read of a Node body gave: its buffers, its end, or its error. */
+type NodeRead = Array<Uint8Array> | "end" | { readonly failed: unknown }
+
+/**
+ * `forEachRead` on the body as a Node stream (`UndiciClient.takeBody`): one
+ * `Effect.async` per read, no channel. Stopping before the body's end (at
+ * `[DONE]`, on a failure, when interrupted) destroys it, which aborts the request.
+ */
+export const forEachNodeRead = <E, E2, R>(
+  body: Readable,
+  onError: (cause: unknown) => E,
+  f: (parts: ReadonlyArray<Response.StreamPartEncoded>) => Effect.Effect<void, E2, R>,
+  newId?: () => string
+): Effect.Effect<void, E | E2 | AiError.MalformedOutput, R> =>
+  Effect.suspend(() => {
+    const answer = new AnswerReader(newId)
+    let ended = false
+    let failure: { readonly failed: unknown } | undefined
+    let wake: (() => void) | undefined
+    const onReadable = (): void => wake?.()
+    const onEnd = (): void => {
+      ended = true
+      wake?.()
+    }
+    const onFailure = (cause: unknown): void => {
+      failure = { failed: cause }
+      wake?.()
+    }
+    body.on("readable", onReadable)
+    body.on("end", onEnd)
+    body.on("error", onFailure)
+    // everything readable now (`read()` until null, so that the stream signals `readable` again)
+    const poll = (): NodeRead | undefined => {
+      if (failure !== undefined) return failure
+      const input: Array<Uint8Array> = []
+      let item: Uint8Array | null
+      while ((item = body.read() as Uint8Array | null) !== null) input.push(item)
+      if (input.length > 0) return input
+      return ended || body.readableEnded ? "end" : undefined
+    }
+    const settle = (read: NodeRead): Effect.Effect<Array<Uint8Array> | "end", E> =>
+      typeof read === "object" && !Array.isArray(read) ? Effect.fail(onError(read.failed)) : Effect.succeed(read)
+    const next: Effect.Effect<Array<Uint8Array> | "end", E> = Effect.suspend(() => {
+      const now = poll()
+      if (now !== undefined) return settle(now)
+      return Effect.async<Array<Uint8Array> | "end", E>((resume) => {
+        wake = () => {
+          const read = poll()
+          if (read === undefined) return
+          wake = undefined
+          resume(settle(read))
+        }
+        return Effect.sync(() => {
+          wake = undefined
+        })
+      })
+    })
+    const handle = (out: ReadonlyArray<Response.StreamPartEncoded>): Effect.Effect<void, E2, R> =>
+      out.length === 0 ? Effect.void : f(out)
+    const loop: Effect.Effect<void, E | E2 | AiError.MalformedOutput, R> = Effect.flatMap(next, (input) => {
+      if (input === "end") return Either.match(answer.end(), { onLeft: Effect.fail, onRight: handle })
+      const out: Array<Response.StreamPartEncoded> = []
+      const refused = answer.read(input, out)
+      if (refused !== undefined) return Effect.fail(refused)
+      // the answer is over: nothing more is read, and the body is released below
+      if (answer.done) return handle(out)
+      return out.length === 0 ? loop : Effect.zipRight(f(out), loop)
+    })
+    return Effect.ensuring(
+      loop,
+      Effect.sync(() => {
+        body.off("readable", onReadable)
+        body.off("end", onEnd)
+        body.off("error", onFailure)
+        if (!body.destroyed && !body.readableEnded) body.destroy()
+      })
+    )
   })
