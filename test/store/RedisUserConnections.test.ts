@@ -11,7 +11,7 @@ import { RedisSettings } from "../../src/store/RedisSettings.js"
 // nodes of one cluster under one prefix on the shared Redis; a node may reach it through a proxy the test cuts
 const prefixes: Array<string> = []
 
-const cluster = (presenceMs = 15_000) => {
+const cluster = (presenceMs = 10_000) => {
   const settings = testSettings({ commandTimeoutMs: 300, reconnectMaxDelayMs: 100 })
   prefixes.push(settings.prefix)
   let nodes = 0
