@@ -9,13 +9,16 @@
 // The output goes to dist/<hash of the sources>/, built under a temporary
 // name and renamed into place, so that processes starting at once (tests,
 // the bench) share one build and never read a half-written one.
-import { build, stop, version } from "esbuild"
 import { createHash } from "node:crypto"
+import { createRequire } from "node:module"
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join, relative } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { setFlagsFromString } from "node:v8"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+/** from the bundle's import until the service is listening: start-up takes well under this */
+const START_UP_MS = 2000
 const src = join(root, "src")
 const dist = join(root, "dist")
 
@@ -26,11 +29,13 @@ const sources = readdirSync(src, { recursive: true, withFileTypes: true })
 
 const hash = createHash("sha256")
 // this script and the compiler are part of what a build depends on
-hash.update(readFileSync(fileURLToPath(import.meta.url))).update(version)
+hash.update(readFileSync(fileURLToPath(import.meta.url))).update(esbuildVersion())
 for (const file of sources) hash.update(relative(src, file)).update(readFileSync(file))
 const out = join(dist, hash.digest("hex").slice(0, 16))
 
 if (!existsSync(out)) {
+  // loaded only to build: a service that starts from a build it already has never holds it
+  const { build, stop } = await import("esbuild")
   const staging = `${out}.${process.pid}.tmp`
   await build({
     entryPoints: sources.filter((file) => file.endsWith(".ts")),
@@ -61,6 +66,11 @@ if (!existsSync(out)) {
     external: ["esbuild", "ioredis", "ws", "undici"],
     // CommonJS inside the bundle calls `require`
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    // without comments and blank space the bundle is a third smaller, and loading it mostly leaves ~18 MiB
+    // less of the C heap resident (node bundle/main.js, VmRSS after 10 s: 75-97 MiB, against 113-117);
+    // names are kept (profiles, logs)
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: "warning"
   })
   // files the code reads at run time (the dashboard page) sit next to their module, and in the bundle's folder
@@ -91,7 +101,19 @@ mkdirSync(dirname(marker), { recursive: true })
 writeFileSync(marker, "")
 process.on("exit", () => rmSync(marker, { force: true }))
 
+// Starting up (loading the bundle, building the layers) would grow V8's young generation to its
+// largest, 16-32 MiB, much of it resident, and a service that then sits idle never shrinks it again
+// (V8 shrinks it only at a collection while little is being allocated). Start-up keeps it at its
+// first size; once started, it grows as the load needs (2: V8's default, `node --v8-options`).
+setFlagsFromString("--semi-space-growth-factor=1")
 await import(pathToFileURL(join(out, "bundle", "main.js")).href)
+setTimeout(() => setFlagsFromString("--semi-space-growth-factor=2"), START_UP_MS).unref()
+
+/** esbuild's version, read from its package.json: the compiler is part of what a build depends on */
+function esbuildVersion() {
+  const require = createRequire(import.meta.url)
+  return JSON.parse(readFileSync(require.resolve("esbuild/package.json"), "utf8")).version
+}
 
 // builds of older sources, left by earlier starts, that no running process uses; a recent one may still be starting up
 function removeStaleBuilds(current) {

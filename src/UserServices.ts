@@ -42,7 +42,7 @@ export interface Settings {
  * Made once per user session; `scope` closing interrupts the runs.
  */
 export const make = (
-  user: { readonly userId: string; readonly stream: StreamService; readonly scope: Scope.Scope },
+  user: { readonly userId: string; readonly stream: StreamService; readonly scope: Effect.Effect<Scope.Scope> },
   settings: Settings
 ): Context.Context<UserServices> => {
   const { scope, stream, userId } = user
@@ -100,12 +100,12 @@ const liveEmitter = (stream: StreamService): Emitter["Type"] => ({
 
 const countStreamEvent = (): void => Metrics.bump(Metrics.streamEvents)
 
-/** The FiberMap of a user's runs, made in `scope` on the first run (two racing first runs share the one made first). */
-const fiberMapIn = (scope: Scope.Scope): Effect.Effect<FiberMap.FiberMap<string>> => {
+/** The FiberMap of a user's runs, made in the session's scope on the first run (two racing first runs share the one made first). */
+const fiberMapIn = (scope: Effect.Effect<Scope.Scope>): Effect.Effect<FiberMap.FiberMap<string>> => {
   let fibers: FiberMap.FiberMap<string> | undefined = undefined
   return Effect.suspend(() =>
     fibers === undefined
-      ? Effect.map(Scope.extend(FiberMap.make<string>(), scope), (made) => (fibers ??= made))
+      ? Effect.map(Effect.flatMap(scope, (made) => Scope.extend(FiberMap.make<string>(), made)), (made) => (fibers ??= made))
       : Effect.succeed(fibers)
   )
 }

@@ -103,7 +103,7 @@ export const user = <const Handlers extends ReadonlyArray<AnyHandler>>(
     const capture = capturing()
     // the user's services as a node makes them, with the capturing emitter instead of the stream's
     const services = UserServicesLive.make(
-      { userId, stream, scope: yield* Effect.scope },
+      { userId, stream, scope: Effect.succeed(yield* Effect.scope) },
       UserServicesLive.settingsFrom(
         { ...Context.get(settings, SessionSettings), ...Context.get(settings, ConversationSettings) },
         lifecycle

@@ -4,7 +4,9 @@
  * package, a folder of src/, node's internals, GC) and by function, self and
  * inclusive. With `--per N` every figure is also given in µs per unit (e.g.
  * per delivered delta: pass the number the bench delivered while profiling).
- * `--from S` leaves out the first S seconds (start-up); `--match RE` keeps
+ * `--from S` leaves out the first S seconds (start-up), `--to S` what follows
+ * S seconds; `--window A,B` keeps the samples between two moments of the
+ * monotonic clock in µs (`connect-profile.ts` prints them); `--match RE` keeps
  * the functions whose name or file matches; `--top N` rows per table.
  *
  *   npx tsx scripts/bench/profile-summary.ts bench-results/profiles/stream-service-1/*.cpuprofile --per 400000
@@ -81,8 +83,8 @@ const nameOf = (frame: CallFrame): string => {
   return `${frame.functionName === "" ? "(anonymous)" : frame.functionName}${file}`
 }
 
-/** Self and inclusive time (µs) by function and by area, idle left out; samples before `fromMicros` (after the start) too. */
-export const summarise = (profile: Profile, fromMicros = 0) => {
+/** Self and inclusive time (µs) by function and by area, idle left out; samples outside `fromMicros`..`toMicros` (after the start) too. */
+export const summarise = (profile: Profile, fromMicros = 0, toMicros = Infinity) => {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const parent = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
@@ -98,7 +100,7 @@ export const summarise = (profile: Profile, fromMicros = 0) => {
     const micros = profile.timeDeltas[i] ?? 0
     elapsed += micros
     const node = byId.get(id)
-    if (node === undefined || elapsed < fromMicros) return
+    if (node === undefined || elapsed < fromMicros || elapsed > toMicros) return
     if (node.callFrame.functionName === "(idle)") {
       idle += micros
       return
@@ -124,13 +126,25 @@ export const summarise = (profile: Profile, fromMicros = 0) => {
 const main = (): void => {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { per: { type: "string" }, top: { type: "string" }, from: { type: "string" }, match: { type: "string" } }
+    options: {
+      per: { type: "string" },
+      top: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      // monotonic µs (process.hrtime, the profile's clock), e.g. connect-profile.ts's window_us
+      window: { type: "string" },
+      match: { type: "string" }
+    }
   })
   const match = values.match === undefined ? undefined : new RegExp(values.match)
   const per = values.per === undefined ? undefined : Number(values.per)
   const top = Number(values.top ?? 30)
   for (const path of positionals) {
-    const s = summarise(unbundle(JSON.parse(readFileSync(path, "utf8")) as Profile), Number(values.from ?? 0) * 1e6)
+    const profile = unbundle(JSON.parse(readFileSync(path, "utf8")) as Profile)
+    const window = values.window?.split(",").map((t) => Number(t) - profile.startTime)
+    const s = window === undefined
+      ? summarise(profile, Number(values.from ?? 0) * 1e6, values.to === undefined ? Infinity : Number(values.to) * 1e6)
+      : summarise(profile, window[0], window[1])
     const fmt = (micros: number): string => {
       const pct = `${((micros / s.busy) * 100).toFixed(1).padStart(5)}%`
       const perUnit = per === undefined || per <= 0 ? "" : `  ${(micros / per).toFixed(2).padStart(7)} µs/unit`

@@ -150,7 +150,7 @@ export const runner = (model: ModelStream.ModelStream["Type"], options: Options)
         Effect.catchAll((error) =>
           error instanceof AgentError
             ? Effect.fail(error)
-            : Effect.zipRight(Effect.logWarning("model call failed", error), Effect.fail(ModelFailure.fromAiError(error)))
+            : Effect.zipRight(Effect.logWarning("model call failed", ModelFailure.forLog(error)), Effect.fail(ModelFailure.fromAiError(error)))
         ),
         Effect.flatMap((): Effect.Effect<Reply, AgentError> =>
           finished

@@ -49,6 +49,24 @@ const RETRYABLE: ReadonlySet<string> = new Set<Code>(["MODEL_UNREACHABLE", "MODE
 export const isRetryable = (error: AgentError): boolean => RETRYABLE.has(error.code)
 
 /**
+ * What the log may say of a failed model call: its kind, reason, status and
+ * (bounded) description and body — never the request's headers nor the
+ * error's `cause`, which carry the API key (`fromRequestError` redacts the
+ * headers only while a logger formats them, not in the error it builds).
+ */
+export const forLog = (error: AiError.AiError): Record<string, unknown> => {
+  const description = "description" in error && typeof error.description === "string" ? error.description.slice(0, 300) : undefined
+  switch (error._tag) {
+    case "HttpRequestError":
+      return { error: error._tag, reason: error.reason, description }
+    case "HttpResponseError":
+      return { error: error._tag, reason: error.reason, status: error.response.status, description, body: error.body?.slice(0, 300) }
+    default:
+      return { error: error._tag, description }
+  }
+}
+
+/**
  * The `AgentError` of an `@effect/ai` failure. Messages name the failure,
  * never the upstream body or headers: they go to the user, and an upstream
  * error body may quote a key or an internal address (it is logged instead).

@@ -40,7 +40,7 @@ export type RemoteOutcome = { readonly _tag: "NotFound" } | { readonly _tag: "Fo
 
 /** The runs of this node among the cluster's. */
 export class NodeRuns {
-  /** this node's running runs, by run id: whose they are (served to other nodes' stop requests) */
+  /** this node's runs, by run id, running or ended with their `agent_completed` not out yet: whose they are (served to other nodes' stop requests) */
   private readonly here = new Map<string, LocalRuns>()
 
   constructor(readonly leases: RunLeases["Type"]) {}

@@ -298,9 +298,11 @@ export class RunRegistry {
         this.stopReplies.delete(runId)
         // the `stop_agent` that cancelled it is acked first
         if (stopReply !== undefined && record.status === "cancelled") yield* stopReply
-        yield* emitStarted
-        yield* emit({ type: "agent_completed", run_id: runId, payload })
-        cluster?.release(runId)
+        // let go here once the event is out, or failed to go out: a defect in the emit must not keep it for ever
+        yield* Effect.ensuring(
+          Effect.zipRight(emitStarted, emit({ type: "agent_completed", run_id: runId, payload })),
+          Effect.sync(() => cluster?.release(runId))
+        )
         yield* Metrics.increment(Metrics.runsTotal, { status: record.status })
         yield* Effect.logDebug("agent run ended", { status: record.status, latency_ms: record.endedAt - record.startedAt })
         for (const listener of Array.from(this.endedListeners)) {

@@ -5,14 +5,16 @@ import { Effect } from "effect"
  * renewal, a publish): while Redis is away or too slow every attempt fails,
  * and saying each would fill the log with one line a few times a second. An
  * outage is said once instead — a warning at its first failure, one info line
- * at the first success after it — like `AdmissionFallback` for admission
- * checks; metrics count what each attempt needs counted.
+ * at the first success after it. (`AdmissionFallback` says its fallbacks at
+ * most once a minute instead: admission checks come with clients' frames, not
+ * on a timer, so they have no "first success after" to end an outage with.)
+ * Metrics count what each attempt needs counted.
  */
 export class OutageLog {
   /** a failure was said and no success since */
   private down = false
 
-  /** `what` names the step in both lines; `back` is the info line once it succeeds again. */
+  /** `what`: the warning's text, naming the step; `back`: the info line once it succeeds again. */
   constructor(private readonly what: string, private readonly back: string) {}
 
   /** Whether a failure was said and no success since (a hot path may skip `succeeded` otherwise). */

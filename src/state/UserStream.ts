@@ -72,6 +72,21 @@ export class UserStream {
     return Effect.map(backplane.subscribe(userId, stream.local), (position) => stream.opened(position))
   }
 
+  /**
+   * `make` done at once (`nowMs`: the clock's time), where the backplane
+   * subscribes without waiting (in memory); undefined where it cannot.
+   */
+  static makeNow(
+    userId: string,
+    backplane: Backplane["Type"],
+    history: HistoryStore["Type"],
+    nowMs: number
+  ): UserStream | undefined {
+    if (backplane.subscribeNow === undefined) return undefined
+    const stream = new UserStream(userId, backplane, history)
+    return stream.opened(backplane.subscribeNow(userId, stream.local, nowMs))
+  }
+
   /** Leaves the backplane: this node no longer serves the user. */
   get close(): Effect.Effect<void> {
     return this.backplane.unsubscribe(this.userId, this.local)

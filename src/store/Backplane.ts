@@ -104,6 +104,12 @@ export class Backplane extends Context.Tag("switchyard/Backplane")<Backplane, {
    * user ~200 bytes. A listener listens to one user.
    */
   readonly subscribe: (userId: string, listener: StreamListener) => Effect.Effect<StreamPosition>
+  /**
+   * `subscribe` done at once, `nowMs` the time a new stream's epoch is made
+   * at: offered by a backplane that never waits (in memory), so that a
+   * user's first connect sets up without a fiber. A shared backend leaves it out.
+   */
+  readonly subscribeNow?: ((userId: string, listener: StreamListener, nowMs: number) => StreamPosition) | undefined
   /** Stops giving the user's stream to `listener` (nothing if it was not subscribed). */
   readonly unsubscribe: (userId: string, listener: StreamListener) => Effect.Effect<void>
   /**

@@ -100,6 +100,7 @@ export class MemoryStreams {
 export const backplane = (streams: MemoryStreams): Backplane["Type"] => ({
   subscribe: (userId, listener) =>
     Effect.clockWith((clock) => Effect.sync(() => streams.subscribe(userId, listener, clock.unsafeCurrentTimeMillis()))),
+  subscribeNow: (userId, listener, nowMs) => streams.subscribe(userId, listener, nowMs),
   unsubscribe: (userId, listener) => Effect.sync(() => streams.unsubscribe(userId, listener)),
   publish: (userId, event) => Effect.sync(() => streams.publish(userId, event)),
   signal: (userId, frame, senderId) => Effect.sync(() => streams.signal(userId, frame, senderId))

@@ -282,7 +282,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
           guards.set(runId, { name: aliveKey, holder: sentUnder })
           return Effect.succeed(undefined)
         }),
-        // Redis away (or too slow): the node's own limiter decides — counted, and said once per outage;
+        // Redis away (or too slow): the node's own limiter decides — counted, and said at most once a minute;
         // the run is recorded once Redis is back
         Effect.catchAll((error) =>
           Effect.suspend(() => {

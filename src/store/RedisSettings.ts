@@ -20,7 +20,7 @@ export interface RedisSettingsShape {
   readonly reconnectMaxDelayMs: number
   /** `REDIS_DEDUPE_LEASE_MS`: how long a claim in progress holds its id before another node may take it over (its owner died) */
   readonly dedupeLeaseMs: number
-  /** `REDIS_RUN_LEASE_MS`: how long a node's agent runs stay its own without a renewal; a node that died has its runs ended (`NODE_LOST`) by a survivor within about 1.25 of this */
+  /** `REDIS_RUN_LEASE_MS`: how long a node's agent runs stay its own without a renewal; a node that died has its runs ended (`NODE_LOST`) by a survivor within about 1.25 of this, and its connections stop counting on other nodes (presence) within this */
   readonly runLeaseMs: number
 }
 

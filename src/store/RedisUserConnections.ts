@@ -194,9 +194,16 @@ export const make = Effect.fnUntraced(function*(nodeId: string, presenceMs: numb
   })
 })
 
-/** The store of node `nodeId`: its presence lasts `REDIS_RUN_LEASE_MS` (the node's lease on its runs). */
+/**
+ * The store of node `nodeId`: its presence lasts `REDIS_RUN_LEASE_MS` (the node's lease on its runs), and
+ * at least three command timeouts, so that a lease set short for a quick failover does not let a slow
+ * (not lost) Redis expire the presence of a live node, whose users' connections would stop counting.
+ */
 export const layer = (nodeId: string): Layer.Layer<UserConnections, never, Redis | RedisSettings> =>
-  Layer.scoped(UserConnections, Effect.flatMap(RedisSettings, (settings) => make(nodeId, settings.runLeaseMs)))
+  Layer.scoped(
+    UserConnections,
+    Effect.flatMap(RedisSettings, (settings) => make(nodeId, Math.max(settings.runLeaseMs, 3 * settings.commandTimeoutMs)))
+  )
 
 /** The store with a given presence TTL (tests). */
 export const layerWith = (nodeId: string, presenceMs: number): Layer.Layer<UserConnections, never, Redis> =>

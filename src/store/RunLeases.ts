@@ -98,7 +98,7 @@ export class RunLeases extends Context.Tag("switchyard/store/RunLeases")<RunLeas
    * records the run once the store is back.
    */
   readonly admit: (userId: string, runId: string, quota: RunQuota, now: number) => Effect.Effect<QuotaRefusal | undefined>
-  /** The run ended here: no longer running, no longer this node's. */
+  /** The run ended here: recorded ended in the store (the caller still answers stops for it until its event is out). */
   readonly ended: (userId: string, runId: string) => Effect.Effect<void>
   /** Where `userId`'s run `runId` is. */
   readonly locate: (userId: string, runId: string) => Effect.Effect<RunLocation>

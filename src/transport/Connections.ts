@@ -28,20 +28,24 @@ export class Connections extends Effect.Service<Connections>()("switchyard/Conne
         Effect.delay(config.heartbeatMs)
       ))
     }
+    const addNow = (connection: Connection): void => {
+      if (open.has(connection)) return
+      open.add(connection)
+      perUser.set(connection.userId, (perUser.get(connection.userId) ?? 0) + 1)
+    }
+    const removeNow = (connection: Connection): void => {
+      if (!open.delete(connection)) return
+      const left = (perUser.get(connection.userId) ?? 1) - 1
+      if (left <= 0) perUser.delete(connection.userId)
+      else perUser.set(connection.userId, left)
+    }
     return {
-      add: (connection: Connection): Effect.Effect<void> =>
-        Effect.sync(() => {
-          if (open.has(connection)) return
-          open.add(connection)
-          perUser.set(connection.userId, (perUser.get(connection.userId) ?? 0) + 1)
-        }),
-      remove: (connection: Connection): Effect.Effect<void> =>
-        Effect.sync(() => {
-          if (!open.delete(connection)) return
-          const left = (perUser.get(connection.userId) ?? 1) - 1
-          if (left <= 0) perUser.delete(connection.userId)
-          else perUser.set(connection.userId, left)
-        }),
+      add: (connection: Connection): Effect.Effect<void> => Effect.sync(() => addNow(connection)),
+      remove: (connection: Connection): Effect.Effect<void> => Effect.sync(() => removeNow(connection)),
+      /** `add` done at once (a connect that sets up without a fiber) */
+      addNow,
+      /** `remove` done at once (a socket's close) */
+      removeNow,
       count: Effect.sync(() => open.size),
       /** How many distinct users have an open connection here. */
       users: Effect.sync(() => perUser.size),

@@ -48,16 +48,25 @@ export const install = (
       const admitted = admit(lifecycle, auth, request.headers, url, limits, socket.remoteAddress)
       if (Either.isLeft(admitted)) return refuse(socket, admitted.left)
       const { expiresAt, userId } = admitted.right
-      // a peer that left during the handshake needs no answer
-      const accept = Effect.ignore(Effect.flatMap(limits.hold(userId, acceptor.acceptUpgrade(request, socket, head)), (ws) =>
-        connections.serve(ws, userId, expiresAt)))
       const shared = limits.reserveShared
+      if (shared === undefined) return accept(request, socket, head, userId, expiresAt)
       // cluster mode: the user's connections on every node, before the handshake
-      run(
-        shared === undefined ? accept : Effect.flatMap(shared(userId), (refused) =>
-          refused === undefined ? accept : Effect.sync(() => refuse(socket, refused)))
-      )
+      run(Effect.flatMap(shared(userId), (refused) =>
+        Effect.sync(() => refused === undefined ? accept(request, socket, head, userId, expiresAt) : refuse(socket, refused))))
     }
+    // no fiber of its own: a connect whose session is had at once (in memory) is set up before this returns;
+    // a peer that left during the handshake needs no answer, only its slot back
+    const accept = (request: IncomingMessage, socket: Socket, head: Buffer, userId: string, expiresAt: number): void =>
+      acceptor.acceptUpgradeNow(request, socket, head, (ws) => {
+        limits.holdSocket(userId, ws)
+        try {
+          connections.serveNow(ws, userId, expiresAt)
+        } catch (error) {
+          // a bug, thrown out of the server's upgrade event, would end the process: only this connection ends
+          ws.terminate()
+          run(Effect.logError("connection set-up failed", error))
+        }
+      }, () => limits.give(userId))
     yield* Effect.acquireRelease(
       Effect.sync(() => {
         for (const listener of platform) node.off("upgrade", listener)

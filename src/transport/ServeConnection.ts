@@ -2,13 +2,11 @@ import {
   Clock,
   Context,
   Effect,
-  Exit,
   FiberId,
   FiberRef,
   FiberRefs,
   HashMap,
-  Runtime,
-  Scope
+  Runtime
 } from "effect"
 import { randomUUID } from "node:crypto"
 import type { RawData, WebSocket } from "ws"
@@ -42,9 +40,9 @@ export const SERVER_VERSION = "0.1.0"
 /**
  * Serves authenticated WebSockets. The `/ws` route hands each accepted socket
  * over and returns: an idle connection holds no fiber, only its `Connection`
- * and its Scope, reached from its socket's events. That Scope holds the
- * user's session (so the session's grace period starts when the last one
- * closes); it is closed when the socket closes, or when the service stops.
+ * and the user's session it holds (so the session's grace period starts
+ * when the last one closes), reached from its socket's events; it lets go
+ * when the socket closes, or when the service stops.
  * `ConnectionServer.Default`: the server, running frames in the services of the layer that built it.
  */
 export class ConnectionServer extends Effect.Service<ConnectionServer>()("switchyard/ConnectionServer", {
@@ -61,6 +59,7 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
       const host: Host = {
         open: new Set(),
         connections,
+        sessions,
         dispatcher,
         router,
         path: { dispatcher, maxJsonDepth: config.maxJsonDepth, rateLimit: yield* UserRateLimit },
@@ -76,7 +75,41 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
         maxBufferedFrames: config.maxBufferedFrames
       }
       // stopping the service finalizes every connection still open (1001, its session released)
-      yield* Effect.addFinalizer(() => Effect.forEach(Array.from(host.open), (served) => served.close(), { discard: true }))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Array.from(host.open).forEach((served) => served.close())))
+      // the greeting goes first; only then does the connection join the stream
+      const setUp = (ws: WebSocket, userId: string, expiresAt: number, session: UserSession): void => {
+        const connection = new Connection(
+          `c-${randomUUID()}`,
+          userId,
+          ws,
+          limits,
+          session.stream.lastSeq,
+          config.resumeWindowMs,
+          countSlowConsumer
+        )
+        const greeting: ConnectionEstablished = {
+          connection_id: connection.id,
+          user_id: userId,
+          last_seq: session.stream.lastSeq,
+          epoch: session.stream.epoch,
+          heartbeat_ms: config.heartbeatMs,
+          server: { version: SERVER_VERSION, node_id: nodeId }
+        }
+        connection.send(ServerFrame.notice("connection_established", greeting))
+        connection.holdForResume()
+        session.stream.connections.add(connection)
+        connections.addNow(connection)
+        new ServedConnection(host, connection, session).listen(ws, expiresAt)
+      }
+      // acquiring a session may wait (a shared store's round trip): nothing is read until the connection
+      // listens, so frames a client sends at once wait in its socket, not lost
+      const setUpLater = (ws: WebSocket, userId: string, expiresAt: number): Effect.Effect<void> => {
+        ws.pause()
+        return Effect.map(sessions.hold(userId), (session) => {
+          setUp(ws, userId, expiresAt, session)
+          if (ws.readyState === ws.OPEN) ws.resume()
+        })
+      }
       return {
       /**
        * Greets the socket, joins it to its user's stream and wires its frames,
@@ -84,42 +117,22 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
        * `expiresAt` (the token's `exp`, seconds since the epoch) it is closed with 4001.
        */
       serve: (ws: WebSocket, userId: string, expiresAt: number): Effect.Effect<void> =>
-          Effect.gen(function*() {
-            // nothing is read until the connection listens: acquiring a session may wait (a shared
-            // store's round trip), and frames a client sends at once must wait in its socket, not be lost
-            ws.pause()
-            const scope = yield* Scope.make()
-            // in a context of just the Scope: the RcMap copies the caller's context into a new session's lookup
-            const session = yield* Effect.mapInputContext(
-              sessions.acquire(userId),
-              (_: Context.Context<never>) => Context.make(Scope.Scope, scope)
-            )
-            const connection = new Connection(
-              `c-${randomUUID()}`,
-              userId,
-              ws,
-              limits,
-              session.stream.lastSeq,
-              config.resumeWindowMs,
-              countSlowConsumer
-            )
-            // the greeting goes first; only then does the connection join the stream
-            const greeting: ConnectionEstablished = {
-              connection_id: connection.id,
-              user_id: userId,
-              last_seq: session.stream.lastSeq,
-              epoch: session.stream.epoch,
-              heartbeat_ms: config.heartbeatMs,
-              server: { version: SERVER_VERSION, node_id: nodeId }
-            }
-            connection.send(ServerFrame.notice("connection_established", greeting))
-            connection.holdForResume()
-            session.stream.connections.add(connection)
-            yield* connections.add(connection)
-            new ServedConnection(host, connection, session, scope).listen(ws, expiresAt)
-            if (ws.readyState === ws.OPEN) ws.resume()
-          // quick, and not to be cut in half: an interrupted set-up would keep the session acquired
-          }).pipe(Effect.uninterruptible)
+        Effect.suspend(() => {
+          const session = sessions.holdNow(userId)
+          if (session === undefined) return setUpLater(ws, userId, expiresAt)
+          setUp(ws, userId, expiresAt, session)
+          return Effect.void
+        // quick, and not to be cut in half: an interrupted set-up would keep the session held
+        }).pipe(Effect.uninterruptible),
+      /**
+       * `serve` without a fiber where the user's session is had at once (a
+       * live one, or a stream in memory): the set-up is then done when it returns.
+       */
+      serveNow: (ws: WebSocket, userId: string, expiresAt: number): void => {
+        const session = sessions.holdNow(userId)
+        if (session === undefined) host.run(Effect.uninterruptible(setUpLater(ws, userId, expiresAt)))
+        else setUp(ws, userId, expiresAt, session)
+      }
       }
     })
 }) {}
@@ -129,6 +142,7 @@ interface Host {
   /** the connections being served, for the service's finalizer */
   readonly open: Set<ServedConnection>
   readonly connections: Connections
+  readonly sessions: UserSessions["Type"]
   readonly dispatcher: Dispatcher["Type"]
   readonly router: Router["Type"]
   /** what every frame goes through: decode limits, rate limit, dispatch */
@@ -175,9 +189,8 @@ class ServedConnection implements InboxReader, Expiring {
   constructor(
     private readonly host: Host,
     private readonly connection: Connection,
-    private readonly session: UserSession,
-    /** holds the user's session: closing it releases the session (its grace period starts with the last one) */
-    private readonly scope: Scope.CloseableScope
+    /** held until the connection closes: the last connection of the user starts its grace period */
+    private readonly session: UserSession
   ) {
     this.inbox = new Inbox(this, host.maxInboxFrames, host.maxInboxChars)
   }
@@ -185,7 +198,7 @@ class ServedConnection implements InboxReader, Expiring {
   /** Wires the socket's events; a socket that closed meanwhile is finalized at once. */
   listen(ws: WebSocket, expiresAt: number): void {
     this.host.open.add(this)
-    if (ws.readyState === ws.CLOSED) return void this.host.run(this.close())
+    if (ws.readyState === ws.CLOSED) return this.close()
     this.host.expiry.watch(this, expiresAt)
     served.set(ws, this)
     ws.on("message", onMessage)
@@ -196,16 +209,15 @@ class ServedConnection implements InboxReader, Expiring {
 
   /**
    * Finalizes the connection, once: it leaves the stream and the registries
-   * (closing with 1001 if still open), then its Scope is closed.
+   * (closing with 1001 if still open), then lets go of the user's session.
    */
-  close(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      if (!this.host.open.delete(this)) return Effect.void
-      this.host.expiry.unwatch(this)
-      this.session.stream.connections.delete(this.connection)
-      this.connection.close(1001, "going away")
-      return Effect.zipRight(this.host.connections.remove(this.connection), Scope.close(this.scope, Exit.void))
-    })
+  close(): void {
+    if (!this.host.open.delete(this)) return
+    this.host.expiry.unwatch(this)
+    this.session.stream.connections.delete(this.connection)
+    this.connection.close(1001, "going away")
+    this.host.connections.removeNow(this.connection)
+    this.host.sessions.release(this.session)
   }
 
   receive(frame: RawFrame): void {
@@ -239,7 +251,7 @@ class ServedConnection implements InboxReader, Expiring {
   }
 
   closed(): void {
-    this.host.run(this.close())
+    this.close()
   }
 
   startDrain(): void {

@@ -51,6 +51,12 @@ export class UpgradeLimits extends Effect.Service<UpgradeLimits>()("switchyard/U
       holders.delete(this)
       give(userId)
     }
+    const holdSocket = (userId: string, ws: WebSocket): void => {
+      // closed before we got here: its close event has been and gone
+      if (ws.readyState === ws.CLOSED) return give(userId)
+      holders.set(ws, userId)
+      ws.on("close", releaseOnClose)
+    }
     const userFull: Refusal = {
       status: 429,
       error: "too many connections for this user: close one and retry",
@@ -111,14 +117,11 @@ export class UpgradeLimits extends Effect.Service<UpgradeLimits>()("switchyard/U
        */
       hold: <E, R>(userId: string, upgrade: Effect.Effect<WebSocket, E, R>): Effect.Effect<WebSocket, E, R> =>
         Effect.onExit(upgrade, (exit) =>
-          Effect.sync(() => {
-            if (Exit.isFailure(exit)) return give(userId)
-            const ws = exit.value
-            // closed before we got here: its close event has been and gone
-            if (ws.readyState === ws.CLOSED) return give(userId)
-            holders.set(ws, userId)
-            ws.on("close", releaseOnClose)
-          })),
+          Effect.sync(() => Exit.isFailure(exit) ? give(userId) : holdSocket(userId, exit.value))),
+      /** `hold`'s success, for a handshake done without an Effect: the slot is now held until `ws` closes. */
+      holdSocket,
+      /** `hold`'s failure, for a handshake done without an Effect: the slot of an upgrade that did not complete is given back. */
+      give,
       /** Slots taken: connections open or being opened. */
       taken: (): number => slots.taken
     }

@@ -56,18 +56,28 @@ export class WebSocketAcceptor extends Effect.Service<WebSocketAcceptor>()("swit
       ),
       (server) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
     )
-    // completes the handshake; fails if the peer leaves first (ws answers a bad handshake itself)
+    // completes the handshake, calling `opened` or, if the peer leaves first, `aborted` (ws answers a bad handshake itself)
+    const upgradeNow = (
+      incoming: IncomingMessage,
+      socket: Socket,
+      head: Buffer,
+      opened: (ws: WebSocket) => void,
+      aborted: () => void
+    ): void => {
+      socket.once("close", aborted)
+      server.handleUpgrade(incoming, socket, head, (ws) => {
+        socket.off("close", aborted)
+        socket.off("error", destroyOnError)
+        opened(ws)
+      })
+    }
     const upgrade = (incoming: IncomingMessage, socket: Socket, head: Buffer, accepted: (ws: WebSocket) => void) =>
-      Effect.async<WebSocket, UpgradeError>((resume) => {
-        const onClose = () => resume(Effect.fail(new UpgradeError({ reason: "Aborted" })))
-        socket.once("close", onClose)
-        server.handleUpgrade(incoming, socket, head, (ws) => {
-          socket.off("close", onClose)
-          socket.off("error", destroyOnError)
+      Effect.async<WebSocket, UpgradeError>((resume) =>
+        upgradeNow(incoming, socket, head, (ws) => {
           accepted(ws)
           resume(Effect.succeed(ws))
-        })
-      })
+        }, () => resume(Effect.fail(new UpgradeError({ reason: "Aborted" }))))
+      )
     return {
       /** Upgrades a request the platform is serving (the `/ws` route). */
       accept: (request: HttpServerRequest.HttpServerRequest): Effect.Effect<WebSocket, UpgradeError> =>
@@ -82,7 +92,12 @@ export class WebSocketAcceptor extends Effect.Service<WebSocketAcceptor>()("swit
         }),
       /** Upgrades a request straight from the Node server's `upgrade` event (`DirectUpgrade`). */
       acceptUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer): Effect.Effect<WebSocket, UpgradeError> =>
-        upgrade(request, socket, head, ignore)
+        upgrade(request, socket, head, ignore),
+      /**
+       * `acceptUpgrade` without an Effect: `opened` is called with the socket
+       * (at once, unless a bad handshake is answered by ws) or `aborted` if the peer leaves first.
+       */
+      acceptUpgradeNow: upgradeNow
     }
   })
 }) {}

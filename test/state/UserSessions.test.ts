@@ -8,12 +8,35 @@ import { Lifecycle } from "../../src/state/Lifecycle.js"
 import { UserSessions } from "../../src/state/UserSessions.js"
 import * as UserServices from "../../src/UserServices.js"
 import * as MemoryStreams from "../../src/store/MemoryStreams.js"
+import { Backplane } from "../../src/store/Backplane.js"
+import { HistoryStore } from "../../src/store/HistoryStore.js"
 
 const layer = UserServices.sessionsLayer.pipe(
   Layer.provide(SwitchyardConfig.layerWith({ sessionGraceMs: 60_000 })),
   Layer.provide(Lifecycle.layer),
   Layer.provide(MemoryStreams.layer({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }))
 )
+
+/**
+ * Sessions over a backplane whose subscribe waits (as a shared store's does:
+ * no `subscribeNow`), counting its subscriptions; and the streams behind it.
+ */
+const waitingStores = () => {
+  const streams = new MemoryStreams.MemoryStreams({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 })
+  const { subscribeNow: _, ...memory } = MemoryStreams.backplane(streams)
+  const counted = { subscribes: 0 }
+  const backplane: Backplane["Type"] = {
+    ...memory,
+    subscribe: (userId, listener) =>
+      Effect.zipRight(Effect.sync(() => void counted.subscribes++), Effect.zipRight(Effect.yieldNow(), memory.subscribe(userId, listener)))
+  }
+  const layer = UserServices.sessionsLayer.pipe(
+    Layer.provide(SwitchyardConfig.layerWith({ sessionGraceMs: 60_000 })),
+    Layer.provide(Lifecycle.layer),
+    Layer.provide(Layer.succeedContext(Context.make(Backplane, backplane).pipe(Context.add(HistoryStore, MemoryStreams.historyStore(streams)))))
+  )
+  return { streams, counted, layer }
+}
 
 const neverEnding: Agent["Type"] = { defaultName: "slow", run: () => Stream.never }
 
@@ -77,4 +100,32 @@ describe("UserSessions (per-user context with a grace period)", () => {
       expect(new Set(acquired).size).toBe(1)
       expect(yield* sessions.size).toBe(1)
     }).pipe(Effect.provide(layer)))
+
+  it.scoped("makes one session for connections of a user that open while its stream is subscribing (a shared store), and ends it after the grace period", () => {
+    const { counted, layer, streams } = waitingStores()
+    return Effect.gen(function*() {
+      const sessions = yield* UserSessions
+      expect(sessions.holdNow("erin")).toBeUndefined()
+      const scopes = yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), () => Scope.make())
+      const acquired = yield* Effect.forEach(
+        scopes,
+        (scope, i) => Effect.zipRight(Effect.repeatN(Effect.yieldNow(), i % 3), Scope.extend(sessions.acquire("erin"), scope)),
+        { concurrency: "unbounded" }
+      )
+      expect(new Set(acquired).size).toBe(1)
+      expect(counted.subscribes).toBe(1)
+      // made: had at once from now on
+      const held = sessions.holdNow("erin")
+      expect(held).toBe(acquired[0])
+      sessions.release(held!)
+      yield* Effect.forEach(scopes, (scope) => Scope.close(scope, Exit.void))
+      yield* TestClock.adjust("59 seconds")
+      expect(yield* sessions.size).toBe(1)
+      expect(streams.size).toBe(1)
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* sessions.size).toBe(0)
+      // the stream left the backplane with the session
+      expect(streams.size).toBe(0)
+    }).pipe(Effect.provide(layer))
+  })
 })

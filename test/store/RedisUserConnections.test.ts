@@ -11,7 +11,7 @@ import { RedisSettings } from "../../src/store/RedisSettings.js"
 // nodes of one cluster under one prefix on the shared Redis; a node may reach it through a proxy the test cuts
 const prefixes: Array<string> = []
 
-const cluster = (presenceMs = 15_000) => {
+const cluster = (presenceMs = 10_000) => {
   const settings = testSettings({ commandTimeoutMs: 300, reconnectMaxDelayMs: 100 })
   prefixes.push(settings.prefix)
   let nodes = 0
@@ -101,9 +101,8 @@ describe("RedisUserConnections", () => {
       expect(logsOfA.matching("INFO", "presence renewed again")).toHaveLength(1)
     }))
 
-  it.scopedLive("a node's presence lasts REDIS_RUN_LEASE_MS (how long a silent node is taken for alive)", () =>
+  const presenceTtl = (settings: ReturnType<typeof testSettings>) =>
     Effect.gen(function*() {
-      const settings = testSettings({ runLeaseMs: 3_000 })
       prefixes.push(settings.prefix)
       const context = yield* Layer.build(RedisUserConnections.layer("node-1").pipe(
         Layer.provideMerge(Redis.layerWith(settings)),
@@ -116,7 +115,20 @@ describe("RedisUserConnections", () => {
         return Promise.all(keys.map((key) => client.pttl(key)))
       })
       expect(ttls).toHaveLength(1)
-      expect(ttls[0]).toBeGreaterThan(0)
-      expect(ttls[0]).toBeLessThanOrEqual(3_000)
+      return ttls[0]!
+    })
+
+  it.scopedLive("a node's presence lasts REDIS_RUN_LEASE_MS (how long a silent node is taken for alive)", () =>
+    Effect.gen(function*() {
+      const ttl = yield* presenceTtl(testSettings({ runLeaseMs: 3_000, commandTimeoutMs: 500 }))
+      expect(ttl).toBeGreaterThan(2_000)
+      expect(ttl).toBeLessThanOrEqual(3_000)
+    }))
+
+  it.scopedLive("a lease shorter than three command timeouts does not shorten presence: a slow Redis must not expire a live node", () =>
+    Effect.gen(function*() {
+      const ttl = yield* presenceTtl(testSettings({ runLeaseMs: 3_000, commandTimeoutMs: 2_000 }))
+      expect(ttl).toBeGreaterThan(5_000)
+      expect(ttl).toBeLessThanOrEqual(6_000)
     }))
 })

@@ -4,7 +4,8 @@ import { startProxy, type TcpProxy } from "./TcpProxy.js"
 /**
  * A TCP proxy (`TcpProxy`) in front of a Redis, for fault tests that cut ONE
  * node off (the others keep their Redis: `block` / `unblock`) or make its
- * Redis slow (`stall` / `flow`): `url` is what that node is given as its Redis.
+ * Redis slow (`stall` / `flow`, or every reply late: `delay`): `url` is what
+ * that node is given as its Redis.
  */
 export interface RedisProxy extends TcpProxy {
   readonly url: string
