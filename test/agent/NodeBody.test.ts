@@ -33,7 +33,7 @@ describe("NodeBody.forEachBuffer", () => {
       body.end("b")
       yield* Fiber.join(fiber)
       expect(seen.join("")).toBe("ab<end>")
-      expect(body.listenerCount("readable") + body.listenerCount("end") + body.listenerCount("error")).toBe(0)
+      expect(body.listenerCount("readable") + body.listenerCount("end") + body.listenerCount("error") + body.listenerCount("close")).toBe(0)
     }))
 
   it.effect("stops once the reader is done, and destroys the body it did not read to its end", () =>
@@ -55,6 +55,32 @@ describe("NodeBody.forEachBuffer", () => {
       body.destroy(new Error("cut"))
       const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error).toMatchObject({ failed: { message: "cut" } })
+    }))
+
+  it.effect("a body that failed or was closed before the reader came fails it at once (no event of it will come)", () =>
+    Effect.gen(function*() {
+      const errored = new PassThrough()
+      errored.on("error", () => undefined)
+      errored.destroy(new Error("cut early"))
+      yield* Effect.promise(() => new Promise((resolve) => errored.once("close", resolve)))
+      const first = yield* Effect.flip(NodeBody.forEachBuffer(errored, (cause) => ({ failed: cause }), recorder().reader))
+      expect(first).toMatchObject({ failed: { message: "cut early" } })
+
+      const closed = new PassThrough()
+      closed.destroy()
+      yield* Effect.promise(() => new Promise((resolve) => closed.once("close", resolve)))
+      const second = yield* Effect.flip(NodeBody.forEachBuffer(closed, (cause) => ({ failed: cause }), recorder().reader))
+      expect(second).toMatchObject({ failed: { message: "the body was closed before its end" } })
+    }))
+
+  it.effect("a body closed without an error while the reader waits fails it", () =>
+    Effect.gen(function*() {
+      const body = new PassThrough()
+      const fiber = yield* Effect.fork(NodeBody.forEachBuffer(body, (cause) => ({ failed: cause }), recorder().reader))
+      yield* Effect.yieldNow()
+      body.destroy()
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error).toMatchObject({ failed: { message: "the body was closed before its end" } })
     }))
 
   it.effect("interrupted, it destroys the body", () =>

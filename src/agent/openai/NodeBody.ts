@@ -43,14 +43,18 @@ export const forEachBuffer = <E, E2, R>(
     body.on("readable", onSignal)
     body.on("end", onSignal)
     body.on("error", onFailure)
+    body.on("close", onSignal)
     // everything readable now (`read()` until null, so that the stream signals `readable` again)
     const poll = (): Read | undefined => {
       if (failure !== undefined) return failure
+      // errored or destroyed before the reader came (no event of it will come): its state says so
+      if (body.errored !== null) return { failed: body.errored }
       const buffers: Array<Uint8Array> = []
       let item: Uint8Array | null
       while ((item = body.read() as Uint8Array | null) !== null) buffers.push(item)
       if (buffers.length > 0) return buffers
-      return body.readableEnded ? "end" : undefined
+      if (body.readableEnded) return "end"
+      return body.destroyed ? { failed: new Error("the body was closed before its end") } : undefined
     }
     const settle = (read: Read): Effect.Effect<Array<Uint8Array> | "end", E> =>
       typeof read === "object" && !Array.isArray(read) ? Effect.fail(onError(read.failed)) : Effect.succeed(read)
@@ -82,6 +86,7 @@ export const forEachBuffer = <E, E2, R>(
         body.off("readable", onSignal)
         body.off("end", onSignal)
         body.off("error", onFailure)
+        body.off("close", onSignal)
         if (!body.destroyed && !body.readableEnded) body.destroy()
       })
     )
