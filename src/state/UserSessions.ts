@@ -1,4 +1,4 @@
-import { type Clock, Context, Deferred, Duration, Effect, Exit, FiberId, FiberSet, Scope } from "effect"
+import { Cause, type Clock, Context, Data, Deferred, Duration, Effect, Exit, FiberId, FiberSet, Scope } from "effect"
 import type { Backplane } from "../store/Backplane.js"
 import type { HistoryStore } from "../store/HistoryStore.js"
 import { UserStream } from "./UserStream.js"
@@ -22,6 +22,15 @@ export interface UserSession {
 }
 
 /**
+ * The user's session could not be made: its stream did not subscribe (cluster
+ * mode: Redis away). Nothing of it stays; the next `hold` tries afresh.
+ */
+export class SessionUnavailable extends Data.TaggedError("SessionUnavailable")<{
+  readonly userId: string
+  readonly cause: Cause.Cause<unknown>
+}> {}
+
+/**
  * Makes a user's services, once per session. `scope` is the session's, made on
  * first use (most sessions never need one) and closed when its grace period ends.
  */
@@ -40,15 +49,15 @@ export type MakeServices = (user: {
  */
 export class UserSessions extends Context.Tag("switchyard/UserSessions")<UserSessions, {
   /** Acquires the user's session for the lifetime of `Scope`. */
-  readonly acquire: (userId: string) => Effect.Effect<UserSession, never, Scope.Scope>
+  readonly acquire: (userId: string) => Effect.Effect<UserSession, SessionUnavailable, Scope.Scope>
   /**
    * Holds the user's session until `release`, at once: where it is live, or
    * its stream opens without waiting (in memory). Undefined where it would
    * have to wait (a shared store's round trip): `hold` then.
    */
   readonly holdNow: (userId: string) => UserSession | undefined
-  /** Holds the user's session until `release`, made if need be. */
-  readonly hold: (userId: string) => Effect.Effect<UserSession>
+  /** Holds the user's session until `release`, made if need be; fails (holding nothing) where it cannot be made. */
+  readonly hold: (userId: string) => Effect.Effect<UserSession, SessionUnavailable>
   /** Lets go of a session `hold` or `holdNow` gave (once per hold): the last one starts its grace period. */
   readonly release: (session: UserSession) => void
   /** How many users currently have a live session (connected or in grace). */
@@ -93,7 +102,7 @@ export const make = (options: SessionOptions): Effect.Effect<UserSessions["Type"
 class Entry {
   session: LiveSession | undefined = undefined
   /** the session being made (its stream subscribing): who asks meanwhile waits for it */
-  opening: Deferred.Deferred<LiveSession> | undefined = undefined
+  opening: Deferred.Deferred<LiveSession, SessionUnavailable> | undefined = undefined
   holders = 0
   /** when the grace period ends, if nobody holds the session then */
   expiresAt = 0
@@ -133,8 +142,8 @@ class Registry {
     return made.session
   }
 
-  hold(userId: string): Effect.Effect<UserSession> {
-    return Effect.suspend((): Effect.Effect<UserSession> => {
+  hold(userId: string): Effect.Effect<UserSession, SessionUnavailable> {
+    return Effect.suspend((): Effect.Effect<UserSession, SessionUnavailable> => {
       const now = this.holdNow(userId)
       if (now !== undefined) return Effect.succeed(now)
       if (this.closed) return Effect.interrupt
@@ -145,22 +154,29 @@ class Registry {
         return Effect.onInterrupt(Deferred.await(entry.opening!), () => Effect.sync(() => this.letGo(userId, entry)))
       }
       const made = new Entry()
-      const opening = Deferred.unsafeMake<LiveSession>(FiberId.none)
+      const opening = Deferred.unsafeMake<LiveSession, SessionUnavailable>(FiberId.none)
       made.opening = opening
       made.holders = 1
       this.entries.set(userId, made)
       // the subscription and the session that ends it are made without a gap
-      return Effect.uninterruptible(Effect.map(
-        UserStream.make(userId, this.options.backplane, this.options.history),
-        (stream) => {
-          const session = new LiveSession(userId, stream, this.options.services)
-          made.session = session
+      return Effect.uninterruptible(Effect.flatMap(
+        Effect.exit(UserStream.make(userId, this.options.backplane, this.options.history)),
+        (exit): Effect.Effect<UserSession, SessionUnavailable> => {
           made.opening = undefined
+          if (Exit.isFailure(exit)) {
+            // the store's errors are defects: were the entry kept, every later connect of the user would wait on it for ever
+            const failure = new SessionUnavailable({ userId, cause: exit.cause })
+            if (this.entries.get(userId) === made) this.entries.delete(userId)
+            Deferred.unsafeDone(opening, Exit.fail(failure))
+            return Effect.fail(failure)
+          }
+          const session = new LiveSession(userId, exit.value, this.options.services)
+          made.session = session
           Deferred.unsafeDone(opening, Exit.succeed(session))
           // the node stopped meanwhile, or every waiter was interrupted
           if (this.closed) this.run(session.end)
           else if (made.holders === 0) this.startGrace(userId, made)
-          return session
+          return Effect.succeed(session)
         }
       ))
     })
@@ -231,8 +247,14 @@ class LiveSession implements UserSession {
       stream: this.stream,
       scope: Effect.suspend(() => {
         if (this.scope !== undefined) return Effect.succeed(this.scope)
-        // after the end, a scope already closed: what is made in it ends at once
-        return Effect.tap(Scope.make(), (made) => this.ended ? Scope.close(made, Exit.void) : Effect.sync(() => void (this.scope = made)))
+        return Effect.flatMap(Scope.make(), (made) => {
+          // after the end, a scope already closed: what is made in it ends at once
+          if (this.ended) return Effect.as(Scope.close(made, Exit.void), made)
+          // two first uses at once: the first scope made stays (the session's end closes it), the other is closed
+          if (this.scope !== undefined) return Effect.as(Scope.close(made, Exit.void), this.scope)
+          this.scope = made
+          return Effect.succeed(made)
+        })
       })
     })
   }

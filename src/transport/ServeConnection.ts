@@ -1,4 +1,5 @@
 import {
+  Cause,
   Clock,
   Context,
   Effect,
@@ -25,6 +26,7 @@ import { Connections } from "./Connections.js"
 import { Inbox, type InboxReader, type RawFrame } from "./Inbox.js"
 import { chargeOnArrival, dropUnread, type FrameLimit, type FramePath, processFrame, rejectOnArrival } from "../pipeline/ProcessFrame.js"
 import { type Expiring, TokenExpiry } from "./TokenExpiry.js"
+import { Lifecycle } from "../state/Lifecycle.js"
 import { type UserSession, UserSessions } from "../state/UserSessions.js"
 import { UserRateLimit } from "../resilience/UserRateLimit.js"
 
@@ -54,6 +56,7 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
       const dispatcher = yield* Dispatcher
       const router = yield* Router
       const expiry = yield* TokenExpiry
+      const lifecycle = yield* Lifecycle
       // the service's runtime, not a request's: nothing of the upgrade request stays reachable
       const runtime = yield* Effect.runtime<never>()
       const host: Host = {
@@ -74,40 +77,87 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
         maxBufferedBytes: config.maxBufferedBytes,
         maxBufferedFrames: config.maxBufferedFrames
       }
-      // stopping the service finalizes every connection still open (1001, its session released)
-      yield* Effect.addFinalizer(() => Effect.sync(() => Array.from(host.open).forEach((served) => served.close())))
+      // sockets whose session is still being made (a shared store's round trip): not yet in `Connections`
+      const pending = new Set<WebSocket>()
+      // stopping the service finalizes every connection still open (1001, its session released); a socket
+      // still waiting for its session is closed as the drain closed the others (1012), or 1001 without one
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          Array.from(host.open).forEach((served) => served.close())
+          const [code, reason] = lifecycle.draining ? [CloseCode.serviceRestart, "service restart"] : [CloseCode.goingAway, "going away"]
+          for (const ws of pending) closeSocket(ws, code, reason)
+          pending.clear()
+        }))
       // the greeting goes first; only then does the connection join the stream
       const setUp = (ws: WebSocket, userId: string, expiresAt: number, session: UserSession): void => {
-        const connection = new Connection(
-          `c-${randomUUID()}`,
-          userId,
-          ws,
-          limits,
-          session.stream.lastSeq,
-          config.resumeWindowMs,
-          countSlowConsumer
-        )
-        const greeting: ConnectionEstablished = {
-          connection_id: connection.id,
-          user_id: userId,
-          last_seq: session.stream.lastSeq,
-          epoch: session.stream.epoch,
-          heartbeat_ms: config.heartbeatMs,
-          server: { version: SERVER_VERSION, node_id: nodeId }
+        // its session came after the drain began (a shared store's round trip): the drain's 1012 would miss it
+        if (lifecycle.draining) {
+          sessions.release(session)
+          return closeSocket(ws, CloseCode.serviceRestart, "service restart")
         }
-        connection.send(ServerFrame.notice("connection_established", greeting))
-        connection.holdForResume()
-        session.stream.connections.add(connection)
-        connections.addNow(connection)
-        new ServedConnection(host, connection, session).listen(ws, expiresAt)
+        let connection: Connection | undefined = undefined
+        let served: ServedConnection | undefined = undefined
+        try {
+          connection = new Connection(
+            `c-${randomUUID()}`,
+            userId,
+            ws,
+            limits,
+            session.stream.lastSeq,
+            config.resumeWindowMs,
+            countSlowConsumer
+          )
+          const greeting: ConnectionEstablished = {
+            connection_id: connection.id,
+            user_id: userId,
+            last_seq: session.stream.lastSeq,
+            epoch: session.stream.epoch,
+            heartbeat_ms: config.heartbeatMs,
+            server: { version: SERVER_VERSION, node_id: nodeId }
+          }
+          connection.send(ServerFrame.notice("connection_established", greeting))
+          connection.holdForResume()
+          session.stream.connections.add(connection)
+          connections.addNow(connection)
+          served = new ServedConnection(host, connection, session)
+          served.listen(ws, expiresAt)
+        } catch (error) {
+          // a bug: what was added is taken back and the session let go, so that neither outlives the socket
+          if (served !== undefined && host.open.has(served)) served.close()
+          else {
+            if (connection !== undefined) {
+              session.stream.connections.delete(connection)
+              connections.removeNow(connection)
+            }
+            sessions.release(session)
+          }
+          ws.terminate()
+          host.run(Effect.logError("connection set-up failed", error))
+        }
       }
       // acquiring a session may wait (a shared store's round trip): nothing is read until the connection
       // listens, so frames a client sends at once wait in its socket, not lost
       const setUpLater = (ws: WebSocket, userId: string, expiresAt: number): Effect.Effect<void> => {
         ws.pause()
-        return Effect.map(sessions.hold(userId), (session) => {
-          setUp(ws, userId, expiresAt, session)
-          if (ws.readyState === ws.OPEN) ws.resume()
+        pending.add(ws)
+        return Effect.matchCauseEffect(sessions.hold(userId), {
+          onSuccess: (session) =>
+            Effect.sync(() => {
+              // the service stopped meanwhile: the socket was closed
+              if (!pending.delete(ws)) return sessions.release(session)
+              setUp(ws, userId, expiresAt, session)
+              if (ws.readyState === ws.OPEN) ws.resume()
+            }),
+          // not left paused and waiting: the client retries later (a fresh session is made then)
+          onFailure: (cause) => {
+            pending.delete(ws)
+            if (Cause.isInterruptedOnly(cause)) {
+              closeSocket(ws, CloseCode.goingAway, "going away")
+              return Effect.void
+            }
+            closeSocket(ws, TRY_AGAIN_LATER, "try again later")
+            return Effect.logWarning("user session could not be set up", cause).pipe(Effect.annotateLogs({ user_id: userId }))
+          }
         })
       }
       return {
@@ -352,6 +402,18 @@ function onError(this: WebSocket, error: Error): void {
 
 function onClose(this: WebSocket): void {
   served.get(this)?.closed()
+}
+
+/**
+ * A connect whose session could not be made (cluster mode: Redis away): 1013,
+ * which PROTOCOL §9 has clients retry with backoff (RFC 6455: "try again later").
+ */
+const TRY_AGAIN_LATER = CloseCode.slowConsumer
+
+/** Closes a socket that was never served (and may be paused): resumed, so that the closing handshake completes. */
+const closeSocket = (ws: WebSocket, code: number, reason: string): void => {
+  if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(code, reason)
+  ws.resume()
 }
 
 const countSlowConsumer = (): void => Metrics.bump(Metrics.slowConsumerCloses)

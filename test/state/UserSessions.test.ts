@@ -38,6 +38,28 @@ const waitingStores = () => {
   return { streams, counted, layer }
 }
 
+/** Sessions over a backplane whose first subscribe dies, as a shared store's does when Redis is away (its errors are defects). */
+const failingFirstSubscribe = () => {
+  const streams = new MemoryStreams.MemoryStreams({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 })
+  const { subscribeNow: _, ...memory } = MemoryStreams.backplane(streams)
+  const counted = { subscribes: 0 }
+  const backplane: Backplane["Type"] = {
+    ...memory,
+    subscribe: (userId, listener) =>
+      Effect.suspend(() =>
+        ++counted.subscribes === 1
+          ? Effect.zipRight(Effect.yieldNow(), Effect.die(new Error("Connection is closed.")))
+          : memory.subscribe(userId, listener)
+      )
+  }
+  const layer = UserServices.sessionsLayer.pipe(
+    Layer.provide(SwitchyardConfig.layerWith({ sessionGraceMs: 60_000 })),
+    Layer.provide(Lifecycle.layer),
+    Layer.provide(Layer.succeedContext(Context.make(Backplane, backplane).pipe(Context.add(HistoryStore, MemoryStreams.historyStore(streams)))))
+  )
+  return { counted, layer }
+}
+
 const neverEnding: Agent["Type"] = { defaultName: "slow", run: () => Stream.never }
 
 describe("UserSessions (per-user context with a grace period)", () => {
@@ -126,6 +148,25 @@ describe("UserSessions (per-user context with a grace period)", () => {
       expect(yield* sessions.size).toBe(0)
       // the stream left the backplane with the session
       expect(streams.size).toBe(0)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.scoped("a session whose stream could not subscribe fails every connect waiting on it, and the next connect makes a fresh one", () => {
+    const { counted, layer } = failingFirstSubscribe()
+    return Effect.gen(function*() {
+      const sessions = yield* UserSessions
+      // two connections of the user, the second waiting on the session the first is making
+      const failures = yield* Effect.forEach([0, 1], () => Effect.flip(sessions.hold("frank")), { concurrency: "unbounded" })
+      expect(failures.map((failure) => failure._tag)).toEqual(["SessionUnavailable", "SessionUnavailable"])
+      expect(counted.subscribes).toBe(1)
+      // nothing of the failed session stays
+      expect(yield* sessions.size).toBe(0)
+      expect(sessions.holdNow("frank")).toBeUndefined()
+      const session = yield* sessions.hold("frank")
+      expect(session.userId).toBe("frank")
+      expect(counted.subscribes).toBe(2)
+      expect(sessions.holdNow("frank")).toBe(session)
+      expect(yield* sessions.size).toBe(1)
     }).pipe(Effect.provide(layer))
   })
 })
