@@ -64,6 +64,13 @@ export class WebSocketAcceptor extends Effect.Service<WebSocketAcceptor>()("swit
       opened: (ws: WebSocket) => void,
       aborted: () => void
     ): void => {
+      // the peer left while the admission waited (cluster mode: the user's connections counted in Redis): its
+      // close has been emitted already, and ws would destroy it without calling back — `aborted` now, or its
+      // slots would never be given back
+      if (socket.destroyed || !socket.readable || !socket.writable) {
+        socket.destroy()
+        return aborted()
+      }
       socket.once("close", aborted)
       server.handleUpgrade(incoming, socket, head, (ws) => {
         socket.off("close", aborted)
