@@ -28,6 +28,8 @@ export const CloseCode = {
   tooBig: 1009,
   serviceRestart: 1012,
   slowConsumer: 1013,
+  /** the same code, as a connect whose user context could not be set up meets it (cluster mode, Redis away) */
+  tryAgainLater: 1013,
   heartbeatTimeout: 4000,
   tokenExpired: 4001
 } as const

@@ -16,7 +16,8 @@ export const isWebSocketUrl = (url: string): boolean => url === "/ws" || url.sta
 /**
  * Who an upgrade request is for (user and token expiry), or why it is refused
  * (a draining node, a foreign origin, a bad token, no upgrade, a limit).
- * Admitted, it holds one of the user's connection slots: run its handshake in `limits.hold`.
+ * Admitted, it holds one of the user's connection slots: run its handshake in `limits.hold` (the `/ws`
+ * route), or hold the socket with `limits.holdSocket` and give the slot back on an abort (`DirectUpgrade`).
  */
 export const admit = (
   lifecycle: LifecycleState,

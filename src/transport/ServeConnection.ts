@@ -40,8 +40,10 @@ import { UserRateLimit } from "../resilience/UserRateLimit.js"
 export const SERVER_VERSION = "0.1.0"
 
 /**
- * Serves authenticated WebSockets. The `/ws` route hands each accepted socket
- * over and returns: an idle connection holds no fiber, only its `Connection`
+ * Serves authenticated WebSockets. `DirectUpgrade` (the service's own server:
+ * `serveNow`, from the upgrade's callback) or the `/ws` route (`serve`) hands
+ * each accepted socket over; in memory mode it is set up at once, in cluster
+ * mode once the user's session is made (a wait on Redis). An idle connection holds no fiber, only its `Connection`
  * and the user's session it holds (so the session's grace period starts
  * when the last one closes), reached from its socket's events; it lets go
  * when the socket closes, or when the service stops.
@@ -408,7 +410,7 @@ function onClose(this: WebSocket): void {
  * A connect whose session could not be made (cluster mode: Redis away): 1013,
  * which PROTOCOL §9 has clients retry with backoff (RFC 6455: "try again later").
  */
-const TRY_AGAIN_LATER = CloseCode.slowConsumer
+const TRY_AGAIN_LATER = CloseCode.tryAgainLater
 
 /** Closes a socket that was never served (and may be paused): resumed, so that the closing handshake completes. */
 const closeSocket = (ws: WebSocket, code: number, reason: string): void => {

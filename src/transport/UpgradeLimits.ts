@@ -113,7 +113,8 @@ export class UpgradeLimits extends Effect.Service<UpgradeLimits>()("switchyard/U
       /**
        * Runs the handshake of an upgrade `reserve` let through: the slot is held
        * until the socket closes, and given back at once if the handshake fails or
-       * is interrupted. Every admitted upgrade goes through here.
+       * is interrupted. The `/ws` route's upgrades go through here; `DirectUpgrade`
+       * (the service's own server) holds and gives back with `holdSocket` / `give`.
        */
       hold: <E, R>(userId: string, upgrade: Effect.Effect<WebSocket, E, R>): Effect.Effect<WebSocket, E, R> =>
         Effect.onExit(upgrade, (exit) =>

@@ -15,8 +15,6 @@ export class UpgradeError extends Data.TaggedError("UpgradeError")<{ readonly re
 
 const NO_HEAD = Buffer.alloc(0)
 
-const ignore = (): void => {}
-
 /**
  * Node takes its own error listener off a socket when it emits `upgrade`:
  * until ws owns it, a peer that resets would raise an unhandled 'error' and
@@ -97,12 +95,10 @@ export class WebSocketAcceptor extends Effect.Service<WebSocketAcceptor>()("swit
             handOver(request, socket, wsListeners)
           })
         }),
-      /** Upgrades a request straight from the Node server's `upgrade` event (`DirectUpgrade`). */
-      acceptUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer): Effect.Effect<WebSocket, UpgradeError> =>
-        upgrade(request, socket, head, ignore),
       /**
-       * `acceptUpgrade` without an Effect: `opened` is called with the socket
-       * (at once, unless a bad handshake is answered by ws) or `aborted` if the peer leaves first.
+       * Upgrades a request straight from the Node server's `upgrade` event (`DirectUpgrade`), without an
+       * Effect: `opened` is called with the socket (at once, unless a bad handshake is answered by ws) or
+       * `aborted` if the peer leaves first.
        */
       acceptUpgradeNow: upgradeNow
     }
