@@ -59,13 +59,8 @@ export const install = (
     const accept = (request: IncomingMessage, socket: Socket, head: Buffer, userId: string, expiresAt: number): void =>
       acceptor.acceptUpgradeNow(request, socket, head, (ws) => {
         limits.holdSocket(userId, ws)
-        try {
-          connections.serveNow(ws, userId, expiresAt)
-        } catch (error) {
-          // a bug, thrown out of the server's upgrade event, would end the process: only this connection ends
-          ws.terminate()
-          run(Effect.logError("connection set-up failed", error))
-        }
+        // (a throw in the set-up ends only this connection: `serveNow` catches it)
+        connections.serveNow(ws, userId, expiresAt)
       }, () => limits.give(userId))
     yield* Effect.acquireRelease(
       Effect.sync(() => {

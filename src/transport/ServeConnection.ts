@@ -162,6 +162,23 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
           }
         })
       }
+      /**
+       * Sets the socket up now if the user's session is had at once (a live one, or a stream in memory), else
+       * gives the wait for it. A throw (a bug) ends only this connection, on either way in.
+       */
+      const start = (ws: WebSocket, userId: string, expiresAt: number): Effect.Effect<void> | undefined => {
+        let session: UserSession | undefined
+        try {
+          session = sessions.holdNow(userId)
+        } catch (error) {
+          ws.terminate()
+          host.run(Effect.logError("connection set-up failed", error))
+          return undefined
+        }
+        if (session === undefined) return setUpLater(ws, userId, expiresAt)
+        setUp(ws, userId, expiresAt, session)
+        return undefined
+      }
       return {
       /**
        * Greets the socket, joins it to its user's stream and wires its frames,
@@ -169,21 +186,15 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
        * `expiresAt` (the token's `exp`, seconds since the epoch) it is closed with 4001.
        */
       serve: (ws: WebSocket, userId: string, expiresAt: number): Effect.Effect<void> =>
-        Effect.suspend(() => {
-          const session = sessions.holdNow(userId)
-          if (session === undefined) return setUpLater(ws, userId, expiresAt)
-          setUp(ws, userId, expiresAt, session)
-          return Effect.void
         // quick, and not to be cut in half: an interrupted set-up would keep the session held
-        }).pipe(Effect.uninterruptible),
+        Effect.uninterruptible(Effect.suspend(() => start(ws, userId, expiresAt) ?? Effect.void)),
       /**
        * `serve` without a fiber where the user's session is had at once (a
        * live one, or a stream in memory): the set-up is then done when it returns.
        */
       serveNow: (ws: WebSocket, userId: string, expiresAt: number): void => {
-        const session = sessions.holdNow(userId)
-        if (session === undefined) host.run(Effect.uninterruptible(setUpLater(ws, userId, expiresAt)))
-        else setUp(ws, userId, expiresAt, session)
+        const later = start(ws, userId, expiresAt)
+        if (later !== undefined) host.run(Effect.uninterruptible(later))
       }
       }
     })
