@@ -18,17 +18,19 @@ const layer = UserServices.sessionsLayer.pipe(
 )
 
 /**
- * Sessions over a backplane whose subscribe waits (as a shared store's does:
- * no `subscribeNow`), counting its subscriptions; and the streams behind it.
+ * Sessions over the memory backplane without its `subscribeNow` (as a shared
+ * store has none), its `subscribe` replaced by `subscribe(memory's subscribe, count)`
+ * (`count`: the subscribes so far, this one included); and the streams behind it.
  */
-const waitingStores = () => {
+const sessionsOver = (
+  subscribe: (memory: () => ReturnType<Backplane["Type"]["subscribe"]>, count: number) => ReturnType<Backplane["Type"]["subscribe"]>
+) => {
   const streams = new MemoryStreams.MemoryStreams({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 })
   const { subscribeNow: _, ...memory } = MemoryStreams.backplane(streams)
   const counted = { subscribes: 0 }
   const backplane: Backplane["Type"] = {
     ...memory,
-    subscribe: (userId, listener) =>
-      Effect.zipRight(Effect.sync(() => void counted.subscribes++), Effect.zipRight(Effect.yieldNow(), memory.subscribe(userId, listener)))
+    subscribe: (userId, listener) => Effect.suspend(() => subscribe(() => memory.subscribe(userId, listener), ++counted.subscribes))
   }
   const layer = UserServices.sessionsLayer.pipe(
     Layer.provide(SwitchyardConfig.layerWith({ sessionGraceMs: 60_000 })),
@@ -38,27 +40,14 @@ const waitingStores = () => {
   return { streams, counted, layer }
 }
 
+/** Sessions over a backplane whose subscribe waits (as a shared store's does), counting its subscriptions. */
+const waitingStores = () => sessionsOver((subscribe) => Effect.zipRight(Effect.yieldNow(), subscribe()))
+
 /** Sessions over a backplane whose first subscribe dies, as a shared store's does when Redis is away (its errors are defects). */
-const failingFirstSubscribe = () => {
-  const streams = new MemoryStreams.MemoryStreams({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 })
-  const { subscribeNow: _, ...memory } = MemoryStreams.backplane(streams)
-  const counted = { subscribes: 0 }
-  const backplane: Backplane["Type"] = {
-    ...memory,
-    subscribe: (userId, listener) =>
-      Effect.suspend(() =>
-        ++counted.subscribes === 1
-          ? Effect.zipRight(Effect.yieldNow(), Effect.die(new Error("Connection is closed.")))
-          : memory.subscribe(userId, listener)
-      )
-  }
-  const layer = UserServices.sessionsLayer.pipe(
-    Layer.provide(SwitchyardConfig.layerWith({ sessionGraceMs: 60_000 })),
-    Layer.provide(Lifecycle.layer),
-    Layer.provide(Layer.succeedContext(Context.make(Backplane, backplane).pipe(Context.add(HistoryStore, MemoryStreams.historyStore(streams)))))
+const failingFirstSubscribe = () =>
+  sessionsOver((subscribe, count) =>
+    count === 1 ? Effect.zipRight(Effect.yieldNow(), Effect.die(new Error("Connection is closed."))) : subscribe()
   )
-  return { counted, layer }
-}
 
 const neverEnding: Agent["Type"] = { defaultName: "slow", run: () => Stream.never }
 
