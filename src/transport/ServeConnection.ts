@@ -157,7 +157,8 @@ export class ConnectionServer extends Effect.Service<ConnectionServer>()("switch
               closeSocket(ws, CloseCode.goingAway, "going away")
               return Effect.void
             }
-            closeSocket(ws, TRY_AGAIN_LATER, "try again later")
+            // 1013, which PROTOCOL §9 has clients retry with backoff (RFC 6455: "try again later")
+            closeSocket(ws, CloseCode.tryAgainLater, "try again later")
             return Effect.logWarning("user session could not be set up", cause).pipe(Effect.annotateLogs({ user_id: userId }))
           }
         })
@@ -416,12 +417,6 @@ function onError(this: WebSocket, error: Error): void {
 function onClose(this: WebSocket): void {
   served.get(this)?.closed()
 }
-
-/**
- * A connect whose session could not be made (cluster mode: Redis away): 1013,
- * which PROTOCOL §9 has clients retry with backoff (RFC 6455: "try again later").
- */
-const TRY_AGAIN_LATER = CloseCode.tryAgainLater
 
 /** Closes a socket that was never served (and may be paused): resumed, so that the closing handshake completes. */
 const closeSocket = (ws: WebSocket, code: number, reason: string): void => {
