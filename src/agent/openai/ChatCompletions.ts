@@ -175,6 +175,15 @@ const collect = (parts: ReadonlyArray<Response.StreamPartEncoded>): Array<Respon
   return out.map((part) => part.type === "text" ? { type: "text", text: filled[next++]!.text } : part)
 }
 
+/** A request as an `AiError` describes it, without its headers: they carry the API key. */
+const requestWithoutHeaders = (request: HttpClientRequest.HttpClientRequest) => ({
+  hash: request.hash,
+  headers: {},
+  method: request.method,
+  url: request.url,
+  urlParams: request.urlParams
+})
+
 /** At most this much of a refusal's body is read (into the error, for the log; the user never sees it). */
 const MAX_ERROR_BODY_CHARS = 4096
 
@@ -195,14 +204,7 @@ const responseError = (error: HttpClientError.ResponseError): Effect.Effect<neve
           method: "streamText",
           reason: error.reason,
           ...(error.description === undefined ? {} : { description: error.description }),
-          request: {
-            hash: error.request.hash,
-            // no headers: the request's carry the API key
-            headers: {},
-            method: error.request.method,
-            url: error.request.url,
-            urlParams: error.request.urlParams
-          },
+          request: requestWithoutHeaders(error.request),
           response: { headers: {}, status: error.response.status },
           body: body.slice(0, MAX_ERROR_BODY_CHARS)
         })
@@ -222,8 +224,20 @@ interface Caller {
   ) => Effect.Effect<void, AiError.AiError | E>
 }
 
+/**
+ * The `HttpRequestError` of a request that got no response, built as
+ * `responseError` builds its twin: without the request's headers
+ * (`fromRequestError` keeps them, redacted only while a logger formats them)
+ * and without the client's error as its cause (which holds the request too).
+ */
 const requestError = (error: HttpClientError.RequestError): AiError.HttpRequestError =>
-  AiError.HttpRequestError.fromRequestError({ module: "ChatCompletions", method: "streamText", error })
+  new AiError.HttpRequestError({
+    module: "ChatCompletions",
+    method: "streamText",
+    reason: error.reason,
+    ...(error.description === undefined ? {} : { description: error.description }),
+    request: requestWithoutHeaders(error.request)
+  })
 
 /**
  * `read`, with `response` held until it ends: `@effect/platform`'s `HttpClient`
