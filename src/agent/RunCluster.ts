@@ -2,7 +2,7 @@ import { Clock, Context, Effect, Layer } from "effect"
 import * as Metrics from "../observability/Metrics.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import { Backplane } from "../store/Backplane.js"
-import type { LeaseGuard } from "../store/Backplane.js"
+import type { LeaseGuard, RunEnd } from "../store/Backplane.js"
 import {
   type LeasedRun,
   type LostRun,
@@ -25,6 +25,12 @@ import {
  * owner's lease expired claims it in one Redis script. Not only a node that
  * serves the user: the user may be connected nowhere right now, and the run
  * must still end in the stream's history, for the next `resume` to see.
+ *
+ * A run of this node ends with its `agent_completed`: the store records the
+ * end in the script that publishes it (`ending` hands out the marker,
+ * `currentRunEnd`), never one without the other — if the event is refused
+ * (the lease left this node) the claimer's `NODE_LOST` is the end; if Redis
+ * does not confirm it, the backplane owes it and publishes it again.
  */
 
 /** One user's runs on this node, as another node's stop request (or the node's lapsed lease) reaches them. */
@@ -78,18 +84,23 @@ export class NodeRuns {
   }
 
   /**
-   * A run of this node ended: its end is recorded (one store call), BEFORE
-   * its `agent_completed` goes out, so the user's slot among their runs at
-   * once is free on every node by the time they can see the run end. The run
-   * stays here until `release` (after the event): a stop request that found
-   * it running before the end was recorded still finds it here, and learns it
-   * ended (`stopped: false`); one that looks it up after finds it ended.
+   * A run of this node ended: what its `agent_completed` carries
+   * (`currentRunEnd`) so that the store records its end in the same Redis
+   * script that publishes the event — the user's slot among their runs at
+   * once is free on every node by the time anyone can see the run end, and
+   * an end is never recorded without its event (an end Redis did not
+   * confirm is owed by the backplane and published again); undefined when
+   * the store settled the end itself (memory mode, or a run it never
+   * recorded). The run stays here until `release` (after the event): a stop
+   * request that found it running before the end was recorded still finds it
+   * here, and learns it ended (`stopped: false`); one that looks it up after
+   * finds it ended.
    */
-  ended(userId: string, runId: string): Effect.Effect<void> {
-    return this.leases.ended(userId, runId)
+  ending(userId: string, runId: string): Effect.Effect<RunEnd | undefined> {
+    return this.leases.ending(userId, runId)
   }
 
-  /** The run's `agent_completed` is out (its end recorded before): it is let go here. */
+  /** The run's `agent_completed` went out (its end recorded with it, or owed): it is let go here. */
   release(runId: string): void {
     this.here.delete(runId)
   }
@@ -120,10 +131,12 @@ export class NodeRuns {
       if (where._tag === "Ended") return { _tag: "Found", stopped: false } as const
       const answer = yield* this.askOwner(where.owner, userId, runId, replied)
       if (answer !== "NotFound") return toOutcome(answer)
-      // the owner let the run go after the look-up: it ended meanwhile (its end was recorded first), so
-      // it is `stopped: false`, not NOT_FOUND (PROTOCOL §4)
+      // the owner let the run go after the look-up: it ended meanwhile, so it is `stopped: false`, not
+      // NOT_FOUND (PROTOCOL §4) — recorded ended with its event, or still recorded running under the same
+      // owner while its end is owed (Redis did not confirm the event yet) or it was forfeited (lease lapsed)
       const after = yield* this.leases.locate(userId, runId)
-      return after._tag === "Ended" ? { _tag: "Found", stopped: false } as const : { _tag: "NotFound" } as const
+      const ended = after._tag === "Ended" || (after._tag === "Running" && after.owner === where.owner)
+      return ended ? { _tag: "Found", stopped: false } as const : { _tag: "NotFound" } as const
     })
   }
 

@@ -10,7 +10,7 @@ import type { RunRecord } from "./RunRecord.js"
 import * as RunLimits from "./RunLimits.js"
 import type { LocalRuns, NodeRuns } from "./RunCluster.js"
 import type { RunOwnerUnreachable } from "../store/RunLeases.js"
-import { currentLeaseGuard, type LeaseGuard } from "../store/Backplane.js"
+import { currentLeaseGuard, currentRunEnd, type LeaseGuard } from "../store/Backplane.js"
 
 /** What `start` needs from the frame that starts a run. */
 export interface RunStart {
@@ -290,17 +290,19 @@ export class RunRegistry {
           if (Option.isNone(failure)) yield* Effect.logError("agent run died", exit.cause)
           payload = { run_id: runId, status: "failed", error: { code: error.code, message: error.message } }
         }
-        // cluster mode: the end is recorded before the event, so the user's slot among their runs at once is
-        // free on every node once they can see it; the run stays locatable here until the event is out
+        // cluster mode: the end is recorded by the event's own publish (one Redis script), so the user's slot
+        // among their runs at once is free on every node once anyone can see it, and never recorded without
+        // it; the run stays locatable here until the event is out
         const cluster = this.cluster?.shared === true ? this.cluster : undefined
-        if (cluster !== undefined) yield* cluster.ended(this.userId, runId)
+        const runEnd = cluster === undefined ? undefined : yield* cluster.ending(this.userId, runId)
         const stopReply = this.stopReplies.get(runId)
         this.stopReplies.delete(runId)
         // the `stop_agent` that cancelled it is acked first
         if (stopReply !== undefined && record.status === "cancelled") yield* stopReply
         // let go here once the event is out, or failed to go out: a defect in the emit must not keep it for ever
+        const completed = emit({ type: "agent_completed", run_id: runId, payload })
         yield* Effect.ensuring(
-          Effect.zipRight(emitStarted, emit({ type: "agent_completed", run_id: runId, payload })),
+          Effect.zipRight(emitStarted, runEnd === undefined ? completed : Effect.locally(completed, currentRunEnd, runEnd)),
           Effect.sync(() => cluster?.release(runId))
         )
         yield* Metrics.increment(Metrics.runsTotal, { status: record.status })

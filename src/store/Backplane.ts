@@ -54,6 +54,29 @@ export const currentLeaseGuard: FiberRef.FiberRef<LeaseGuard | undefined> = Fibe
   undefined
 )
 
+/**
+ * The run an event ends (its `agent_completed`, cluster mode): a backend that
+ * records runs (Redis, `RunLeases`) records the run's end in the SAME atomic
+ * step as the publish, and only if it publishes — so the user's slot among
+ * their runs is free on every node once anyone can see the event, and no end
+ * is recorded whose event was lost. One it could not confirm (Redis slow or
+ * away) it keeps owed, and publishes again with the same token once Redis
+ * answers (the run stays recorded running meanwhile). `owner` is the run's
+ * owner as the store keys it (`RunLeases.ending` hands the whole marker out).
+ */
+export interface RunEnd {
+  readonly runId: string
+  readonly owner: string
+}
+
+/**
+ * The run the event a fiber publishes ends (set around a run's
+ * `agent_completed` only, beside `currentLeaseGuard`); none elsewhere. A
+ * backend without run records ignores it (in memory a run's end is the
+ * registry's alone).
+ */
+export const currentRunEnd: FiberRef.FiberRef<RunEnd | undefined> = FiberRef.unsafeMake<RunEnd | undefined>(undefined)
+
 /** The frame of a pending event once its seq is known. */
 export const frameOf = (event: PendingEvent, seq: number): string => event.head + seq + event.tail
 

@@ -12,7 +12,7 @@ export const make = (owner = "local"): RunLeases["Type"] =>
     owner,
     shared: false,
     admit: () => Effect.succeed(undefined),
-    ended: () => Effect.void,
+    ending: () => Effect.succeed(undefined),
     locate: () => Effect.succeed({ _tag: "Unknown" }),
     requestStop: (target) => Effect.fail(new RunOwnerUnreachable({ owner: target, detail: "no other node in memory mode" })),
     serveStops: () => Effect.void,

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto"
 import { Clock, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Runtime, Schedule, Schema } from "effect"
 import { fallback } from "../observability/AdmissionFallback.js"
 import { OutageLog } from "../observability/OutageLog.js"
-import type { LeaseGuard } from "./Backplane.js"
+import type { LeaseGuard, RunEnd } from "./Backplane.js"
 import { fromKeyPart, keyPart, Redis, type RedisError } from "./Redis.js"
 import { RedisSettings } from "./RedisSettings.js"
 import * as Scripts from "./RedisRunScripts.js"
@@ -23,7 +23,9 @@ import {
  * and a per-process token, so a node restarted under the same `NODE_ID` does
  * not inherit its past self's lease — holding a lease key it renews every
  * quarter of the lease. A run start is one script: the user's limits counted
- * over every node, and the run recorded under the owner and the user.
+ * over every node, and the run recorded under the owner and the user. Its
+ * end is recorded by the script that publishes its `agent_completed`
+ * (`ending` gives the marker: `RedisStreamScripts.publish`, `endRunLua`).
  * A `stop_agent` for a run elsewhere goes to the owner's control channel and
  * waits (bounded) for its answer. Every node sweeps for owners whose lease
  * expired; the sweep is one script that takes their runs out of the records,
@@ -292,11 +294,19 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
         )
       )
     },
-    ended: (userId, runId) =>
-      Effect.suspend(() => {
-        leased.delete(runId)
+    ending: (userId, runId) =>
+      Effect.suspend((): Effect.Effect<RunEnd | undefined> => {
+        // recorded under the lease: its end goes with its `agent_completed`, in the publish's script
+        if (leased.delete(runId)) return Effect.succeed({ runId, owner: ownerKey })
+        // not recorded (admitted while Redis was away): its start and end cancel out ...
+        if (unsynced.get(runId)?.kind === "start") {
+          keep(runId, { userId, kind: "end" })
+          return Effect.succeed(undefined)
+        }
+        // ... or (lapsed meanwhile, or not admitted after all) its end is written here, or with the next renewal
         return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.catchAll(recordEnd(userId, runId, now), () => Effect.sync(() => keep(runId, { userId, kind: "end" }))))
+          Effect.catchAll(recordEnd(userId, runId, now), () => Effect.sync(() => keep(runId, { userId, kind: "end" })))
+        ).pipe(Effect.as(undefined))
       }),
     locate: (userId, runId) => {
       const keys = Scripts.userKeys(prefix, userId)

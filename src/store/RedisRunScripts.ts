@@ -29,14 +29,34 @@ export const userKeys = (prefix: string, userId: string) => {
   }
 }
 
-// ended runs remembered per user, and how long the set outlives its last write;
-// claiming an owner's runs: out of their users' records, into the claimer's list of runs to end NODE_LOST
-const common = `
+// ended runs remembered per user, and how long the set outlives its last write
+const rememberEnded = `
 local function remember_ended(ended, run, now)
   redis.call('ZADD', ended, now, run)
   redis.call('ZREMRANGEBYRANK', ended, 0, -1001)
   redis.call('PEXPIRE', ended, 86400000)
 end
+`
+
+/**
+ * Lua for a script of another store (`streams.publish`, with the run's
+ * `agent_completed`): `run_held(prefix, owner, run)` — whether `owner` (hex) still
+ * holds the run (not ended, not claimed by a survivor) — and `end_run(prefix,
+ * owner, user, run, now)`, what `ended` does (user and owner hex).
+ */
+export const endRunLua = rememberEnded + `
+local function run_held(prefix, owner, run)
+  return redis.call('HEXISTS', prefix .. 'runs:of:' .. owner, run) == 1
+end
+local function end_run(prefix, owner, user, run, now)
+  redis.call('HDEL', prefix .. 'runs:u:{' .. user .. '}', run)
+  redis.call('HDEL', prefix .. 'runs:of:' .. owner, run)
+  remember_ended(prefix .. 'runs:e:{' .. user .. '}', run, now)
+end
+`
+
+// claiming an owner's runs: out of their users' records, into the claimer's list of runs to end NODE_LOST
+const common = rememberEnded + `
 local function claim_all(prefix, owner, claimer, now)
   local of = prefix .. 'runs:of:' .. owner
   local lost = prefix .. 'runs:lost:' .. claimer
@@ -88,7 +108,12 @@ return {0}
 `
 )
 
-/** KEYS: running, ended (the user's). ARGV: prefix, owner (hex), run, now. */
+/**
+ * KEYS: running, ended (the user's). ARGV: prefix, owner (hex), run, now.
+ * The end of a run that did not start after all, or was not recorded under
+ * the lease; a run held under it ends in `streams.publish` with its
+ * `agent_completed` (`endRunLua`).
+ */
 export const ended = new RedisScript(
   "runs.ended",
   common + `

@@ -1,4 +1,5 @@
 import { RedisScript } from "./Redis.js"
+import { endRunLua } from "./RedisRunScripts.js"
 
 /**
  * The Lua scripts of `RedisStreams` (the Redis `Backplane` and `HistoryStore`):
@@ -98,14 +99,19 @@ end
 
 /**
  * ARGV 9..16: epoch (if the stream is made here), head, tail, at, token,
- * guard key, guard value, retry (1 after a timeout). Returns the seq, or -1
+ * guard key, guard value, retry (1 after a timeout); 17..18, for a run's
+ * `agent_completed` only: the run, its owner (hex). Returns the seq, or -1
  * when the guard does not hold: the event belongs to a lease (a run's
  * owner) that lapsed, and is refused. A retry whose token is among the last
  * `PUBLISH_TOKENS` publishes returns that seq instead of publishing again.
+ * With a run: the run's end is recorded in this same step (`end_run`, as
+ * `runs.ended`), and only if the event is published; -2 when the owner no
+ * longer holds the run (its end recorded already — an earlier attempt whose
+ * token was forgotten — or claimed by a survivor, who ends it NODE_LOST).
  */
 export const publish = new RedisScript(
   "streams.publish",
-  common + `
+  common + endRunLua + `
 local token, p = ARGV[13], prefix .. 'st:{' .. user .. '}:p'
 if ARGV[16] == '1' then
   local mine = token .. ':'
@@ -114,6 +120,8 @@ if ARGV[16] == '1' then
   end
 end
 if ARGV[14] ~= '' and redis.call('GET', ARGV[14]) ~= ARGV[15] then return -1 end
+local run, run_owner = ARGV[17], ARGV[18]
+if run and not run_held(prefix, run_owner, run) then return -2 end
 -- \`open\` folded into the count: a stream absent until this HINCRBY is made here, its first seq 1
 local seq = redis.call('HINCRBY', m, 'seq', 1)
 if seq == 1 and redis.call('HSETNX', m, 'epoch', ARGV[9]) == 1 then
@@ -126,6 +134,7 @@ redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. ARGV[12] .. ':' .. frame)
 -- trimmed once it holds ${TOKENS_SLACK} more than it must: never fewer than the last ${PUBLISH_TOKENS}
 if redis.call('LPUSH', p, token .. ':' .. seq) > ${PUBLISH_TOKENS + TOKENS_SLACK} then redis.call('LTRIM', p, 0, ${PUBLISH_TOKENS - 1}) end
 redis.call('PEXPIRE', p, 60000)
+if run then end_run(prefix, run_owner, user, run, now) end
 touch()
 return seq
 `

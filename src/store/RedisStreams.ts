@@ -3,8 +3,11 @@ import { Clock, Context, Duration, Effect, Exit, FiberRef, Layer, Metric, Runtim
 import {
   Backplane,
   currentLeaseGuard,
+  currentRunEnd,
   frameOf,
+  type LeaseGuard,
   type PendingEvent,
+  type RunEnd,
   type StreamListener,
   type StreamPosition
 } from "./Backplane.js"
@@ -44,6 +47,13 @@ import { OutageLog } from "../observability/OutageLog.js"
  * not delivered here either (it reaches the listeners from Redis if Redis
  * still runs it); it is counted in `switchyard_redis_publishes_unconfirmed_total`.
  *
+ * A run's `agent_completed` (`currentRunEnd`) records the run's end in the
+ * same script. One Redis did not confirm (slow, or away) is owed: published
+ * again with the same token, every `OWED_RETRY_MS` once Redis answers (and
+ * once the user's listeners here restarted their epoch, if they diverged),
+ * until Redis answers it — its seq if the first attempt ran, a refusal if the
+ * run is no longer this node's (claimed, or ended already): never twice.
+ *
  * Redis away (no connection, or lost under the command): a publish is
  * delivered to this node's listeners only (see `publishLocally`); typing
  * signals are dropped; subscriptions come back with Redis. A node keeps the
@@ -70,6 +80,21 @@ export const defaultTuning: Tuning = { page: defaultReadLimit, holdEvents: 1_000
 /** Attempts of one publish while Redis is slow (each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
 export const PUBLISH_ATTEMPTS = 3
 
+/**
+ * Runs' ends (`agent_completed`) owed at most at once on a node (Redis did
+ * not confirm them yet): its runs that were going when Redis went slow or
+ * away, which the run limits bound. Past it the oldest is given up (said).
+ */
+export const MAX_OWED_ENDS = 10_000
+
+/** Runs' ends owed now (their `agent_completed` not confirmed by Redis yet), on the nodes of this process. */
+export const runEndsOwed = Metric.gauge("switchyard_redis_run_ends_owed", {
+  description: "agent runs whose agent_completed (and the record of their end) Redis has not confirmed yet: published again once it answers"
+})
+
+// how often owed ends are published again while there are some (once Redis answers)
+const OWED_RETRY_MS = 500
+
 /** Publishes Redis did not confirm in time (slow, not away): not delivered locally, maybe not at all. */
 export const publishesUnconfirmed = Metric.counter("switchyard_redis_publishes_unconfirmed_total", {
   description: "stream events Redis did not confirm within the publish attempts (delivered only if Redis ran them)",
@@ -91,6 +116,17 @@ interface Follower {
   readonly lastSeq: number
   /** gives an event delivered only on this node (Redis did not take it) */
   readonly local: (entry: HistoryEntry) => void
+  /** it was given events only here: its epoch ends (`restart`) once it catches up with Redis */
+  readonly diverged: boolean
+}
+
+/** A run's `agent_completed` Redis did not confirm: published again, same token, until Redis answers. */
+interface OwedEnd {
+  readonly userId: string
+  readonly event: PendingEvent
+  readonly token: string
+  readonly guard: LeaseGuard | undefined
+  readonly end: RunEnd
 }
 
 /** The channel of a user's stream. */
@@ -326,6 +362,9 @@ export const make = (
         local: (entry) => {
           diverged = true
           give(entry)
+        },
+        get diverged() {
+          return diverged
         }
       }
       const close = () => {
@@ -367,41 +406,90 @@ export const make = (
     const confirmed = (seq: number): Effect.Effect<number> =>
       unconfirmedLog.failing ? Effect.as(unconfirmedLog.succeeded, seq) : Effect.succeed(seq)
 
+    const publishOnce = (
+      userId: string,
+      event: PendingEvent,
+      token: string,
+      guard: LeaseGuard | undefined,
+      end: RunEnd | undefined,
+      retry: boolean
+    ) =>
+      Effect.flatMap(Epoch.make, (epoch) => {
+        const args = [epoch, event.head, event.tail, event.at, token, guard?.name ?? "", guard?.holder ?? "", retry ? 1 : 0]
+        return attempt(Scripts.publish, userId, end === undefined ? args : [...args, end.runId, end.owner])
+      })
+
+    // runs' ends not confirmed yet, by token, oldest first
+    const owed = new Map<string, OwedEnd>()
+    const owe = (entry: OwedEnd): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        owed.set(entry.token, entry)
+        if (owed.size <= MAX_OWED_ENDS) return Metric.increment(runEndsOwed)
+        const [oldest] = owed.values()
+        owed.delete(oldest!.token)
+        return Effect.logWarning("backplane: too many runs' ends owed; the oldest is given up", { run_id: oldest!.end.runId })
+      })
+    const settled = (entry: OwedEnd): Effect.Effect<void> =>
+      Effect.suspend(() => owed.delete(entry.token) ? Metric.incrementBy(runEndsOwed, -1) : Effect.void)
+    // the user's listeners here that Redis has not caught up with yet (their epoch ends first: an owed end
+    // published before that restart would be wiped with the epoch)
+    const divergedHere = (userId: string): boolean => {
+      for (const follower of followers.get(userId) ?? []) if (follower.diverged) return true
+      return false
+    }
+    /**
+     * Each owed end published again, with its first attempt's token: a first
+     * attempt that did run returns its seq, and a run whose end is recorded
+     * (or claimed by a survivor) is refused — either way settled, off the list.
+     * The first that fails ends the round (Redis away or slow again: one command's wait, not one per end).
+     */
+    const payOwed: Effect.Effect<void> = Effect.suspend(() => {
+      let failed = false
+      return Effect.forEach(Array.from(owed.values()), (entry) =>
+        failed || divergedHere(entry.userId) ? Effect.void : Effect.matchEffect(
+          publishOnce(entry.userId, entry.event, entry.token, entry.guard, entry.end, true),
+          {
+            onSuccess: () => settled(entry),
+            onFailure: () => Effect.sync(() => void (failed = true))
+          }
+        ), { discard: true })
+    })
+    yield* Effect.forkScoped(Effect.repeat(
+      Effect.suspend(() => owed.size === 0 ? Effect.void : Effect.zipRight(redis.whenConnected, payOwed)),
+      Schedule.spaced(Duration.millis(OWED_RETRY_MS))
+    ))
+    // a node going away tries what it still owes once more
+    yield* Effect.addFinalizer(() => payOwed)
+
     const publish = (userId: string, event: PendingEvent): Effect.Effect<number> =>
-      Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) => {
-        // a caller's token may have been published before (its publish is made again): looked for at once
-        const token = event.token ?? `${processTag}${(++published).toString(36)}`
-        const again = event.token !== undefined
-        return Effect.flatMap(Epoch.make, (epoch) => {
-          const once = (retry: boolean) =>
-            attempt(Scripts.publish, userId, [
-              epoch,
-              event.head,
-              event.tail,
-              event.at,
-              token,
-              guard?.name ?? "",
-              guard?.holder ?? "",
-              retry || again ? 1 : 0
-            ])
+      Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) =>
+        Effect.flatMap(FiberRef.get(currentRunEnd), (end) => {
+          // a caller's token may have been published before (its publish is made again): looked for at once
+          const token = event.token ?? `${processTag}${(++published).toString(36)}`
+          const again = event.token !== undefined
+          const once = (retry: boolean) => publishOnce(userId, event, token, guard, end, retry || again)
           const settle = (reply: unknown) => Math.max(0, Number(reply))
+          // a run's end not confirmed: owed (the run stays recorded running in Redis until it is)
+          const owing = <A>(outcome: Effect.Effect<A>): Effect.Effect<A> =>
+            end === undefined ? outcome : Effect.zipLeft(outcome, owe({ userId, event, token, guard, end }))
           // after a timeout: asked again with the same token, queued behind the first attempt
           const confirm = (left: number): Effect.Effect<number> =>
             Effect.matchEffect(once(true), {
               onSuccess: (reply) => confirmed(settle(reply)),
               onFailure: (error: RedisError) =>
                 error.reason !== "Timeout"
-                  ? publishLocally(userId, event)
+                  ? owing(publishLocally(userId, event))
                   : left > 1
                   ? confirm(left - 1)
-                  : unconfirmed
+                  : owing(unconfirmed)
             })
           return Effect.matchEffect(once(false), {
             onSuccess: (reply) => confirmed(settle(reply)),
-            onFailure: (error) => error.reason === "Timeout" ? confirm(PUBLISH_ATTEMPTS - 1) : publishLocally(userId, event)
+            onFailure: (error) =>
+              error.reason === "Timeout" ? confirm(PUBLISH_ATTEMPTS - 1) : owing(publishLocally(userId, event))
           })
         })
-      })
+      )
 
     // a stream's keys live while a node serves its user, however long nobody publishes
     yield* Effect.forkScoped(Effect.repeat(

@@ -1,5 +1,5 @@
 import { Context, Data, type Effect, type Scope } from "effect"
-import type { LeaseGuard } from "./Backplane.js"
+import type { LeaseGuard, RunEnd } from "./Backplane.js"
 
 /**
  * Who owns which agent run, across nodes (cluster mode).
@@ -98,8 +98,15 @@ export class RunLeases extends Context.Tag("switchyard/store/RunLeases")<RunLeas
    * records the run once the store is back.
    */
   readonly admit: (userId: string, runId: string, quota: RunQuota, now: number) => Effect.Effect<QuotaRefusal | undefined>
-  /** The run ended here: recorded ended in the store (the caller still answers stops for it until its event is out). */
-  readonly ended: (userId: string, runId: string) => Effect.Effect<void>
+  /**
+   * The run ended here. A run the store holds under the lease now: the
+   * marker its `agent_completed` carries (`currentRunEnd`), so that the
+   * backplane records the end in the same step as it publishes the event.
+   * Otherwise (one admitted while the store was away and not recorded yet,
+   * or no store: memory) the store settles its end itself: undefined. The
+   * caller still answers stops for it until its event is out.
+   */
+  readonly ending: (userId: string, runId: string) => Effect.Effect<RunEnd | undefined>
   /** Where `userId`'s run `runId` is. */
   readonly locate: (userId: string, runId: string) => Effect.Effect<RunLocation>
   /** Asks `owner` to stop `userId`'s run `runId`, waiting at most the store's bound for the answer. */

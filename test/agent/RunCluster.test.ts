@@ -1,9 +1,12 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, FiberMap, Layer, Stream } from "effect"
+import { Context, Effect, FiberMap, Layer, Queue, Stream } from "effect"
 import type { Agent } from "../../src/agent/Agent.js"
 import { type LocalRuns, NodeRuns, type RemoteOutcome } from "../../src/agent/RunCluster.js"
 import { RunRegistry } from "../../src/agent/Runs.js"
-import { runIdOf, type StreamEvent } from "../../src/protocol/StreamEvents.js"
+import * as ServerFrame from "../../src/protocol/ServerFrame.js"
+import type { StreamEvent } from "../../src/protocol/StreamEvents.js"
+import { Backplane, currentRunEnd } from "../../src/store/Backplane.js"
+import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { ConversationMemory, Conversations } from "../../src/state/Conversations.js"
 import { LifecycleState } from "../../src/state/Lifecycle.js"
 import * as Redis from "../../src/store/Redis.js"
@@ -25,22 +28,38 @@ const twoNodes = (
   Effect.gen(function*() {
     const settings = testSettings()
     prefixes.push(settings.prefix)
-    const leasesOf = (nodeId: string) =>
-      Effect.map(
-        Layer.build(RedisRunLeases.layerWith(nodeId, { leaseMs: 60_000, answerTimeoutMs: 2_000 }).pipe(
-          Layer.provide(Redis.layerWith(settings)),
-          Layer.orDie
-        )),
-        Context.get(RunLeases)
-      )
+    const storesOf = (nodeId: string) =>
+      Layer.build(Layer.merge(
+        RedisRunLeases.layerWith(nodeId, { leaseMs: 60_000, answerTimeoutMs: 2_000 }),
+        RedisStreams.layer({ minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 })
+      ).pipe(Layer.provide(Redis.layerWith(settings)), Layer.orDie))
+    const storesA = yield* storesOf("node-a")
+    const storesB = yield* storesOf("node-b")
     const nodes: { a?: NodeRuns; b?: NodeRuns } = {}
-    const a = new NodeRuns(wrapA(yield* leasesOf("node-a"), () => nodes.b!))
-    const b = new NodeRuns(wrapB(yield* leasesOf("node-b"), () => nodes.a!))
+    const a = new NodeRuns(wrapA(Context.get(storesA, RunLeases), () => nodes.b!))
+    const b = new NodeRuns(wrapB(Context.get(storesB, RunLeases), () => nodes.a!))
     nodes.a = a
     nodes.b = b
     yield* a.leases.serveStops(a.serve)
     yield* b.leases.serveStops(b.serve)
-    return { a, b }
+    return { a, b, backplaneA: Context.get(storesA, Backplane), backplaneB: Context.get(storesB, Backplane) }
+  })
+
+// a stream event published as a user's emitter publishes it
+const publishOn = (backplane: Backplane["Type"], userId: string) => (event: StreamEvent) =>
+  Effect.asVoid(backplane.publish(userId, {
+    head: ServerFrame.streamEventHead(event.type),
+    tail: ServerFrame.streamEventTail(event, ServerFrame.isoAt(Date.now())),
+    at: Date.now()
+  }))
+
+// a run's end on its node as the registry makes it: its agent_completed published with the record of its end, then let go
+const endRun = (node: NodeRuns, backplane: Backplane["Type"], userId: string, runId: string) =>
+  Effect.gen(function*() {
+    const marker = yield* node.ending(userId, runId)
+    const event: StreamEvent = { type: "agent_completed", run_id: runId, payload: { run_id: runId, status: "completed", response: { text: "" } } }
+    yield* Effect.locally(publishOn(backplane, userId)(event), currentRunEnd, marker)
+    node.release(runId)
   })
 
 // a user's runs on a node, as its registry answers for them: still going, or ended
@@ -57,7 +76,7 @@ describe("NodeRuns: stop_agent from another node of a run that just ended", () =
     Effect.gen(function*() {
       const ended = new Set<string>()
       let endOnA: Effect.Effect<void> = Effect.void
-      const { a, b } = yield* twoNodes(
+      const { a, b, backplaneA } = yield* twoNodes(
         (leases) => leases,
         // B's look-up says running on A; A's run ends (all of it) before B's request reaches A
         (leases) => ({ ...leases, locate: (userId, runId) => Effect.zipLeft(leases.locate(userId, runId), endOnA) })
@@ -66,33 +85,43 @@ describe("NodeRuns: stop_agent from another node of a run that just ended", () =
       endOnA = Effect.suspend(() => {
         endOnA = Effect.void
         ended.add("r1")
-        return Effect.zipRight(a.ended("u", "r1"), Effect.sync(() => a.release("r1")))
+        return endRun(a, backplaneA, "u", "r1")
       })
       expect(yield* b.stopElsewhere("u", "r1", Effect.void)).toEqual({ _tag: "Found", stopped: false })
     }))
 
-  it.scopedLive("asked while the owner records the run's end: stopped false", () =>
+  it.scopedLive("asked while the owner ends the run, before its agent_completed is published: stopped false", () =>
     Effect.gen(function*() {
       const ended = new Set<string>()
       let asked: RemoteOutcome | undefined = undefined
-      const { a } = yield* twoNodes(
-        // B asks (look-up and request) while A is recording the end of its ended run
+      const { a, backplaneA } = yield* twoNodes(
+        // B asks (look-up and request) while A is ending its ended run
         (leases, b) => ({
           ...leases,
-          ended: (userId, runId) =>
+          ending: (userId, runId) =>
             Effect.zipRight(
               Effect.map(Effect.orDie(b().stopElsewhere(userId, runId, Effect.void)), (outcome) => {
                 asked = outcome
               }),
-              leases.ended(userId, runId)
+              leases.ending(userId, runId)
             )
         }),
         (leases) => leases
       )
       yield* a.admit(userRuns("u", ended), "r1", unlimited, Date.now())
       ended.add("r1")
-      yield* a.ended("u", "r1")
+      yield* endRun(a, backplaneA, "u", "r1")
       expect(asked).toEqual({ _tag: "Found", stopped: false })
+    }))
+
+  it.scopedLive("asked while the run's end is owed (Redis did not confirm its agent_completed yet): stopped false", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* twoNodes((leases) => leases, (leases) => leases)
+      yield* a.admit(userRuns("u", new Set(["r1"])), "r1", unlimited, Date.now())
+      // its event went out unconfirmed: let go on A, still recorded running under A in Redis
+      yield* a.ending("u", "r1")
+      a.release("r1")
+      expect(yield* b.stopElsewhere("u", "r1", Effect.void)).toEqual({ _tag: "Found", stopped: false })
     }))
 
   it.scopedLive("another user's run, or an unknown one, is not found", () =>
@@ -118,23 +147,21 @@ describe("RunRegistry in cluster mode: a run's end as its agent_completed goes o
   // the user saw agent_completed on node A and starts a run on node B at once (issue 14): the slot is free
   it.scopedLive("the user's slot is free on every node, and a stop from another node is stopped false", () =>
     Effect.gen(function*() {
-      const { a, b } = yield* twoNodes((leases) => leases, (leases) => leases)
+      const { a, b, backplaneA, backplaneB } = yield* twoNodes((leases) => leases, (leases) => leases)
       const quota = { perMinute: Infinity, concurrent: 1 }
       const fibers = yield* FiberMap.make<string>()
       const registry = new RunRegistry("u", fibers, 100, new LifecycleState(), quota, a)
-      const atCompletion = yield* Deferred.make<{ admitted: unknown; stop: RemoteOutcome }>()
-      const emit = (event: StreamEvent) =>
-        event.type !== "agent_completed" ? Effect.void : Effect.gen(function*() {
-          const admitted = yield* b.admit(userRuns("u", new Set()), "r-on-b", quota, Date.now())
-          const stop = yield* Effect.orDie(b.stopElsewhere("u", runIdOf(event)!, Effect.void))
-          yield* Deferred.succeed(atCompletion, { admitted, stop })
-        })
-      yield* registry.start({
+      // the user's connection on B: it sees the run's agent_completed
+      const seenOnB = yield* Queue.unbounded<string>()
+      yield* backplaneB.subscribe("u", { event: (entry) => void Queue.unsafeOffer(seenOnB, entry.frame), signal: () => {} })
+      const runId = yield* registry.start({
         request: { text: "hi", agent: undefined, threadId: undefined, params: {} },
         agent: quickAgent,
-        emit,
+        emit: publishOn(backplaneA, "u"),
         replied: Effect.void
       }).pipe(Effect.provideService(Conversations, new ConversationMemory({ maxTurns: 1, maxChars: 100, maxThreads: 1 })))
-      expect(yield* Deferred.await(atCompletion)).toEqual({ admitted: undefined, stop: { _tag: "Found", stopped: false } })
+      while (!(yield* Queue.take(seenOnB)).includes(`"type":"agent_completed"`)) continue
+      expect(yield* b.admit(userRuns("u", new Set()), "r-on-b", quota, Date.now())).toBeUndefined()
+      expect(yield* b.stopElsewhere("u", runId, Effect.void)).toEqual({ _tag: "Found", stopped: false })
     }))
 })

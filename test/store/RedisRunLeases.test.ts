@@ -1,8 +1,13 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Exit, Layer, Option, Queue, Redacted, Scope } from "effect"
+import { Context, Deferred, Effect, Exit, Layer, Metric, Option, Queue, Redacted, Scope } from "effect"
 import * as RedisRunLeases from "../../src/store/RedisRunLeases.js"
 import { type LostRun, RunLeases } from "../../src/store/RunLeases.js"
 import * as Redis from "../../src/store/Redis.js"
+import { keyPart } from "../../src/store/Redis.js"
+import { Backplane, currentLeaseGuard, currentRunEnd, type PendingEvent } from "../../src/store/Backplane.js"
+import { HistoryStore } from "../../src/store/HistoryStore.js"
+import type { RedisSettings } from "../../src/store/RedisSettings.js"
+import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { deletePrefix, redisUrl, testSettings } from "../support/RedisServer.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
 import { capturingLogs } from "../support/LogLines.js"
@@ -16,12 +21,43 @@ const cluster = (leaseMs = 60_000) => {
   prefixes.push(settings.prefix)
   let nodes = 0
   return (scope?: Scope.Scope) => {
-    const node = RedisRunLeases.layerWith(`node-${++nodes}`, { leaseMs, answerTimeoutMs: 2_000 }).pipe(
-      Layer.provide(Redis.layerWith(settings)),
-      Layer.orDie
-    )
+    const node = nodeLayer(`node-${++nodes}`, { leaseMs, answerTimeoutMs: 2_000 }, settings)
     const built = scope === undefined ? Layer.build(node) : Layer.buildWithScope(node, scope)
-    return Effect.map(built, Context.get(RunLeases))
+    return Effect.map(built, withEnd)
+  }
+}
+
+// runs' ends owed by the nodes of this test file (one test at a time)
+const owedNow = Effect.map(Metric.value(RedisStreams.runEndsOwed), (state) => state.value)
+
+const history = { minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }
+
+// a node's run leases and streams (where a run's end is recorded: with its agent_completed) on one connection
+const nodeLayer = (nodeId: string, options: RedisRunLeases.Options, settings: RedisSettings["Type"]) =>
+  Layer.merge(RedisRunLeases.layerWith(nodeId, options), RedisStreams.layer(history)).pipe(
+    Layer.provideMerge(Redis.layerWith(settings)),
+    Layer.orDie
+  )
+
+const completed = (runId: string) => ({
+  head: `{"type":"agent_completed","run_id":"${runId}","seq":`,
+  tail: "}",
+  at: Date.now()
+})
+
+/** The node's leases, and a run's end as a registry makes it: its agent_completed published with its end. */
+const withEnd = (context: Context.Context<RunLeases | Backplane | HistoryStore | Redis.Redis>) => {
+  const leases = Context.get(context, RunLeases)
+  const backplane = Context.get(context, Backplane)
+  return {
+    ...leases,
+    history: Context.get(context, HistoryStore),
+    redis: Context.get(context, Redis.Redis),
+    backplane,
+    /** the run's end: the seq of its agent_completed (0: not published) */
+    end: (userId: string, runId: string, event: PendingEvent = completed(runId)) =>
+      Effect.flatMap(leases.ending(userId, runId), (marker) =>
+        Effect.locally(backplane.publish(userId, event), currentRunEnd, marker))
   }
 }
 
@@ -40,7 +76,7 @@ describe("RedisRunLeases", () => {
       expect(yield* b.admit("u", "r2", quota, Date.now())).toMatchObject({ reason: "Concurrent" })
       // another user has a budget of their own
       expect(yield* b.admit("v", "r3", quota, Date.now())).toBeUndefined()
-      yield* a.ended("u", "r1")
+      yield* a.end("u", "r1")
       expect(yield* b.admit("u", "r2", quota, Date.now())).toBeUndefined()
     }))
 
@@ -66,7 +102,7 @@ describe("RedisRunLeases", () => {
       expect(yield* b.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.owner })
       expect(yield* b.locate("v", "r1")).toEqual({ _tag: "Unknown" })
       expect(yield* b.locate("u", "nope")).toEqual({ _tag: "Unknown" })
-      yield* a.ended("u", "r1")
+      yield* a.end("u", "r1")
       expect(yield* b.locate("u", "r1")).toEqual({ _tag: "Ended" })
     }))
 
@@ -144,6 +180,78 @@ describe("RedisRunLeases", () => {
 })
 
 
+describe("RedisRunLeases: a run's end is recorded by its agent_completed's publish, iff it is published", () => {
+  afterAll(() => Promise.all(prefixes.map((prefix) => deletePrefix(redisUrl(), prefix))))
+
+  const one = { perMinute: Infinity, concurrent: 1 }
+  const endedAt = (node: ReturnType<typeof withEnd>, userId: string, runId: string) =>
+    node.redis.run((client) => client.zscore(`${node.redis.prefix}runs:e:{${keyPart(userId)}}`, runId))
+
+  it.scopedLive("published: a listener on another node sees it once the user's slot is free there", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const a = yield* node()
+      const b = yield* node()
+      const seen = yield* Queue.unbounded<string>()
+      yield* b.backplane.subscribe("u", { event: (entry) => void Queue.unsafeOffer(seen, entry.frame), signal: () => {} })
+      expect(yield* a.admit("u", "r1", one, Date.now())).toBeUndefined()
+      expect(yield* b.admit("u", "r2", one, Date.now())).toMatchObject({ reason: "Concurrent" })
+      expect(yield* a.end("u", "r1")).toBe(1)
+      expect(yield* Queue.take(seen)).toContain(`"run_id":"r1"`)
+      expect(yield* b.locate("u", "r1")).toEqual({ _tag: "Ended" })
+      expect(yield* b.admit("u", "r2", one, Date.now())).toBeUndefined()
+    }))
+
+  it.scopedLive("refused (its lease guard no longer holds): no event, and the run stays recorded running", () =>
+    Effect.gen(function*() {
+      const a = yield* cluster()()
+      expect(yield* a.admit("u", "r1", one, Date.now())).toBeUndefined()
+      const guard = a.takeGuard("r1")!
+      const stale = { name: guard.name, holder: "a-lapsed-generation" }
+      expect(yield* Effect.locally(a.end("u", "r1"), currentLeaseGuard, stale)).toBe(0)
+      expect(yield* a.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.owner })
+      expect(yield* endedAt(a, "u", "r1")).toBeNull()
+      expect((yield* a.history.read("u", 0)).entries).toEqual([])
+    }))
+
+  it.scopedLive("a retry with the same token returns the first seq: no second event, the end not written again", () =>
+    Effect.gen(function*() {
+      const a = yield* cluster()()
+      expect(yield* a.admit("u", "r1", one, Date.now())).toBeUndefined()
+      const marker = (yield* a.ending("u", "r1"))!
+      const withToken = { ...completed("r1"), token: "end-r1" }
+      const publish = (event: PendingEvent) => Effect.locally(a.backplane.publish("u", event), currentRunEnd, marker)
+      expect(yield* publish(withToken)).toBe(1)
+      const first = yield* endedAt(a, "u", "r1")
+      expect(first).not.toBeNull()
+      expect(yield* a.backplane.publish("u", completed("other"))).toBe(2)
+      yield* Effect.sleep("5 millis")
+      expect(yield* publish(withToken)).toBe(1)
+      expect(yield* endedAt(a, "u", "r1")).toBe(first)
+      // one whose token was forgotten (another token): the run is no longer the owner's, so it is refused
+      expect(yield* publish(completed("r1"))).toBe(0)
+      expect((yield* a.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2])
+    }))
+
+  it.scopedLive("a run claimed by a survivor: its owner's late agent_completed is refused, the claimer's NODE_LOST stands", () =>
+    Effect.gen(function*() {
+      const node = cluster(400)
+      const scopeA = yield* Scope.make()
+      const a = yield* node(scopeA)
+      const b = yield* node()
+      expect(yield* a.admit("u", "r1", one, Date.now())).toBeUndefined()
+      const marker = (yield* a.ending("u", "r1"))!
+      // A stops renewing; B claims the run (its end recorded by the claim)
+      yield* Scope.close(scopeA, Exit.void)
+      const lost = yield* Queue.unbounded<string>()
+      yield* b.lost((run) => Effect.as(Queue.offer(lost, run.runId), true))
+      expect(yield* Queue.take(lost)).toBe("r1")
+      // (A's end published, unguarded, through B's connection: only the run's record refuses it)
+      expect(yield* Effect.locally(b.backplane.publish("u", completed("r1")), currentRunEnd, marker)).toBe(0)
+      expect((yield* b.history.read("u", 0)).entries).toEqual([])
+    }))
+})
+
 describe("RedisRunLeases: a node cut off longer than its lease", () => {
   afterAll(() => Promise.all(prefixes.map((prefix) => deletePrefix(redisUrl(), prefix))))
 
@@ -157,12 +265,9 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       const build = (nodeId: string, url: string, logs?: ReturnType<typeof capturingLogs>) =>
         Effect.map(
           (logs?.capture ?? ((effect) => effect))(Layer.build(
-            Layer.provideMerge(
-              RedisRunLeases.layerWith(nodeId, options),
-              Redis.layerWith({ ...settings, url: Option.some(Redacted.make(url)) })
-            ).pipe(Layer.orDie)
+            nodeLayer(nodeId, options, { ...settings, url: Option.some(Redacted.make(url)) })
           )),
-          (context) => ({ leases: Context.get(context, RunLeases), redis: Context.get(context, Redis.Redis) })
+          (context) => ({ leases: withEnd(context), redis: Context.get(context, Redis.Redis) })
         )
       return {
         proxy,
@@ -209,20 +314,44 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       expect(logsOfA.matching("INFO", "lease held again")).toHaveLength(1)
     }))
 
-  it.scopedLive("a run that ends while Redis is away is recorded ended with the next renewal", () =>
+  it.scopedLive("a run that ends while Redis is away: its end is owed, then published and recorded once Redis answers", () =>
     Effect.gen(function*() {
       const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
       const a = yield* nodeA()
       const b = yield* other("node-b")
       const one = { perMinute: Infinity, concurrent: 1 }
       expect(yield* a.leases.admit("u", "r1", one, Date.now())).toBeUndefined()
-      // cut off for less than the lease: the end is kept, not lost, and nothing fails
+      // cut off for less than the lease: neither the event nor the end reaches Redis; the end is owed, not lost
       proxy.block()
-      yield* a.leases.ended("u", "r1")
+      expect(yield* a.leases.end("u", "r1")).toBe(0)
+      expect(yield* owedNow).toBe(1)
       expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.leases.owner })
+      expect((yield* b.leases.history.read("u", 0)).entries).toEqual([])
       proxy.unblock()
-      while ((yield* b.leases.locate("u", "r1"))._tag === "Running") yield* Effect.sleep("50 millis")
+      while ((yield* owedNow) > 0) yield* Effect.sleep("50 millis")
       expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
+      expect((yield* b.leases.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([
+        `{"type":"agent_completed","run_id":"r1","seq":1}`
+      ])
+      expect(yield* b.leases.admit("u", "r2", one, Date.now())).toBeUndefined()
+    }))
+
+  it.scopedLive("a run's end Redis ran but did not confirm in time is published again once: one event, one end", () =>
+    Effect.gen(function*() {
+      const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
+      const a = yield* nodeA()
+      const b = yield* other("node-b")
+      const one = { perMinute: Infinity, concurrent: 1 }
+      expect(yield* a.leases.admit("u", "r1", one, Date.now())).toBeUndefined()
+      // Redis runs every attempt; A hears no answer in time: unconfirmed, owed
+      proxy.stall()
+      expect(yield* a.leases.end("u", "r1")).toBe(0)
+      expect(yield* owedNow).toBe(1)
+      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
+      proxy.flow()
+      // the owed end goes again with its token (its first attempt's seq is found): nothing doubled
+      while ((yield* owedNow) > 0) yield* Effect.sleep("50 millis")
+      expect((yield* b.leases.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1])
       expect(yield* b.leases.admit("u", "r2", one, Date.now())).toBeUndefined()
     }))
 
