@@ -336,6 +336,37 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       expect(yield* b.leases.admit("u", "r2", one, Date.now())).toBeUndefined()
     }))
 
+  it.scopedLive("a run's end delivered only locally (Redis away) is published once the user's stream here restarted its epoch", () =>
+    Effect.gen(function*() {
+      const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
+      const a = yield* nodeA()
+      const b = yield* other("node-b")
+      const onA = yield* Queue.unbounded<string>()
+      const resets = yield* Queue.unbounded<string>()
+      yield* a.leases.backplane.subscribe("u", {
+        event: (entry) => void Queue.unsafeOffer(onA, entry.frame),
+        signal: () => {},
+        reset: (position) => void Queue.unsafeOffer(resets, position.epoch)
+      })
+      expect(yield* a.leases.admit("u", "r1", unlimited, Date.now())).toBeUndefined()
+      proxy.block()
+      // (A knows its connection is gone: its publish is not sent, rather than lost under the command)
+      while ((yield* a.redis.health).connected) yield* Effect.sleep("10 millis")
+      // the user's connections on A see it at once (a seq of A's own), the end is owed
+      expect(yield* a.leases.end("u", "r1")).toBe(1)
+      expect(yield* Queue.take(onA)).toContain(`"run_id":"r1"`)
+      expect(yield* owedNow).toBe(1)
+      proxy.unblock()
+      // A's listener had events Redis never saw: its epoch ends first, then the end goes into the new one
+      yield* Queue.take(resets)
+      while ((yield* owedNow) > 0) yield* Effect.sleep("50 millis")
+      expect(yield* Queue.take(onA)).toContain(`"run_id":"r1"`)
+      expect((yield* b.leases.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([
+        `{"type":"agent_completed","run_id":"r1","seq":1}`
+      ])
+      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
+    }))
+
   it.scopedLive("a run's end Redis ran but did not confirm in time is published again once: one event, one end", () =>
     Effect.gen(function*() {
       const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
