@@ -100,6 +100,11 @@ export class NodeRuns {
     return this.leases.ending(userId, runId)
   }
 
+  /** The run's `agent_completed` died on its way (a defect): its end is recorded without it. */
+  endedWithoutEvent(userId: string, runId: string): Effect.Effect<void> {
+    return this.leases.ended(userId, runId)
+  }
+
   /** The run's `agent_completed` went out (its end recorded with it, or owed): it is let go here. */
   release(runId: string): void {
     this.here.delete(runId)

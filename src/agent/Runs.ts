@@ -301,10 +301,13 @@ export class RunRegistry {
         if (stopReply !== undefined && record.status === "cancelled") yield* stopReply
         // let go here once the event is out, or failed to go out: a defect in the emit must not keep it for ever
         const completed = emit({ type: "agent_completed", run_id: runId, payload })
-        yield* Effect.ensuring(
-          Effect.zipRight(emitStarted, runEnd === undefined ? completed : Effect.locally(completed, currentRunEnd, runEnd)),
-          Effect.sync(() => cluster?.release(runId))
-        )
+        const ending = runEnd === undefined || cluster === undefined
+          ? Effect.zipRight(emitStarted, completed)
+          : Effect.zipRight(emitStarted, Effect.locally(completed, currentRunEnd, runEnd)).pipe(
+            // a defect on the event's way must not keep the user's slot taken on every node
+            Effect.onExit((exit) => Exit.isFailure(exit) ? cluster.endedWithoutEvent(this.userId, runId) : Effect.void)
+          )
+        yield* Effect.ensuring(ending, Effect.sync(() => cluster?.release(runId)))
         yield* Metrics.increment(Metrics.runsTotal, { status: record.status })
         yield* Effect.logDebug("agent run ended", { status: record.status, latency_ms: record.endedAt - record.startedAt })
         for (const listener of Array.from(this.endedListeners)) {

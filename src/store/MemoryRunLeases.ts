@@ -13,6 +13,7 @@ export const make = (owner = "local"): RunLeases["Type"] =>
     shared: false,
     admit: () => Effect.succeed(undefined),
     ending: () => Effect.succeed(undefined),
+    ended: () => Effect.void,
     locate: () => Effect.succeed({ _tag: "Unknown" }),
     requestStop: (target) => Effect.fail(new RunOwnerUnreachable({ owner: target, detail: "no other node in memory mode" })),
     serveStops: () => Effect.void,

@@ -125,6 +125,16 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
     return Effect.asVoid(redis.eval(Scripts.ended, [keys.running, keys.ended], [prefix, ownerKey, runId, now]))
   }
 
+  /** A run's end recorded by itself (no event carries it): a start not recorded yet and its end cancel out. */
+  const endWithoutEvent = (userId: string, runId: string): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      leased.delete(runId)
+      if (unsynced.get(runId)?.kind === "start") return Effect.sync(() => keep(runId, { userId, kind: "end" }))
+      // written now, or (Redis away) with the next renewal
+      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.catchAll(recordEnd(userId, runId, now), () => Effect.sync(() => keep(runId, { userId, kind: "end" }))))
+    })
+
   /** Keeps what the store did not take, to write it with the next renewal: a start and its end cancel out. */
   const keep = (runId: string, entry: Unsynced) => {
     const earlier = unsynced.get(runId)
@@ -295,19 +305,11 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
       )
     },
     ending: (userId, runId) =>
-      Effect.suspend((): Effect.Effect<RunEnd | undefined> => {
+      Effect.suspend((): Effect.Effect<RunEnd | undefined> =>
         // recorded under the lease: its end goes with its `agent_completed`, in the publish's script
-        if (leased.delete(runId)) return Effect.succeed({ runId, owner: ownerKey })
-        // not recorded (admitted while Redis was away): its start and end cancel out ...
-        if (unsynced.get(runId)?.kind === "start") {
-          keep(runId, { userId, kind: "end" })
-          return Effect.succeed(undefined)
-        }
-        // ... or (lapsed meanwhile, or not admitted after all) its end is written here, or with the next renewal
-        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.catchAll(recordEnd(userId, runId, now), () => Effect.sync(() => keep(runId, { userId, kind: "end" })))
-        ).pipe(Effect.as(undefined))
-      }),
+        leased.delete(runId) ? Effect.succeed({ runId, owner: ownerKey }) : Effect.as(endWithoutEvent(userId, runId), undefined)
+      ),
+    ended: (userId, runId) => Effect.suspend(() => endWithoutEvent(userId, runId)),
     locate: (userId, runId) => {
       const keys = Scripts.userKeys(prefix, userId)
       return redis.eval(Scripts.locate, [keys.running, keys.ended], [runId]).pipe(

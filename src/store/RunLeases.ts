@@ -107,6 +107,13 @@ export class RunLeases extends Context.Tag("switchyard/store/RunLeases")<RunLeas
    * caller still answers stops for it until its event is out.
    */
   readonly ending: (userId: string, runId: string) => Effect.Effect<RunEnd | undefined>
+  /**
+   * The run's end recorded without its event: its `agent_completed` died on
+   * its way, before or after the publish (a defect) — so that the run does
+   * not hold the user's slot for as long as this node lives. Harmless if the
+   * publish did record it.
+   */
+  readonly ended: (userId: string, runId: string) => Effect.Effect<void>
   /** Where `userId`'s run `runId` is. */
   readonly locate: (userId: string, runId: string) => Effect.Effect<RunLocation>
   /** Asks `owner` to stop `userId`'s run `runId`, waiting at most the store's bound for the answer. */

@@ -164,4 +164,22 @@ describe("RunRegistry in cluster mode: a run's end as its agent_completed goes o
       expect(yield* b.admit(userRuns("u", new Set()), "r-on-b", quota, Date.now())).toBeUndefined()
       expect(yield* b.stopElsewhere("u", runId, Effect.void)).toEqual({ _tag: "Found", stopped: false })
     }))
+
+  it.scopedLive("an agent_completed that dies on its way (a defect) still frees the user's slot on every node", () =>
+    Effect.gen(function*() {
+      const { a, b, backplaneA } = yield* twoNodes((leases) => leases, (leases) => leases)
+      const quota = { perMinute: Infinity, concurrent: 1 }
+      const fibers = yield* FiberMap.make<string>()
+      const registry = new RunRegistry("u", fibers, 100, new LifecycleState(), quota, a)
+      const publish = publishOn(backplaneA, "u")
+      yield* registry.start({
+        request: { text: "hi", agent: undefined, threadId: undefined, params: {} },
+        agent: quickAgent,
+        emit: (event) => event.type === "agent_completed" ? Effect.die("an encoding bug") : publish(event),
+        replied: Effect.void
+      }).pipe(Effect.provideService(Conversations, new ConversationMemory({ maxTurns: 1, maxChars: 100, maxThreads: 1 })))
+      while ((yield* b.admit(userRuns("u", new Set()), "r-on-b", quota, Date.now())) !== undefined) {
+        yield* Effect.sleep("20 millis")
+      }
+    }))
 })
