@@ -216,7 +216,8 @@ describe("the dedupe middleware, for a handler whose result is fixed (typing)", 
         complete: (u, id, result) => Effect.zipRight(Effect.sync(() => calls.push("complete")), store.complete(u, id, result)),
         expire: (u, id) => Effect.zipRight(Effect.sync(() => calls.push("expire")), store.expire(u, id)),
         settled: store.settled,
-        sync: undefined
+        sync: undefined,
+        waits: undefined
       }))
     ).pipe(Layer.provide(MemoryDedupeStore.layerWith({
       windowMs: 60_000,
