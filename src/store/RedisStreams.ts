@@ -250,8 +250,13 @@ export const make = (
           const latest = Number(reply[1])
           const oldest = Number(reply[2])
           if (first) target = latest
-          // the past this listener counted is gone: everything held of the new epoch is new to it
-          if (now !== epoch) reset({ epoch: now, latestSeq: 0 })
+          if (now !== epoch) {
+            // the past this listener counted is gone: everything held of the new epoch is new to it (a restart's
+            // carried events from seq 1), and this page was read after a seq of the old one: read again from 1
+            reset({ epoch: now, latestSeq: 0 })
+            target = latest
+            continue
+          }
           // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
           const heldFrom = oldest === -1 ? latest + 1 : oldest
           if (heldFrom > lastSeq + 1 && lastSeq < latest) reset({ epoch: now, latestSeq: Math.min(heldFrom, latest + 1) - 1 })
