@@ -12,8 +12,9 @@ import { RedisScript } from "./Redis.js"
  *   p  list    `<token>:<seq>` of the user's last `PUBLISH_TOKENS` publishes (or a few more), newest first,
  *              kept a minute: a publish retried after a timeout finds the seq its first attempt got
  * Channel messages: `e<seq>:<at>:<frame>` (an event), `s<sender length>:<sender><frame>` (a signal),
- * `r<epoch>` (the stream was made anew, or restarted: the events of that epoch from seq 1 on are in history
- * — none if it was made anew, the old epoch's held ones if restarted — and the messages after it are of that epoch).
+ * `r<epoch>` (the stream was made anew: the events after it are of that epoch, from seq 1),
+ * `r<epoch>:<seq>` (the stream was restarted: history holds that epoch's events up to seq, carried over from the
+ * old epoch; the events after it follow them).
  * Ages are judged on the caller's `Clock` (`now`); the keys' TTL (wall clock,
  * refreshed by every publish, subscribe and read) only collects streams nobody uses.
  */
@@ -197,11 +198,11 @@ return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
  * only locally while Redis was away, with seqs other nodes' clients may have
  * seen for other events): the new epoch starts with the old one's held
  * events (the bounds applied at `now` first), in their order, renumbered
- * from seq 1 (the seq in each frame too), their `at` kept, and is announced;
- * the publish tokens of the carried events lead to their new seqs. So what
- * other nodes published meanwhile (a lost run's end) is still there for a
- * client's resume. One script: no publish falls between the old epoch and
- * the new one. Returns {epoch, latest seq}.
+ * from seq 1 (the seq in each frame too), their `at` kept, and is announced
+ * with its latest seq; the publish tokens of the carried events lead to
+ * their new seqs. So what other nodes published meanwhile (a lost run's end)
+ * is still there for a client's resume. One script: no publish falls
+ * between the old epoch and the new one. Returns {epoch, latest seq}.
  */
 export const restart = new RedisScript(
   "streams.restart",
@@ -229,7 +230,7 @@ if redis.call('HGET', m, 'epoch') == ARGV[9] then
     if seq and seqs[seq] then redis.call('RPUSH', p, token .. ':' .. seqs[seq]) end
   end
   if tokens_ttl > 0 then redis.call('PEXPIRE', p, tokens_ttl) end
-  redis.call('PUBLISH', channel, 'r' .. ARGV[10])
+  redis.call('PUBLISH', channel, 'r' .. ARGV[10] .. ':' .. #held)
 end
 open(ARGV[10])
 touch()
