@@ -82,10 +82,11 @@ export interface StreamListener {
    * persistence; or its seqs overlapped: a node delivered events only
    * locally while the backend was away, and the new epoch holds what the
    * backend held, renumbered up to `latestSeq`), or events it missed are
-   * no longer held (it fell too far behind while catching up). The events given from now on are of
-   * `position`'s epoch, after its `latestSeq`; clients must resume, which
-   * reports their gap (PROTOCOL §6). A backend that cannot lose a stream's
-   * past, and delivers synchronously, never calls it.
+   * no longer held (it fell too far behind while catching up). The events
+   * given from now on are of `position`'s epoch, after its `latestSeq`;
+   * clients must resume, which reports their gap (PROTOCOL §6). A backend
+   * that cannot lose a stream's past, and delivers synchronously, never
+   * calls it.
    */
   readonly reset?: (position: StreamPosition) => void
 }
