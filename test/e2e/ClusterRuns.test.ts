@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { hostPort, openRedisProxy } from "../support/RedisProxy.js"
+import type { RedisProxy } from "../support/RedisProxy.js"
 import { deletePrefix, redisUrl, uniquePrefix } from "../support/RedisServer.js"
 import { type ServiceProcess, startService } from "../support/ServiceProcess.js"
+import { servicesBehindProxy } from "../support/ServicesBehindProxy.js"
 import { type Frame, TestClient } from "../support/TestClient.js"
 import { TEST_SECRET, token } from "../support/TestServer.js"
 
@@ -32,23 +33,19 @@ const runIdOf = (ack: Frame): string => {
 }
 
 describe("agent runs across two nodes", () => {
-  const prefix = uniquePrefix()
   let a: ServiceProcess
   let b: ServiceProcess
-  let proxy: Awaited<ReturnType<typeof openRedisProxy>>
+  let proxy: RedisProxy
+  let stopNodes: (() => Promise<void>) | undefined
   beforeAll(async () => {
     // A reaches Redis through a proxy (which the last test cuts); B reaches it directly
-    proxy = await openRedisProxy(hostPort(redisUrl()))
-    ;[a, b] = await Promise.all([
-      startNode(prefix, "node-a", { REDIS_URL: proxy.url, REDIS_RECONNECT_MAX_DELAY_MS: "200", REDIS_COMMAND_TIMEOUT_MS: "500" }),
-      startNode(prefix, "node-b")
-    ])
+    ;({ services: [a, b], proxy, stop: stopNodes } = await servicesBehindProxy([
+      (redis) =>
+        startNode(redis.prefix, "node-a", { REDIS_URL: redis.proxy.url, REDIS_RECONNECT_MAX_DELAY_MS: "200", REDIS_COMMAND_TIMEOUT_MS: "500" }),
+      (redis) => startNode(redis.prefix, "node-b")
+    ]))
   }, 60_000)
-  afterAll(async () => {
-    for (const node of [a, b]) node?.child.kill("SIGKILL")
-    await proxy?.close()
-    await deletePrefix(redisUrl(), prefix)
-  })
+  afterAll(() => stopNodes?.())
 
   it("stop_agent on B stops a run on A: acked stopped, the run ends cancelled; again: stopped false", async () => {
     const onA = await connect(a, "stopper")
@@ -150,23 +147,18 @@ describe("agent runs across two nodes", () => {
 })
 
 describe("a run's end seen on the user's other node", () => {
-  const prefix = uniquePrefix()
   let a: ServiceProcess
   let b: ServiceProcess
-  let proxy: Awaited<ReturnType<typeof openRedisProxy>>
+  let proxy: RedisProxy
+  let stopNodes: (() => Promise<void>) | undefined
   beforeAll(async () => {
     // one run at once per user; A's Redis answers come late (through a proxy), B's at once
-    proxy = await openRedisProxy(hostPort(redisUrl()))
-    ;[a, b] = await Promise.all([
-      startNode(prefix, "node-a", { REDIS_URL: proxy.url, MAX_RUNS_PER_USER: "1" }),
-      startNode(prefix, "node-b", { MAX_RUNS_PER_USER: "1" })
-    ])
+    ;({ services: [a, b], proxy, stop: stopNodes } = await servicesBehindProxy([
+      (redis) => startNode(redis.prefix, "node-a", { REDIS_URL: redis.proxy.url, MAX_RUNS_PER_USER: "1" }),
+      (redis) => startNode(redis.prefix, "node-b", { MAX_RUNS_PER_USER: "1" })
+    ]))
   }, 60_000)
-  afterAll(async () => {
-    for (const node of [a, b]) node?.child.kill("SIGKILL")
-    await proxy?.close()
-    await deletePrefix(redisUrl(), prefix)
-  })
+  afterAll(() => stopNodes?.())
 
   it("start_agent on B right after the agent_completed of a run on A is admitted; stop_agent of that run is stopped false", async () => {
     const onA = await connect(a, "eager")

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import WebSocket from "ws"
-import { hostPort, openRedisProxy, type RedisProxy } from "../support/RedisProxy.js"
-import { deletePrefix, redisUrl, uniquePrefix } from "../support/RedisServer.js"
+import type { RedisProxy } from "../support/RedisProxy.js"
 import { type ServiceProcess, startService } from "../support/ServiceProcess.js"
+import { type ProxiedRedis, servicesBehindProxy } from "../support/ServicesBehindProxy.js"
 import { TestClient } from "../support/TestClient.js"
 import { TEST_SECRET, token } from "../support/TestServer.js"
 
@@ -10,11 +10,11 @@ import { TEST_SECRET, token } from "../support/TestServer.js"
 // whose session cannot be made (Redis away) is closed, not left waiting; one still waiting when the node drains
 // is closed 1012 with the others, never greeted.
 
-const startNode = (prefix: string, redis: RedisProxy, env: Record<string, string> = {}) =>
+const startNode = (redis: ProxiedRedis, env: Record<string, string> = {}) =>
   startService({
     JWT_SECRET: TEST_SECRET,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: prefix,
+    REDIS_URL: redis.proxy.url,
+    REDIS_PREFIX: redis.prefix,
     REDIS_RECONNECT_MAX_DELAY_MS: "200",
     REDIS_COMMAND_TIMEOUT_MS: "500",
     ...env
@@ -43,18 +43,13 @@ const untilReady = async (node: ServiceProcess) => {
 }
 
 describe("cluster mode: a connect whose session cannot be made", () => {
-  const prefix = uniquePrefix()
   let node: ServiceProcess
   let proxy: RedisProxy
+  let stopNode: (() => Promise<void>) | undefined
   beforeAll(async () => {
-    proxy = await openRedisProxy(hostPort(redisUrl()))
-    node = await startNode(prefix, proxy)
+    ;({ services: [node], proxy, stop: stopNode } = await servicesBehindProxy([(redis) => startNode(redis)]))
   }, 60_000)
-  afterAll(async () => {
-    node?.child.kill("SIGKILL")
-    await proxy?.close()
-    await deletePrefix(redisUrl(), prefix)
-  })
+  afterAll(() => stopNode?.())
 
   it("is closed 1013 while Redis is away, and the user connects again once it is back", async () => {
     proxy.block()
@@ -74,19 +69,16 @@ describe("cluster mode: a connect whose session cannot be made", () => {
 })
 
 describe("cluster mode: a connect still waiting for its session when the node drains", () => {
-  const prefix = uniquePrefix()
   let node: ServiceProcess
   let proxy: RedisProxy
+  let stopNode: (() => Promise<void>) | undefined
   beforeAll(async () => {
-    proxy = await openRedisProxy(hostPort(redisUrl()))
-    node = await startNode(prefix, proxy, { REDIS_COMMAND_TIMEOUT_MS: "10000", DRAIN_TIMEOUT_MS: "10000" })
+    ;({ services: [node], proxy, stop: stopNode } = await servicesBehindProxy([
+      (redis) => startNode(redis, { REDIS_COMMAND_TIMEOUT_MS: "10000", DRAIN_TIMEOUT_MS: "10000" })
+    ]))
   }, 60_000)
   afterEach(() => proxy.delay(0))
-  afterAll(async () => {
-    node?.child.kill("SIGKILL")
-    await proxy?.close()
-    await deletePrefix(redisUrl(), prefix)
-  })
+  afterAll(() => stopNode?.())
 
   it("is closed 1012, never greeted", async () => {
     // every Redis reply late: the session's subscription is still on its way when the signal comes

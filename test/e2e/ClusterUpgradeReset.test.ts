@@ -1,8 +1,8 @@
 import { connect } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { hostPort, openRedisProxy } from "../support/RedisProxy.js"
-import { deletePrefix, redisUrl, uniquePrefix } from "../support/RedisServer.js"
+import type { RedisProxy } from "../support/RedisProxy.js"
 import { type ServiceProcess, startService } from "../support/ServiceProcess.js"
+import { servicesBehindProxy } from "../support/ServicesBehindProxy.js"
 import { TestClient } from "../support/TestClient.js"
 import { TEST_SECRET, token } from "../support/TestServer.js"
 
@@ -11,23 +11,21 @@ import { TEST_SECRET, token } from "../support/TestServer.js"
 // or a few resets lock its user out (429) on every node, and many fill MAX_CONNECTIONS for everyone.
 
 describe("an upgrade reset while the cluster counts the user's connections", () => {
-  const prefix = uniquePrefix()
   let node: ServiceProcess
-  let proxy: Awaited<ReturnType<typeof openRedisProxy>>
+  let proxy: RedisProxy
+  let stopNode: (() => Promise<void>) | undefined
   beforeAll(async () => {
-    proxy = await openRedisProxy(hostPort(redisUrl()))
-    node = await startService({
-      JWT_SECRET: TEST_SECRET,
-      REDIS_URL: proxy.url,
-      REDIS_PREFIX: prefix,
-      MAX_CONNECTIONS_PER_USER: "2"
-    })
+    ;({ services: [node], proxy, stop: stopNode } = await servicesBehindProxy([
+      (redis) =>
+        startService({
+          JWT_SECRET: TEST_SECRET,
+          REDIS_URL: redis.proxy.url,
+          REDIS_PREFIX: redis.prefix,
+          MAX_CONNECTIONS_PER_USER: "2"
+        })
+    ]))
   }, 60_000)
-  afterAll(async () => {
-    node?.child.kill("SIGKILL")
-    await proxy?.close()
-    await deletePrefix(redisUrl(), prefix)
-  })
+  afterAll(() => stopNode?.())
 
   it("five handshakes reset mid-admission leave the user's two connections free", async () => {
     const user = token("resetter")
