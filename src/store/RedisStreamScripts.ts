@@ -202,7 +202,9 @@ return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
  * with its latest seq; the publish tokens of the carried events lead to
  * their new seqs. So what other nodes published meanwhile (a lost run's end)
  * is still there for a client's resume. One script: no publish falls
- * between the old epoch and the new one. Returns {epoch, latest seq}.
+ * between the old epoch and the new one; its time grows with what is held
+ * (about 7 ms for 1,000 events of 400 bytes), paid once per user an outage
+ * diverged. Returns {epoch, latest seq}.
  */
 export const restart = new RedisScript(
   "streams.restart",
