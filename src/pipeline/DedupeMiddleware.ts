@@ -15,9 +15,9 @@ import * as Middleware from "./Middleware.js"
  * concurrent claim (`Pending`: another connection, same moment) and looks
  * again — unless the wait would wait for itself (`ClaimWaits`): the claim is
  * held by this frame's own chain, or by a chain waiting, in turn, for one of
- * this chain's (on this node; on others through the store's `SharedWaits`). While the frame runs its ticket holds the id; the outcome
- * ends the claim: a success is remembered, an error forgotten so that a retry
- * runs again. Frames without an id, `pong`-answered types and the unknown
+ * this chain's (on this node; on others through the store's `SharedWaits`).
+ * While the frame runs its ticket holds the id; the outcome ends the claim:
+ * a success is remembered, an error forgotten so that a retry runs again. Frames without an id, `pong`-answered types and the unknown
  * route are not deduplicated: their routes do not get this step at all.
  *
  * `next` never fails, and a handler's own interruption arrives as an outcome
