@@ -88,6 +88,12 @@ export class FrameTicket {
     return held === undefined ? false : typeof held === "string" ? held === id : held.includes(id)
   }
 
+  /** The ids whose claims this frame's chain holds, outermost first (a copy: for the rare wait path). */
+  heldIds(): ReadonlyArray<string> {
+    const held = this.held
+    return held === undefined ? [] : typeof held === "string" ? [held] : held.slice()
+  }
+
   /** Records that this frame's chain holds the claim of `id` while it processes. */
   hold(id: string): void {
     const held = this.held

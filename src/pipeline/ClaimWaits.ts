@@ -14,7 +14,9 @@ export interface Waiter {
  * held by another chain, which waits for one held by the first (two batches on
  * two connections, each containing the other's id), would wait forever: the
  * wait that would close such a cycle is refused instead. Only the rare wait
- * path touches this; the holders themselves are the frames' tickets.
+ * path touches this; the holders themselves are the frames' tickets. Waits
+ * on other nodes (cluster mode) are seen through the `DedupeStore`'s
+ * `SharedWaits`, asked after this one has let the wait in.
  */
 export class ClaimWaits {
   private readonly waiting = new Set<Waiter>()

@@ -4,7 +4,7 @@ import { currentFrameSlot, type FrameProvided, FrameTicket, withFrame } from "..
 import type { ClientFrame } from "../protocol/ClientFrame.js"
 import { FrameError } from "../protocol/FrameError.js"
 import { CurrentUser } from "../state/CurrentUser.js"
-import type { Claim, DedupeStore } from "../store/DedupeStore.js"
+import type { Claim, DedupeStore, DedupeStoreError } from "../store/DedupeStore.js"
 import { ClaimWaits } from "./ClaimWaits.js"
 import * as Middleware from "./Middleware.js"
 
@@ -15,9 +15,9 @@ import * as Middleware from "./Middleware.js"
  * concurrent claim (`Pending`: another connection, same moment) and looks
  * again — unless the wait would wait for itself (`ClaimWaits`): the claim is
  * held by this frame's own chain, or by a chain waiting, in turn, for one of
- * this chain's. While the frame runs its ticket holds the id; the outcome
- * ends the claim: a success is remembered, an error forgotten so that a retry
- * runs again. Frames without an id, `pong`-answered types and the unknown
+ * this chain's (on this node; on others through the store's `SharedWaits`).
+ * While the frame runs its ticket holds the id; the outcome ends the claim:
+ * a success is remembered, an error forgotten so that a retry runs again. Frames without an id, `pong`-answered types and the unknown
  * route are not deduplicated: their routes do not get this step at all.
  *
  * `next` never fails, and a handler's own interruption arrives as an outcome
@@ -74,7 +74,7 @@ interface Claims {
 const failure = (error: FrameError): Outcome => ({ status: "error", error })
 
 // PROTOCOL §5: a frame may not reuse the id of a frame that contains it (nor,
-// through frames of the user's other connections waiting in turn, wait for one it holds)
+// through frames of the user's other connections waiting in turn, on any node, wait for one it holds)
 const waitsForItself = (ticket: FrameTicket, id: string): Outcome =>
   failure(FrameError.invalidMessage(
     ticket.holds(id)
@@ -112,10 +112,26 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
     if (claim._tag === "New") return undefined
     const waiter = waits.enter(ticket, userId, id)
     if (waiter === undefined) return Effect.succeed(waitsForItself(ticket, id))
-    return Effect.matchEffect(waits.during(waiter, store.settled(userId, id)), {
+    return Effect.matchEffect(waits.during(waiter, waitShared(userId, id, ticket)), {
       onFailure: () => Effect.succeed(storeDown),
-      onSuccess: () => process(userId, id, ticket, claimant, frame)
+      onSuccess: (waited) => waited ? process(userId, id, ticket, claimant, frame) : Effect.succeed(waitsForItself(ticket, id))
     })
+  }
+
+  /**
+   * Waits for the pending claim of `id`, the wait entered in the store's
+   * `SharedWaits` (other nodes' chains) for as long as it lasts: `false`
+   * when that wait would close a cycle through them. A chain holding no
+   * claim cannot close one (nobody waits for it): it waits at no extra cost.
+   */
+  const waitShared = (userId: string, id: string, ticket: FrameTicket): Effect.Effect<boolean, DedupeStoreError> => {
+    const shared = store.waits
+    const held = shared === undefined ? [] : ticket.heldIds()
+    if (shared === undefined || held.length === 0) return Effect.as(store.settled(userId, id), true)
+    // a wait that stays recorded (Redis failed) is dropped at its deadline: logged, not the frame's failure
+    const leave = Effect.catchAll(shared.leave(userId, held, id), (error) => Effect.logWarning("dedupe store failed", error.message))
+    return Effect.flatMap(shared.enter(userId, held, id), (entered) =>
+      entered ? Effect.as(Effect.ensuring(store.settled(userId, id), leave), true) : Effect.succeed(false))
   }
 
   const process: Claims["process"] = sync !== undefined

@@ -65,6 +65,23 @@ export interface SyncDedupeStore {
   readonly expire: (userId: string, id: string) => void
 }
 
+/**
+ * The waits of frame chains for claims, kept where every node sees them
+ * (PROTOCOL §5: no wait waits for itself). A chain that holds claims and finds
+ * another claim pending `enter`s its wait before waiting: refused (`false`)
+ * when the wait would close a cycle — the wanted claim is held by a chain
+ * waiting, in turn, for one this chain holds, on any node — else recorded
+ * until `leave`. Check and record are one atomic step, so of two chains
+ * closing a cycle at once the second sees the first. A node that dies leaves
+ * its waits behind for at most the claims' lease.
+ */
+export interface SharedWaits {
+  /** Records that the chain holding `held` (at least one id) waits for `wanted`, unless that closes a cycle (`false`). */
+  readonly enter: (userId: string, held: ReadonlyArray<string>, wanted: string) => Effect.Effect<boolean, DedupeStoreError>
+  /** Ends that wait (only the chain's own record of it: one taken over since stays). */
+  readonly leave: (userId: string, held: ReadonlyArray<string>, wanted: string) => Effect.Effect<void, DedupeStoreError>
+}
+
 /** The dedupe store of this node. */
 export class DedupeStore extends Context.Tag("switchyard/DedupeStore")<DedupeStore, {
   /** Claims (user, id) for processing, or finds it processed or in progress. */
@@ -85,4 +102,9 @@ export class DedupeStore extends Context.Tag("switchyard/DedupeStore")<DedupeSto
   readonly settled: (userId: string, id: string) => Effect.Effect<void, DedupeStoreError>
   /** The same operations without an Effect, when the store is in this process; `undefined` otherwise. */
   readonly sync: SyncDedupeStore | undefined
+  /**
+   * The waits of chains on every node sharing the store; `undefined` when
+   * the store is this process's own (the node's `ClaimWaits` sees every wait).
+   */
+  readonly waits: SharedWaits | undefined
 }>() {}

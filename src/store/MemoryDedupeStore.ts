@@ -210,7 +210,8 @@ export const make = (options: DedupeOptions): Effect.Effect<DedupeStore["Type"],
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => memory.complete(userId, id, result, now))),
       expire: (userId, id) => Effect.sync(() => memory.expire(userId, id)),
       settled: (userId, id) => memory.settled(userId, id),
-      sync: memory
+      sync: memory,
+      waits: undefined
     }
   })
 

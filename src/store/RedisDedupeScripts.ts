@@ -8,6 +8,7 @@ import { RedisScript } from "./Redis.js"
  *   e  hash  id → "P<lease deadline ms>:<claim token>" (in progress) | "D<done at ms>:<result JSON>"
  *   o  zset  the done ids, scored by a per-user sequence (completion order)
  *   m  hash  `bytes` (of the done ids), `seq`
+ *   w  hash  the waits of chains (`SharedWaits`): id a waiting chain holds → "<deadline ms>:<id it waits for>"
  * Keys of the prefix, for the bound of all users together (`<prefix>dd:` + `all`, `gm`):
  *   all zset "<at>:<bytes>:<user length>:<user><id>" scored by a global sequence (`<user>` hex, as in the keys)
  *   gm  hash `bytes`, `seq`
@@ -194,6 +195,64 @@ local user, id = ARGV[5], ARGV[6]
 local v = redis.call('HGET', ukey(user, 'e'), id)
 if v then drop(user, id, v) end
 redis.call('PUBLISH', ARGV[7], 'expired')
+return 1
+`
+)
+
+// the waits of one user: ARGV prefix, now, (window, overhead: unused), user, wanted, then the script's own
+const waits = `
+local prefix, now, wanted = ARGV[1], tonumber(ARGV[2]), ARGV[6]
+local w = prefix .. 'dd:{' .. ARGV[5] .. '}:w'
+`
+
+/**
+ * ARGV: prefix, now, window, overhead, user, wanted, leaseMs, held ids (one or more).
+ * A chain holding the held ids waits for `wanted`: follows the waits from
+ * `wanted` (the chain holding it waits for …) and returns 0 if they lead back
+ * to a held id (the wait would close a cycle); else records an edge from
+ * each held id to `wanted`, valid for the lease, and returns 1. Every id is
+ * held by one chain at most (a claim is exclusive), so each id has one edge
+ * at most and the walk visits each id once. An edge past its deadline is a
+ * dead node's (a live wait ends within the lease of the claim it waits for):
+ * it is dropped when met, and the hash expires a lease after the last entry.
+ */
+export const enterWait = new RedisScript(
+  "dedupe.enterWait",
+  waits + `
+local lease = tonumber(ARGV[7])
+local held = {}
+for i = 8, #ARGV do held[ARGV[i]] = true end
+local at, seen = wanted, {}
+while at and not seen[at] do
+  if held[at] then return 0 end
+  seen[at] = true
+  local v = redis.call('HGET', w, at)
+  local next_at = nil
+  if v then
+    local colon = string.find(v, ':', 1, true)
+    if tonumber(string.sub(v, 1, colon - 1)) > now then next_at = string.sub(v, colon + 1)
+    else redis.call('HDEL', w, at) end
+  end
+  at = next_at
+end
+local edge = (now + lease) .. ':' .. wanted
+for i = 8, #ARGV do redis.call('HSET', w, ARGV[i], edge) end
+redis.call('PEXPIRE', w, lease)
+return 1
+`
+)
+
+/**
+ * ARGV: prefix, now, window, overhead, user, wanted, held ids.
+ * Ends a wait: removes the edge of each held id that still leads to `wanted`.
+ */
+export const leaveWait = new RedisScript(
+  "dedupe.leaveWait",
+  waits + `
+for i = 7, #ARGV do
+  local v = redis.call('HGET', w, ARGV[i])
+  if v and string.sub(v, string.find(v, ':', 1, true) + 1) == wanted then redis.call('HDEL', w, ARGV[i]) end
+end
 return 1
 `
 )

@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto"
 import { Clock, Deferred, Duration, Effect, Exit, Layer } from "effect"
-import { type Claim, type DedupeOptions, DedupeStore, DedupeStoreError, New, Pending } from "./DedupeStore.js"
+import {
+  type Claim,
+  type DedupeOptions,
+  DedupeStore,
+  DedupeStoreError,
+  New,
+  Pending,
+  type SharedWaits
+} from "./DedupeStore.js"
 import { jsonLength } from "./JsonLength.js"
 import { keyPart, Redis, type RedisError, retryTimeouts } from "./Redis.js"
 import * as Scripts from "./RedisDedupeScripts.js"
@@ -21,6 +29,10 @@ import { defaults, RedisSettings } from "./RedisSettings.js"
  * a claim carries a token, so its retry finds its own claim and is still the
  * caller's; a completion or an expiry is the same whether it ran once or
  * twice. Keys and channels carry the user and the id hex-encoded (`keyPart`).
+ *
+ * The waits of chains for claims are kept here too (`SharedWaits`: a hash of
+ * edges per user, checked and written by one script), so that a cycle of
+ * waits through chains on different nodes is refused as on one node.
  *
  * Bytes are counted as the result's JSON (UTF-8 bytes, as stored) plus the id
  * plus 128 per entry: Redis itself spends about 150-250 bytes per entry (a
@@ -138,7 +150,14 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
         }
       }))
 
-    return DedupeStore.of({ claim, record, complete, expire, settled, sync: undefined })
+    // a retried `enter` whose first attempt ran meets its own edges only past a held id: the same answer
+    const waits: SharedWaits = {
+      enter: (userId, held, wanted) =>
+        script(Scripts.enterWait, [keyPart(userId), wanted, leaseMs, ...held], (reply) => reply === 1),
+      leave: (userId, held, wanted) => script(Scripts.leaveWait, [keyPart(userId), wanted, ...held], () => undefined)
+    }
+
+    return DedupeStore.of({ claim, record, complete, expire, settled, sync: undefined, waits })
   })
 
 /** The Redis store with the given bounds and lease (tests, embedders). */

@@ -13,7 +13,9 @@ import { endRunLua } from "./RedisRunScripts.js"
  *   p  list    `<token>:<seq>` of the user's last `PUBLISH_TOKENS` publishes (or a few more), newest first,
  *              kept a minute: a publish retried after a timeout finds the seq its first attempt got
  * Channel messages: `e<seq>:<at>:<frame>` (an event), `s<sender length>:<sender><frame>` (a signal),
- * `r<epoch>` (the stream was made anew: the events after it are of that epoch, from seq 1).
+ * `r<epoch>` (the stream was made anew: the events after it are of that epoch, from seq 1),
+ * `r<epoch>:<seq>` (the stream was restarted: history holds that epoch's events up to seq, carried over from the
+ * old epoch; the events after it follow them).
  * Ages are judged on the caller's `Clock` (`now`); the keys' TTL (wall clock,
  * refreshed by every publish, subscribe and read) only collects streams nobody uses.
  */
@@ -203,14 +205,43 @@ return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
  * ARGV 9..10: the epoch the caller knows, a new epoch. Ends the stream's
  * epoch if it is still the one the caller knows (a node delivered events
  * only locally while Redis was away, with seqs other nodes' clients may have
- * seen for other events): the new epoch starts at seq 0 without history and
- * is announced. Returns {epoch, latest seq}.
+ * seen for other events): the new epoch starts with the old one's held
+ * events (the bounds applied at `now` first), in their order, renumbered
+ * from seq 1 (the seq in each frame too), their `at` kept, and is announced
+ * with its latest seq; the publish tokens of the carried events lead to
+ * their new seqs. So what other nodes published meanwhile (a lost run's end)
+ * is still there for a client's resume. One script: no publish falls
+ * between the old epoch and the new one; its time grows with what is held
+ * (about 7 ms for 1,000 events of 400 bytes), paid once per user an outage
+ * diverged. Returns {epoch, latest seq}.
  */
 export const restart = new RedisScript(
   "streams.restart",
   common + `
 if redis.call('HGET', m, 'epoch') == ARGV[9] then
-  redis.call('DEL', m, x, prefix .. 'st:{' .. user .. '}:p')
+  evict()
+  local held = redis.call('XRANGE', x, '-', '+')
+  local p = prefix .. 'st:{' .. user .. '}:p'
+  local tokens, tokens_ttl = redis.call('LRANGE', p, 0, -1), redis.call('PTTL', p)
+  redis.call('DEL', x, p)
+  local seqs, bytes = {}, 0
+  for i, entry in ipairs(held) do
+    seqs[string.match(entry[1], '^(%d+)')] = i
+    -- a frame is head .. seq .. tail, its head ending in "seq": (the first such key: none can be inside a string)
+    local frame = entry[2][2]
+    local from, to = string.find(frame, '"seq":%d+')
+    if from then frame = string.sub(frame, 1, from + 5) .. i .. string.sub(frame, to + 1) end
+    redis.call('XADD', x, i .. '-0', 'f', frame, 'a', entry[2][4])
+    bytes = bytes + #frame
+  end
+  redis.call('HSET', m, 'epoch', ARGV[10], 'seq', #held, 'bytes', bytes)
+  -- newest first, as publish keeps them; a token whose event was not carried is forgotten
+  for _, done in ipairs(tokens) do
+    local token, seq = string.match(done, '^(.*):(%d+)$')
+    if seq and seqs[seq] then redis.call('RPUSH', p, token .. ':' .. seqs[seq]) end
+  end
+  if tokens_ttl > 0 then redis.call('PEXPIRE', p, tokens_ttl) end
+  redis.call('PUBLISH', channel, 'r' .. ARGV[10] .. ':' .. #held)
 end
 open(ARGV[10])
 touch()

@@ -249,10 +249,13 @@ export const make = (
           heldChars = 0
         }
       }
-      // an item held or received: an event, or the epoch (`r` message) the events after it belong to
+      // an item held or received: an event, or the position (`r` message: `<epoch>` or `<epoch>:<latest seq>`)
+      // the events after it come after
       const take = (item: HistoryEntry | string) => {
-        if (typeof item !== "string") give(item)
-        else if (item !== epoch) reset({ epoch: item, latestSeq: 0 })
+        if (typeof item !== "string") return give(item)
+        const colon = item.indexOf(":")
+        const to = colon === -1 ? item : item.slice(0, colon)
+        if (to !== epoch) reset({ epoch: to, latestSeq: colon === -1 ? 0 : Number(item.slice(colon + 1)) })
       }
       // caught up: what was held goes out, unless it was dropped or has a hole of its own (then again)
       const release = (): boolean => {
@@ -286,8 +289,12 @@ export const make = (
           const latest = Number(reply[1])
           const oldest = Number(reply[2])
           if (first) target = latest
-          // the past this listener counted is gone: everything held of the new epoch is new to it
-          if (now !== epoch) reset({ epoch: now, latestSeq: 0 })
+          if (now !== epoch) {
+            // the past this listener counted is gone: its clients resume, and read what the new epoch holds (a
+            // restart's carried events) from history; this page was read after a seq of the old epoch
+            reset({ epoch: now, latestSeq: latest })
+            break
+          }
           // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
           const heldFrom = oldest === -1 ? latest + 1 : oldest
           if (heldFrom > lastSeq + 1 && lastSeq < latest) reset({ epoch: now, latestSeq: Math.min(heldFrom, latest + 1) - 1 })
@@ -380,7 +387,7 @@ export const make = (
      * the last one they had, and is kept nowhere (nothing buffered while Redis
      * is away). Those listeners' epoch ends when Redis is back (`restart`), so
      * their clients resume with a gap rather than a seq that other nodes use
-     * for another event.
+     * for another event; the new epoch starts with what Redis held of the old one.
      */
     const publishLocally = (userId: string, event: PendingEvent): Effect.Effect<number> =>
       Effect.sync(() => {

@@ -128,6 +128,12 @@ describe("agent runs across two nodes", () => {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     const again = await connect(a, "cut")
+    // its client resumes there: the new epoch holds what Redis held of the old one, the run's NODE_LOST end from B with it
+    const lastSeen = onA.frames.filter((frame) => frame.seq !== undefined).at(-1)!.seq!
+    const resumed = await again.request("resume", "re", { last_seq: lastSeen, epoch: onA.greeting.payload["epoch"] })
+    expect(resumed.payload["result"]).toMatchObject({ gap: true })
+    const ends = again.runEvents(runId).filter((frame) => frame.type === "agent_completed")
+    expect(ends.map((frame) => frame.payload)).toMatchObject([{ status: "failed", error: { code: "NODE_LOST" } }])
     const watching = await connect(b, "cut")
     const started = await again.request("start_agent", "c2", { text: "hi", params: { step_ms: 20 } })
     expect(started.payload).toMatchObject({ status: "ok" })

@@ -2,6 +2,8 @@ import { Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
 import * as Handler from "../../src/handlers/Handler.js"
+import { RedisSettings } from "../../src/store/RedisSettings.js"
+import { deletePrefix, redisUrl, uniquePrefix } from "../support/RedisServer.js"
 import { TestClient } from "../support/TestClient.js"
 import { startServer, type TestServer } from "../support/TestServer.js"
 
@@ -75,19 +77,45 @@ describe("dedupe over real sockets (PROTOCOL §5)", () => {
  * batches on two connections both hold their own ids before either reaches
  * the inner frame carrying the other's.
  */
-const gate = (() => {
+const makeGate = (type: string) => {
   let entered = 0
   let open: () => void = () => {}
   const opened = new Promise<void>((resolve) => (open = resolve))
-  const handler = Handler.make("gate", {
+  const handler = Handler.make(type, {
     payload: Schema.Struct({}),
     success: Schema.Struct({}),
     handle: () => Effect.zipRight(Effect.sync(() => entered++), Effect.as(Effect.promise(() => opened), {}))
   })
   return { handler, open: () => open(), entered: () => entered }
-})()
+}
+
+/**
+ * Sends the two crossed batches (X containing Y, Y containing X, each after a
+ * gated first frame) on `a` and `b`, opens the gate once both hold their ids,
+ * and checks the answers: one inner frame refused instead of waiting, the
+ * other its batch's duplicate, both connections going on.
+ */
+const crossedBatches = async (gate: ReturnType<typeof makeGate>, a: TestClient, b: TestClient) => {
+  const type = gate.handler.type
+  a.send({ type: "batch", id: "X", payload: { messages: [{ type, id: "ga" }, { type: "typing", id: "Y", payload: { is_typing: true } }] } })
+  b.send({ type: "batch", id: "Y", payload: { messages: [{ type, id: "gb" }, { type: "typing", id: "X", payload: { is_typing: true } }] } })
+  // both batches hold their ids and sit in their gates
+  while (gate.entered() < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+  gate.open()
+  const [ra, rb] = await Promise.all([a.reply("X"), b.reply("Y")])
+  const inner = [ra, rb].map((reply) => (reply.payload["result"].results as Array<Record<string, any>>)[1]!)
+  // one of the two inner frames was refused instead of waiting; the other waited for that batch and is its duplicate
+  const refused = inner.filter((entry) => entry["status"] === "error")
+  expect(refused).toHaveLength(1)
+  expect(refused[0]!["code"]).toBe("INVALID_MESSAGE")
+  expect(inner.filter((entry) => entry["status"] === "duplicate")).toHaveLength(1)
+  // both connections go on
+  expect((await a.request("ping", "pa")).type).toBe("pong")
+  expect((await b.request("ping", "pb")).type).toBe("pong")
+}
 
 describe("dedupe waits across connections (PROTOCOL §5)", () => {
+  const gate = makeGate("gate")
   let server: TestServer
   beforeAll(async () => {
     server = await startServer({ handlers: [...BuiltinHandlers, gate.handler] })
@@ -99,21 +127,37 @@ describe("dedupe waits across connections (PROTOCOL §5)", () => {
       TestClient.connect(server.wsUrl(server.token("crossed"))),
       TestClient.connect(server.wsUrl(server.token("crossed")))
     ])
-    a.send({ type: "batch", id: "X", payload: { messages: [{ type: "gate", id: "ga" }, { type: "typing", id: "Y", payload: { is_typing: true } }] } })
-    b.send({ type: "batch", id: "Y", payload: { messages: [{ type: "gate", id: "gb" }, { type: "typing", id: "X", payload: { is_typing: true } }] } })
-    // both batches hold their ids and sit in their gates
-    while (gate.entered() < 2) await new Promise((resolve) => setTimeout(resolve, 10))
-    gate.open()
-    const [ra, rb] = await Promise.all([a.reply("X"), b.reply("Y")])
-    const inner = [ra, rb].map((reply) => (reply.payload["result"].results as Array<Record<string, any>>)[1]!)
-    // one of the two inner frames was refused instead of waiting; the other waited for that batch and is its duplicate
-    const refused = inner.filter((entry) => entry["status"] === "error")
-    expect(refused).toHaveLength(1)
-    expect(refused[0]!["code"]).toBe("INVALID_MESSAGE")
-    expect(inner.filter((entry) => entry["status"] === "duplicate")).toHaveLength(1)
-    // both connections go on
-    expect((await a.request("ping", "pa")).type).toBe("pong")
-    expect((await b.request("ping", "pb")).type).toBe("pong")
+    await crossedBatches(gate, a, b)
+    await Promise.all([a.close(), b.close()])
+  })
+})
+
+describe("dedupe waits across nodes (PROTOCOL §5, §11)", () => {
+  // two nodes in this process (so that both run the gate) on one Redis prefix
+  const gate = makeGate("gate")
+  const prefix = uniquePrefix()
+  const servers: Array<TestServer> = []
+  beforeAll(async () => {
+    for (const nodeId of ["node-a", "node-b"]) {
+      servers.push(await startServer({
+        handlers: [...BuiltinHandlers, gate.handler],
+        settings: { nodeId },
+        redis: RedisSettings.make({ url: redisUrl(), prefix })
+      }))
+    }
+  })
+  afterAll(async () => {
+    for (const server of servers.splice(0)) await server.close()
+    await deletePrefix(redisUrl(), prefix)
+  })
+
+  it("two batches, each containing the other's id, on connections to two nodes: answered at once, not after the claims' lease", async () => {
+    const [nodeA, nodeB] = servers as [TestServer, TestServer]
+    const [a, b] = await Promise.all([
+      TestClient.connect(nodeA.wsUrl(nodeA.token("crossed-nodes"))),
+      TestClient.connect(nodeB.wsUrl(nodeB.token("crossed-nodes")))
+    ])
+    await crossedBatches(gate, a, b)
     await Promise.all([a.close(), b.close()])
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Metric, Schema } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, Metric, Schema } from "effect"
+import { batch } from "../../src/handlers/Batch.js"
 import { Dispatch, type Outcome } from "../../src/handlers/Dispatch.js"
 import { FrameTicket, withFrame } from "../../src/handlers/FrameContext.js"
 import * as Handler from "../../src/handlers/Handler.js"
@@ -13,7 +14,7 @@ import * as Router from "../../src/pipeline/Router.js"
 import type { ClientFrame } from "../../src/protocol/ClientFrame.js"
 import { FrameError } from "../../src/protocol/FrameError.js"
 import { CurrentUser } from "../../src/state/CurrentUser.js"
-import { DedupeStore } from "../../src/store/DedupeStore.js"
+import { DedupeStore, DedupeStoreError } from "../../src/store/DedupeStore.js"
 import * as MemoryDedupeStore from "../../src/store/MemoryDedupeStore.js"
 
 /** A handler that logs each run and answers with how many runs it has seen. */
@@ -59,7 +60,7 @@ const user = Context.make(CurrentUser, { userId: "u1" })
 
 /** Builds a dispatcher over `handlers` with `chain`, against mocked layers only (no socket, no config). */
 const dispatcherOf = (
-  handlers: ReadonlyArray<Handler.Handler<never>>,
+  handlers: ReadonlyArray<Handler.Handler<never> | Handler.Handler<Dispatch>>,
   chain: ReadonlyArray<Middleware.Middleware>
 ) => Dispatcher.pipe(Effect.provide(Dispatcher.layerWith(chain).pipe(Layer.provide(Router.layer(handlers)))))
 
@@ -216,7 +217,8 @@ describe("the dedupe middleware, for a handler whose result is fixed (typing)", 
         complete: (u, id, result) => Effect.zipRight(Effect.sync(() => calls.push("complete")), store.complete(u, id, result)),
         expire: (u, id) => Effect.zipRight(Effect.sync(() => calls.push("expire")), store.expire(u, id)),
         settled: store.settled,
-        sync: undefined
+        sync: undefined,
+        waits: undefined
       }))
     ).pipe(Layer.provide(MemoryDedupeStore.layerWith({
       windowMs: 60_000,
@@ -259,6 +261,84 @@ describe("the dedupe middleware, for a handler whose result is fixed (typing)", 
       expect(calls).toEqual([])
       expect(yield* execute(dispatcher, frame("mw_typing", "t2", { is_typing: false }))).toMatchObject({ status: "ok" })
     }).pipe(Effect.provide(counted(calls)))
+  })
+})
+
+describe("the dedupe middleware, over a store whose waits are shared by nodes (SharedWaits)", () => {
+  // the memory store as a remote one would be: no sync path, waits recorded in `calls` and answered by `enter`
+  const sharedBy = (calls: Array<string>, enter: () => Effect.Effect<boolean, DedupeStoreError>) =>
+    Layer.effect(
+      DedupeStore,
+      Effect.map(DedupeStore, (store): DedupeStore["Type"] => ({
+        ...store,
+        settled: (u, id) => Effect.zipRight(Effect.sync(() => calls.push(`settled ${id}`)), store.settled(u, id)),
+        sync: undefined,
+        waits: {
+          enter: (_, held, wanted) => Effect.zipRight(Effect.sync(() => calls.push(`enter ${held} ${wanted}`)), enter()),
+          leave: (_, held, wanted) => Effect.sync(() => void calls.push(`leave ${held} ${wanted}`))
+        }
+      }))
+    ).pipe(Layer.provide(MemoryDedupeStore.layerWith({
+      windowMs: 60_000,
+      minEntries: 10,
+      maxEntries: 100,
+      maxBytesPerUser: 1 << 20,
+      maxResultBytes: 1 << 16,
+      maxBytes: 1 << 22
+    })))
+
+  // a handler that runs until the test opens its gate, so that its id stays pending meanwhile
+  const withGate = Effect.gen(function*() {
+    const opened = yield* Deferred.make<void>()
+    let running = false
+    const gated = Handler.make("mw_gated", {
+      payload: Schema.Struct({}),
+      success: Schema.Struct({}),
+      handle: () => Effect.zipRight(Effect.sync(() => (running = true)), Effect.as(Deferred.await(opened), {}))
+    })
+    const dispatcher = yield* Effect.flatMap(DedupeStore, (s) => dispatcherOf([gated, counting("echo", []), batch], [dedupe(s)]))
+    return { opened, dispatcher, running: () => running }
+  })
+
+  const until = (done: () => boolean): Effect.Effect<void> =>
+    Effect.suspend(() => done() ? Effect.void : Effect.zipRight(Effect.yieldNow(), until(done)))
+
+  it.scoped("a frame holding no claim waits without a word to the shared waits; a batch's inner frame enters its wait and leaves it", () => {
+    const calls: Array<string> = []
+    return Effect.gen(function*() {
+      const { dispatcher, opened, running } = yield* withGate
+      const holder = yield* Effect.fork(execute(dispatcher, frame("mw_gated", "m")))
+      yield* until(running)
+      const plain = yield* Effect.fork(execute(dispatcher, frame("echo", "m")))
+      yield* until(() => calls.length === 1)
+      const inBatch = yield* Effect.fork(execute(dispatcher, frame("batch", "b", { messages: [{ type: "echo", id: "m" }] })))
+      yield* until(() => calls.length === 3)
+      expect(calls).toEqual(["settled m", "enter b m", "settled m"])
+      yield* Deferred.succeed(opened, undefined)
+      yield* Fiber.join(holder)
+      expect(yield* Fiber.join(plain)).toEqual({ status: "duplicate", result: {}, reply: "ack" })
+      expect(yield* Fiber.join(inBatch)).toMatchObject({ status: "ok", result: { results: [{ id: "m", status: "duplicate" }] } })
+      expect(calls).toEqual(["settled m", "enter b m", "settled m", "leave b m"])
+    }).pipe(Effect.provide(sharedBy(calls, () => Effect.succeed(true))))
+  })
+
+  it.scoped("a wait the shared waits refuse (a cycle through another node) is INVALID_MESSAGE at once; one they cannot record is UNAVAILABLE", () => {
+    const calls: Array<string> = []
+    let answer: Effect.Effect<boolean, DedupeStoreError> = Effect.succeed(false)
+    return Effect.gen(function*() {
+      const { dispatcher, opened, running } = yield* withGate
+      const holder = yield* Effect.fork(execute(dispatcher, frame("mw_gated", "m")))
+      yield* until(running)
+      const refused = yield* execute(dispatcher, frame("batch", "b", { messages: [{ type: "echo", id: "m" }] }))
+      expect(refused).toMatchObject({ status: "ok", result: { results: [{ id: "m", status: "error", code: "INVALID_MESSAGE" }] } })
+      answer = Effect.fail(new DedupeStoreError({ reason: "Unavailable" }))
+      const down = yield* execute(dispatcher, frame("batch", "c", { messages: [{ type: "echo", id: "m" }] }))
+      expect(down).toMatchObject({ status: "ok", result: { results: [{ id: "m", status: "error", code: "UNAVAILABLE" }] } })
+      // neither waited, nor has a wait to leave
+      expect(calls).toEqual(["enter b m", "enter c m"])
+      yield* Deferred.succeed(opened, undefined)
+      yield* Fiber.join(holder)
+    }).pipe(Effect.provide(sharedBy(calls, () => answer)))
   })
 })
 

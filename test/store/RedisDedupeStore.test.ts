@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer } from "effect"
+import { Context, Effect, Fiber, Layer, TestClock } from "effect"
 import { DedupeStore } from "../../src/store/DedupeStore.js"
 import * as RedisDedupeStore from "../../src/store/RedisDedupeStore.js"
 import { testRedisLayer } from "../support/RedisServer.js"
@@ -35,5 +35,54 @@ describe("RedisDedupeStore across nodes", () => {
       // A never completes: B's wait ends with the lease, and the id is then B's
       yield* b.settled("u", "m1")
       expect(yield* b.claim("u", "m1")).toEqual({ _tag: "New" })
+    }))
+
+  // the waits of chains, shared (PROTOCOL §5): time is the TestClock's, as for the claims
+  const sharedWaits = (leaseMs: number) =>
+    Effect.map(twoNodes(leaseMs), ({ a, b }) => ({ a: a.waits!, b: b.waits! }))
+
+  it.scoped("a wait on node B that closes a cycle with a wait on node A is refused; another user's is not", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* sharedWaits(60_000)
+      // A's chain holds p and waits for q; B's holds q and would wait for p
+      expect(yield* a.enter("u", ["p"], "q")).toBe(true)
+      expect(yield* b.enter("u", ["q"], "p")).toBe(false)
+      expect(yield* b.enter("v", ["q"], "p")).toBe(true)
+    }))
+
+  it.scoped("follows the waits through several chains and every id a chain holds; a chain at the end of a line may wait", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* sharedWaits(60_000)
+      // a batch p holding its inner frame's p2 too, waiting for q
+      expect(yield* a.enter("u", ["p", "p2"], "q")).toBe(true)
+      // r waits for p2: r → p → q, no cycle
+      expect(yield* b.enter("u", ["r"], "p2")).toBe(true)
+      // q waiting for r would close q → r → p2 (held with p) → q
+      expect(yield* b.enter("u", ["q"], "r")).toBe(false)
+      // s waiting for q is at the end of the line
+      expect(yield* a.enter("u", ["s"], "q")).toBe(true)
+    }))
+
+  it.scoped("`leave` removes only the chain's own wait, and a cycle is allowed once its first wait ended", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* sharedWaits(60_000)
+      yield* a.enter("u", ["p"], "q")
+      // not this wait (another wanted id, another held id): p still waits for q
+      yield* b.leave("u", ["p"], "other")
+      yield* b.leave("u", ["x"], "q")
+      expect(yield* b.enter("u", ["q"], "p")).toBe(false)
+      yield* a.leave("u", ["p"], "q")
+      expect(yield* b.enter("u", ["q"], "p")).toBe(true)
+    }))
+
+  it.scoped("the waits of a node that died stop counting once the lease ran out", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* sharedWaits(1_000)
+      yield* a.enter("u", ["p"], "q")
+      // A never leaves its wait (it died): within the lease it still counts, after it no more
+      yield* TestClock.adjust("999 millis")
+      expect(yield* b.enter("u", ["q"], "p")).toBe(false)
+      yield* TestClock.adjust("2 millis")
+      expect(yield* b.enter("u", ["q"], "p")).toBe(true)
     }))
 })

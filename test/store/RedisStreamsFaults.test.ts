@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Fiber, Layer, Metric, Queue } from "effect"
+import { Chunk, Context, Effect, Fiber, Layer, Metric, Queue, Schedule } from "effect"
 import { Backplane, currentLeaseGuard, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
 import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
@@ -153,6 +153,69 @@ describe("RedisStreams faults", () => {
       const seen = (yield* listening.take(61)).map((e) => e.seq)
       expect(seen).toEqual(Array.from({ length: 61 }, (_, i) => i + 1))
       expect(yield* Queue.size(listening.resets)).toBe(0)
+    }))
+
+  it.scopedLive("a node back from an outage restarts the epoch with what Redis held meanwhile: renumbered from 1, at kept, once", () =>
+    Effect.gen(function*() {
+      // A and C reach Redis through proxies (cut off below), B directly; history holds the last 3 events
+      const proxyA = yield* startRedisProxy(hostPort(redisUrl()))
+      const proxyC = yield* startRedisProxy(hostPort(redisUrl()))
+      const node = yield* nodesOn(redisUrl(), { minEvents: 3, minAgeMs: 0, maxEvents: 3 })
+      const a = yield* node(proxyA.url)
+      const b = yield* node()
+      const c = yield* node(proxyC.url)
+      const onA = yield* recorder
+      const onB = yield* recorder
+      const onC = yield* recorder
+      const before = yield* a.backplane.subscribe("u", onA.listener)
+      yield* b.backplane.subscribe("u", onB.listener)
+      yield* c.backplane.subscribe("u", onC.listener)
+      for (let n = 1; n <= 2; n++) yield* b.backplane.publish("u", pending(n))
+      expect((yield* onA.take(2)).map((e) => e.seq)).toEqual([1, 2])
+      expect((yield* onC.take(2)).map((e) => e.seq)).toEqual([1, 2])
+      expect((yield* onB.take(2)).map((e) => e.seq)).toEqual([1, 2])
+
+      // A and C cut off: each gives its own event seq 3, locally; B publishes 3 and 4 (a lost run's end) into Redis
+      proxyA.block()
+      proxyC.block()
+      const away = (redis: typeof a.redis) =>
+        Effect.repeat(redis.health, { until: (health) => !health.connected, schedule: Schedule.spaced("20 millis") })
+      yield* Effect.all([away(a.redis), away(c.redis)])
+      expect(yield* a.backplane.publish("u", pending(30))).toBe(3)
+      expect(yield* c.backplane.publish("u", pending(31))).toBe(3)
+      expect((yield* onA.take(1)).map((e) => e.frame)).toEqual([`{"n":30,"seq":3}`])
+      expect((yield* onC.take(1)).map((e) => e.frame)).toEqual([`{"n":31,"seq":3}`])
+      expect(yield* b.backplane.publish("u", pending(3))).toBe(3)
+      const lostEnd = { ...pending(4), token: "lost:r1" }
+      expect(yield* b.backplane.publish("u", lostEnd)).toBe(4)
+      expect((yield* onB.take(2)).map((e) => e.seq)).toEqual([3, 4])
+
+      // both back, one after the other: the first restarts the epoch with what Redis held (the last 3), the
+      // second finds it restarted already; every listener resets to after the carried events (its clients resume)
+      proxyA.unblock()
+      const reset = yield* Queue.take(onA.resets)
+      expect(reset.epoch).not.toBe(before.epoch)
+      expect(reset.latestSeq).toBe(3)
+      expect(yield* Queue.take(onB.resets)).toEqual(reset)
+      proxyC.unblock()
+      expect(yield* Queue.take(onC.resets)).toEqual(reset)
+      expect(yield* b.history.read("u", 0)).toEqual({
+        entries: [
+          { seq: 1, at: 2, frame: `{"n":2,"seq":1}` },
+          { seq: 2, at: 3, frame: `{"n":3,"seq":2}` },
+          { seq: 3, at: 4, frame: `{"n":4,"seq":3}` }
+        ],
+        oldestSeq: 1,
+        latestSeq: 3
+      })
+
+      // the lost end's publish made again finds its new seq (still one end); the next event follows the
+      // carried ones everywhere, with no other reset
+      expect(yield* b.backplane.publish("u", lostEnd)).toBe(3)
+      expect(yield* c.backplane.publish("u", pending(5))).toBe(4)
+      for (const on of [onA, onB, onC]) expect((yield* on.take(1)).map((e) => e.frame)).toEqual([`{"n":5,"seq":4}`])
+      expect((yield* a.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([2, 3, 4])
+      for (const on of [onA, onB, onC]) expect(yield* Queue.size(on.resets)).toBe(0)
     }))
 
   it.scopedLive("an event whose lease guard no longer holds is refused: no seq, no history, no delivery", () =>

@@ -7,6 +7,7 @@ import * as BuiltinAgent from "../../src/agent/BuiltinAgent.js"
 import * as SwitchyardConfig from "../../src/Config.js"
 import type { Overrides } from "../../src/Config.js"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
+import { RedisSettings, type RedisSettingsShape } from "../../src/store/RedisSettings.js"
 import * as Jwt from "../../src/transport/Jwt.js"
 import type { AnyHandler } from "../../src/handlers/Handler.js"
 import * as Switchyard from "../../src/Switchyard.js"
@@ -39,6 +40,8 @@ export const token = (
  * and a free port, with `overrides` on the default settings. Every log line,
  * down to debug, is rendered as production renders it and recorded for the
  * suite's secret scan (`SecretScan`); `logs` adds a test's own logger and level.
+ * `redis` runs it in cluster mode on that Redis (in this process: nodes
+ * sharing a prefix can run a test's own handlers, unlike `npm start` ones).
  */
 export const startServer = async (options: {
   readonly settings?: Overrides
@@ -46,9 +49,10 @@ export const startServer = async (options: {
   readonly agent?: Layer.Layer<Agent>
   readonly logs?: Layer.Layer<never>
   readonly embedded?: boolean
+  readonly redis?: RedisSettingsShape
 } = {}): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
-  const config = SwitchyardConfig.layerWith({
+  const settings = SwitchyardConfig.layerWith({
     jwtSecret: Redacted.make(TEST_SECRET),
     port: 0,
     host: "127.0.0.1",
@@ -56,6 +60,8 @@ export const startServer = async (options: {
     rateLimitPerSec: 0,
     ...options.settings
   })
+  // the later of two services of one tag wins the merge
+  const config = options.redis === undefined ? settings : Layer.merge(settings, Layer.succeed(RedisSettings, options.redis))
   // what `npm start` listens with, or (`embedded`) an app's own HttpServer, whose `/ws` upgrades take the route
   const listen = options.embedded === true
     ? NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })
