@@ -1,8 +1,8 @@
-import { Clock, Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Exit, Layer } from "effect"
 import * as Metrics from "../observability/Metrics.js"
 import * as ServerFrame from "../protocol/ServerFrame.js"
-import { Backplane } from "../store/Backplane.js"
-import type { LeaseGuard, RunEnd } from "../store/Backplane.js"
+import { Backplane, currentRunEnd } from "../store/Backplane.js"
+import type { LeaseGuard } from "../store/Backplane.js"
 import {
   type LeasedRun,
   type LostRun,
@@ -26,11 +26,12 @@ import {
  * serves the user: the user may be connected nowhere right now, and the run
  * must still end in the stream's history, for the next `resume` to see.
  *
- * A run of this node ends with its `agent_completed`: the store records the
- * end in the script that publishes it (`ending` hands out the marker,
- * `currentRunEnd`), never one without the other — if the event is refused
- * (the lease left this node) the claimer's `NODE_LOST` is the end; if Redis
- * does not confirm it, the backplane owes it and publishes it again.
+ * A run of this node ends with its `agent_completed` (`publishEnd`): the
+ * store records the end in the script that publishes it (`takeEnd` hands out
+ * the marker, `currentRunEnd`), never one without the other — if the event
+ * is refused (the lease left this node) the claimer's `NODE_LOST` is the
+ * end; if Redis does not confirm it, the backplane owes it and publishes it
+ * again.
  */
 
 /** One user's runs on this node, as another node's stop request (or the node's lapsed lease) reaches them. */
@@ -84,30 +85,39 @@ export class NodeRuns {
   }
 
   /**
-   * A run of this node ended: what its `agent_completed` carries
-   * (`currentRunEnd`) so that the store records its end in the same Redis
-   * script that publishes the event — the user's slot among their runs at
-   * once is free on every node by the time anyone can see the run end, and
-   * an end is never recorded without its event (an end Redis did not
-   * confirm is owed by the backplane and published again); undefined when
-   * the store settled the end itself (memory mode, or a run it never
-   * recorded). The run stays here until `release` (after the event): a stop
-   * request that found it running before the end was recorded still finds it
-   * here, and learns it ended (`stopped: false`); one that looks it up after
-   * finds it ended.
+   * A run of this node ended: its `agent_completed` goes out and its end is
+   * recorded, as one sequence. The store hands out the run's end marker
+   * (`takeEnd`); `first` runs (what must precede the event: a stop's ack, a
+   * missing `agent_started`), then `emitCompleted` with the marker set
+   * (`currentRunEnd`), so that the backplane records the end in the same
+   * Redis script that publishes the event — the user's slot among their runs
+   * at once is free on every node by the time anyone can see the run end,
+   * and an end is never recorded without its event (one Redis did not
+   * confirm is owed by the backplane and published again). If either dies
+   * or is interrupted on its way, the event may not be out: the end is
+   * recorded without it (`endWithoutEvent`), so the slot is not held while
+   * this node lives. With no marker (memory mode, or a run the store never
+   * recorded) the store settled the end itself. The run stays here until
+   * after the event, either way: a stop request that found it running before
+   * the end was recorded still finds it here, and learns it ended
+   * (`stopped: false`); one that looks it up after finds it ended.
    */
-  ending(userId: string, runId: string): Effect.Effect<RunEnd | undefined> {
-    return this.leases.ending(userId, runId)
-  }
-
-  /** The run's `agent_completed` died on its way (a defect): its end is recorded without it. */
-  endedWithoutEvent(userId: string, runId: string): Effect.Effect<void> {
-    return this.leases.ended(userId, runId)
-  }
-
-  /** The run's `agent_completed` went out (its end recorded with it, or owed): it is let go here. */
-  release(runId: string): void {
-    this.here.delete(runId)
+  publishEnd<A, E, R>(
+    userId: string,
+    runId: string,
+    emitCompleted: Effect.Effect<A, E, R>,
+    first: Effect.Effect<void, E, R> = Effect.void
+  ): Effect.Effect<A, E, R> {
+    return Effect.gen(this, function*() {
+      const runEnd = yield* this.leases.takeEnd(userId, runId)
+      const publish = Effect.zipRight(
+        first,
+        runEnd === undefined ? emitCompleted : Effect.locally(emitCompleted, currentRunEnd, runEnd)
+      )
+      const recorded = runEnd === undefined ? publish : Effect.onExit(publish, (exit) =>
+        Exit.isFailure(exit) ? this.leases.endWithoutEvent(userId, runId) : Effect.void)
+      return yield* Effect.ensuring(recorded, Effect.sync(() => this.here.delete(runId)))
+    })
   }
 
   /** Another node's stop request for a run here. */

@@ -10,7 +10,7 @@ import type { RunRecord } from "./RunRecord.js"
 import * as RunLimits from "./RunLimits.js"
 import type { LocalRuns, NodeRuns } from "./RunCluster.js"
 import type { RunOwnerUnreachable } from "../store/RunLeases.js"
-import { currentLeaseGuard, currentRunEnd, type LeaseGuard } from "../store/Backplane.js"
+import { currentLeaseGuard, type LeaseGuard } from "../store/Backplane.js"
 
 /** What `start` needs from the frame that starts a run. */
 export interface RunStart {
@@ -290,24 +290,20 @@ export class RunRegistry {
           if (Option.isNone(failure)) yield* Effect.logError("agent run died", exit.cause)
           payload = { run_id: runId, status: "failed", error: { code: error.code, message: error.message } }
         }
-        // cluster mode: the end is recorded by the event's own publish (one Redis script), so the user's slot
-        // among their runs at once is free on every node once anyone can see it, and never recorded without
-        // it; the run stays locatable here until the event is out
-        const cluster = this.cluster?.shared === true ? this.cluster : undefined
-        const runEnd = cluster === undefined ? undefined : yield* cluster.ending(this.userId, runId)
         const stopReply = this.stopReplies.get(runId)
         this.stopReplies.delete(runId)
         // the `stop_agent` that cancelled it is acked first
-        if (stopReply !== undefined && record.status === "cancelled") yield* stopReply
-        // let go here once the event is out, or failed to go out: a defect in the emit must not keep it for ever
-        const completed = emit({ type: "agent_completed", run_id: runId, payload })
-        const ending = runEnd === undefined || cluster === undefined
-          ? Effect.zipRight(emitStarted, completed)
-          : Effect.zipRight(emitStarted, Effect.locally(completed, currentRunEnd, runEnd)).pipe(
-            // a defect on the event's way must not keep the user's slot taken on every node
-            Effect.onExit((exit) => Exit.isFailure(exit) ? cluster.endedWithoutEvent(this.userId, runId) : Effect.void)
-          )
-        yield* Effect.ensuring(ending, Effect.sync(() => cluster?.release(runId)))
+        const first = stopReply !== undefined && record.status === "cancelled"
+          ? Effect.zipRight(stopReply, emitStarted)
+          : emitStarted
+        const emitCompleted = emit({ type: "agent_completed", run_id: runId, payload })
+        // cluster mode: the end is recorded by the event's own publish (one Redis script), so the user's slot
+        // among their runs at once is free on every node once anyone can see it, and never recorded without
+        // it; the run stays locatable here until the event is out, or failed to go out
+        const cluster = this.cluster?.shared === true ? this.cluster : undefined
+        yield* cluster === undefined
+          ? Effect.zipRight(first, emitCompleted)
+          : cluster.publishEnd(this.userId, runId, emitCompleted, first)
         yield* Metrics.increment(Metrics.runsTotal, { status: record.status })
         yield* Effect.logDebug("agent run ended", { status: record.status, latency_ms: record.endedAt - record.startedAt })
         for (const listener of Array.from(this.endedListeners)) {

@@ -62,7 +62,7 @@ export const currentLeaseGuard: FiberRef.FiberRef<LeaseGuard | undefined> = Fibe
  * is recorded whose event was lost. One it could not confirm (Redis slow or
  * away) it keeps owed, and publishes again with the same token once Redis
  * answers (the run stays recorded running meanwhile). `owner` is the run's
- * owner as the store keys it (`RunLeases.ending` hands the whole marker out).
+ * owner as the store keys it (`RunLeases.takeEnd` hands the whole marker out).
  */
 export interface RunEnd {
   readonly runId: string
@@ -144,6 +144,15 @@ export class Backplane extends Context.Tag("switchyard/Backplane")<Backplane, {
    * publishing fiber's lease guard no longer holds, or a shared backend did
    * not confirm it in time: it then reaches the listeners only if the backend
    * still runs it).
+   *
+   * With `currentRunEnd` set (a run's `agent_completed`), a backend that
+   * records runs (Redis) records the run's end in that same step, and refuses
+   * the event (0, nothing recorded) if the run is no longer the marker's
+   * owner's — claimed by a survivor, whose `NODE_LOST` is its end, or ended
+   * already. One it could not confirm it owes: it keeps the event and
+   * publishes it again with the same token once the backend answers, until
+   * it gets the first attempt's seq or the refusal (the run stays recorded
+   * running meanwhile). A backend without run records ignores the marker.
    */
   readonly publish: (userId: string, event: PendingEvent) => Effect.Effect<number>
   /** Delivers a transient `frame` from connection `senderId` to every listener of the user on every node. */

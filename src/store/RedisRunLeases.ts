@@ -25,7 +25,7 @@ import {
  * quarter of the lease. A run start is one script: the user's limits counted
  * over every node, and the run recorded under the owner and the user. Its
  * end is recorded by the script that publishes its `agent_completed`
- * (`ending` gives the marker: `RedisStreamScripts.publish`, `endRunLua`).
+ * (`takeEnd` gives the marker: `RedisStreamScripts.publish`, `endRunLua`).
  * A `stop_agent` for a run elsewhere goes to the owner's control channel and
  * waits (bounded) for its answer. Every node sweeps for owners whose lease
  * expired; the sweep is one script that takes their runs out of the records,
@@ -304,12 +304,12 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
         )
       )
     },
-    ending: (userId, runId) =>
+    takeEnd: (userId, runId) =>
       Effect.suspend((): Effect.Effect<RunEnd | undefined> =>
         // recorded under the lease: its end goes with its `agent_completed`, in the publish's script
         leased.delete(runId) ? Effect.succeed({ runId, owner: ownerKey }) : Effect.as(endWithoutEvent(userId, runId), undefined)
       ),
-    ended: (userId, runId) => Effect.suspend(() => endWithoutEvent(userId, runId)),
+    endWithoutEvent,
     locate: (userId, runId) => {
       const keys = Scripts.userKeys(prefix, userId)
       return redis.eval(Scripts.locate, [keys.running, keys.ended], [runId]).pipe(
@@ -373,7 +373,11 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
   })
 })
 
-/** The store of this node: `NODE_ID`'s lease of `REDIS_RUN_LEASE_MS`, answers within `REDIS_COMMAND_TIMEOUT_MS`. */
+/**
+ * The store of this node: `NODE_ID`'s lease of `REDIS_RUN_LEASE_MS`, answers within `REDIS_COMMAND_TIMEOUT_MS`.
+ * Runs' ends are recorded by the Redis backplane's publish (`RedisStreams`), so provide that beside it:
+ * with another backplane an ended run stays recorded running (the user's slot taken) until this node restarts.
+ */
 export const layer = (nodeId: string): Layer.Layer<RunLeases, never, Redis | RedisSettings> =>
   Layer.scoped(
     RunLeases,

@@ -99,21 +99,22 @@ export class RunLeases extends Context.Tag("switchyard/store/RunLeases")<RunLeas
    */
   readonly admit: (userId: string, runId: string, quota: RunQuota, now: number) => Effect.Effect<QuotaRefusal | undefined>
   /**
-   * The run ended here. A run the store holds under the lease now: the
-   * marker its `agent_completed` carries (`currentRunEnd`), so that the
-   * backplane records the end in the same step as it publishes the event.
-   * Otherwise (one admitted while the store was away and not recorded yet,
-   * or no store: memory) the store settles its end itself: undefined. The
-   * caller still answers stops for it until its event is out.
+   * The run ended here: takes it off the lease (a lapse no longer lists it).
+   * A run the store holds under the lease: the marker its `agent_completed`
+   * carries (`currentRunEnd`), so that the backplane records the end in the
+   * same step as it publishes the event. Otherwise (one admitted while the
+   * store was away and not recorded yet, or no store: memory) the store
+   * settles its end itself: undefined. The caller still answers stops for it
+   * until its event is out (`NodeRuns.publishEnd` is the whole sequence).
    */
-  readonly ending: (userId: string, runId: string) => Effect.Effect<RunEnd | undefined>
+  readonly takeEnd: (userId: string, runId: string) => Effect.Effect<RunEnd | undefined>
   /**
    * The run's end recorded without its event: its `agent_completed` died on
-   * its way, before or after the publish (a defect) — so that the run does
-   * not hold the user's slot for as long as this node lives. Harmless if the
-   * publish did record it.
+   * its way, before or after the publish (a defect or an interruption) — so
+   * that the run does not hold the user's slot for as long as this node
+   * lives. Harmless if the publish did record it.
    */
-  readonly ended: (userId: string, runId: string) => Effect.Effect<void>
+  readonly endWithoutEvent: (userId: string, runId: string) => Effect.Effect<void>
   /** Where `userId`'s run `runId` is. */
   readonly locate: (userId: string, runId: string) => Effect.Effect<RunLocation>
   /** Asks `owner` to stop `userId`'s run `runId`, waiting at most the store's bound for the answer. */

@@ -5,7 +5,7 @@ import { type LocalRuns, NodeRuns, type RemoteOutcome } from "../../src/agent/Ru
 import { RunRegistry } from "../../src/agent/Runs.js"
 import * as ServerFrame from "../../src/protocol/ServerFrame.js"
 import type { StreamEvent } from "../../src/protocol/StreamEvents.js"
-import { Backplane, currentRunEnd } from "../../src/store/Backplane.js"
+import { Backplane } from "../../src/store/Backplane.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { ConversationMemory, Conversations } from "../../src/state/Conversations.js"
 import { LifecycleState } from "../../src/state/Lifecycle.js"
@@ -55,12 +55,11 @@ const publishOn = (backplane: Backplane["Type"], userId: string) => (event: Stre
 
 // a run's end on its node as the registry makes it: its agent_completed published with the record of its end, then let go
 const endRun = (node: NodeRuns, backplane: Backplane["Type"], userId: string, runId: string) =>
-  Effect.gen(function*() {
-    const marker = yield* node.ending(userId, runId)
-    const event: StreamEvent = { type: "agent_completed", run_id: runId, payload: { run_id: runId, status: "completed", response: { text: "" } } }
-    yield* Effect.locally(publishOn(backplane, userId)(event), currentRunEnd, marker)
-    node.release(runId)
-  })
+  node.publishEnd(userId, runId, publishOn(backplane, userId)({
+    type: "agent_completed",
+    run_id: runId,
+    payload: { run_id: runId, status: "completed", response: { text: "" } }
+  }))
 
 // a user's runs on a node, as its registry answers for them: still going, or ended
 const userRuns = (userId: string, ended: Set<string>): LocalRuns => ({
@@ -98,12 +97,12 @@ describe("NodeRuns: stop_agent from another node of a run that just ended", () =
         // B asks (look-up and request) while A is ending its ended run
         (leases, b) => ({
           ...leases,
-          ending: (userId, runId) =>
+          takeEnd: (userId, runId) =>
             Effect.zipRight(
               Effect.map(Effect.orDie(b().stopElsewhere(userId, runId, Effect.void)), (outcome) => {
                 asked = outcome
               }),
-              leases.ending(userId, runId)
+              leases.takeEnd(userId, runId)
             )
         }),
         (leases) => leases
@@ -118,9 +117,8 @@ describe("NodeRuns: stop_agent from another node of a run that just ended", () =
     Effect.gen(function*() {
       const { a, b } = yield* twoNodes((leases) => leases, (leases) => leases)
       yield* a.admit(userRuns("u", new Set(["r1"])), "r1", unlimited, Date.now())
-      // its event went out unconfirmed: let go on A, still recorded running under A in Redis
-      yield* a.ending("u", "r1")
-      a.release("r1")
+      // its event went out unconfirmed (here: not at all): let go on A, still recorded running under A in Redis
+      yield* a.publishEnd("u", "r1", Effect.void)
       expect(yield* b.stopElsewhere("u", "r1", Effect.void)).toEqual({ _tag: "Found", stopped: false })
     }))
 

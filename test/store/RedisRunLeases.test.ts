@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Layer, Metric, Option, Queue, Redacted, Scope } from "effect"
+import { NodeRuns } from "../../src/agent/RunCluster.js"
 import * as RedisRunLeases from "../../src/store/RedisRunLeases.js"
 import { type LostRun, RunLeases } from "../../src/store/RunLeases.js"
 import * as Redis from "../../src/store/Redis.js"
@@ -56,8 +57,7 @@ const withEnd = (context: Context.Context<RunLeases | Backplane | HistoryStore |
     backplane,
     /** the run's end: the seq of its agent_completed (0: not published) */
     end: (userId: string, runId: string, event: PendingEvent = completed(runId)) =>
-      Effect.flatMap(leases.ending(userId, runId), (marker) =>
-        Effect.locally(backplane.publish(userId, event), currentRunEnd, marker))
+      new NodeRuns(leases).publishEnd(userId, runId, backplane.publish(userId, event))
   }
 }
 
@@ -218,7 +218,7 @@ describe("RedisRunLeases: a run's end is recorded by its agent_completed's publi
     Effect.gen(function*() {
       const a = yield* cluster()()
       expect(yield* a.admit("u", "r1", one, Date.now())).toBeUndefined()
-      const marker = (yield* a.ending("u", "r1"))!
+      const marker = (yield* a.takeEnd("u", "r1"))!
       const withToken = { ...completed("r1"), token: "end-r1" }
       const publish = (event: PendingEvent) => Effect.locally(a.backplane.publish("u", event), currentRunEnd, marker)
       expect(yield* publish(withToken)).toBe(1)
@@ -240,7 +240,7 @@ describe("RedisRunLeases: a run's end is recorded by its agent_completed's publi
       const a = yield* node(scopeA)
       const b = yield* node()
       expect(yield* a.admit("u", "r1", one, Date.now())).toBeUndefined()
-      const marker = (yield* a.ending("u", "r1"))!
+      const marker = (yield* a.takeEnd("u", "r1"))!
       // A stops renewing; B claims the run (its end recorded by the claim)
       yield* Scope.close(scopeA, Exit.void)
       const lost = yield* Queue.unbounded<string>()
