@@ -285,19 +285,19 @@ export const make = (
             attempt(Scripts.catchUp, userId, [fresh, lastSeq, tuning.page.maxEvents, tuning.page.maxBytes]),
             PUBLISH_ATTEMPTS
           )) as Array<number | string>
-          const now = String(reply[0])
+          const current = String(reply[0])
           const latest = Number(reply[1])
           const oldest = Number(reply[2])
           if (first) target = latest
-          if (now !== epoch) {
+          if (current !== epoch) {
             // the past this listener counted is gone: its clients resume, and read what the new epoch holds (a
             // restart's carried events) from history; this page was read after a seq of the old epoch
-            reset({ epoch: now, latestSeq: latest })
+            reset({ epoch: current, latestSeq: latest })
             break
           }
           // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
           const heldFrom = oldest === -1 ? latest + 1 : oldest
-          if (heldFrom > lastSeq + 1 && lastSeq < latest) reset({ epoch: now, latestSeq: Math.min(heldFrom, latest + 1) - 1 })
+          if (heldFrom > lastSeq + 1 && lastSeq < latest) reset({ epoch: current, latestSeq: Math.min(heldFrom, latest + 1) - 1 })
           const entries = entriesOf(reply, 3)
           if (entries.length === 0) break
           for (const entry of entries) give(entry)
@@ -436,7 +436,7 @@ export const make = (
         owed.delete(oldest!.token)
         return Effect.logWarning("backplane: too many runs' ends owed; the oldest is given up", { run_id: oldest!.end.runId })
       })
-    const settled = (entry: OwedEnd): Effect.Effect<void> =>
+    const forgetOwed = (entry: OwedEnd): Effect.Effect<void> =>
       Effect.suspend(() => owed.delete(entry.token) ? Metric.incrementBy(runEndsOwed, -1) : Effect.void)
     // the user's listeners here that Redis has not caught up with yet (their epoch ends first: an owed end
     // published before that restart would be wiped with the epoch)
@@ -447,7 +447,7 @@ export const make = (
     /**
      * Each owed end published again, with its first attempt's token: a first
      * attempt that did run returns its seq, and a run whose end is recorded
-     * (or claimed by a survivor) is refused — either way settled, off the list.
+     * (or claimed by a survivor) is refused — either way off the list (`forgetOwed`).
      * The first that fails ends the round (Redis away or slow again: one command's wait, not one per end).
      */
     const payOwed: Effect.Effect<void> = Effect.suspend(() => {
@@ -456,7 +456,7 @@ export const make = (
         failed || divergedHere(entry.userId) ? Effect.void : Effect.matchEffect(
           publishOnce(entry.userId, entry.event, entry.token, entry.guard, entry.end, true),
           {
-            onSuccess: () => settled(entry),
+            onSuccess: () => forgetOwed(entry),
             onFailure: () => Effect.sync(() => void (failed = true))
           }
         ), { discard: true })
@@ -475,14 +475,14 @@ export const make = (
           const token = event.token ?? `${processTag}${(++published).toString(36)}`
           const again = event.token !== undefined
           const once = (retry: boolean) => publishOnce(userId, event, token, guard, end, retry || again)
-          const settle = (reply: unknown) => Math.max(0, Number(reply))
+          const seqOfReply = (reply: unknown) => Math.max(0, Number(reply))
           // a run's end not confirmed: owed (the run stays recorded running in Redis until it is)
           const owing = <A>(outcome: Effect.Effect<A>): Effect.Effect<A> =>
             end === undefined ? outcome : Effect.zipLeft(outcome, owe({ userId, event, token, guard, end }))
           // after a timeout: asked again with the same token, queued behind the first attempt
           const confirm = (left: number): Effect.Effect<number> =>
             Effect.matchEffect(once(true), {
-              onSuccess: (reply) => confirmed(settle(reply)),
+              onSuccess: (reply) => confirmed(seqOfReply(reply)),
               onFailure: (error: RedisError) =>
                 error.reason !== "Timeout"
                   ? owing(publishLocally(userId, event))
@@ -491,7 +491,7 @@ export const make = (
                   : owing(unconfirmed)
             })
           return Effect.matchEffect(once(false), {
-            onSuccess: (reply) => confirmed(settle(reply)),
+            onSuccess: (reply) => confirmed(seqOfReply(reply)),
             onFailure: (error) =>
               error.reason === "Timeout" ? confirm(PUBLISH_ATTEMPTS - 1) : owing(publishLocally(userId, event))
           })
