@@ -120,10 +120,8 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
     )
   }
 
-  const recordEnd = (userId: string, runId: string, now: number): Effect.Effect<void, RedisError> => {
-    const keys = Scripts.userKeys(prefix, userId)
-    return Effect.asVoid(redis.eval(Scripts.ended, [keys.running, keys.ended], [prefix, ownerKey, runId, now]))
-  }
+  const recordEnd = (userId: string, runId: string, now: number): Effect.Effect<void, RedisError> =>
+    Effect.asVoid(redis.eval(Scripts.ended, [], [prefix, ownerKey, keyPart(userId), runId, now]))
 
   /** A run's end recorded by itself (no event carries it): a start not recorded yet and its end cancel out. */
   const endWithoutEvent = (userId: string, runId: string): Effect.Effect<void> =>

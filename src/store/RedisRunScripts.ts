@@ -39,10 +39,11 @@ end
 `
 
 /**
- * Lua for a script of another store (`streams.publish`, with the run's
- * `agent_completed`): `run_held(prefix, owner, run)` — whether `owner` (hex) still
- * holds the run (not ended, not claimed by a survivor) — and `end_run(prefix,
- * owner, user, run, now)`, what `ended` does (user and owner hex).
+ * Lua of a run's end, the one place its keys are written: `run_held(prefix,
+ * owner, run)` — whether `owner` (hex) still holds the run (not ended, not
+ * claimed by a survivor) — and `end_run(prefix, owner, user, run, now)`
+ * (user and owner hex). `runs.ended` and another store's script
+ * (`streams.publish`, with the run's `agent_completed`) are built on it.
  */
 export const endRunLua = rememberEnded + `
 local function run_held(prefix, owner, run)
@@ -109,18 +110,17 @@ return {0}
 )
 
 /**
- * KEYS: running, ended (the user's). ARGV: prefix, owner (hex), run, now.
- * The end of a run that did not start after all, or was not recorded under
- * the lease; a run held under it ends in `streams.publish` with its
- * `agent_completed` (`endRunLua`).
+ * ARGV: prefix, owner (hex), user (hex), run, now.
+ * A run's end recorded without an event (`end_run`): a run refused after
+ * all, one admitted while Redis was away (written with the next renewal),
+ * or a leased run whose `agent_completed` died on its way. A leased run's
+ * end is otherwise recorded by `streams.publish` with that event.
  */
 export const ended = new RedisScript(
   "runs.ended",
-  common + `
-local prefix, owner, run, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-redis.call('HDEL', KEYS[1], run)
-redis.call('HDEL', prefix .. 'runs:of:' .. owner, run)
-remember_ended(KEYS[2], run, now)
+  endRunLua + `
+local prefix, owner, user, run, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+end_run(prefix, owner, user, run, now)
 return 1
 `
 )
