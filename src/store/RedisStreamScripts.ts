@@ -227,7 +227,8 @@ if redis.call('HGET', m, 'epoch') == ARGV[9] then
   local seqs, bytes = {}, 0
   for i, entry in ipairs(held) do
     seqs[string.match(entry[1], '^(%d+)')] = i
-    -- a frame is head .. seq .. tail, its head ending in "seq": (the first such key: none can be inside a string)
+    -- a frame is head .. seq .. tail, the head {"type":…,"seq": (ServerFrame.streamEventHead): the first "seq":
+    -- is the head's (none can be inside a string); its 6 characters are kept (from .. from + 5), the digits replaced
     local frame = entry[2][2]
     local from, to = string.find(frame, '"seq":%d+')
     if from then frame = string.sub(frame, 1, from + 5) .. i .. string.sub(frame, to + 1) end
