@@ -17,8 +17,9 @@ import * as Middleware from "./Middleware.js"
  * held by this frame's own chain, or by a chain waiting, in turn, for one of
  * this chain's (on this node; on others through the store's `SharedWaits`).
  * While the frame runs its ticket holds the id; the outcome ends the claim:
- * a success is remembered, an error forgotten so that a retry runs again. Frames without an id, `pong`-answered types and the unknown
- * route are not deduplicated: their routes do not get this step at all.
+ * a success is remembered, an error forgotten so that a retry runs again.
+ * Frames without an id, `pong`-answered types and the unknown route are not
+ * deduplicated: their routes do not get this step at all.
  *
  * `next` never fails, and a handler's own interruption arrives as an outcome
  * too; the frame's fiber itself is a root fiber nothing interrupts (a
@@ -125,7 +126,7 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
    * claim cannot close one (nobody waits for it): it waits at no extra cost.
    */
   const waitShared = (userId: string, id: string, ticket: FrameTicket): Effect.Effect<boolean, DedupeStoreError> => {
-    const shared = store.waits
+    const shared = store.sharedWaits
     const held = shared === undefined ? [] : ticket.heldIds()
     if (shared === undefined || held.length === 0) return Effect.as(store.settled(userId, id), true)
     // a wait that stays recorded (Redis failed) is dropped at its deadline: logged, not the frame's failure

@@ -106,5 +106,5 @@ export class DedupeStore extends Context.Tag("switchyard/DedupeStore")<DedupeSto
    * The waits of chains on every node sharing the store; `undefined` when
    * the store is this process's own (the node's `ClaimWaits` sees every wait).
    */
-  readonly waits: SharedWaits | undefined
+  readonly sharedWaits: SharedWaits | undefined
 }>() {}

@@ -211,7 +211,7 @@ export const make = (options: DedupeOptions): Effect.Effect<DedupeStore["Type"],
       expire: (userId, id) => Effect.sync(() => memory.expire(userId, id)),
       settled: (userId, id) => memory.settled(userId, id),
       sync: memory,
-      waits: undefined
+      sharedWaits: undefined
     }
   })
 

@@ -200,7 +200,7 @@ return 1
 )
 
 // the waits of one user: ARGV prefix, now, (window, overhead: unused), user, wanted, then the script's own
-const waits = `
+const waitsPrelude = `
 local prefix, now, wanted = ARGV[1], tonumber(ARGV[2]), ARGV[6]
 local w = prefix .. 'dd:{' .. ARGV[5] .. '}:w'
 `
@@ -218,7 +218,7 @@ local w = prefix .. 'dd:{' .. ARGV[5] .. '}:w'
  */
 export const enterWait = new RedisScript(
   "dedupe.enterWait",
-  waits + `
+  waitsPrelude + `
 local lease = tonumber(ARGV[7])
 local held = {}
 for i = 8, #ARGV do held[ARGV[i]] = true end
@@ -248,7 +248,7 @@ return 1
  */
 export const leaveWait = new RedisScript(
   "dedupe.leaveWait",
-  waits + `
+  waitsPrelude + `
 for i = 7, #ARGV do
   local v = redis.call('HGET', w, ARGV[i])
   if v and string.sub(v, string.find(v, ':', 1, true) + 1) == wanted then redis.call('HDEL', w, ARGV[i]) end

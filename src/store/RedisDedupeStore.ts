@@ -151,13 +151,13 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
       }))
 
     // a retried `enter` whose first attempt ran meets its own edges only past a held id: the same answer
-    const waits: SharedWaits = {
+    const sharedWaits: SharedWaits = {
       enter: (userId, held, wanted) =>
         script(Scripts.enterWait, [keyPart(userId), wanted, leaseMs, ...held], (reply) => reply === 1),
       leave: (userId, held, wanted) => script(Scripts.leaveWait, [keyPart(userId), wanted, ...held], () => undefined)
     }
 
-    return DedupeStore.of({ claim, record, complete, expire, settled, sync: undefined, waits })
+    return DedupeStore.of({ claim, record, complete, expire, settled, sync: undefined, sharedWaits })
   })
 
 /** The Redis store with the given bounds and lease (tests, embedders). */

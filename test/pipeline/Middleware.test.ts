@@ -218,7 +218,7 @@ describe("the dedupe middleware, for a handler whose result is fixed (typing)", 
         expire: (u, id) => Effect.zipRight(Effect.sync(() => calls.push("expire")), store.expire(u, id)),
         settled: store.settled,
         sync: undefined,
-        waits: undefined
+        sharedWaits: undefined
       }))
     ).pipe(Layer.provide(MemoryDedupeStore.layerWith({
       windowMs: 60_000,
@@ -273,7 +273,7 @@ describe("the dedupe middleware, over a store whose waits are shared by nodes (S
         ...store,
         settled: (u, id) => Effect.zipRight(Effect.sync(() => calls.push(`settled ${id}`)), store.settled(u, id)),
         sync: undefined,
-        waits: {
+        sharedWaits: {
           enter: (_, held, wanted) => Effect.zipRight(Effect.sync(() => calls.push(`enter ${held} ${wanted}`)), enter()),
           leave: (_, held, wanted) => Effect.sync(() => void calls.push(`leave ${held} ${wanted}`))
         }

@@ -39,7 +39,7 @@ describe("RedisDedupeStore across nodes", () => {
 
   // the waits of chains, shared (PROTOCOL §5): time is the TestClock's, as for the claims
   const sharedWaits = (leaseMs: number) =>
-    Effect.map(twoNodes(leaseMs), ({ a, b }) => ({ a: a.waits!, b: b.waits! }))
+    Effect.map(twoNodes(leaseMs), ({ a, b }) => ({ a: a.sharedWaits!, b: b.sharedWaits! }))
 
   it.scoped("a wait on node B that closes a cycle with a wait on node A is refused; another user's is not", () =>
     Effect.gen(function*() {
