@@ -83,9 +83,10 @@ export const PUBLISH_ATTEMPTS = 3
 /**
  * Runs' ends (`agent_completed`) owed at most at once on a node (Redis did
  * not confirm them yet): its runs that were going when Redis went slow or
- * away, which the run limits bound. Past it the oldest is given up (said).
+ * away, which the run limits bound. Past it the oldest is given up (logged;
+ * its run stays recorded running until the node restarts).
  */
-export const MAX_OWED_ENDS = 10_000
+const MAX_OWED_ENDS = 10_000
 
 /** Runs' ends owed now (their `agent_completed` not confirmed by Redis yet), on the nodes of this process. */
 export const runEndsOwed = Metric.gauge("switchyard_redis_run_ends_owed", {
