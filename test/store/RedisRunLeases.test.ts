@@ -314,13 +314,28 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       expect(logsOfA.matching("INFO", "lease held again")).toHaveLength(1)
     }))
 
+  // node A (its Redis through the proxy) running u's run r1, the one run u may have at once; node B on Redis directly.
+  // `paidOnce`: once A owes nothing, Redis holds r1's agent_completed once (seq 1), r1 ended, its slot free
+  const runOnCutOffNode = Effect.gen(function*() {
+    const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
+    const a = yield* nodeA()
+    const b = yield* other("node-b")
+    const one = { perMinute: Infinity, concurrent: 1 }
+    expect(yield* a.leases.admit("u", "r1", one, Date.now())).toBeUndefined()
+    const paidOnce = Effect.gen(function*() {
+      while ((yield* owedNow) > 0) yield* Effect.sleep("50 millis")
+      expect((yield* b.leases.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([
+        `{"type":"agent_completed","run_id":"r1","seq":1}`
+      ])
+      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
+      expect(yield* b.leases.admit("u", "r2", one, Date.now())).toBeUndefined()
+    })
+    return { a, b, proxy, paidOnce }
+  })
+
   it.scopedLive("a run that ends while Redis is away: its end is owed, then published and recorded once Redis answers", () =>
     Effect.gen(function*() {
-      const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
-      const a = yield* nodeA()
-      const b = yield* other("node-b")
-      const one = { perMinute: Infinity, concurrent: 1 }
-      expect(yield* a.leases.admit("u", "r1", one, Date.now())).toBeUndefined()
+      const { a, b, paidOnce, proxy } = yield* runOnCutOffNode
       // cut off for less than the lease: neither the event nor the end reaches Redis; the end is owed, not lost
       proxy.block()
       expect(yield* a.leases.end("u", "r1")).toBe(0)
@@ -328,19 +343,12 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.leases.owner })
       expect((yield* b.leases.history.read("u", 0)).entries).toEqual([])
       proxy.unblock()
-      while ((yield* owedNow) > 0) yield* Effect.sleep("50 millis")
-      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
-      expect((yield* b.leases.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([
-        `{"type":"agent_completed","run_id":"r1","seq":1}`
-      ])
-      expect(yield* b.leases.admit("u", "r2", one, Date.now())).toBeUndefined()
+      yield* paidOnce
     }))
 
   it.scopedLive("a run's end delivered only locally (Redis away) is published once the user's stream here restarted its epoch", () =>
     Effect.gen(function*() {
-      const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
-      const a = yield* nodeA()
-      const b = yield* other("node-b")
+      const { a, paidOnce, proxy } = yield* runOnCutOffNode
       const onA = yield* Queue.unbounded<string>()
       const resets = yield* Queue.unbounded<string>()
       yield* a.leases.backplane.subscribe("u", {
@@ -348,7 +356,6 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
         signal: () => {},
         reset: (position) => void Queue.unsafeOffer(resets, position.epoch)
       })
-      expect(yield* a.leases.admit("u", "r1", unlimited, Date.now())).toBeUndefined()
       proxy.block()
       // (A knows its connection is gone: its publish is not sent, rather than lost under the command)
       while ((yield* a.redis.health).connected) yield* Effect.sleep("10 millis")
@@ -359,21 +366,13 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       proxy.unblock()
       // A's listener had events Redis never saw: its epoch ends first, then the end goes into the new one
       yield* Queue.take(resets)
-      while ((yield* owedNow) > 0) yield* Effect.sleep("50 millis")
+      yield* paidOnce
       expect(yield* Queue.take(onA)).toContain(`"run_id":"r1"`)
-      expect((yield* b.leases.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([
-        `{"type":"agent_completed","run_id":"r1","seq":1}`
-      ])
-      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
     }))
 
   it.scopedLive("a run's end Redis ran but did not confirm in time is published again once: one event, one end", () =>
     Effect.gen(function*() {
-      const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
-      const a = yield* nodeA()
-      const b = yield* other("node-b")
-      const one = { perMinute: Infinity, concurrent: 1 }
-      expect(yield* a.leases.admit("u", "r1", one, Date.now())).toBeUndefined()
+      const { a, b, paidOnce, proxy } = yield* runOnCutOffNode
       // Redis runs every attempt; A hears no answer in time: unconfirmed, owed
       proxy.stall()
       expect(yield* a.leases.end("u", "r1")).toBe(0)
@@ -381,9 +380,7 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Ended" })
       proxy.flow()
       // the owed end goes again with its token (its first attempt's seq is found): nothing doubled
-      while ((yield* owedNow) > 0) yield* Effect.sleep("50 millis")
-      expect((yield* b.leases.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1])
-      expect(yield* b.leases.admit("u", "r2", one, Date.now())).toBeUndefined()
+      yield* paidOnce
     }))
 
   it.scopedLive("with no survivor, the node ends its own lapsed runs once it has Redis back", () =>
