@@ -58,6 +58,16 @@ const frame = (type: string, id?: string, payload: object = {}): ClientFrame =>
 // the per-connection services the dedupe step reads: the user (the frame's ticket comes from `withFrame`)
 const user = Context.make(CurrentUser, { userId: "u1" })
 
+// the in-memory dedupe store the dedupe tests start from (each test that provides it gets its own)
+const memoryDedupe = MemoryDedupeStore.layerWith({
+  windowMs: 60_000,
+  minEntries: 10,
+  maxEntries: 100,
+  maxBytesPerUser: 1 << 20,
+  maxResultBytes: 1 << 16,
+  maxBytes: 1 << 22
+})
+
 /** Builds a dispatcher over `handlers` with `chain`, against mocked layers only (no socket, no config). */
 const dispatcherOf = (
   handlers: ReadonlyArray<Handler.Handler<never> | Handler.Handler<Dispatch>>,
@@ -153,14 +163,7 @@ describe("frame middleware", () => {
 describe("the dedupe middleware", () => {
   // the in-memory store as it is (a sync fast path) and as a store with only the Effect API (like a remote one)
   const stores = {
-    "the in-process store (sync path)": MemoryDedupeStore.layerWith({
-      windowMs: 60_000,
-      minEntries: 10,
-      maxEntries: 100,
-      maxBytesPerUser: 1 << 20,
-      maxResultBytes: 1 << 16,
-      maxBytes: 1 << 22
-    })
+    "the in-process store (sync path)": memoryDedupe
   }
   const effectOnly = Layer.effect(
     DedupeStore,
@@ -220,14 +223,7 @@ describe("the dedupe middleware, for a handler whose result is fixed (typing)", 
         sync: undefined,
         sharedWaits: undefined
       }))
-    ).pipe(Layer.provide(MemoryDedupeStore.layerWith({
-      windowMs: 60_000,
-      minEntries: 10,
-      maxEntries: 100,
-      maxBytesPerUser: 1 << 20,
-      maxResultBytes: 1 << 16,
-      maxBytes: 1 << 22
-    })))
+    ).pipe(Layer.provide(memoryDedupe))
 
   const relayed: Array<boolean> = []
   const fixed = Handler.make("mw_typing", {
@@ -278,14 +274,7 @@ describe("the dedupe middleware, over a store whose waits are shared by nodes (S
           leave: (_, held, wanted) => Effect.sync(() => void calls.push(`leave ${held} ${wanted}`))
         }
       }))
-    ).pipe(Layer.provide(MemoryDedupeStore.layerWith({
-      windowMs: 60_000,
-      minEntries: 10,
-      maxEntries: 100,
-      maxBytesPerUser: 1 << 20,
-      maxResultBytes: 1 << 16,
-      maxBytes: 1 << 22
-    })))
+    ).pipe(Layer.provide(memoryDedupe))
 
   // a handler that runs until the test opens its gate, so that its id stays pending meanwhile
   const withGate = Effect.gen(function*() {
