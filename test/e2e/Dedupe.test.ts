@@ -2,6 +2,7 @@ import { Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BuiltinHandlers } from "../../src/handlers/index.js"
 import * as Handler from "../../src/handlers/Handler.js"
+import { BatchResult } from "../../src/protocol/Results.js"
 import { RedisSettings } from "../../src/store/RedisSettings.js"
 import { deletePrefix, redisUrl, uniquePrefix } from "../support/RedisServer.js"
 import { TestClient } from "../support/TestClient.js"
@@ -93,22 +94,31 @@ const makeGate = (type: string) => {
  * Sends the two crossed batches (X containing Y, Y containing X, each after a
  * gated first frame) on `a` and `b`, opens the gate once both hold their ids,
  * and checks the answers: one inner frame refused instead of waiting, the
- * other its batch's duplicate, both connections going on.
+ * other its batch's duplicate, both connections going on; with
+ * `answeredWithinMs`, both answered within that long of the gate opening.
  */
-const crossedBatches = async (gate: ReturnType<typeof makeGate>, a: TestClient, b: TestClient) => {
+const crossedBatches = async (
+  gate: ReturnType<typeof makeGate>,
+  a: TestClient,
+  b: TestClient,
+  answeredWithinMs = Number.POSITIVE_INFINITY
+) => {
   const type = gate.handler.type
   a.send({ type: "batch", id: "X", payload: { messages: [{ type, id: "ga" }, { type: "typing", id: "Y", payload: { is_typing: true } }] } })
   b.send({ type: "batch", id: "Y", payload: { messages: [{ type, id: "gb" }, { type: "typing", id: "X", payload: { is_typing: true } }] } })
   // both batches hold their ids and sit in their gates
   while (gate.entered() < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+  const opened = Date.now()
   gate.open()
-  const [ra, rb] = await Promise.all([a.reply("X"), b.reply("Y")])
-  const inner = [ra, rb].map((reply) => (reply.payload["result"].results as Array<Record<string, any>>)[1]!)
+  // (waited for longer than a claim's lease: a wait that lasts it out is told by the time it took, not a time-out)
+  const [ra, rb] = await Promise.all([a.reply("X", 20_000), b.reply("Y", 20_000)])
+  expect(Date.now() - opened).toBeLessThan(answeredWithinMs)
+  const inner = [ra, rb].map((reply) => Schema.decodeUnknownSync(BatchResult)(reply.payload["result"]).results[1]!)
   // one of the two inner frames was refused instead of waiting; the other waited for that batch and is its duplicate
-  const refused = inner.filter((entry) => entry["status"] === "error")
+  const refused = inner.filter((entry) => entry.status === "error")
   expect(refused).toHaveLength(1)
-  expect(refused[0]!["code"]).toBe("INVALID_MESSAGE")
-  expect(inner.filter((entry) => entry["status"] === "duplicate")).toHaveLength(1)
+  expect(refused[0]).toMatchObject({ code: "INVALID_MESSAGE" })
+  expect(inner.filter((entry) => entry.status === "duplicate")).toHaveLength(1)
   // both connections go on
   expect((await a.request("ping", "pa")).type).toBe("pong")
   expect((await b.request("ping", "pb")).type).toBe("pong")
@@ -133,7 +143,9 @@ describe("dedupe waits across connections (PROTOCOL §5)", () => {
 })
 
 describe("dedupe waits across nodes (PROTOCOL §5, §11)", () => {
-  // two nodes in this process (so that both run the gate) on one Redis prefix
+  // two nodes in this process (so that both run the gate) on one Redis prefix; a claim's lease short enough that
+  // waiting it out (the crossed batches each waiting for the other's claim) is told apart within the test's time
+  const dedupeLeaseMs = 5_000
   const gate = makeGate("gate")
   const prefix = uniquePrefix()
   const servers: Array<TestServer> = []
@@ -142,7 +154,7 @@ describe("dedupe waits across nodes (PROTOCOL §5, §11)", () => {
       servers.push(await startServer({
         handlers: [...BuiltinHandlers, gate.handler],
         settings: { nodeId },
-        redis: RedisSettings.make({ url: redisUrl(), prefix })
+        redis: RedisSettings.make({ url: redisUrl(), prefix, dedupeLeaseMs })
       }))
     }
   })
@@ -157,7 +169,8 @@ describe("dedupe waits across nodes (PROTOCOL §5, §11)", () => {
       TestClient.connect(nodeA.wsUrl(nodeA.token("crossed-nodes"))),
       TestClient.connect(nodeB.wsUrl(nodeB.token("crossed-nodes")))
     ])
-    await crossedBatches(gate, a, b)
+    // refused at once: well before the lease, whose end would otherwise break the wait cycle
+    await crossedBatches(gate, a, b, dedupeLeaseMs / 2)
     await Promise.all([a.close(), b.close()])
   })
 })
