@@ -214,12 +214,20 @@ local w = prefix .. 'dd:{' .. ARGV[5] .. '}:w'
  * held by one chain at most (a claim is exclusive), so each id has one edge
  * at most and the walk visits each id once. An edge past its deadline is a
  * dead node's (a live wait ends within the lease of the claim it waits for):
- * it is dropped when met, and the hash expires a lease after the last entry.
+ * it is dropped when met or sampled (a few entries each time), and the hash
+ * expires a lease after the last entry.
  */
 export const enterWait = new RedisScript(
   "dedupe.enterWait",
   waitsPrelude + `
 local lease = tonumber(ARGV[7])
+-- a few entries at random: one past its deadline that no walk meets (its leave was lost) goes all the same,
+-- so they cannot pile up in the hash of a user who keeps it alive
+local sample = redis.call('HRANDFIELD', w, 4, 'WITHVALUES')
+for i = 1, #sample, 2 do
+  local v = sample[i + 1]
+  if tonumber(string.sub(v, 1, string.find(v, ':', 1, true) - 1)) <= now then redis.call('HDEL', w, sample[i]) end
+end
 local held = {}
 for i = 8, #ARGV do held[ARGV[i]] = true end
 local at, seen = wanted, {}

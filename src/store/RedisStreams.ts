@@ -152,6 +152,12 @@ const parseEvent = (message: string): HistoryEntry => {
   return entry
 }
 
+/** The epoch of an `r` message's body (`<epoch>` or `<epoch>:<latest seq>`). */
+const epochOf = (position: string): string => {
+  const colon = position.indexOf(":")
+  return colon === -1 ? position : position.slice(0, colon)
+}
+
 /** The events of a script's reply from index `from` on: `seq, at, frame` triples. */
 const entriesOf = (reply: ReadonlyArray<number | string>, from: number): Array<HistoryEntry> => {
   const entries: Array<HistoryEntry> = []
@@ -255,8 +261,21 @@ export const make = (
       const take = (item: HistoryEntry | string) => {
         if (typeof item !== "string") return give(item)
         const colon = item.indexOf(":")
-        const to = colon === -1 ? item : item.slice(0, colon)
+        const to = epochOf(item)
         if (to !== epoch) reset({ epoch: to, latestSeq: colon === -1 ? 0 : Number(item.slice(colon + 1)) })
+      }
+      // a catch-up found the stream at epoch `to`: what is held from before `to`'s `r` message (which may not have
+      // come yet: then all of it) is of an older epoch, counted in seqs that are not `to`'s — dropped
+      const dropOlderThan = (to: string) => {
+        if (held === undefined) return
+        let after = 0
+        for (let i = held.length - 1; i >= 0 && after === 0; i--) {
+          const item = held[i]!
+          if (typeof item === "string" && epochOf(item) === to) after = i + 1
+        }
+        held = after === 0 ? [] : held.slice(after)
+        heldChars = 0
+        for (const item of held) heldChars += typeof item === "string" ? item.length : item.frame.length
       }
       // caught up: what was held goes out, unless it was dropped or has a hole of its own (then again)
       const release = (): boolean => {
@@ -294,6 +313,7 @@ export const make = (
             // the past this listener counted is gone: its clients resume, and read what the new epoch holds (a
             // restart's carried events) from history; this page was read after a seq of the old epoch
             reset({ epoch: current, latestSeq: latest })
+            dropOlderThan(current)
             break
           }
           // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
@@ -313,15 +333,21 @@ export const make = (
           return
         }
         catching = true
+        // where the last pass started: one that moved nothing is not run again at once (a hole Redis cannot fill
+        // waits for the next message or the retry pause, never a busy loop of scripts)
+        let before = ""
         const loop: Effect.Effect<void> = Effect.suspend(() => {
           again = false
+          before = `${epoch}:${lastSeq}`
           return pass
         }).pipe(
           Effect.matchCauseEffect({
             onSuccess: () =>
               Effect.suspend(() => {
                 if (closed) return Effect.void
-                if (again || !release()) return loop
+                if (again || !release()) {
+                  return before === `${epoch}:${lastSeq}` ? Effect.zipRight(Effect.sleep(CATCH_UP_RETRY_MS), loop) : loop
+                }
                 catching = false
                 return Effect.void
               }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Fiber, Layer, TestClock } from "effect"
 import { DedupeStore } from "../../src/store/DedupeStore.js"
+import * as Redis from "../../src/store/Redis.js"
 import * as RedisDedupeStore from "../../src/store/RedisDedupeStore.js"
 import { testRedisLayer } from "../support/RedisServer.js"
 import { dedupeStoreSuite, roomy } from "./DedupeStoreConformance.js"
@@ -73,6 +74,21 @@ describe("RedisDedupeStore across nodes", () => {
       expect(yield* b.enter("u", ["q"], "p")).toBe(false)
       yield* a.leave("u", ["p"], "q")
       expect(yield* b.enter("u", ["q"], "p")).toBe(true)
+    }))
+
+  it.scoped("a wait past its deadline that no walk meets is dropped all the same (its leave was lost)", () =>
+    Effect.gen(function*() {
+      const node = RedisDedupeStore.layerWith(roomy, 1_000).pipe(Layer.provideMerge(testRedisLayer()), Layer.orDie)
+      const context = yield* Layer.build(node)
+      const waits = Context.get(context, DedupeStore).sharedWaits!
+      const redis = Context.get(context, Redis.Redis)
+      const edges = redis.key(`dd:{${Redis.keyPart("u")}}:w`)
+      const count = Effect.orDie(redis.run((client) => client.hlen(edges)))
+      yield* waits.enter("u", ["x"], "y")
+      yield* TestClock.adjust("1001 millis")
+      // another chain's wait, whose walk never meets x's
+      yield* waits.enter("u", ["p"], "q")
+      expect(yield* count).toBe(1)
     }))
 
   it.scoped("the waits of a node that died stop counting once the lease ran out", () =>

@@ -218,6 +218,64 @@ describe("RedisStreams faults", () => {
       for (const on of [onA, onB, onC]) expect(yield* Queue.size(on.resets)).toBe(0)
     }))
 
+  it.scopedLive("a node back from an outage while others publish drops what it held of the old epoch: no busy loop, no old frame given as new", () =>
+    Effect.gen(function*() {
+      const proxyA = yield* startRedisProxy(hostPort(redisUrl()))
+      const node = yield* nodesOn(redisUrl(), { minEvents: 3, minAgeMs: 0, maxEvents: 3 })
+      const a = yield* node(proxyA.url)
+      const b = yield* node()
+      // what each node's listener is given, by the epoch it was in then
+      const given = (start: StreamPosition) => {
+        let epoch = start.epoch
+        const frames = new Map<string, string>()
+        const listener: StreamListener = {
+          event: (entry) => void frames.set(`${epoch}/${entry.seq}`, entry.frame),
+          signal: () => {},
+          reset: (to) => void (epoch = to.epoch)
+        }
+        return { listener, frames, epoch: () => epoch }
+      }
+      const start = yield* b.backplane.subscribe("probe", (yield* recorder).listener)
+      const onA = given(start)
+      const onB = given(start)
+      yield* a.backplane.subscribe("u", onA.listener)
+      yield* b.backplane.subscribe("u", onB.listener)
+      for (let n = 1; n <= 50; n++) yield* b.backplane.publish("u", pending(n))
+      const before = onA.epoch()
+
+      // A cut off delivers one event locally (its epoch must end); B goes on publishing into the old epoch,
+      // also while A comes back, so A holds old-epoch events from before the restart's `r` message
+      proxyA.block()
+      yield* Effect.repeat(a.redis.health, { until: (health) => !health.connected, schedule: Schedule.spaced("20 millis") })
+      yield* a.backplane.publish("u", pending(999))
+      let n = 1000
+      const publishing = yield* Effect.fork(Effect.forever(Effect.suspend(() => b.backplane.publish("u", pending(n++)))))
+      yield* Effect.sleep("50 millis")
+      proxyA.unblock()
+      yield* Effect.repeat(Effect.sync(onA.epoch), { until: (epoch) => epoch !== before, schedule: Schedule.spaced("10 millis") })
+      yield* Effect.sleep("100 millis")
+      yield* Fiber.interrupt(publishing)
+
+      // settled, A asks Redis (nearly) nothing: a catch-up looping on a hole it cannot fill sends
+      // thousands of scripts a second
+      yield* Effect.sleep("500 millis")
+      const sentBefore = proxyA.sent()
+      yield* Effect.sleep("1 second")
+      expect(proxyA.sent() - sentBefore).toBeLessThan(5_000)
+
+      // one seq order: what A was given in the new epoch is what B was given for the same seqs, up to the next event
+      const last = yield* b.backplane.publish("u", pending(5_000))
+      const key = `${onB.epoch()}/${last}`
+      yield* Effect.repeat(Effect.sync(() => onA.frames.has(key) && onB.frames.has(key)), {
+        until: (both) => both,
+        schedule: Schedule.spaced("10 millis")
+      })
+      expect(onA.epoch()).toBe(onB.epoch())
+      const shared = [...onA.frames.keys()].filter((seq) => seq.startsWith(`${onA.epoch()}/`) && onB.frames.has(seq))
+      expect(shared).toContain(key)
+      for (const seq of shared) expect([seq, onA.frames.get(seq)]).toEqual([seq, onB.frames.get(seq)])
+    }))
+
   it.scopedLive("an event whose lease guard no longer holds is refused: no seq, no history, no delivery", () =>
     Effect.gen(function*() {
       const node = yield* nodesOn(redisUrl())

@@ -16,6 +16,8 @@ export interface TcpProxy {
   readonly port: number
   /** connections through the proxy so far */
   readonly accepted: () => number
+  /** bytes the clients sent through the proxy so far (what a node asked of Redis) */
+  readonly sent: () => number
   /** destroys every open connection */
   readonly sever: () => void
   /** severs, and drops every new connection until `unblock` */
@@ -52,6 +54,7 @@ export const startProxy = async (targetPort: number, targetHost = "127.0.0.1"): 
   let stalled = false
   let delayMs = 0
   let accepted = 0
+  let sent = 0
   const pairs = new Set<Pair>()
   const server = createServer((client) => {
     // a cut is the point: its errors are expected
@@ -62,7 +65,10 @@ export const startProxy = async (targetPort: number, targetHost = "127.0.0.1"): 
     upstream.on("error", () => undefined)
     const pair: Pair = { client, server: upstream, muted: false, held: [], delayed: Promise.resolve(), pending: 0 }
     pairs.add(pair)
-    client.on("data", (chunk) => upstream.write(chunk))
+    client.on("data", (chunk: Buffer) => {
+      sent += chunk.length
+      upstream.write(chunk)
+    })
     const deliver = (chunk: Buffer) => {
       if (pair.muted) return
       if (stalled) pair.held.push(chunk)
@@ -100,6 +106,7 @@ export const startProxy = async (targetPort: number, targetHost = "127.0.0.1"): 
   return {
     port: address.port,
     accepted: () => accepted,
+    sent: () => sent,
     sever,
     block: () => {
       blocked = true
