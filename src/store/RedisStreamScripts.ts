@@ -12,7 +12,7 @@ import { endRunLua } from "./RedisRunScripts.js"
  *   x  stream  one entry per held event, id `<seq>-0`, fields `f` (frame), `a` (at, ms)
  *   p  list    `<token>:<seq>` of the user's last `PUBLISH_TOKENS` publishes (or a few more), newest first,
  *              kept a minute: a publish retried after a timeout finds the seq its first attempt got
- * Channel messages: `e<seq>:<at>:<frame>` (an event), `s<sender length>:<sender><frame>` (a signal),
+ * Channel messages: `e<seq>:<at>:<epoch>:<frame>` (an event of that epoch), `s<sender length>:<sender><frame>` (a signal),
  * `r<epoch>` (the stream was made anew: the events after it are of that epoch, from seq 1),
  * `r<epoch>:<seq>` (the stream was restarted: history holds that epoch's events up to seq, carried over from the
  * old epoch; the events after it follow them).
@@ -132,7 +132,7 @@ if seq == 1 and redis.call('HSETNX', m, 'epoch', ARGV[9]) == 1 then
 end
 local frame = ARGV[10] .. seq .. ARGV[11]
 append(seq, frame, ARGV[12])
-redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. ARGV[12] .. ':' .. frame)
+redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. ARGV[12] .. ':' .. redis.call('HGET', m, 'epoch') .. ':' .. frame)
 -- trimmed once it holds ${TOKENS_SLACK} more than it must: never fewer than the last ${PUBLISH_TOKENS}
 if redis.call('LPUSH', p, token .. ':' .. seq) > ${PUBLISH_TOKENS + TOKENS_SLACK} then redis.call('LTRIM', p, 0, ${PUBLISH_TOKENS - 1}) end
 redis.call('PEXPIRE', p, 60000)

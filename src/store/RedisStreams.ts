@@ -133,23 +133,29 @@ interface OwedEnd {
 /** The channel of a user's stream. */
 const channelOf = (prefix: string, userId: string) => `${prefix}st:{${keyPart(userId)}}`
 
+/** An event as a channel message carries it: with the epoch its seq counts in. */
+interface ChannelEvent {
+  readonly epoch: string
+  readonly entry: HistoryEntry
+}
+
 // the one parsed message last seen: every local listener of a user is handed the same string in a row
 let lastRaw = ""
-let lastEntry: HistoryEntry | undefined
+let lastEvent: ChannelEvent | undefined
 
-/** The event of a channel message `e<seq>:<at>:<frame>`, parsed once for all the listeners it goes to. */
-const parseEvent = (message: string): HistoryEntry => {
-  if (message === lastRaw && lastEntry !== undefined) return lastEntry
+/** The event of a channel message `e<seq>:<at>:<epoch>:<frame>`, parsed once for all the listeners it goes to. */
+const parseEvent = (message: string): ChannelEvent => {
+  if (message === lastRaw && lastEvent !== undefined) return lastEvent
   const first = message.indexOf(":")
   const second = message.indexOf(":", first + 1)
-  const entry: HistoryEntry = {
-    seq: Number(message.slice(1, first)),
-    at: Number(message.slice(first + 1, second)),
-    frame: message.slice(second + 1)
+  const third = message.indexOf(":", second + 1)
+  const event: ChannelEvent = {
+    epoch: message.slice(second + 1, third),
+    entry: { seq: Number(message.slice(1, first)), at: Number(message.slice(first + 1, second)), frame: message.slice(third + 1) }
   }
   lastRaw = message
-  lastEntry = entry
-  return entry
+  lastEvent = event
+  return event
 }
 
 /** The epoch of an `r` message's body (`<epoch>` or `<epoch>:<latest seq>`). */
@@ -223,7 +229,7 @@ export const make = (
       // events delivered only here while Redis was away: the epoch must end when Redis is back
       let diverged = false
       // messages held back while the position is not known yet, or while a catch-up reads the history
-      let held: Array<HistoryEntry | string> | undefined = []
+      let held: Array<ChannelEvent | string> | undefined = []
       let heldChars = 0
       // more arrived than may be held: what was held is dropped, and read from history instead
       let overflowed = false
@@ -245,10 +251,10 @@ export const make = (
         diverged = false
         listener.reset?.(to)
       }
-      const hold = (item: HistoryEntry | string) => {
+      const hold = (item: ChannelEvent | string) => {
         if (overflowed) return
         held!.push(item)
-        heldChars += typeof item === "string" ? item.length : item.frame.length
+        heldChars += typeof item === "string" ? item.length : item.entry.frame.length
         if (held!.length > tuning.holdEvents || heldChars > tuning.holdBytes) {
           // never unbounded: what is held now (and what comes until the catch-up's page ends) is read from history
           overflowed = true
@@ -256,26 +262,16 @@ export const make = (
           heldChars = 0
         }
       }
+      // an event of another epoch than the listener's: an older one's (a catch-up moved the listener to the
+      // new epoch before that epoch's `r` message came; a newer one's events all come after it) — never given
+      const stale = (item: ChannelEvent | string): boolean => typeof item !== "string" && item.epoch !== epoch
       // an item held or received: an event, or the position (`r` message: `<epoch>` or `<epoch>:<latest seq>`)
       // the events after it come after
-      const take = (item: HistoryEntry | string) => {
-        if (typeof item !== "string") return give(item)
+      const take = (item: ChannelEvent | string) => {
+        if (typeof item !== "string") return stale(item) ? undefined : give(item.entry)
         const colon = item.indexOf(":")
         const to = epochOf(item)
         if (to !== epoch) reset({ epoch: to, latestSeq: colon === -1 ? 0 : Number(item.slice(colon + 1)) })
-      }
-      // a catch-up found the stream at epoch `to`: what is held from before `to`'s `r` message (which may not have
-      // come yet: then all of it) is of an older epoch, counted in seqs that are not `to`'s — dropped
-      const dropOlderThan = (to: string) => {
-        if (held === undefined) return
-        let after = 0
-        for (let i = held.length - 1; i >= 0 && after === 0; i--) {
-          const item = held[i]!
-          if (typeof item === "string" && epochOf(item) === to) after = i + 1
-        }
-        held = after === 0 ? [] : held.slice(after)
-        heldChars = 0
-        for (const item of held) heldChars += typeof item === "string" ? item.length : item.frame.length
       }
       // caught up: what was held goes out, unless it was dropped or has a hole of its own (then again)
       const release = (): boolean => {
@@ -283,7 +279,7 @@ export const make = (
         const waiting = held ?? []
         for (let i = 0; i < waiting.length; i++) {
           const item = waiting[i]!
-          if (typeof item !== "string" && item.seq > lastSeq + 1) {
+          if (typeof item !== "string" && !stale(item) && item.entry.seq > lastSeq + 1) {
             held = waiting.slice(i)
             return false
           }
@@ -313,7 +309,6 @@ export const make = (
             // the past this listener counted is gone: its clients resume, and read what the new epoch holds (a
             // restart's carried events) from history; this page was read after a seq of the old epoch
             reset({ epoch: current, latestSeq: latest })
-            dropOlderThan(current)
             break
           }
           // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
@@ -373,7 +368,8 @@ export const make = (
           }
           const item = kind === 114 /* r */ ? message.slice(1) : parseEvent(message)
           if (held !== undefined) hold(item)
-          else if (typeof item !== "string" && (item.seq > lastSeq + 1 || diverged)) {
+          else if (stale(item)) return
+          else if (typeof item !== "string" && (item.entry.seq > lastSeq + 1 || diverged)) {
             // a message was lost (or Redis's seqs overlap ones given locally): what is missing is read first
             held = []
             hold(item)
