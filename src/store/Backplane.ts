@@ -67,6 +67,8 @@ export const currentLeaseGuard: FiberRef.FiberRef<LeaseGuard | undefined> = Fibe
 export interface RunEnd {
   readonly runId: string
   readonly owner: string
+  /** records the run's end without its event: for an owed end the backend gives up on (never a leaked run slot) */
+  readonly withoutEvent: Effect.Effect<void>
 }
 
 /**

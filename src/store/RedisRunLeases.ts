@@ -305,7 +305,9 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
     takeEnd: (userId, runId) =>
       Effect.suspend((): Effect.Effect<RunEnd | undefined> =>
         // recorded under the lease: its end goes with its `agent_completed`, in the publish's script
-        leased.delete(runId) ? Effect.succeed({ runId, owner: ownerKey }) : Effect.as(endWithoutEvent(userId, runId), undefined)
+        leased.delete(runId)
+          ? Effect.succeed({ runId, owner: ownerKey, withoutEvent: endWithoutEvent(userId, runId) })
+          : Effect.as(endWithoutEvent(userId, runId), undefined)
       ),
     endWithoutEvent,
     locate: (userId, runId) => {

@@ -72,21 +72,29 @@ export interface Tuning {
   readonly holdEvents: number
   /** ... and their frames' bytes (UTF-16 units), at most */
   readonly holdBytes: number
+  /** runs' ends a node owes at most at once (their `agent_completed` not confirmed by Redis) ... */
+  readonly owedEnds: number
+  /** ... and their frames' bytes (UTF-16 units), at most: past either the oldest is given up */
+  readonly owedChars: number
 }
 
-/** The defaults: a page as a resume reads it; about a second of a busy user's events held. */
-export const defaultTuning: Tuning = { page: defaultReadLimit, holdEvents: 1_000, holdBytes: 1024 * 1024 }
+/**
+ * The defaults: a page as a resume reads it; about a second of a busy user's
+ * events held; the ends owed of the runs a node was running when Redis went
+ * slow or away (the run limits bound them), past which the oldest is given
+ * up: logged, its end recorded without the event (its run's slot is not
+ * kept), its `agent_completed` seen only by this node's connections.
+ */
+export const defaultTuning: Tuning = {
+  page: defaultReadLimit,
+  holdEvents: 1_000,
+  holdBytes: 1024 * 1024,
+  owedEnds: 10_000,
+  owedChars: 16 * 1024 * 1024
+}
 
 /** Attempts of one publish while Redis is slow (each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
 export const PUBLISH_ATTEMPTS = 3
-
-/**
- * Runs' ends (`agent_completed`) owed at most at once on a node (Redis did
- * not confirm them yet): its runs that were going when Redis went slow or
- * away, which the run limits bound. Past it the oldest is given up (logged;
- * its run stays recorded running until the node restarts).
- */
-const MAX_OWED_ENDS = 10_000
 
 /** Runs' ends owed now (their `agent_completed` not confirmed by Redis yet), on the nodes of this process. */
 export const runEndsOwed = Metric.gauge("switchyard_redis_run_ends_owed", {
@@ -451,16 +459,39 @@ export const make = (
 
     // runs' ends not confirmed yet, by token, oldest first
     const owed = new Map<string, OwedEnd>()
+    let owedChars = 0
+    const charsOf = (entry: OwedEnd) => entry.event.head.length + entry.event.tail.length
+    const forgetOwed = (entry: OwedEnd): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (!owed.delete(entry.token)) return Effect.void
+        owedChars -= charsOf(entry)
+        return Metric.incrementBy(runEndsOwed, -1)
+      })
+    // its event is not published after all: the run's end is recorded without it (the slot never stays taken)
+    const giveUpOwed = (entry: OwedEnd, why: string): Effect.Effect<void> =>
+      Effect.zipRight(
+        forgetOwed(entry),
+        Effect.zipRight(Effect.logWarning(`backplane: a run's end owed is given up: ${why}`, { run_id: entry.end.runId }), entry.end.withoutEvent)
+      )
     const owe = (entry: OwedEnd): Effect.Effect<void> =>
       Effect.suspend(() => {
         owed.set(entry.token, entry)
-        if (owed.size <= MAX_OWED_ENDS) return Metric.increment(runEndsOwed)
-        const [oldest] = owed.values()
-        owed.delete(oldest!.token)
-        return Effect.logWarning("backplane: too many runs' ends owed; the oldest is given up", { run_id: oldest!.end.runId })
+        owedChars += charsOf(entry)
+        // the oldest, until what is left is within both bounds (the newest is kept whatever its size)
+        const over: Array<OwedEnd> = []
+        let size = owed.size
+        let chars = owedChars
+        for (const oldest of owed.values()) {
+          if ((size <= tuning.owedEnds && chars <= tuning.owedChars) || oldest === entry) break
+          over.push(oldest)
+          size--
+          chars -= charsOf(oldest)
+        }
+        return Effect.zipRight(
+          Metric.increment(runEndsOwed),
+          Effect.forEach(over, (oldest) => giveUpOwed(oldest, "too many owed"), { discard: true })
+        )
       })
-    const forgetOwed = (entry: OwedEnd): Effect.Effect<void> =>
-      Effect.suspend(() => owed.delete(entry.token) ? Metric.incrementBy(runEndsOwed, -1) : Effect.void)
     // the user's listeners here that Redis has not caught up with yet (their epoch ends first: an owed end
     // published before that restart would be wiped with the epoch)
     const divergedHere = (userId: string): boolean => {
@@ -471,7 +502,8 @@ export const make = (
      * Each owed end published again, with its first attempt's token: a first
      * attempt that did run returns its seq, and a run whose end is recorded
      * (or claimed by a survivor) is refused — either way off the list (`forgetOwed`).
-     * The first that fails ends the round (Redis away or slow again: one command's wait, not one per end).
+     * The first that finds Redis away or slow ends the round (one command's wait, not one per end); one that
+     * fails otherwise (its own script error) is given up, so it cannot hold the others back.
      */
     const payOwed: Effect.Effect<void> = Effect.suspend(() => {
       let failed = false
@@ -480,7 +512,11 @@ export const make = (
           publishOnce(entry.userId, entry.event, entry.token, entry.guard, entry.end, true),
           {
             onSuccess: () => forgetOwed(entry),
-            onFailure: () => Effect.sync(() => void (failed = true))
+            // Redis away or slow again: the rest waits for the next round; any other failure is this end's own
+            onFailure: (error) =>
+              error.reason === "Timeout" || error.reason === "Unavailable"
+                ? Effect.sync(() => void (failed = true))
+                : giveUpOwed(entry, error.message)
           }
         ), { discard: true })
     })

@@ -34,8 +34,13 @@ const owedNow = Effect.map(Metric.value(RedisStreams.runEndsOwed), (state) => st
 const history = { minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }
 
 // a node's run leases and streams (where a run's end is recorded: with its agent_completed) on one connection
-const nodeLayer = (nodeId: string, options: RedisRunLeases.Options, settings: RedisSettings["Type"]) =>
-  Layer.merge(RedisRunLeases.layerWith(nodeId, options), RedisStreams.layer(history)).pipe(
+const nodeLayer = (
+  nodeId: string,
+  options: RedisRunLeases.Options,
+  settings: RedisSettings["Type"],
+  tuning: RedisStreams.Tuning = RedisStreams.defaultTuning
+) =>
+  Layer.merge(RedisRunLeases.layerWith(nodeId, options), RedisStreams.layer(history, undefined, tuning)).pipe(
     Layer.provideMerge(Redis.layerWith(settings)),
     Layer.orDie
   )
@@ -256,7 +261,7 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
   afterAll(() => Promise.all(prefixes.map((prefix) => deletePrefix(redisUrl(), prefix))))
 
   // node A reaches Redis through a proxy the test cuts; the other nodes reach it directly
-  const cutOffCluster = (leaseMs: number) =>
+  const cutOffCluster = (leaseMs: number, tuning?: RedisStreams.Tuning) =>
     Effect.gen(function*() {
       const settings = testSettings({ commandTimeoutMs: 300, reconnectMaxDelayMs: 100 })
       prefixes.push(settings.prefix)
@@ -265,7 +270,7 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       const build = (nodeId: string, url: string, logs?: ReturnType<typeof capturingLogs>) =>
         Effect.map(
           (logs?.capture ?? ((effect) => effect))(Layer.build(
-            nodeLayer(nodeId, options, { ...settings, url: Option.some(Redacted.make(url)) })
+            nodeLayer(nodeId, options, { ...settings, url: Option.some(Redacted.make(url)) }, tuning)
           )),
           (context) => ({ leases: withEnd(context), redis: Context.get(context, Redis.Redis) })
         )
@@ -381,6 +386,33 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       proxy.flow()
       // the owed end goes again with its token (its first attempt's seq is found): nothing doubled
       yield* paidOnce
+    }))
+
+  it.scopedLive("an end owed past the node's bound is given up without its event: its run's slot is freed all the same", () =>
+    Effect.gen(function*() {
+      const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000, { ...RedisStreams.defaultTuning, owedEnds: 1 })
+      const a = yield* nodeA()
+      const b = yield* other("node-b")
+      const two = { perMinute: Infinity, concurrent: 2 }
+      expect(yield* a.leases.admit("u", "r1", two, Date.now())).toBeUndefined()
+      expect(yield* a.leases.admit("u", "r2", two, Date.now())).toBeUndefined()
+      proxy.block()
+      while ((yield* a.redis.health).connected) yield* Effect.sleep("10 millis")
+      yield* a.leases.end("u", "r1")
+      yield* a.leases.end("u", "r2")
+      // one owed at most: r1's is given up (its end kept to be recorded without the event), r2's owed
+      expect(yield* owedNow).toBe(1)
+      proxy.unblock()
+      while ((yield* owedNow) > 0) yield* Effect.sleep("50 millis")
+      const ended = (runId: string) => Effect.map(b.leases.locate("u", runId), (where) => where._tag === "Ended")
+      while (!(yield* ended("r1"))) yield* Effect.sleep("50 millis")
+      expect(yield* ended("r2")).toBe(true)
+      expect((yield* b.leases.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([
+        `{"type":"agent_completed","run_id":"r2","seq":1}`
+      ])
+      // both slots free on every node
+      expect(yield* b.leases.admit("u", "r3", two, Date.now())).toBeUndefined()
+      expect(yield* b.leases.admit("u", "r4", two, Date.now())).toBeUndefined()
     }))
 
   it.scopedLive("with no survivor, the node ends its own lapsed runs once it has Redis back", () =>

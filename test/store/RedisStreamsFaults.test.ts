@@ -140,7 +140,7 @@ describe("RedisStreams faults", () => {
 
   it.scopedLive("events arriving while a listener catches up are held within bounds; past them they are read from history", () =>
     Effect.gen(function*() {
-      const node = yield* nodesOn(redisUrl(), history, { page: { maxEvents: 2, maxBytes: 1 << 20 }, holdEvents: 2, holdBytes: 1 << 20 })
+      const node = yield* nodesOn(redisUrl(), history, { ...RedisStreams.defaultTuning, page: { maxEvents: 2, maxBytes: 1 << 20 }, holdEvents: 2, holdBytes: 1 << 20 })
       const a = yield* node()
       const b = yield* node()
       const listening = yield* recorder
