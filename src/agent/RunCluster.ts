@@ -95,7 +95,7 @@ export class NodeRuns {
    * and an end is never recorded without its event (one Redis did not
    * confirm is owed by the backplane and published again). If either dies
    * or is interrupted on its way, the event may not be out: the end is
-   * recorded without it (`endWithoutEvent`), so the slot is not held while
+   * recorded without it (the marker's `withoutEvent`), so the slot is not held while
    * this node lives. With no marker (memory mode, or a run the store never
    * recorded) the store settled the end itself. The run stays here until
    * after the event, either way: a stop request that found it running before
@@ -115,7 +115,7 @@ export class NodeRuns {
         runEnd === undefined ? emitCompleted : Effect.locally(emitCompleted, currentRunEnd, runEnd)
       )
       const recorded = runEnd === undefined ? publish : Effect.onExit(publish, (exit) =>
-        Exit.isFailure(exit) ? this.leases.endWithoutEvent(userId, runId) : Effect.void)
+        Exit.isFailure(exit) ? runEnd.withoutEvent : Effect.void)
       return yield* Effect.ensuring(recorded, Effect.sync(() => this.here.delete(runId)))
     })
   }

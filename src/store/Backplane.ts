@@ -67,7 +67,12 @@ export const currentLeaseGuard: FiberRef.FiberRef<LeaseGuard | undefined> = Fibe
 export interface RunEnd {
   readonly runId: string
   readonly owner: string
-  /** records the run's end without its event: for an owed end the backend gives up on (never a leaked run slot) */
+  /**
+   * records the run's end without its event, for an event that will not be
+   * published after all — its emit died or was interrupted on its way, or the
+   * backend gave up an owed one — so that the run never holds the user's
+   * slot while its node lives; harmless if the publish did record it
+   */
   readonly withoutEvent: Effect.Effect<void>
 }
 

@@ -13,7 +13,6 @@ export const make = (owner = "local"): RunLeases["Type"] =>
     shared: false,
     admit: () => Effect.succeed(undefined),
     takeEnd: () => Effect.succeed(undefined),
-    endWithoutEvent: () => Effect.void,
     locate: () => Effect.succeed({ _tag: "Unknown" }),
     requestStop: (target) => Effect.fail(new RunOwnerUnreachable({ owner: target, detail: "no other node in memory mode" })),
     serveStops: () => Effect.void,

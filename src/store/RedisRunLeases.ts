@@ -309,7 +309,6 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
           ? Effect.succeed({ runId, owner: ownerKey, withoutEvent: endWithoutEvent(userId, runId) })
           : Effect.as(endWithoutEvent(userId, runId), undefined)
       ),
-    endWithoutEvent,
     locate: (userId, runId) => {
       const keys = Scripts.userKeys(prefix, userId)
       return redis.eval(Scripts.locate, [keys.running, keys.ended], [runId]).pipe(

@@ -108,13 +108,6 @@ export class RunLeases extends Context.Tag("switchyard/store/RunLeases")<RunLeas
    * until its event is out (`NodeRuns.publishEnd` is the whole sequence).
    */
   readonly takeEnd: (userId: string, runId: string) => Effect.Effect<RunEnd | undefined>
-  /**
-   * The run's end recorded without its event: its `agent_completed` died on
-   * its way, before or after the publish (a defect or an interruption) — so
-   * that the run does not hold the user's slot for as long as this node
-   * lives. Harmless if the publish did record it.
-   */
-  readonly endWithoutEvent: (userId: string, runId: string) => Effect.Effect<void>
   /** Where `userId`'s run `runId` is. */
   readonly locate: (userId: string, runId: string) => Effect.Effect<RunLocation>
   /** Asks `owner` to stop `userId`'s run `runId`, waiting at most the store's bound for the answer. */
