@@ -166,10 +166,10 @@ const parseEvent = (message: string): ChannelEvent => {
   return event
 }
 
-/** The epoch of an `r` message's body (`<epoch>` or `<epoch>:<latest seq>`). */
-const epochOf = (position: string): string => {
-  const colon = position.indexOf(":")
-  return colon === -1 ? position : position.slice(0, colon)
+/** The position an `r` message's body names: `<epoch>` (a stream made anew) or `<epoch>:<latest seq>` (restarted). */
+const positionOf = (body: string): StreamPosition => {
+  const colon = body.indexOf(":")
+  return colon === -1 ? { epoch: body, latestSeq: 0 } : { epoch: body.slice(0, colon), latestSeq: Number(body.slice(colon + 1)) }
 }
 
 /** The events of a script's reply from index `from` on: `seq, at, frame` triples. */
@@ -277,9 +277,8 @@ export const make = (
       // the events after it come after
       const take = (item: ChannelEvent | string) => {
         if (typeof item !== "string") return stale(item) ? undefined : give(item.entry)
-        const colon = item.indexOf(":")
-        const to = epochOf(item)
-        if (to !== epoch) reset({ epoch: to, latestSeq: colon === -1 ? 0 : Number(item.slice(colon + 1)) })
+        const to = positionOf(item)
+        if (to.epoch !== epoch) reset(to)
       }
       // caught up: what was held goes out, unless it was dropped or has a hole of its own (then again)
       const release = (): boolean => {
