@@ -205,25 +205,33 @@ return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
  * ARGV 9..10: the epoch the caller knows, a new epoch. Ends the stream's
  * epoch if it is still the one the caller knows (a node delivered events
  * only locally while Redis was away, with seqs other nodes' clients may have
- * seen for other events): the new epoch starts with the old one's held
- * events (the bounds applied at `now` first), in their order, renumbered
- * from seq 1 (the seq in each frame too), their `at` kept, and is announced
- * with its latest seq; the publish tokens of the carried events lead to
- * their new seqs. So what other nodes published meanwhile (a lost run's end)
- * is still there for a client's resume. One script: no publish falls
- * between the old epoch and the new one; its time grows with what is held
- * (about 7 ms for 1,000 events of 400 bytes), paid once per user an outage
- * diverged. Returns {epoch, latest seq}.
+ * seen for other events): the new epoch starts with the newest of the old
+ * one's held events (the bounds applied at `now` first; at most `minEvents`
+ * of them), in their order, renumbered from seq 1 (the seq in each frame
+ * too), their `at` kept, and is announced with its latest seq; the publish
+ * tokens of the carried events lead to their new seqs. So what other nodes
+ * published meanwhile (a lost run's end) is still there for a client's
+ * resume. One script: no publish falls between the old epoch and the new
+ * one. Its time grows with what it carries, and Redis runs nothing else
+ * meanwhile: carrying the whole of a full history (about 10,000 events of
+ * 400 bytes) took 81 ms, a stall of every node's commands once per user an
+ * outage diverged; the newest 1,000 (the default cap, the floor PROTOCOL §6
+ * promises) take 8–12 ms (`scripts/bench/restart-cost.ts`). A client
+ * resuming across the new epoch is replayed what it carries. Returns
+ * {epoch, latest seq}.
  */
 export const restart = new RedisScript(
   "streams.restart",
   common + `
 if redis.call('HGET', m, 'epoch') == ARGV[9] then
   evict()
-  local held = redis.call('XRANGE', x, '-', '+')
+  local newest = redis.call('XREVRANGE', x, '+', '-', 'COUNT', min_events)
+  local held = {}
+  for i = #newest, 1, -1 do held[#held + 1] = newest[i] end
   local p = prefix .. 'st:{' .. user .. '}:p'
   local tokens, tokens_ttl = redis.call('LRANGE', p, 0, -1), redis.call('PTTL', p)
-  redis.call('DEL', x, p)
+  -- (UNLINK: the old stream, up to a full history, is freed off Redis's main thread)
+  redis.call('UNLINK', x, p)
   local seqs, bytes = {}, 0
   for i, entry in ipairs(held) do
     seqs[string.match(entry[1], '^(%d+)')] = i
