@@ -110,8 +110,8 @@ export interface StreamListener {
    * The listener cannot go on from the last event it was given: the
    * stream's epoch ended (its past lost: a shared backend restarted without
    * persistence; or its seqs overlapped: a node delivered events only
-   * locally while the backend was away, and the new epoch holds what the
-   * backend held, renumbered up to `latestSeq`), or events it missed are
+   * locally while the backend was away, and the new epoch holds the newest
+   * of what the backend held, renumbered up to `latestSeq`), or events it missed are
    * no longer held (it fell too far behind while catching up). The events
    * given from now on are of `position`'s epoch, after its `latestSeq`;
    * clients must resume, which reports their gap (PROTOCOL §6). A backend

@@ -145,7 +145,7 @@ const toRedisError = (cause: unknown): RedisError => {
  * the first. `Unavailable` (Redis lost) is not retried here.
  */
 export const retryTimeouts = <A>(effect: Effect.Effect<A, RedisError>, attempts: number): Effect.Effect<A, RedisError> =>
-  // by hand, not `Effect.retry`: that builds a schedule and its driver on every call, and every publish makes one
+  // by hand, not `Effect.retry`: that builds a schedule and its driver on every call, failed or not
   attempts <= 1
     ? effect
     : Effect.catchIf(effect, (error) => error.reason === "Timeout", () => retryTimeouts(effect, attempts - 1))
@@ -307,20 +307,17 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   const run = <A>(command: (client: IORedis) => Promise<A>): Effect.Effect<A, RedisError> =>
     Effect.tryPromise({ try: () => command(commands), catch: toRedisError })
 
-  const scriptError = (script: RedisScript, cause: unknown): RedisError => {
-    const error = toRedisError(cause)
-    return error.reason === "Script" ? new RedisError({ reason: "Script", detail: `${script.name}: ${error.detail}` }) : error
-  }
-  // ioredis's callback form: no promise, and no microtask between Redis's answer and the fiber's resumption
   const evalScript = (script: RedisScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
-    Effect.async<unknown, RedisError>((resume) => {
-      commands.evalsha(script.sha, keys.length, ...keys, ...args, (error: Error | null | undefined, reply: unknown) => {
-        if (error == null) return resume(Effect.succeed(reply))
-        // Redis restarted or flushed its script cache: send the script itself once
-        if (!error.message.startsWith("NOSCRIPT")) return resume(Effect.fail(scriptError(script, error)))
-        commands.eval(script.lua, keys.length, ...keys, ...args, (again: Error | null | undefined, reply: unknown) =>
-          resume(again == null ? Effect.succeed(reply) : Effect.fail(scriptError(script, again))))
-      })
+    Effect.tryPromise({
+      try: () =>
+        commands.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) =>
+          // Redis restarted or flushed its script cache: send the script itself once
+          error.message.startsWith("NOSCRIPT") ? commands.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
+        ),
+      catch: (cause) => {
+        const error = toRedisError(cause)
+        return error.reason === "Script" ? new RedisError({ reason: "Script", detail: `${script.name}: ${error.detail}` }) : error
+      }
     })
 
   const subscribe = (channel: string, listener: ChannelListener): Effect.Effect<void, RedisError, Scope.Scope> =>

@@ -207,25 +207,30 @@ return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
  * only locally while Redis was away, with seqs other nodes' clients may have
  * seen for other events): the new epoch starts with the newest of the old
  * one's held events (the bounds applied at `now` first; at most `minEvents`
- * of them), in their order, renumbered from seq 1 (the seq in each frame
- * too), their `at` kept, and is announced with its latest seq; the publish
- * tokens of the carried events lead to their new seqs. So what other nodes
- * published meanwhile (a lost run's end) is still there for a client's
- * resume. One script: no publish falls between the old epoch and the new
- * one. Its time grows with what it carries, and Redis runs nothing else
- * meanwhile: carrying the whole of a full history (about 10,000 events of
- * 400 bytes) took 81 ms, a stall of every node's commands once per user an
- * outage diverged; the newest 1,000 (the default cap, the floor PROTOCOL §6
- * promises) take 8–12 ms (`scripts/bench/restart-cost.ts`). A client
- * resuming across the new epoch is replayed what it carries. Returns
- * {epoch, latest seq}.
+ * of them, and no more than `maxEvents`), in their order, renumbered from
+ * seq 1 (the seq in each frame too), their `at` kept, and is announced with
+ * its latest seq; the publish tokens of the carried events lead to their new
+ * seqs. So what other nodes published meanwhile (a lost run's end) is still
+ * there for a client's resume, unless more than `minEvents` events followed
+ * it. A client resuming across the new epoch is replayed what it carries.
+ * One script: no publish falls between the old epoch and the new one. Its
+ * time grows with what it carries, and Redis runs nothing else meanwhile:
+ * carrying the whole of a full history (about 10,000 events of 400 bytes)
+ * took 81 ms with the script before this cap, a stall of every node's
+ * commands once per user an outage diverged; the newest 1,000 (the default:
+ * the count PROTOCOL §6 promises; its 10 minutes are not carried, a new
+ * epoch being a gap anyway) take 8–12 ms (`scripts/bench/restart-cost.ts`).
+ * Returns {epoch, latest seq}.
  */
 export const restart = new RedisScript(
   "streams.restart",
   common + `
 if redis.call('HGET', m, 'epoch') == ARGV[9] then
   evict()
-  local newest = redis.call('XREVRANGE', x, '+', '-', 'COUNT', min_events)
+  -- (a count Redis takes whatever the settings: XREVRANGE answers a count of 0 with nil, and a huge one
+  -- goes out as 1e+21)
+  local carry = math.floor(math.min(min_events, max_events, 1000000000))
+  local newest = carry > 0 and redis.call('XREVRANGE', x, '+', '-', 'COUNT', carry) or {}
   local held = {}
   for i = #newest, 1, -1 do held[#held + 1] = newest[i] end
   local p = prefix .. 'st:{' .. user .. '}:p'

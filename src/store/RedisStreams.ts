@@ -417,7 +417,8 @@ export const make = (
      * the last one they had, and is kept nowhere (nothing buffered while Redis
      * is away). Those listeners' epoch ends when Redis is back (`restart`), so
      * their clients resume with a gap rather than a seq that other nodes use
-     * for another event; the new epoch starts with what Redis held of the old one.
+     * for another event; the new epoch starts with the newest of what Redis held
+     * of the old one.
      */
     const publishLocally = (userId: string, event: PendingEvent): Effect.Effect<number> =>
       Effect.sync(() => {

@@ -218,11 +218,11 @@ describe("RedisStreams faults", () => {
       for (const on of [onA, onB, onC]) expect(yield* Queue.size(on.resets)).toBe(0)
     }))
 
-  it.scopedLive("a restart carries the newest HISTORY_MIN_EVENTS of what Redis held, not all of it (its script stalls Redis)", () =>
+  // A holds 6 young events (within maxEvents); it gave one event locally while cut off, so its epoch restarts
+  const restartCarrying = (minEvents: number) =>
     Effect.gen(function*() {
       const proxyA = yield* startRedisProxy(hostPort(redisUrl()))
-      // history holds all 6 (young, within maxEvents); the floor of PROTOCOL §6 is 2
-      const node = yield* nodesOn(redisUrl(), { minEvents: 2, minAgeMs: 60_000, maxEvents: 1000 })
+      const node = yield* nodesOn(redisUrl(), { minEvents, minAgeMs: 60_000, maxEvents: 1000 })
       const a = yield* node(proxyA.url)
       const b = yield* node()
       const onA = yield* recorder
@@ -232,16 +232,20 @@ describe("RedisStreams faults", () => {
       for (let n = 1; n <= 6; n++) yield* b.backplane.publish("u", event(n))
       expect((yield* onA.take(6)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6])
       expect((yield* b.history.read("u", 0)).entries).toHaveLength(6)
-
-      // A cut off gives an event locally: its epoch ends when it is back
       proxyA.block()
       yield* Effect.repeat(a.redis.health, { until: (health) => !health.connected, schedule: Schedule.spaced("20 millis") })
       expect(yield* a.backplane.publish("u", event(60))).toBe(7)
       proxyA.unblock()
       const reset = yield* Queue.take(onA.resets)
       expect(reset.epoch).not.toBe(before.epoch)
+      return { reset, history: yield* b.history.read("u", 0), now }
+    })
+
+  it.scopedLive("a restart carries the newest HISTORY_MIN_EVENTS of what Redis held, not all of it (its script stalls Redis)", () =>
+    Effect.gen(function*() {
+      const { history, now, reset } = yield* restartCarrying(2)
       expect(reset.latestSeq).toBe(2)
-      expect(yield* b.history.read("u", 0)).toEqual({
+      expect(history).toEqual({
         entries: [
           { seq: 1, at: now + 5, frame: `{"n":5,"seq":1}` },
           { seq: 2, at: now + 6, frame: `{"n":6,"seq":2}` }
@@ -249,6 +253,14 @@ describe("RedisStreams faults", () => {
         oldestSeq: 1,
         latestSeq: 2
       })
+    }))
+
+  it.scopedLive("a restart with HISTORY_MIN_EVENTS=0 carries nothing, and still ends the epoch", () =>
+    Effect.gen(function*() {
+      const { history, reset } = yield* restartCarrying(0)
+      expect(reset.latestSeq).toBe(0)
+      expect(history.entries).toEqual([])
+      expect(history.latestSeq).toBe(0)
     }))
 
   it.scopedLive("a node back from an outage while others publish drops what it held of the old epoch: no busy loop, no old frame given as new", () =>
