@@ -26,6 +26,9 @@ export const PUBLISH_TOKENS = 256
 // the token list is trimmed back to PUBLISH_TOKENS when it grows this much past it (one LTRIM per this many publishes)
 const TOKENS_SLACK = 64
 
+// events a call drops for their age alone (one script's work stays short; the next publish or read goes on)
+const AGED_PER_CALL = 512
+
 // ARGV[1..8]: prefix, user (hex), now, minEvents, minAgeMs, maxEvents, maxBytes (-1: none), ttlMs
 const common = `
 local prefix, user, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -47,24 +50,42 @@ local function touch()
   redis.call('PEXPIRE', x, ttl)
 end
 -- the bounds of PROTOCOL §6 and §10, oldest first: bytes win over both minimums; \`held\` is the bytes
--- held if the caller knows them (read otherwise), written back only when an eviction changed them
+-- held if the caller knows them (read otherwise), written back only when an eviction changed them.
+-- The events to drop are read oldest first (one, then pages growing to 256) and dropped with one XTRIM (an
+-- XDEL each left tombstones that every later read from the oldest walks again), and those past the bounds
+-- of memory only for their age are dropped AGED_PER_CALL a call: a history that aged at once (a user
+-- who filled it and went quiet) was 58 ms of Redis in one call (\`scripts/bench/stream-script-cost.ts\`)
 local function evict(held)
   local bytes = held or tonumber(redis.call('HGET', m, 'bytes') or '0')
-  local before = bytes
   local size = redis.call('XLEN', x)
-  while size > 0 do
-    local within = max_bytes < 0 or bytes <= max_bytes
-    -- the common case decided without reading the oldest event
-    if within and size <= min_events then break end
-    local oldest = redis.call('XRANGE', x, '-', '+', 'COUNT', 1)[1]
-    local fields = oldest[2]
-    local frame, at = fields[2], tonumber(fields[4])
-    if within and size <= max_events and now - at < min_age then break end
-    redis.call('XDEL', x, oldest[1])
-    bytes = bytes - #frame
-    size = size - 1
+  -- the common case decided without reading the oldest event
+  if size == 0 or ((max_bytes < 0 or bytes <= max_bytes) and size <= min_events) then return end
+  -- \`last\`: the newest event to drop; \`aged\`: how many are dropped for their age alone
+  local last, kept, aged, from, want = nil, false, 0, '-', 1
+  while not kept and size > 0 do
+    local chunk = redis.call('XRANGE', x, from, '+', 'COUNT', want)
+    if #chunk == 0 then break end
+    for _, entry in ipairs(chunk) do
+      local fields = entry[2]
+      local frame, at = fields[2], tonumber(fields[4])
+      if (max_bytes < 0 or bytes <= max_bytes) and size <= max_events then
+        -- within the bounds that hold memory: only age drops more, AGED_PER_CALL at most (the next calls go on)
+        kept = size <= min_events or now - at < min_age or aged == ${AGED_PER_CALL}
+        aged = aged + 1
+      end
+      if kept then break end
+      last = entry[1]
+      bytes = bytes - #frame
+      size = size - 1
+    end
+    from = '(' .. chunk[#chunk][1]
+    want = math.min(want * 4, 256)
   end
-  if bytes ~= before then redis.call('HSET', m, 'bytes', bytes) end
+  if last then
+    -- every event with a lower id than the first one kept
+    redis.call('XTRIM', x, 'MINID', string.format('%d-0', tonumber(string.match(last, '^(%d+)')) + 1))
+    redis.call('HSET', m, 'bytes', bytes)
+  end
 end
 local function append(seq, frame, at)
   redis.call('XADD', x, seq .. '-0', 'f', frame, 'a', at)
@@ -219,7 +240,7 @@ return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
  * took 81 ms with the script before this cap, a stall of every node's
  * commands once per user an outage diverged; the newest 1,000 (the default:
  * the count PROTOCOL §6 promises; its 10 minutes are not carried, a new
- * epoch being a gap anyway) take 8–12 ms (`scripts/bench/restart-cost.ts`).
+ * epoch being a gap anyway) take 7–12 ms (`scripts/bench/stream-script-cost.ts`).
  * Returns {epoch, latest seq}.
  */
 export const restart = new RedisScript(
