@@ -31,7 +31,7 @@ export interface StreamSubscriber {
    * client's position means nothing any more, so it must reconnect and
    * resume, which reports the gap (PROTOCOL §6)
    */
-  restart(): void
+  closeForResume(): void
 }
 
 /**
@@ -229,11 +229,14 @@ class LocalFanout implements StreamListener {
     for (const connection of this.connections) if (connection.id !== senderId) connection.send(frame)
   }
 
-  /** The stream was made anew (its past lost): a new epoch, and every connection here starts over. */
+  /**
+   * This listener cannot go on from the last event it gave (a new epoch, or events it missed no longer
+   * held: `StreamListener.reset` says when): every connection here is closed, to resume with a gap.
+   */
   reset(position: StreamPosition): void {
     this.epoch = position.epoch
     this.latest = position.latestSeq
-    for (const connection of this.connections) connection.restart()
+    for (const connection of this.connections) connection.closeForResume()
   }
 }
 
@@ -245,7 +248,7 @@ const nowhere: StreamSubscriber = {
   holdUntilReplay: () => {},
   cancelReplay: () => {},
   replay: (entries) => entries.length,
-  restart: () => {}
+  closeForResume: () => {}
 }
 
 const free: ReplayCharge = () => {}

@@ -221,7 +221,10 @@ export const make = (
       }
     })
 
-    // the followers of each user on this node: where a publish goes while Redis is away
+    // How a local listener follows a user's stream: `follows` (below) subscribes it and reads the position;
+    // `follow` makes its channel listener, which puts what Redis sends in seq order; its `Follower` is
+    // that listener's side a publish sees while Redis is away, kept per user in `followers`.
+    // Note: a publish Redis confirmed is not given here at once: it comes back on the channel, to every node.
     const followers = new Map<string, Set<Follower>>()
 
     /**

@@ -211,7 +211,7 @@ export class Connection implements FrameConnection, StreamSubscriber {
   }
 
   /** The stream's epoch ended: closed as by a restart, so the client reconnects and resumes (with a gap). */
-  restart(): void {
+  closeForResume(): void {
     this.close(CloseCode.serviceRestart, "stream restarted")
   }
 

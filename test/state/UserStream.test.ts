@@ -27,7 +27,7 @@ const subscriber = (id: string) => {
       for (const entry of entries) seqs.push(entry.seq)
       return entries.length
     },
-    restart: () => {}
+    closeForResume: () => {}
   }
   return { connection, frames, seqs }
 }
