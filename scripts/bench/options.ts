@@ -64,6 +64,9 @@ export const usage = `npm run bench -- [options]
   --cluster-users N       cluster: users, each with a connection on both nodes (default 100)
   --cluster-events N      cluster: stream events delivered per second, both connections of a user
                           counted (default 1000: 62.5 runs/s of --events-per-run events, each to 2 connections)
+  --cluster-runs-on W     cluster: split (default: half of the users start their runs on each node) or first
+                          (all on node A: node B only receives, so node_a/node_b_cpu_us_per_event tell the
+                          run's node's work from the receiving node's)
   --stream-runs N         stream: model runs going at once, one per user, users alternately with 1 and 2
                           connections (default 1000; quick 100)
   --stream-deltas N       stream: text deltas of one answer (default 250)
@@ -92,6 +95,11 @@ export const usage = `npm run bench -- [options]
   --out PATH              JSON results (default bench-results/latest.json)
   --help
 `
+
+const runsOn = (value: string | undefined): "split" | "first" => {
+  if (value === undefined || value === "split" || value === "first") return value ?? "split"
+  throw new Error(`--cluster-runs-on wants split or first, got ${value}`)
+}
 
 const positiveInt = (name: string, value: string | undefined, fallback: number): number => {
   if (value === undefined) return fallback
@@ -152,6 +160,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       "scale-duration": { type: "string" },
       "cluster-users": { type: "string" },
       "cluster-events": { type: "string" },
+      "cluster-runs-on": { type: "string" },
       "stream-runs": { type: "string" },
       "stream-deltas": { type: "string" },
       "stream-rate": { type: "string" },
@@ -207,7 +216,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       cluster: {
         users: Math.max(1, positiveInt("cluster-users", values["cluster-users"], 100)),
         // every event of a run is delivered twice (the user's connection on each node)
-        runsPerSecond: Math.max(1, positiveInt("cluster-events", values["cluster-events"], 1000)) / (eventsPerRun * 2)
+        runsPerSecond: Math.max(1, positiveInt("cluster-events", values["cluster-events"], 1000)) / (eventsPerRun * 2),
+        runsOn: runsOn(values["cluster-runs-on"])
       },
       stream: {
         runs: Math.max(1, positiveInt("stream-runs", values["stream-runs"], quick ? 100 : 1000)),

@@ -15,7 +15,12 @@ export interface ScenarioSettings {
   readonly idle: { readonly levels: ReadonlyArray<number>; readonly settleMs: number }
   readonly scale: { readonly users: number; readonly runsPerSecond: number; readonly durationMs: number }
   /** runsPerSecond may be fractional (set from the events/s wanted) */
-  readonly cluster: { readonly users: number; readonly runsPerSecond: number }
+  readonly cluster: {
+    readonly users: number
+    readonly runsPerSecond: number
+    /** where users start their runs: half on each node, or all on the first (each node's role measured apart) */
+    readonly runsOn: "split" | "first"
+  }
   readonly stream: StreamSettings
   readonly ramp: RampSettings
 }

@@ -15,7 +15,10 @@ const DRAIN_MS = 5_000
 const connectOne = (topology: ClusterTopology, url: string, userId: string, secret: string): Promise<StreamClient> =>
   topology.client === "socketio" ? connectSocketIo(url, userId, secret) : connectClient(url, userId, secret)
 
-/** Each user's connections, one at every url; user i's first (its driver, which starts its runs) on node i mod n. */
+/**
+ * Each user's connections, one at every url; user i's first (its driver, which starts its runs) on node
+ * i mod n, or on the first node for every user (`runsOn: "first"`).
+ */
 const connectUsers = async (task: LoadgenTask, topology: ClusterTopology, recorder: Recorder) => {
   const ids = userIds(`cluster-${task.tag}`, task.settings.cluster.users, 1)
   const users: Array<ReadonlyArray<StreamClient>> = []
@@ -23,7 +26,7 @@ const connectUsers = async (task: LoadgenTask, topology: ClusterTopology, record
   let firstError: string | undefined
   for (let start = 0; start < ids.length; start += batch) {
     const settled = await Promise.all(ids.slice(start, start + batch).map((id, k) => {
-      const shift = (start + k) % topology.urls.length
+      const shift = task.settings.cluster.runsOn === "first" ? 0 : (start + k) % topology.urls.length
       const urls = [...topology.urls.slice(shift), ...topology.urls.slice(0, shift)]
       return Promise.allSettled(urls.map((url) => connectOne(topology, url, id, task.secret)))
     }))
@@ -82,6 +85,7 @@ export const runCluster = async (task: LoadgenTask): Promise<RunResult> => {
 
   await sleep(task.settings.warmupMs)
   const serverBefore = cpuTicksOf(topology.serverPids)
+  const nodesBefore = topology.serverPids.map((pid) => cpuTicksOf([pid]))
   const redisPids = topology.redisPid === undefined ? [] : [topology.redisPid]
   const redisBefore = cpuTicksOf(redisPids)
   const loadgenBefore = process.cpuUsage()
@@ -93,6 +97,7 @@ export const runCluster = async (task: LoadgenTask): Promise<RunResult> => {
   other.stop()
   const elapsedS = (performance.now() - t0) / 1000
   const serverTicks = cpuTicksOf(topology.serverPids) - serverBefore
+  const nodeTicks = topology.serverPids.map((pid, i) => cpuTicksOf([pid]) - nodesBefore[i]!)
   const redisTicks = cpuTicksOf(redisPids) - redisBefore
   const loadgenCpu = process.cpuUsage(loadgenBefore)
   clearInterval(trickle)
@@ -119,6 +124,9 @@ export const runCluster = async (task: LoadgenTask): Promise<RunResult> => {
     other_node_p50_ms: other.latency.summary().p50_ms,
     other_node_p99_ms: other.latency.summary().p99_ms,
     cpu_us_per_event: cpuMicrosPerMessage(serverTicks, ticks, delivered),
+    // each node's share of that figure (the two sum to it): with --cluster-runs-on first, node A runs every run
+    node_a_cpu_us_per_event: cpuMicrosPerMessage(nodeTicks[0] ?? 0, ticks, delivered),
+    node_b_cpu_us_per_event: nodeTicks.length > 1 ? cpuMicrosPerMessage(nodeTicks[1]!, ticks, delivered) : null,
     redis_cpu_us_per_event: redisPids.length === 0 ? null : cpuMicrosPerMessage(redisTicks, ticks, delivered),
     total_cpu_us_per_event: cpuMicrosPerMessage(serverTicks + redisTicks, ticks, delivered),
     server_cpu_pct: cpuPercent(serverTicks, ticks, elapsedS),
