@@ -6,11 +6,14 @@
  *   `HISTORY_MIN_AGE_MS` at once (a user who filled the history, then went
  *   quiet): the history is cut down to `HISTORY_MIN_EVENTS` in that call;
  * - `restart`: an epoch restart (a node gave the user events only locally
- *   during a Redis outage), which carries the newest `HISTORY_MIN_EVENTS`.
+ *   during a Redis outage), which carries the newest `HISTORY_MIN_EVENTS`;
+ * - `bytes`: the publish of one event nearly as large as `HISTORY_MAX_BYTES`
+ *   onto a stream of small ones, all of which it pushes out.
  *
- * Each publishes `events` events of about 400 bytes to a user's stream
- * (history bounds as deployed by default: the stream holds up to 10,000 of
- * them, or 4 MiB), then times the one call, its script already loaded.
+ * Each publishes `events` events (of about 400 bytes; 100 for `bytes`) to a
+ * user's stream (history bounds as deployed by default: the stream holds up
+ * to 10,000 of them, or 4 MiB), then times the one call, its script already
+ * loaded.
  * Uses the Redis at `REDIS_URL` (default 127.0.0.1:6379) under a prefix of
  * its own, whose keys it removes.
  *
@@ -40,17 +43,17 @@ const program = Effect.gen(function*() {
   const redis = Context.get(context, Redis.Redis)
   const backplane = Context.get(context, Backplane)
   // loaded first: a timed call is the script's run, not its first compilation
-  for (const script of [Scripts.read, Scripts.restart]) yield* redis.run((client) => client.script("LOAD", script.lua))
+  for (const script of [Scripts.read, Scripts.restart, Scripts.publish]) yield* redis.run((client) => client.script("LOAD", script.lua))
 
   /** A user's stream filled with `events` young events; returns its key and when they were made. */
-  const filled = (name: string) =>
+  const filled = (name: string, pad = 360) =>
     Effect.gen(function*() {
       const key = `${prefix}st:{${Redis.keyPart(name)}}`
       yield* Effect.addFinalizer(() => Effect.ignore(redis.run((client) => client.unlink(`${key}:m`, `${key}:x`, `${key}:p`))))
       const start = Date.now()
       const event = (n: number) => ({
         head: `{"type":"agent_message_delta","seq":`,
-        tail: `,"payload":{"text":"${"x".repeat(360)}${n}"}}`,
+        tail: `,"payload":{"text":"${"x".repeat(pad)}${n}"}}`,
         at: start + n
       })
       for (let n = 0; n < events; n += 500) {
@@ -59,7 +62,7 @@ const program = Effect.gen(function*() {
         })
       }
       const held = yield* redis.run((client) => client.xlen(`${key}:x`))
-      return { key, start, held }
+      return { key, start, held, event }
     })
   const timed = <A>(call: Effect.Effect<A, Redis.RedisError>) =>
     Effect.map(Effect.timed(call), ([duration, reply]) => ({ ms: Duration.toMillis(duration), reply }))
@@ -79,6 +82,18 @@ const program = Effect.gen(function*() {
       redis.eval(Scripts.restart, [], [prefix, Redis.keyPart("restart"), Date.now(), ...bounds, epoch ?? "", "restarted"])
     )
     console.log(`restart: held ${held} events; the restart carried ${(reply as [string, string])[1]} in ${ms.toFixed(1)} ms (one round trip)`)
+  }
+  {
+    const { held, key } = yield* filled("bytes", 60)
+    const big = { head: `{"type":"agent_completed","seq":`, tail: `,"payload":{"text":"${"y".repeat((options.maxBytes ?? 0) - 1000)}"}}`, at: Date.now() }
+    const { ms } = yield* timed(Effect.asVoid(backplane.publish("bytes", big)))
+    const left = yield* redis.run((client) => client.xlen(`${key}:x`))
+    // the same event again, with only the last one to push out: what the frame's own size costs
+    const alone = yield* timed(Effect.asVoid(backplane.publish("bytes", big)))
+    console.log(
+      `bytes:   held ${held} small events; one of ${big.tail.length} bytes left ${left} in ${ms.toFixed(1)} ms ` +
+        `(one round trip; the same event pushing out one: ${alone.ms.toFixed(1)} ms)`
+    )
   }
 })
 

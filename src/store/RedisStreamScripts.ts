@@ -8,8 +8,10 @@ import { endRunLua } from "./RedisRunScripts.js"
  *
  * Keys of one user (`<prefix>st:{<user>}:` + `m`, `x`, `p`; channel `<prefix>st:{<user>}`;
  * `<user>` is `keyPart(user id)`, hex, so no user id can reach into Redis's syntax):
- *   m  hash    `epoch`, `seq` (the latest allocated), `bytes` (UTF-8 bytes of the frames held)
- *   x  stream  one entry per held event, id `<seq>-0`, fields `f` (frame), `a` (at, ms)
+ *   m  hash    `epoch`, `seq` (the latest allocated), `bytes` (UTF-8 bytes of the frames held), `total` (UTF-8
+ *              bytes of every frame appended in this epoch)
+ *   x  stream  one entry per held event, id `<seq>-0`, fields `f` (frame), `a` (at, ms), `c` (`total` once it
+ *              was appended; absent in streams written before 2026-12-06, which `evict` walks)
  *   p  list    `<token>:<seq>` of the user's last `PUBLISH_TOKENS` publishes (or a few more), newest first,
  *              kept a minute: a publish retried after a timeout finds the seq its first attempt got
  * Channel messages: `e<seq>:<at>:<epoch>:<frame>` (an event of that epoch), `s<sender length>:<sender><frame>` (a signal),
@@ -49,20 +51,85 @@ local function touch()
   redis.call('PEXPIRE', m, ttl)
   redis.call('PEXPIRE', x, ttl)
 end
+-- the first held event at or after seq \`from\` (nil if none): {seq, frame, c}
+local function at_or_after(from)
+  local entry = redis.call('XRANGE', x, from .. '-0', '+', 'COUNT', 1)[1]
+  if entry then return {tonumber(string.match(entry[1], '^(%d+)')), entry[2][2], tonumber(entry[2][6])} end
+end
+-- The bounds that hold memory (bytes, then count) applied by the running totals, no frame read but the
+-- oldest few: each event holds \`c\`, the bytes appended to the stream up to and including it (\`total\` in
+-- m), so what is held after an event is \`total - c\`; the byte bound's cut is looked for among the oldest
+-- few events, else by a binary search over the seqs. Returns
+-- the bytes and count held then, or nil for a stream with events of a version that kept no totals
+-- (\`evict\` walks it instead).
+local function cut(bytes, size)
+  local total = tonumber(redis.call('HGET', m, 'total') or '')
+  local over = max_bytes >= 0 and bytes > max_bytes
+  local head = redis.call('XRANGE', x, '-', '+', 'COUNT', over and 8 or 1)
+  if not total or #head == 0 or not head[1][2][6] then return nil end
+  local dropped = 0
+  if over then
+    -- the first event whose \`c\` reaches \`total - max_bytes\`: dropped with every older one, what is held
+    -- then being \`total\` less its \`c\`
+    local goal = total - max_bytes
+    local best, at_best
+    for _, entry in ipairs(head) do
+      local c = tonumber(entry[2][6])
+      if c >= goal then
+        best, at_best = tonumber(string.match(entry[1], '^(%d+)')), c
+        break
+      end
+    end
+    local lo, hi = tonumber(string.match(head[#head][1], '^(%d+)')) + 1, -1
+    if not best then
+      -- (the newest event's \`c\` is \`total\`: it always reaches the goal)
+      best = tonumber(string.match(redis.call('XREVRANGE', x, '+', '-', 'COUNT', 1)[1][1], '^(%d+)'))
+      at_best, hi = total, best - 1
+    end
+    while lo <= hi do
+      local e = at_or_after(math.floor((lo + hi) / 2))
+      if not e or e[1] > hi then
+        hi = math.floor((lo + hi) / 2) - 1
+      elseif e[3] >= goal then
+        best, at_best, hi = e[1], e[3], e[1] - 1
+      else
+        lo = e[1] + 1
+      end
+    end
+    dropped = redis.call('XTRIM', x, 'MINID', string.format('%d-0', best + 1))
+    bytes = total - at_best
+  end
+  if size - dropped > max_events then
+    dropped = dropped + redis.call('XTRIM', x, 'MAXLEN', max_events)
+    local first = at_or_after(0)
+    bytes = first and (total - first[3] + #first[2]) or 0
+  end
+  if dropped > 0 then redis.call('HSET', m, 'bytes', bytes) end
+  return bytes, size - dropped
+end
 -- the bounds of PROTOCOL §6 and §10, oldest first: bytes win over both minimums; \`held\` is the bytes
 -- held if the caller knows them (read otherwise), written back only when an eviction changed them.
--- The events to drop are read oldest first (one, then pages growing to 256) and dropped with one XTRIM (an
--- XDEL each left tombstones that every later read from the oldest walks again), and those past the bounds
--- of memory only for their age are dropped AGED_PER_CALL a call: a history that aged at once (a user
--- who filled it and went quiet) was 58 ms of Redis in one call (\`scripts/bench/stream-script-cost.ts\`)
+-- Far past the bounds that hold memory, \`cut\` drops what must go without reading it. What is left to drop,
+-- oldest first, is read in pages (one, then growing to 256) and dropped with one XTRIM (an XDEL each left
+-- tombstones that every later read from the oldest walks again); past the memory bounds only for their age,
+-- events are dropped AGED_PER_CALL a call: a history that aged at once (a user who filled it and went
+-- quiet) was 58 ms of Redis in one call (\`scripts/bench/stream-script-cost.ts\`)
 local function evict(held)
   local bytes = held or tonumber(redis.call('HGET', m, 'bytes') or '0')
   local size = redis.call('XLEN', x)
   -- the common case decided without reading the oldest event
   if size == 0 or ((max_bytes < 0 or bytes <= max_bytes) and size <= min_events) then return end
+  -- far past a memory bound (more than a few events to drop, judged by the mean frame): cut by the totals;
+  -- a few (a history held full, one event in and one out) are walked, which reads no more
+  local excess = size - max_events
+  if max_bytes >= 0 and bytes > max_bytes then excess = math.max(excess, (bytes - max_bytes) * size / bytes) end
+  if excess > 8 then
+    local b, n = cut(bytes, size)
+    if b then bytes, size = b, n end
+  end
   -- \`last\`: the newest event to drop; \`aged\`: how many are dropped for their age alone
   local last, kept, aged, from, want = nil, false, 0, '-', 1
-  while not kept and size > 0 do
+  while not kept and size > 0 and ((max_bytes >= 0 and bytes > max_bytes) or size > min_events) do
     local chunk = redis.call('XRANGE', x, from, '+', 'COUNT', want)
     if #chunk == 0 then break end
     for _, entry in ipairs(chunk) do
@@ -88,7 +155,7 @@ local function evict(held)
   end
 end
 local function append(seq, frame, at)
-  redis.call('XADD', x, seq .. '-0', 'f', frame, 'a', at)
+  redis.call('XADD', x, seq .. '-0', 'f', frame, 'a', at, 'c', redis.call('HINCRBY', m, 'total', #frame))
   evict(redis.call('HINCRBY', m, 'bytes', #frame))
 end
 -- appends to \`out\` the held events after seq \`after\`, oldest first: at most \`max_n\` of them, and none
@@ -266,10 +333,10 @@ if redis.call('HGET', m, 'epoch') == ARGV[9] then
     local frame = entry[2][2]
     local from, to = string.find(frame, '"seq":%d+')
     if from then frame = string.sub(frame, 1, from + 5) .. i .. string.sub(frame, to + 1) end
-    redis.call('XADD', x, i .. '-0', 'f', frame, 'a', entry[2][4])
     bytes = bytes + #frame
+    redis.call('XADD', x, i .. '-0', 'f', frame, 'a', entry[2][4], 'c', bytes)
   end
-  redis.call('HSET', m, 'epoch', ARGV[10], 'seq', #held, 'bytes', bytes)
+  redis.call('HSET', m, 'epoch', ARGV[10], 'seq', #held, 'bytes', bytes, 'total', bytes)
   -- newest first, as publish keeps them; a token whose event was not carried is forgotten
   for _, done in ipairs(tokens) do
     local token, seq = string.match(done, '^(.*):(%d+)$')

@@ -2,15 +2,20 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, TestClock } from "effect"
 import type { HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
+import { keyPart, Redis } from "../../src/store/Redis.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { testRedisLayer } from "../support/RedisServer.js"
 
 // what one Redis script may drop for age alone (RedisStreamScripts' AGED_PER_CALL)
 const AGED_PER_CALL = 512
 
-const historyOn = (options: HistoryOptions) =>
-  Effect.map(Layer.build(Layer.provide(RedisStreams.layer(options), testRedisLayer())), (context) =>
-    Context.get(context, HistoryStore))
+const storesOn = (options: HistoryOptions) =>
+  Effect.map(Layer.build(Layer.provideMerge(RedisStreams.layer(options), testRedisLayer())), (context) => ({
+    history: Context.get(context, HistoryStore),
+    redis: Context.get(context, Redis)
+  }))
+
+const historyOn = (options: HistoryOptions) => Effect.map(storesOn(options), ({ history }) => history)
 
 // appends seqs `from..to` framed by `frame`, stamped with the TestClock's time
 const appendAll = (history: HistoryStore["Type"], from: number, to: number, frame: (seq: number) => string) =>
@@ -45,5 +50,37 @@ describe("Redis history eviction", () => {
       const slice = yield* history.read("u", 1499)
       expect(slice.oldestSeq).toBe(1401)
       expect(slice.entries.map((e) => e.seq)).toEqual([1500, 1501])
+    }))
+
+  it.scoped("a stream written before the running totals is walked, and cut by the totals once its old events are gone", () =>
+    Effect.gen(function*() {
+      const { history, redis } = yield* storesOn({ minEvents: 50, minAgeMs: 60_000, maxEvents: 1000, maxBytes: 100 })
+      const key = redis.key(`st:{${keyPart("u")}}`)
+      // as the version before kept it: no `total` in m, no `c` in the events
+      yield* redis.run((client) =>
+        client.multi()
+          .hset(`${key}:m`, "epoch", "old", "seq", 3, "bytes", 30)
+          .xadd(`${key}:x`, "1-0", "f", "x".repeat(10), "a", 0)
+          .xadd(`${key}:x`, "2-0", "f", "x".repeat(10), "a", 0)
+          .xadd(`${key}:x`, "3-0", "f", "x".repeat(10), "a", 0)
+          .exec()
+      )
+      const append = (from: number, to: number, size: number) =>
+        Effect.forEach(Array.from({ length: to - from + 1 }, (_, i) => from + i), (seq) =>
+          history.append("u", { seq, at: 0, frame: "y".repeat(size) }), { discard: true })
+      const state = Effect.gen(function*() {
+        const slice = yield* history.read("u", 0)
+        const bytes = Number(yield* redis.run((client) => client.hget(`${key}:m`, "bytes")))
+        return { oldest: slice.oldestSeq, latest: slice.latestSeq, held: slice.entries.length, bytes }
+      })
+      // over maxBytes with the old events held: walked
+      yield* append(4, 4, 95)
+      expect(yield* state).toEqual({ oldest: 4, latest: 4, held: 1, bytes: 95 })
+      // 100 events of 1 byte (the one of 95 walked out on the way)
+      yield* append(5, 104, 1)
+      expect(yield* state).toEqual({ oldest: 5, latest: 104, held: 100, bytes: 100 })
+      // one of 60 bytes: 60 to drop, found by the totals, the bytes held read from them
+      yield* append(105, 105, 60)
+      expect(yield* state).toEqual({ oldest: 65, latest: 105, held: 41, bytes: 100 })
     }))
 })

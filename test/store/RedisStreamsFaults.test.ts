@@ -238,6 +238,13 @@ describe("RedisStreams faults", () => {
       proxyA.unblock()
       const reset = yield* Queue.take(onA.resets)
       expect(reset.epoch).not.toBe(before.epoch)
+      // the carried events hold their running totals anew (the bounds cut by them: RedisStreamScripts' `cut`)
+      const key = `${b.prefix}st:{${Redis.keyPart("u")}}`
+      const raw = yield* b.redis.run((client) => client.xrange(`${key}:x`, "-", "+"))
+      const totals = raw.map(([, fields]) => Number(fields[5]))
+      let sum = 0
+      expect(totals).toEqual(raw.map(([, fields]) => (sum += Buffer.byteLength(fields[1]!))))
+      expect(Number(yield* b.redis.run((client) => client.hget(`${key}:m`, "total")))).toBe(sum)
       return { reset, history: yield* b.history.read("u", 0), now }
     })
 
