@@ -59,9 +59,8 @@ end
 -- The bounds that hold memory (bytes, then count) applied by the running totals, no frame read but the
 -- oldest few: each event holds \`c\`, the bytes appended to the stream up to and including it (\`total\` in
 -- m), so what is held after an event is \`total - c\`; the byte bound's cut is looked for among the oldest
--- few events, else by a binary search over the seqs. Returns
--- the bytes and count held then, or nil for a stream with events of a version that kept no totals
--- (\`evict\` walks it instead).
+-- few events, else by a binary search over the seqs. Returns the bytes and count held then, or nil for a
+-- stream with events of a version that kept no totals (\`evict\` walks it instead).
 local function cut(bytes, size)
   local total = tonumber(redis.call('HGET', m, 'total') or '')
   local over = max_bytes >= 0 and bytes > max_bytes
