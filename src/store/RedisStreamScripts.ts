@@ -309,7 +309,7 @@ return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
  * took 81 ms with the script before this cap, a stall of every node's
  * commands once per user an outage diverged; the newest 1,000 (the default:
  * the count PROTOCOL §6 promises; its 10 minutes are not carried, a new
- * epoch being a gap anyway) take 7–12 ms (`scripts/bench/stream-script-cost.ts`).
+ * epoch being a gap anyway) take 7–15 ms (`scripts/bench/stream-script-cost.ts`).
  * Returns {epoch, latest seq}.
  */
 export const restart = new RedisScript(
