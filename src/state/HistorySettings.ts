@@ -1,6 +1,12 @@
 import { Config, type ConfigError, Context, Layer } from "effect"
 import type { HistoryOptions } from "../store/History.js"
 
+const count = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: `${name} must be an integer of 0 or more`, validation: (n) => n >= 0 }),
+    Config.withDefault(fallback)
+  )
+
 /** How much of a user's stream is kept for `resume` (PROTOCOL §6, `HISTORY_*`). */
 export class HistorySettings extends Context.Tag("switchyard/HistorySettings")<HistorySettings, {
   /** the last this many events are kept ... */
@@ -20,13 +26,18 @@ export class HistorySettings extends Context.Tag("switchyard/HistorySettings")<H
     historyMaxBytes: 4 * 1024 * 1024
   }
 
-  /** The settings from the environment. */
+  /** The settings from the environment: each a count of zero or more, the minimum count within the maximum. */
   static readonly config: Config.Config<HistorySettings["Type"]> = Config.all({
-    historyMinEvents: Config.withDefault(Config.integer("HISTORY_MIN_EVENTS"), HistorySettings.defaults.historyMinEvents),
-    historyMinAgeMs: Config.withDefault(Config.integer("HISTORY_MIN_AGE_MS"), HistorySettings.defaults.historyMinAgeMs),
-    historyMaxEvents: Config.withDefault(Config.integer("HISTORY_MAX_EVENTS"), HistorySettings.defaults.historyMaxEvents),
-    historyMaxBytes: Config.withDefault(Config.integer("HISTORY_MAX_BYTES"), HistorySettings.defaults.historyMaxBytes)
-  })
+    historyMinEvents: count("HISTORY_MIN_EVENTS", HistorySettings.defaults.historyMinEvents),
+    historyMinAgeMs: count("HISTORY_MIN_AGE_MS", HistorySettings.defaults.historyMinAgeMs),
+    historyMaxEvents: count("HISTORY_MAX_EVENTS", HistorySettings.defaults.historyMaxEvents),
+    historyMaxBytes: count("HISTORY_MAX_BYTES", HistorySettings.defaults.historyMaxBytes)
+  }).pipe(
+    Config.validate({
+      message: "HISTORY_MIN_EVENTS must not be above HISTORY_MAX_EVENTS",
+      validation: (settings) => settings.historyMinEvents <= settings.historyMaxEvents
+    })
+  )
 
   /** Settings from the environment. */
   static readonly layer: Layer.Layer<HistorySettings, ConfigError.ConfigError> = Layer.effect(
