@@ -51,10 +51,18 @@ local function touch()
   redis.call('PEXPIRE', m, ttl)
   redis.call('PEXPIRE', x, ttl)
 end
+-- the seq of a held event's id (\`<seq>-0\`)
+local function seq_of(id)
+  return tonumber(string.match(id, '^(%d+)'))
+end
+-- drops every held event up to seq \`last\`, inclusive; returns how many
+local function trim_through(last)
+  return redis.call('XTRIM', x, 'MINID', string.format('%d-0', last + 1))
+end
 -- the first held event at or after seq \`from\` (nil if none): {seq, frame, c}
 local function at_or_after(from)
   local entry = redis.call('XRANGE', x, from .. '-0', '+', 'COUNT', 1)[1]
-  if entry then return {tonumber(string.match(entry[1], '^(%d+)')), entry[2][2], tonumber(entry[2][6])} end
+  if entry then return {seq_of(entry[1]), entry[2][2], tonumber(entry[2][6])} end
 end
 -- The bounds that hold memory (bytes, then count) applied by the running totals, no frame read but the
 -- oldest few: each event holds \`c\`, the bytes appended to the stream up to and including it (\`total\` in
@@ -75,14 +83,14 @@ local function cut(bytes, size)
     for _, entry in ipairs(head) do
       local c = tonumber(entry[2][6])
       if c >= goal then
-        best, at_best = tonumber(string.match(entry[1], '^(%d+)')), c
+        best, at_best = seq_of(entry[1]), c
         break
       end
     end
-    local lo, hi = tonumber(string.match(head[#head][1], '^(%d+)')) + 1, -1
+    local lo, hi = seq_of(head[#head][1]) + 1, -1
     if not best then
       -- (the newest event's \`c\` is \`total\`: it always reaches the goal)
-      best = tonumber(string.match(redis.call('XREVRANGE', x, '+', '-', 'COUNT', 1)[1][1], '^(%d+)'))
+      best = seq_of(redis.call('XREVRANGE', x, '+', '-', 'COUNT', 1)[1][1])
       at_best, hi = total, best - 1
     end
     while lo <= hi do
@@ -97,7 +105,7 @@ local function cut(bytes, size)
         lo = e[1] + 1
       end
     end
-    dropped = redis.call('XTRIM', x, 'MINID', string.format('%d-0', best + 1))
+    dropped = trim_through(best)
     bytes = total - at_best
   end
   if size - dropped > max_events then
@@ -151,8 +159,7 @@ local function evict(held)
     want = math.min(want * 4, 256)
   end
   if last then
-    -- every event with a lower id than the first one kept
-    redis.call('XTRIM', x, 'MINID', string.format('%d-0', tonumber(string.match(last, '^(%d+)')) + 1))
+    trim_through(seq_of(last))
     redis.call('HSET', m, 'bytes', bytes)
   end
 end
@@ -170,7 +177,7 @@ local function page(out, after, max_n, max_b)
     for _, entry in ipairs(chunk) do
       if max_n <= 0 or max_b <= 0 then return out end
       local frame = entry[2][2]
-      out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)'))
+      out[#out + 1] = seq_of(entry[1])
       out[#out + 1] = entry[2][4]
       out[#out + 1] = frame
       max_n = max_n - 1
@@ -183,9 +190,8 @@ local function page(out, after, max_n, max_b)
 end
 -- the oldest held seq, -1 when none
 local function oldest_seq()
-  local oldest = redis.call('XRANGE', x, '-', '+', 'COUNT', 1)[1]
-  if oldest then return tonumber(string.match(oldest[1], '^(%d+)')) end
-  return -1
+  local oldest = at_or_after(0)
+  return oldest and oldest[1] or -1
 end
 `
 
