@@ -123,8 +123,12 @@ export const redisReconnects = Metric.counter("switchyard_redis_reconnects_total
 // ioredis's own messages for "sent, no answer in time" and "no connection to send on / lost under it"
 const TIMED_OUT = /^Command timed out/
 const NOT_CONNECTED = /enableOfflineQueue|Connection is closed|Stream isn't writeable|max retries|Command aborted|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i
-// replies of a Redis that did not run the command and cannot now (loading its data, a script running too long)
-const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)\b/
+// replies of a Redis that did not run the command and cannot now: loading its data, a script running too
+// long, full at its maxmemory (a script is refused before it runs, Redis 7), or a replica (READONLY)
+const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|OOM|READONLY)\b/
+// a failover made the server this connection is on a replica: a new connection finds the new primary (a managed
+// Redis's name moves to it); ioredis would otherwise keep writing to the replica for ever
+const ON_A_REPLICA = /^READONLY\b/
 
 const toRedisError = (cause: unknown): RedisError => {
   const message = cause instanceof Error ? cause.message : ""
@@ -170,7 +174,9 @@ const clientOptions = (settings: RedisSettingsShape) => ({
   // the pub/sub connection's channels are restored by `subscribe`'s own bookkeeping
   autoResubscribe: false,
   // reconnect for ever, backing off up to the configured pause
-  retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), settings.reconnectMaxDelayMs)
+  retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), settings.reconnectMaxDelayMs),
+  // 1: connect again, and fail the command (it did not run) rather than send it again
+  reconnectOnError: (error: Error) => (ON_A_REPLICA.test(error.message) ? 1 : false)
 })
 
 const updateMetric = (effect: Effect.Effect<void>) => Effect.runSync(effect)

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { Clock, Context, Duration, Effect, Exit, FiberRef, Layer, Metric, Runtime, Schedule, Scope } from "effect"
+import { Clock, Context, Duration, Effect, Exit, FiberRef, Layer, Metric, Random, Runtime, Schedule, Scope } from "effect"
 import {
   Backplane,
   currentLeaseGuard,
@@ -54,9 +54,10 @@ import { OutageLog } from "../observability/OutageLog.js"
  * until Redis answers it — its seq if the first attempt ran, a refusal if the
  * run is no longer this node's (claimed, or ended already): never twice.
  *
- * Redis away (no connection, or lost under the command): a publish is
- * delivered to this node's listeners only (see `publishLocally`); typing
- * signals are dropped; subscriptions come back with Redis. A node keeps the
+ * Redis away (no connection, lost under the command, or refusing writes:
+ * full, or a replica after a failover): a publish is delivered to this
+ * node's listeners only (see `publishLocally`); typing signals are dropped;
+ * subscriptions come back with Redis. A node keeps the
  * keys of the users it serves alive (their TTL refreshed every quarter of
  * it), so a subscribed stream never expires.
  */
@@ -76,6 +77,10 @@ export interface Tuning {
   readonly owedEnds: number
   /** ... and their frames' bytes (UTF-16 units), at most: past either the oldest is given up */
   readonly owedChars: number
+  /** a catch-up Redis failed is tried again after this long, twice as long after each failure in a row ... */
+  readonly retryMs: number
+  /** ... up to this; each pause is between half and all of its figure, so listeners failed at once spread out */
+  readonly retryMaxMs: number
 }
 
 /**
@@ -90,7 +95,9 @@ export const defaultTuning: Tuning = {
   holdEvents: 1_000,
   holdBytes: 1024 * 1024,
   owedEnds: 10_000,
-  owedChars: 16 * 1024 * 1024
+  owedChars: 16 * 1024 * 1024,
+  retryMs: 250,
+  retryMaxMs: 8_000
 }
 
 /** Attempts of one publish while Redis is slow (each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
@@ -112,8 +119,16 @@ export const publishesUnconfirmed = Metric.counter("switchyard_redis_publishes_u
 
 // users whose keys one keep-alive script refreshes
 const KEEP_ALIVE_BATCH = 500
-// how long a catch-up waits before it tries again after Redis failed it
-const CATCH_UP_RETRY_MS = 250
+
+/**
+ * The pause before a catch-up's next attempt after `failures` failures in a
+ * row: a Redis that keeps refusing (full at its maxmemory, a script error) is
+ * asked less and less often, not four times a second by every listener.
+ */
+const retryPause = (tuning: Tuning, failures: number): Effect.Effect<void> => {
+  const full = Math.min(tuning.retryMaxMs, tuning.retryMs * 2 ** Math.min(failures, 20))
+  return Effect.flatMap(Random.next, (r) => Effect.sleep(Duration.millis(full / 2 + r * (full / 2))))
+}
 
 // publish tokens: this process's random tag and a counter (a retry carries its first attempt's)
 const processTag = randomBytes(4).toString("hex")
@@ -246,6 +261,8 @@ export const make = (
       let overflowed = false
       // a catch-up is running; another is due when it ends (the subscription was restored meanwhile)
       let catching = false
+      // passes Redis failed in a row (each waits longer before the next)
+      let failures = 0
       let again = false
       // the subscription ended: a catch-up in progress stops
       let closed = false
@@ -349,9 +366,10 @@ export const make = (
           Effect.matchCauseEffect({
             onSuccess: () =>
               Effect.suspend(() => {
+                failures = 0
                 if (closed) return Effect.void
                 if (again || !release()) {
-                  return before === `${epoch}:${lastSeq}` ? Effect.zipRight(Effect.sleep(CATCH_UP_RETRY_MS), loop) : loop
+                  return before === `${epoch}:${lastSeq}` ? Effect.zipRight(retryPause(tuning, 0), loop) : loop
                 }
                 catching = false
                 return Effect.void
@@ -359,7 +377,7 @@ export const make = (
             // Redis slow or away: what arrives is held back (boundedly) until it answers again
             onFailure: (cause) =>
               Effect.logDebug("backplane: catching up failed, trying again", cause).pipe(
-                Effect.zipRight(Effect.sleep(CATCH_UP_RETRY_MS)),
+                Effect.zipRight(Effect.suspend(() => retryPause(tuning, failures++))),
                 Effect.zipRight(redis.whenConnected),
                 Effect.zipRight(Effect.suspend(() => (closed ? Effect.void : loop)))
               )

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Logger, Queue, Schedule } from "effect"
+import { Redis as IORedis } from "ioredis"
 import * as JsonLogger from "../../src/observability/JsonLogger.js"
 import * as Redis from "../../src/store/Redis.js"
 import { RedisSettings } from "../../src/store/RedisSettings.js"
@@ -16,6 +17,17 @@ const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean) =>
     Effect.filterOrFail(effect, check),
     Schedule.spaced("50 millis").pipe(Schedule.upTo("10 seconds"))
   ).pipe(Effect.orDie)
+
+// a command on a connection of its own (what an operator or a failover does to the server)
+const adminOf = <A>(url: string, command: (admin: IORedis) => Promise<A>) =>
+  Effect.promise(async () => {
+    const admin = new IORedis(url, { maxRetriesPerRequest: 1 })
+    try {
+      return await command(admin)
+    } finally {
+      admin.disconnect()
+    }
+  })
 
 describe("Redis connection", () => {
   it.scopedLive("Redis unreachable at start: a clear typed error (REDIS_REQUIRED, the default)", () =>
@@ -69,6 +81,40 @@ describe("Redis connection", () => {
       yield* eventually(redis.health, (health) => health.connected)
       yield* Queue.take(restored)
       expect((yield* redis.health).reconnects).toBe(1)
+      yield* redis.run((client) => client.publish(channel, "after"))
+      expect(yield* Queue.take(received)).toBe("after")
+    }))
+
+  it.scopedLive("a Redis full at maxmemory is not serving writes (Unavailable, the command did not run), and serves them once it has room", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const redis = yield* Redis.make(settingsFor(server.url))
+      const write = redis.eval(new Redis.RedisScript("write", "return redis.call('SET', KEYS[1], ARGV[1])"), [redis.key("k")], ["v"])
+      yield* adminOf(server.url, (admin) => admin.config("SET", "maxmemory", "1"))
+      const full = yield* Effect.flip(write)
+      expect(full.reason).toBe("Unavailable")
+      expect(full.detail).toContain("OOM")
+      yield* adminOf(server.url, (admin) => admin.config("SET", "maxmemory", "0"))
+      expect(yield* write).toBe("OK")
+    }))
+
+  it.scopedLive("a failover (the primary the node writes to became a replica): Unavailable, the connection is made again, and writes go on once it is a primary", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const other = yield* startRedisServer
+      const redis = yield* Redis.make(settingsFor(server.url))
+      const received = yield* Queue.unbounded<string>()
+      const channel = redis.key("chan")
+      yield* redis.subscribe(channel, { onMessage: (message) => Queue.unsafeOffer(received, message) })
+      yield* adminOf(server.url, (admin) => admin.replicaof("127.0.0.1", other.port))
+      const refused = yield* Effect.flip(redis.run((client) => client.set(redis.key("k"), "v")))
+      expect(refused.reason).toBe("Unavailable")
+      expect(refused.detail).toContain("READONLY")
+      // ioredis keeps a connection to a replica for ever unless told: a managed Redis's name moves to the new
+      // primary at a failover, and only a new connection finds it
+      yield* eventually(redis.health, (health) => health.reconnects >= 1 && health.connected)
+      yield* adminOf(server.url, (admin) => admin.replicaof("NO", "ONE"))
+      yield* eventually(Effect.either(redis.run((client) => client.set(redis.key("k"), "v"))), (result) => result._tag === "Right")
       yield* redis.run((client) => client.publish(channel, "after"))
       expect(yield* Queue.take(received)).toBe("after")
     }))

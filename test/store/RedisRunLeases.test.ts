@@ -9,7 +9,7 @@ import { Backplane, currentLeaseGuard, currentRunEnd, type PendingEvent } from "
 import { HistoryStore } from "../../src/store/HistoryStore.js"
 import type { RedisSettings } from "../../src/store/RedisSettings.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
-import { deletePrefix, redisUrl, testSettings } from "../support/RedisServer.js"
+import { deletePrefix, redisUrl, startRedisServer, testSettings } from "../support/RedisServer.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
 import { capturingLogs } from "../support/LogLines.js"
 
@@ -260,12 +260,12 @@ describe("RedisRunLeases: a run's end is recorded by its agent_completed's publi
 describe("RedisRunLeases: a node cut off longer than its lease", () => {
   afterAll(() => Promise.all(prefixes.map((prefix) => deletePrefix(redisUrl(), prefix))))
 
-  // node A reaches Redis through a proxy the test cuts; the other nodes reach it directly
-  const cutOffCluster = (leaseMs: number, tuning?: RedisStreams.Tuning) =>
+  // node A reaches Redis (the shared one, or `upstream`) through a proxy the test cuts; the other nodes reach it directly
+  const cutOffCluster = (leaseMs: number, tuning?: RedisStreams.Tuning, upstream = redisUrl()) =>
     Effect.gen(function*() {
-      const settings = testSettings({ commandTimeoutMs: 300, reconnectMaxDelayMs: 100 })
-      prefixes.push(settings.prefix)
-      const proxy = yield* startRedisProxy(hostPort(redisUrl()))
+      const settings = testSettings({ commandTimeoutMs: 300, reconnectMaxDelayMs: 100 }, upstream)
+      if (upstream === redisUrl()) prefixes.push(settings.prefix)
+      const proxy = yield* startRedisProxy(hostPort(upstream))
       const options = { leaseMs, answerTimeoutMs: 500 }
       const build = (nodeId: string, url: string, logs?: ReturnType<typeof capturingLogs>) =>
         Effect.map(
@@ -278,7 +278,7 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
         proxy,
         settings,
         a: (logs?: ReturnType<typeof capturingLogs>) => build("node-a", proxy.url, logs),
-        other: (id: string) => build(id, redisUrl())
+        other: (id: string) => build(id, upstream)
       }
     })
 
@@ -321,8 +321,8 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
 
   // node A (its Redis through the proxy) running u's run r1, the one run u may have at once; node B on Redis directly.
   // `paidOnce`: once A owes nothing, Redis holds r1's agent_completed once (seq 1), r1 ended, its slot free
-  const runOnCutOffNode = Effect.gen(function*() {
-    const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000)
+  const runOnCutOffNode = (upstream = redisUrl()) => Effect.gen(function*() {
+    const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000, undefined, upstream)
     const a = yield* nodeA()
     const b = yield* other("node-b")
     const one = { perMinute: Infinity, concurrent: 1 }
@@ -340,7 +340,7 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
 
   it.scopedLive("a run that ends while Redis is away: its end is owed, then published and recorded once Redis answers", () =>
     Effect.gen(function*() {
-      const { a, b, paidOnce, proxy } = yield* runOnCutOffNode
+      const { a, b, paidOnce, proxy } = yield* runOnCutOffNode()
       // cut off for less than the lease: neither the event nor the end reaches Redis; the end is owed, not lost
       proxy.block()
       expect(yield* a.leases.end("u", "r1")).toBe(0)
@@ -351,9 +351,25 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       yield* paidOnce
     }))
 
+  it.scopedLive("a run that ends while Redis is full (at its maxmemory): its end is owed, not given up, and published once Redis has room", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const { a, b, paidOnce } = yield* runOnCutOffNode(server.url)
+      const maxmemory = (bytes: number) => b.redis.run((client) => client.config("SET", "maxmemory", String(bytes)))
+      yield* maxmemory(1)
+      expect(yield* a.leases.end("u", "r1")).toBe(0)
+      expect(yield* owedNow).toBe(1)
+      // rounds of owed ends go by (every 500 ms): still owed, as while Redis is away
+      yield* Effect.sleep("1200 millis")
+      expect(yield* owedNow).toBe(1)
+      expect(yield* b.leases.locate("u", "r1")).toEqual({ _tag: "Running", owner: a.leases.owner })
+      yield* maxmemory(0)
+      yield* paidOnce
+    }))
+
   it.scopedLive("a run's end delivered only locally (Redis away) is published once the user's stream here restarted its epoch", () =>
     Effect.gen(function*() {
-      const { a, paidOnce, proxy } = yield* runOnCutOffNode
+      const { a, paidOnce, proxy } = yield* runOnCutOffNode()
       const onA = yield* Queue.unbounded<string>()
       const resets = yield* Queue.unbounded<string>()
       yield* a.leases.backplane.subscribe("u", {
@@ -377,7 +393,7 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
 
   it.scopedLive("a run's end Redis ran but did not confirm in time is published again once: one event, one end", () =>
     Effect.gen(function*() {
-      const { a, b, paidOnce, proxy } = yield* runOnCutOffNode
+      const { a, b, paidOnce, proxy } = yield* runOnCutOffNode()
       // Redis runs every attempt; A hears no answer in time: unconfirmed, owed
       proxy.stall()
       expect(yield* a.leases.end("u", "r1")).toBe(0)

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Fiber, Layer, Metric, Queue, Schedule } from "effect"
+import { Redis as IORedis } from "ioredis"
 import { Backplane, currentLeaseGuard, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
 import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
 import * as Redis from "../../src/store/Redis.js"
 import { RedisSettings } from "../../src/store/RedisSettings.js"
+import * as Scripts from "../../src/store/RedisStreamScripts.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { capturingLogs } from "../support/LogLines.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
@@ -52,6 +54,21 @@ const nodesOn = (url: string, options: HistoryOptions = history, tuning?: RedisS
   })
 
 const pending = (n: number) => ({ head: `{"n":${n},"seq":`, tail: "}", at: n })
+
+/** The times (ms, Redis's clock) of the catch-up scripts the Redis at `url` runs from now on, for the scope's life. */
+const catchUpAttempts = (url: string) =>
+  Effect.gen(function*() {
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() => new IORedis(url, { maxRetriesPerRequest: 1 })),
+      (client) => Effect.sync(() => client.disconnect())
+    )
+    const monitor = yield* Effect.acquireRelease(Effect.promise(() => client.monitor()), (monitor) => Effect.sync(() => monitor.disconnect()))
+    const times: Array<number> = []
+    monitor.on("monitor", (time: string, args: ReadonlyArray<string>) => {
+      if (args[0]?.toLowerCase() === "evalsha" && args[1] === Scripts.catchUp.sha) times.push(Number(time) * 1000)
+    })
+    return { times: () => [...times] }
+  })
 
 describe("RedisStreams faults", () => {
   it.scopedLive("a listener whose subscription was lost gets what was published meanwhile from history, in order, then the rest", () =>
@@ -326,6 +343,38 @@ describe("RedisStreams faults", () => {
       const shared = [...onA.frames.keys()].filter((seq) => seq.startsWith(`${onA.epoch()}/`) && onB.frames.has(seq))
       expect(shared).toContain(key)
       for (const seq of shared) expect([seq, onA.frames.get(seq)]).toEqual([seq, onB.frames.get(seq)])
+    }))
+
+  it.scopedLive("a catch-up Redis keeps failing is asked again less and less often, never more than retryMaxMs apart, and goes on once it can", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const node = yield* nodesOn(server.url, history, { ...RedisStreams.defaultTuning, retryMs: 40, retryMaxMs: 600 })
+      const a = yield* node()
+      const listening = yield* recorder
+      yield* a.backplane.subscribe("u", listening.listener)
+      for (let n = 1; n <= 2; n++) yield* a.backplane.publish("u", pending(n))
+      expect((yield* listening.take(2)).map((e) => e.seq)).toEqual([1, 2])
+
+      // the stream's events key made a string: every catch-up script fails (WRONGTYPE), as a bug or a full Redis would
+      const events = `${a.prefix}st:{${Redis.keyPart("u")}}:x`
+      yield* a.redis.run((client) => client.multi().del(events).set(events, "junk").exec())
+      const attempts = yield* catchUpAttempts(server.url)
+      // the subscription lost and restored: the listener catches up on what it may have missed
+      yield* a.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
+      yield* Effect.sleep("3 seconds")
+      const times = attempts.times()
+      expect(times.length).toBeGreaterThanOrEqual(5)
+      const gaps = times.slice(1).map((time, i) => time - times[i]!)
+      // 40 ms doubled per failure (each pause half to all of it): the fourth pause is 160-320, the first 20-40
+      expect(gaps[3]!).toBeGreaterThan(2 * gaps[0]!)
+      for (const gap of gaps) expect(gap).toBeLessThan(600 + 150)
+
+      // Redis can again: the next attempt catches up, and events flow as before
+      yield* a.redis.run((client) => client.del(events))
+      yield* Effect.sleep("800 millis")
+      yield* a.backplane.publish("u", pending(3))
+      expect((yield* listening.take(1)).map((e) => e.frame)).toEqual([`{"n":3,"seq":3}`])
+      expect(yield* Queue.size(listening.resets)).toBe(0)
     }))
 
   it.scopedLive("an event whose lease guard no longer holds is refused: no seq, no history, no delivery", () =>
