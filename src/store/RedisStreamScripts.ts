@@ -17,7 +17,8 @@ import { endRunLua } from "./RedisRunScripts.js"
  * Channel messages: `e<seq>:<at>:<epoch>:<frame>` (an event of that epoch), `s<sender length>:<sender><frame>` (a signal),
  * `r<epoch>` (the stream was made anew: the events after it are of that epoch, from seq 1),
  * `r<epoch>:<seq>` (the stream was restarted: history holds that epoch's events up to seq, carried over from the
- * old epoch; the events after it follow them).
+ * old epoch; the events after it follow them). A message of another first letter is ignored, so that a later
+ * version may add kinds while nodes of this one still run (a rolling upgrade).
  * Ages are judged on the caller's `Clock` (`now`); the keys' TTL (wall clock,
  * refreshed by every publish, subscribe and read) only collects streams nobody uses.
  */

@@ -394,7 +394,9 @@ export const make = (
             listener.signal(message.slice(colon + 1 + length), message.slice(colon + 1, colon + 1 + length))
             return
           }
-          const item = kind === 114 /* r */ ? message.slice(1) : parseEvent(message)
+          // a kind this version does not know (a newer node's, during a rolling upgrade) is not an event
+          if (kind !== 101 /* e */ && kind !== 114 /* r */) return
+          const item = kind === 114 ? message.slice(1) : parseEvent(message)
           if (held !== undefined) hold(item)
           else if (stale(item)) return
           else if (typeof item !== "string" && (item.entry.seq > lastSeq + 1 || diverged)) {

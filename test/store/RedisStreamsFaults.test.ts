@@ -395,6 +395,27 @@ describe("RedisStreams faults", () => {
       expect((yield* a.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2])
     }))
 
+  it.scopedLive("a channel message of a kind this version does not know (a newer node's) is ignored: no event, no reset, no catch-up", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const node = yield* nodesOn(server.url)
+      const a = yield* node()
+      const listening = yield* recorder
+      const { epoch } = yield* a.backplane.subscribe("u", listening.listener)
+      yield* a.backplane.publish("u", pending(1))
+      expect((yield* listening.take(1)).map((e) => e.seq)).toEqual([1])
+      const attempts = yield* catchUpAttempts(server.url)
+      // shaped like an event of the epoch far ahead of the listener: taken for one, it is a hole no catch-up fills
+      const channel = `${a.prefix}st:{${Redis.keyPart("u")}}`
+      yield* a.redis.run((client) => client.publish(channel, `x9:0:${epoch}:{}`))
+      yield* a.backplane.publish("u", pending(2))
+      expect((yield* listening.take(1)).map((e) => e.frame)).toEqual([`{"n":2,"seq":2}`])
+      yield* Effect.sleep("600 millis")
+      expect(attempts.times()).toEqual([])
+      expect(yield* Queue.size(listening.events)).toBe(0)
+      expect(yield* Queue.size(listening.resets)).toBe(0)
+    }))
+
   it.scopedLive("no user id reaches a key or channel name raw", () =>
     Effect.gen(function*() {
       const node = yield* nodesOn(redisUrl())
