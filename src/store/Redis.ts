@@ -129,6 +129,9 @@ const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|OOM|READONLY)\b/
 // a failover made the server this connection is on a replica: a new connection finds the new primary (a managed
 // Redis's name moves to it); ioredis would otherwise keep writing to the replica for ever
 const ON_A_REPLICA = /^READONLY\b/
+// how soon the connection is made again after the last such reconnection, at first; twice as long each time after
+const REPLICA_FIRST_PAUSE_MS = 1_000
+const REPLICA_MAX_PAUSE_MS = 60_000
 
 const toRedisError = (cause: unknown): RedisError => {
   const message = cause instanceof Error ? cause.message : ""
@@ -174,10 +177,31 @@ const clientOptions = (settings: RedisSettingsShape) => ({
   // the pub/sub connection's channels are restored by `subscribe`'s own bookkeeping
   autoResubscribe: false,
   // reconnect for ever, backing off up to the configured pause
-  retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), settings.reconnectMaxDelayMs),
-  // 1: connect again, and fail the command (it did not run) rather than send it again
-  reconnectOnError: (error: Error) => (ON_A_REPLICA.test(error.message) ? 1 : false)
+  retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), settings.reconnectMaxDelayMs)
 })
+
+/**
+ * ioredis's `reconnectOnError` for the command connection: `1` (connect
+ * again; the command fails, it did not run) on a `READONLY` reply — at once
+ * the first time, then not within 1 s of the last reconnection, twice as
+ * long each time up to a minute while the server stays a replica. A URL that
+ * names a replica (or a name slow to move at a failover) must not have the
+ * connection made again at every write: each time, every user's commands on
+ * the node fail until it is back, reads a replica would answer among them.
+ * A minute past the pause with no `READONLY` starts from 1 s again.
+ */
+export const replicaReconnects = (now: () => number = Date.now) => {
+  let last = Number.NEGATIVE_INFINITY
+  let pause = 0
+  return (error: Error): 1 | false => {
+    if (!ON_A_REPLICA.test(error.message)) return false
+    const at = now()
+    if (at - last < pause) return false
+    pause = at - last >= pause + REPLICA_MAX_PAUSE_MS ? REPLICA_FIRST_PAUSE_MS : Math.min(2 * pause, REPLICA_MAX_PAUSE_MS)
+    last = at
+    return 1
+  }
+}
 
 const updateMetric = (effect: Effect.Effect<void>) => Effect.runSync(effect)
 
@@ -219,7 +243,7 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   // loaded here, not at the top: a node without REDIS_URL never pays for ioredis (~2 MiB of heap, more of RSS)
   const { Redis: Client } = yield* Effect.promise(() => import("ioredis"))
   const commands = yield* Effect.acquireRelease(
-    Effect.sync(() => new Client(url, options)),
+    Effect.sync(() => new Client(url, { ...options, reconnectOnError: replicaReconnects() })),
     (client) => Effect.sync(() => client.disconnect())
   )
   const subscriber = yield* Effect.acquireRelease(

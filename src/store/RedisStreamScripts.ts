@@ -41,8 +41,10 @@ local m, x = prefix .. 'st:{' .. user .. '}:m', prefix .. 'st:{' .. user .. '}:x
 local channel = prefix .. 'st:{' .. user .. '}'
 -- a stream absent (never made, expired, forgotten, lost with a Redis restart) is made with the
 -- caller's new epoch, announced so that listeners holding another epoch's position reset
+-- (EXISTS first: a Redis full at its maxmemory refuses a script's first HSETNX, even one that would
+-- change nothing, and a stream that is there is still read and caught up with then)
 local function open(epoch)
-  if redis.call('HSETNX', m, 'epoch', epoch) == 1 then
+  if redis.call('EXISTS', m) == 0 and redis.call('HSETNX', m, 'epoch', epoch) == 1 then
     redis.call('HSET', m, 'seq', 0, 'bytes', 0)
     redis.call('PUBLISH', channel, 'r' .. epoch)
   end

@@ -37,7 +37,9 @@ import { OutageLog } from "../observability/OutageLog.js"
  * (a listener that fell that far behind), or a stream made anew (Redis
  * restarted without its data, announced with its epoch), resets the listener
  * (`StreamListener.reset`): its clients resume and see the gap, never a
- * silent loss.
+ * silent loss. A stream whose latest seq is below the listener's (a failover
+ * lost the newest writes: Redis would give those seqs to new events) ends its
+ * epoch, as after local deliveries (below).
  *
  * Redis slow is not Redis away. A publish not answered within the command
  * timeout may still run (it waits in Redis's queue), so it is asked again
@@ -111,6 +113,12 @@ export const runEndsOwed = Metric.gauge("switchyard_redis_run_ends_owed", {
 // how often owed ends are published again while there are some (once Redis answers)
 const OWED_RETRY_MS = 500
 
+/** Publishes Redis did not take (away, or refusing writes): delivered to this node's listeners only, kept nowhere. */
+export const publishesLocal = Metric.counter("switchyard_redis_publishes_local_total", {
+  description: "stream events Redis did not take (away, or refusing writes: full, a replica): delivered on this node only, kept nowhere",
+  incremental: true
+})
+
 /** Publishes Redis did not confirm in time (slow, not away): not delivered locally, maybe not at all. */
 export const publishesUnconfirmed = Metric.counter("switchyard_redis_publishes_unconfirmed_total", {
   description: "stream events Redis did not confirm within the publish attempts (delivered only if Redis ran them)",
@@ -142,6 +150,8 @@ interface Follower {
   readonly local: (entry: HistoryEntry) => void
   /** it was given events only here: its epoch ends (`restart`) once it catches up with Redis */
   readonly diverged: boolean
+  /** catches up with Redis (at once, or after the catch-up running now) */
+  readonly catchUp: () => void
 }
 
 /** A run's `agent_completed` Redis did not confirm: published again, same token, until Redis answers. */
@@ -241,6 +251,8 @@ export const make = (
     // that listener's side a publish sees while Redis is away, kept per user in `followers`.
     // Note: a publish Redis confirmed is not given here at once: it comes back on the channel, to every node.
     const followers = new Map<string, Set<Follower>>()
+    // those that were given events only here and have not caught up with Redis since
+    const diverging = new Set<Follower>()
 
     /**
      * The channel listener of one local listener: events in seq order, and
@@ -277,6 +289,7 @@ export const make = (
         epoch = to.epoch
         lastSeq = to.latestSeq
         diverged = false
+        diverging.delete(follower)
         listener.reset?.(to)
       }
       const hold = (item: ChannelEvent | string) => {
@@ -338,6 +351,15 @@ export const make = (
             reset({ epoch: current, latestSeq: latest })
             break
           }
+          if (latest < lastSeq) {
+            // Redis lost events this listener gave (a failover lost writes not yet replicated): it would give
+            // their seqs again to other events, which other nodes' clients see; as after local deliveries, the
+            // epoch ends (the next pass restarts it)
+            diverged = true
+            diverging.add(follower)
+            again = true
+            break
+          }
           // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
           const heldFrom = oldest === -1 ? latest + 1 : oldest
           if (heldFrom > lastSeq + 1 && lastSeq < latest) reset({ epoch: current, latestSeq: Math.min(heldFrom, latest + 1) - 1 })
@@ -360,17 +382,20 @@ export const make = (
         let before = ""
         const loop: Effect.Effect<void> = Effect.suspend(() => {
           again = false
-          before = `${epoch}:${lastSeq}`
+          before = `${epoch}:${lastSeq}:${diverged}`
           return pass
         }).pipe(
           Effect.matchCauseEffect({
             onSuccess: () =>
               Effect.suspend(() => {
-                failures = 0
                 if (closed) return Effect.void
                 if (again || !release()) {
-                  return before === `${epoch}:${lastSeq}` ? Effect.zipRight(retryPause(tuning, 0), loop) : loop
+                  // a pass that moved nothing waits, longer each time in a row, as a failed one does
+                  if (before === `${epoch}:${lastSeq}:${diverged}`) return Effect.zipRight(retryPause(tuning, failures++), loop)
+                  failures = 0
+                  return loop
                 }
+                failures = 0
                 catching = false
                 return Effect.void
               }),
@@ -404,6 +429,10 @@ export const make = (
             held = []
             hold(item)
             catchUp()
+          } else if (typeof item !== "string" && item.entry.seq <= lastSeq) {
+            // given already (a catch-up read it before its message came), or a seq Redis gave again after losing
+            // events this listener gave (a failover): a catch-up pass tells which
+            catchUp()
           } else take(item)
         },
         onRestored: catchUp
@@ -421,15 +450,18 @@ export const make = (
         },
         local: (entry) => {
           diverged = true
+          diverging.add(follower)
           give(entry)
         },
         get diverged() {
           return diverged
-        }
+        },
+        catchUp
       }
       const close = () => {
         closed = true
         held = undefined
+        diverging.delete(follower)
       }
       return { channelListener, started, follower, close }
     }
@@ -464,8 +496,17 @@ export const make = (
       Metric.increment(publishesUnconfirmed),
       unconfirmedLog.failed(`${PUBLISH_ATTEMPTS} attempts of REDIS_COMMAND_TIMEOUT_MS`)
     ).pipe(Effect.as(0))
+    // Redis away or refusing writes: each publish is counted, and said once until one is taken again
+    const notTakenLog = new OutageLog(
+      "backplane: Redis did not take a publish; delivered on this node only, kept nowhere",
+      "backplane: Redis takes publishes again"
+    )
+    const notTaken = (userId: string, event: PendingEvent, error: RedisError): Effect.Effect<number> =>
+      Effect.zipRight(Effect.zipRight(Metric.increment(publishesLocal), notTakenLog.failed(error.message)), publishLocally(userId, event))
     const confirmed = (seq: number): Effect.Effect<number> =>
-      unconfirmedLog.failing ? Effect.as(unconfirmedLog.succeeded, seq) : Effect.succeed(seq)
+      unconfirmedLog.failing || notTakenLog.failing
+        ? Effect.as(Effect.zipRight(unconfirmedLog.succeeded, notTakenLog.succeeded), seq)
+        : Effect.succeed(seq)
 
     const publishOnce = (
       userId: string,
@@ -549,6 +590,20 @@ export const make = (
     ))
     // a node going away tries what it still owes once more
     yield* Effect.addFinalizer(() => payOwed)
+    // listeners given events only here catch up (their epoch ends) while Redis is up: after a Redis that refused
+    // writes (full, a replica) and never dropped the subscription, no restored subscription would start them,
+    // and their users' owed ends wait for them (`divergedHere`)
+    yield* Effect.forkScoped(Effect.repeat(
+      Effect.suspend(() =>
+        diverging.size === 0 ? Effect.void : Effect.zipRight(
+          redis.whenConnected,
+          Effect.sync(() => {
+            for (const follower of diverging) follower.catchUp()
+          })
+        )
+      ),
+      Schedule.spaced(Duration.millis(OWED_RETRY_MS))
+    ))
 
     const publish = (userId: string, event: PendingEvent): Effect.Effect<number> =>
       Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) =>
@@ -567,7 +622,7 @@ export const make = (
               onSuccess: (reply) => confirmed(seqOfReply(reply)),
               onFailure: (error: RedisError) =>
                 error.reason !== "Timeout"
-                  ? owing(publishLocally(userId, event))
+                  ? owing(notTaken(userId, event, error))
                   : left > 1
                   ? confirm(left - 1)
                   : owing(unconfirmed)
@@ -575,7 +630,7 @@ export const make = (
           return Effect.matchEffect(once(false), {
             onSuccess: (reply) => confirmed(seqOfReply(reply)),
             onFailure: (error) =>
-              error.reason === "Timeout" ? confirm(PUBLISH_ATTEMPTS - 1) : owing(publishLocally(userId, event))
+              error.reason === "Timeout" ? confirm(PUBLISH_ATTEMPTS - 1) : owing(notTaken(userId, event, error))
           })
         })
       )

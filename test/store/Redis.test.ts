@@ -113,11 +113,44 @@ describe("Redis connection", () => {
       // ioredis keeps a connection to a replica for ever unless told: a managed Redis's name moves to the new
       // primary at a failover, and only a new connection finds it
       yield* eventually(redis.health, (health) => health.reconnects >= 1 && health.connected)
+      // a server that stays a replica: writes every 20 ms for 2.5 s make the connection again twice more at most
+      // (1 s, then 2 s after), and reads a replica answers mostly succeed meanwhile
+      const before = (yield* redis.health).reconnects
+      let reads = 0
+      let readsFailed = 0
+      for (let i = 0; i < 125; i++) {
+        yield* Effect.either(redis.run((client) => client.set(redis.key("k"), "v")))
+        reads++
+        if ((yield* Effect.either(redis.run((client) => client.get(redis.key("k")))))._tag === "Left") readsFailed++
+        yield* Effect.sleep("20 millis")
+      }
+      expect((yield* redis.health).reconnects - before).toBeLessThanOrEqual(2)
+      expect(readsFailed / reads).toBeLessThan(0.2)
       yield* adminOf(server.url, (admin) => admin.replicaof("NO", "ONE"))
       yield* eventually(Effect.either(redis.run((client) => client.set(redis.key("k"), "v"))), (result) => result._tag === "Right")
       yield* redis.run((client) => client.publish(channel, "after"))
       expect(yield* Queue.take(received)).toBe("after")
     }))
+
+  it("after a READONLY the connection is made again at once, then no sooner than 1 s, 2 s, 4 s ... after the last, up to a minute; a minute past it with none, from 1 s again", () => {
+    let now = 0
+    const reconnect = Redis.replicaReconnects(() => now)
+    const replica = new Error("READONLY You can't write against a read only replica.")
+    const at = (ms: number, error = replica) => {
+      now = ms
+      return reconnect(error)
+    }
+    expect(at(0, new Error("ERR something else"))).toBe(false)
+    expect([at(0), at(10), at(999), at(1_000), at(2_999), at(3_000), at(6_999), at(7_000)]).toEqual([1, false, false, 1, false, 1, false, 1])
+    // the pause stops growing at a minute
+    let t = 7_000
+    for (let pause = 8_000; pause <= 64_000; pause *= 2) expect(at((t += Math.min(pause, 60_000)))).toBe(1)
+    expect(at(t + 59_999)).toBe(false)
+    expect(at((t += 60_000))).toBe(1)
+    // quiet for a minute past the pause: a new failover, reconnected at once and then after 1 s again
+    expect(at((t += 60_000 + 60_000))).toBe(1)
+    expect([at(t + 999), at(t + 1_000)]).toEqual([false, 1])
+  })
 
   it.scopedLive("puts REDIS_PREFIX before keys and channels", () =>
     Effect.gen(function*() {

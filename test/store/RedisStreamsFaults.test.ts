@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Fiber, Layer, Metric, Queue, Schedule } from "effect"
-import { Redis as IORedis } from "ioredis"
+import { createConnection, type Socket } from "node:net"
 import { Backplane, currentLeaseGuard, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
 import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
@@ -55,18 +55,36 @@ const nodesOn = (url: string, options: HistoryOptions = history, tuning?: RedisS
 
 const pending = (n: number) => ({ head: `{"n":${n},"seq":`, tail: "}", at: n })
 
-/** The times (ms, Redis's clock) of the catch-up scripts the Redis at `url` runs from now on, for the scope's life. */
+/**
+ * The times (ms, Redis's clock) of the catch-up scripts the Redis at `url`
+ * runs from now on, for the scope's life: `MONITOR` on a plain socket, whose
+ * lines are `+<time> [<db> <client>] "evalsha" "<sha>" ...`.
+ */
 const catchUpAttempts = (url: string) =>
   Effect.gen(function*() {
-    const client = yield* Effect.acquireRelease(
-      Effect.sync(() => new IORedis(url, { maxRetriesPerRequest: 1 })),
-      (client) => Effect.sync(() => client.disconnect())
-    )
-    const monitor = yield* Effect.acquireRelease(Effect.promise(() => client.monitor()), (monitor) => Effect.sync(() => monitor.disconnect()))
+    const { hostname: host, port } = new URL(url)
     const times: Array<number> = []
-    monitor.on("monitor", (time: string, args: ReadonlyArray<string>) => {
-      if (args[0]?.toLowerCase() === "evalsha" && args[1] === Scripts.catchUp.sha) times.push(Number(time) * 1000)
+    const socket = yield* Effect.acquireRelease(
+      Effect.async<Socket>((resume) => {
+        const socket = createConnection({ host, port: Number(port) }, () => {
+          socket.write("MONITOR\r\n")
+          resume(Effect.succeed(socket))
+        })
+        socket.once("error", (error) => resume(Effect.die(error)))
+      }),
+      (socket) => Effect.sync(() => socket.destroy())
+    )
+    let rest = ""
+    let on = false
+    socket.setEncoding("utf8").on("data", (chunk: string) => {
+      const lines = (rest + chunk).split("\r\n")
+      rest = lines.pop()!
+      for (const line of lines) {
+        if (line === "+OK") on = true
+        else if (line.includes(`"evalsha" "${Scripts.catchUp.sha}"`)) times.push(Number(line.slice(1, line.indexOf(" "))) * 1000)
+      }
     })
+    while (!on) yield* Effect.sleep("5 millis")
     return { times: () => [...times] }
   })
 
@@ -139,6 +157,44 @@ describe("RedisStreams faults", () => {
       expect(yield* publish("u", 2)).toBe(2)
       expect(logsOfA.matching("WARN", "did not confirm a publish")).toHaveLength(1)
       expect(logsOfA.matching("INFO", "confirms publishes again")).toHaveLength(1)
+    }))
+
+  it.scopedLive("publishes a full Redis refuses are delivered on the node only, each counted, said once until one is taken again", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const node = yield* nodesOn(server.url)
+      const logsOfA = capturingLogs()
+      const a = yield* node()
+      const b = yield* node()
+      const onA = yield* recorder
+      const onB = yield* recorder
+      yield* a.backplane.subscribe("u", onA.listener)
+      yield* b.backplane.subscribe("u", onB.listener)
+      const publish = (n: number) => logsOfA.capture(a.backplane.publish("u", pending(n)))
+      expect(yield* publish(1)).toBe(1)
+      expect((yield* onB.take(1)).map((e) => e.seq)).toEqual([1])
+      const counted = Effect.map(Metric.value(RedisStreams.publishesLocal), (state) => state.count)
+      const before = yield* counted
+      const maxmemory = (bytes: number) => a.redis.run((client) => client.config("SET", "maxmemory", String(bytes)))
+      yield* maxmemory(1)
+      expect([yield* publish(2), yield* publish(3)]).toEqual([2, 3])
+      expect((yield* onA.take(3)).map((e) => e.frame)).toEqual([`{"n":1,"seq":1}`, `{"n":2,"seq":2}`, `{"n":3,"seq":3}`])
+      expect((yield* counted) - before).toBe(2)
+      expect(logsOfA.matching("WARN", "did not take a publish")).toHaveLength(1)
+      // kept nowhere: not in history, not on the other node
+      expect((yield* b.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1])
+      expect(yield* Queue.size(onB.events)).toBe(0)
+      // what is there is still read: a new listener learns the position
+      expect((yield* b.backplane.subscribe("u", (yield* recorder).listener)).latestSeq).toBe(1)
+      yield* maxmemory(0)
+      // Redis takes writes again: A's listener, which gave its own 2 and 3, ends the epoch by itself (no message
+      // comes to start it), the new one carrying what Redis held; every listener resets to after it
+      const reset = yield* Queue.take(onA.resets)
+      expect(reset.latestSeq).toBe(1)
+      expect(yield* Queue.take(onB.resets)).toEqual(reset)
+      expect(yield* publish(4)).toBe(2)
+      expect(logsOfA.matching("INFO", "takes publishes again")).toHaveLength(1)
+      for (const on of [onA, onB]) expect((yield* on.take(1)).map((e) => e.frame)).toEqual([`{"n":4,"seq":2}`])
     }))
 
   it.scopedLive("a listener that missed more than history holds is reset to where history begins, then goes on", () =>
@@ -375,6 +431,32 @@ describe("RedisStreams faults", () => {
       yield* a.backplane.publish("u", pending(3))
       expect((yield* listening.take(1)).map((e) => e.frame)).toEqual([`{"n":3,"seq":3}`])
       expect(yield* Queue.size(listening.resets)).toBe(0)
+    }))
+
+  it.scopedLive("a Redis that lost events a listener gave (a failover lost writes) gives their seqs again: the epoch ends, no event dropped as seen", () =>
+    Effect.gen(function*() {
+      const node = yield* nodesOn(redisUrl())
+      const a = yield* node()
+      const b = yield* node()
+      const onA = yield* recorder
+      const before = yield* a.backplane.subscribe("u", onA.listener)
+      for (let n = 1; n <= 3; n++) yield* b.backplane.publish("u", pending(n))
+      expect((yield* onA.take(3)).map((e) => e.seq)).toEqual([1, 2, 3])
+      // what a failover to a replica that had not received the last two writes leaves: seq 1, event 1
+      const key = `${b.prefix}st:{${Redis.keyPart("u")}}`
+      const [[, fields]] = yield* b.redis.run((client) => client.xrange(`${key}:x`, "-", "+", "COUNT", 1))
+      const total = fields[fields.indexOf("c") + 1]!
+      yield* b.redis.run((client) =>
+        client.multi().del(`${key}:x`).xadd(`${key}:x`, "1-0", ...fields).hset(`${key}:m`, "seq", 1, "bytes", total, "total", total).exec()
+      )
+      // B's next event gets seq 2 again: A, which gave 2 already, must not drop it as seen
+      expect(yield* b.backplane.publish("u", pending(4))).toBe(2)
+      const reset = yield* Queue.take(onA.resets)
+      expect(reset.epoch).not.toBe(before.epoch)
+      expect((yield* a.history.read("u", 0)).entries.map((e) => e.frame)).toEqual([`{"n":1,"seq":1}`, `{"n":4,"seq":2}`])
+      expect(reset.latestSeq).toBe(2)
+      yield* b.backplane.publish("u", pending(5))
+      expect((yield* onA.take(1)).map((e) => e.frame)).toEqual([`{"n":5,"seq":3}`])
     }))
 
   it.scopedLive("an event whose lease guard no longer holds is refused: no seq, no history, no delivery", () =>

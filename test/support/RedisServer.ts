@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Effect, Layer, type Scope } from "effect"
 import { Redis as IORedis } from "ioredis"
 import * as Redis from "../../src/store/Redis.js"
@@ -69,9 +72,11 @@ export interface RedisServer {
 }
 
 const spawnServer = async (port: number): Promise<ChildProcess> => {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: ["ignore", "pipe", "pipe"]
-  })
+  // a directory of its own: a server made a replica (a failover test) writes the primary's data there, not into the repo
+  const dir = mkdtempSync(join(tmpdir(), "switchyard-redis-"))
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]
+  const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] })
+  child.once("exit", () => rmSync(dir, { recursive: true, force: true }))
   let output = ""
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk))
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk))
