@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { Clock, Context, Duration, Effect, Exit, FiberRef, Layer, Metric, Random, Runtime, Schedule, Scope } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Exit, FiberId, FiberRef, Layer, Metric, Random, Runtime, Schedule, Scope } from "effect"
 import {
   Backplane,
   currentLeaseGuard,
@@ -273,8 +273,15 @@ export const make = (
       let overflowed = false
       // a catch-up is running; another is due when it ends (the subscription was restored meanwhile)
       let catching = false
-      // passes Redis failed in a row (each waits longer before the next)
+      // passes Redis failed (or that moved nothing) in a row: each waits longer before the next ...
       let failures = 0
+      // ... unless the subscription is restored meanwhile (Redis is back): that ends the wait at once
+      let restored: Deferred.Deferred<void> | undefined
+      const pause = (): Effect.Effect<void> =>
+        Effect.suspend(() => {
+          const wake = restored = Deferred.unsafeMake<void>(FiberId.none)
+          return Effect.raceFirst(retryPause(tuning, failures++), Deferred.await(wake))
+        })
       let again = false
       // the subscription ended: a catch-up in progress stops
       let closed = false
@@ -391,7 +398,7 @@ export const make = (
                 if (closed) return Effect.void
                 if (again || !release()) {
                   // a pass that moved nothing waits, longer each time in a row, as a failed one does
-                  if (before === `${epoch}:${lastSeq}:${diverged}`) return Effect.zipRight(retryPause(tuning, failures++), loop)
+                  if (before === `${epoch}:${lastSeq}:${diverged}`) return Effect.zipRight(pause(), loop)
                   failures = 0
                   return loop
                 }
@@ -402,7 +409,7 @@ export const make = (
             // Redis slow or away: what arrives is held back (boundedly) until it answers again
             onFailure: (cause) =>
               Effect.logDebug("backplane: catching up failed, trying again", cause).pipe(
-                Effect.zipRight(Effect.suspend(() => retryPause(tuning, failures++))),
+                Effect.zipRight(pause()),
                 Effect.zipRight(redis.whenConnected),
                 Effect.zipRight(Effect.suspend(() => (closed ? Effect.void : loop)))
               )
@@ -435,7 +442,11 @@ export const make = (
             catchUp()
           } else take(item)
         },
-        onRestored: catchUp
+        onRestored: () => {
+          failures = 0
+          if (restored !== undefined) Deferred.unsafeDone(restored, Exit.void)
+          catchUp()
+        }
       }
       // the events up to the position are the listener's own count: only later ones are given
       const started = (position: StreamPosition) => {

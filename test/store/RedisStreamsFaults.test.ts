@@ -433,6 +433,34 @@ describe("RedisStreams faults", () => {
       expect(yield* Queue.size(listening.resets)).toBe(0)
     }))
 
+  it.scopedLive("a catch-up waiting long after failures goes at once when its subscription is restored (Redis back)", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const node = yield* nodesOn(server.url, history, { ...RedisStreams.defaultTuning, retryMs: 1_000, retryMaxMs: 10_000 })
+      const a = yield* node()
+      const listening = yield* recorder
+      yield* a.backplane.subscribe("u", listening.listener)
+      yield* a.backplane.publish("u", pending(1))
+      expect((yield* listening.take(1)).map((e) => e.seq)).toEqual([1])
+      const events = `${a.prefix}st:{${Redis.keyPart("u")}}:x`
+      yield* a.redis.run((client) => client.multi().del(events).set(events, "junk").exec())
+      const attempts = yield* catchUpAttempts(server.url)
+      yield* a.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
+      // three failed attempts: the pause after the third is 2-4 s
+      while (attempts.times().length < 3) yield* Effect.sleep("10 millis")
+      yield* a.redis.run((client) => client.del(events))
+      const [seconds, micros] = yield* a.redis.run((client) => client.time())
+      const restoredAt = Number(seconds) * 1000 + Number(micros) / 1000
+      yield* a.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
+      yield* a.backplane.publish("u", pending(2))
+      expect((yield* listening.take(1)).map((e) => e.frame)).toEqual([`{"n":2,"seq":2}`])
+      // (MONITOR's lines come on a socket of their own: a moment after the scripts' answers)
+      yield* Effect.sleep("200 millis")
+      const after = attempts.times().filter((time) => time > restoredAt)
+      expect(after.length).toBeGreaterThan(0)
+      expect(after[0]! - restoredAt).toBeLessThan(1_000)
+    }))
+
   it.scopedLive("a Redis that lost events a listener gave (a failover lost writes) gives their seqs again: the epoch ends, no event dropped as seen", () =>
     Effect.gen(function*() {
       const node = yield* nodesOn(redisUrl())
