@@ -229,6 +229,39 @@ describe("cluster mode: Redis lost and back", () => {
     expect(positions(againA.runEvents(afterRun))).toEqual(positions(againB.runEvents(afterRun)))
   }, 90_000)
 
+  it("Redis full (maxmemory): /ready stays 200, a run reaches its node's connections only; room again: the epoch ends by itself, resume has a gap and the run's end", async () => {
+    const redis = await privateRedis()
+    const [a, b] = await cluster(2, redis.url, { REDIS_COMMAND_TIMEOUT_MS: "500" })
+    const admin = new IORedis(redis.url, { maxRetriesPerRequest: 1 })
+    cleanUps.push(async () => void admin.disconnect())
+    const onA = await connect(a!, "full")
+    const onB = await connect(b!, "full")
+    const epoch = onA.greeting.payload["epoch"] as string
+    const first = await onA.request("start_agent", "r1", { text: "what is 2 * 3" })
+    await onB.completed(first.payload["result"].run_id as string)
+
+    await admin.config("SET", "maxmemory", "1")
+    // a frame with an id needs the shared dedupe store, which cannot record it: refused, to be sent again later
+    const refused = await onA.request("start_agent", "r2", { text: "what is 4 * 5" })
+    expect(refused.payload).toMatchObject({ code: "UNAVAILABLE" })
+    onA.send({ type: "start_agent", payload: { text: "what is 4 * 5" } })
+    const started = await onA.wait((frame) => frame.type === "agent_started")
+    const runId = started.run_id!
+    expect((await onA.completed(runId)).payload).toMatchObject({ status: "completed", response: { text: "4 * 5 = 20" } })
+    expect(onB.runEvents(runId)).toEqual([])
+    expect([await readyStatus(a!), await readyStatus(b!)]).toEqual([200, 200])
+
+    // room again: nothing else published, yet both connections are told to resume (the epoch ended)
+    await admin.config("SET", "maxmemory", "0")
+    expect((await onA.closed).code).toBe(1012)
+    expect((await onB.closed).code).toBe(1012)
+    const againB = await connect(b!, "full")
+    const resumed = await againB.request("resume", "re", { last_seq: streamEvents(onB).at(-1)!.seq!, epoch })
+    expect(resumed.payload["result"]).toMatchObject({ gap: true })
+    // the run's end, owed by A while Redis was full, reaches B in the new epoch: the run ended on every node
+    expect((await againB.completed(runId)).payload).toMatchObject({ status: "completed" })
+  }, 90_000)
+
   it("Redis unreachable at start: one line saying so (no password) and a failed exit; REDIS_REQUIRED=false starts degraded", async () => {
     const port = await freePort()
     const url = `redis://:hunter2-secret@127.0.0.1:${port}`
