@@ -401,22 +401,37 @@ describe("RedisStreams faults", () => {
       for (const seq of shared) expect([seq, onA.frames.get(seq)]).toEqual([seq, onB.frames.get(seq)])
     }))
 
-  it.scopedLive("a catch-up Redis keeps failing is asked again less and less often, never more than retryMaxMs apart, and goes on once it can", () =>
+  /**
+   * A node on a private Redis with a listener of "u" given events 1 and 2,
+   * whose every catch-up then fails: the stream's events key is made a string
+   * (WRONGTYPE), as a bug would; `mend` makes it a stream again. `lose` drops
+   * the node's pub/sub connection, so that the listener catches up once it is
+   * restored. `attempts` has the catch-up scripts Redis ran from then on.
+   */
+  const failingCatchUps = (retryMs: number, retryMaxMs: number) =>
     Effect.gen(function*() {
       const server = yield* startRedisServer
-      const node = yield* nodesOn(server.url, history, { ...RedisStreams.defaultTuning, retryMs: 40, retryMaxMs: 600 })
+      const node = yield* nodesOn(server.url, history, { ...RedisStreams.defaultTuning, retryMs, retryMaxMs })
       const a = yield* node()
       const listening = yield* recorder
       yield* a.backplane.subscribe("u", listening.listener)
       for (let n = 1; n <= 2; n++) yield* a.backplane.publish("u", pending(n))
       expect((yield* listening.take(2)).map((e) => e.seq)).toEqual([1, 2])
-
-      // the stream's events key made a string: every catch-up script fails (WRONGTYPE), as a bug or a full Redis would
       const events = `${a.prefix}st:{${Redis.keyPart("u")}}:x`
       yield* a.redis.run((client) => client.multi().del(events).set(events, "junk").exec())
-      const attempts = yield* catchUpAttempts(server.url)
-      // the subscription lost and restored: the listener catches up on what it may have missed
-      yield* a.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
+      return {
+        a,
+        listening,
+        attempts: yield* catchUpAttempts(server.url),
+        lose: a.redis.run((client) => client.client("KILL", "TYPE", "pubsub")),
+        mend: a.redis.run((client) => client.del(events))
+      }
+    })
+
+  it.scopedLive("a catch-up Redis keeps failing is asked again less and less often, never more than retryMaxMs apart, and goes on once it can", () =>
+    Effect.gen(function*() {
+      const { a, attempts, listening, lose, mend } = yield* failingCatchUps(40, 600)
+      yield* lose
       yield* Effect.sleep("3 seconds")
       const times = attempts.times()
       expect(times.length).toBeGreaterThanOrEqual(5)
@@ -426,7 +441,7 @@ describe("RedisStreams faults", () => {
       for (const gap of gaps) expect(gap).toBeLessThan(600 + 150)
 
       // Redis can again: the next attempt catches up, and events flow as before
-      yield* a.redis.run((client) => client.del(events))
+      yield* mend
       yield* Effect.sleep("800 millis")
       yield* a.backplane.publish("u", pending(3))
       expect((yield* listening.take(1)).map((e) => e.frame)).toEqual([`{"n":3,"seq":3}`])
@@ -435,25 +450,16 @@ describe("RedisStreams faults", () => {
 
   it.scopedLive("a catch-up waiting long after failures goes at once when its subscription is restored (Redis back)", () =>
     Effect.gen(function*() {
-      const server = yield* startRedisServer
-      const node = yield* nodesOn(server.url, history, { ...RedisStreams.defaultTuning, retryMs: 1_000, retryMaxMs: 10_000 })
-      const a = yield* node()
-      const listening = yield* recorder
-      yield* a.backplane.subscribe("u", listening.listener)
-      yield* a.backplane.publish("u", pending(1))
-      expect((yield* listening.take(1)).map((e) => e.seq)).toEqual([1])
-      const events = `${a.prefix}st:{${Redis.keyPart("u")}}:x`
-      yield* a.redis.run((client) => client.multi().del(events).set(events, "junk").exec())
-      const attempts = yield* catchUpAttempts(server.url)
-      yield* a.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
+      const { a, attempts, listening, lose, mend } = yield* failingCatchUps(1_000, 10_000)
+      yield* lose
       // three failed attempts: the pause after the third is 2-4 s
       while (attempts.times().length < 3) yield* Effect.sleep("10 millis")
-      yield* a.redis.run((client) => client.del(events))
+      yield* mend
       const [seconds, micros] = yield* a.redis.run((client) => client.time())
       const restoredAt = Number(seconds) * 1000 + Number(micros) / 1000
-      yield* a.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
-      yield* a.backplane.publish("u", pending(2))
-      expect((yield* listening.take(1)).map((e) => e.frame)).toEqual([`{"n":2,"seq":2}`])
+      yield* lose
+      yield* a.backplane.publish("u", pending(3))
+      expect((yield* listening.take(1)).map((e) => e.frame)).toEqual([`{"n":3,"seq":3}`])
       // (MONITOR's lines come on a socket of their own: a moment after the scripts' answers)
       yield* Effect.sleep("200 millis")
       const after = attempts.times().filter((time) => time > restoredAt)
