@@ -124,14 +124,16 @@ export const redisReconnects = Metric.counter("switchyard_redis_reconnects_total
 const TIMED_OUT = /^Command timed out/
 const NOT_CONNECTED = /enableOfflineQueue|Connection is closed|Stream isn't writeable|max retries|Command aborted|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i
 // replies of a Redis that did not run the command and cannot now: loading its data, a script running too
-// long, full at its maxmemory (a script is refused before it runs, Redis 7), or a replica (READONLY)
-const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|OOM|READONLY)\b/
+// long, full at its maxmemory, or a replica (READONLY). A script's first write that needs memory is refused
+// (OOM), never one after it: the scripts write nothing before it, or make their first write one (restart).
+// Redis 6 wraps a script's OOM or READONLY in its own error (`ERR Error running script ... -OOM ...`).
+const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|OOM|READONLY)\b|^ERR Error running script.*-(OOM|READONLY)\b/
 // a failover made the server this connection is on a replica: a new connection finds the new primary (a managed
 // Redis's name moves to it); ioredis would otherwise keep writing to the replica for ever
-const ON_A_REPLICA = /^READONLY\b/
+const ON_A_REPLICA = /^READONLY\b|^ERR Error running script.*-READONLY\b/
 // how soon the connection is made again after the last such reconnection, at first; twice as long each time after
 const REPLICA_FIRST_PAUSE_MS = 1_000
-const REPLICA_MAX_PAUSE_MS = 60_000
+const REPLICA_MAX_PAUSE_MS = 10_000
 
 const toRedisError = (cause: unknown): RedisError => {
   const message = cause instanceof Error ? cause.message : ""
@@ -182,15 +184,16 @@ const clientOptions = (settings: RedisSettingsShape) => ({
 
 /**
  * ioredis's `reconnectOnError` for the command connection: `1` (connect
- * again; the command fails, it did not run) on a `READONLY` reply — at once
- * the first time, then not within 1 s of the last reconnection, twice as
- * long each time up to a minute while the server stays a replica. A URL that
- * names a replica (or a name slow to move at a failover) must not have the
- * connection made again at every write: each time, every user's commands on
- * the node fail until it is back, reads a replica would answer among them.
- * A minute past the pause with no `READONLY` starts from 1 s again.
+ * again; the command fails, it did not run) on a `READONLY` reply, and
+ * `failedOver` told — at once the first time, then not within 1 s of the
+ * last reconnection, twice as long each time up to 10 s while the server
+ * stays a replica. A URL that names a replica (or a name slow to move at a
+ * failover) must not have the connection made again at every write: each
+ * time, every user's commands on the node fail until it is back, reads a
+ * replica would answer among them. 10 s past the pause with no `READONLY`
+ * starts from 1 s again.
  */
-export const replicaReconnects = (now: () => number = Date.now) => {
+export const reconnectOnReadonly = (failedOver: () => void = () => {}, now: () => number = Date.now) => {
   let last = Number.NEGATIVE_INFINITY
   let pause = 0
   return (error: Error): 1 | false => {
@@ -199,6 +202,7 @@ export const replicaReconnects = (now: () => number = Date.now) => {
     if (at - last < pause) return false
     pause = at - last >= pause + REPLICA_MAX_PAUSE_MS ? REPLICA_FIRST_PAUSE_MS : Math.min(2 * pause, REPLICA_MAX_PAUSE_MS)
     last = at
+    failedOver()
     return 1
   }
 }
@@ -243,13 +247,16 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   // loaded here, not at the top: a node without REDIS_URL never pays for ioredis (~2 MiB of heap, more of RSS)
   const { Redis: Client } = yield* Effect.promise(() => import("ioredis"))
   const commands = yield* Effect.acquireRelease(
-    Effect.sync(() => new Client(url, { ...options, reconnectOnError: replicaReconnects() })),
+    Effect.sync(() => new Client(url, { ...options, reconnectOnError: reconnectOnReadonly(() => failedOver()) })),
     (client) => Effect.sync(() => client.disconnect())
   )
   const subscriber = yield* Effect.acquireRelease(
     Effect.sync(() => new Client(url, options)),
     (client) => Effect.sync(() => client.disconnect())
   )
+  // a failover (READONLY): the pub/sub connection is made again too, to the new primary; its listeners catch up
+  // once it is restored (`onRestored`), and find there what the failover lost of what they were given
+  const failedOver = () => subscriber.disconnect(true)
 
   const ready = yield* Deferred.make<void>()
   // who waits for the connections to be back (`whenConnected`): let go at the next `ready` of both

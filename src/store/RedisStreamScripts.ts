@@ -282,11 +282,14 @@ return page(out, ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11]))
 )
 
 /**
- * ARGV 9..12: epoch (if the stream is made here), after seq, max events,
- * max bytes. What a listener missed: {epoch, latest seq, oldest held seq or
- * -1, seq1, at1, frame1, seq2, ...}, a page at a time; the stream is made if
- * absent (a Redis restart lost it), so the listener learns the epoch every
- * node will use from now on.
+ * ARGV 9..13: epoch (if the stream is made here), after seq, max events,
+ * max bytes, the SHA-1 (hex) of the frame the listener has at that seq ('':
+ * none to check). What a listener missed: {epoch, latest seq, oldest held
+ * seq or -1, 1 if the held event at that seq has another frame (Redis lost
+ * the listener's and gave the seq again: a failover lost writes) else 0, seq1,
+ * at1, frame1, seq2, ...}, a page at a time; the stream is made if absent (a
+ * Redis restart lost it), so the listener learns the epoch every node will
+ * use from now on.
  */
 export const catchUp = new RedisScript(
   "streams.catchUp",
@@ -296,6 +299,11 @@ evict()
 touch()
 local out = redis.call('HMGET', m, 'epoch', 'seq')
 out[3] = oldest_seq()
+out[4] = 0
+if ARGV[13] ~= '' then
+  local given = redis.call('XRANGE', x, ARGV[10] .. '-0', ARGV[10] .. '-0')
+  if given[1] and redis.sha1hex(given[1][2][2]) ~= ARGV[13] then out[4] = 1 end
+end
 return page(out, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
 `
 )
@@ -325,6 +333,10 @@ export const restart = new RedisScript(
   "streams.restart",
   common + `
 if redis.call('HGET', m, 'epoch') == ARGV[9] then
+  -- a write Redis refuses when full, before any other: once a script has written, a full Redis lets its
+  -- later writes through (evict's XTRIM and the UNLINK below are not refused), and the restart would end
+  -- the epoch while Redis still refuses the publishes after it
+  redis.call('HSET', m, 'epoch', ARGV[9])
   evict()
   -- (a count Redis takes whatever the settings: XREVRANGE answers a count of 0 with nil, and a huge one
   -- goes out as 1e+21)

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import { Clock, Context, Deferred, Duration, Effect, Exit, FiberId, FiberRef, Layer, Metric, Random, Runtime, Schedule, Scope } from "effect"
 import {
   Backplane,
@@ -112,10 +112,12 @@ export const runEndsOwed = Metric.gauge("switchyard_redis_run_ends_owed", {
 
 // how often owed ends are published again while there are some (once Redis answers)
 const OWED_RETRY_MS = 500
+// how often listeners given events only here are asked to catch up (and so end their epoch) while Redis is up
+const DIVERGED_RETRY_MS = 500
 
 /** Publishes Redis did not take (away, or refusing writes): delivered to this node's listeners only, kept nowhere. */
 export const publishesLocal = Metric.counter("switchyard_redis_publishes_local_total", {
-  description: "stream events Redis did not take (away, or refusing writes: full, a replica): delivered on this node only, kept nowhere",
+  description: "stream events Redis did not take (away, or refusing writes: full, a replica): delivered to this node's connections of the user, if any, kept nowhere",
   incremental: true
 })
 
@@ -129,12 +131,12 @@ export const publishesUnconfirmed = Metric.counter("switchyard_redis_publishes_u
 const KEEP_ALIVE_BATCH = 500
 
 /**
- * The pause before a catch-up's next attempt after `failures` failures in a
- * row: a Redis that keeps refusing (full at its maxmemory, a script error) is
+ * The pause before a catch-up's next attempt after `misses` passes in a row
+ * that Redis failed or that moved nothing: a Redis that keeps refusing (full at its maxmemory, a script error) is
  * asked less and less often, not four times a second by every listener.
  */
-const retryPause = (tuning: Tuning, failures: number): Effect.Effect<void> => {
-  const full = Math.min(tuning.retryMaxMs, tuning.retryMs * 2 ** Math.min(failures, 20))
+const retryPause = (tuning: Tuning, misses: number): Effect.Effect<void> => {
+  const full = Math.min(tuning.retryMaxMs, tuning.retryMs * 2 ** Math.min(misses, 20))
   return Effect.flatMap(Random.next, (r) => Effect.sleep(Duration.millis(full / 2 + r * (full / 2))))
 }
 
@@ -264,6 +266,8 @@ export const make = (
     const follow = (userId: string, listener: StreamListener) => {
       let epoch = ""
       let lastSeq = 0
+      // the frame given at lastSeq (none after a reset): a catch-up checks that Redis still holds that one there
+      let lastFrame: string | undefined
       // events delivered only here while Redis was away: the epoch must end when Redis is back
       let diverged = false
       // messages held back while the position is not known yet, or while a catch-up reads the history
@@ -273,16 +277,16 @@ export const make = (
       let overflowed = false
       // a catch-up is running; another is due when it ends (the subscription was restored meanwhile)
       let catching = false
-      // passes Redis failed (or that moved nothing) in a row: each waits longer before the next ...
-      let failures = 0
+      let again = false
+      // passes Redis failed, or that moved nothing, in a row: each waits longer before the next ...
+      let misses = 0
       // ... unless the subscription is restored meanwhile (Redis is back): that ends the wait at once
-      let restored: Deferred.Deferred<void> | undefined
+      let wakePause: Deferred.Deferred<void> | undefined
       const pause = (): Effect.Effect<void> =>
         Effect.suspend(() => {
-          const wake = restored = Deferred.unsafeMake<void>(FiberId.none)
-          return Effect.raceFirst(retryPause(tuning, failures++), Deferred.await(wake))
+          const wake = wakePause = Deferred.unsafeMake<void>(FiberId.none)
+          return Effect.raceFirst(retryPause(tuning, misses++), Deferred.await(wake))
         })
-      let again = false
       // the subscription ended: a catch-up in progress stops
       let closed = false
       // the position is known (until then what arrives is held, and the position read covers any gap)
@@ -290,13 +294,20 @@ export const make = (
       const give = (entry: HistoryEntry) => {
         if (entry.seq <= lastSeq) return
         lastSeq = entry.seq
+        lastFrame = entry.frame
         listener.event(entry)
+      }
+      // `diverged`, and the listener in or out of the node's `diverging` set (a timer catches those up)
+      const setDiverged = (to: boolean) => {
+        diverged = to
+        if (to) diverging.add(follower)
+        else diverging.delete(follower)
       }
       const reset = (to: StreamPosition) => {
         epoch = to.epoch
         lastSeq = to.latestSeq
-        diverged = false
-        diverging.delete(follower)
+        lastFrame = undefined
+        setDiverged(false)
         listener.reset?.(to)
       }
       const hold = (item: ChannelEvent | string) => {
@@ -344,13 +355,15 @@ export const make = (
         if (diverged) yield* retryTimeouts(attempt(Scripts.restart, userId, [epoch, fresh]), PUBLISH_ATTEMPTS)
         let target = Number.POSITIVE_INFINITY
         for (let first = true; lastSeq < target && !closed; first = false) {
+          const given = first && lastFrame !== undefined ? createHash("sha1").update(lastFrame).digest("hex") : ""
           const reply = (yield* retryTimeouts(
-            attempt(Scripts.catchUp, userId, [fresh, lastSeq, tuning.page.maxEvents, tuning.page.maxBytes]),
+            attempt(Scripts.catchUp, userId, [fresh, lastSeq, tuning.page.maxEvents, tuning.page.maxBytes, given]),
             PUBLISH_ATTEMPTS
           )) as Array<number | string>
           const current = String(reply[0])
           const latest = Number(reply[1])
           const oldest = Number(reply[2])
+          const lost = latest < lastSeq || Number(reply[3]) === 1
           if (first) target = latest
           if (current !== epoch) {
             // the past this listener counted is gone: its clients resume, and read what the new epoch holds (a
@@ -358,24 +371,26 @@ export const make = (
             reset({ epoch: current, latestSeq: latest })
             break
           }
-          if (latest < lastSeq) {
-            // Redis lost events this listener gave (a failover lost writes not yet replicated): it would give
-            // their seqs again to other events, which other nodes' clients see; as after local deliveries, the
+          if (lost) {
+            // Redis lost events this listener gave (a failover lost writes not yet replicated), and gives or
+            // gave their seqs to other events, which other nodes' clients see: as after local deliveries, the
             // epoch ends (the next pass restarts it)
-            diverged = true
-            diverging.add(follower)
+            if (closed) break
+            setDiverged(true)
             again = true
             break
           }
           // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
           const heldFrom = oldest === -1 ? latest + 1 : oldest
           if (heldFrom > lastSeq + 1 && lastSeq < latest) reset({ epoch: current, latestSeq: Math.min(heldFrom, latest + 1) - 1 })
-          const entries = entriesOf(reply, 3)
+          const entries = entriesOf(reply, 4)
           if (entries.length === 0) break
           for (const entry of entries) give(entry)
         }
       })
 
+      // what a pass may move: one that changed none of it moved nothing
+      const progress = () => `${epoch}:${lastSeq}:${diverged}`
       const catchUp = () => {
         if (!positioned || closed) return
         if (held === undefined) held = []
@@ -389,7 +404,7 @@ export const make = (
         let before = ""
         const loop: Effect.Effect<void> = Effect.suspend(() => {
           again = false
-          before = `${epoch}:${lastSeq}:${diverged}`
+          before = progress()
           return pass
         }).pipe(
           Effect.matchCauseEffect({
@@ -398,11 +413,11 @@ export const make = (
                 if (closed) return Effect.void
                 if (again || !release()) {
                   // a pass that moved nothing waits, longer each time in a row, as a failed one does
-                  if (before === `${epoch}:${lastSeq}:${diverged}`) return Effect.zipRight(pause(), loop)
-                  failures = 0
+                  if (before === progress()) return Effect.zipRight(pause(), loop)
+                  misses = 0
                   return loop
                 }
-                failures = 0
+                misses = 0
                 catching = false
                 return Effect.void
               }),
@@ -436,15 +451,11 @@ export const make = (
             held = []
             hold(item)
             catchUp()
-          } else if (typeof item !== "string" && item.entry.seq <= lastSeq) {
-            // given already (a catch-up read it before its message came), or a seq Redis gave again after losing
-            // events this listener gave (a failover): a catch-up pass tells which
-            catchUp()
           } else take(item)
         },
         onRestored: () => {
-          failures = 0
-          if (restored !== undefined) Deferred.unsafeDone(restored, Exit.void)
+          misses = 0
+          if (wakePause !== undefined) Deferred.unsafeDone(wakePause, Exit.void)
           catchUp()
         }
       }
@@ -460,8 +471,7 @@ export const make = (
           return lastSeq
         },
         local: (entry) => {
-          diverged = true
-          diverging.add(follower)
+          setDiverged(true)
           give(entry)
         },
         get diverged() {
@@ -472,7 +482,7 @@ export const make = (
       const close = () => {
         closed = true
         held = undefined
-        diverging.delete(follower)
+        setDiverged(false)
       }
       return { channelListener, started, follower, close }
     }
@@ -613,7 +623,7 @@ export const make = (
           })
         )
       ),
-      Schedule.spaced(Duration.millis(OWED_RETRY_MS))
+      Schedule.spaced(Duration.millis(DIVERGED_RETRY_MS))
     ))
 
     const publish = (userId: string, event: PendingEvent): Effect.Effect<number> =>
