@@ -17,7 +17,7 @@ import type { FrameProvided } from "./FrameContext.js"
 export interface Handler<out R = never> {
   /** the message type it claims */
   readonly type: string
-  /** other types it also claims (`start_agent` → `agent_request`) */
+  /** other types it also claims: aliases (`start_agent` also answers `agent_request`) */
   readonly aliases: ReadonlyArray<string>
   /** how a success is answered: an `ack` (the default) or a `pong` */
   readonly reply: "ack" | "pong"
