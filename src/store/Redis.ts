@@ -134,6 +134,9 @@ const ON_A_REPLICA = /^READONLY\b|^ERR Error running script.*-READONLY\b/
 // how soon the connection is made again after the last such reconnection, at first; twice as long each time after
 const REPLICA_FIRST_PAUSE_MS = 1_000
 const REPLICA_MAX_PAUSE_MS = 10_000
+// ... and from 1 s again only after this long with no READONLY past the pause (a failover flapping faster
+// is paced as one: each reconnection makes every listener of the node catch up)
+const REPLICA_QUIET_MS = 60_000
 
 const toRedisError = (cause: unknown): RedisError => {
   const message = cause instanceof Error ? cause.message : ""
@@ -190,8 +193,8 @@ const clientOptions = (settings: RedisSettingsShape) => ({
  * stays a replica. A URL that names a replica (or a name slow to move at a
  * failover) must not have the connection made again at every write: each
  * time, every user's commands on the node fail until it is back, reads a
- * replica would answer among them. 10 s past the pause with no `READONLY`
- * starts from 1 s again.
+ * replica would answer among them. A minute past the pause with no
+ * `READONLY` starts from 1 s again.
  */
 export const reconnectOnReadonly = (failedOver: () => void = () => {}, now: () => number = Date.now) => {
   let last = Number.NEGATIVE_INFINITY
@@ -200,7 +203,7 @@ export const reconnectOnReadonly = (failedOver: () => void = () => {}, now: () =
     if (!ON_A_REPLICA.test(error.message)) return false
     const at = now()
     if (at - last < pause) return false
-    pause = at - last >= pause + REPLICA_MAX_PAUSE_MS ? REPLICA_FIRST_PAUSE_MS : Math.min(2 * pause, REPLICA_MAX_PAUSE_MS)
+    pause = at - last >= pause + REPLICA_QUIET_MS ? REPLICA_FIRST_PAUSE_MS : Math.min(2 * pause, REPLICA_MAX_PAUSE_MS)
     last = at
     failedOver()
     return 1

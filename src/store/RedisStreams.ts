@@ -451,6 +451,11 @@ export const make = (
             held = []
             hold(item)
             catchUp()
+          } else if (typeof item !== "string" && item.entry.seq === lastSeq && lastFrame !== undefined && item.entry.frame !== lastFrame) {
+            // another event at the seq given last (a late copy of that one has its frame): Redis lost what this
+            // listener was given and numbers new events with those seqs (a failover that kept this subscription)
+            setDiverged(true)
+            catchUp()
           } else take(item)
         },
         onRestored: () => {
