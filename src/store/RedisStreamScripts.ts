@@ -1,3 +1,4 @@
+import type { HistoryEntry } from "./History.js"
 import { RedisScript } from "./Redis.js"
 import { endRunLua } from "./RedisRunScripts.js"
 
@@ -385,3 +386,12 @@ end
 return 1
 `
 )
+
+/** The events of a script's reply from index `from` on: `seq, at, frame` triples (`page`'s). */
+export const entriesOf = (reply: ReadonlyArray<number | string>, from: number): Array<HistoryEntry> => {
+  const entries: Array<HistoryEntry> = []
+  for (let i = from; i + 2 < reply.length; i += 3) {
+    entries.push({ seq: Number(reply[i]), at: Number(reply[i + 1]), frame: String(reply[i + 2]) })
+  }
+  return entries
+}

@@ -29,6 +29,19 @@ const adminOf = <A>(url: string, command: (admin: IORedis) => Promise<A>) =>
     }
   })
 
+// a channel of the connection's, subscribed: what it receives, and each restore of the subscription
+const listening = (redis: Redis.Redis["Type"]) =>
+  Effect.gen(function*() {
+    const received = yield* Queue.unbounded<string>()
+    const restored = yield* Queue.unbounded<void>()
+    const channel = redis.key("chan")
+    yield* redis.subscribe(channel, {
+      onMessage: (message) => Queue.unsafeOffer(received, message),
+      onRestored: () => Queue.unsafeOffer(restored, undefined)
+    })
+    return { channel, received, restored }
+  })
+
 describe("Redis connection", () => {
   it.scopedLive("Redis unreachable at start: a clear typed error (REDIS_REQUIRED, the default)", () =>
     Effect.gen(function*() {
@@ -62,13 +75,7 @@ describe("Redis connection", () => {
     Effect.gen(function*() {
       const server = yield* startRedisServer
       const redis = yield* Redis.make(settingsFor(server.url))
-      const received = yield* Queue.unbounded<string>()
-      const restored = yield* Queue.unbounded<void>()
-      const channel = redis.key("chan")
-      yield* redis.subscribe(channel, {
-        onMessage: (message) => Queue.unsafeOffer(received, message),
-        onRestored: () => Queue.unsafeOffer(restored, undefined)
-      })
+      const { channel, received, restored } = yield* listening(redis)
       yield* redis.run((client) => client.publish(channel, "before"))
       expect(yield* Queue.take(received)).toBe("before")
 
@@ -103,13 +110,7 @@ describe("Redis connection", () => {
       const server = yield* startRedisServer
       const other = yield* startRedisServer
       const redis = yield* Redis.make(settingsFor(server.url))
-      const received = yield* Queue.unbounded<string>()
-      const restored = yield* Queue.unbounded<void>()
-      const channel = redis.key("chan")
-      yield* redis.subscribe(channel, {
-        onMessage: (message) => Queue.unsafeOffer(received, message),
-        onRestored: () => Queue.unsafeOffer(restored, undefined)
-      })
+      const { channel, received, restored } = yield* listening(redis)
       yield* adminOf(server.url, (admin) => admin.replicaof("127.0.0.1", other.port))
       const refused = yield* Effect.flip(redis.run((client) => client.set(redis.key("k"), "v")))
       expect(refused.reason).toBe("Unavailable")

@@ -1,0 +1,378 @@
+import { createHash } from "node:crypto"
+import { Deferred, Duration, Effect, Exit, FiberId, Random } from "effect"
+import type { StreamListener, StreamPosition } from "./Backplane.js"
+import * as Epoch from "./Epoch.js"
+import type { HistoryEntry } from "./History.js"
+import { defaultReadLimit, type ReadLimit } from "./HistoryStore.js"
+import type { ChannelListener, RedisError } from "./Redis.js"
+import { entriesOf } from "./RedisStreamScripts.js"
+
+/** The bounds of a listener's catching up (and of the runs' ends a node owes: `RedisStreams`). */
+export interface Tuning {
+  /** one history read of a catch-up, at most (a page) */
+  readonly page: ReadLimit
+  /** events a listener holds back while it catches up, at most ... */
+  readonly holdEvents: number
+  /** ... and their frames' bytes (UTF-16 units), at most */
+  readonly holdBytes: number
+  /** runs' ends a node owes at most at once (their `agent_completed` not confirmed by Redis) ... */
+  readonly owedEnds: number
+  /** ... and their frames' bytes (UTF-16 units), at most: past either the oldest is given up */
+  readonly owedChars: number
+  /** a catch-up Redis failed is tried again after this long, twice as long after each failure in a row ... */
+  readonly retryMs: number
+  /** ... up to this; each pause is between half and all of its figure, so listeners failed at once spread out */
+  readonly retryMaxMs: number
+}
+
+/**
+ * The defaults: a page as a resume reads it; about a second of a busy user's
+ * events held; the ends owed of the runs a node was running when Redis went
+ * slow or away (the run limits bound them), past which the oldest is given
+ * up: logged, its end recorded without the event (its run's slot is not
+ * kept), its `agent_completed` seen only by this node's connections.
+ */
+export const defaultTuning: Tuning = {
+  page: defaultReadLimit,
+  holdEvents: 1_000,
+  holdBytes: 1024 * 1024,
+  owedEnds: 10_000,
+  owedChars: 16 * 1024 * 1024,
+  retryMs: 250,
+  retryMaxMs: 8_000
+}
+
+/** What a follower asks of its node (`RedisStreams`): the scripts it runs, and where it is counted. */
+export interface FollowerNode {
+  readonly tuning: Tuning
+  /** the `catchUp` script's reply for the user (tried again while Redis is slow) */
+  readonly catchUpPage: (
+    userId: string,
+    fresh: Epoch.Epoch,
+    afterSeq: number,
+    given: string
+  ) => Effect.Effect<ReadonlyArray<number | string>, RedisError>
+  /** the `restart` script: ends the user's epoch `epoch` if it is still the stream's, `fresh` the new one */
+  readonly restart: (userId: string, epoch: Epoch.Epoch, fresh: Epoch.Epoch) => Effect.Effect<unknown, RedisError>
+  /** completes once Redis is connected */
+  readonly whenConnected: Effect.Effect<void>
+  /** the node's followers given events only here, not caught up with Redis since (a timer asks them to) */
+  readonly diverging: Set<StreamFollower>
+  /** runs a follower's catch-up loop in the background */
+  readonly fork: (effect: Effect.Effect<void>) => void
+}
+
+/** An event as a channel message carries it: with the epoch its seq counts in. */
+interface ChannelEvent {
+  readonly epoch: string
+  readonly entry: HistoryEntry
+}
+
+// the one parsed message last seen: every local listener of a user is handed the same string in a row
+let lastRaw = ""
+let lastEvent: ChannelEvent | undefined
+
+/** The event of a channel message `e<seq>:<at>:<epoch>:<frame>`, parsed once for all the listeners it goes to. */
+const parseEvent = (message: string): ChannelEvent => {
+  if (message === lastRaw && lastEvent !== undefined) return lastEvent
+  const first = message.indexOf(":")
+  const second = message.indexOf(":", first + 1)
+  const third = message.indexOf(":", second + 1)
+  const event: ChannelEvent = {
+    epoch: message.slice(second + 1, third),
+    entry: { seq: Number(message.slice(1, first)), at: Number(message.slice(first + 1, second)), frame: message.slice(third + 1) }
+  }
+  lastRaw = message
+  lastEvent = event
+  return event
+}
+
+/** The position an `r` message's body names: `<epoch>` (a stream made anew) or `<epoch>:<latest seq>` (restarted). */
+const positionOf = (body: string): StreamPosition => {
+  const colon = body.indexOf(":")
+  return colon === -1 ? { epoch: body, latestSeq: 0 } : { epoch: body.slice(0, colon), latestSeq: Number(body.slice(colon + 1)) }
+}
+
+/**
+ * The pause before a catch-up's next attempt after `misses` passes in a row
+ * that Redis failed or that moved nothing: a Redis that keeps refusing (full
+ * at its maxmemory, a script error) is asked less and less often, not four
+ * times a second by every listener.
+ */
+const retryPause = (tuning: Tuning, misses: number): Effect.Effect<void> => {
+  const full = Math.min(tuning.retryMaxMs, tuning.retryMs * 2 ** Math.min(misses, 20))
+  return Effect.flatMap(Random.next, (r) => Effect.sleep(Duration.millis(full / 2 + r * (full / 2))))
+}
+
+/**
+ * How one local listener follows a user's stream through Redis: the channel
+ * listener of its subscription, which gives it the events in seq order and
+ * none skipped — after a gap or a reconnection it reads the history after
+ * the last seq it gave, a page at a time, holding back (boundedly) what
+ * arrives meanwhile. An epoch change (`r` message, or a catch-up that finds
+ * another epoch), or events history no longer holds, reset it. Events given
+ * only here (`local`: Redis did not take them) make it diverged: its epoch
+ * ends (`restart`) once Redis answers again; so does finding that Redis lost
+ * events it gave (a failover that lost writes, numbering new events with
+ * their seqs).
+ */
+export class StreamFollower implements ChannelListener {
+  private epoch = ""
+  private seq = 0
+  // the frame given at `seq` (none after a reset): a catch-up checks that Redis still holds that one there
+  private lastFrame: string | undefined = undefined
+  // given events only here: the epoch must end when Redis is back
+  private divergedHere = false
+  // messages held back while the position is not known yet, or while a catch-up reads the history
+  private held: Array<ChannelEvent | string> | undefined = []
+  private heldChars = 0
+  // more arrived than may be held: what was held is dropped, and read from history instead
+  private overflowed = false
+  // a catch-up is running; another is due when it ends (the subscription was restored meanwhile)
+  private catching = false
+  private again = false
+  // passes Redis failed, or that moved nothing, in a row: each waits longer before the next ...
+  private misses = 0
+  // ... unless the subscription is restored meanwhile (Redis is back): that ends the wait at once
+  private wakePause: Deferred.Deferred<void> | undefined = undefined
+  // the subscription ended: a catch-up in progress stops
+  private closed = false
+  // the position is known (until then what arrives is held, and the position read covers any gap)
+  private positioned = false
+
+  constructor(
+    private readonly node: FollowerNode,
+    private readonly userId: string,
+    private readonly listener: StreamListener
+  ) {}
+
+  /** The last seq the listener was given. */
+  get lastSeq(): number {
+    return this.seq
+  }
+
+  /** It was given events only here, and has not caught up with Redis since. */
+  get diverged(): boolean {
+    return this.divergedHere
+  }
+
+  /** Subscribed, and the stream's position read: the events up to it are the listener's own count. */
+  started(position: StreamPosition): void {
+    this.epoch = position.epoch
+    this.seq = position.latestSeq
+    this.positioned = true
+    if (!this.release()) this.catchUp()
+  }
+
+  /** Gives an event delivered only on this node (Redis did not take it). */
+  local(entry: HistoryEntry): void {
+    this.setDiverged(true)
+    this.give(entry)
+  }
+
+  /** The subscription ended. */
+  close(): void {
+    this.closed = true
+    this.held = undefined
+    this.setDiverged(false)
+  }
+
+  onMessage(message: string): void {
+    const kind = message.charCodeAt(0)
+    if (kind === 115 /* s */) {
+      const colon = message.indexOf(":")
+      const length = Number(message.slice(1, colon))
+      this.listener.signal(message.slice(colon + 1 + length), message.slice(colon + 1, colon + 1 + length))
+      return
+    }
+    // a kind this version does not know (a newer node's, during a rolling upgrade) is not an event
+    if (kind !== 101 /* e */ && kind !== 114 /* r */) return
+    const item = kind === 114 ? message.slice(1) : parseEvent(message)
+    if (this.held !== undefined) this.hold(item)
+    else if (this.stale(item)) return
+    else if (typeof item !== "string" && (item.entry.seq > this.seq + 1 || this.divergedHere)) {
+      // a message was lost (or Redis's seqs overlap ones given locally): what is missing is read first
+      this.held = []
+      this.hold(item)
+      this.catchUp()
+    } else if (
+      typeof item !== "string" && item.entry.seq === this.seq && this.lastFrame !== undefined &&
+      item.entry.frame !== this.lastFrame
+    ) {
+      // another event at the seq given last (a late copy of that one has its frame): Redis lost what this
+      // listener was given and numbers new events with those seqs (a failover that kept this subscription)
+      this.setDiverged(true)
+      this.catchUp()
+    } else this.take(item)
+  }
+
+  onRestored(): void {
+    this.misses = 0
+    if (this.wakePause !== undefined) Deferred.unsafeDone(this.wakePause, Exit.void)
+    this.catchUp()
+  }
+
+  /** Catches up with Redis: at once, or after the catch-up running now. */
+  catchUp(): void {
+    if (!this.positioned || this.closed) return
+    if (this.held === undefined) this.held = []
+    if (this.catching) {
+      this.again = true
+      return
+    }
+    this.catching = true
+    // where the last pass started: one that moved nothing is not run again at once (a hole Redis cannot fill
+    // waits for the next message or the retry pause, never a busy loop of scripts)
+    let before = ""
+    const loop: Effect.Effect<void> = Effect.suspend(() => {
+      this.again = false
+      before = this.progress()
+      return this.pass()
+    }).pipe(
+      Effect.matchCauseEffect({
+        onSuccess: () =>
+          Effect.suspend(() => {
+            if (this.closed) return Effect.void
+            if (this.again || !this.release()) {
+              // a pass that moved nothing waits, longer each time in a row, as a failed one does
+              if (before === this.progress()) return Effect.zipRight(this.pause(), loop)
+              this.misses = 0
+              return loop
+            }
+            this.misses = 0
+            this.catching = false
+            return Effect.void
+          }),
+        // Redis slow or away: what arrives is held back (boundedly) until it answers again
+        onFailure: (cause) =>
+          Effect.logDebug("backplane: catching up failed, trying again", cause).pipe(
+            Effect.zipRight(this.pause()),
+            Effect.zipRight(this.node.whenConnected),
+            Effect.zipRight(Effect.suspend(() => (this.closed ? Effect.void : loop)))
+          )
+      })
+    )
+    this.node.fork(loop)
+  }
+
+  // one pass over the history after the last seq, up to the latest seq it finds, a page at a time
+  private pass(): Effect.Effect<void, RedisError> {
+    return Effect.gen(this, function*() {
+      this.overflowed = false
+      const fresh = yield* Epoch.make
+      if (this.divergedHere) yield* this.node.restart(this.userId, this.epoch, fresh)
+      let target = Number.POSITIVE_INFINITY
+      for (let first = true; this.seq < target && !this.closed; first = false) {
+        const given = first && this.lastFrame !== undefined ? createHash("sha1").update(this.lastFrame).digest("hex") : ""
+        const reply = yield* this.node.catchUpPage(this.userId, fresh, this.seq, given)
+        const current = String(reply[0])
+        const latest = Number(reply[1])
+        const oldest = Number(reply[2])
+        if (first) target = latest
+        if (current !== this.epoch) {
+          // the past this listener counted is gone: its clients resume, and read what the new epoch holds (a
+          // restart's carried events) from history; this page was read after a seq of the old epoch
+          this.reset({ epoch: current, latestSeq: latest })
+          break
+        }
+        if (latest < this.seq || Number(reply[3]) === 1) {
+          // Redis lost events this listener gave (a failover lost writes not yet replicated), and gives or
+          // gave their seqs to other events, which other nodes' clients see: as after local deliveries, the
+          // epoch ends (the next pass restarts it)
+          if (this.closed) break
+          this.setDiverged(true)
+          this.again = true
+          break
+        }
+        // what the listener lacks is no longer held (it fell too far behind): its clients resume from history
+        const heldFrom = oldest === -1 ? latest + 1 : oldest
+        if (heldFrom > this.seq + 1 && this.seq < latest) {
+          this.reset({ epoch: current, latestSeq: Math.min(heldFrom, latest + 1) - 1 })
+        }
+        const entries = entriesOf(reply, 4)
+        if (entries.length === 0) break
+        for (const entry of entries) this.give(entry)
+      }
+    })
+  }
+
+  // what a pass may move: one that changed none of it moved nothing
+  private progress(): string {
+    return `${this.epoch}:${this.seq}:${this.divergedHere}`
+  }
+
+  private pause(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const wake = this.wakePause = Deferred.unsafeMake<void>(FiberId.none)
+      return Effect.raceFirst(retryPause(this.node.tuning, this.misses++), Deferred.await(wake))
+    })
+  }
+
+  private give(entry: HistoryEntry): void {
+    if (entry.seq <= this.seq) return
+    this.seq = entry.seq
+    this.lastFrame = entry.frame
+    this.listener.event(entry)
+  }
+
+  // `diverged`, and this follower in or out of the node's `diverging` set
+  private setDiverged(to: boolean): void {
+    this.divergedHere = to
+    if (to) this.node.diverging.add(this)
+    else this.node.diverging.delete(this)
+  }
+
+  private reset(to: StreamPosition): void {
+    this.epoch = to.epoch
+    this.seq = to.latestSeq
+    this.lastFrame = undefined
+    this.setDiverged(false)
+    this.listener.reset?.(to)
+  }
+
+  private hold(item: ChannelEvent | string): void {
+    if (this.overflowed) return
+    this.held!.push(item)
+    this.heldChars += typeof item === "string" ? item.length : item.entry.frame.length
+    if (this.held!.length > this.node.tuning.holdEvents || this.heldChars > this.node.tuning.holdBytes) {
+      // never unbounded: what is held now (and what comes until the catch-up's page ends) is read from history
+      this.overflowed = true
+      this.held = []
+      this.heldChars = 0
+    }
+  }
+
+  // an event of another epoch than the listener's: an older one's (a catch-up moved the listener to the
+  // new epoch before that epoch's `r` message came; a newer one's events all come after it) — never given
+  private stale(item: ChannelEvent | string): boolean {
+    return typeof item !== "string" && item.epoch !== this.epoch
+  }
+
+  // an item held or received: an event, or the position (`r` message: `<epoch>` or `<epoch>:<latest seq>`)
+  // the events after it come after
+  private take(item: ChannelEvent | string): void {
+    if (typeof item !== "string") {
+      if (!this.stale(item)) this.give(item.entry)
+      return
+    }
+    const to = positionOf(item)
+    if (to.epoch !== this.epoch) this.reset(to)
+  }
+
+  // caught up: what was held goes out, unless it was dropped or has a hole of its own (then again)
+  private release(): boolean {
+    if (this.overflowed) return false
+    const waiting = this.held ?? []
+    for (let i = 0; i < waiting.length; i++) {
+      const item = waiting[i]!
+      if (typeof item !== "string" && !this.stale(item) && item.entry.seq > this.seq + 1) {
+        this.held = waiting.slice(i)
+        return false
+      }
+      this.take(item)
+    }
+    this.held = undefined
+    this.heldChars = 0
+    return true
+  }
+}
