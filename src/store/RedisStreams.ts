@@ -16,7 +16,7 @@ import type { HistoryEntry, HistoryOptions } from "./History.js"
 import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
 import { keyPart, Redis, type RedisError, type RedisScript, retryTimeouts } from "./Redis.js"
 import * as Scripts from "./RedisStreamScripts.js"
-import { defaultTuning, type FollowerNode, StreamFollower, type Tuning } from "./StreamFollower.js"
+import { type FollowerNode, type FollowerTuning, StreamFollower } from "./StreamFollower.js"
 import { OutageLog } from "../observability/OutageLog.js"
 
 /**
@@ -29,19 +29,10 @@ import { OutageLog } from "../observability/OutageLog.js"
  * (sharded pub/sub would only matter on a Redis Cluster, which this does not
  * target: the scripts touch keys they derive, which a cluster refuses).
  *
- * A listener never misses an event Redis still holds (its `StreamFollower`
- * sees to it): one that arrives after a gap (a message lost with a
- * connection) or a restored subscription makes the listener read the
- * history after its last seq first, a page at a time,
- * holding back what arrives meanwhile — at most `Tuning.holdEvents` events
- * and `holdBytes` bytes: past that it drops what it holds and reads it from
- * history too, once the page it is on is done. What history no longer holds
- * (a listener that fell that far behind), or a stream made anew (Redis
- * restarted without its data, announced with its epoch), resets the listener
- * (`StreamListener.reset`): its clients resume and see the gap, never a
- * silent loss. A stream that holds another event at the listener's last seq,
- * or none that far (a failover lost the newest writes, and Redis gives those
- * seqs to new events), ends its epoch, as after local deliveries (below).
+ * A listener never misses an event Redis still holds, nor is given one it
+ * was given before under its seq: its `StreamFollower` reads history after
+ * a gap (boundedly), and resets it (`StreamListener.reset`: its clients
+ * resume and see the gap) or ends the epoch when what it counted is gone.
  *
  * Redis slow is not Redis away. A publish not answered within the command
  * timeout may still run (it waits in Redis's queue), so it is asked again
@@ -66,10 +57,34 @@ import { OutageLog } from "../observability/OutageLog.js"
  * it), so a subscribed stream never expires.
  */
 
-export { defaultTuning, type Tuning } from "./StreamFollower.js"
-
 /** How long a stream nobody publishes to, subscribes to or reads is kept (its epoch with it). */
 export const DEFAULT_STREAM_TTL_MS = 24 * 60 * 60_000
+
+/** The bounds of a listener's catching up, and of the runs' ends a node owes. */
+export interface Tuning extends FollowerTuning {
+  /** runs' ends a node owes at most at once (their `agent_completed` not confirmed by Redis) ... */
+  readonly owedEnds: number
+  /** ... and their frames' bytes (UTF-16 units), at most: past either the oldest is given up */
+  readonly owedChars: number
+}
+
+/**
+ * The defaults: a page as a resume reads it; about a second of a busy user's
+ * events held; a failing catch-up asked again after 250 ms, doubling to 8 s;
+ * the ends owed of the runs a node was running when Redis went slow or away
+ * (the run limits bound them), past which the oldest is given up: logged,
+ * its end recorded without the event (its run's slot is not kept), its
+ * `agent_completed` seen only by this node's connections.
+ */
+export const defaultTuning: Tuning = {
+  page: defaultReadLimit,
+  holdEvents: 1_000,
+  holdBytes: 1024 * 1024,
+  retryMs: 250,
+  retryMaxMs: 8_000,
+  owedEnds: 10_000,
+  owedChars: 16 * 1024 * 1024
+}
 
 /** Attempts of one publish while Redis is slow (each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
 export const PUBLISH_ATTEMPTS = 3
@@ -155,9 +170,9 @@ export const make = (
       }
     })
 
-    // How a local listener follows a user's stream: `follows` (below) subscribes its `StreamFollower`, which
-    // puts what Redis sends in seq order, and reads the position; the followers are kept per user in
-    // `followers`, for what a publish does while Redis is away (`publishLocally`).
+    // How a local listener follows a user's stream: `follows` (below) subscribes the listener's
+    // `StreamFollower` and reads the position; the follower puts what Redis sends in seq order. The followers
+    // are kept per user in `followers`, for what a publish does while Redis is away (`publishLocally`).
     // Note: a publish Redis confirmed is not given here at once: it comes back on the channel, to every node.
     const followers = new Map<string, Set<StreamFollower>>()
     // those that were given events only here and have not caught up with Redis since
@@ -268,7 +283,7 @@ export const make = (
       })
     // the user's listeners here that Redis has not caught up with yet (their epoch ends first: an owed end
     // published before that restart would be wiped with the epoch)
-    const divergedHere = (userId: string): boolean => {
+    const anyDiverged = (userId: string): boolean => {
       for (const follower of followers.get(userId) ?? []) if (follower.diverged) return true
       return false
     }
@@ -282,7 +297,7 @@ export const make = (
     const payOwed: Effect.Effect<void> = Effect.suspend(() => {
       let failed = false
       return Effect.forEach(Array.from(owed.values()), (entry) =>
-        failed || divergedHere(entry.userId) ? Effect.void : Effect.matchEffect(
+        failed || anyDiverged(entry.userId) ? Effect.void : Effect.matchEffect(
           publishOnce(entry.userId, entry.event, entry.token, entry.guard, entry.end, true),
           {
             onSuccess: () => forgetOwed(entry),
@@ -302,7 +317,7 @@ export const make = (
     yield* Effect.addFinalizer(() => payOwed)
     // listeners given events only here catch up (their epoch ends) while Redis is up: after a Redis that refused
     // writes (full, a replica) and never dropped the subscription, no restored subscription would start them,
-    // and their users' owed ends wait for them (`divergedHere`)
+    // and their users' owed ends wait for them (`anyDiverged`)
     yield* Effect.forkScoped(Effect.repeat(
       Effect.suspend(() =>
         diverging.size === 0 ? Effect.void : Effect.zipRight(

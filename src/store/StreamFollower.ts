@@ -3,48 +3,27 @@ import { Deferred, Duration, Effect, Exit, FiberId, Random } from "effect"
 import type { StreamListener, StreamPosition } from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
 import type { HistoryEntry } from "./History.js"
-import { defaultReadLimit, type ReadLimit } from "./HistoryStore.js"
+import type { ReadLimit } from "./HistoryStore.js"
 import type { ChannelListener, RedisError } from "./Redis.js"
 import { entriesOf } from "./RedisStreamScripts.js"
 
-/** The bounds of a listener's catching up (and of the runs' ends a node owes: `RedisStreams`). */
-export interface Tuning {
+/** The bounds of a listener's catching up. */
+export interface FollowerTuning {
   /** one history read of a catch-up, at most (a page) */
   readonly page: ReadLimit
   /** events a listener holds back while it catches up, at most ... */
   readonly holdEvents: number
   /** ... and their frames' bytes (UTF-16 units), at most */
   readonly holdBytes: number
-  /** runs' ends a node owes at most at once (their `agent_completed` not confirmed by Redis) ... */
-  readonly owedEnds: number
-  /** ... and their frames' bytes (UTF-16 units), at most: past either the oldest is given up */
-  readonly owedChars: number
   /** a catch-up Redis failed is tried again after this long, twice as long after each failure in a row ... */
   readonly retryMs: number
   /** ... up to this; each pause is between half and all of its figure, so listeners failed at once spread out */
   readonly retryMaxMs: number
 }
 
-/**
- * The defaults: a page as a resume reads it; about a second of a busy user's
- * events held; the ends owed of the runs a node was running when Redis went
- * slow or away (the run limits bound them), past which the oldest is given
- * up: logged, its end recorded without the event (its run's slot is not
- * kept), its `agent_completed` seen only by this node's connections.
- */
-export const defaultTuning: Tuning = {
-  page: defaultReadLimit,
-  holdEvents: 1_000,
-  holdBytes: 1024 * 1024,
-  owedEnds: 10_000,
-  owedChars: 16 * 1024 * 1024,
-  retryMs: 250,
-  retryMaxMs: 8_000
-}
-
 /** What a follower asks of its node (`RedisStreams`): the scripts it runs, and where it is counted. */
 export interface FollowerNode {
-  readonly tuning: Tuning
+  readonly tuning: FollowerTuning
   /** the `catchUp` script's reply for the user (tried again while Redis is slow) */
   readonly catchUpPage: (
     userId: string,
@@ -56,7 +35,7 @@ export interface FollowerNode {
   readonly restart: (userId: string, epoch: Epoch.Epoch, fresh: Epoch.Epoch) => Effect.Effect<unknown, RedisError>
   /** completes once Redis is connected */
   readonly whenConnected: Effect.Effect<void>
-  /** the node's followers given events only here, not caught up with Redis since (a timer asks them to) */
+  /** the node's followers whose epoch must end, not caught up with Redis since (a timer asks them to) */
   readonly diverging: Set<StreamFollower>
   /** runs a follower's catch-up loop in the background */
   readonly fork: (effect: Effect.Effect<void>) => void
@@ -99,7 +78,7 @@ const positionOf = (body: string): StreamPosition => {
  * at its maxmemory, a script error) is asked less and less often, not four
  * times a second by every listener.
  */
-const retryPause = (tuning: Tuning, misses: number): Effect.Effect<void> => {
+const retryPause = (tuning: FollowerTuning, misses: number): Effect.Effect<void> => {
   const full = Math.min(tuning.retryMaxMs, tuning.retryMs * 2 ** Math.min(misses, 20))
   return Effect.flatMap(Random.next, (r) => Effect.sleep(Duration.millis(full / 2 + r * (full / 2))))
 }
@@ -121,8 +100,9 @@ export class StreamFollower implements ChannelListener {
   private seq = 0
   // the frame given at `seq` (none after a reset): a catch-up checks that Redis still holds that one there
   private lastFrame: string | undefined = undefined
-  // given events only here: the epoch must end when Redis is back
-  private divergedHere = false
+  // its epoch must end when Redis answers: it was given events Redis does not hold at their seqs (given only
+  // here, or lost at a failover)
+  private mustRestart = false
   // messages held back while the position is not known yet, or while a catch-up reads the history
   private held: Array<ChannelEvent | string> | undefined = []
   private heldChars = 0
@@ -151,9 +131,9 @@ export class StreamFollower implements ChannelListener {
     return this.seq
   }
 
-  /** It was given events only here, and has not caught up with Redis since. */
+  /** Its epoch must end (it was given events Redis does not hold at their seqs), and it has not caught up since. */
   get diverged(): boolean {
-    return this.divergedHere
+    return this.mustRestart
   }
 
   /** Subscribed, and the stream's position read: the events up to it are the listener's own count. */
@@ -190,7 +170,7 @@ export class StreamFollower implements ChannelListener {
     const item = kind === 114 ? message.slice(1) : parseEvent(message)
     if (this.held !== undefined) this.hold(item)
     else if (this.stale(item)) return
-    else if (typeof item !== "string" && (item.entry.seq > this.seq + 1 || this.divergedHere)) {
+    else if (typeof item !== "string" && (item.entry.seq > this.seq + 1 || this.mustRestart)) {
       // a message was lost (or Redis's seqs overlap ones given locally): what is missing is read first
       this.held = []
       this.hold(item)
@@ -212,7 +192,7 @@ export class StreamFollower implements ChannelListener {
     this.catchUp()
   }
 
-  /** Catches up with Redis: at once, or after the catch-up running now. */
+  /** Catches up with Redis: at once, or after the catch-up running now (nothing before `started`, after `close`). */
   catchUp(): void {
     if (!this.positioned || this.closed) return
     if (this.held === undefined) this.held = []
@@ -260,7 +240,7 @@ export class StreamFollower implements ChannelListener {
     return Effect.gen(this, function*() {
       this.overflowed = false
       const fresh = yield* Epoch.make
-      if (this.divergedHere) yield* this.node.restart(this.userId, this.epoch, fresh)
+      if (this.mustRestart) yield* this.node.restart(this.userId, this.epoch, fresh)
       let target = Number.POSITIVE_INFINITY
       for (let first = true; this.seq < target && !this.closed; first = false) {
         const given = first && this.lastFrame !== undefined ? createHash("sha1").update(this.lastFrame).digest("hex") : ""
@@ -298,7 +278,7 @@ export class StreamFollower implements ChannelListener {
 
   // what a pass may move: one that changed none of it moved nothing
   private progress(): string {
-    return `${this.epoch}:${this.seq}:${this.divergedHere}`
+    return `${this.epoch}:${this.seq}:${this.mustRestart}`
   }
 
   private pause(): Effect.Effect<void> {
@@ -317,7 +297,7 @@ export class StreamFollower implements ChannelListener {
 
   // `diverged`, and this follower in or out of the node's `diverging` set
   private setDiverged(to: boolean): void {
-    this.divergedHere = to
+    this.mustRestart = to
     if (to) this.node.diverging.add(this)
     else this.node.diverging.delete(this)
   }
