@@ -66,6 +66,11 @@ export interface Tuning extends FollowerTuning {
   readonly owedEnds: number
   /** ... and their frames' bytes (UTF-16 units), at most: past either the oldest is given up */
   readonly owedChars: number
+  /**
+   * catch-up and restart scripts a node has in Redis at once, at most: after a reconnection or a failover
+   * every user it serves needs one; the rest wait here, not queued on the connection ahead of live publishes
+   */
+  readonly recoveryScripts: number
 }
 
 /**
@@ -83,7 +88,8 @@ export const defaultTuning: Tuning = {
   retryMs: 250,
   retryMaxMs: 8_000,
   owedEnds: 10_000,
-  owedChars: 16 * 1024 * 1024
+  owedChars: 16 * 1024 * 1024,
+  recoveryScripts: 4
 }
 
 /** Attempts of one publish while Redis is slow (each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
@@ -178,14 +184,22 @@ export const make = (
     // those that were given events only here and have not caught up with Redis since
     const diverging = new Set<StreamFollower>()
 
+    // Redis answers one connection's commands in order: a catch-up for each of thousands of users (a
+    // reconnection, a failover) sent at once would hold this node's publishes behind them, and their pages in
+    // Redis's output buffer. A few at a time; each script takes and gives back its own permit (no wait holds one)
+    const recovery = yield* Effect.makeSemaphore(Math.max(1, tuning.recoveryScripts))
+    const recoveryScript = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
+      recovery.withPermits(1)(retryTimeouts(attempt(which, userId, args), PUBLISH_ATTEMPTS))
+
     const followerNode: FollowerNode = {
       tuning,
       catchUpPage: (userId, fresh, afterSeq, given) =>
-        retryTimeouts(
-          attempt(Scripts.catchUp, userId, [fresh, afterSeq, tuning.page.maxEvents, tuning.page.maxBytes, given]),
-          PUBLISH_ATTEMPTS
+        recoveryScript(
+          Scripts.catchUp,
+          userId,
+          [fresh, afterSeq, tuning.page.maxEvents, tuning.page.maxBytes, given]
         ) as Effect.Effect<ReadonlyArray<number | string>, RedisError>,
-      restart: (userId, epoch, fresh) => retryTimeouts(attempt(Scripts.restart, userId, [epoch, fresh]), PUBLISH_ATTEMPTS),
+      restart: (userId, epoch, fresh) => recoveryScript(Scripts.restart, userId, [epoch, fresh]),
       whenConnected: redis.whenConnected,
       diverging,
       fork: (effect) => void Runtime.runFork(runtime)(effect)

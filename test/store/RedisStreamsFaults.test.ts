@@ -26,15 +26,15 @@ const recorder = Effect.gen(function*() {
   return { listener, events, resets, take: (n: number) => Effect.map(Queue.takeN(events, n), Chunk.toArray) }
 })
 
-/** Nodes on one prefix of the Redis at `url` (a node may take a URL of its own: a proxy in front of it). */
+/** Nodes on one prefix of the Redis at `url` (a node may take a URL of its own, a proxy in front of it, and a tuning). */
 const nodesOn = (url: string, options: HistoryOptions = history, tuning?: RedisStreams.Tuning) =>
   Effect.gen(function*() {
     const prefix = uniquePrefix()
     yield* Effect.addFinalizer(() => Effect.promise(() => deletePrefix(url, prefix).catch(() => undefined)))
-    return (nodeUrl = url) =>
+    return (nodeUrl = url, nodeTuning = tuning) =>
       Effect.map(
         Layer.build(
-          RedisStreams.layer(options, undefined, tuning).pipe(
+          RedisStreams.layer(options, undefined, nodeTuning).pipe(
             Layer.provideMerge(Redis.layerWith(RedisSettings.make({
               url: nodeUrl,
               prefix,
@@ -468,6 +468,37 @@ describe("RedisStreams faults", () => {
       const after = attempts.times().filter((time) => time > restoredAt)
       expect(after.length).toBeGreaterThan(0)
       expect(after[0]! - restoredAt).toBeLessThan(1_000)
+    }))
+
+  it.scopedLive("after a reconnection the users' catch-ups go to Redis recoveryScripts at a time, not all at once", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedisServer
+      const proxy = yield* startRedisProxy(hostPort(server.url))
+      const node = yield* nodesOn(server.url)
+      const a = yield* node(proxy.url, { ...RedisStreams.defaultTuning, recoveryScripts: 2 })
+      const b = yield* node()
+      const users = Array.from({ length: 8 }, (_, i) => `u${i}`)
+      const listening = yield* Effect.forEach(users, (user) =>
+        Effect.tap(recorder, (r) => a.backplane.subscribe(user, r.listener)))
+      yield* Effect.forEach(users, (user) => b.backplane.publish(user, pending(1)))
+      for (const r of listening) expect((yield* r.take(1)).map((e) => e.seq)).toEqual([1])
+
+      const attempts = yield* catchUpAttempts(server.url)
+      // every answer to A comes 200 ms late: a script's permit is back 200 ms after Redis ran it at the soonest
+      proxy.delay(200)
+      // A's pub/sub connection lost and restored: each of its 8 users catches up once
+      yield* b.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
+      while (attempts.times().length < users.length) yield* Effect.sleep("20 millis")
+      const times = attempts.times()
+      // all at once, the 8 would run within a few ms of each other
+      for (let k = 2; k < times.length; k++) expect(times[k]! - times[k - 2]!).toBeGreaterThanOrEqual(180)
+
+      proxy.delay(0)
+      yield* Effect.forEach(users, (user) => b.backplane.publish(user, pending(2)))
+      for (const r of listening) {
+        expect((yield* r.take(1)).map((e) => e.frame)).toEqual([`{"n":2,"seq":2}`])
+        expect(yield* Queue.size(r.resets)).toBe(0)
+      }
     }))
 
   // A failover to a replica that had not received the last two of three events leaves seq 1, event 1; B's next
