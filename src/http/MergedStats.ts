@@ -1,3 +1,4 @@
+import { Option, Schema } from "effect"
 import type { Entry, SideStats } from "../migration/MigrationControl.js"
 import type { NodeReport } from "../store/ClusterView.js"
 
@@ -19,10 +20,7 @@ export const merge = (
   if (others.length === 0) return local
   const merged: Record<string, Entry> = {}
   for (const [type, entry] of Object.entries(local)) {
-    const remote = others.flatMap((node) => {
-      const theirs = node.migrations[type] as Entry | undefined
-      return theirs?.stats === undefined ? [] : [theirs.stats]
-    })
+    const remote = others.flatMap((node) => Option.toArray(statsOf(node.migrations[type])))
     merged[type] = {
       ...entry,
       stats: {
@@ -35,6 +33,21 @@ export const merge = (
   }
   return merged
 }
+
+const Side = Schema.Struct({
+  count: Schema.NonNegative,
+  errors: Schema.NonNegative,
+  p50_ms: Schema.NonNegative,
+  p95_ms: Schema.NonNegative
+})
+
+// another node's entry of a type: its statistics, if they are there and read as this version's (a node of
+// another version may report another shape; what does not decode is not summed)
+const statsOf: (entry: unknown) => Option.Option<Entry["stats"]> = Schema.decodeUnknownOption(
+  Schema.Struct({
+    stats: Schema.Struct({ legacy: Side, next: Side, fallbacks: Schema.NonNegative, shadow_mismatches: Schema.NonNegative })
+  }).pipe(Schema.pluck("stats"))
+)
 
 const side = (all: ReadonlyArray<SideStats>): SideStats => {
   const count = all.reduce((sum, stats) => sum + stats.count, 0)

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Clock, Context, Effect, Layer, Schedule } from "effect"
+import { Clock, Context, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { keyPart, Redis } from "./Redis.js"
 
 /**
@@ -22,6 +22,16 @@ export interface NodeReport {
   readonly users: number
   readonly migrations: Readonly<Record<string, unknown>>
 }
+
+// another node's report, as read back: decoded, not trusted (a node of another version, or a hand, wrote it);
+// one that does not decode is left out of the view
+const NodeReportJson = Schema.parseJson(Schema.Struct({
+  node_id: Schema.String,
+  connections: Schema.NonNegativeInt,
+  users: Schema.NonNegativeInt,
+  migrations: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+}))
+const decodeReport: (json: string) => Option.Option<NodeReport> = Schema.decodeUnknownOption(NodeReportJson)
 
 /** The backplane of this node as the operator sees it. */
 export interface BackplaneState {
@@ -107,7 +117,7 @@ export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
         const ids = await client.zrangebyscore(set, now, "+inf")
         if (ids.length === 0) return []
         const values = await client.mget(ids.map((id) => redis.key(`node:${keyPart(id)}`)))
-        return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as NodeReport]))
+        return values.flatMap((value) => (value === null ? [] : Option.toArray(decodeReport(value))))
       }).pipe(
         // Redis away: this node is all it can vouch for
         Effect.orElseSucceed(() => (last === undefined ? [] : [last]))

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { Context, Data, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Option, Redacted, type Scope } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Option, Redacted, Runtime, type Scope } from "effect"
 import type { Redis as IORedis } from "ioredis"
 import { RedisSettings, type RedisSettingsShape } from "./RedisSettings.js"
 
@@ -212,6 +212,9 @@ export const reconnectOnReadonly = (failedOver: () => void = () => {}, now: () =
 
 const updateMetric = (effect: Effect.Effect<void>) => Effect.runSync(effect)
 
+// a channel listener that failed on a message is said at most this often
+const LISTENER_FAILURE_LOG_MS = 60_000
+
 /** The connection for the scope's life, with the given settings. */
 export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   if (Option.isNone(settings.url)) {
@@ -301,9 +304,28 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   watch(commands, "commands")
   watch(subscriber, "subscriber")
 
+  // Anything with Redis's address can publish, and a node of another version may publish what this one cannot
+  // read: a listener that throws on a message must not take the process down (ioredis calls this from its
+  // socket's data handler, where a throw is uncaught), nor keep the message from the channel's other listeners
+  const runtime = yield* Effect.runtime<never>()
+  let listenerFailureSaidAt = Number.NEGATIVE_INFINITY
+  const listenerFailed = (error: unknown) => {
+    const now = Date.now()
+    if (now - listenerFailureSaidAt < LISTENER_FAILURE_LOG_MS) return
+    listenerFailureSaidAt = now
+    const name = error instanceof Error ? error.name : typeof error
+    Runtime.runFork(runtime)(Effect.logWarning(`redis: a channel message could not be taken (${name}); ignored, said at most once a minute`))
+  }
   subscriber.on("message", (channel: string, message: string) => {
     const listeners = channels.get(channel)
-    if (listeners !== undefined) for (const listener of listeners) listener.onMessage(message)
+    if (listeners === undefined) return
+    for (const listener of listeners) {
+      try {
+        listener.onMessage(message)
+      } catch (error) {
+        listenerFailed(error)
+      }
+    }
   })
 
   // after a reconnection the pub/sub connection has no channels: subscribe the wanted set again

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Effect, Layer, Queue, Runtime, Schedule, type Scope } from "effect"
+import { Effect, Layer, Option, Queue, Runtime, Schedule, Schema, type Scope } from "effect"
 import { Redis, RedisScript } from "./Redis.js"
 import { type StageChange, StageStore, type StoredStage } from "./StageStore.js"
 
@@ -11,7 +11,9 @@ import { type StageChange, StageStore, type StoredStage } from "./StageStore.js"
  * the store that made it, and a store skips its own (`changes` reports other
  * nodes' changes only: a node applies its own as it makes them). A node that lost its subscription
  * (Redis restarted, a connection dropped) is given every stored stage again
- * as changes once it is back, so it converges on what is stored.
+ * as changes once it is back, so it converges on what is stored. What it
+ * reads back is decoded, not trusted (another version's node, or a hand, may
+ * have written it): what does not decode is no stage and no change.
  */
 
 // ARGV: hash, channel, type, value JSON, origin
@@ -24,18 +26,28 @@ return 1
 `
 )
 
-const parseStage = (json: string): StoredStage => JSON.parse(json) as StoredStage
+/**
+ * A stored stage as another node (of this version or another) or a hand wrote it: read, not trusted —
+ * what does not decode is no stage (its type keeps the stage it has); fields a newer version adds are dropped.
+ */
+const StoredStageJson = Schema.parseJson(Schema.Struct({
+  stage: Schema.String,
+  canaryPercent: Schema.Number.pipe(Schema.between(0, 100)),
+  rollback: Schema.optional(Schema.Struct({ at: Schema.String, reason: Schema.String }))
+}))
+const parseStage: (json: string) => Option.Option<StoredStage> = Schema.decodeUnknownOption(StoredStageJson)
 
-// `<origin length>:<origin><type length>:<type><value JSON>`
-const parseAnnouncement = (message: string): { readonly origin: string; readonly change: StageChange } => {
+// `<origin length>:<origin><type length>:<type><value JSON>`; none if it is not one
+const parseAnnouncement = (message: string): Option.Option<{ readonly origin: string; readonly change: StageChange }> => {
   const first = message.indexOf(":")
   const originEnd = first + 1 + Number(message.slice(0, first))
   const second = message.indexOf(":", originEnd)
   const typeEnd = second + 1 + Number(message.slice(originEnd, second))
-  return {
+  if (first < 1 || second === -1 || !Number.isInteger(typeEnd) || typeEnd > message.length) return Option.none()
+  return Option.map(parseStage(message.slice(typeEnd)), (value) => ({
     origin: message.slice(first + 1, originEnd),
-    change: { type: message.slice(second + 1, typeEnd), value: parseStage(message.slice(typeEnd)) }
-  }
+    change: { type: message.slice(second + 1, typeEnd), value }
+  }))
 }
 
 /** The store of one node on the node's `Redis`. */
@@ -49,9 +61,20 @@ export const make = Effect.gen(function*() {
 
   // Redis away (a degraded start, an outage): the node keeps the stages it has, and converges when
   // Redis is back (every stored stage is reported again then)
-  const all = Effect.map(
+  const unreadable = (what: string) =>
+    Effect.logWarning(`stage store: a stored stage or change this node cannot read (${what}); ignored`)
+  const all = Effect.flatMap(
     redis.run((client) => client.hgetall(hash)),
-    (stored) => new Map(Object.entries(stored).map(([type, json]) => [type, parseStage(json)] as const))
+    (stored) => {
+      const stages = new Map<string, StoredStage>()
+      let skipped = 0
+      for (const [type, json] of Object.entries(stored)) {
+        const stage = parseStage(json)
+        if (Option.isSome(stage)) stages.set(type, stage.value)
+        else skipped++
+      }
+      return skipped === 0 ? Effect.succeed(stages) : Effect.as(unreadable(`${skipped} stored`), stages)
+    }
   ).pipe(
     Effect.catchAll((error) =>
       Effect.as(Effect.logWarning("stage store: Redis away, no stored stages read", error.message), new Map<string, StoredStage>())
@@ -65,8 +88,9 @@ export const make = Effect.gen(function*() {
       Queue.offerAll(queue, Array.from(stored, ([type, value]) => ({ type, value }))))
     const subscribe = redis.subscribe(channel, {
       onMessage: (message) => {
-        const { change, origin: from } = parseAnnouncement(message)
-        if (from !== origin) Queue.unsafeOffer(queue, change)
+        const announced = parseAnnouncement(message)
+        if (Option.isNone(announced)) return Runtime.runFork(runtime)(unreadable("announcement"))
+        if (announced.value.origin !== origin) Queue.unsafeOffer(queue, announced.value.change)
       },
       onRestored: () => Runtime.runFork(runtime)(reportAll)
     })
@@ -83,9 +107,13 @@ export const make = Effect.gen(function*() {
 
   return StageStore.of({
     get: (type) =>
-      Effect.map(
+      Effect.flatMap(
         redis.run((client) => client.hget(hash, type)),
-        (json) => (json === null ? undefined : parseStage(json))
+        (json) => {
+          if (json === null) return Effect.succeed(undefined)
+          const stage = parseStage(json)
+          return Option.isSome(stage) ? Effect.succeed(stage.value) : Effect.as(unreadable("stored"), undefined)
+        }
       ).pipe(Effect.orElseSucceed(() => undefined)),
     all,
     set: (type, value) => Effect.orDie(Effect.asVoid(redis.eval(setScript, [], [hash, channel, type, JSON.stringify(value), origin]))),

@@ -147,10 +147,14 @@ export const make = Effect.fnUntraced(function*(nodeId: string, presenceMs: numb
   // another node started or stopped serving one of this node's users: its share of their rate changes
   yield* Effect.forkScoped(Effect.retry(
     redis.subscribe(redis.key(`cn:n:${self}`), {
+      // `<nodes>:<user key part>`; anything else (another version's, a hand's) is no count: a user's rate share
+      // must not become NaN, 0 or negative nodes' worth
       onMessage: (message) => {
         const colon = message.indexOf(":")
+        const nodes = Number(message.slice(0, colon))
+        if (!Number.isSafeInteger(nodes) || nodes < 1) return
         const userId = fromKeyPart(message.slice(colon + 1))
-        if (counts.has(userId)) tell(userId, Number(message.slice(0, colon)))
+        if (counts.has(userId)) tell(userId, nodes)
       }
     }),
     Schedule.spaced("1 second")

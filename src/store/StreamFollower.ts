@@ -165,9 +165,11 @@ export class StreamFollower implements ChannelListener {
       this.listener.signal(message.slice(colon + 1 + length), message.slice(colon + 1, colon + 1 + length))
       return
     }
-    // a kind this version does not know (a newer node's, during a rolling upgrade) is not an event
+    // a kind this version does not know (a newer node's, during a rolling upgrade) is not an event, nor is one
+    // with no seq (given, it would leave the listener no count to go on from)
     if (kind !== 101 /* e */ && kind !== 114 /* r */) return
     const item = kind === 114 ? message.slice(1) : parseEvent(message)
+    if (typeof item !== "string" && !(Number.isSafeInteger(item.entry.seq) && item.entry.seq > 0)) return
     if (this.held !== undefined) this.hold(item)
     else if (this.stale(item)) return
     else if (typeof item !== "string" && (item.entry.seq > this.seq + 1 || this.mustRestart)) {

@@ -151,6 +151,34 @@ describe("cluster mode (REDIS_URL)", () => {
     expect(await onB()).toMatchObject({ stage: "canary", canary_percent: 30 })
   }, 60_000)
 
+  it("a message a node cannot read on a channel (another version's, a hand's) is ignored: every node stays up, and a stage change on A still governs B", async () => {
+    const prefix = uniquePrefix()
+    cleanUps.push(() => deletePrefix(redisUrl(), prefix).catch(() => undefined))
+    const [a, b] = await cluster(2, redisUrl(), {
+      REDIS_PREFIX: prefix,
+      LEGACY_BACKEND_URL: "http://127.0.0.1:9",
+      LEGACY_TYPES: "quality_report"
+    })
+    const operator = new IORedis(redisUrl(), { maxRetriesPerRequest: 1 })
+    try {
+      await operator.publish(`${prefix}stages:changes`, "not a stage change")
+      await operator.publish(`${prefix}stages:changes`, `5:other14:quality_report{"stage":`)
+    } finally {
+      operator.disconnect()
+    }
+    const admin = { authorization: `Bearer ${token("ops", { roles: ["admin"] })}` }
+    const put = await fetch(`http://127.0.0.1:${a!.port}/admin/migrations/quality_report`, {
+      method: "PUT",
+      headers: { ...admin, "content-type": "application/json" },
+      body: JSON.stringify({ stage: "shadow" })
+    })
+    expect(put.status).toBe(200)
+    const onB = () =>
+      fetch(`http://127.0.0.1:${b!.port}/admin/migrations/quality_report`, { headers: admin }).then((r) => r.json())
+    await eventually(async () => (await onB()).stage === "shadow")
+    expect([await readyStatus(a!), await readyStatus(b!)]).toEqual([200, 200])
+  }, 60_000)
+
   it("reports the node id, the backplane's state and each node's connections in /metrics", async () => {
     const [a, b] = await cluster(2)
     await connect(b!, "counted")

@@ -29,6 +29,17 @@ describe("GET /admin/migrations across nodes", () => {
     expect(merged["chat"]!.stage).toBe("canary")
   })
 
+  it("leaves out another node's entry it cannot read (another version's shape): the rest is summed, nothing throws", () => {
+    const merged = MergedStats.merge({ chat: entry(10, 10, 1) }, "a", [
+      { node_id: "b", connections: 0, users: 0, migrations: { chat: { stage: "canary" } } },
+      { node_id: "c", connections: 0, users: 0, migrations: { chat: { stats: { legacy: "many" } } } },
+      { node_id: "d", connections: 0, users: 0, migrations: { chat: null } },
+      { node_id: "e", connections: 0, users: 0, migrations: { chat: entry(30, 30, 2) } }
+    ])
+    expect(merged["chat"]!.stats.legacy).toEqual({ count: 40, errors: 2, p50_ms: 25, p95_ms: 50 })
+    expect(merged["chat"]!.stats.fallbacks).toBe(3)
+  })
+
   it("is this node's view alone when no other node reported", () => {
     const local = { chat: entry(10, 10, 1) }
     expect(MergedStats.merge(local, "a", [])).toBe(local)

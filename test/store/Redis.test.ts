@@ -161,6 +161,22 @@ describe("Redis connection", () => {
     expect([at(140_000), at(140_999), at(141_000)]).toEqual([1, false, 1])
   })
 
+  it.scopedLive("a channel listener that throws on a message: the process goes on, the channel's other listeners get it, and the next", () =>
+    Effect.gen(function*() {
+      const redis = yield* Redis.make(settingsFor(redisUrl()))
+      const channel = redis.key("chan")
+      const received = yield* Queue.unbounded<string>()
+      yield* redis.subscribe(channel, {
+        onMessage: (message) => {
+          throw new SyntaxError(`cannot read ${message}`)
+        }
+      })
+      yield* redis.subscribe(channel, { onMessage: (message) => Queue.unsafeOffer(received, message) })
+      yield* adminOf(redisUrl(), (admin) => admin.publish(channel, "one"))
+      yield* adminOf(redisUrl(), (admin) => admin.publish(channel, "two"))
+      expect([yield* Queue.take(received), yield* Queue.take(received)]).toEqual(["one", "two"])
+    }))
+
   it.scopedLive("puts REDIS_PREFIX before keys and channels", () =>
     Effect.gen(function*() {
       const server = yield* startRedisServer

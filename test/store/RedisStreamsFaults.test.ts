@@ -559,7 +559,7 @@ describe("RedisStreams faults", () => {
       expect((yield* a.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2])
     }))
 
-  it.scopedLive("a channel message of a kind this version does not know (a newer node's) is ignored: no event, no reset, no catch-up", () =>
+  it.scopedLive("a channel message of a kind this version does not know (a newer node's), or an event with no seq, is ignored: no event, no reset, no catch-up", () =>
     Effect.gen(function*() {
       const server = yield* startRedisServer
       const node = yield* nodesOn(server.url)
@@ -572,6 +572,10 @@ describe("RedisStreams faults", () => {
       // shaped like an event of the epoch far ahead of the listener: taken for one, it is a hole no catch-up fills
       const channel = `${a.prefix}st:{${Redis.keyPart("u")}}`
       yield* a.redis.run((client) => client.publish(channel, `x9:0:${epoch}:{}`))
+      // an event of the epoch whose seq is no seq (taken, the listener's own count would be lost)
+      for (const seq of ["", "two", "0", "-1", "1.5"]) {
+        yield* a.redis.run((client) => client.publish(channel, `e${seq}:0:${epoch}:{}`))
+      }
       yield* a.backplane.publish("u", pending(2))
       expect((yield* listening.take(1)).map((e) => e.frame)).toEqual([`{"n":2,"seq":2}`])
       yield* Effect.sleep("600 millis")

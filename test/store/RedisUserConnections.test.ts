@@ -61,6 +61,23 @@ describe("RedisUserConnections", () => {
       expect(yield* b.connections.reserve("u}", 2, 2)).toEqual({ _tag: "Admitted", nodes: 1 })
     }))
 
+  it.scopedLive("a node count message it cannot read (another version's, a hand's) is no count: the user's share stays", () =>
+    Effect.gen(function*() {
+      const a = yield* cluster()()
+      const toldA = yield* listen(a.connections)
+      expect((yield* a.connections.reserve("u", 1, 2))._tag).toBe("Admitted")
+      expect(yield* Queue.take(toldA)).toBe("u:1")
+      // (the node's channel is named by its id and a random tag)
+      const [channel] = yield* Effect.map(a.redis.run((client) => client.pubsub("CHANNELS", a.redis.key("cn:n:*"))), (names) => names as Array<string>)
+      const user = Redis.keyPart("u")
+      for (const message of ["garbage", `abc:${user}`, `0:${user}`, `-2:${user}`, `1.5:${user}`, `:${user}`]) {
+        yield* a.redis.run((client) => client.publish(channel!, message))
+      }
+      yield* a.redis.run((client) => client.publish(channel!, `3:${user}`))
+      expect(yield* Queue.take(toldA)).toBe("u:3")
+      expect(yield* Queue.size(toldA)).toBe(0)
+    }))
+
   it.scopedLive("a node that goes away takes its count with it", () =>
     Effect.gen(function*() {
       const node = cluster()

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer } from "effect"
+import * as ClusterView from "../../src/store/ClusterView.js"
+import { keyPart, Redis } from "../../src/store/Redis.js"
+import { testRedisLayer } from "../support/RedisServer.js"
+
+describe("ClusterView over Redis", () => {
+  it.scopedLive("every live node's report; one it cannot read (another version's, a hand's) is left out, not the rest", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Layer.provideMerge(ClusterView.redisLayer, testRedisLayer()).pipe(Layer.orDie))
+      const view = Context.get(context, ClusterView.ClusterView)
+      const redis = Context.get(context, Redis)
+      const mine: ClusterView.NodeReport = { node_id: "a", connections: 2, users: 1, migrations: {} }
+      yield* view.report(mine)
+      // three more nodes' entries, live longer than A's: B's report reads, C's and D's this version cannot read
+      const other: ClusterView.NodeReport = { node_id: "b", connections: 5, users: 3, migrations: { chat: {} } }
+      const reports = {
+        b: JSON.stringify(other),
+        c: "{not json",
+        d: JSON.stringify({ node_id: "d", connections: "many", users: 1, migrations: {} })
+      }
+      yield* Effect.orDie(redis.run((client) => {
+        const writes = client.multi()
+        for (const [id, report] of Object.entries(reports)) {
+          writes.set(redis.key(`node:${keyPart(id)}`), report, "PX", 10_000).zadd(redis.key("nodes"), Date.now() + 10_000, id)
+        }
+        return writes.exec()
+      }))
+      expect(yield* view.nodes).toEqual([mine, other])
+    }))
+})

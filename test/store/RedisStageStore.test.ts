@@ -1,0 +1,63 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer, Queue } from "effect"
+import { Redis as IORedis } from "ioredis"
+import { Redis } from "../../src/store/Redis.js"
+import * as RedisStageStore from "../../src/store/RedisStageStore.js"
+import { StageStore } from "../../src/store/StageStore.js"
+import { redisUrl, testRedisLayer } from "../support/RedisServer.js"
+
+/**
+ * What the Redis stage store reads back was written by another node — maybe
+ * of another version — or by hand: what it cannot read is ignored, never
+ * taken as a stage, and never takes the node down (the conformance suite,
+ * `RedisStores.test.ts`, covers what it can read).
+ */
+
+/** A store on a fresh prefix, and a plain connection of an operator's to the same Redis. */
+const storeAndOperator = Effect.gen(function*() {
+  const context = yield* Layer.build(Layer.provideMerge(RedisStageStore.layer, testRedisLayer()).pipe(Layer.orDie))
+  const operator = yield* Effect.acquireRelease(
+    Effect.sync(() => new IORedis(redisUrl(), { maxRetriesPerRequest: 1 })),
+    (client) => Effect.sync(() => client.disconnect())
+  )
+  const redis = Context.get(context, Redis)
+  const as = <A>(command: (client: IORedis) => Promise<A>) => Effect.promise(() => command(operator))
+  return { store: Context.get(context, StageStore), key: redis.key, as }
+})
+
+// `<origin length>:<origin><type length>:<type><value JSON>`, as RedisStageStore's script announces a change
+const announcement = (origin: string, type: string, value: string) => `${origin.length}:${origin}${type.length}:${type}${value}`
+
+describe("RedisStageStore: what it cannot read", () => {
+  it.scopedLive("an announcement that is not one, or whose stage does not decode, is no change; the next good one is", () =>
+    Effect.gen(function*() {
+      const { store, key, as } = yield* storeAndOperator
+      const changes = yield* store.changes
+      const channel = key("stages:changes")
+      for (
+        const message of [
+          "garbage",
+          "3:abc4:chat{not json",
+          "99:short",
+          announcement("other", "chat", JSON.stringify({ stage: "canary", canaryPercent: 500 })),
+          announcement("other", "chat", JSON.stringify({ stage: "canary" }))
+        ]
+      ) yield* as((client) => client.publish(channel, message))
+      const good = { stage: "canary", canaryPercent: 30 }
+      yield* as((client) => client.publish(channel, announcement("other", "chat", JSON.stringify({ ...good, added: "by a newer version" }))))
+      expect(yield* Queue.take(changes)).toEqual({ type: "chat", value: good })
+      expect(yield* Queue.size(changes)).toBe(0)
+    }))
+
+  it.scopedLive("a stored stage that does not decode is none: get has nothing for its type, all leaves it out", () =>
+    Effect.gen(function*() {
+      const { store, key, as } = yield* storeAndOperator
+      yield* as((client) =>
+        client.hset(key("stages"), "chat", "{not json", "typing", JSON.stringify({ stage: "shadow", canaryPercent: -1 }))
+      )
+      yield* store.set("quality_report", { stage: "canary", canaryPercent: 10 })
+      expect(yield* store.get("chat")).toBeUndefined()
+      expect(yield* store.get("typing")).toBeUndefined()
+      expect(new Map(yield* store.all)).toEqual(new Map([["quality_report", { stage: "canary", canaryPercent: 10 }]]))
+    }))
+})
