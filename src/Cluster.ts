@@ -1,5 +1,5 @@
 /**
- * Cluster mode at the composition root (README, "Several nodes"): with
+ * Cluster mode at the composition root (README, "Running several nodes"): with
  * `REDIS_URL` set the node's stores are Redis's — users' streams (backplane
  * and history), dedupe, migration stages and the cluster view — and without
  * it they are in memory, with nothing to install. Also the node's report of

@@ -34,19 +34,24 @@ export const merge = (
   return merged
 }
 
-const Side = Schema.Struct({
+// (typed as `SideStats` and `Entry["stats"]`, so they cannot drift apart from what this node reports)
+const SideStatsSchema: Schema.Schema<SideStats> = Schema.Struct({
   count: Schema.NonNegative,
   errors: Schema.NonNegative,
   p50_ms: Schema.NonNegative,
   p95_ms: Schema.NonNegative
 })
+const EntryStatsSchema: Schema.Schema<Entry["stats"]> = Schema.Struct({
+  legacy: SideStatsSchema,
+  next: SideStatsSchema,
+  fallbacks: Schema.NonNegative,
+  shadow_mismatches: Schema.NonNegative
+})
 
 // another node's entry of a type: its statistics, if they are there and read as this version's (a node of
 // another version may report another shape; what does not decode is not summed)
 const statsOf: (entry: unknown) => Option.Option<Entry["stats"]> = Schema.decodeUnknownOption(
-  Schema.Struct({
-    stats: Schema.Struct({ legacy: Side, next: Side, fallbacks: Schema.NonNegative, shadow_mismatches: Schema.NonNegative })
-  }).pipe(Schema.pluck("stats"))
+  Schema.Struct({ stats: EntryStatsSchema }).pipe(Schema.pluck("stats"))
 )
 
 const side = (all: ReadonlyArray<SideStats>): SideStats => {

@@ -1,5 +1,6 @@
-import { Clock, Effect, Metric } from "effect"
+import { Effect, Metric } from "effect"
 import * as Metrics from "./Metrics.js"
+import { OncePerMinute } from "./OncePerMinute.js"
 
 /**
  * Cluster mode's admission policy when Redis does not answer a check in time
@@ -15,15 +16,11 @@ export const admissionFallbacks = Metric.counter("switchyard_admission_fallbacks
   incremental: true
 })
 
-// when each check last said so
-const lastSaid = new Map<string, number>()
+const log = new OncePerMinute()
 
 /** Counts (and, at most once a minute, logs) a `check` (`connections`, `runs`) decided without Redis, and why. */
 export const fallback = (check: "connections" | "runs", why: string): Effect.Effect<void> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => {
+  Effect.suspend(() => {
     Metrics.count(admissionFallbacks, { check })
-    const said = lastSaid.get(check)
-    if (said !== undefined && now - said < 60_000) return Effect.void
-    lastSaid.set(check, now)
-    return Effect.logWarning(`admission: Redis did not answer (${why}): ${check} limited by this node's own counts`)
+    return log.warn(check, `admission: Redis did not answer (${why}): ${check} limited by this node's own counts`)
   })

@@ -3,7 +3,7 @@ import { Clock, Context, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { keyPart, Redis } from "./Redis.js"
 
 /**
- * The operator's view of the cluster (README, "Several nodes"): the state of
+ * The operator's view of the cluster (README, "Running several nodes"): the state of
  * this node's backplane, and what every live node last reported of itself —
  * its connection counts and its migration statistics, which
  * `GET /admin/migrations` sums. In memory the cluster is this node alone.
@@ -24,8 +24,8 @@ export interface NodeReport {
 }
 
 // another node's report, as read back: decoded, not trusted (a node of another version, or a hand, wrote it);
-// one that does not decode is left out of the view
-const NodeReportJson = Schema.parseJson(Schema.Struct({
+// one that does not decode is left out of the view (typed as `NodeReport`, so the two cannot drift apart)
+const NodeReportJson: Schema.Schema<NodeReport, string> = Schema.parseJson(Schema.Struct({
   node_id: Schema.String,
   connections: Schema.NonNegativeInt,
   users: Schema.NonNegativeInt,
@@ -50,7 +50,7 @@ export class ClusterView extends Context.Tag("switchyard/store/ClusterView")<Clu
   readonly backplane: Effect.Effect<BackplaneState>
   /** Publishes this node's report (kept for `REPORT_TTL_MS` unless reported again). */
   readonly report: (report: NodeReport) => Effect.Effect<void>
-  /** The latest report of every live node, this one's included once it reported. */
+  /** The latest report of every live node, this one's included once it reported (one it cannot read: left out). */
   readonly nodes: Effect.Effect<ReadonlyArray<NodeReport>>
 }>() {}
 
@@ -117,7 +117,12 @@ export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
         const ids = await client.zrangebyscore(set, now, "+inf")
         if (ids.length === 0) return []
         const values = await client.mget(ids.map((id) => redis.key(`node:${keyPart(id)}`)))
-        return values.flatMap((value) => (value === null ? [] : Option.toArray(decodeReport(value))))
+        return values.flatMap((value) => {
+          if (value === null) return []
+          const report = decodeReport(value)
+          if (Option.isNone(report)) redis.unreadable("nodes")
+          return Option.toArray(report)
+        })
       }).pipe(
         // Redis away: this node is all it can vouch for
         Effect.orElseSucceed(() => (last === undefined ? [] : [last]))

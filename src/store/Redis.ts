@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto"
 import { Context, Data, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Option, Redacted, Runtime, type Scope } from "effect"
 import type { Redis as IORedis } from "ioredis"
+import * as Metrics from "../observability/Metrics.js"
+import { OncePerMinute } from "../observability/OncePerMinute.js"
 import { RedisSettings, type RedisSettingsShape } from "./RedisSettings.js"
 
 /**
@@ -107,7 +109,21 @@ export class Redis extends Context.Tag("switchyard/store/Redis")<Redis, {
   readonly health: Effect.Effect<RedisHealth>
   /** Completes once both connections are ready: at once if they are, else when Redis is back. */
   readonly whenConnected: Effect.Effect<void>
+  /**
+   * A message or value read from Redis that this node cannot read (written by a node of another version,
+   * or by hand), of the store `kind`: ignored by the caller, counted here and said at most once a minute per kind.
+   */
+  readonly unreadable: (kind: UnreadableKind) => void
 }>() {}
+
+/** The stores that read what other nodes wrote (the label of `switchyard_redis_unreadable_total`). */
+export type UnreadableKind = "streams" | "stages" | "connections" | "nodes" | "listener"
+
+/** Messages and values read from Redis that this node could not read, by store: ignored. */
+export const redisUnreadable = Metric.counter("switchyard_redis_unreadable_total", {
+  description: "messages and values read from Redis this node could not read (another version's, or written by hand), by store: ignored",
+  incremental: true
+})
 
 /** 1 while both connections to Redis are ready, 0 otherwise. */
 export const redisConnected = Metric.gauge("switchyard_redis_connected", {
@@ -212,9 +228,6 @@ export const reconnectOnReadonly = (failedOver: () => void = () => {}, now: () =
 
 const updateMetric = (effect: Effect.Effect<void>) => Effect.runSync(effect)
 
-// a channel listener that failed on a message is said at most this often
-const LISTENER_FAILURE_LOG_MS = 60_000
-
 /** The connection for the scope's life, with the given settings. */
 export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   if (Option.isNone(settings.url)) {
@@ -304,28 +317,27 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   watch(commands, "commands")
   watch(subscriber, "subscriber")
 
-  // Anything with Redis's address can publish, and a node of another version may publish what this one cannot
-  // read: a listener that throws on a message must not take the process down (ioredis calls this from its
-  // socket's data handler, where a throw is uncaught), nor keep the message from the channel's other listeners
   const runtime = yield* Effect.runtime<never>()
-  let listenerFailureSaidAt = Number.NEGATIVE_INFINITY
-  const listenerFailed = (error: unknown) => {
-    const now = Date.now()
-    if (now - listenerFailureSaidAt < LISTENER_FAILURE_LOG_MS) return
-    listenerFailureSaidAt = now
-    const name = error instanceof Error ? error.name : typeof error
-    Runtime.runFork(runtime)(Effect.logWarning(`redis: a channel message could not be taken (${name}); ignored, said at most once a minute`))
+  const unreadableLog = new OncePerMinute()
+  const unreadable = (kind: UnreadableKind, why = "") => {
+    Metrics.count(redisUnreadable, { kind })
+    Runtime.runFork(runtime)(
+      unreadableLog.warn(kind, `redis: ${kind}: a message or value this node cannot read${why}; ignored (said at most once a minute)`)
+    )
+  }
+  // Anything with Redis's address can publish, and a node of another version may publish what this one cannot
+  // read: a listener that throws must not take the process down (ioredis calls these from its socket's data
+  // handler, or a promise, where a throw is uncaught), nor keep the message from the channel's other listeners
+  const tell = (listener: ChannelListener, what: (listener: ChannelListener) => void) => {
+    try {
+      what(listener)
+    } catch (error) {
+      unreadable("listener", ` (${safeReason(error)})`)
+    }
   }
   subscriber.on("message", (channel: string, message: string) => {
     const listeners = channels.get(channel)
-    if (listeners === undefined) return
-    for (const listener of listeners) {
-      try {
-        listener.onMessage(message)
-      } catch (error) {
-        listenerFailed(error)
-      }
-    }
+    if (listeners !== undefined) for (const listener of listeners) tell(listener, (l) => l.onMessage(message))
   })
 
   // after a reconnection the pub/sub connection has no channels: subscribe the wanted set again
@@ -335,7 +347,7 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
       () => {
         for (const channel of wanted) {
           const listeners = channels.get(channel)
-          if (listeners !== undefined) for (const listener of listeners) listener.onRestored?.()
+          if (listeners !== undefined) for (const listener of listeners) tell(listener, (l) => l.onRestored?.())
         }
       },
       // lost again meanwhile: the next `ready` tries again
@@ -423,7 +435,8 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
     eval: evalScript,
     subscribe,
     health: Effect.sync(health),
-    whenConnected: Effect.suspend(() => (connected() ? Effect.void : Deferred.await(waiting)))
+    whenConnected: Effect.suspend(() => (connected() ? Effect.void : Deferred.await(waiting))),
+    unreadable: (kind) => unreadable(kind)
   })
 })
 

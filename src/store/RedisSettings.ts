@@ -2,7 +2,7 @@ import { Config, type ConfigError, Context, Effect, Layer, Option, Redacted } fr
 
 /**
  * The settings of cluster mode, read through effect's `Config` (README,
- * "Several nodes"). Without `REDIS_URL` the node runs in memory and reads none
+ * "Running several nodes"). Without `REDIS_URL` the node runs in memory and reads none
  * of the others' meaning.
  */
 export interface RedisSettingsShape {

@@ -29,26 +29,33 @@ return 1
 /**
  * A stored stage as another node (of this version or another) or a hand wrote it: read, not trusted —
  * what does not decode is no stage (its type keeps the stage it has); fields a newer version adds are dropped.
+ * (Typed as `StoredStage`, so the two cannot drift apart.)
  */
-const StoredStageJson = Schema.parseJson(Schema.Struct({
+const StoredStageJson: Schema.Schema<StoredStage, string> = Schema.parseJson(Schema.Struct({
   stage: Schema.String,
-  canaryPercent: Schema.Number.pipe(Schema.between(0, 100)),
+  canaryPercent: Schema.Int.pipe(Schema.between(0, 100)),
   rollback: Schema.optional(Schema.Struct({ at: Schema.String, reason: Schema.String }))
 }))
 const parseStage: (json: string) => Option.Option<StoredStage> = Schema.decodeUnknownOption(StoredStageJson)
 
-// `<origin length>:<origin><type length>:<type><value JSON>`; none if it is not one
-const parseAnnouncement = (message: string): Option.Option<{ readonly origin: string; readonly change: StageChange }> => {
-  const first = message.indexOf(":")
-  const originEnd = first + 1 + Number(message.slice(0, first))
-  const second = message.indexOf(":", originEnd)
-  const typeEnd = second + 1 + Number(message.slice(originEnd, second))
-  if (first < 1 || second === -1 || !Number.isInteger(typeEnd) || typeEnd > message.length) return Option.none()
-  return Option.map(parseStage(message.slice(typeEnd)), (value) => ({
-    origin: message.slice(first + 1, originEnd),
-    change: { type: message.slice(second + 1, typeEnd), value }
-  }))
+// `<length>:<text>` at `from`: the text and where the rest starts; none if the length is no length or overruns
+const counted = (message: string, from: number): Option.Option<{ readonly text: string; readonly end: number }> => {
+  const colon = message.indexOf(":", from)
+  const length = Number(message.slice(from, colon))
+  if (colon <= from || !Number.isSafeInteger(length) || length < 0 || colon + 1 + length > message.length) {
+    return Option.none()
+  }
+  return Option.some({ text: message.slice(colon + 1, colon + 1 + length), end: colon + 1 + length })
 }
+
+// `<origin length>:<origin><type length>:<type><value JSON>`; none if it is not one
+const parseAnnouncement = (message: string): Option.Option<{ readonly origin: string; readonly change: StageChange }> =>
+  Option.flatMap(counted(message, 0), (origin) =>
+    Option.flatMap(counted(message, origin.end), (type) =>
+      Option.map(parseStage(message.slice(type.end)), (value) => ({
+        origin: origin.text,
+        change: { type: type.text, value }
+      }))))
 
 /** The store of one node on the node's `Redis`. */
 export const make = Effect.gen(function*() {
@@ -61,19 +68,16 @@ export const make = Effect.gen(function*() {
 
   // Redis away (a degraded start, an outage): the node keeps the stages it has, and converges when
   // Redis is back (every stored stage is reported again then)
-  const unreadable = (what: string) =>
-    Effect.logWarning(`stage store: a stored stage or change this node cannot read (${what}); ignored`)
-  const all = Effect.flatMap(
+  const all = Effect.map(
     redis.run((client) => client.hgetall(hash)),
     (stored) => {
       const stages = new Map<string, StoredStage>()
-      let skipped = 0
       for (const [type, json] of Object.entries(stored)) {
         const stage = parseStage(json)
         if (Option.isSome(stage)) stages.set(type, stage.value)
-        else skipped++
+        else redis.unreadable("stages")
       }
-      return skipped === 0 ? Effect.succeed(stages) : Effect.as(unreadable(`${skipped} stored`), stages)
+      return stages
     }
   ).pipe(
     Effect.catchAll((error) =>
@@ -89,8 +93,8 @@ export const make = Effect.gen(function*() {
     const subscribe = redis.subscribe(channel, {
       onMessage: (message) => {
         const announced = parseAnnouncement(message)
-        if (Option.isNone(announced)) return Runtime.runFork(runtime)(unreadable("announcement"))
-        if (announced.value.origin !== origin) Queue.unsafeOffer(queue, announced.value.change)
+        if (Option.isNone(announced)) redis.unreadable("stages")
+        else if (announced.value.origin !== origin) Queue.unsafeOffer(queue, announced.value.change)
       },
       onRestored: () => Runtime.runFork(runtime)(reportAll)
     })
@@ -107,12 +111,13 @@ export const make = Effect.gen(function*() {
 
   return StageStore.of({
     get: (type) =>
-      Effect.flatMap(
+      Effect.map(
         redis.run((client) => client.hget(hash, type)),
         (json) => {
-          if (json === null) return Effect.succeed(undefined)
+          if (json === null) return undefined
           const stage = parseStage(json)
-          return Option.isSome(stage) ? Effect.succeed(stage.value) : Effect.as(unreadable("stored"), undefined)
+          if (Option.isNone(stage)) redis.unreadable("stages")
+          return Option.getOrUndefined(stage)
         }
       ).pipe(Effect.orElseSucceed(() => undefined)),
     all,

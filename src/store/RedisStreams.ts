@@ -67,10 +67,11 @@ export interface Tuning extends FollowerTuning {
   /** ... and their frames' bytes (UTF-16 units), at most: past either the oldest is given up */
   readonly owedChars: number
   /**
-   * catch-up and restart scripts a node has in Redis at once, at most: after a reconnection or a failover
-   * every user it serves needs one; the rest wait here, not queued on the connection ahead of live publishes
+   * catch-up passes (an epoch restart, history pages) a node runs at once, at most: after a reconnection or a
+   * failover every user it serves needs one; the rest wait here, not queued on the connection ahead of live
+   * publishes (0 counts as 1)
    */
-  readonly recoveryScripts: number
+  readonly recoveryPasses: number
 }
 
 /**
@@ -79,7 +80,8 @@ export interface Tuning extends FollowerTuning {
  * the ends owed of the runs a node was running when Redis went slow or away
  * (the run limits bound them), past which the oldest is given up: logged,
  * its end recorded without the event (its run's slot is not kept), its
- * `agent_completed` seen only by this node's connections.
+ * `agent_completed` seen only by this node's connections; 4 catch-up passes
+ * at once (each a page in Redis's output buffer at most).
  */
 export const defaultTuning: Tuning = {
   page: defaultReadLimit,
@@ -89,7 +91,7 @@ export const defaultTuning: Tuning = {
   retryMaxMs: 8_000,
   owedEnds: 10_000,
   owedChars: 16 * 1024 * 1024,
-  recoveryScripts: 4
+  recoveryPasses: 4
 }
 
 /** Attempts of one publish while Redis is slow (each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
@@ -151,10 +153,12 @@ export const make = (
     const attempt = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => redis.eval(which, [], [prefix, keyPart(userId), now, ...bounds, ...args]))
 
-    // an infrastructure failure the caller cannot handle: a defect at this boundary (Backplane's contract);
     // these scripts read, or write what is the same written twice: tried again while Redis is slow
+    const tried = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
+      retryTimeouts(attempt(which, userId, args), PUBLISH_ATTEMPTS)
+    // an infrastructure failure the caller cannot handle: a defect at this boundary (Backplane's contract)
     const script = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
-      Effect.orDie(retryTimeouts(attempt(which, userId, args), PUBLISH_ATTEMPTS))
+      Effect.orDie(tried(which, userId, args))
 
     const read = (userId: string, afterSeq: number, limit: ReadLimit = defaultReadLimit): Effect.Effect<HistorySlice> =>
       Effect.map(script(Scripts.read, userId, [afterSeq, limit.maxEvents, limit.maxBytes]), (reply) => {
@@ -186,20 +190,21 @@ export const make = (
 
     // Redis answers one connection's commands in order: a catch-up for each of thousands of users (a
     // reconnection, a failover) sent at once would hold this node's publishes behind them, and their pages in
-    // Redis's output buffer. A few at a time; each script takes and gives back its own permit (no wait holds one)
-    const recovery = yield* Effect.makeSemaphore(Math.max(1, tuning.recoveryScripts))
-    const recoveryScript = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
-      recovery.withPermits(1)(retryTimeouts(attempt(which, userId, args), PUBLISH_ATTEMPTS))
+    // Redis's output buffer. A few passes at a time: a permit covers one follower's pass (its restart and pages,
+    // each bounded by the command timeout and its retries); its pauses and its wait for Redis hold none
+    const recovery = yield* Effect.makeSemaphore(Math.max(1, tuning.recoveryPasses))
 
     const followerNode: FollowerNode = {
       tuning,
-      catchUpPage: (userId, fresh, afterSeq, given) =>
-        recoveryScript(
+      catchUpPage: (userId, fresh, afterSeq, lastFrameSha1) =>
+        tried(
           Scripts.catchUp,
           userId,
-          [fresh, afterSeq, tuning.page.maxEvents, tuning.page.maxBytes, given]
+          [fresh, afterSeq, tuning.page.maxEvents, tuning.page.maxBytes, lastFrameSha1]
         ) as Effect.Effect<ReadonlyArray<number | string>, RedisError>,
-      restart: (userId, epoch, fresh) => recoveryScript(Scripts.restart, userId, [epoch, fresh]),
+      restart: (userId, epoch, fresh) => tried(Scripts.restart, userId, [epoch, fresh]),
+      recovering: (pass) => recovery.withPermits(1)(pass),
+      unreadable: () => redis.unreadable("streams"),
       whenConnected: redis.whenConnected,
       diverging,
       fork: (effect) => void Runtime.runFork(runtime)(effect)

@@ -7,7 +7,9 @@ import { Context, type Effect, type Queue, type Scope } from "effect"
  * pub/sub: `RedisStageStore`), all held to `test/store/StageStoreConformance.ts`.
  *
  * A stage is stored as its name (`Stage` belongs to migration/, above this
- * folder): the store keeps what it is given, the caller parses it.
+ * folder): the store keeps what it is given, the caller parses the name. A
+ * shared store reads back what other nodes wrote (maybe of another version):
+ * what it cannot read is no stage and no change.
  */
 
 /** The stored setting of one migrating type. */
@@ -26,7 +28,7 @@ export interface StageChange {
 
 /** The stage store of this node. */
 export class StageStore extends Context.Tag("switchyard/StageStore")<StageStore, {
-  /** The stored stage of `type`; undefined when none was ever set. */
+  /** The stored stage of `type`; undefined when none was ever set (or what is stored cannot be read). */
   readonly get: (type: string) => Effect.Effect<StoredStage | undefined>
   /** Every stored stage, by type. */
   readonly all: Effect.Effect<ReadonlyMap<string, StoredStage>>

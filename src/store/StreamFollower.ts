@@ -24,15 +24,22 @@ export interface FollowerTuning {
 /** What a follower asks of its node (`RedisStreams`): the scripts it runs, and where it is counted. */
 export interface FollowerNode {
   readonly tuning: FollowerTuning
-  /** the `catchUp` script's reply for the user (tried again while Redis is slow) */
+  /**
+   * the `catchUp` script's reply for the user (tried again while Redis is slow): the page after `afterSeq`;
+   * `lastFrameSha1` (or "") the SHA-1 of the frame given at `afterSeq`, which Redis checks it still holds there
+   */
   readonly catchUpPage: (
     userId: string,
     fresh: Epoch.Epoch,
     afterSeq: number,
-    given: string
+    lastFrameSha1: string
   ) => Effect.Effect<ReadonlyArray<number | string>, RedisError>
   /** the `restart` script: ends the user's epoch `epoch` if it is still the stream's, `fresh` the new one */
   readonly restart: (userId: string, epoch: Epoch.Epoch, fresh: Epoch.Epoch) => Effect.Effect<unknown, RedisError>
+  /** runs one catch-up pass in one of the node's few recovery slots (a reconnection: every user needs one) */
+  readonly recovering: <A, E>(pass: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  /** a message on the stream's channel this node cannot read (another version's, or a hand's): counted, said */
+  readonly unreadable: () => void
   /** completes once Redis is connected */
   readonly whenConnected: Effect.Effect<void>
   /** the node's followers whose epoch must end, not caught up with Redis since (a timer asks them to) */
@@ -51,26 +58,45 @@ interface ChannelEvent {
 let lastRaw = ""
 let lastEvent: ChannelEvent | undefined
 
-/** The event of a channel message `e<seq>:<at>:<epoch>:<frame>`, parsed once for all the listeners it goes to. */
-const parseEvent = (message: string): ChannelEvent => {
-  if (message === lastRaw && lastEvent !== undefined) return lastEvent
+// a seq as Redis numbers them: one given to a listener is its count from then on (a NaN would stop it for good)
+const isSeq = (n: number, from: number): boolean => Number.isSafeInteger(n) && n >= from
+
+/**
+ * The event of a channel message `e<seq>:<at>:<epoch>:<frame>`, parsed once for all the listeners it goes to;
+ * undefined if it is not one (no seq, no epoch: another version's, or a hand's).
+ */
+const parseEvent = (message: string): ChannelEvent | undefined => {
+  if (message === lastRaw) return lastEvent
   const first = message.indexOf(":")
   const second = message.indexOf(":", first + 1)
   const third = message.indexOf(":", second + 1)
-  const event: ChannelEvent = {
-    epoch: message.slice(second + 1, third),
-    entry: { seq: Number(message.slice(1, first)), at: Number(message.slice(first + 1, second)), frame: message.slice(third + 1) }
-  }
+  const seq = Number(message.slice(1, first))
+  const event: ChannelEvent | undefined = first === -1 || third === -1 || third === second + 1 || !isSeq(seq, 1)
+    ? undefined
+    : {
+      epoch: message.slice(second + 1, third),
+      entry: { seq, at: Number(message.slice(first + 1, second)), frame: message.slice(third + 1) }
+    }
   lastRaw = message
   lastEvent = event
   return event
 }
 
-/** The position an `r` message's body names: `<epoch>` (a stream made anew) or `<epoch>:<latest seq>` (restarted). */
-const positionOf = (body: string): StreamPosition => {
+/**
+ * The position an `r` message's body names: `<epoch>` (a stream made anew) or `<epoch>:<latest seq>`
+ * (restarted); undefined if it names none.
+ */
+const positionOf = (body: string): StreamPosition | undefined => {
   const colon = body.indexOf(":")
-  return colon === -1 ? { epoch: body, latestSeq: 0 } : { epoch: body.slice(0, colon), latestSeq: Number(body.slice(colon + 1)) }
+  if (colon === -1) return body === "" ? undefined : { epoch: body, latestSeq: 0 }
+  const latestSeq = Number(body.slice(colon + 1))
+  return colon === 0 || !isSeq(latestSeq, 0) ? undefined : { epoch: body.slice(0, colon), latestSeq }
 }
+
+/** What a channel message says: an event, or the position (`r` message) the events after it come after. */
+type Item = ChannelEvent | StreamPosition
+
+const isEvent = (item: Item): item is ChannelEvent => "entry" in item
 
 /**
  * The pause before a catch-up's next attempt after `misses` passes in a row
@@ -104,7 +130,7 @@ export class StreamFollower implements ChannelListener {
   // here, or lost at a failover)
   private mustRestart = false
   // messages held back while the position is not known yet, or while a catch-up reads the history
-  private held: Array<ChannelEvent | string> | undefined = []
+  private held: Array<Item> | undefined = []
   private heldChars = 0
   // more arrived than may be held: what was held is dropped, and read from history instead
   private overflowed = false
@@ -159,33 +185,36 @@ export class StreamFollower implements ChannelListener {
 
   onMessage(message: string): void {
     const kind = message.charCodeAt(0)
-    if (kind === 115 /* s */) {
-      const colon = message.indexOf(":")
-      const length = Number(message.slice(1, colon))
-      this.listener.signal(message.slice(colon + 1 + length), message.slice(colon + 1, colon + 1 + length))
-      return
-    }
-    // a kind this version does not know (a newer node's, during a rolling upgrade) is not an event, nor is one
-    // with no seq (given, it would leave the listener no count to go on from)
+    if (kind === 115 /* s */) return this.signal(message)
+    // a kind this version does not know (a newer node's, during a rolling upgrade) is not an event
     if (kind !== 101 /* e */ && kind !== 114 /* r */) return
-    const item = kind === 114 ? message.slice(1) : parseEvent(message)
-    if (typeof item !== "string" && !(Number.isSafeInteger(item.entry.seq) && item.entry.seq > 0)) return
+    const item = kind === 114 ? positionOf(message.slice(1)) : parseEvent(message)
+    // one of a known kind it cannot read (no seq, no epoch) is none either: were it given, the listener's count
+    // would be lost
+    if (item === undefined) return this.node.unreadable()
     if (this.held !== undefined) this.hold(item)
     else if (this.stale(item)) return
-    else if (typeof item !== "string" && (item.entry.seq > this.seq + 1 || this.mustRestart)) {
+    else if (isEvent(item) && (item.entry.seq > this.seq + 1 || this.mustRestart)) {
       // a message was lost (or Redis's seqs overlap ones given locally): what is missing is read first
       this.held = []
       this.hold(item)
       this.catchUp()
     } else if (
-      typeof item !== "string" && item.entry.seq === this.seq && this.lastFrame !== undefined &&
-      item.entry.frame !== this.lastFrame
+      isEvent(item) && item.entry.seq === this.seq && this.lastFrame !== undefined && item.entry.frame !== this.lastFrame
     ) {
       // another event at the seq given last (a late copy of that one has its frame): Redis lost what this
       // listener was given and numbers new events with those seqs (a failover that kept this subscription)
       this.setDiverged(true)
       this.catchUp()
     } else this.take(item)
+  }
+
+  // `s<sender id length>:<sender id><frame>`: a transient frame (typing) for the user's other connections
+  private signal(message: string): void {
+    const colon = message.indexOf(":")
+    const length = Number(message.slice(1, colon))
+    if (colon === -1 || !isSeq(length, 0) || colon + 1 + length > message.length) return this.node.unreadable()
+    this.listener.signal(message.slice(colon + 1 + length), message.slice(colon + 1, colon + 1 + length))
   }
 
   onRestored(): void {
@@ -209,7 +238,8 @@ export class StreamFollower implements ChannelListener {
     const loop: Effect.Effect<void> = Effect.suspend(() => {
       this.again = false
       before = this.progress()
-      return this.pass()
+      // in a recovery slot of the node's; closed while it waited for one: nothing to read (nor to restart)
+      return this.node.recovering(Effect.suspend(() => (this.closed ? Effect.void : this.pass())))
     }).pipe(
       Effect.matchCauseEffect({
         onSuccess: () =>
@@ -219,7 +249,8 @@ export class StreamFollower implements ChannelListener {
               // a pass that moved nothing waits, longer each time in a row, as a failed one does
               if (before === this.progress()) return Effect.zipRight(this.pause(), loop)
               this.misses = 0
-              return loop
+              // (a follower waiting for a slot takes it first: a busy user's catch-up does not keep one)
+              return Effect.zipRight(Effect.yieldNow(), loop)
             }
             this.misses = 0
             this.catching = false
@@ -245,8 +276,8 @@ export class StreamFollower implements ChannelListener {
       if (this.mustRestart) yield* this.node.restart(this.userId, this.epoch, fresh)
       let target = Number.POSITIVE_INFINITY
       for (let first = true; this.seq < target && !this.closed; first = false) {
-        const given = first && this.lastFrame !== undefined ? createHash("sha1").update(this.lastFrame).digest("hex") : ""
-        const reply = yield* this.node.catchUpPage(this.userId, fresh, this.seq, given)
+        const lastFrameSha1 = first && this.lastFrame !== undefined ? createHash("sha1").update(this.lastFrame).digest("hex") : ""
+        const reply = yield* this.node.catchUpPage(this.userId, fresh, this.seq, lastFrameSha1)
         const current = String(reply[0])
         const latest = Number(reply[1])
         const oldest = Number(reply[2])
@@ -312,10 +343,10 @@ export class StreamFollower implements ChannelListener {
     this.listener.reset?.(to)
   }
 
-  private hold(item: ChannelEvent | string): void {
+  private hold(item: Item): void {
     if (this.overflowed) return
     this.held!.push(item)
-    this.heldChars += typeof item === "string" ? item.length : item.entry.frame.length
+    this.heldChars += isEvent(item) ? item.entry.frame.length : item.epoch.length
     if (this.held!.length > this.node.tuning.holdEvents || this.heldChars > this.node.tuning.holdBytes) {
       // never unbounded: what is held now (and what comes until the catch-up's page ends) is read from history
       this.overflowed = true
@@ -326,19 +357,15 @@ export class StreamFollower implements ChannelListener {
 
   // an event of another epoch than the listener's: an older one's (a catch-up moved the listener to the
   // new epoch before that epoch's `r` message came; a newer one's events all come after it) — never given
-  private stale(item: ChannelEvent | string): boolean {
-    return typeof item !== "string" && item.epoch !== this.epoch
+  private stale(item: Item): boolean {
+    return isEvent(item) && item.epoch !== this.epoch
   }
 
-  // an item held or received: an event, or the position (`r` message: `<epoch>` or `<epoch>:<latest seq>`)
-  // the events after it come after
-  private take(item: ChannelEvent | string): void {
-    if (typeof item !== "string") {
-      if (!this.stale(item)) this.give(item.entry)
-      return
-    }
-    const to = positionOf(item)
-    if (to.epoch !== this.epoch) this.reset(to)
+  // an item held or received: an event, or the position (`r` message) the events after it come after
+  private take(item: Item): void {
+    if (!isEvent(item)) {
+      if (item.epoch !== this.epoch) this.reset(item)
+    } else if (!this.stale(item)) this.give(item.entry)
   }
 
   // caught up: what was held goes out, unless it was dropped or has a hole of its own (then again)
@@ -347,7 +374,7 @@ export class StreamFollower implements ChannelListener {
     const waiting = this.held ?? []
     for (let i = 0; i < waiting.length; i++) {
       const item = waiting[i]!
-      if (typeof item !== "string" && !this.stale(item) && item.entry.seq > this.seq + 1) {
+      if (isEvent(item) && !this.stale(item) && item.entry.seq > this.seq + 1) {
         this.held = waiting.slice(i)
         return false
       }

@@ -151,7 +151,7 @@ describe("cluster mode (REDIS_URL)", () => {
     expect(await onB()).toMatchObject({ stage: "canary", canary_percent: 30 })
   }, 60_000)
 
-  it("a message a node cannot read on a channel (another version's, a hand's) is ignored: every node stays up, and a stage change on A still governs B", async () => {
+  it("a stage announcement the nodes cannot read (another version's, a hand's) is ignored: every node stays up, and a stage change on A still governs B", async () => {
     const prefix = uniquePrefix()
     cleanUps.push(() => deletePrefix(redisUrl(), prefix).catch(() => undefined))
     const [a, b] = await cluster(2, redisUrl(), {

@@ -26,6 +26,7 @@ describe("ClusterView over Redis", () => {
         }
         return writes.exec()
       }))
-      expect(yield* view.nodes).toEqual([mine, other])
+      const nodes = yield* view.nodes
+      expect([...nodes].sort((x, y) => x.node_id.localeCompare(y.node_id))).toEqual([mine, other])
     }))
 })

@@ -40,6 +40,9 @@ describe("RedisStageStore: what it cannot read", () => {
           "3:abc4:chat{not json",
           "99:short",
           announcement("other", "chat", JSON.stringify({ stage: "canary", canaryPercent: 500 })),
+          announcement("other", "chat", JSON.stringify({ stage: "canary", canaryPercent: 12.5 })),
+          "-2:ab1:x{}",
+          "5:other99:chat{}",
           announcement("other", "chat", JSON.stringify({ stage: "canary" }))
         ]
       ) yield* as((client) => client.publish(channel, message))
