@@ -11,11 +11,14 @@ export class OncePerMinute {
   private readonly said = new Map<string, number>()
 
   warn(key: string, message: string): Effect.Effect<void> {
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const last = this.said.get(key)
-      if (last !== undefined && now - last < 60_000) return Effect.void
-      this.said.set(key, now)
-      return Effect.logWarning(message)
-    })
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => (this.due(key, now) ? Effect.logWarning(message) : Effect.void))
+  }
+
+  /** Whether `key` is to be said at `now` (epoch ms; then it is taken as said): for callers outside an Effect. */
+  due(key: string, now: number): boolean {
+    const last = this.said.get(key)
+    if (last !== undefined && now - last < 60_000) return false
+    this.said.set(key, now)
+    return true
   }
 }

@@ -321,8 +321,9 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   const unreadableLog = new OncePerMinute()
   const unreadable = (kind: UnreadableKind, why = "") => {
     Metrics.count(redisUnreadable, { kind })
+    if (!unreadableLog.due(kind, Date.now())) return
     Runtime.runFork(runtime)(
-      unreadableLog.warn(kind, `redis: ${kind}: a message or value this node cannot read${why}; ignored (said at most once a minute)`)
+      Effect.logWarning(`redis: ${kind}: a message or value this node cannot read${why}; ignored (said at most once a minute)`)
     )
   }
   // Anything with Redis's address can publish, and a node of another version may publish what this one cannot

@@ -16,6 +16,7 @@ import type { HistoryEntry, HistoryOptions } from "./History.js"
 import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
 import { keyPart, Redis, type RedisError, type RedisScript, retryTimeouts } from "./Redis.js"
 import * as Scripts from "./RedisStreamScripts.js"
+import { FifoSlots } from "./FifoSlots.js"
 import { type FollowerNode, type FollowerTuning, StreamFollower } from "./StreamFollower.js"
 import { OutageLog } from "../observability/OutageLog.js"
 
@@ -190,9 +191,10 @@ export const make = (
 
     // Redis answers one connection's commands in order: a catch-up for each of thousands of users (a
     // reconnection, a failover) sent at once would hold this node's publishes behind them, and their pages in
-    // Redis's output buffer. A few passes at a time: a permit covers one follower's pass (its restart and pages,
-    // each bounded by the command timeout and its retries); its pauses and its wait for Redis hold none
-    const recovery = yield* Effect.makeSemaphore(Math.max(1, tuning.recoveryPasses))
+    // Redis's output buffer. A few passes at a time, in the order they asked: a slot covers one follower's pass
+    // (its restart and pages, each bounded by the command timeout and its retries); its pauses and its wait for
+    // Redis hold none
+    const recovery = new FifoSlots(tuning.recoveryPasses)
 
     const followerNode: FollowerNode = {
       tuning,
@@ -203,7 +205,7 @@ export const make = (
           [fresh, afterSeq, tuning.page.maxEvents, tuning.page.maxBytes, lastFrameSha1]
         ) as Effect.Effect<ReadonlyArray<number | string>, RedisError>,
       restart: (userId, epoch, fresh) => tried(Scripts.restart, userId, [epoch, fresh]),
-      recovering: (pass) => recovery.withPermits(1)(pass),
+      recovering: (pass) => recovery.withSlot(pass),
       unreadable: () => redis.unreadable("streams"),
       whenConnected: redis.whenConnected,
       diverging,

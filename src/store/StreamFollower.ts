@@ -71,12 +71,11 @@ const parseEvent = (message: string): ChannelEvent | undefined => {
   const second = message.indexOf(":", first + 1)
   const third = message.indexOf(":", second + 1)
   const seq = Number(message.slice(1, first))
-  const event: ChannelEvent | undefined = first === -1 || third === -1 || third === second + 1 || !isSeq(seq, 1)
-    ? undefined
-    : {
-      epoch: message.slice(second + 1, third),
-      entry: { seq, at: Number(message.slice(first + 1, second)), frame: message.slice(third + 1) }
-    }
+  const at = Number(message.slice(first + 1, second))
+  const event: ChannelEvent | undefined =
+    first === -1 || second === -1 || third === -1 || third === second + 1 || !isSeq(seq, 1) || !(at >= 0)
+      ? undefined
+      : { epoch: message.slice(second + 1, third), entry: { seq, at, frame: message.slice(third + 1) } }
   lastRaw = message
   lastEvent = event
   return event
@@ -238,7 +237,8 @@ export class StreamFollower implements ChannelListener {
     const loop: Effect.Effect<void> = Effect.suspend(() => {
       this.again = false
       before = this.progress()
-      // in a recovery slot of the node's; closed while it waited for one: nothing to read (nor to restart)
+      // in a recovery slot of the node's (asked for again each pass: who waited gets it first); closed while it
+      // waited for one: nothing to read (nor to restart)
       return this.node.recovering(Effect.suspend(() => (this.closed ? Effect.void : this.pass())))
     }).pipe(
       Effect.matchCauseEffect({
@@ -249,8 +249,7 @@ export class StreamFollower implements ChannelListener {
               // a pass that moved nothing waits, longer each time in a row, as a failed one does
               if (before === this.progress()) return Effect.zipRight(this.pause(), loop)
               this.misses = 0
-              // (a follower waiting for a slot takes it first: a busy user's catch-up does not keep one)
-              return Effect.zipRight(Effect.yieldNow(), loop)
+              return loop
             }
             this.misses = 0
             this.catching = false

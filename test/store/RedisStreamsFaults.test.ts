@@ -585,6 +585,8 @@ describe("RedisStreams faults", () => {
         ...["", "two", "0", "-1", "1.5"].map((seq) => `e${seq}:0:${epoch}:{}`),
         `e3`,
         `e3:0:`,
+        `e3:${epoch}`,
+        `e3:x:${epoch}:{}`,
         "rBOGUS:x",
         "r",
         "r:5",

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber } from "effect"
+import { FifoSlots } from "../../src/store/FifoSlots.js"
+
+describe("FifoSlots", () => {
+  it.effect("at most `size` at once; a slot given back goes to the longest waiter, not to one that asks again at once", () =>
+    Effect.gen(function*() {
+      const slots = new FifoSlots(1)
+      const order: Array<string> = []
+      const gate = yield* Deferred.make<void>()
+      // `busy` holds the slot until the gate opens, then asks for it again at once, three times over
+      const busy = yield* Effect.fork(Effect.forEach([0, 1, 2], (i) =>
+        slots.withSlot(Effect.zipRight(i === 0 ? Deferred.await(gate) : Effect.void, Effect.sync(() => order.push(`busy${i}`)))), { discard: true }))
+      yield* Effect.yieldNow()
+      const waiters = yield* Effect.forEach([0, 1], (i) =>
+        Effect.fork(slots.withSlot(Effect.sync(() => order.push(`wait${i}`)))))
+      yield* Effect.yieldNow()
+      expect(order).toEqual([])
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(busy)
+      yield* Effect.forEach(waiters, Fiber.join)
+      expect(order).toEqual(["busy0", "wait0", "wait1", "busy1", "busy2"])
+    }))
+
+  it.effect("a waiter interrupted leaves the line; the slot still goes round", () =>
+    Effect.gen(function*() {
+      const slots = new FifoSlots(1)
+      const gate = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(slots.withSlot(Deferred.await(gate)))
+      yield* Effect.yieldNow()
+      const quitter = yield* Effect.fork(slots.withSlot(Effect.void))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(quitter)
+      const next = yield* Effect.fork(slots.withSlot(Effect.succeed("ran")))
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(holder)
+      expect(yield* Fiber.join(next)).toBe("ran")
+      // and the slot is free again afterwards
+      expect(yield* slots.withSlot(Effect.succeed(1))).toBe(1)
+    }))
+
+  it.effect("a slot is given back when its effect fails", () =>
+    Effect.gen(function*() {
+      const slots = new FifoSlots(1)
+      yield* Effect.flip(slots.withSlot(Effect.fail("no")))
+      expect(yield* slots.withSlot(Effect.succeed("again"))).toBe("again")
+    }))
+})
