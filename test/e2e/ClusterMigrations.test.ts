@@ -4,7 +4,7 @@ import { defaultReply, type FakeLegacyBackend, startFakeLegacyBackend } from "..
 import { token } from "../support/TestServer.js"
 
 /**
- * `GET /admin/migrations` in cluster mode (issue 14, README "Several nodes"):
+ * `GET /admin/migrations` in cluster mode (issue 14, README "Running several nodes"):
  * each node's answer sums the statistics of every live node (its own and the
  * others' latest reports), so the operator sees the cluster's traffic
  * whichever node the load balancer picks.
