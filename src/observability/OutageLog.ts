@@ -5,9 +5,10 @@ import { Effect } from "effect"
  * renewal, a publish): while Redis is away or too slow every attempt fails,
  * and saying each would fill the log with one line a few times a second. An
  * outage is said once instead — a warning at its first failure, one info line
- * at the first success after it. (`AdmissionFallback` says its fallbacks at
- * most once a minute instead: admission checks come with clients' frames, not
- * on a timer, so they have no "first success after" to end an outage with.)
+ * at the first success after it. (`OncePerMinute`, used by `AdmissionFallback`
+ * and `Redis.unreadable`, says things at most once a minute instead: they come
+ * with clients' frames or channel messages, not on a timer, so they have no
+ * "first success after" to end an outage with.)
  * Metrics count what each attempt needs counted.
  */
 export class OutageLog {

@@ -9,12 +9,13 @@ import { Deferred, Effect, Exit, FiberId } from "effect"
  */
 export class FifoSlots {
   private free: number
-  // waiters in the order they asked; `head` is the next one's index (no O(n) shift per hand-over)
+  // waiters in the order they asked; `head` is the next one's index (no O(n) shift per hand-over; an
+  // interrupted waiter's `leave` is O(n): rare)
   private waiting: Array<Deferred.Deferred<void> | undefined> = []
   private head = 0
 
   constructor(size: number) {
-    this.free = Math.max(1, size)
+    this.free = Number.isFinite(size) ? Math.max(1, Math.floor(size)) : 1
   }
 
   /** Runs `effect` in a slot, once one is free and every earlier waiter had theirs. */

@@ -46,6 +46,20 @@ export const keyPart = (id: string): string => Buffer.from(id, "utf8").toString(
 export const fromKeyPart = (part: string): string => Buffer.from(part, "hex").toString("utf8")
 
 /**
+ * `<length>:<text>` at `from` in a channel message (the stage and stream channels' format for a field that
+ * may hold anything): the text and where the rest starts; undefined if the length is none or overruns.
+ */
+export const lengthPrefixed = (
+  message: string,
+  from: number
+): { readonly text: string; readonly end: number } | undefined => {
+  const colon = message.indexOf(":", from)
+  const length = Number(message.slice(from, colon))
+  if (colon <= from || !Number.isSafeInteger(length) || length < 0 || colon + 1 + length > message.length) return undefined
+  return { text: message.slice(colon + 1, colon + 1 + length), end: colon + 1 + length }
+}
+
+/**
  * What may be said of a failure without its arguments: the error's class
  * name, and its code (a Node socket code such as `ECONNREFUSED`, or the
  * first word of a Redis error reply such as `ERR`, `NOSCRIPT`, `BUSY`).
@@ -116,8 +130,12 @@ export class Redis extends Context.Tag("switchyard/store/Redis")<Redis, {
   readonly unreadable: (kind: UnreadableKind) => void
 }>() {}
 
-/** The stores that read what other nodes wrote (the label of `switchyard_redis_unreadable_total`). */
-export type UnreadableKind = "streams" | "stages" | "connections" | "nodes" | "listener"
+/**
+ * Where it was read (the label of `switchyard_redis_unreadable_total`): a store that reads what other nodes
+ * wrote, or `listener_threw` (a channel listener threw on a message: a bug of this node's, or a message no
+ * store's decoding foresaw).
+ */
+export type UnreadableKind = "streams" | "stages" | "connections" | "nodes" | "runs" | "listener_threw"
 
 /** Messages and values read from Redis that this node could not read, by store: ignored. */
 export const redisUnreadable = Metric.counter("switchyard_redis_unreadable_total", {
@@ -329,16 +347,16 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   // Anything with Redis's address can publish, and a node of another version may publish what this one cannot
   // read: a listener that throws must not take the process down (ioredis calls these from its socket's data
   // handler, or a promise, where a throw is uncaught), nor keep the message from the channel's other listeners
-  const tell = (listener: ChannelListener, what: (listener: ChannelListener) => void) => {
+  const callGuarded = (listener: ChannelListener, call: (listener: ChannelListener) => void) => {
     try {
-      what(listener)
+      call(listener)
     } catch (error) {
-      unreadable("listener", ` (${safeReason(error)})`)
+      unreadable("listener_threw", ` (${safeReason(error)})`)
     }
   }
   subscriber.on("message", (channel: string, message: string) => {
     const listeners = channels.get(channel)
-    if (listeners !== undefined) for (const listener of listeners) tell(listener, (l) => l.onMessage(message))
+    if (listeners !== undefined) for (const listener of listeners) callGuarded(listener, (l) => l.onMessage(message))
   })
 
   // after a reconnection the pub/sub connection has no channels: subscribe the wanted set again
@@ -348,7 +366,7 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
       () => {
         for (const channel of wanted) {
           const listeners = channels.get(channel)
-          if (listeners !== undefined) for (const listener of listeners) tell(listener, (l) => l.onRestored?.())
+          if (listeners !== undefined) for (const listener of listeners) callGuarded(listener, (l) => l.onRestored?.())
         }
       },
       // lost again meanwhile: the next `ready` tries again

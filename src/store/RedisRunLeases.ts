@@ -222,7 +222,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
   const listen = redis.subscribe(controlOf(owner), {
     onMessage: (raw) => {
       const decoded = decodeControl(raw)
-      if (Option.isNone(decoded)) return
+      if (Option.isNone(decoded)) return redis.unreadable("runs")
       const message = decoded.value
       switch (message.t) {
         case "stop":

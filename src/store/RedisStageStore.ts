@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { Effect, Layer, Option, Queue, Runtime, Schedule, Schema, type Scope } from "effect"
-import { Redis, RedisScript } from "./Redis.js"
+import { lengthPrefixed, Redis, RedisScript } from "./Redis.js"
 import { type StageChange, StageStore, type StoredStage } from "./StageStore.js"
 
 /**
@@ -38,20 +38,10 @@ const StoredStageJson: Schema.Schema<StoredStage, string> = Schema.parseJson(Sch
 }))
 const parseStage: (json: string) => Option.Option<StoredStage> = Schema.decodeUnknownOption(StoredStageJson)
 
-// `<length>:<text>` at `from`: the text and where the rest starts; none if the length is no length or overruns
-const counted = (message: string, from: number): Option.Option<{ readonly text: string; readonly end: number }> => {
-  const colon = message.indexOf(":", from)
-  const length = Number(message.slice(from, colon))
-  if (colon <= from || !Number.isSafeInteger(length) || length < 0 || colon + 1 + length > message.length) {
-    return Option.none()
-  }
-  return Option.some({ text: message.slice(colon + 1, colon + 1 + length), end: colon + 1 + length })
-}
-
 // `<origin length>:<origin><type length>:<type><value JSON>`; none if it is not one
 const parseAnnouncement = (message: string): Option.Option<{ readonly origin: string; readonly change: StageChange }> =>
-  Option.flatMap(counted(message, 0), (origin) =>
-    Option.flatMap(counted(message, origin.end), (type) =>
+  Option.flatMap(Option.fromNullable(lengthPrefixed(message, 0)), (origin) =>
+    Option.flatMap(Option.fromNullable(lengthPrefixed(message, origin.end)), (type) =>
       Option.map(parseStage(message.slice(type.end)), (value) => ({
         origin: origin.text,
         change: { type: type.text, value }

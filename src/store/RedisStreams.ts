@@ -12,11 +12,11 @@ import {
   type StreamPosition
 } from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
+import { FifoSlots } from "./FifoSlots.js"
 import type { HistoryEntry, HistoryOptions } from "./History.js"
 import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
 import { keyPart, Redis, type RedisError, type RedisScript, retryTimeouts } from "./Redis.js"
 import * as Scripts from "./RedisStreamScripts.js"
-import { FifoSlots } from "./FifoSlots.js"
 import { type FollowerNode, type FollowerTuning, StreamFollower } from "./StreamFollower.js"
 import { OutageLog } from "../observability/OutageLog.js"
 
@@ -68,9 +68,9 @@ export interface Tuning extends FollowerTuning {
   /** ... and their frames' bytes (UTF-16 units), at most: past either the oldest is given up */
   readonly owedChars: number
   /**
-   * catch-up passes (an epoch restart, history pages) a node runs at once, at most: after a reconnection or a
-   * failover every user it serves needs one; the rest wait here, not queued on the connection ahead of live
-   * publishes (0 counts as 1)
+   * catch-up passes (an epoch restart, history pages) a node runs at once, at most, whatever started them: after
+   * a reconnection or a failover every user it serves (one follower each) needs one; the rest wait here, in
+   * order, not queued on the connection ahead of live publishes (0 counts as 1)
    */
   readonly recoveryPasses: number
 }

@@ -152,7 +152,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, presenceMs: numb
       onMessage: (message) => {
         const colon = message.indexOf(":")
         const nodes = Number(message.slice(0, colon))
-        if (!Number.isSafeInteger(nodes) || nodes < 1) return redis.unreadable("connections")
+        if (colon < 1 || !Number.isSafeInteger(nodes) || nodes < 1) return redis.unreadable("connections")
         const userId = fromKeyPart(message.slice(colon + 1))
         if (counts.has(userId)) tell(userId, nodes)
       }

@@ -4,7 +4,7 @@ import type { StreamListener, StreamPosition } from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
 import type { HistoryEntry } from "./History.js"
 import type { ReadLimit } from "./HistoryStore.js"
-import type { ChannelListener, RedisError } from "./Redis.js"
+import { type ChannelListener, lengthPrefixed, type RedisError } from "./Redis.js"
 import { entriesOf } from "./RedisStreamScripts.js"
 
 /** The bounds of a listener's catching up. */
@@ -36,7 +36,7 @@ export interface FollowerNode {
   ) => Effect.Effect<ReadonlyArray<number | string>, RedisError>
   /** the `restart` script: ends the user's epoch `epoch` if it is still the stream's, `fresh` the new one */
   readonly restart: (userId: string, epoch: Epoch.Epoch, fresh: Epoch.Epoch) => Effect.Effect<unknown, RedisError>
-  /** runs one catch-up pass in one of the node's few recovery slots (a reconnection: every user needs one) */
+  /** runs one catch-up pass in one of the node's few recovery slots (every pass does, whatever started it) */
   readonly recovering: <A, E>(pass: Effect.Effect<A, E>) => Effect.Effect<A, E>
   /** a message on the stream's channel this node cannot read (another version's, or a hand's): counted, said */
   readonly unreadable: () => void
@@ -63,7 +63,7 @@ const isSeq = (n: number, from: number): boolean => Number.isSafeInteger(n) && n
 
 /**
  * The event of a channel message `e<seq>:<at>:<epoch>:<frame>`, parsed once for all the listeners it goes to;
- * undefined if it is not one (no seq, no epoch: another version's, or a hand's).
+ * undefined if it is not one (no seq, time or epoch: another version's, or a hand's).
  */
 const parseEvent = (message: string): ChannelEvent | undefined => {
   if (message === lastRaw) return lastEvent
@@ -93,9 +93,9 @@ const positionOf = (body: string): StreamPosition | undefined => {
 }
 
 /** What a channel message says: an event, or the position (`r` message) the events after it come after. */
-type Item = ChannelEvent | StreamPosition
+type ChannelItem = ChannelEvent | StreamPosition
 
-const isEvent = (item: Item): item is ChannelEvent => "entry" in item
+const isEvent = (item: ChannelItem): item is ChannelEvent => "entry" in item
 
 /**
  * The pause before a catch-up's next attempt after `misses` passes in a row
@@ -129,7 +129,7 @@ export class StreamFollower implements ChannelListener {
   // here, or lost at a failover)
   private mustRestart = false
   // messages held back while the position is not known yet, or while a catch-up reads the history
-  private held: Array<Item> | undefined = []
+  private held: Array<ChannelItem> | undefined = []
   private heldChars = 0
   // more arrived than may be held: what was held is dropped, and read from history instead
   private overflowed = false
@@ -188,7 +188,7 @@ export class StreamFollower implements ChannelListener {
     // a kind this version does not know (a newer node's, during a rolling upgrade) is not an event
     if (kind !== 101 /* e */ && kind !== 114 /* r */) return
     const item = kind === 114 ? positionOf(message.slice(1)) : parseEvent(message)
-    // one of a known kind it cannot read (no seq, no epoch) is none either: were it given, the listener's count
+    // one of a known kind it cannot read (no seq, time or epoch) is none either: were it given, the listener's count
     // would be lost
     if (item === undefined) return this.node.unreadable()
     if (this.held !== undefined) this.hold(item)
@@ -210,10 +210,9 @@ export class StreamFollower implements ChannelListener {
 
   // `s<sender id length>:<sender id><frame>`: a transient frame (typing) for the user's other connections
   private signal(message: string): void {
-    const colon = message.indexOf(":")
-    const length = Number(message.slice(1, colon))
-    if (colon === -1 || !isSeq(length, 0) || colon + 1 + length > message.length) return this.node.unreadable()
-    this.listener.signal(message.slice(colon + 1 + length), message.slice(colon + 1, colon + 1 + length))
+    const sender = lengthPrefixed(message, 1)
+    if (sender === undefined) return this.node.unreadable()
+    this.listener.signal(message.slice(sender.end), sender.text)
   }
 
   onRestored(): void {
@@ -342,7 +341,7 @@ export class StreamFollower implements ChannelListener {
     this.listener.reset?.(to)
   }
 
-  private hold(item: Item): void {
+  private hold(item: ChannelItem): void {
     if (this.overflowed) return
     this.held!.push(item)
     this.heldChars += isEvent(item) ? item.entry.frame.length : item.epoch.length
@@ -356,12 +355,12 @@ export class StreamFollower implements ChannelListener {
 
   // an event of another epoch than the listener's: an older one's (a catch-up moved the listener to the
   // new epoch before that epoch's `r` message came; a newer one's events all come after it) — never given
-  private stale(item: Item): boolean {
+  private stale(item: ChannelItem): boolean {
     return isEvent(item) && item.epoch !== this.epoch
   }
 
   // an item held or received: an event, or the position (`r` message) the events after it come after
-  private take(item: Item): void {
+  private take(item: ChannelItem): void {
     if (!isEvent(item)) {
       if (item.epoch !== this.epoch) this.reset(item)
     } else if (!this.stale(item)) this.give(item.entry)

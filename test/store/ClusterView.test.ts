@@ -3,6 +3,7 @@ import { Context, Effect, Layer } from "effect"
 import * as ClusterView from "../../src/store/ClusterView.js"
 import { keyPart, Redis } from "../../src/store/Redis.js"
 import { testRedisLayer } from "../support/RedisServer.js"
+import { unreadableCount } from "../support/RedisUnreadable.js"
 
 describe("ClusterView over Redis", () => {
   it.scopedLive("every live node's report; one it cannot read (another version's, a hand's) is left out, not the rest", () =>
@@ -26,7 +27,9 @@ describe("ClusterView over Redis", () => {
         }
         return writes.exec()
       }))
+      const before = yield* unreadableCount("nodes")
       const nodes = yield* view.nodes
       expect([...nodes].sort((x, y) => x.node_id.localeCompare(y.node_id))).toEqual([mine, other])
+      expect((yield* unreadableCount("nodes")) - before).toBe(2)
     }))
 })

@@ -6,6 +6,7 @@ import * as Redis from "../../src/store/Redis.js"
 import { RedisSettings } from "../../src/store/RedisSettings.js"
 import { freePort } from "../support/ServiceProcess.js"
 import { redisUrl, startRedisServer, uniquePrefix } from "../support/RedisServer.js"
+import { unreadableCount } from "../support/RedisUnreadable.js"
 
 // fast reconnection, so a restart is survived within the test's patience
 const settingsFor = (url: string, required = true) =>
@@ -172,9 +173,12 @@ describe("Redis connection", () => {
         }
       })
       yield* redis.subscribe(channel, { onMessage: (message) => Queue.unsafeOffer(received, message) })
+      const before = yield* unreadableCount("listener_threw")
       yield* adminOf(redisUrl(), (admin) => admin.publish(channel, "one"))
       yield* adminOf(redisUrl(), (admin) => admin.publish(channel, "two"))
       expect([yield* Queue.take(received), yield* Queue.take(received)]).toEqual(["one", "two"])
+      // each throw caught and counted (uncaught in ioredis's data handler, it would have ended the process)
+      expect((yield* unreadableCount("listener_threw")) - before).toBe(2)
     }))
 
   it.scopedLive("puts REDIS_PREFIX before keys and channels", () =>

@@ -5,6 +5,7 @@ import { Redis } from "../../src/store/Redis.js"
 import * as RedisStageStore from "../../src/store/RedisStageStore.js"
 import { StageStore } from "../../src/store/StageStore.js"
 import { redisUrl, testRedisLayer } from "../support/RedisServer.js"
+import { unreadableCount } from "../support/RedisUnreadable.js"
 
 /**
  * What the Redis stage store reads back was written by another node — maybe
@@ -34,8 +35,7 @@ describe("RedisStageStore: what it cannot read", () => {
       const { store, key, as } = yield* storeAndOperator
       const changes = yield* store.changes
       const channel = key("stages:changes")
-      for (
-        const message of [
+      const unreadable = [
           "garbage",
           "3:abc4:chat{not json",
           "99:short",
@@ -44,12 +44,14 @@ describe("RedisStageStore: what it cannot read", () => {
           "-2:ab1:x{}",
           "5:other99:chat{}",
           announcement("other", "chat", JSON.stringify({ stage: "canary" }))
-        ]
-      ) yield* as((client) => client.publish(channel, message))
+      ]
+      const before = yield* unreadableCount("stages")
+      for (const message of unreadable) yield* as((client) => client.publish(channel, message))
       const good = { stage: "canary", canaryPercent: 30 }
       yield* as((client) => client.publish(channel, announcement("other", "chat", JSON.stringify({ ...good, added: "by a newer version" }))))
       expect(yield* Queue.take(changes)).toEqual({ type: "chat", value: good })
       expect(yield* Queue.size(changes)).toBe(0)
+      expect((yield* unreadableCount("stages")) - before).toBe(unreadable.length)
     }))
 
   it.scopedLive("a stored stage that does not decode is none: get has nothing for its type, all leaves it out", () =>
@@ -59,8 +61,11 @@ describe("RedisStageStore: what it cannot read", () => {
         client.hset(key("stages"), "chat", "{not json", "typing", JSON.stringify({ stage: "shadow", canaryPercent: -1 }))
       )
       yield* store.set("quality_report", { stage: "canary", canaryPercent: 10 })
+      const before = yield* unreadableCount("stages")
       expect(yield* store.get("chat")).toBeUndefined()
       expect(yield* store.get("typing")).toBeUndefined()
       expect(new Map(yield* store.all)).toEqual(new Map([["quality_report", { stage: "canary", canaryPercent: 10 }]]))
+      // each read of one counted: two gets, and all (two)
+      expect((yield* unreadableCount("stages")) - before).toBe(4)
     }))
 })

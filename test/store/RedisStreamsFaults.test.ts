@@ -11,6 +11,7 @@ import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { capturingLogs } from "../support/LogLines.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
 import { deletePrefix, redisUrl, startRedisServer, uniquePrefix } from "../support/RedisServer.js"
+import { unreadableCount } from "../support/RedisUnreadable.js"
 
 const history = { minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }
 
@@ -55,10 +56,6 @@ const nodesOn = (url: string, options: HistoryOptions = history, tuning?: RedisS
   })
 
 const pending = (n: number) => ({ head: `{"n":${n},"seq":`, tail: "}", at: n })
-
-/** `switchyard_redis_unreadable_total{kind}` now (every node of this process counts in it). */
-const unreadableCount = (kind: Redis.UnreadableKind) =>
-  Effect.map(Metric.value(Metric.tagged(Redis.redisUnreadable, "kind", kind)), (state) => state.count)
 
 /**
  * The times (ms, Redis's clock) of the catch-up scripts the Redis at `url`
@@ -480,8 +477,8 @@ describe("RedisStreams faults", () => {
       const server = yield* startRedisServer
       const proxy = yield* startRedisProxy(hostPort(server.url))
       const node = yield* nodesOn(server.url)
-      const permits = 2
-      const a = yield* node(proxy.url, { ...RedisStreams.defaultTuning, recoveryPasses: permits })
+      const slots = 2
+      const a = yield* node(proxy.url, { ...RedisStreams.defaultTuning, recoveryPasses: slots })
       const b = yield* node()
       const users = Array.from({ length: 8 }, (_, i) => `u${i}`)
       const listening = yield* Effect.forEach(users, (user) =>
@@ -491,14 +488,14 @@ describe("RedisStreams faults", () => {
 
       const attempts = yield* catchUpAttempts(server.url)
       // every answer to A comes 200 ms late (within the nodes' 300 ms command timeout: no retries): a pass's
-      // permit is back 200 ms after Redis ran its script at the soonest
+      // slot is back 200 ms after Redis ran its script at the soonest
       proxy.delay(200)
       // A's pub/sub connection lost and restored: each of its 8 users catches up once
       yield* b.redis.run((client) => client.client("KILL", "TYPE", "pubsub"))
       while (attempts.times().length < users.length) yield* Effect.sleep("20 millis")
       const times = attempts.times()
       // all at once, the 8 would run within a few ms of each other
-      for (let k = permits; k < times.length; k++) expect(times[k]! - times[k - permits]!).toBeGreaterThanOrEqual(180)
+      for (let k = slots; k < times.length; k++) expect(times[k]! - times[k - slots]!).toBeGreaterThanOrEqual(180)
 
       proxy.delay(0)
       yield* Effect.forEach(users, (user) => b.backplane.publish(user, pending(2)))

@@ -6,6 +6,7 @@ import { UserConnections } from "../../src/store/UserConnections.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
 import { deletePrefix, redisUrl, testSettings } from "../support/RedisServer.js"
 import { capturingLogs } from "../support/LogLines.js"
+import { unreadableCount } from "../support/RedisUnreadable.js"
 import { RedisSettings } from "../../src/store/RedisSettings.js"
 
 // nodes of one cluster under one prefix on the shared Redis; a node may reach it through a proxy the test cuts
@@ -70,12 +71,13 @@ describe("RedisUserConnections", () => {
       // (the node's channel is named by its id and a random tag)
       const [channel] = yield* Effect.map(a.redis.run((client) => client.pubsub("CHANNELS", a.redis.key("cn:n:*"))), (names) => names as Array<string>)
       const user = Redis.keyPart("u")
-      for (const message of ["garbage", `abc:${user}`, `0:${user}`, `-2:${user}`, `1.5:${user}`, `:${user}`]) {
-        yield* a.redis.run((client) => client.publish(channel!, message))
-      }
+      const unreadable = ["garbage", "12", `abc:${user}`, `0:${user}`, `-2:${user}`, `1.5:${user}`, `:${user}`]
+      const before = yield* unreadableCount("connections")
+      for (const message of unreadable) yield* a.redis.run((client) => client.publish(channel!, message))
       yield* a.redis.run((client) => client.publish(channel!, `3:${user}`))
       expect(yield* Queue.take(toldA)).toBe("u:3")
       expect(yield* Queue.size(toldA)).toBe(0)
+      expect((yield* unreadableCount("connections")) - before).toBe(unreadable.length)
     }))
 
   it.scopedLive("a node that goes away takes its count with it", () =>
