@@ -9,6 +9,7 @@ import { Backplane, currentLeaseGuard, currentRunEnd, type PendingEvent } from "
 import { HistoryStore } from "../../src/store/HistoryStore.js"
 import type { RedisSettings } from "../../src/store/RedisSettings.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
+import { unreadableCount } from "../support/RedisUnreadable.js"
 import { deletePrefix, redisUrl, startRedisServer, testSettings } from "../support/RedisServer.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
 import { capturingLogs } from "../support/LogLines.js"
@@ -132,6 +133,20 @@ describe("RedisRunLeases", () => {
       yield* stop.acknowledged
       yield* Deferred.await(acked)
       expect((yield* b.requestStop(a.owner, "u", "r2")).answer).toBe("NotFound")
+    }))
+
+  it.scopedLive("a control message the owner cannot read (another version's, a hand's) is ignored and counted; stop requests go on", () =>
+    Effect.gen(function*() {
+      const node = cluster()
+      const a = yield* node()
+      const b = yield* node()
+      yield* a.serveStops((_userId, runId) => Effect.succeed(runId === "r1" ? "Stopped" : "NotFound"))
+      const channel = a.redis.key(`runs:ctl:${Redis.keyPart(a.owner)}`)
+      const unreadable = ["garbage", JSON.stringify({ t: "stop", id: 1 }), JSON.stringify({ t: "reboot" })]
+      const before = yield* unreadableCount("runs")
+      for (const message of unreadable) yield* b.redis.run((client) => client.publish(channel, message))
+      expect((yield* b.requestStop(a.owner, "u", "r1")).answer).toBe("Stopped")
+      expect((yield* unreadableCount("runs")) - before).toBe(unreadable.length)
     }))
 
   it.scopedLive("a stop request to an owner that is gone fails at once", () =>
