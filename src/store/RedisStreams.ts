@@ -37,7 +37,7 @@ import { OutageLog } from "../observability/OutageLog.js"
  *
  * Redis slow is not Redis away. A publish not answered within the command
  * timeout may still run (it waits in Redis's queue), so it is asked again
- * with the same token, up to `PUBLISH_ATTEMPTS` times in all, and the retry
+ * with the same token, up to `ATTEMPTS_WHILE_SLOW` times in all, and the retry
  * returns the seq the first attempt got (`RedisStreamScripts.publish`): one
  * event, one seq, no epoch restart. If Redis never confirms, the event is
  * not delivered here either (it reaches the listeners from Redis if Redis
@@ -95,8 +95,8 @@ export const defaultTuning: Tuning = {
   recoveryPasses: 4
 }
 
-/** Attempts of one publish while Redis is slow (each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
-export const PUBLISH_ATTEMPTS = 3
+/** Attempts of one script while Redis is slow (a publish, a read, a catch-up; each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
+export const ATTEMPTS_WHILE_SLOW = 3
 
 /** Runs' ends owed now (their `agent_completed` not confirmed by Redis yet), on the nodes of this process. */
 export const runEndsOwed = Metric.gauge("switchyard_redis_run_ends_owed", {
@@ -156,7 +156,7 @@ export const make = (
 
     // these scripts read, or write what is the same written twice: tried again while Redis is slow
     const tried = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
-      retryTimeouts(attempt(which, userId, args), PUBLISH_ATTEMPTS)
+      retryTimeouts(attempt(which, userId, args), ATTEMPTS_WHILE_SLOW)
     // an infrastructure failure the caller cannot handle: a defect at this boundary (Backplane's contract)
     const script = (which: RedisScript, userId: string, args: ReadonlyArray<string | number>) =>
       Effect.orDie(tried(which, userId, args))
@@ -176,7 +176,8 @@ export const make = (
           Effect.asVoid(script(Scripts.append, userId, [epoch, entry.seq, entry.frame, entry.at]))),
       read,
       forget: (userId) => {
-        const key = `${prefix}st:{${keyPart(userId)}}`
+        // (the stream's keys share its channel's name as their stem)
+        const key = channelOf(prefix, userId)
         return Effect.orDie(Effect.asVoid(redis.run((client) => client.del(`${key}:m`, `${key}:x`, `${key}:p`))))
       }
     })
@@ -240,7 +241,7 @@ export const make = (
     )
     const unconfirmed = Effect.zipRight(
       Metric.increment(publishesUnconfirmed),
-      unconfirmedLog.failed(`${PUBLISH_ATTEMPTS} attempts of REDIS_COMMAND_TIMEOUT_MS`)
+      unconfirmedLog.failed(`${ATTEMPTS_WHILE_SLOW} attempts of REDIS_COMMAND_TIMEOUT_MS`)
     ).pipe(Effect.as(0))
     // Redis away or refusing writes: each publish is counted, and said once until one is taken again
     const notTakenLog = new OutageLog(
@@ -376,7 +377,7 @@ export const make = (
           return Effect.matchEffect(once(false), {
             onSuccess: (reply) => confirmed(seqOfReply(reply)),
             onFailure: (error) =>
-              error.reason === "Timeout" ? confirm(PUBLISH_ATTEMPTS - 1) : owing(notTaken(userId, event, error))
+              error.reason === "Timeout" ? confirm(ATTEMPTS_WHILE_SLOW - 1) : owing(notTaken(userId, event, error))
           })
         })
       )

@@ -37,6 +37,10 @@ import { type Reservation, type ShareListener, UserConnections } from "./UserCon
 // attempts of one write while Redis is slow (each bounded by the command timeout; every write is idempotent)
 const ATTEMPTS = 2
 
+// more nodes serving one user than any cluster has: a count past it is not one (another version's, a hand's),
+// which would shrink the user's rate share here to nothing
+const MAX_NODES = 10_000
+
 // the user's live nodes (dropping dead ones' fields) and this node's field set to `here`; the other
 // live nodes are told when this node starts or stops serving the user. ARGV 1..4: prefix, user, self, here.
 const common = `
@@ -152,7 +156,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, presenceMs: numb
       onMessage: (message) => {
         const colon = message.indexOf(":")
         const nodes = Number(message.slice(0, colon))
-        if (colon < 1 || !Number.isSafeInteger(nodes) || nodes < 1) return redis.unreadable("connections")
+        if (colon < 1 || !Number.isSafeInteger(nodes) || nodes < 1 || nodes > MAX_NODES) return redis.unreadable("connections")
         const userId = fromKeyPart(message.slice(colon + 1))
         if (counts.has(userId)) tell(userId, nodes)
       }

@@ -71,7 +71,7 @@ describe("RedisUserConnections", () => {
       // (the node's channel is named by its id and a random tag)
       const [channel] = yield* Effect.map(a.redis.run((client) => client.pubsub("CHANNELS", a.redis.key("cn:n:*"))), (names) => names as Array<string>)
       const user = Redis.keyPart("u")
-      const unreadable = ["garbage", "12", `abc:${user}`, `0:${user}`, `-2:${user}`, `1.5:${user}`, `:${user}`]
+      const unreadable = ["garbage", "12", `abc:${user}`, `0:${user}`, `-2:${user}`, `1.5:${user}`, `:${user}`, `9007199254740991:${user}`]
       const before = yield* unreadableCount("connections")
       for (const message of unreadable) yield* a.redis.run((client) => client.publish(channel!, message))
       yield* a.redis.run((client) => client.publish(channel!, `3:${user}`))
