@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { Deferred, Duration, Effect, Exit, FiberId, Random } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, FiberId, Random } from "effect"
 import type { StreamListener, StreamPosition } from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
 import type { HistoryEntry } from "./History.js"
@@ -238,13 +238,16 @@ export class StreamFollower implements ChannelListener {
       before = this.progress()
       // in a recovery slot of the node's (asked for again each pass: who waited gets it first); closed while it
       // waited for one: nothing to read (nor to restart)
-      return this.node.recovering(Effect.suspend(() => (this.closed ? Effect.void : this.pass())))
+      const pass = this.node.recovering(Effect.suspend(() => (this.closed ? Effect.void : this.pass())))
+      // then what was held goes out (or not: see `release`); within what a failure sends to the retry below, so
+      // a listener that throws while given it cannot end this follower's catching up for good
+      return Effect.zipRight(pass, Effect.sync(() => this.closed || (!this.again && this.release())))
     }).pipe(
       Effect.matchCauseEffect({
-        onSuccess: () =>
+        onSuccess: (caughtUp) =>
           Effect.suspend(() => {
             if (this.closed) return Effect.void
-            if (this.again || !this.release()) {
+            if (!caughtUp) {
               // a pass that moved nothing waits, longer each time in a row, as a failed one does
               if (before === this.progress()) return Effect.zipRight(this.pause(), loop)
               this.misses = 0
@@ -254,9 +257,12 @@ export class StreamFollower implements ChannelListener {
             this.catching = false
             return Effect.void
           }),
-        // Redis slow or away: what arrives is held back (boundedly) until it answers again
+        // Redis slow or away (or a defect: a listener that threw): what arrives is held back (boundedly) until
+        // a pass goes through again
         onFailure: (cause) =>
-          Effect.logDebug("backplane: catching up failed, trying again", cause).pipe(
+          (Cause.isDie(cause)
+            ? Effect.logError("backplane: a catch-up died (a defect), trying again", cause)
+            : Effect.logDebug("backplane: catching up failed, trying again", cause)).pipe(
             Effect.zipRight(this.pause()),
             Effect.zipRight(this.node.whenConnected),
             Effect.zipRight(Effect.suspend(() => (this.closed ? Effect.void : loop)))
