@@ -239,23 +239,28 @@ export class StreamFollower implements ChannelListener {
       // in a recovery slot of the node's (asked for again each pass: who waited gets it first); closed while it
       // waited for one: nothing to read (nor to restart)
       const pass = this.node.recovering(Effect.suspend(() => (this.closed ? Effect.void : this.pass())))
-      // then what was held goes out (or not: see `release`); within what a failure sends to the retry below, so
-      // a listener that throws while given it cannot end this follower's catching up for good
-      return Effect.zipRight(pass, Effect.sync(() => this.closed || (!this.again && this.release())))
+      // then what was held goes out (or not: see `release`), and the catch-up ends if nothing is missing — in
+      // one step, so no message can ask for a catch-up in between and be forgotten; within what a failure sends
+      // to the retry below, so a listener that throws while given what was held cannot end the catching up
+      return Effect.zipRight(
+        pass,
+        Effect.sync(() => {
+          if (this.closed) return true
+          if (this.again || !this.release()) return false
+          this.misses = 0
+          this.catching = false
+          return true
+        })
+      )
     }).pipe(
       Effect.matchCauseEffect({
-        onSuccess: (caughtUp) =>
+        onSuccess: (done) =>
           Effect.suspend(() => {
-            if (this.closed) return Effect.void
-            if (!caughtUp) {
-              // a pass that moved nothing waits, longer each time in a row, as a failed one does
-              if (before === this.progress()) return Effect.zipRight(this.pause(), loop)
-              this.misses = 0
-              return loop
-            }
+            if (done) return Effect.void
+            // a pass that moved nothing waits, longer each time in a row, as a failed one does
+            if (before === this.progress()) return Effect.zipRight(this.pause(), loop)
             this.misses = 0
-            this.catching = false
-            return Effect.void
+            return loop
           }),
         // Redis slow or away (or a defect: a listener that threw): what arrives is held back (boundedly) until
         // a pass goes through again
@@ -376,16 +381,30 @@ export class StreamFollower implements ChannelListener {
   private release(): boolean {
     if (this.overflowed) return false
     const waiting = this.held ?? []
-    for (let i = 0; i < waiting.length; i++) {
-      const item = waiting[i]!
-      if (isEvent(item) && !this.stale(item) && item.entry.seq > this.seq + 1) {
-        this.held = waiting.slice(i)
-        return false
+    let i = 0
+    try {
+      for (; i < waiting.length; i++) {
+        const item = waiting[i]!
+        if (isEvent(item) && !this.stale(item) && item.entry.seq > this.seq + 1) {
+          this.keep(waiting.slice(i))
+          return false
+        }
+        this.take(item)
       }
-      this.take(item)
+    } catch (error) {
+      // the listener threw on item i: what was taken (it too) is not taken again by the retry
+      this.keep(waiting.slice(i + 1))
+      throw error
     }
     this.held = undefined
     this.heldChars = 0
     return true
+  }
+
+  // what is still held back, and its size
+  private keep(items: Array<ChannelItem>): void {
+    this.held = items
+    this.heldChars = 0
+    for (const item of items) this.heldChars += isEvent(item) ? item.entry.frame.length : item.epoch.length
   }
 }
