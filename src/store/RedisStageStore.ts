@@ -56,6 +56,13 @@ export const make = Effect.gen(function*() {
   // this store's identity in its announcements (one per node: a node makes one store)
   const origin = randomUUID()
 
+  // a stored stage as read back: one that does not decode is none, and counted
+  const readStage = (json: string): StoredStage | undefined => {
+    const stage = parseStage(json)
+    if (Option.isNone(stage)) redis.unreadable("stages")
+    return Option.getOrUndefined(stage)
+  }
+
   // Redis away (a degraded start, an outage): the node keeps the stages it has, and converges when
   // Redis is back (every stored stage is reported again then)
   const all = Effect.map(
@@ -63,9 +70,8 @@ export const make = Effect.gen(function*() {
     (stored) => {
       const stages = new Map<string, StoredStage>()
       for (const [type, json] of Object.entries(stored)) {
-        const stage = parseStage(json)
-        if (Option.isSome(stage)) stages.set(type, stage.value)
-        else redis.unreadable("stages")
+        const stage = readStage(json)
+        if (stage !== undefined) stages.set(type, stage)
       }
       return stages
     }
@@ -103,12 +109,7 @@ export const make = Effect.gen(function*() {
     get: (type) =>
       Effect.map(
         redis.run((client) => client.hget(hash, type)),
-        (json) => {
-          if (json === null) return undefined
-          const stage = parseStage(json)
-          if (Option.isNone(stage)) redis.unreadable("stages")
-          return Option.getOrUndefined(stage)
-        }
+        (json) => (json === null ? undefined : readStage(json))
       ).pipe(Effect.orElseSucceed(() => undefined)),
     all,
     set: (type, value) => Effect.orDie(Effect.asVoid(redis.eval(setScript, [], [hash, channel, type, JSON.stringify(value), origin]))),

@@ -97,6 +97,9 @@ type ChannelItem = ChannelEvent | StreamPosition
 
 const isEvent = (item: ChannelItem): item is ChannelEvent => "entry" in item
 
+// what holding an item back costs, against `FollowerTuning.holdBytes`
+const charsOf = (item: ChannelItem): number => isEvent(item) ? item.entry.frame.length : item.epoch.length
+
 /**
  * The pause before a catch-up's next attempt after `misses` passes in a row
  * that Redis failed or that moved nothing: a Redis that keeps refusing (full
@@ -355,7 +358,7 @@ export class StreamFollower implements ChannelListener {
   private hold(item: ChannelItem): void {
     if (this.overflowed) return
     this.held!.push(item)
-    this.heldChars += isEvent(item) ? item.entry.frame.length : item.epoch.length
+    this.heldChars += charsOf(item)
     if (this.held!.length > this.node.tuning.holdEvents || this.heldChars > this.node.tuning.holdBytes) {
       // never unbounded: what is held now (and what comes until the catch-up's page ends) is read from history
       this.overflowed = true
@@ -405,6 +408,6 @@ export class StreamFollower implements ChannelListener {
   private keep(items: Array<ChannelItem>): void {
     this.held = items
     this.heldChars = 0
-    for (const item of items) this.heldChars += isEvent(item) ? item.entry.frame.length : item.epoch.length
+    for (const item of items) this.heldChars += charsOf(item)
   }
 }
