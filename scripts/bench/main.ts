@@ -90,7 +90,8 @@ const main = async (): Promise<void> => {
     scenarios: parsed.scenarios.filter((s) => s !== "cluster" && s !== "stream" && s !== "stream-ramp")
   }
   if (skipCluster !== undefined) process.stderr.write(`${skipCluster}\n`)
-  const buildDir = join(dirname(options.out), "build")
+  // inside the repo whatever --out says: the compiled baselines import ws, socket.io and ioredis from its node_modules
+  const buildDir = join("bench-results", "build")
   const targets = await Promise.all(chooseTargets(options).map(async (target) =>
     target.entry === BASELINE_ENTRY ? { ...target, entry: await compileEntry(BASELINE_ENTRY, buildDir) } : target
   ))
