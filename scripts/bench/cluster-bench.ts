@@ -10,7 +10,7 @@ import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions } from "./options.js"
 import type { Pinning } from "./pinning.js"
 import { startNodes } from "./cluster-nodes.js"
-import { profilingArgs } from "./profiling.js"
+import { serverNodeArgs } from "./server-node-args.js"
 import { metricNames, ratios, type TargetRuns } from "./report.js"
 import { runRotating } from "./rotation.js"
 import { formatFigure, formatRatio } from "./table.js"
@@ -75,7 +75,7 @@ const runSetup = async (ctx: ClusterContext, setup: ClusterSetup, rep: number): 
   // under --cpu-prof every node of the set-up writes its profile (named by its pid) to one folder
   const profileDir = join(dirname(ctx.options.out), "profiles", `cluster-${setup.key}-${rep}`)
   const { redis, servers, stop } = await startNodes({
-    server: { ...setup.server, nodeArgs: profilingArgs(ctx.options, profileDir) },
+    server: { ...setup.server, nodeArgs: serverNodeArgs(ctx.options, profileDir) },
     nodes: setup.nodes,
     redis: setup.redis,
     secret: ctx.secret,

@@ -13,7 +13,7 @@ import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import { type BenchOptions, parseOptions, usage } from "./options.js"
 import { choosePinning, type Pinning } from "./pinning.js"
-import { profilingArgs } from "./profiling.js"
+import { serverNodeArgs } from "./server-node-args.js"
 import { clockTicksPerSecond, readOpenFileLimit } from "./proc-read.js"
 import { redisServerVersion } from "./redis-process.js"
 import { summarize, type TargetRuns } from "./report.js"
@@ -37,7 +37,7 @@ interface Context {
 const runOnce = async (ctx: Context, scenario: ScenarioName, target: TargetSpec, rep: number): Promise<RunResult> => {
   const logPath = join(ctx.logDir, `${scenario}-${target.key}-${rep}.log`)
   const profileDir = join(dirname(ctx.options.out), "profiles", `${scenario}-${target.key}-${rep}`)
-  const profiled = { ...target, nodeArgs: profilingArgs(ctx.options, profileDir) }
+  const profiled = { ...target, nodeArgs: serverNodeArgs(ctx.options, profileDir) }
   const server = await startServer(profiled, ctx.secret, ctx.pinning.server, logPath)
   try {
     const task: LoadgenTask = {

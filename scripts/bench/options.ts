@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly cpuProf: boolean
   /** the servers run under `node --perf-basic-prof`, for `perf record -p <pid>` */
   readonly perfMap: boolean
+  /** more options for node on every server of the run (`--node-options`) */
+  readonly nodeOptions: ReadonlyArray<string>
   /** which servers the stream scenarios compare */
   readonly streamServers: ReadonlyArray<StreamServer>
 }
@@ -85,6 +87,10 @@ export const usage = `npm run bench -- [options]
   --cpu-prof              run the servers under node --cpu-prof (profiles in bench-results/profiles/)
   --perf-map              run the servers under node --perf-basic-prof, so that Linux perf (perf record -p PID)
                           names their JavaScript frames
+  --node-options="OPTS"   options for node on every server of the run, the service and the baselines alike,
+                          space-separated, after an = (they start with a dash): e.g. a V8 flag to try,
+                          --node-options=--interrupt-budget=16896; for the service alone, give --service-entry
+                          a file that calls v8.setFlagsFromString and imports scripts/start.mjs
   --batch N               connections opened at a time (default 500)
   --step-ms N             agent step, AGENT_STEP_MS of both servers (default 20)
   --events-per-run N      events of a baseline emulated run (default 8)
@@ -175,6 +181,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
       "ramp-window": { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
       "perf-map": { type: "boolean", default: false },
+      "node-options": { type: "string" },
       batch: { type: "string" },
       "step-ms": { type: "string" },
       "events-per-run": { type: "string" },
@@ -247,6 +254,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
     quick,
     cpuProf: values["cpu-prof"] === true,
     perfMap: values["perf-map"] === true,
+    nodeOptions: (values["node-options"] ?? "").split(" ").filter((option) => option.length > 0),
     streamServers: streamServers(values["stream-servers"])
   }
 }

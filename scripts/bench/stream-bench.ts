@@ -8,7 +8,7 @@
  * repetition. See scripts/bench/README.md.
  */
 import { dirname, join } from "node:path"
-import { profilingArgs } from "./profiling.js"
+import { serverNodeArgs } from "./server-node-args.js"
 import { BASELINE_ENTRY, chooseTargets, type TargetSpec } from "./targets.js"
 import { SOCKETIO_ENTRY, SOCKETIO_EXTERNAL } from "./cluster-bench.js"
 import { compileEntry } from "./compile.js"
@@ -139,7 +139,7 @@ const runSetup = async (
       server: {
         ...setup.server,
         env: { ...setup.server.env, ...setup.modelEnv(baseUrl) },
-        nodeArgs: profilingArgs(ctx.options, profileDir)
+        nodeArgs: serverNodeArgs(ctx.options, profileDir)
       },
       nodes: setup.nodes,
       redis: setup.nodes === 2,

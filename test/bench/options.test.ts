@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parseOptions } from "../../scripts/bench/options.js"
-import { profilingArgs } from "../../scripts/bench/profiling.js"
+import { serverNodeArgs } from "../../scripts/bench/server-node-args.js"
 
 describe("parseOptions --stream-servers", () => {
   it("runs the three one-node servers by default: service-cluster is opt-in", () => {
@@ -19,26 +19,34 @@ describe("parseOptions --stream-servers", () => {
   })
 })
 
-describe("profiling options", () => {
+describe("the servers' node options", () => {
   const dir = join(tmpdir(), `bench-profiles-${process.pid}`)
 
   it("starts the servers as they are without a profiling option", () => {
-    expect(profilingArgs(parseOptions([])!, dir)).toEqual([])
+    expect(serverNodeArgs(parseOptions([])!, dir)).toEqual([])
   })
 
   it("--cpu-prof writes each server's profile into the run's folder, made for it", () => {
-    expect(profilingArgs(parseOptions(["--cpu-prof"])!, dir)).toEqual(["--cpu-prof", `--cpu-prof-dir=${dir}`])
+    expect(serverNodeArgs(parseOptions(["--cpu-prof"])!, dir)).toEqual(["--cpu-prof", `--cpu-prof-dir=${dir}`])
     expect(existsSync(dir)).toBe(true)
     rmSync(dir, { recursive: true, force: true })
   })
 
   it("--perf-map gives perf the names of the servers' JavaScript frames, alone or with --cpu-prof", () => {
-    expect(profilingArgs(parseOptions(["--perf-map"])!, dir)).toEqual([
+    expect(serverNodeArgs(parseOptions(["--perf-map"])!, dir)).toEqual([
       "--perf-basic-prof",
       "--no-logfile-per-isolate",
       `--logfile=${join(dir, "v8-%p.log")}`
     ])
-    expect(profilingArgs(parseOptions(["--perf-map", "--cpu-prof"])!, dir)).toContain("--perf-basic-prof")
+    expect(serverNodeArgs(parseOptions(["--perf-map", "--cpu-prof"])!, dir)).toContain("--perf-basic-prof")
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("--node-options gives every server those options, before any profiling one", () => {
+    expect(serverNodeArgs(parseOptions(["--node-options= --interrupt-budget=16896  --max-semi-space-size=64 "])!, dir))
+      .toEqual(["--interrupt-budget=16896", "--max-semi-space-size=64"])
+    expect(serverNodeArgs(parseOptions(["--node-options=--maglev", "--cpu-prof"])!, dir))
+      .toEqual(["--maglev", "--cpu-prof", `--cpu-prof-dir=${dir}`])
     rmSync(dir, { recursive: true, force: true })
   })
 })
