@@ -135,11 +135,11 @@ export class Redis extends Context.Tag("switchyard/store/Redis")<Redis, {
  * wrote, or `listener_threw` (a channel listener threw on a message: a bug of this node's, or a message no
  * store's decoding foresaw).
  */
-export type UnreadableKind = "streams" | "stages" | "connections" | "nodes" | "runs" | "listener_threw"
+export type UnreadableKind = "streams" | "stages" | "connections" | "nodes" | "runs" | "dedupe" | "listener_threw"
 
 /** Messages and values read from Redis that this node could not read, by store: ignored. */
 export const redisUnreadable = Metric.counter("switchyard_redis_unreadable_total", {
-  description: "messages and values read from Redis this node could not read (another version's, or written by hand), by store: ignored",
+  description: "messages and values read from Redis this node could not read (another version's, or written by hand), by store: ignored (a dedupe result: its frame refused)",
   incremental: true
 })
 

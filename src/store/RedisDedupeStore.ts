@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { Clock, Deferred, Duration, Effect, Exit, Layer } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, identity, Layer } from "effect"
 import {
   type Claim,
   type DedupeOptions,
@@ -58,6 +58,17 @@ const storeError = (error: RedisError): DedupeStoreError =>
     detail: error.message
   })
 
+/** A stored result as `complete` and `record` wrote it (an object's JSON), or undefined. */
+const storedResult = (json: string | undefined): object | undefined => {
+  if (json === undefined) return undefined
+  try {
+    const value: unknown = JSON.parse(json)
+    return typeof value === "object" && value !== null ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** The store on the node's `Redis`, with the given bounds; a claim in progress holds its id for `leaseMs`. */
 export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLeaseMs) =>
   Effect.gen(function*() {
@@ -81,17 +92,22 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
           onSuccess: f
         }))
 
-    const toClaim = (reply: unknown): Claim => {
+    // a result this node cannot read (another version's, a damaged value) answers no duplicate: the frame is
+    // refused as with Redis away, not processed again (its first run may have done what it asked)
+    const toClaim = (reply: unknown): Effect.Effect<Claim, DedupeStoreError> => {
       const [tag, json] = reply as [string, string | undefined]
-      if (tag === "N") return New
-      if (tag === "P") return Pending
-      return { _tag: "Duplicate", result: JSON.parse(json!) as object }
+      if (tag === "N") return Effect.succeed(New)
+      if (tag === "P") return Effect.succeed(Pending)
+      const result = storedResult(json)
+      if (result !== undefined) return Effect.succeed({ _tag: "Duplicate", result })
+      redis.unreadable("dedupe")
+      return Effect.fail(new DedupeStoreError({ reason: "Unknown", detail: "a stored result this node cannot read" }))
     }
 
     const claim = (userId: string, id: string): Effect.Effect<Claim, DedupeStoreError> =>
       Effect.suspend(() => {
         const token = `${processTag}${(++claims).toString(36)}`
-        return script(Scripts.claim, [keyPart(userId), id, leaseMs, ttlMs, token], toClaim)
+        return Effect.flatMap(script(Scripts.claim, [keyPart(userId), id, leaseMs, ttlMs, token], identity), toClaim)
       })
 
     const expire = (userId: string, id: string): Effect.Effect<void, DedupeStoreError> =>
@@ -114,19 +130,16 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
       jsonLength(result, maxResultBytes) === undefined
         ? Effect.succeed(New)
         : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.mapBoth(
-            redis.eval(Scripts.record, [], [
-              prefix,
-              now,
-              windowMs,
-              ENTRY_OVERHEAD,
-              keyPart(userId),
-              id,
-              JSON.stringify(result),
-              ...bounds
-            ]),
-            { onFailure: storeError, onSuccess: toClaim }
-          ))
+          redis.eval(Scripts.record, [], [
+            prefix,
+            now,
+            windowMs,
+            ENTRY_OVERHEAD,
+            keyPart(userId),
+            id,
+            JSON.stringify(result),
+            ...bounds
+          ]).pipe(Effect.mapError(storeError), Effect.flatMap(toClaim)))
 
     // whether a claim of the id is in progress (and its lease not run out)
     const inProgress = (userId: string, id: string) =>

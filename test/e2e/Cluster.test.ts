@@ -135,6 +135,34 @@ describe("cluster mode (REDIS_URL)", () => {
     expect(again.payload).toEqual({ status: "duplicate", result: first.payload["result"] })
   }, 60_000)
 
+  it("a duplicate whose stored result no node can read (another version's, a damaged value) is refused UNAVAILABLE, not run again; the connection goes on", async () => {
+    const prefix = uniquePrefix()
+    cleanUps.push(() => deletePrefix(redisUrl(), prefix).catch(() => undefined))
+    const [a, b] = await cluster(2, redisUrl(), { REDIS_PREFIX: prefix })
+    const onA = await connect(a!, "damaged")
+    const first = await onA.request("start_agent", "kept-id", { text: "hello" })
+    await onA.completed(first.payload["result"].run_id as string)
+    const operator = new IORedis(redisUrl(), { maxRetriesPerRequest: 1 })
+    try {
+      const entries = `${prefix}dd:{${Buffer.from("damaged").toString("hex")}}:e`
+      const stored = await operator.hget(entries, "kept-id")
+      expect(stored).toMatch(/^D\d+:\{/)
+      await operator.hset(entries, "kept-id", `${stored!.slice(0, stored!.indexOf(":") + 1)}{"run_id":`)
+    } finally {
+      operator.disconnect()
+    }
+    const onB = await connect(b!, "damaged")
+    const again = await onB.request("start_agent", "kept-id", { text: "hello" })
+    expect(again.type).toBe("error")
+    expect(again.payload).toMatchObject({ code: "UNAVAILABLE" })
+    expect(JSON.stringify(again.payload)).not.toContain("run_id")
+    expect((await onB.request("ping", "after")).type).toBe("pong")
+    // not run a second time: B saw no run start (a run's agent_started follows its ack at once)
+    expect(onB.frames.filter((frame) => frame.type === "agent_started")).toEqual([])
+    const metrics = await fetch(`http://127.0.0.1:${b!.port}/metrics`).then((r) => r.text())
+    expect(metrics).toContain(`switchyard_redis_unreadable_total{kind="dedupe"} 1`)
+  }, 60_000)
+
   it("a stage change on A governs B", async () => {
     // the types migrate from a legacy backend (which need not answer for a stage to be set)
     const [a, b] = await cluster(2, redisUrl(), { LEGACY_BACKEND_URL: "http://127.0.0.1:9", LEGACY_TYPES: "quality_report" })

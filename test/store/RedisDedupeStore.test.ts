@@ -4,6 +4,7 @@ import { DedupeStore } from "../../src/store/DedupeStore.js"
 import * as Redis from "../../src/store/Redis.js"
 import * as RedisDedupeStore from "../../src/store/RedisDedupeStore.js"
 import { testRedisLayer } from "../support/RedisServer.js"
+import { unreadableCount } from "../support/RedisUnreadable.js"
 import { dedupeStoreSuite, roomy } from "./DedupeStoreConformance.js"
 
 // each layer its own prefix on the shared Redis (127.0.0.1:6379, or TEST_REDIS_URL)
@@ -100,5 +101,32 @@ describe("RedisDedupeStore across nodes", () => {
       expect(yield* b.enter("u", ["q"], "p")).toBe(false)
       yield* TestClock.adjust("2 millis")
       expect(yield* b.enter("u", ["q"], "p")).toBe(true)
+    }))
+
+  it.scopedLive("a stored result it cannot read fails the claim as a store error, counted; the id is not given out again", () =>
+    Effect.gen(function*() {
+      const node = RedisDedupeStore.layerWith(roomy).pipe(Layer.provideMerge(testRedisLayer()), Layer.orDie)
+      const context = yield* Layer.build(node)
+      const store = Context.get(context, DedupeStore)
+      const redis = Context.get(context, Redis.Redis)
+      const entries = redis.key(`dd:{${Redis.keyPart("u")}}:e`)
+      yield* store.claim("u", "m1")
+      yield* store.complete("u", "m1", { run_id: "r-1" })
+      const stored = yield* Effect.orDie(redis.run((client) => client.hget(entries, "m1")))
+      const before = yield* unreadableCount("dedupe")
+      // another version's result (or a damaged one): the same entry, its JSON replaced
+      for (const unreadable of ["{not json", "42", "null"]) {
+        const damaged = `${stored!.slice(0, stored!.indexOf(":") + 1)}${unreadable}`
+        yield* Effect.orDie(redis.run((client) => client.hset(entries, "m1", damaged)))
+        const claimed = yield* Effect.flip(store.claim("u", "m1"))
+        expect(claimed._tag).toBe("DedupeStoreError")
+        expect(claimed.reason).toBe("Unknown")
+        // a `record` of the id reads the same entry
+        expect((yield* Effect.flip(store.record("u", "m1", { run_id: "r-2" })))._tag).toBe("DedupeStoreError")
+      }
+      expect((yield* unreadableCount("dedupe")) - before).toBe(6)
+      // what it wrote itself still reads as it was
+      yield* Effect.orDie(redis.run((client) => client.hset(entries, "m1", stored!)))
+      expect(yield* store.claim("u", "m1")).toEqual({ _tag: "Duplicate", result: { run_id: "r-1" } })
     }))
 })
