@@ -5,14 +5,14 @@
  * repetitions, fresh processes every time. See scripts/bench/README.md.
  */
 import { dirname, join } from "node:path"
+import { startNodes } from "./cluster-nodes.js"
 import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions } from "./options.js"
 import type { Pinning } from "./pinning.js"
-import { startNodes } from "./cluster-nodes.js"
-import { serverNodeArgs } from "./server-node-args.js"
 import { metricNames, ratios, type TargetRuns } from "./report.js"
 import { runRotating } from "./rotation.js"
+import { serverNodeArgs } from "./server-node-args.js"
 import { formatFigure, formatRatio } from "./table.js"
 import { chooseTargets, type TargetSpec } from "./targets.js"
 import type { ClusterTopology, LoadgenTask, Metrics, RunResult } from "./task.js"

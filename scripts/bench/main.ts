@@ -8,15 +8,16 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { availableParallelism, cpus } from "node:os"
 import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { type ClusterSummary, formatClusterTable, runClusterBench } from "./cluster-bench.js"
 import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import { type BenchOptions, parseOptions, usage } from "./options.js"
 import { choosePinning, type Pinning } from "./pinning.js"
-import { serverNodeArgs } from "./server-node-args.js"
 import { clockTicksPerSecond, readOpenFileLimit } from "./proc-read.js"
 import { redisServerVersion } from "./redis-process.js"
 import { summarize, type TargetRuns } from "./report.js"
+import { serverNodeArgs } from "./server-node-args.js"
 import { startServer } from "./server-process.js"
 import { formatStreamTable, runStreamBench, type StreamScenario, streamNotes, type StreamSummary } from "./stream-bench.js"
 import { formatFigure, formatTable } from "./table.js"
@@ -91,7 +92,7 @@ const main = async (): Promise<void> => {
   }
   if (skipCluster !== undefined) process.stderr.write(`${skipCluster}\n`)
   // inside the repo whatever --out says: the compiled baselines import ws, socket.io and ioredis from its node_modules
-  const buildDir = join("bench-results", "build")
+  const buildDir = fileURLToPath(new URL("../../bench-results/build", import.meta.url))
   const targets = await Promise.all(chooseTargets(options).map(async (target) =>
     target.entry === BASELINE_ENTRY ? { ...target, entry: await compileEntry(BASELINE_ENTRY, buildDir) } : target
   ))

@@ -8,19 +8,19 @@
  * repetition. See scripts/bench/README.md.
  */
 import { dirname, join } from "node:path"
-import { serverNodeArgs } from "./server-node-args.js"
-import { BASELINE_ENTRY, chooseTargets, type TargetSpec } from "./targets.js"
 import { SOCKETIO_ENTRY, SOCKETIO_EXTERNAL } from "./cluster-bench.js"
+import { type RunningNodes, startNodes } from "./cluster-nodes.js"
 import { compileEntry } from "./compile.js"
 import { runLoadgen } from "./loadgen-process.js"
 import type { BenchOptions, StreamServer } from "./options.js"
 import type { Pinning } from "./pinning.js"
-import { type RunningNodes, startNodes } from "./cluster-nodes.js"
 import { redisServerVersion } from "./redis-process.js"
 import { metricNames, ratios, type TargetRuns } from "./report.js"
 import { runRotating } from "./rotation.js"
+import { serverNodeArgs } from "./server-node-args.js"
 import { startServer, type RunningServer } from "./server-process.js"
 import { formatFigure, formatRatio } from "./table.js"
+import { BASELINE_ENTRY, chooseTargets, type TargetSpec } from "./targets.js"
 import type { LoadgenTask, Metrics, RunResult, StreamTopology } from "./task.js"
 
 export const MODEL_ENTRY = "scripts/bench/model-server.ts"

@@ -125,7 +125,8 @@ export class Redis extends Context.Tag("switchyard/store/Redis")<Redis, {
   readonly whenConnected: Effect.Effect<void>
   /**
    * A message or value read from Redis that this node cannot read (written by a node of another version,
-   * or by hand), of the store `kind`: ignored by the caller, counted here and said at most once a minute per kind.
+   * or by hand), of the store `kind`: not used by the caller (ignored; a dedupe result's frame is refused),
+   * counted here and said at most once a minute per kind.
    */
   readonly unreadable: (kind: UnreadableKind) => void
 }>() {}
@@ -137,7 +138,7 @@ export class Redis extends Context.Tag("switchyard/store/Redis")<Redis, {
  */
 export type UnreadableKind = "streams" | "stages" | "connections" | "nodes" | "runs" | "dedupe" | "listener_threw"
 
-/** Messages and values read from Redis that this node could not read, by store: ignored. */
+/** Messages and values read from Redis that this node could not read, by store: not used. */
 export const redisUnreadable = Metric.counter("switchyard_redis_unreadable_total", {
   description: "messages and values read from Redis this node could not read (another version's, or written by hand), by store: ignored (a dedupe result: its frame refused)",
   incremental: true
@@ -341,7 +342,7 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
     Metrics.count(redisUnreadable, { kind })
     if (!unreadableLog.due(kind, Date.now())) return
     Runtime.runFork(runtime)(
-      Effect.logWarning(`redis: ${kind}: a message or value this node cannot read${why}; ignored (said at most once a minute)`)
+      Effect.logWarning(`redis: ${kind}: a message or value this node cannot read${why}; not used (said at most once a minute)`)
     )
   }
   // Anything with Redis's address can publish, and a node of another version may publish what this one cannot

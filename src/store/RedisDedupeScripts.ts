@@ -21,9 +21,13 @@ local prefix, now, window, overhead = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[
 local gall, gm = prefix .. 'dd:all', prefix .. 'dd:gm'
 local function ukey(user, name) return prefix .. 'dd:{' .. user .. '}:' .. name end
 local function member(at, bytes, user, id) return at .. ':' .. bytes .. ':' .. #user .. ':' .. user .. id end
+-- a done entry's time and result; one whose time it cannot read (another version's, damaged) counts as past the
+-- window, so that it is dropped rather than failing every script that meets it (the user's oldest would be met
+-- by each of the user's claims)
 local function parse_done(v)
   local colon = string.find(v, ':', 2, true)
-  return tonumber(string.sub(v, 2, colon - 1)), string.sub(v, colon + 1)
+  if not colon then return 0, '' end
+  return tonumber(string.sub(v, 2, colon - 1)) or 0, string.sub(v, colon + 1)
 end
 -- removes one id of a user (done or in progress), with its bytes everywhere
 local function drop(user, id, v)
@@ -52,8 +56,8 @@ local function drop_member(m)
     redis.call('HINCRBY', gm, 'bytes', -bytes)
   end
 end
--- the lease deadline of an id in progress ("P<deadline>:<token>")
-local function deadline_of(v) return tonumber(string.match(v, '^P(%d+)')) end
+-- the lease deadline of an id in progress ("P<deadline>:<token>"; one it cannot read: run out)
+local function deadline_of(v) return tonumber(string.match(v, '^P(%d+)')) or 0 end
 -- the user's ids past the window, oldest first (at most LIMIT at once; a lookup checks its own id's age too)
 local function sweep_user(user, limit)
   local o = ukey(user, 'o')

@@ -58,12 +58,14 @@ const storeError = (error: RedisError): DedupeStoreError =>
     detail: error.message
   })
 
-/** A stored result as `complete` and `record` wrote it (an object's JSON), or undefined. */
-const storedResult = (json: string | undefined): object | undefined => {
+/**
+ * A stored result as `complete` and `record` wrote it, or undefined when it does not parse. Any JSON value
+ * is one: an object mostly, but a legacy backend's plain value is passed through to its ack as it is.
+ */
+const storedResult = (json: string | undefined): { readonly result: object } | undefined => {
   if (json === undefined) return undefined
   try {
-    const value: unknown = JSON.parse(json)
-    return typeof value === "object" && value !== null ? value : undefined
+    return { result: JSON.parse(json) as object }
   } catch {
     return undefined
   }
@@ -92,14 +94,15 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
           onSuccess: f
         }))
 
-    // a result this node cannot read (another version's, a damaged value) answers no duplicate: the frame is
-    // refused as with Redis away, not processed again (its first run may have done what it asked)
+    // a result this node cannot parse (damaged, or another version's) is not answered as a `Duplicate`: the
+    // claim fails as a store error (the middleware refuses the frame UNAVAILABLE, whatever the reason), and the
+    // frame is not processed again, since its first run may have done what it asked
     const toClaim = (reply: unknown): Effect.Effect<Claim, DedupeStoreError> => {
       const [tag, json] = reply as [string, string | undefined]
       if (tag === "N") return Effect.succeed(New)
       if (tag === "P") return Effect.succeed(Pending)
-      const result = storedResult(json)
-      if (result !== undefined) return Effect.succeed({ _tag: "Duplicate", result })
+      const stored = storedResult(json)
+      if (stored !== undefined) return Effect.succeed({ _tag: "Duplicate", result: stored.result })
       redis.unreadable("dedupe")
       return Effect.fail(new DedupeStoreError({ reason: "Unknown", detail: "a stored result this node cannot read" }))
     }

@@ -135,7 +135,7 @@ describe("cluster mode (REDIS_URL)", () => {
     expect(again.payload).toEqual({ status: "duplicate", result: first.payload["result"] })
   }, 60_000)
 
-  it("a duplicate whose stored result no node can read (another version's, a damaged value) is refused UNAVAILABLE, not run again; the connection goes on", async () => {
+  it("a duplicate whose stored result no node can parse (damaged, another version's) is refused UNAVAILABLE, not run again; the connection goes on", async () => {
     const prefix = uniquePrefix()
     cleanUps.push(() => deletePrefix(redisUrl(), prefix).catch(() => undefined))
     const [a, b] = await cluster(2, redisUrl(), { REDIS_PREFIX: prefix })

@@ -103,7 +103,7 @@ describe("RedisDedupeStore across nodes", () => {
       expect(yield* b.enter("u", ["q"], "p")).toBe(true)
     }))
 
-  it.scopedLive("a stored result it cannot read fails the claim as a store error, counted; the id is not given out again", () =>
+  it.scopedLive("a stored result it cannot parse fails the claim as a store error, counted; the id is not given out again; any JSON it wrote reads back", () =>
     Effect.gen(function*() {
       const node = RedisDedupeStore.layerWith(roomy).pipe(Layer.provideMerge(testRedisLayer()), Layer.orDie)
       const context = yield* Layer.build(node)
@@ -115,7 +115,7 @@ describe("RedisDedupeStore across nodes", () => {
       const stored = yield* Effect.orDie(redis.run((client) => client.hget(entries, "m1")))
       const before = yield* unreadableCount("dedupe")
       // another version's result (or a damaged one): the same entry, its JSON replaced
-      for (const unreadable of ["{not json", "42", "null"]) {
+      for (const unreadable of ["{not json", `{"run_id":`, ""]) {
         const damaged = `${stored!.slice(0, stored!.indexOf(":") + 1)}${unreadable}`
         yield* Effect.orDie(redis.run((client) => client.hset(entries, "m1", damaged)))
         const claimed = yield* Effect.flip(store.claim("u", "m1"))
@@ -128,5 +128,35 @@ describe("RedisDedupeStore across nodes", () => {
       // what it wrote itself still reads as it was
       yield* Effect.orDie(redis.run((client) => client.hset(entries, "m1", stored!)))
       expect(yield* store.claim("u", "m1")).toEqual({ _tag: "Duplicate", result: { run_id: "r-1" } })
+      // a legacy backend's plain result (passed through to its ack) is one it wrote too
+      for (const [id, plain] of [["m2", "ok"], ["m3", 42], ["m4", null]] as const) {
+        yield* store.claim("u", id)
+        yield* store.complete("u", id, plain as unknown as object)
+        expect(yield* store.claim("u", id)).toEqual({ _tag: "Duplicate", result: plain })
+      }
+      expect((yield* unreadableCount("dedupe")) - before).toBe(6)
+    }))
+
+  it.scopedLive("an entry whose time it cannot read (another version's, damaged) counts as past the window: dropped, the user's other ids unaffected", () =>
+    Effect.gen(function*() {
+      const node = RedisDedupeStore.layerWith(roomy).pipe(Layer.provideMerge(testRedisLayer()), Layer.orDie)
+      const context = yield* Layer.build(node)
+      const store = Context.get(context, DedupeStore)
+      const redis = Context.get(context, Redis.Redis)
+      const entries = redis.key(`dd:{${Redis.keyPart("u")}}:e`)
+      const set = (id: string, value: string) => Effect.orDie(redis.run((client) => client.hset(entries, id, value)))
+      // the user's oldest done id, met by every claim of the user's (the sweep of ids past the window)
+      yield* store.claim("u", "old")
+      yield* store.complete("u", "old", { run_id: "r-old" })
+      yield* set("old", `Dsoon:{"run_id":"r-old"}`)
+      expect(yield* store.claim("u", "other")).toEqual({ _tag: "New" })
+      expect(yield* store.claim("u", "old")).toEqual({ _tag: "New" })
+      // with no colon at all, and a claim in progress whose lease it cannot read (run out)
+      yield* set("bare", "Dgarbage")
+      expect(yield* store.claim("u", "bare")).toEqual({ _tag: "New" })
+      yield* set("held", "Pnever:token")
+      expect(yield* store.claim("u", "held")).toEqual({ _tag: "New" })
+      yield* store.complete("u", "other", { run_id: "r-other" })
+      expect(yield* store.claim("u", "other")).toEqual({ _tag: "Duplicate", result: { run_id: "r-other" } })
     }))
 })
