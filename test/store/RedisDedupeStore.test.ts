@@ -103,13 +103,17 @@ describe("RedisDedupeStore across nodes", () => {
       expect(yield* b.enter("u", ["q"], "p")).toBe(true)
     }))
 
+  // one node's store, its Redis, and the hash of user u's entries (id → "D<at>:<json>" | "P<deadline>:<token>")
+  const nodeWithEntries = Effect.gen(function*() {
+    const node = RedisDedupeStore.layerWith(roomy).pipe(Layer.provideMerge(testRedisLayer()), Layer.orDie)
+    const context = yield* Layer.build(node)
+    const redis = Context.get(context, Redis.Redis)
+    return { store: Context.get(context, DedupeStore), redis, entries: redis.key(`dd:{${Redis.keyPart("u")}}:e`) }
+  })
+
   it.scopedLive("a stored result it cannot parse fails the claim as a store error, counted; the id is not given out again; any JSON it wrote reads back", () =>
     Effect.gen(function*() {
-      const node = RedisDedupeStore.layerWith(roomy).pipe(Layer.provideMerge(testRedisLayer()), Layer.orDie)
-      const context = yield* Layer.build(node)
-      const store = Context.get(context, DedupeStore)
-      const redis = Context.get(context, Redis.Redis)
-      const entries = redis.key(`dd:{${Redis.keyPart("u")}}:e`)
+      const { entries, redis, store } = yield* nodeWithEntries
       yield* store.claim("u", "m1")
       yield* store.complete("u", "m1", { run_id: "r-1" })
       const stored = yield* Effect.orDie(redis.run((client) => client.hget(entries, "m1")))
@@ -139,11 +143,7 @@ describe("RedisDedupeStore across nodes", () => {
 
   it.scopedLive("an entry whose time it cannot read (another version's, damaged) counts as past the window: dropped, the user's other ids unaffected", () =>
     Effect.gen(function*() {
-      const node = RedisDedupeStore.layerWith(roomy).pipe(Layer.provideMerge(testRedisLayer()), Layer.orDie)
-      const context = yield* Layer.build(node)
-      const store = Context.get(context, DedupeStore)
-      const redis = Context.get(context, Redis.Redis)
-      const entries = redis.key(`dd:{${Redis.keyPart("u")}}:e`)
+      const { entries, redis, store } = yield* nodeWithEntries
       const set = (id: string, value: string) => Effect.orDie(redis.run((client) => client.hset(entries, id, value)))
       // the user's oldest done id, met by every claim of the user's (the sweep of ids past the window)
       yield* store.claim("u", "old")
