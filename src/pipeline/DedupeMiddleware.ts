@@ -90,6 +90,14 @@ const storeDown = failure(new FrameError({
   message: "the idempotency store is unavailable: retry later"
 }))
 
+// its first run may have done what it asked: not run again while the id is remembered
+const firstResultUnreadable = failure(new FrameError({
+  code: "UNAVAILABLE",
+  message: "this id's first result is stored in a form this node cannot read: not processed again within the dedupe window"
+}))
+
+const storeFailed = (error: DedupeStoreError): Outcome => error.reason === "Unreadable" ? firstResultUnreadable : storeDown
+
 const claimsWith = (store: DedupeStore["Type"]): Claims => {
   const waits = new ClaimWaits()
   const sync = store.sync
@@ -158,7 +166,7 @@ const claimsWith = (store: DedupeStore["Type"]): Claims => {
         if (invalid !== undefined) return Effect.succeed(failure(invalid))
       }
       return Effect.matchEffect(fixed === undefined ? store.claim(userId, id) : store.record(userId, id, fixed.result), {
-        onFailure: () => Effect.succeed(storeDown),
+        onFailure: (error) => Effect.succeed(storeFailed(error)),
         onSuccess: (claim) => {
           const other = answerOther(claim, userId, id, ticket, claimant, frame)
           if (other !== undefined) return other

@@ -47,7 +47,8 @@ export const Pending: Claim = { _tag: "Pending" }
  * message id or result).
  */
 export class DedupeStoreError extends Data.TaggedError("DedupeStoreError")<{
-  readonly reason: "Unavailable" | "Unknown"
+  /** `Unreadable`: the id's first result is stored, but in a form this node cannot read */
+  readonly reason: "Unavailable" | "Unknown" | "Unreadable"
   readonly detail?: string | undefined
 }> {
   override get message(): string {

@@ -95,8 +95,8 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
         }))
 
     // a result this node cannot parse (damaged, or another version's) is not answered as a `Duplicate`: the
-    // claim fails as a store error (the middleware refuses the frame UNAVAILABLE, whatever the reason), and the
-    // frame is not processed again, since its first run may have done what it asked
+    // claim fails `Unreadable`, and the frame is not processed again, since its first run may have done what
+    // it asked
     const toClaim = (reply: unknown): Effect.Effect<Claim, DedupeStoreError> => {
       const [tag, json] = reply as [string, string | undefined]
       if (tag === "N") return Effect.succeed(New)
@@ -104,7 +104,7 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
       const stored = storedResult(json)
       if (stored !== undefined) return Effect.succeed({ _tag: "Duplicate", result: stored.result })
       redis.unreadable("dedupe")
-      return Effect.fail(new DedupeStoreError({ reason: "Unknown", detail: "a stored result this node cannot read" }))
+      return Effect.fail(new DedupeStoreError({ reason: "Unreadable", detail: "a stored result this node cannot read" }))
     }
 
     const claim = (userId: string, id: string): Effect.Effect<Claim, DedupeStoreError> =>

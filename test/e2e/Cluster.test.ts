@@ -155,6 +155,7 @@ describe("cluster mode (REDIS_URL)", () => {
     const again = await onB.request("start_agent", "kept-id", { text: "hello" })
     expect(again.type).toBe("error")
     expect(again.payload).toMatchObject({ code: "UNAVAILABLE" })
+    expect(again.payload["message"]).toMatch(/first result .* cannot read: not processed again within the dedupe window/)
     expect(JSON.stringify(again.payload)).not.toContain("run_id")
     expect((await onB.request("ping", "after")).type).toBe("pong")
     // not run a second time: B saw no run start (a run's agent_started follows its ack at once)

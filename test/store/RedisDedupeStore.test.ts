@@ -124,7 +124,7 @@ describe("RedisDedupeStore across nodes", () => {
         yield* Effect.orDie(redis.run((client) => client.hset(entries, "m1", damaged)))
         const claimed = yield* Effect.flip(store.claim("u", "m1"))
         expect(claimed._tag).toBe("DedupeStoreError")
-        expect(claimed.reason).toBe("Unknown")
+        expect(claimed.reason).toBe("Unreadable")
         // a `record` of the id reads the same entry
         expect((yield* Effect.flip(store.record("u", "m1", { run_id: "r-2" })))._tag).toBe("DedupeStoreError")
       }
