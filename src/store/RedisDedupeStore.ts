@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { Clock, Deferred, Duration, Effect, Exit, identity, Layer } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, identity, Layer, Option, Schema } from "effect"
 import {
   type Claim,
   type DedupeOptions,
@@ -59,17 +59,11 @@ const storeError = (error: RedisError): DedupeStoreError =>
   })
 
 /**
- * A stored result as `complete` and `record` wrote it, or undefined when it does not parse. Any JSON value
- * is one: an object mostly, but a legacy backend's plain value is passed through to its ack as it is.
+ * A stored result as `complete` and `record` wrote it, none when it does not parse (decoded as the other
+ * Redis stores decode what they read back). Any JSON value is one: an object mostly, but a legacy backend's
+ * plain value is passed through to its ack as it is.
  */
-const storedResult = (json: string | undefined): { readonly result: object } | undefined => {
-  if (json === undefined) return undefined
-  try {
-    return { result: JSON.parse(json) as object }
-  } catch {
-    return undefined
-  }
-}
+const storedResult: (json: string) => Option.Option<unknown> = Schema.decodeUnknownOption(Schema.parseJson())
 
 /** The store on the node's `Redis`, with the given bounds; a claim in progress holds its id for `leaseMs`. */
 export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLeaseMs) =>
@@ -101,8 +95,8 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
       const [tag, json] = reply as [string, string | undefined]
       if (tag === "N") return Effect.succeed(New)
       if (tag === "P") return Effect.succeed(Pending)
-      const stored = storedResult(json)
-      if (stored !== undefined) return Effect.succeed({ _tag: "Duplicate", result: stored.result })
+      const stored = json === undefined ? Option.none() : storedResult(json)
+      if (Option.isSome(stored)) return Effect.succeed({ _tag: "Duplicate", result: stored.value as object })
       redis.unreadable("dedupe")
       return Effect.fail(new DedupeStoreError({ reason: "Unreadable", detail: "a stored result this node cannot read" }))
     }
