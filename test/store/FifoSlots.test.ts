@@ -2,6 +2,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber } from "effect"
 import { FifoSlots } from "../../src/store/FifoSlots.js"
 
+// one slot, held (by `holder`) until `gate` opens
+const oneSlotHeld = Effect.gen(function*() {
+  const slots = new FifoSlots(1)
+  const gate = yield* Deferred.make<void>()
+  const holder = yield* Effect.fork(slots.withSlot(Deferred.await(gate)))
+  yield* Effect.yieldNow()
+  return { slots, gate, holder }
+})
+
 describe("FifoSlots", () => {
   it.effect("at most `size` run at once", () =>
     Effect.gen(function*() {
@@ -46,10 +55,7 @@ describe("FifoSlots", () => {
 
   it.effect("a waiter interrupted leaves the line; the slot still goes round", () =>
     Effect.gen(function*() {
-      const slots = new FifoSlots(1)
-      const gate = yield* Deferred.make<void>()
-      const holder = yield* Effect.fork(slots.withSlot(Deferred.await(gate)))
-      yield* Effect.yieldNow()
+      const { gate, holder, slots } = yield* oneSlotHeld
       const quitter = yield* Effect.fork(slots.withSlot(Effect.void))
       yield* Effect.yieldNow()
       yield* Fiber.interrupt(quitter)
@@ -63,10 +69,7 @@ describe("FifoSlots", () => {
 
   it.effect("a waiter interrupted just as its turn came gives the slot on", () =>
     Effect.gen(function*() {
-      const slots = new FifoSlots(1)
-      const gate = yield* Deferred.make<void>()
-      const holder = yield* Effect.fork(slots.withSlot(Deferred.await(gate)))
-      yield* Effect.yieldNow()
+      const { gate, holder, slots } = yield* oneSlotHeld
       const first = yield* Effect.fork(slots.withSlot(Effect.never))
       const second = yield* Effect.fork(slots.withSlot(Effect.succeed("second")))
       yield* Effect.yieldNow()
