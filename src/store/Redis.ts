@@ -4,6 +4,7 @@ import type { Redis as IORedis } from "ioredis"
 import * as Metrics from "../observability/Metrics.js"
 import { OncePerMinute } from "../observability/OncePerMinute.js"
 import { RedisSettings, type RedisSettingsShape } from "./RedisSettings.js"
+import * as Wtf8 from "./Wtf8.js"
 
 /**
  * The connection of this node to Redis (cluster mode): one connection for
@@ -36,14 +37,23 @@ export class RedisError extends Data.TaggedError("RedisError")<{
 
 /**
  * An id (a user's, a message's, a node's) as it goes into a key or channel
- * name: the hex of its UTF-8. Injective, and made of `[0-9a-f]` only, so no
+ * name: the hex of its UTF-8 (WTF-8, so that ids differing only in lone
+ * surrogates stay apart). Injective, and made of `[0-9a-f]` only, so no
  * id can close a hash tag (`}`), reach into the name around it or collide
  * with another's keys; the Lua scripts get ids encoded, never raw.
  */
-export const keyPart = (id: string): string => Buffer.from(id, "utf8").toString("hex")
+export const keyPart = (id: string): string => Wtf8.encode(id).toString("hex")
 
 /** The id a `keyPart` was made of. */
-export const fromKeyPart = (part: string): string => Buffer.from(part, "hex").toString("utf8")
+export const fromKeyPart = (part: string): string => Wtf8.decode(Buffer.from(part, "hex"))
+
+/**
+ * A client's text (a frame's `id`) as a Redis field or script argument: the
+ * string itself, which ioredis sends as UTF-8, unless it holds a lone
+ * surrogate, which UTF-8 would turn into U+FFFD (two ids one field): then
+ * its WTF-8 bytes.
+ */
+export const exactText = (text: string): string | Buffer => Wtf8.isWellFormed(text) ? text : Wtf8.encode(text)
 
 /**
  * `<length>:<text>` at `from` in a channel message (the stage and stream channels' format for a field that
@@ -111,7 +121,7 @@ export class Redis extends Context.Tag("switchyard/store/Redis")<Redis, {
   readonly eval: (
     script: RedisScript,
     keys: ReadonlyArray<string>,
-    args: ReadonlyArray<string | number>
+    args: ReadonlyArray<string | number | Buffer>
   ) => Effect.Effect<unknown, RedisError>
   /**
    * Subscribes `listener` to `channel` (already prefixed) for the scope's
@@ -401,7 +411,7 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   const run = <A>(command: (client: IORedis) => Promise<A>): Effect.Effect<A, RedisError> =>
     Effect.tryPromise({ try: () => command(commands), catch: toRedisError })
 
-  const evalScript = (script: RedisScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
+  const evalScript = (script: RedisScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
     Effect.tryPromise({
       try: () =>
         commands.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) =>

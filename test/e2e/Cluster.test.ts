@@ -135,6 +135,30 @@ describe("cluster mode (REDIS_URL)", () => {
     expect(again.payload).toEqual({ status: "duplicate", result: first.payload["result"] })
   }, 60_000)
 
+  it("users whose ids differ only in lone surrogates, or in one against U+FFFD, share nothing across nodes: neither stream nor ids", async () => {
+    const [a, b] = await cluster(2)
+    // (a token's `sub` of JSON `"\ud800"` is a lone surrogate, which UTF-8 cannot hold: in Redis it became U+FFFD)
+    const users = ["iso\uD800", "iso\uDC00", "iso\uFFFD"]
+    const clients = []
+    for (const user of users) clients.push({ onA: await connect(a!, user), onB: await connect(b!, user) })
+    const runs: Array<string> = []
+    for (const { onA } of clients) {
+      // the same frame id from each: each user's own, so each is run
+      const ack = await onA.request("start_agent", "same-id", { text: "what is 17 * 23" })
+      expect(ack.payload["status"]).toBe("ok")
+      runs.push(ack.payload["result"].run_id as string)
+    }
+    for (const [i, { onA, onB }] of clients.entries()) {
+      await onA.completed(runs[i]!)
+      await onB.completed(runs[i]!)
+      // on the other node too, only the user's own run, from seq 1
+      const seen = streamEvents(onB)
+      expect(new Set(seen.map((frame) => frame.run_id))).toEqual(new Set([runs[i]]))
+      expect(seen.map((frame) => frame.seq)).toEqual(seen.map((_, k) => k + 1))
+      expect(positions(seen)).toEqual(positions(streamEvents(onA)))
+    }
+  }, 60_000)
+
   it("a duplicate whose stored result no node can parse (damaged, another version's) is refused UNAVAILABLE, not run again; the connection goes on", async () => {
     const prefix = uniquePrefix()
     cleanUps.push(() => deletePrefix(redisUrl(), prefix).catch(() => undefined))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Queue, type Scope } from "effect"
-import { Backplane, type PendingEvent, type StreamListener } from "../../src/store/Backplane.js"
+import { Backplane, frameOf, type PendingEvent, type StreamListener } from "../../src/store/Backplane.js"
 import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
 import type { MakeCluster } from "./StoreCluster.js"
@@ -88,6 +88,26 @@ export const backplaneSuite = (
           // u2's first event is its own: none of u1's came before it
           expect((yield* two.events(1)).map((e) => e.frame)).toEqual([`{"by":"u2","seq":1}`])
           expect((yield* one.events(2)).map((e) => e.seq)).toEqual([1, 2])
+        })))
+
+    it.scoped("keeps users apart whose ids differ only in lone surrogates, or in one against U+FFFD", () =>
+      withNodes(2, ([a, b]) =>
+        Effect.gen(function*() {
+          // (a token's `sub` of JSON `"\ud800"` is a lone surrogate, which UTF-8 cannot hold: it became U+FFFD)
+          const users = ["x\uD800", "x\uDC00", "x\uFFFD"]
+          const listeners: Array<Effect.Effect.Success<typeof recorder>> = []
+          for (const user of users) {
+            const listening = yield* recorder
+            yield* backplane(b!).subscribe(user, listening.listener)
+            listeners.push(listening)
+          }
+          for (const user of users) {
+            for (let i = 0; i < 2; i++) expect(yield* backplane(a!).publish(user, pending(user))).toBe(i + 1)
+          }
+          // each user's two events, and no other's before them
+          for (const [i, user] of users.entries()) {
+            expect((yield* listeners[i]!.events(2)).map((e) => e.frame)).toEqual([1, 2].map((seq) => frameOf(pending(user), seq)))
+          }
         })))
 
     it.scoped("delivers to every node that serves the user, the same events in the same order", () =>

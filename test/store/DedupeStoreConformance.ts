@@ -197,4 +197,29 @@ export const dedupeStoreSuite = (
           }
           expect((yield* store.claim("a}", "m"))._tag).toBe("New")
         })))
+
+    it.effect("keeps ids and users apart that differ only in lone surrogates, or in one against U+FFFD", () =>
+      withStore({}, (store) =>
+        Effect.gen(function*() {
+          // (a JSON `"\ud800"` parses to a lone surrogate, which UTF-8 cannot hold: it became U+FFFD)
+          const texts = ["x\uD800", "x\uDC00", "x\uFFFD", "x\uDBFF\uDBFF"]
+          for (const [i, id] of texts.entries()) {
+            expect(yield* store.claim("u", id)).toEqual({ _tag: "New" })
+            yield* store.complete("u", id, { i })
+          }
+          for (const [i, user] of texts.entries()) {
+            expect(yield* store.claim(user, "m")).toEqual({ _tag: "New" })
+            yield* store.complete(user, "m", { i })
+          }
+          for (const [i, text] of texts.entries()) {
+            expect(yield* store.claim("u", text)).toEqual({ _tag: "Duplicate", result: { i } })
+            expect(yield* store.claim(text, "m")).toEqual({ _tag: "Duplicate", result: { i } })
+          }
+          // a chain holding one waits for another: no cycle with itself
+          if (store.sharedWaits !== undefined) {
+            expect(yield* store.sharedWaits.enter("u", ["x\uD800"], "x\uDC00")).toBe(true)
+            expect(yield* store.sharedWaits.enter("u", ["x\uDC00"], "x\uFFFD")).toBe(true)
+            expect(yield* store.sharedWaits.enter("u", ["x\uFFFD"], "x\uD800")).toBe(false)
+          }
+        })))
   })
