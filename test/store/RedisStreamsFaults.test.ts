@@ -128,8 +128,10 @@ describe("RedisStreams faults", () => {
       proxy.stall()
       const publishing = yield* Effect.fork(a.backplane.publish("u", pending(1)))
       expect((yield* onB.take(1)).map((e) => e.seq)).toEqual([1])
-      // past the first attempt's timeout, within the retries: the retry finds the seq the first attempt got
-      yield* Effect.sleep("450 millis")
+      // once the first attempt timed out and its retry is on its way (not after a fixed time, which a busy
+      // machine can overrun with every attempt): the retry finds the seq the first attempt got
+      const firstAttempt = proxy.sent()
+      while (proxy.sent() === firstAttempt) yield* Effect.sleep("5 millis")
       proxy.flow()
       expect(yield* Fiber.join(publishing)).toBe(1)
       expect(yield* a.backplane.publish("u", pending(2))).toBe(2)
