@@ -53,7 +53,7 @@ export const fromKeyPart = (part: string): string => Wtf8.decode(Buffer.from(par
  * surrogate, which UTF-8 would turn into U+FFFD (two ids one field): then
  * its WTF-8 bytes.
  */
-export const exactText = (text: string): string | Buffer => Wtf8.isWellFormed(text) ? text : Wtf8.encode(text)
+export const redisText = (text: string): string | Buffer => Wtf8.isWellFormed(text) ? text : Wtf8.encode(text)
 
 /**
  * `<length>:<text>` at `from` in a channel message (the stage and stream channels' format for a field that

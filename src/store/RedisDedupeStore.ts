@@ -10,7 +10,7 @@ import {
   type SharedWaits
 } from "./DedupeStore.js"
 import { jsonLength } from "./JsonLength.js"
-import { exactText, keyPart, Redis, type RedisError, retryTimeouts } from "./Redis.js"
+import { keyPart, Redis, type RedisError, redisText, retryTimeouts } from "./Redis.js"
 import * as Scripts from "./RedisDedupeScripts.js"
 import { defaults, RedisSettings } from "./RedisSettings.js"
 
@@ -104,11 +104,11 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
     const claim = (userId: string, id: string): Effect.Effect<Claim, DedupeStoreError> =>
       Effect.suspend(() => {
         const token = `${processTag}${(++claims).toString(36)}`
-        return Effect.flatMap(script(Scripts.claim, [keyPart(userId), exactText(id), leaseMs, ttlMs, token], identity), toClaim)
+        return Effect.flatMap(script(Scripts.claim, [keyPart(userId), redisText(id), leaseMs, ttlMs, token], identity), toClaim)
       })
 
     const expire = (userId: string, id: string): Effect.Effect<void, DedupeStoreError> =>
-      script(Scripts.expire, [keyPart(userId), exactText(id), channel(userId, id)], () => undefined)
+      script(Scripts.expire, [keyPart(userId), redisText(id), channel(userId, id)], () => undefined)
 
     const bounds = [maxEntries, maxBytesPerUser, maxBytes, ttlMs] as const
 
@@ -118,7 +118,7 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
         ? expire(userId, id)
         : script(
           Scripts.complete,
-          [keyPart(userId), exactText(id), JSON.stringify(result), ...bounds, channel(userId, id)],
+          [keyPart(userId), redisText(id), JSON.stringify(result), ...bounds, channel(userId, id)],
           () => undefined
         )
 
@@ -133,7 +133,7 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
             windowMs,
             ENTRY_OVERHEAD,
             keyPart(userId),
-            exactText(id),
+            redisText(id),
             JSON.stringify(result),
             ...bounds
           ]).pipe(Effect.mapError(storeError), Effect.flatMap(toClaim)))
@@ -141,7 +141,7 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
     // whether a claim of the id is in progress (and its lease not run out)
     const inProgress = (userId: string, id: string) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.mapBoth(redis.run((client) => client.hget(`${prefix}dd:{${keyPart(userId)}}:e`, exactText(id))), {
+        Effect.mapBoth(redis.run((client) => client.hget(`${prefix}dd:{${keyPart(userId)}}:e`, redisText(id))), {
           onFailure: storeError,
           onSuccess: (value) => value !== null && value.startsWith("P") && Number.parseInt(value.slice(1), 10) > now
         }))
@@ -163,8 +163,8 @@ export const make = (options: DedupeOptions, leaseMs: number = defaults.dedupeLe
     // a retried `enter` whose first attempt ran meets its own edges only past a held id: the same answer
     const sharedWaits: SharedWaits = {
       enter: (userId, held, wanted) =>
-        script(Scripts.enterWait, [keyPart(userId), exactText(wanted), leaseMs, ...held.map(exactText)], (reply) => reply === 1),
-      leave: (userId, held, wanted) => script(Scripts.leaveWait, [keyPart(userId), exactText(wanted), ...held.map(exactText)], () => undefined)
+        script(Scripts.enterWait, [keyPart(userId), redisText(wanted), leaseMs, ...held.map(redisText)], (reply) => reply === 1),
+      leave: (userId, held, wanted) => script(Scripts.leaveWait, [keyPart(userId), redisText(wanted), ...held.map(redisText)], () => undefined)
     }
 
     return DedupeStore.of({ claim, record, complete, expire, settled, sync: undefined, sharedWaits })

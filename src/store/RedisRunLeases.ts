@@ -3,7 +3,7 @@ import { Clock, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Runtime
 import { fallback } from "../observability/AdmissionFallback.js"
 import { OutageLog } from "../observability/OutageLog.js"
 import type { LeaseGuard, RunEnd } from "./Backplane.js"
-import { fromKeyPart, keyPart, Redis, type RedisError } from "./Redis.js"
+import { fromKeyPart, keyPart, Redis, type RedisError, redisText } from "./Redis.js"
 import { RedisSettings } from "./RedisSettings.js"
 import * as Scripts from "./RedisRunScripts.js"
 import {
@@ -311,7 +311,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
       ),
     locate: (userId, runId) => {
       const keys = Scripts.userKeys(prefix, userId)
-      return redis.eval(Scripts.locate, [keys.running, keys.ended], [runId]).pipe(
+      return redis.eval(Scripts.locate, [keys.running, keys.ended], [redisText(runId)]).pipe(
         Effect.map((reply): RunLocation => {
           const [state, where] = reply as [string, string?]
           if (state === "running") return { _tag: "Running", owner: String(where) }

@@ -33,9 +33,10 @@ export const encode = (text: string): Buffer => {
 }
 
 /**
- * The string whose WTF-8 `bytes` are: the inverse of `encode`. Bytes that
- * are no WTF-8 (not written by `encode`) read as U+FFFD, one per byte, as
- * UTF-8 decoding does; it never throws.
+ * The string whose WTF-8 `bytes` are: the inverse of `encode` on what it
+ * writes. Bytes it never writes (a damaged key) read as some string, never
+ * a throw: a byte that starts no valid sequence as U+FFFD (one per byte,
+ * where Node's UTF-8 decoding may make one of several).
  */
 export const decode = (bytes: Uint8Array): string => {
   if (isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")

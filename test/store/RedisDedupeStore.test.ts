@@ -30,6 +30,23 @@ describe("RedisDedupeStore across nodes", () => {
       expect(yield* b.claim("u", "m1")).toEqual({ _tag: "Duplicate", result: { run_id: "r-a" } })
     }))
 
+  it.scopedLive("a duplicate on node B of an id with a lone surrogate waits for A's result too (not for a lookalike's)", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* twoNodes(60_000)
+      // another id that UTF-8 alone would have made the same field: done, so it must not end B's wait
+      yield* a.claim("u", "m\uDC00")
+      yield* a.complete("u", "m\uDC00", { run_id: "r-other" })
+      expect(yield* a.claim("u", "m\uD800")).toEqual({ _tag: "New" })
+      expect(yield* b.claim("u", "m\uD800")).toEqual({ _tag: "Pending" })
+      const waiting = yield* Effect.fork(b.settled("u", "m\uD800"))
+      // still waiting while A processes it (a waiter that read the lookalike's entry would be done)
+      yield* Effect.sleep("300 millis")
+      expect(waiting.unsafePoll()).toBeNull()
+      yield* a.complete("u", "m\uD800", { run_id: "r-a" })
+      yield* Fiber.join(waiting)
+      expect(yield* b.claim("u", "m\uD800")).toEqual({ _tag: "Duplicate", result: { run_id: "r-a" } })
+    }))
+
   it.scopedLive("a claim whose node died is taken over once its lease ran out, and its waiter is let go", () =>
     Effect.gen(function*() {
       const { a, b } = yield* twoNodes(300)
