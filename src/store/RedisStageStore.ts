@@ -11,7 +11,8 @@ import { type StageChange, StageStore, type StoredStage } from "./StageStore.js"
  * the store that made it, and a store skips its own (`changes` reports other
  * nodes' changes only: a node applies its own as it makes them). A node that lost its subscription
  * (Redis restarted, a connection dropped) is given every stored stage again
- * as changes once it is back, so it converges on what is stored. What it
+ * as changes once it is back, and so is one that fell behind a flood of
+ * announcements (`MAX_PENDING_CHANGES`), so it converges on what is stored. What it
  * reads back is decoded, not trusted (another version's node, or a hand, may
  * have written it): what does not decode is no stage and no change.
  */
@@ -46,6 +47,15 @@ const parseAnnouncement = (message: string): Option.Option<{ readonly origin: st
         origin: origin.text,
         change: { type: type.text, value }
       }))))
+
+/** Stage changes another node announced that this node has not taken yet, at most (see `changes`). */
+export const MAX_PENDING_CHANGES = 1024
+
+/**
+ * The longest announcement read (UTF-16 units): a real one is well under 1 KiB (a node id, a type, a stage and a
+ * rollback's reason), so the changes held never pass MAX_PENDING_CHANGES times this; a longer one is unreadable.
+ */
+export const MAX_ANNOUNCEMENT_CHARS = 8 * 1024
 
 /** The store of one node on the node's `Redis`. */
 export const make = Effect.gen(function*() {
@@ -82,15 +92,26 @@ export const make = Effect.gen(function*() {
   )
 
   const changes: Effect.Effect<Queue.Dequeue<StageChange>, never, Scope.Scope> = Effect.gen(function*() {
-    // stage changes are rare (an operator, a rollback): the queue is as long as the changes not taken yet
-    const queue = yield* Effect.acquireRelease(Queue.unbounded<StageChange>(), Queue.shutdown)
+    // stage changes are rare (an operator, a rollback), but anyone who can publish on the channel can flood it:
+    // past MAX_PENDING_CHANGES not taken yet an announcement is dropped, and once the queue has room again every
+    // stored stage is reported (the node reads a type's stage again on each change, so that makes up for it)
+    const queue = yield* Effect.acquireRelease(Queue.dropping<StageChange>(MAX_PENDING_CHANGES), Queue.shutdown)
     const reportAll = Effect.flatMap(all, (stored) =>
       Queue.offerAll(queue, Array.from(stored, ([type, value]) => ({ type, value }))))
+    let catchingUp = false
+    const catchUp = Effect.zipRight(
+      Effect.repeat(Queue.size(queue), { while: (size) => size > MAX_PENDING_CHANGES / 2, schedule: Schedule.spaced("50 millis") }),
+      // (cleared before the stages are read: one dropped after that read starts another catch-up)
+      Effect.zipRight(Effect.sync(() => void (catchingUp = false)), reportAll)
+    )
     const subscribe = redis.subscribe(channel, {
       onMessage: (message) => {
-        const announced = parseAnnouncement(message)
+        const announced = message.length > MAX_ANNOUNCEMENT_CHARS ? Option.none() : parseAnnouncement(message)
         if (Option.isNone(announced)) redis.unreadable("stages")
-        else if (announced.value.origin !== origin) Queue.unsafeOffer(queue, announced.value.change)
+        else if (announced.value.origin !== origin && !Queue.unsafeOffer(queue, announced.value.change) && !catchingUp) {
+          catchingUp = true
+          Runtime.runFork(runtime)(catchUp)
+        }
       },
       onRestored: () => Runtime.runFork(runtime)(reportAll)
     })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Queue } from "effect"
+import { Chunk, Context, Effect, Layer, Queue } from "effect"
 import { Redis as IORedis } from "ioredis"
 import { Redis } from "../../src/store/Redis.js"
 import * as RedisStageStore from "../../src/store/RedisStageStore.js"
@@ -43,7 +43,9 @@ describe("RedisStageStore: what it cannot read", () => {
           announcement("other", "chat", JSON.stringify({ stage: "canary", canaryPercent: 12.5 })),
           "-2:ab1:x{}",
           "5:other99:chat{}",
-          announcement("other", "chat", JSON.stringify({ stage: "canary" }))
+          announcement("other", "chat", JSON.stringify({ stage: "canary" })),
+          // well-formed, but longer than any real one: not held among the changes
+          announcement("other", "x".repeat(RedisStageStore.MAX_ANNOUNCEMENT_CHARS), JSON.stringify({ stage: "canary", canaryPercent: 1 }))
       ]
       const before = yield* unreadableCount("stages")
       for (const message of unreadable) yield* as((client) => client.publish(channel, message))
@@ -67,5 +69,32 @@ describe("RedisStageStore: what it cannot read", () => {
       expect(new Map(yield* store.all)).toEqual(new Map([["quality_report", { stage: "canary", canaryPercent: 10 }]]))
       // each read of one counted: two gets, and all (two)
       expect((yield* unreadableCount("stages")) - before).toBe(4)
+    }))
+})
+
+describe("RedisStageStore: a flood of announcements", () => {
+  it.scopedLive("a flood of announcements holds at most MAX_PENDING_CHANGES; once there is room, every stored stage is reported", () =>
+    Effect.gen(function*() {
+      const { store, key, as } = yield* storeAndOperator
+      const changes = yield* store.changes
+      // stored by another node, whose announcement is lost in the flood
+      const chat = { stage: "canary", canaryPercent: 30 }
+      yield* as((client) => client.hset(key("stages"), "chat", JSON.stringify(chat)))
+      const value = JSON.stringify({ stage: "legacy", canaryPercent: 0 })
+      const flood = RedisStageStore.MAX_PENDING_CHANGES + 500
+      yield* as((client) => {
+        const pipeline = client.pipeline()
+        for (let i = 0; i < flood; i++) pipeline.publish(key("stages:changes"), announcement("other", `t${i}`, value))
+        return pipeline.exec()
+      })
+      while ((yield* Queue.size(changes)) < RedisStageStore.MAX_PENDING_CHANGES) yield* Effect.sleep("20 millis")
+      // (what was still on its way has arrived by now)
+      yield* Effect.sleep("300 millis")
+      expect(yield* Queue.size(changes)).toBe(RedisStageStore.MAX_PENDING_CHANGES)
+      const taken = yield* Queue.takeN(changes, RedisStageStore.MAX_PENDING_CHANGES)
+      expect(Chunk.toReadonlyArray(taken).map((change) => change.type).slice(0, 3)).toEqual(["t0", "t1", "t2"])
+      // the stored stages, reported once the queue had room again
+      expect(yield* Queue.take(changes)).toEqual({ type: "chat", value: chat })
+      expect(yield* Queue.size(changes)).toBe(0)
     }))
 })
