@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Effect, Layer, Option, Queue, Runtime, Schedule, Schema, type Scope } from "effect"
+import { Effect, Either, Layer, Option, Queue, Runtime, Schedule, Schema, type Scope } from "effect"
 import { lengthPrefixed, Redis, RedisScript } from "./Redis.js"
 import { type StageChange, StageStore, type StoredStage } from "./StageStore.js"
 
@@ -52,10 +52,11 @@ const parseAnnouncement = (message: string): Option.Option<{ readonly origin: st
 export const MAX_PENDING_CHANGES = 1024
 
 /**
- * The longest announcement read (UTF-16 units): a real one is well under 1 KiB (a node id, a type, a stage and a
- * rollback's reason), so the changes held never pass MAX_PENDING_CHANGES times this; a longer one is unreadable.
+ * The longest announcement read (UTF-16 units; a longer one is unreadable): a real one is at most about 500 (a
+ * node id, a type, a stage and a rollback's reason), and what the changes held keep alive stays within about
+ * twice MAX_PENDING_CHANGES times this (a type is a slice of its message; a reason is parsed from it).
  */
-export const MAX_ANNOUNCEMENT_CHARS = 8 * 1024
+export const MAX_ANNOUNCEMENT_CHARS = 4 * 1024
 
 /** The store of one node on the node's `Redis`. */
 export const make = Effect.gen(function*() {
@@ -73,9 +74,8 @@ export const make = Effect.gen(function*() {
     return Option.getOrUndefined(stage)
   }
 
-  // Redis away (a degraded start, an outage): the node keeps the stages it has, and converges when
-  // Redis is back (every stored stage is reported again then)
-  const all = Effect.map(
+  // every stored stage, as read back (one that does not decode is left out)
+  const readAll = Effect.map(
     redis.run((client) => client.hgetall(hash)),
     (stored) => {
       const stages = new Map<string, StoredStage>()
@@ -85,7 +85,11 @@ export const make = Effect.gen(function*() {
       }
       return stages
     }
-  ).pipe(
+  )
+
+  // Redis away (a degraded start, an outage): the node keeps the stages it has, and converges when
+  // Redis is back (every stored stage is reported again then)
+  const all = readAll.pipe(
     Effect.catchAll((error) =>
       Effect.as(Effect.logWarning("stage store: Redis away, no stored stages read", error.message), new Map<string, StoredStage>())
     )
@@ -93,34 +97,53 @@ export const make = Effect.gen(function*() {
 
   const changes: Effect.Effect<Queue.Dequeue<StageChange>, never, Scope.Scope> = Effect.gen(function*() {
     // stage changes are rare (an operator, a rollback), but anyone who can publish on the channel can flood it:
-    // past MAX_PENDING_CHANGES not taken yet an announcement is dropped, and once the queue has room again every
-    // stored stage is reported (the node reads a type's stage again on each change, so that makes up for it)
+    // past MAX_PENDING_CHANGES not taken yet an announcement is dropped, and a catch-up reports every stored
+    // stage once the queue is at most half full (the node reads a type's stage again on each change, so that
+    // makes up for what was dropped)
     const queue = yield* Effect.acquireRelease(Queue.dropping<StageChange>(MAX_PENDING_CHANGES), Queue.shutdown)
-    const reportAll = Effect.flatMap(all, (stored) =>
-      Queue.offerAll(queue, Array.from(stored, ([type, value]) => ({ type, value }))))
+    const half = MAX_PENDING_CHANGES / 2
+    const room = Effect.repeat(Queue.size(queue), { while: (size) => size > half, schedule: Schedule.spaced("50 millis") })
+
+    // one catch-up at a time; one that could not read every stored stage, or offer them all, starts another
     let catchingUp = false
-    const catchUp = Effect.zipRight(
-      Effect.repeat(Queue.size(queue), { while: (size) => size > MAX_PENDING_CHANGES / 2, schedule: Schedule.spaced("50 millis") }),
+    const catchUp = (): void => {
+      if (catchingUp) return
+      catchingUp = true
+      Runtime.runFork(runtime)(reportAll)
+    }
+    const reportAll: Effect.Effect<void> = Effect.gen(function*() {
+      yield* room
       // (cleared before the stages are read: one dropped after that read starts another catch-up)
-      Effect.zipRight(Effect.sync(() => void (catchingUp = false)), reportAll)
-    )
+      catchingUp = false
+      const stored = yield* Effect.either(readAll)
+      if (Either.isLeft(stored)) {
+        // Redis away or slow: asked again in a second (a restored subscription starts one too)
+        yield* Effect.logDebug("stage store: stored stages not read, trying again", stored.left.message)
+        yield* Effect.sleep("1 second")
+        return catchUp()
+      }
+      // half a queue at a time, so that a hash of many types (a hand's, another version's) is offered whole
+      const stages = Array.from(stored.right, ([type, value]) => ({ type, value }))
+      for (let from = 0; from < stages.length; from += half) {
+        yield* room
+        if (!(yield* Queue.offerAll(queue, stages.slice(from, from + half)))) return catchUp()
+      }
+    })
+
     const subscribe = redis.subscribe(channel, {
       onMessage: (message) => {
         const announced = message.length > MAX_ANNOUNCEMENT_CHARS ? Option.none() : parseAnnouncement(message)
         if (Option.isNone(announced)) redis.unreadable("stages")
-        else if (announced.value.origin !== origin && !Queue.unsafeOffer(queue, announced.value.change) && !catchingUp) {
-          catchingUp = true
-          Runtime.runFork(runtime)(catchUp)
-        }
+        else if (announced.value.origin !== origin && !Queue.unsafeOffer(queue, announced.value.change)) catchUp()
       },
-      onRestored: () => Runtime.runFork(runtime)(reportAll)
+      onRestored: catchUp
     })
     // subscribed now, or (Redis away at start) in the background once Redis answers, then all reported
     const first = yield* Effect.either(subscribe)
     if (first._tag === "Left") {
       yield* Effect.forkScoped(subscribe.pipe(
         Effect.retry(Schedule.spaced("1 second")),
-        Effect.zipRight(reportAll)
+        Effect.zipRight(Effect.sync(catchUp))
       ))
     }
     return queue

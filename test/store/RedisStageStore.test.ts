@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Layer, Queue } from "effect"
+import { Context, Effect, Layer, Queue } from "effect"
 import { Redis as IORedis } from "ioredis"
 import { Redis } from "../../src/store/Redis.js"
 import * as RedisStageStore from "../../src/store/RedisStageStore.js"
-import { StageStore } from "../../src/store/StageStore.js"
+import { type StageChange, StageStore } from "../../src/store/StageStore.js"
 import { redisUrl, testRedisLayer } from "../support/RedisServer.js"
 import { unreadableCount } from "../support/RedisUnreadable.js"
 
@@ -22,9 +22,12 @@ const storeAndOperator = Effect.gen(function*() {
     (client) => Effect.sync(() => client.disconnect())
   )
   const redis = Context.get(context, Redis)
-  const as = <A>(command: (client: IORedis) => Promise<A>) => Effect.promise(() => command(operator))
+  const as: Operator = (command) => Effect.promise(() => command(operator))
   return { store: Context.get(context, StageStore), key: redis.key, as }
 })
+
+/** Runs a command on the operator's connection. */
+type Operator = <A>(command: (client: IORedis) => Promise<A>) => Effect.Effect<A>
 
 // `<origin length>:<origin><type length>:<type><value JSON>`, as RedisStageStore's script announces a change
 const announcement = (origin: string, type: string, value: string) => `${origin.length}:${origin}${type.length}:${type}${value}`
@@ -73,28 +76,78 @@ describe("RedisStageStore: what it cannot read", () => {
 })
 
 describe("RedisStageStore: a flood of announcements", () => {
-  it.scopedLive("a flood of announcements holds at most MAX_PENDING_CHANGES; once there is room, every stored stage is reported", () =>
+  const legacy = JSON.stringify({ stage: "legacy", canaryPercent: 0 })
+
+  // `count` announcements of types `<stem>0`, `<stem>1`, ... from another node, published at once
+  const flood = (key: (name: string) => string, as: Operator, stem: string, count: number) =>
+    as((client) => {
+      const pipeline = client.pipeline()
+      for (let i = 0; i < count; i++) pipeline.publish(key("stages:changes"), announcement("other", `${stem}${i}`, legacy))
+      return pipeline.exec()
+    })
+
+  // takes changes one at a time, a millisecond each (a node reads the type's stage from Redis on each), until
+  // every type of `wanted` came; fails if one does not come
+  const takeUntil = (changes: Queue.Dequeue<StageChange>, wanted: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      const missing = new Set(wanted)
+      const others: Array<string> = []
+      while (missing.size > 0) {
+        const change = yield* Queue.take(changes).pipe(
+          Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => `never came: ${[...missing].slice(0, 5).join(", ")}` })
+        )
+        if (!missing.delete(change.type)) others.push(change.type)
+        yield* Effect.sleep("1 millis")
+      }
+      return others
+    })
+
+  it.scopedLive("holds at most MAX_PENDING_CHANGES; once there is room, every stored stage is reported", () =>
     Effect.gen(function*() {
       const { store, key, as } = yield* storeAndOperator
       const changes = yield* store.changes
       // stored by another node, whose announcement is lost in the flood
-      const chat = { stage: "canary", canaryPercent: 30 }
-      yield* as((client) => client.hset(key("stages"), "chat", JSON.stringify(chat)))
-      const value = JSON.stringify({ stage: "legacy", canaryPercent: 0 })
-      const flood = RedisStageStore.MAX_PENDING_CHANGES + 500
-      yield* as((client) => {
-        const pipeline = client.pipeline()
-        for (let i = 0; i < flood; i++) pipeline.publish(key("stages:changes"), announcement("other", `t${i}`, value))
-        return pipeline.exec()
-      })
+      yield* as((client) => client.hset(key("stages"), "chat", JSON.stringify({ stage: "canary", canaryPercent: 30 })))
+      yield* flood(key, as, "t", RedisStageStore.MAX_PENDING_CHANGES + 500)
       while ((yield* Queue.size(changes)) < RedisStageStore.MAX_PENDING_CHANGES) yield* Effect.sleep("20 millis")
-      // (what was still on its way has arrived by now)
+      // (what was still on its way has arrived by now; held or dropped, never more)
       yield* Effect.sleep("300 millis")
       expect(yield* Queue.size(changes)).toBe(RedisStageStore.MAX_PENDING_CHANGES)
-      const taken = yield* Queue.takeN(changes, RedisStageStore.MAX_PENDING_CHANGES)
-      expect(Chunk.toReadonlyArray(taken).map((change) => change.type).slice(0, 3)).toEqual(["t0", "t1", "t2"])
-      // the stored stages, reported once the queue had room again
-      expect(yield* Queue.take(changes)).toEqual({ type: "chat", value: chat })
-      expect(yield* Queue.size(changes)).toBe(0)
+      const others = yield* takeUntil(changes, ["chat"])
+      expect(others.slice(0, 3)).toEqual(["t0", "t1", "t2"])
+      expect(others.every((type) => /^t\d+$/.test(type))).toBe(true)
+    }))
+
+  it.scopedLive("a subscription restored while the queue is nearly full: every stored stage is still reported", () =>
+    Effect.gen(function*() {
+      const { store, key, as } = yield* storeAndOperator
+      const changes = yield* store.changes
+      yield* flood(key, as, "t", RedisStageStore.MAX_PENDING_CHANGES - 4)
+      while ((yield* Queue.size(changes)) < RedisStageStore.MAX_PENDING_CHANGES - 4) yield* Effect.sleep("20 millis")
+      // changed while this node's subscription was down: their announcements missed
+      const stored = Array.from({ length: 10 }, (_, i) => `s${i}`)
+      for (const type of stored) yield* as((client) => client.hset(key("stages"), type, legacy))
+      yield* as((client) => client.client("KILL", "TYPE", "pubsub"))
+      // subscribed again (and a moment for what a restored subscription does), before anything is taken
+      const subscribers = () => as((client) => client.pubsub("NUMSUB", key("stages:changes"))).pipe(Effect.map((reply) => Number(reply[1])))
+      while ((yield* subscribers()) === 0) yield* Effect.sleep("20 millis")
+      yield* Effect.sleep("300 millis")
+      yield* takeUntil(changes, stored)
+    }))
+
+  it.scopedLive("more stored stages than half the queue, after a flood: each is reported", () =>
+    Effect.gen(function*() {
+      const { store, key, as } = yield* storeAndOperator
+      const changes = yield* store.changes
+      const stored = Array.from({ length: 600 }, (_, i) => `s${i}`)
+      yield* as((client) => {
+        const pipeline = client.pipeline()
+        for (const type of stored) pipeline.hset(key("stages"), type, legacy)
+        return pipeline.exec()
+      })
+      yield* flood(key, as, "t", RedisStageStore.MAX_PENDING_CHANGES + 100)
+      // (their announcements lost: only a catch-up brings them)
+      while ((yield* Queue.size(changes)) < RedisStageStore.MAX_PENDING_CHANGES) yield* Effect.sleep("20 millis")
+      yield* takeUntil(changes, stored)
     }))
 })
