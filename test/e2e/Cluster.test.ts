@@ -5,6 +5,7 @@ import { type Frame, TestClient } from "../support/TestClient.js"
 import { TEST_SECRET, token } from "../support/TestServer.js"
 import { type ChildProcess, spawn } from "node:child_process"
 import { Redis as IORedis } from "ioredis"
+import { keyPart } from "../../src/store/Redis.js"
 import { freePort } from "../support/ServiceProcess.js"
 
 /**
@@ -168,7 +169,7 @@ describe("cluster mode (REDIS_URL)", () => {
     await onA.completed(first.payload["result"].run_id as string)
     const operator = new IORedis(redisUrl(), { maxRetriesPerRequest: 1 })
     try {
-      const entries = `${prefix}dd:{${Buffer.from("damaged").toString("hex")}}:e`
+      const entries = `${prefix}dd:{${keyPart("damaged")}}:e`
       const stored = await operator.hget(entries, "kept-id")
       expect(stored).toMatch(/^D\d+:\{/)
       await operator.hset(entries, "kept-id", `${stored!.slice(0, stored!.indexOf(":") + 1)}{"run_id":`)
