@@ -4,7 +4,7 @@ import { Redis as IORedis } from "ioredis"
 import { Redis } from "../../src/store/Redis.js"
 import * as RedisStageStore from "../../src/store/RedisStageStore.js"
 import { type StageChange, StageStore } from "../../src/store/StageStore.js"
-import { redisUrl, testRedisLayer } from "../support/RedisServer.js"
+import { redisUrl, startRedisServer, testRedisLayer } from "../support/RedisServer.js"
 import { unreadableCount } from "../support/RedisUnreadable.js"
 
 /**
@@ -14,17 +14,22 @@ import { unreadableCount } from "../support/RedisUnreadable.js"
  * `RedisStores.test.ts`, covers what it can read).
  */
 
-/** A store on a fresh prefix, and a plain connection of an operator's to the same Redis. */
-const storeAndOperator = Effect.gen(function*() {
-  const context = yield* Layer.build(Layer.provideMerge(RedisStageStore.layer, testRedisLayer()).pipe(Layer.orDie))
+/**
+ * A store on a fresh prefix of the shared Redis (or the one at `url`: a test
+ * that drops connections must not drop other tests'), and a plain connection
+ * of an operator's to the same Redis.
+ */
+const storeAndOperatorOn = (url: string) => Effect.gen(function*() {
+  const context = yield* Layer.build(Layer.provideMerge(RedisStageStore.layer, testRedisLayer({}, url)).pipe(Layer.orDie))
   const operator = yield* Effect.acquireRelease(
-    Effect.sync(() => new IORedis(redisUrl(), { maxRetriesPerRequest: 1 })),
+    Effect.sync(() => new IORedis(url, { maxRetriesPerRequest: 1 })),
     (client) => Effect.sync(() => client.disconnect())
   )
   const redis = Context.get(context, Redis)
   const as: Operator = (command) => Effect.promise(() => command(operator))
   return { store: Context.get(context, StageStore), key: redis.key, as }
 })
+const storeAndOperator = Effect.suspend(() => storeAndOperatorOn(redisUrl()))
 
 /** Runs a command on the operator's connection. */
 type Operator = <A>(command: (client: IORedis) => Promise<A>) => Effect.Effect<A>
@@ -120,7 +125,7 @@ describe("RedisStageStore: a flood of announcements", () => {
 
   it.scopedLive("a subscription restored while the queue is nearly full: every stored stage is still reported", () =>
     Effect.gen(function*() {
-      const { store, key, as } = yield* storeAndOperator
+      const { store, key, as } = yield* storeAndOperatorOn((yield* startRedisServer).url)
       const changes = yield* store.changes
       yield* flood(key, as, "t", RedisStageStore.MAX_PENDING_CHANGES - 4)
       while ((yield* Queue.size(changes)) < RedisStageStore.MAX_PENDING_CHANGES - 4) yield* Effect.sleep("20 millis")

@@ -46,15 +46,16 @@ export const deletePrefix = (url: string, prefix: string): Promise<void> => {
 }
 
 /**
- * The Redis connection on the shared Redis under a fresh prefix, its keys
- * deleted when the layer is released.
+ * The Redis connection on the shared Redis (or the one at `url`) under a
+ * fresh prefix, its keys deleted when the layer is released.
  */
 export const testRedisLayer = (
-  overrides: Partial<Omit<RedisSettingsShape, "url">> = {}
+  overrides: Partial<Omit<RedisSettingsShape, "url">> = {},
+  url = redisUrl()
 ): Layer.Layer<Redis.Redis | RedisSettings, Redis.RedisError> => {
-  const settings = testSettings(overrides)
+  const settings = testSettings(overrides, url)
   const cleanUp = Layer.scopedDiscard(Effect.addFinalizer(() =>
-    Effect.promise(() => deletePrefix(redisUrl(), settings.prefix).catch(() => undefined))
+    Effect.promise(() => deletePrefix(url, settings.prefix).catch(() => undefined))
   ))
   return Layer.merge(Redis.layerWith(settings), Layer.succeed(RedisSettings, settings)).pipe(
     Layer.provideMerge(cleanUp)
