@@ -1,10 +1,13 @@
 import { defineConfig } from "vitest/config"
 
 /**
- * Files that read the process-wide metric registry and assert absolute values
- * (what a fresh process shows): each runs in a worker of its own.
+ * Files that read the process-wide metric registry (directly, on /metrics or
+ * in the dashboard's totals) and assert what a fresh process shows: each runs
+ * in a worker of its own.
  */
 const freshRegistry = [
+  "test/e2e/Dashboard.test.ts",
+  "test/e2e/DashboardBrowser.test.ts",
   "test/e2e/Metrics.test.ts",
   "test/observability/DashboardStats.test.ts",
   "test/observability/Prometheus.test.ts"

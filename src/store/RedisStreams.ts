@@ -335,8 +335,20 @@ export const make = (
       Effect.suspend(() => owed.size === 0 ? Effect.void : Effect.zipRight(redis.whenConnected, payOwed)),
       Schedule.spaced(Duration.millis(OWED_RETRY_MS))
     ))
-    // a node going away tries what it still owes once more
-    yield* Effect.addFinalizer(() => payOwed)
+    // a node going away tries what it still owes once more; what Redis still did not take is given up with the
+    // node (its runs, recorded running, are ended NODE_LOST by a survivor once its lease expires) and no longer
+    // counted: the gauge is of the living nodes' ends
+    const dropOwed = Effect.suspend(() => {
+      const left = owed.size
+      if (left === 0) return Effect.void
+      owed.clear()
+      owedChars = 0
+      return Effect.zipRight(
+        Metric.incrementBy(runEndsOwed, -left),
+        Effect.logWarning(`backplane: ${left} runs' ends Redis did not take are given up as the node stops`)
+      )
+    })
+    yield* Effect.addFinalizer(() => Effect.zipRight(payOwed, dropOwed))
     // listeners given events only here catch up (their epoch ends) while Redis is up: after a Redis that refused
     // writes (full, a replica) and never dropped the subscription, no restored subscription would start them,
     // and their users' owed ends wait for them (`anyDiverged`)

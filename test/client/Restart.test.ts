@@ -11,7 +11,9 @@ const fast = Schedule.exponential("10 millis").pipe(Schedule.union(Schedule.spac
 describe("the client across a server restart without shared history (PROTOCOL §6, epochs)", () => {
   it.scopedLive("the stream's past is gone: a typed gap, then the new epoch's events from seq 1", () =>
     Effect.gen(function*() {
-      const first = yield* Effect.promise(() => startServer({ settings: { agentStepMs: 1 } }))
+      // (closed by the test, and by the scope if the test fails first: test files share a worker)
+      const first = yield* Effect.acquireRelease(Effect.promise(() => startServer({ settings: { agentStepMs: 1 } })), (s) =>
+        Effect.promise(() => s.close()))
       // the client's address stays the proxy's; behind it, the server is replaced
       const proxy = yield* Effect.acquireRelease(Effect.promise(() => startProxy(first.port)), (p) => Effect.promise(() => p.close()))
       const client = yield* Client.make({

@@ -106,8 +106,11 @@ const crossedBatches = async (
   const type = gate.handler.type
   a.send({ type: "batch", id: "X", payload: { messages: [{ type, id: "ga" }, { type: "typing", id: "Y", payload: { is_typing: true } }] } })
   b.send({ type: "batch", id: "Y", payload: { messages: [{ type, id: "gb" }, { type: "typing", id: "X", payload: { is_typing: true } }] } })
-  // both batches hold their ids and sit in their gates
-  while (gate.entered() < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+  // both batches hold their ids and sit in their gates (bounded: a test that timed out must not poll on in the worker)
+  for (const until = Date.now() + 20_000; gate.entered() < 2;) {
+    if (Date.now() > until) throw new Error(`${gate.entered()} of the 2 batches reached the gate`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
   const opened = Date.now()
   gate.open()
   // (waited for longer than a claim's lease: a wait that lasts it out is told by the time it took, not a time-out)

@@ -147,30 +147,38 @@ describe("delivery guarantees over real sockets (PROTOCOL §5, §6)", () => {
 
   it("resume reports a gap when the history no longer reaches back", async () => {
     const small = await startServer({ settings: { agentStepMs: 0, historyMinEvents: 5, historyMaxEvents: 5, historyMinAgeMs: 0 } })
-    const client = await TestClient.connect(small.wsUrl(small.token("forgetful")))
-    const ack = await client.request("user_message", "g", { text: "what is 3 * 3" })
-    await client.completed(ack.payload["result"].run_id)
-    const lastSeq = client.frames.reduce((max, f) => Math.max(max, f.seq ?? 0), 0)
-    expect(lastSeq).toBeGreaterThan(5)
-    const epoch = client.greeting.payload["epoch"]
-    client.frames.length = 0
-    const resumed = await client.request("resume", "r", { last_seq: 0 })
-    expect(resumed.payload["result"]).toEqual({ replayed: 5, gap: true, epoch })
-    expect(client.frames.filter((f) => f.seq !== undefined).map((f) => f.seq)).toEqual(
-      [4, 3, 2, 1, 0].map((back) => lastSeq - back)
-    )
-    await client.close()
-    await small.close()
+    // (closed however the test ends: test files share a worker)
+    try {
+      const client = await TestClient.connect(small.wsUrl(small.token("forgetful")))
+      const ack = await client.request("user_message", "g", { text: "what is 3 * 3" })
+      await client.completed(ack.payload["result"].run_id)
+      const lastSeq = client.frames.reduce((max, f) => Math.max(max, f.seq ?? 0), 0)
+      expect(lastSeq).toBeGreaterThan(5)
+      const epoch = client.greeting.payload["epoch"]
+      client.frames.length = 0
+      const resumed = await client.request("resume", "r", { last_seq: 0 })
+      expect(resumed.payload["result"]).toEqual({ replayed: 5, gap: true, epoch })
+      expect(client.frames.filter((f) => f.seq !== undefined).map((f) => f.seq)).toEqual(
+        [4, 3, 2, 1, 0].map((back) => lastSeq - back)
+      )
+      await client.close()
+    } finally {
+      await small.close()
+    }
   })
 
   it("a client that stops answering pings is closed with 4000; one that answers stays", async () => {
     const beating = await startServer({ settings: { heartbeatMs: 100 } })
     const deaf = new WebSocket(beating.wsUrl(beating.token("deaf")), { autoPong: false })
-    const closed = new Promise<number>((resolve) => deaf.on("close", (code) => resolve(code)))
-    const healthy = await TestClient.connect(beating.wsUrl(beating.token("healthy")))
-    expect(await closed).toBe(4000)
-    expect((await healthy.request("ping", "alive")).type).toBe("pong")
-    await healthy.close()
-    await beating.close()
+    try {
+      const closed = new Promise<number>((resolve) => deaf.on("close", (code) => resolve(code)))
+      const healthy = await TestClient.connect(beating.wsUrl(beating.token("healthy")))
+      expect(await closed).toBe(4000)
+      expect((await healthy.request("ping", "alive")).type).toBe("pong")
+      await healthy.close()
+    } finally {
+      deaf.terminate()
+      await beating.close()
+    }
   })
 })

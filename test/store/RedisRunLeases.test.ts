@@ -419,6 +419,22 @@ describe("RedisRunLeases: a node cut off longer than its lease", () => {
       yield* paidOnce
     }))
 
+  it.scopedLive("ends still owed when the node stops are given up with it, said, and no longer counted", () =>
+    Effect.gen(function*() {
+      const { a: nodeA, proxy } = yield* cutOffCluster(5_000)
+      const logsOfA = capturingLogs()
+      yield* logsOfA.capture(Effect.scoped(Effect.gen(function*() {
+        const a = yield* nodeA()
+        expect(yield* a.leases.admit("u", "r1", unlimited, Date.now())).toBeUndefined()
+        proxy.block()
+        while ((yield* a.redis.health).connected) yield* Effect.sleep("10 millis")
+        expect(yield* a.leases.end("u", "r1")).toBe(0)
+        expect(yield* owedNow).toBe(1)
+      })))
+      expect(yield* owedNow).toBe(0)
+      expect(logsOfA.matching("WARN", "given up as the node stops")).toHaveLength(1)
+    }))
+
   it.scopedLive("an end owed past the node's bound is given up without its event: its run's slot is freed all the same", () =>
     Effect.gen(function*() {
       const { a: nodeA, other, proxy } = yield* cutOffCluster(5_000, { ...RedisStreams.defaultTuning, owedEnds: 1 })

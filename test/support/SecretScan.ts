@@ -26,8 +26,12 @@ export class SecretRegistry {
     this.output.push(text)
   }
 
-  /** The registered secrets found in what was recorded, shortened so that a report does not leak them either. */
-  leaks(): Array<string> {
+  /**
+   * The registered secrets found in what was recorded since the last call,
+   * shortened so that a report does not leak them either. What was read is
+   * let go: test files share a worker, and each is charged with its own output.
+   */
+  takeLeaks(): Array<string> {
     const found = new Set<string>()
     for (const text of this.output) {
       for (const value of this.literals) if (text.includes(value)) found.add(value)
@@ -35,14 +39,15 @@ export class SecretRegistry {
         if (this.signatures.has(run[0])) found.add(`a token signed ${run[0]}`)
       }
     }
+    this.output.length = 0
     return [...found].map((value) => `${value.slice(0, 20)}…`)
   }
 }
 
-/** The registry of this test file (vitest runs each file in its own module graph). */
+/** The registry of the worker's test files (they share its modules: `vitest.config.ts`), checked after each file. */
 export const registry = new SecretRegistry()
 
-/** Registers a secret with this file's registry. */
+/** Registers a secret with the registry. */
 export const secret = <S extends string>(value: S): S => registry.secret(value)
 
 /**

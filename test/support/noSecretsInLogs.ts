@@ -3,5 +3,5 @@ import { registry } from "./SecretScan.js"
 
 // vitest setup file: after each test file, nothing the service logged may contain a secret the file used
 afterAll(() => {
-  expect(registry.leaks()).toEqual([])
+  expect(registry.takeLeaks()).toEqual([])
 })
