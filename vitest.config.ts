@@ -29,7 +29,6 @@ export default defineConfig({
           pool: "forks",
           include: ["test/**/*.test.ts"],
           exclude: freshRegistry,
-          isolate: false,
           sequence: { groupOrder: 0 }
         }
       },

@@ -339,13 +339,11 @@ export const make = (
     // node (its runs, recorded running, are ended NODE_LOST by a survivor once its lease expires) and no longer
     // counted: the gauge is of the living nodes' ends
     const dropOwed = Effect.suspend(() => {
-      const left = owed.size
-      if (left === 0) return Effect.void
-      owed.clear()
-      owedChars = 0
+      const left = Array.from(owed.values())
+      if (left.length === 0) return Effect.void
       return Effect.zipRight(
-        Metric.incrementBy(runEndsOwed, -left),
-        Effect.logWarning(`backplane: ${left} runs' ends Redis did not take are given up as the node stops`)
+        Effect.forEach(left, forgetOwed, { discard: true }),
+        Effect.logWarning(`backplane: ${left.length} runs' ends Redis did not take are given up as the node stops`)
       )
     })
     yield* Effect.addFinalizer(() => Effect.zipRight(payOwed, dropOwed))
