@@ -16,11 +16,18 @@ export const admissionFallbacks = Metric.counter("switchyard_admission_fallbacks
   incremental: true
 })
 
-const log = new OncePerMinute()
+/**
+ * One node's fallbacks: its log is its own (one made per store that checks), so two nodes in one
+ * process (tests, an embedder) each say theirs.
+ */
+export class AdmissionFallback {
+  private readonly log = new OncePerMinute()
 
-/** Counts (and, at most once a minute, logs) a `check` (`connections`, `runs`) decided without Redis, and why. */
-export const fallback = (check: "connections" | "runs", why: string): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    Metrics.count(admissionFallbacks, { check })
-    return log.warn(check, `admission: Redis did not answer (${why}): ${check} limited by this node's own counts`)
-  })
+  /** Counts (and, at most once a minute, logs) a `check` decided without Redis, and why. */
+  decide(check: "connections" | "runs", why: string): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      Metrics.count(admissionFallbacks, { check })
+      return this.log.warn(check, `admission: Redis did not answer (${why}): ${check} limited by this node's own counts`)
+    })
+  }
+}

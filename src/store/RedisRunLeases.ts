@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto"
 import { Clock, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Runtime, Schedule, Schema } from "effect"
-import { fallback } from "../observability/AdmissionFallback.js"
+import { AdmissionFallback } from "../observability/AdmissionFallback.js"
 import { OutageLog } from "../observability/OutageLog.js"
 import type { LeaseGuard, RunEnd } from "./Backplane.js"
 import { fromKeyPart, keyPart, Redis, type RedisError, redisText } from "./Redis.js"
@@ -87,6 +87,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
   const aliveKey = `${prefix}runs:alive:${ownerKey}`
   const controlOf = (target: string) => redis.key(`runs:ctl:${keyPart(target)}`)
   const answerTimeout = Duration.millis(options.answerTimeoutMs)
+  const fallback = new AdmissionFallback()
 
   /** this node's stop requests waiting for their answer */
   const answers = new Map<string, Deferred.Deferred<StopAnswer>>()
@@ -297,7 +298,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
         Effect.catchAll((error) =>
           Effect.suspend(() => {
             keep(runId, { userId, kind: "start" })
-            return Effect.as(fallback("runs", error.message), undefined)
+            return Effect.as(fallback.decide("runs", error.message), undefined)
           })
         )
       )

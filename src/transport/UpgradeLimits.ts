@@ -1,6 +1,6 @@
 import { Effect, Exit, Option, Runtime } from "effect"
 import { UserConnections } from "../store/UserConnections.js"
-import { fallback } from "../observability/AdmissionFallback.js"
+import { AdmissionFallback } from "../observability/AdmissionFallback.js"
 import type { WebSocket } from "ws"
 import { TransportSettings } from "./TransportSettings.js"
 import * as Metrics from "../observability/Metrics.js"
@@ -35,6 +35,7 @@ export class UpgradeLimits extends Effect.Service<UpgradeLimits>()("switchyard/U
     const slots = new ConnectionSlots(config.maxConnectionsPerUser, config.maxConnections)
     const found = yield* Effect.serviceOption(UserConnections)
     const shared = Option.isSome(found) && found.value.shared ? found.value : undefined
+    const fallback = new AdmissionFallback()
     const run = Runtime.runFork(yield* Effect.runtime<never>())
     // a slot given back; in cluster mode the user's count on every node follows (in the background)
     const give = shared === undefined
@@ -102,7 +103,7 @@ export class UpgradeLimits extends Effect.Service<UpgradeLimits>()("switchyard/U
               case "Admitted":
                 return Effect.succeed(undefined)
               case "Unknown":
-                return Effect.as(fallback("connections", reservation.reason), undefined)
+                return Effect.as(fallback.decide("connections", reservation.reason), undefined)
               case "Full":
                 slots.give(userId)
                 Metrics.count(Metrics.upgradesRefused, { reason: "user_connections" })

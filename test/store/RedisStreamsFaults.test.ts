@@ -58,6 +58,13 @@ const nodesOn = (url: string, options: HistoryOptions = history, tuning?: RedisS
 const pending = (n: number) => ({ head: `{"n":${n},"seq":`, tail: "}", at: n })
 
 /**
+ * Has Redis know the publish script before a test stalls its answers: one it has not run since it started (a
+ * fresh machine's) answers `NOSCRIPT` without running it, and that answer held back past the command timeout
+ * would keep the script from ever running — a Redis that never got the publish, not the slow one these tests mean.
+ */
+const knowsPublish = (redis: Redis.Redis["Type"]) => redis.run((client) => client.script("LOAD", Scripts.publish.lua))
+
+/**
  * The times (ms, Redis's clock) of the catch-up scripts the Redis at `url`
  * runs from now on, for the scope's life: `MONITOR` on a plain socket, whose
  * lines are `+<time> [<db> <client>] "evalsha" "<sha>" ...`.
@@ -125,6 +132,7 @@ describe("RedisStreams faults", () => {
       yield* a.backplane.subscribe("u", onA.listener)
       yield* b.backplane.subscribe("u", onB.listener)
       // Redis runs A's publish, but its answers (and A's pub/sub messages) are held back past the command timeout
+      yield* knowsPublish(a.redis)
       proxy.stall()
       const beforePublish = proxy.sent()
       const publishing = yield* Effect.fork(a.backplane.publish("u", pending(1)))
@@ -162,6 +170,7 @@ describe("RedisStreams faults", () => {
       const takenLocally = Effect.map(Metric.value(RedisStreams.publishesLocal), (state) => state.count)
       const before = yield* counted
       const localBefore = yield* takenLocally
+      yield* knowsPublish(a.redis)
       proxy.stall()
       const unconfirmed = yield* Effect.all([publish("u", 1), publish("v", 1)], { concurrency: 2 })
       expect(unconfirmed).toEqual([0, 0])
