@@ -411,15 +411,25 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   const run = <A>(command: (client: IORedis) => Promise<A>): Effect.Effect<A, RedisError> =>
     Effect.tryPromise({ try: () => command(commands), catch: toRedisError })
 
+  // Scripts whose last call was not answered in time: Redis may not know them (restarted, or its script cache
+  // flushed), its NOSCRIPT having come too late to be seen, and a retry by SHA would not run either. Until one
+  // of their calls is answered they are sent whole (what a retry may do twice is the same done once: `retryTimeouts`).
+  const unsure = new Set<RedisScript>()
   const evalScript = (script: RedisScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
     Effect.tryPromise({
       try: () =>
-        commands.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) =>
-          // Redis restarted or flushed its script cache: send the script itself once
-          error.message.startsWith("NOSCRIPT") ? commands.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
-        ),
+        unsure.has(script)
+          ? commands.eval(script.lua, keys.length, ...keys, ...args).then((reply) => {
+            unsure.delete(script)
+            return reply
+          })
+          : commands.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) =>
+            // Redis restarted or flushed its script cache: send the script itself once
+            error.message.startsWith("NOSCRIPT") ? commands.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
+          ),
       catch: (cause) => {
         const error = toRedisError(cause)
+        if (error.reason === "Timeout") unsure.add(script)
         return error.reason === "Script" ? new RedisError({ reason: "Script", detail: `${script.name}: ${error.detail}` }) : error
       }
     })

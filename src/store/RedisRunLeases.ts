@@ -298,7 +298,7 @@ export const make = Effect.fnUntraced(function*(nodeId: string, options: Options
         Effect.catchAll((error) =>
           Effect.suspend(() => {
             keep(runId, { userId, kind: "start" })
-            return Effect.as(fallback.decide("runs", error.message), undefined)
+            return Effect.as(fallback.record("runs", error.message), undefined)
           })
         )
       )

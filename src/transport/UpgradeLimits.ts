@@ -103,7 +103,7 @@ export class UpgradeLimits extends Effect.Service<UpgradeLimits>()("switchyard/U
               case "Admitted":
                 return Effect.succeed(undefined)
               case "Unknown":
-                return Effect.as(fallback.decide("connections", reservation.reason), undefined)
+                return Effect.as(fallback.record("connections", reservation.reason), undefined)
               case "Full":
                 slots.give(userId)
                 Metrics.count(Metrics.upgradesRefused, { reason: "user_connections" })
