@@ -94,11 +94,18 @@ export interface RedisHealth {
   readonly lastError: string | undefined
 }
 
-/** A Lua script, run by its SHA1 (`EVALSHA`) and sent whole only when Redis does not know it yet. */
+// every script made in this process (module constants): loaded into Redis whenever a command connection is made
+const scripts = new Set<RedisScript>()
+
+/**
+ * A Lua script, run by its SHA1 (`EVALSHA`): loaded into Redis each time the node's command connection is
+ * made, and sent whole if Redis answers that it does not know it.
+ */
 export class RedisScript {
   readonly sha: string
   constructor(readonly name: string, readonly lua: string) {
     this.sha = createHash("sha1").update(lua).digest("hex")
+    scripts.add(this)
   }
 }
 
@@ -306,6 +313,13 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   // once it is restored (`onRestored`), and find there what the failover lost of what they were given
   const failedOver = () => subscriber.disconnect(true)
 
+  // (a failed load leaves the NOSCRIPT fallback of each call)
+  const loadScripts = () => {
+    const loading = commands.pipeline()
+    for (const script of scripts) loading.script("LOAD", script.lua)
+    loading.exec().catch(() => undefined)
+  }
+
   const ready = yield* Deferred.make<void>()
   // who waits for the connections to be back (`whenConnected`): let go at the next `ready` of both
   let waiting = yield* Deferred.make<void>()
@@ -326,6 +340,10 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
       updateMetric(Metric.set(redisConnected, 0))
     })
     client.on("ready", () => {
+      // first on the connection (Redis runs one connection's commands in order): a Redis that restarted has no
+      // scripts, and its NOSCRIPT to a call of a slow Redis would come after the call's timeout, unseen, so that
+      // the call's retries (by SHA) would never run
+      if (which === "commands") loadScripts()
       state[which] = "ready"
       if (which === "subscriber" && channels.size > 0) restore()
       if (connected()) {
@@ -411,25 +429,15 @@ export const make = Effect.fnUntraced(function*(settings: RedisSettingsShape) {
   const run = <A>(command: (client: IORedis) => Promise<A>): Effect.Effect<A, RedisError> =>
     Effect.tryPromise({ try: () => command(commands), catch: toRedisError })
 
-  // Scripts whose last call was not answered in time: Redis may not know them (restarted, or its script cache
-  // flushed), its NOSCRIPT having come too late to be seen, and a retry by SHA would not run either. Until one
-  // of their calls is answered they are sent whole (what a retry may do twice is the same done once: `retryTimeouts`).
-  const unsure = new Set<RedisScript>()
   const evalScript = (script: RedisScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
     Effect.tryPromise({
       try: () =>
-        unsure.has(script)
-          ? commands.eval(script.lua, keys.length, ...keys, ...args).then((reply) => {
-            unsure.delete(script)
-            return reply
-          })
-          : commands.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) =>
-            // Redis restarted or flushed its script cache: send the script itself once
-            error.message.startsWith("NOSCRIPT") ? commands.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
-          ),
+        commands.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) =>
+          // Redis's script cache flushed under a live connection (a restart reconnects, and loads them again)
+          error.message.startsWith("NOSCRIPT") ? commands.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
+        ),
       catch: (cause) => {
         const error = toRedisError(cause)
-        if (error.reason === "Timeout") unsure.add(script)
         return error.reason === "Script" ? new RedisError({ reason: "Script", detail: `${script.name}: ${error.detail}` }) : error
       }
     })
