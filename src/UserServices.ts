@@ -93,12 +93,9 @@ export const sessionsLayer: Layer.Layer<
   })
 )
 
-// every event of every run comes here: counted in the same step, not by an Effect-level metric update. A
-// run's events go without waiting for each one's seq (cluster mode: a Redis round trip each), all but its
-// `agent_completed`, whose publish is its end (`Runs.finish`)
+// every event of every run comes here: counted in the same step, not by an Effect-level metric update
 const liveEmitter = (stream: StreamService): Emitter["Type"] => ({
-  emit: (event) =>
-    event.type === "agent_completed" ? Effect.map(stream.publish(event), countStreamEvent) : stream.send(event, countStreamEvent)
+  emit: (event) => Effect.map(stream.publish(event), countStreamEvent)
 })
 
 const countStreamEvent = (): void => Metrics.bump(Metrics.streamEvents)

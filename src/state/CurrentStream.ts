@@ -19,11 +19,6 @@ export interface StreamService {
   readonly lastSeq: number
   /** Appends an event to the stream and delivers it to every client of the user; returns its seq. */
   readonly publish: (event: StreamEvent) => Effect.Effect<number>
-  /**
-   * `publish` not waiting for the seq where a publish is a round trip (cluster mode): the event goes at once,
-   * after the ones sent before it, and `settled` gets its seq (0: not published) later.
-   */
-  readonly send: (event: StreamEvent, settled: (seq: number) => void) => Effect.Effect<void>
   /** Replays to the client `clientId` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
   readonly resumeClient: (
     clientId: string,

@@ -1,19 +1,13 @@
-import { Deferred, Effect, Exit, FiberId } from "effect"
+import { Effect, Exit } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import type { StreamEvent } from "../protocol/StreamEvents.js"
 import type { Signal } from "../protocol/Notices.js"
-import type { Backplane, PendingEvent, StreamListener, StreamPosition } from "../store/Backplane.js"
+import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { HistoryEntry, HistoryOptions } from "../store/History.js"
 import { defaultReadLimit, type HistoryStore, type ReadLimit } from "../store/HistoryStore.js"
 import * as MemoryStreams from "../store/MemoryStreams.js"
 import * as ResumePlan from "./ResumePlan.js"
-
-/**
- * How many of a user's events may be sent without waiting (`UserStream.send`) and not be answered yet:
- * enough for a burst of a model's deltas to go out together, few enough that a slow Redis holds little.
- */
-export const SEND_WINDOW = 32
 
 /**
  * One of the user's open connections on this node, as the stream sees it
@@ -58,9 +52,6 @@ export type ReplayCharge = (chars: number) => void
 export class UserStream {
   /** what the backplane calls: one object per user, with no closures of its own (idle users are many) */
   private readonly local = new LocalFanout()
-  // events sent (`send`) and not answered yet, and who waits for one to be
-  private unanswered = 0
-  private room: Deferred.Deferred<void> | undefined = undefined
 
   private constructor(
     readonly userId: string,
@@ -131,33 +122,13 @@ export class UserStream {
 
   /** Appends an event to the stream and fans it out to every node; returns its seq. */
   publish(event: StreamEvent): Effect.Effect<number> {
-    return Effect.clockWith((clock) => this.backplane.publish(this.userId, pendingOf(event, clock.unsafeCurrentTimeMillis())))
-  }
-
-  /**
-   * `publish` without waiting for the seq where the backplane's publish is a round trip (Redis): the event
-   * goes at once — a run's events keep the order they were sent in — and `settled` gets its seq (0: not
-   * published) later. At most `SEND_WINDOW` of the user's are unanswered at once: the next waits for room.
-   * Elsewhere the same as `publish`.
-   */
-  send(event: StreamEvent, settled: (seq: number) => void): Effect.Effect<void> {
-    const send = this.backplane.send
-    if (send === undefined) return Effect.map(this.publish(event), settled)
-    return Effect.suspend(() => {
-      if (this.unanswered >= SEND_WINDOW) {
-        this.room ??= Deferred.unsafeMake<void>(FiberId.none)
-        return Effect.zipRight(Deferred.await(this.room), this.send(event, settled))
-      }
-      this.unanswered++
-      return Effect.clockWith((clock) =>
-        send(this.userId, pendingOf(event, clock.unsafeCurrentTimeMillis()), (seq) => {
-          this.unanswered--
-          const room = this.room
-          this.room = undefined
-          if (room !== undefined) Deferred.unsafeDone(room, Exit.void)
-          settled(seq)
-        })
-      )
+    return Effect.clockWith((clock) => {
+      const at = clock.unsafeCurrentTimeMillis()
+      return this.backplane.publish(this.userId, {
+        head: ServerFrame.streamEventHead(event.type),
+        tail: ServerFrame.streamEventTail(event, ServerFrame.isoAt(at)),
+        at
+      })
     })
   }
 
@@ -268,13 +239,6 @@ class LocalFanout implements StreamListener {
     for (const connection of this.connections) connection.closeForResume()
   }
 }
-
-/** The pending form of `event`, made at `at` (epoch ms): its frame but for the seq. */
-const pendingOf = (event: StreamEvent, at: number): PendingEvent => ({
-  head: ServerFrame.streamEventHead(event.type),
-  tail: ServerFrame.streamEventTail(event, ServerFrame.isoAt(at)),
-  at
-})
 
 /** The replay target of a client that is not on the stream: it counts what it is given. */
 const nowhere: StreamSubscriber = {

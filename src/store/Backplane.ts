@@ -162,14 +162,6 @@ export class Backplane extends Context.Tag("switchyard/Backplane")<Backplane, {
    * running meanwhile). A backend without run records ignores the marker.
    */
   readonly publish: (userId: string, event: PendingEvent) => Effect.Effect<number>
-  /**
-   * `publish` without waiting for its answer: the event is handed to the backend before the effect completes
-   * (so one fiber's events go in the order it sent them), in the caller's fiber refs (`currentLeaseGuard`),
-   * and `settled` is called with what `publish` returns once the backend answered. Offered by a backend whose
-   * publish is a round trip (Redis: one connection, run in order), so that a run's events need not each wait
-   * for the one before; one that publishes at once leaves it out. Not for an event with `currentRunEnd`.
-   */
-  readonly send?: ((userId: string, event: PendingEvent, settled: (seq: number) => void) => Effect.Effect<void>) | undefined
   /** Delivers a transient `frame` from connection `senderId` to every listener of the user on every node. */
   readonly signal: (userId: string, frame: string, senderId: string) => Effect.Effect<void>
 }>() {}

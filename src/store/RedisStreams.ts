@@ -454,14 +454,6 @@ export const make = (
         ),
       unsubscribe: (_userId, listener) => unsubscribe(listener),
       publish,
-      // run at once up to its first wait, the command's write (`Runtime.runFork` starts a fiber synchronously)
-      send: (userId, event, settled) =>
-        Effect.flatMap(Effect.runtime<never>(), (caller) =>
-          Effect.sync(() =>
-            void Runtime.runFork(caller)(
-              Effect.onExit(publish(userId, event), (exit) => Effect.sync(() => settled(Exit.isSuccess(exit) ? exit.value : 0)))
-            )
-          )),
       // a transient frame: lost if Redis is away (typing), never an error for the sender
       signal: (userId, frame, senderId) =>
         Effect.catchAll(
