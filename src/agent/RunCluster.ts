@@ -21,7 +21,7 @@ import {
  * elsewhere to their owner, and ends the runs of a dead node that this node
  * claimed with `agent_completed` `failed` `NODE_LOST` on the user's stream.
  *
- * Which node ends a lost run: any survivor — the first whose sweep finds the
+ * Which node ends a lost run: whichever survivor comes first — the one whose sweep finds the
  * owner's lease expired claims it in one Redis script. Not only a node that
  * serves the user: the user may be connected nowhere right now, and the run
  * must still end in the stream's history, for the next `resume` to see.

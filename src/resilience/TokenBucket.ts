@@ -29,7 +29,7 @@ export const refill = (bucket: Bucket, rate: Rate, nowMs: number): void => {
 }
 
 /**
- * Takes `cost` tokens (at most `burst`: any single request can pass on a
+ * Takes `cost` tokens (at most `burst`, so that every single request can pass on a
  * full bucket). 0 when taken; otherwise nothing is taken and the result is
  * how many milliseconds until enough tokens are back (at least 1).
  */
