@@ -19,6 +19,11 @@ export interface StreamService {
   readonly lastSeq: number
   /** Appends an event to the stream and delivers it to every client of the user; returns its seq. */
   readonly publish: (event: StreamEvent) => Effect.Effect<number>
+  /**
+   * `publish` without waiting for the seq where publishing is a round trip (cluster mode): the user's events
+   * still go out in the order given, so a run's events need not each wait for the one before.
+   */
+  readonly send: (event: StreamEvent) => Effect.Effect<void>
   /** Replays to the client `clientId` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
   readonly resumeClient: (
     clientId: string,

@@ -2,7 +2,7 @@ import { Effect, Exit } from "effect"
 import * as ServerFrame from "../protocol/ServerFrame.js"
 import type { StreamEvent } from "../protocol/StreamEvents.js"
 import type { Signal } from "../protocol/Notices.js"
-import type { Backplane, StreamListener, StreamPosition } from "../store/Backplane.js"
+import type { Backplane, PendingEvent, StreamListener, StreamPosition } from "../store/Backplane.js"
 import type { Epoch } from "../store/Epoch.js"
 import type { HistoryEntry, HistoryOptions } from "../store/History.js"
 import { defaultReadLimit, type HistoryStore, type ReadLimit } from "../store/HistoryStore.js"
@@ -122,14 +122,14 @@ export class UserStream {
 
   /** Appends an event to the stream and fans it out to every node; returns its seq. */
   publish(event: StreamEvent): Effect.Effect<number> {
-    return Effect.clockWith((clock) => {
-      const at = clock.unsafeCurrentTimeMillis()
-      return this.backplane.publish(this.userId, {
-        head: ServerFrame.streamEventHead(event.type),
-        tail: ServerFrame.streamEventTail(event, ServerFrame.isoAt(at)),
-        at
-      })
-    })
+    return Effect.clockWith((clock) => this.backplane.publish(this.userId, pendingOf(event, clock.unsafeCurrentTimeMillis())))
+  }
+
+  /** `publish` without waiting for the seq where the backplane offers it (`Backplane.send`): in order all the same. */
+  send(event: StreamEvent): Effect.Effect<void> {
+    const send = this.backplane.send
+    if (send === undefined) return Effect.asVoid(this.publish(event))
+    return Effect.clockWith((clock) => send(this.userId, pendingOf(event, clock.unsafeCurrentTimeMillis())))
   }
 
   /**
@@ -239,6 +239,13 @@ class LocalFanout implements StreamListener {
     for (const connection of this.connections) connection.closeForResume()
   }
 }
+
+/** The pending form of `event`, made at `at` (epoch ms): its frame but for the seq. */
+const pendingOf = (event: StreamEvent, at: number): PendingEvent => ({
+  head: ServerFrame.streamEventHead(event.type),
+  tail: ServerFrame.streamEventTail(event, ServerFrame.isoAt(at)),
+  at
+})
 
 /** The replay target of a client that is not on the stream: it counts what it is given. */
 const nowhere: StreamSubscriber = {

@@ -200,45 +200,68 @@ end
 `
 
 /**
- * ARGV 9..16: epoch (if the stream is made here), head, tail, at, token,
- * guard key, guard value, retry (1 after a timeout); 17..18, for a run's
- * `agent_completed` only: the run, its owner (hex). Returns the seq, or -1
- * when the guard does not hold: the event belongs to a lease (a run's
- * owner) that lapsed, and is refused. A retry whose token is among the last
- * `PUBLISH_TOKENS` publishes returns that seq instead of publishing again.
- * With a run: the run's end is recorded in this same step (`end_run`, as
- * `runs.ended`), and only if the event is published; -2 when the owner no
- * longer holds the run (its end recorded already — an earlier attempt whose
- * token was forgotten — or claimed by a survivor, who ends it NODE_LOST).
+ * Publishes a batch of the user's events, in order, each as one step (seq,
+ * append, bounds, PUBLISH). ARGV 9: epoch (if the stream is made here); 10:
+ * how many events; then 9 per event: head, tail, at, token, guard key, guard
+ * value, retry (1: its token may have been published before: a retry after
+ * a timeout, or a caller's own token), run and run owner (hex; both '' but
+ * for a run's `agent_completed`). Returns one result per event: its seq; -1
+ * when its guard does not hold (the event belongs to a lease, a run's owner,
+ * that lapsed: refused); -2 with a run its owner no longer holds (its end
+ * recorded already, by an earlier attempt whose token was forgotten, or
+ * claimed by a survivor, who ends it NODE_LOST). An event to retry whose
+ * token is among the last `PUBLISH_TOKENS` publishes gets that seq instead
+ * of being published again. With a run, the run's end is recorded in the
+ * event's step (`end_run`, as `runs.ended`), and only if it is published.
  */
 export const publish = new RedisScript(
   "streams.publish",
   common + endRunLua + `
-local token, p = ARGV[13], prefix .. 'st:{' .. user .. '}:p'
-if ARGV[16] == '1' then
-  local mine = token .. ':'
-  for _, done in ipairs(redis.call('LRANGE', p, 0, -1)) do
-    if string.sub(done, 1, #mine) == mine then return tonumber(string.sub(done, #mine + 1)) end
+local p, n = prefix .. 'st:{' .. user .. '}:p', tonumber(ARGV[10])
+-- the seqs of the tokens published last (newest first), read once, for the events retried
+local published
+local function published_seq(token)
+  if not published then
+    published = {}
+    for _, done in ipairs(redis.call('LRANGE', p, 0, -1)) do
+      local t, s = string.match(done, '^(.*):(%d+)$')
+      if t and published[t] == nil then published[t] = tonumber(s) end
+    end
   end
+  return published[token]
 end
-if ARGV[14] ~= '' and redis.call('GET', ARGV[14]) ~= ARGV[15] then return -1 end
-local run, run_owner = ARGV[17], ARGV[18]
-if run and not run_held(prefix, run_owner, run) then return -2 end
--- \`open\` folded into the count: a stream absent until this HINCRBY is made here, its first seq 1
-local seq = redis.call('HINCRBY', m, 'seq', 1)
-if seq == 1 and redis.call('HSETNX', m, 'epoch', ARGV[9]) == 1 then
-  redis.call('HSET', m, 'bytes', 0)
-  redis.call('PUBLISH', channel, 'r' .. ARGV[9])
+local out = {}
+for i = 0, n - 1 do
+  local a = 11 + i * 9
+  local head, tail, at, token = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local guard, holder, run, run_owner = ARGV[a + 4], ARGV[a + 5], ARGV[a + 7], ARGV[a + 8]
+  local result = ARGV[a + 6] == '1' and published_seq(token) or nil
+  if result then
+    -- published by an earlier attempt: its seq
+  elseif guard ~= '' and redis.call('GET', guard) ~= holder then
+    result = -1
+  elseif run ~= '' and not run_held(prefix, run_owner, run) then
+    result = -2
+  else
+    -- \`open\` folded into the count: a stream absent until this HINCRBY is made here, its first seq 1
+    local seq = redis.call('HINCRBY', m, 'seq', 1)
+    if seq == 1 and redis.call('HSETNX', m, 'epoch', ARGV[9]) == 1 then
+      redis.call('HSET', m, 'bytes', 0)
+      redis.call('PUBLISH', channel, 'r' .. ARGV[9])
+    end
+    local frame = head .. seq .. tail
+    append(seq, frame, at)
+    redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. at .. ':' .. redis.call('HGET', m, 'epoch') .. ':' .. frame)
+    -- trimmed once it holds ${TOKENS_SLACK} more than it must: never fewer than the last ${PUBLISH_TOKENS}
+    if redis.call('LPUSH', p, token .. ':' .. seq) > ${PUBLISH_TOKENS + TOKENS_SLACK} then redis.call('LTRIM', p, 0, ${PUBLISH_TOKENS - 1}) end
+    if run ~= '' then end_run(prefix, run_owner, user, run, now) end
+    result = seq
+  end
+  out[#out + 1] = result
 end
-local frame = ARGV[10] .. seq .. ARGV[11]
-append(seq, frame, ARGV[12])
-redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. ARGV[12] .. ':' .. redis.call('HGET', m, 'epoch') .. ':' .. frame)
--- trimmed once it holds ${TOKENS_SLACK} more than it must: never fewer than the last ${PUBLISH_TOKENS}
-if redis.call('LPUSH', p, token .. ':' .. seq) > ${PUBLISH_TOKENS + TOKENS_SLACK} then redis.call('LTRIM', p, 0, ${PUBLISH_TOKENS - 1}) end
 redis.call('PEXPIRE', p, 60000)
-if run then end_run(prefix, run_owner, user, run, now) end
 touch()
-return seq
+return out
 `
 )
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { Clock, Context, Duration, Effect, Exit, FiberRef, Layer, Metric, Runtime, Schedule, Scope } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, FiberId, FiberRef, Layer, Metric, Runtime, Schedule, Scope } from "effect"
 import {
   Backplane,
   currentLeaseGuard,
@@ -15,7 +15,7 @@ import * as Epoch from "./Epoch.js"
 import { FifoSlots } from "./FifoSlots.js"
 import type { HistoryEntry, HistoryOptions } from "./History.js"
 import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
-import { keyPart, Redis, type RedisError, type RedisScript, retryTimeouts } from "./Redis.js"
+import { keyPart, Redis, type RedisError, type RedisScript, retryTimeouts, safeReason } from "./Redis.js"
 import * as Scripts from "./RedisStreamScripts.js"
 import { type FollowerNode, type FollowerTuning, StreamFollower } from "./StreamFollower.js"
 import { OutageLog } from "../observability/OutageLog.js"
@@ -34,6 +34,13 @@ import { OutageLog } from "../observability/OutageLog.js"
  * was given before under its seq: its `StreamFollower` reads history after
  * a gap (boundedly), and resets it (`StreamListener.reset`: its clients
  * resume and see the gap) or ends the epoch when what it counted is gone.
+ *
+ * A user's publishes go to Redis in the order given, one batch at a time
+ * (one script: what was given while the last batch was with Redis), and
+ * settle in that order: a run's events need not each wait for the one
+ * before (`Backplane.send`), and none overtakes another, whatever Redis
+ * answers. A sender waits for its seq once the user's (or the node's)
+ * events not yet published are past the bounds of `Tuning`.
  *
  * Redis slow is not Redis away. A publish not answered within the command
  * timeout may still run (it waits in Redis's queue), so it is asked again
@@ -73,6 +80,13 @@ export interface Tuning extends FollowerTuning {
    * order, not queued on the connection ahead of live publishes (0 counts as 1)
    */
   readonly recoveryPasses: number
+  /**
+   * a user's events sent without waiting (`send`) that may wait for Redis at once, at most, and their frames'
+   * UTF-16 units; past either, or past `queuedChars` of all users' on the node, a send waits for its own seq
+   */
+  readonly queueEvents: number
+  readonly queueChars: number
+  readonly queuedChars: number
 }
 
 /**
@@ -92,7 +106,10 @@ export const defaultTuning: Tuning = {
   retryMaxMs: 8_000,
   owedEnds: 10_000,
   owedChars: 16 * 1024 * 1024,
-  recoveryPasses: 4
+  recoveryPasses: 4,
+  queueEvents: 64,
+  queueChars: 256 * 1024,
+  queuedChars: 16 * 1024 * 1024
 }
 
 /** Attempts of one script while Redis is slow (a publish, a read, a catch-up; each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
@@ -123,17 +140,45 @@ export const publishesUnconfirmed = Metric.counter("switchyard_redis_publishes_u
 // users whose keys one keep-alive script refreshes
 const KEEP_ALIVE_BATCH = 500
 
+// a user's events one publish script takes at most, and their frames' UTF-16 units (one event, whatever its
+// size): well within the tokens a retry finds (`PUBLISH_TOKENS`), and a short script
+const BATCH_EVENTS = 32
+const BATCH_CHARS = 256 * 1024
+
 // publish tokens: this process's random tag and a counter (a retry carries its first attempt's)
 const processTag = randomBytes(4).toString("hex")
 let published = 0
 
-/** A run's `agent_completed` Redis did not confirm: published again, same token, until Redis answers. */
-interface OwedEnd {
-  readonly userId: string
+/** An event as the publish script takes it. */
+interface Outgoing {
   readonly event: PendingEvent
   readonly token: string
+  /** its token may have been published already (a caller's own token): looked for at the first attempt */
+  readonly again: boolean
   readonly guard: LeaseGuard | undefined
+  readonly end: RunEnd | undefined
+}
+
+/** A run's `agent_completed` Redis did not confirm: published again, same token, until Redis answers. */
+interface OwedEnd extends Outgoing {
+  readonly userId: string
   readonly end: RunEnd
+}
+
+/** A publish in its user's queue, and who waits for its seq, if anyone. */
+interface Queued extends Outgoing {
+  readonly settled: Deferred.Deferred<number> | undefined
+}
+
+/**
+ * A user's publishes not settled yet, oldest first: one batch of them is with Redis at a time (`sending`),
+ * so they settle in the order sent, and a failure's local delivery never overtakes an earlier event.
+ */
+interface UserQueue {
+  readonly waiting: Array<Queued>
+  /** the waiting events' frames, in UTF-16 units */
+  chars: number
+  sending: ReadonlyArray<Queued>
 }
 
 /** The channel of a user's stream. */
@@ -255,23 +300,21 @@ export const make = (
         ? Effect.as(Effect.zipRight(unconfirmedLog.succeeded, notTakenLog.succeeded), seq)
         : Effect.succeed(seq)
 
-    const publishOnce = (
-      userId: string,
-      event: PendingEvent,
-      token: string,
-      guard: LeaseGuard | undefined,
-      end: RunEnd | undefined,
-      retry: boolean
-    ) =>
+    // the script's results, one per event of `batch`, in order; `retry`: every token may have been published
+    const publishOnce = (userId: string, batch: ReadonlyArray<Outgoing>, retry: boolean) =>
       Effect.flatMap(Epoch.make, (epoch) => {
-        const args = [epoch, event.head, event.tail, event.at, token, guard?.name ?? "", guard?.holder ?? "", retry ? 1 : 0]
-        return attempt(Scripts.publish, userId, end === undefined ? args : [...args, end.runId, end.owner])
+        const args: Array<string | number> = [epoch, batch.length]
+        for (const { again, end, event, guard, token } of batch) {
+          args.push(event.head, event.tail, event.at, token, guard?.name ?? "", guard?.holder ?? "", retry || again ? 1 : 0)
+          args.push(end?.runId ?? "", end?.owner ?? "")
+        }
+        return Effect.map(attempt(Scripts.publish, userId, args), (reply) => reply as ReadonlyArray<unknown>)
       })
 
     // runs' ends not confirmed yet, by token, oldest first
     const owed = new Map<string, OwedEnd>()
     let owedChars = 0
-    const charsOf = (entry: OwedEnd) => entry.event.head.length + entry.event.tail.length
+    const charsOf = (entry: Outgoing) => entry.event.head.length + entry.event.tail.length
     const forgetOwed = (entry: OwedEnd): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (!owed.delete(entry.token)) return Effect.void
@@ -320,7 +363,7 @@ export const make = (
       let failed = false
       return Effect.forEach(Array.from(owed.values()), (entry) =>
         failed || anyDiverged(entry.userId) ? Effect.void : Effect.matchEffect(
-          publishOnce(entry.userId, entry.event, entry.token, entry.guard, entry.end, true),
+          publishOnce(entry.userId, [entry], true),
           {
             onSuccess: () => forgetOwed(entry),
             // Redis away or slow again: the rest waits for the next round; any other failure is this end's own
@@ -362,34 +405,123 @@ export const make = (
       Schedule.spaced(Duration.millis(DIVERGED_RETRY_MS))
     ))
 
-    const publish = (userId: string, event: PendingEvent): Effect.Effect<number> =>
-      Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) =>
-        Effect.flatMap(FiberRef.get(currentRunEnd), (end) => {
-          // a caller's token may have been published before (its publish is made again): looked for at once
-          const token = event.token ?? `${processTag}${(++published).toString(36)}`
-          const again = event.token !== undefined
-          const once = (retry: boolean) => publishOnce(userId, event, token, guard, end, retry || again)
-          const seqOfReply = (reply: unknown) => Math.max(0, Number(reply))
-          // a run's end not confirmed: owed (the run stays recorded running in Redis until it is)
-          const owing = <A>(outcome: Effect.Effect<A>): Effect.Effect<A> =>
-            end === undefined ? outcome : Effect.zipLeft(outcome, owe({ userId, event, token, guard, end }))
-          // after a timeout: asked again with the same token, queued behind the first attempt
-          const confirm = (left: number): Effect.Effect<number> =>
-            Effect.matchEffect(once(true), {
-              onSuccess: (reply) => confirmed(seqOfReply(reply)),
-              onFailure: (error: RedisError) =>
-                error.reason !== "Timeout"
-                  ? owing(notTaken(userId, event, error))
-                  : left > 1
-                  ? confirm(left - 1)
-                  : owing(unconfirmed)
-            })
-          return Effect.matchEffect(once(false), {
-            onSuccess: (reply) => confirmed(seqOfReply(reply)),
-            onFailure: (error) =>
-              error.reason === "Timeout" ? confirm(ATTEMPTS_WHILE_SLOW - 1) : owing(notTaken(userId, event, error))
-          })
+    const settle = (item: Queued, seq: number): void => {
+      if (item.settled !== undefined) Deferred.unsafeDone(item.settled, Exit.succeed(seq))
+    }
+    /**
+     * Publishes `batch`, one script, and settles each of its events in order: its seq, or where Redis did not
+     * take it, its local delivery (`notTaken`); a run's end not confirmed is owed (the run stays recorded
+     * running in Redis until it is). After a timeout the batch is asked again, same tokens, queued behind the
+     * first attempt.
+     */
+    const sendBatch = (userId: string, batch: ReadonlyArray<Queued>, retry: boolean): Effect.Effect<void> => {
+      const each = (outcome: (item: Queued, index: number) => Effect.Effect<number>) =>
+        Effect.forEach(batch, (item, index) => Effect.map(outcome(item, index), (seq) => settle(item, seq)), { discard: true })
+      const owing = (item: Queued, outcome: Effect.Effect<number>): Effect.Effect<number> =>
+        item.end === undefined
+          ? outcome
+          : Effect.zipLeft(outcome, owe({ userId, event: item.event, token: item.token, again: true, guard: item.guard, end: item.end }))
+      // (a result that is not a seq, -1 or -2 is none: 0)
+      const answered = (results: ReadonlyArray<unknown>) =>
+        each((_, index) => confirmed(Math.max(0, Number(results[index]) || 0)))
+      const failed = (error: RedisError): Effect.Effect<void> =>
+        error.reason === "Script" && batch.length > 1
+          // a script that failed part-way may have published the events before the failure: each is asked
+          // again alone, as a retry (one published gets its seq back), so that none is delivered twice
+          ? Effect.forEach(batch, (item) => sendBatch(userId, [item], true), { discard: true })
+          : each((item) => owing(item, notTaken(userId, item.event, error)))
+      const confirm = (left: number): Effect.Effect<void> =>
+        Effect.matchEffect(publishOnce(userId, batch, true), {
+          onSuccess: answered,
+          onFailure: (error) =>
+            error.reason !== "Timeout" ? failed(error) : left > 1 ? confirm(left - 1) : each((item) => owing(item, unconfirmed))
         })
+      return Effect.matchEffect(publishOnce(userId, batch, retry), {
+        onSuccess: answered,
+        onFailure: (error) => error.reason === "Timeout" ? confirm(ATTEMPTS_WHILE_SLOW - 1) : failed(error)
+      })
+    }
+
+    // each user's publishes not settled yet (a user is here while a drain of theirs runs), and those drains
+    const queues = new Map<string, UserQueue>()
+    const drains = new Set<Fiber.RuntimeFiber<void>>()
+    let queuedChars = 0
+
+    // the oldest waiting, up to BATCH_EVENTS of them and BATCH_CHARS of frames (one, whatever its size)
+    const nextBatch = (queue: UserQueue): Array<Queued> => {
+      let count = 0
+      let chars = 0
+      while (count < queue.waiting.length && count < BATCH_EVENTS) {
+        const size = charsOf(queue.waiting[count]!)
+        if (count > 0 && chars + size > BATCH_CHARS) break
+        chars += size
+        count++
+      }
+      queue.chars -= chars
+      return queue.waiting.splice(0, count)
+    }
+    const drain = (userId: string, queue: UserQueue): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        for (const item of queue.sending) queuedChars -= charsOf(item)
+        if (queue.waiting.length === 0) {
+          queue.sending = []
+          queues.delete(userId)
+          return Effect.void
+        }
+        const batch = nextBatch(queue)
+        queue.sending = batch
+        return Effect.zipRight(sendBatch(userId, batch, false), drain(userId, queue))
+      })
+    // a drain that died (a defect: nothing here fails) settles what it held as not published, so no sender
+    // waits for ever and the user's next publish starts a drain of its own
+    const abandon = (userId: string, queue: UserQueue) => (exit: Exit.Exit<void>): Effect.Effect<void> =>
+      Exit.isSuccess(exit) ? Effect.void : Effect.suspend(() => {
+        const left = [...queue.sending, ...queue.waiting]
+        for (const item of left) {
+          queuedChars -= charsOf(item)
+          settle(item, 0)
+        }
+        queue.sending = []
+        queue.waiting.length = 0
+        queue.chars = 0
+        if (queues.get(userId) === queue) queues.delete(userId)
+        return Effect.logError(`backplane: ${left.length} events of a user were not published (${safeReason(Cause.squash(exit.cause))})`)
+      })
+    const enqueue = (userId: string, item: Queued): void => {
+      queuedChars += charsOf(item)
+      const queue = queues.get(userId)
+      if (queue !== undefined) {
+        queue.waiting.push(item)
+        queue.chars += charsOf(item)
+        return
+      }
+      const started: UserQueue = { waiting: [item], chars: charsOf(item), sending: [] }
+      queues.set(userId, started)
+      const fiber = Runtime.runFork(runtime)(Effect.onExit(drain(userId, started), abandon(userId, started)))
+      drains.add(fiber)
+      fiber.addObserver(() => drains.delete(fiber))
+    }
+    // a node going away lets its users' queues settle first (each batch bounded by its attempts' timeouts)
+    yield* Effect.addFinalizer(() => Effect.forEach([...drains], Fiber.await, { discard: true }))
+
+    /**
+     * Queues `event` behind the user's publishes not settled yet; completes at once, or (`wait`, a run's end,
+     * or the user's or the node's queue past its bounds) with the event's seq once it settled.
+     */
+    const queue = (userId: string, event: PendingEvent, wait: boolean): Effect.Effect<number> =>
+      Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) =>
+        Effect.flatMap(FiberRef.get(currentRunEnd), (end) =>
+          Effect.suspend(() => {
+            const mine = queues.get(userId)
+            const full = queuedChars >= tuning.queuedChars ||
+              (mine !== undefined && (mine.waiting.length >= tuning.queueEvents || mine.chars >= tuning.queueChars))
+            const settled = wait || full || end !== undefined ? Deferred.unsafeMake<number>(FiberId.none) : undefined
+            // a caller's token may have been published before (its publish is made again): looked for at once
+            const token = event.token ?? `${processTag}${(++published).toString(36)}`
+            enqueue(userId, { event, token, again: event.token !== undefined, guard, end, settled })
+            return settled === undefined ? Effect.succeed(0) : Deferred.await(settled)
+          })
+        )
       )
 
     // a stream's keys live while a node serves its user, however long nobody publishes
@@ -453,7 +585,8 @@ export const make = (
           })
         ),
       unsubscribe: (_userId, listener) => unsubscribe(listener),
-      publish,
+      publish: (userId, event) => queue(userId, event, true),
+      send: (userId, event) => Effect.asVoid(queue(userId, event, false)),
       // a transient frame: lost if Redis is away (typing), never an error for the sender
       signal: (userId, frame, senderId) =>
         Effect.catchAll(

@@ -1,94 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Fiber, Layer, Metric, Queue, Schedule } from "effect"
-import { createConnection, type Socket } from "node:net"
-import { Backplane, currentLeaseGuard, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
-import type { HistoryEntry, HistoryOptions } from "../../src/store/History.js"
-import { HistoryStore } from "../../src/store/HistoryStore.js"
+import { Effect, Fiber, Metric, Queue, Schedule } from "effect"
+import { currentLeaseGuard, type StreamListener, type StreamPosition } from "../../src/store/Backplane.js"
 import * as Redis from "../../src/store/Redis.js"
-import { RedisSettings } from "../../src/store/RedisSettings.js"
 import * as Scripts from "../../src/store/RedisStreamScripts.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { capturingLogs } from "../support/LogLines.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
-import { deletePrefix, redisUrl, startRedisServer, uniquePrefix } from "../support/RedisServer.js"
+import { history, nodesOn, pending, recorder, scriptRuns } from "../support/RedisStreamNodes.js"
+import { redisUrl, startRedisServer } from "../support/RedisServer.js"
 import { unreadableCount } from "../support/RedisUnreadable.js"
-
-const history = { minEvents: 100, minAgeMs: 60_000, maxEvents: 1000 }
-
-/** A listener that records events and resets as they come. */
-const recorder = Effect.gen(function*() {
-  const events = yield* Queue.unbounded<HistoryEntry>()
-  const resets = yield* Queue.unbounded<StreamPosition>()
-  const signals = yield* Queue.unbounded<string>()
-  const listener: StreamListener = {
-    event: (entry) => void Queue.unsafeOffer(events, entry),
-    signal: (frame) => void Queue.unsafeOffer(signals, frame),
-    reset: (position) => void Queue.unsafeOffer(resets, position)
-  }
-  return { listener, events, resets, signals, take: (n: number) => Effect.map(Queue.takeN(events, n), Chunk.toArray) }
-})
-
-/** Nodes on one prefix of the Redis at `url` (a node may take a URL of its own, a proxy in front of it, and a tuning). */
-const nodesOn = (url: string, options: HistoryOptions = history, tuning?: RedisStreams.Tuning) =>
-  Effect.gen(function*() {
-    const prefix = uniquePrefix()
-    yield* Effect.addFinalizer(() => Effect.promise(() => deletePrefix(url, prefix).catch(() => undefined)))
-    return (nodeUrl = url, nodeTuning = tuning) =>
-      Effect.map(
-        Layer.build(
-          RedisStreams.layer(options, undefined, nodeTuning).pipe(
-            Layer.provideMerge(Redis.layerWith(RedisSettings.make({
-              url: nodeUrl,
-              prefix,
-              commandTimeoutMs: 300,
-              reconnectMaxDelayMs: 100
-            }))),
-            Layer.orDie
-          )
-        ),
-        (context) => ({
-          backplane: Context.get(context, Backplane),
-          history: Context.get(context, HistoryStore),
-          redis: Context.get(context, Redis.Redis),
-          prefix
-        })
-      )
-  })
-
-const pending = (n: number) => ({ head: `{"n":${n},"seq":`, tail: "}", at: n })
-
-/**
- * The times (ms, Redis's clock) of the catch-up scripts the Redis at `url`
- * runs from now on, for the scope's life: `MONITOR` on a plain socket, whose
- * lines are `+<time> [<db> <client>] "evalsha" "<sha>" ...`.
- */
-const catchUpAttempts = (url: string) =>
-  Effect.gen(function*() {
-    const { hostname: host, port } = new URL(url)
-    const times: Array<number> = []
-    const socket = yield* Effect.acquireRelease(
-      Effect.async<Socket>((resume) => {
-        const socket = createConnection({ host, port: Number(port) }, () => {
-          socket.write("MONITOR\r\n")
-          resume(Effect.succeed(socket))
-        })
-        socket.once("error", (error) => resume(Effect.die(error)))
-      }),
-      (socket) => Effect.sync(() => socket.destroy())
-    )
-    let rest = ""
-    let on = false
-    socket.setEncoding("utf8").on("data", (chunk: string) => {
-      const lines = (rest + chunk).split("\r\n")
-      rest = lines.pop()!
-      for (const line of lines) {
-        if (line === "+OK") on = true
-        else if (line.includes(`"evalsha" "${Scripts.catchUp.sha}"`)) times.push(Number(line.slice(1, line.indexOf(" "))) * 1000)
-      }
-    })
-    while (!on) yield* Effect.sleep("5 millis")
-    return { times: () => [...times] }
-  })
 
 describe("RedisStreams faults", () => {
   it.scopedLive("a listener whose subscription was lost gets what was published meanwhile from history, in order, then the rest", () =>
@@ -174,9 +94,9 @@ describe("RedisStreams faults", () => {
       const proxy = yield* startRedisProxy(hostPort(redisUrl()))
       const node = yield* nodesOn(redisUrl())
       const logsOfA = capturingLogs()
-      const a = yield* node(proxy.url)
-      // (a publish logs in its caller's fiber)
-      const publish = (userId: string, n: number) => logsOfA.capture(a.backplane.publish(userId, pending(n)))
+      // (a node logs in the fibers of its layer: its publishes go from a fiber of their own)
+      const a = yield* logsOfA.capture(node(proxy.url))
+      const publish = (userId: string, n: number) => a.backplane.publish(userId, pending(n))
       // every attempt of both publishes goes unanswered (Redis runs them; A hears nothing back in time)
       const counted = Effect.map(Metric.value(RedisStreams.publishesUnconfirmed), (state) => state.count)
       const takenLocally = Effect.map(Metric.value(RedisStreams.publishesLocal), (state) => state.count)
@@ -198,13 +118,13 @@ describe("RedisStreams faults", () => {
       const server = yield* startRedisServer
       const node = yield* nodesOn(server.url)
       const logsOfA = capturingLogs()
-      const a = yield* node()
+      const a = yield* logsOfA.capture(node())
       const b = yield* node()
       const onA = yield* recorder
       const onB = yield* recorder
       yield* a.backplane.subscribe("u", onA.listener)
       yield* b.backplane.subscribe("u", onB.listener)
-      const publish = (n: number) => logsOfA.capture(a.backplane.publish("u", pending(n)))
+      const publish = (n: number) => a.backplane.publish("u", pending(n))
       expect(yield* publish(1)).toBe(1)
       expect((yield* onB.take(1)).map((e) => e.seq)).toEqual([1])
       const counted = Effect.map(Metric.value(RedisStreams.publishesLocal), (state) => state.count)
@@ -459,7 +379,7 @@ describe("RedisStreams faults", () => {
       return {
         a,
         listening,
-        attempts: yield* catchUpAttempts(server.url),
+        attempts: yield* scriptRuns(server.url, Scripts.catchUp),
         lose: a.redis.run((client) => client.client("KILL", "TYPE", "pubsub")),
         mend: a.redis.run((client) => client.del(events))
       }
@@ -518,7 +438,7 @@ describe("RedisStreams faults", () => {
       yield* Effect.forEach(users, (user) => b.backplane.publish(user, pending(1)))
       for (const r of listening) expect((yield* r.take(1)).map((e) => e.seq)).toEqual([1])
 
-      const attempts = yield* catchUpAttempts(server.url)
+      const attempts = yield* scriptRuns(server.url, Scripts.catchUp)
       // every answer to A comes 200 ms late (within the nodes' 300 ms command timeout: no retries): a pass's
       // slot is back 200 ms after Redis ran its script at the soonest
       proxy.delay(200)
@@ -604,7 +524,7 @@ describe("RedisStreams faults", () => {
       const { epoch } = yield* a.backplane.subscribe("u", listening.listener)
       yield* a.backplane.publish("u", pending(1))
       expect((yield* listening.take(1)).map((e) => e.seq)).toEqual([1])
-      const attempts = yield* catchUpAttempts(server.url)
+      const attempts = yield* scriptRuns(server.url, Scripts.catchUp)
       // shaped like an event of the epoch far ahead of the listener: taken for one, it is a hole no catch-up fills
       const channel = `${a.prefix}st:{${Redis.keyPart("u")}}`
       yield* a.redis.run((client) => client.publish(channel, `x9:0:${epoch}:{}`))

@@ -1,0 +1,121 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Metric, Option } from "effect"
+import { currentLeaseGuard, type PendingEvent } from "../../src/store/Backplane.js"
+import * as Scripts from "../../src/store/RedisStreamScripts.js"
+import * as RedisStreams from "../../src/store/RedisStreams.js"
+import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
+import { history, nodesOn, pending, recorder, scriptRuns } from "../support/RedisStreamNodes.js"
+import { redisUrl } from "../support/RedisServer.js"
+
+/**
+ * A user's publishes in cluster mode (`RedisStreams`): a run's events go
+ * without waiting for each one's seq (`Backplane.send`), one batch with
+ * Redis at a time, and settle in the order given whatever Redis answers.
+ */
+describe("RedisStreams: a user's publishes, queued", () => {
+  const url = redisUrl()
+
+  /** `send`, which the Redis backplane offers. */
+  const sendOf = (backplane: { readonly send?: ((userId: string, event: PendingEvent) => Effect.Effect<void>) | undefined }) => {
+    const send = backplane.send
+    if (send === undefined) throw new Error("the Redis backplane offers send")
+    return send
+  }
+
+  it.scopedLive("events given while Redis answers the one before go together, in one script, in order, one seq each", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(url))
+      const node = yield* nodesOn(url)
+      const a = yield* node(proxy.url)
+      const b = yield* node()
+      const onB = yield* recorder
+      yield* b.backplane.subscribe("u", onB.listener)
+      const runs = yield* scriptRuns(url, Scripts.publish, a.prefix)
+      const send = sendOf(a.backplane)
+      // every answer to A late: what A is given meanwhile waits for it
+      proxy.delay(60)
+      for (let n = 1; n <= 8; n++) yield* send("u", pending(n))
+      // a publish waits for its seq, behind the sends before it
+      expect(yield* a.backplane.publish("u", pending(9))).toBe(9)
+      const got = yield* onB.take(9)
+      expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+      expect(got.map((e) => e.frame)).toEqual(got.map((e) => `{"n":${e.seq},"seq":${e.seq}}`))
+      // the first alone; the eight given while it was with Redis in one script (MONITOR's lines come on a
+      // socket of their own: given a moment)
+      yield* Effect.sleep("100 millis")
+      expect(runs.times()).toHaveLength(2)
+    }))
+
+  it.scopedLive("a connection lost under a publish: it and the events queued behind it are delivered on the node in the order given", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(url))
+      const node = yield* nodesOn(url)
+      const a = yield* node(proxy.url)
+      const onA = yield* recorder
+      yield* a.backplane.subscribe("u", onA.listener)
+      const send = sendOf(a.backplane)
+      const local = Effect.map(Metric.value(RedisStreams.publishesLocal), (state) => state.count)
+      const before = yield* local
+      // the first is with Redis, unanswered, when the connection goes; the next two, given after, wait behind
+      // it (sent now, they would fail at once, and be delivered before it)
+      proxy.stall()
+      yield* send("u", pending(1))
+      proxy.block()
+      yield* send("u", pending(2))
+      yield* send("u", pending(3))
+      const got = yield* onA.take(3)
+      expect(got.map((e) => e.frame)).toEqual([1, 2, 3].map((n) => `{"n":${n},"seq":${got[n - 1]!.seq}}`))
+      expect(got.map((e) => e.seq - got[0]!.seq)).toEqual([0, 1, 2])
+      expect((yield* local) - before).toBe(3)
+      proxy.unblock()
+    }))
+
+  it.scopedLive("a user's sends past the queue's bound wait for their seq; the rest go on at once", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(url))
+      const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, queueEvents: 2 })
+      const a = yield* node(proxy.url)
+      const b = yield* node()
+      const onB = yield* recorder
+      yield* b.backplane.subscribe("u", onB.listener)
+      const send = sendOf(a.backplane)
+      proxy.stall()
+      // 1 with Redis; 2 and 3 queued behind it; 4 finds two queued: it waits
+      yield* send("u", pending(1))
+      yield* send("u", pending(2))
+      yield* send("u", pending(3))
+      const fourth = yield* Effect.fork(send("u", pending(4)))
+      // another user's queue is its own
+      yield* send("v", pending(1))
+      yield* Effect.sleep("50 millis")
+      expect(Option.isNone(yield* Fiber.poll(fourth))).toBe(true)
+      proxy.flow()
+      yield* Fiber.join(fourth)
+      expect((yield* onB.take(4)).map((e) => e.frame)).toEqual([1, 2, 3, 4].map((n) => `{"n":${n},"seq":${n}}`))
+    }))
+
+  it.scopedLive("a script failing part-way through a batch: each of its events asked again alone, so none is published twice and the rest go", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(url))
+      const node = yield* nodesOn(url)
+      const a = yield* node(proxy.url)
+      const b = yield* node()
+      const onB = yield* recorder
+      yield* b.backplane.subscribe("u", onB.listener)
+      const send = sendOf(a.backplane)
+      // a lease guard whose key holds a hash: the script's GET of it fails (WRONGTYPE) after what it published before
+      const notAString = `${a.prefix}not-a-string`
+      yield* a.redis.run((client) => client.hset(notAString, "field", "value"))
+      proxy.delay(60)
+      yield* send("u", pending(1))
+      // 2, 3 and 4 in one script, which publishes 2 and fails at 3
+      yield* send("u", pending(2))
+      yield* Effect.locally(send("u", pending(3)), currentLeaseGuard, { name: notAString, holder: "a" })
+      expect(yield* a.backplane.publish("u", pending(4))).toBe(3)
+      // 3, refused, is none of the stream's; 2 is not published again
+      const got = yield* onB.take(3)
+      expect(got.map((e) => e.frame)).toEqual([`{"n":1,"seq":1}`, `{"n":2,"seq":2}`, `{"n":4,"seq":3}`])
+      expect(yield* a.backplane.publish("u", pending(5))).toBe(4)
+      expect((yield* onB.take(1)).map((e) => e.frame)).toEqual([`{"n":5,"seq":4}`])
+    }))
+})
