@@ -95,9 +95,11 @@ export const sessionsLayer: Layer.Layer<
 
 // every event of every run comes here: counted in the same step, not by an Effect-level metric update. A
 // run's events go without waiting for each one's seq (cluster mode: a Redis round trip each), all but its
-// `agent_completed`: the run is over once that is published
+// `agent_completed`: the run is over once that is published (the backplane waits for a run's recorded end
+// anyway; this is the rule for every run, recorded or not)
 const liveEmitter = (stream: StreamService): Emitter["Type"] => ({
-  emit: (event) => Effect.map(event.type === "agent_completed" ? stream.publish(event) : stream.send(event), countStreamEvent)
+  emit: (event) =>
+    Effect.map(event.type === "agent_completed" ? stream.publish(event) : stream.publishNoWait(event), countStreamEvent)
 })
 
 const countStreamEvent = (): void => Metrics.bump(Metrics.streamEvents)

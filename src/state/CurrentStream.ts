@@ -23,7 +23,7 @@ export interface StreamService {
    * `publish` without waiting for the seq where publishing is a round trip (cluster mode): the user's events
    * still go out in the order given, so a run's events need not each wait for the one before.
    */
-  readonly send: (event: StreamEvent) => Effect.Effect<void>
+  readonly publishNoWait: (event: StreamEvent) => Effect.Effect<void>
   /** Replays to the client `clientId` what a client at `request`'s position missed (PROTOCOL §4 `resume`). */
   readonly resumeClient: (
     clientId: string,

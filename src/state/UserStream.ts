@@ -125,11 +125,11 @@ export class UserStream {
     return Effect.clockWith((clock) => this.backplane.publish(this.userId, pendingOf(event, clock.unsafeCurrentTimeMillis())))
   }
 
-  /** `publish` without waiting for the seq where the backplane offers it (`Backplane.send`): in order all the same. */
-  send(event: StreamEvent): Effect.Effect<void> {
-    const send = this.backplane.send
-    if (send === undefined) return Effect.asVoid(this.publish(event))
-    return Effect.clockWith((clock) => send(this.userId, pendingOf(event, clock.unsafeCurrentTimeMillis())))
+  /** `publish` without waiting for the seq where the backplane offers it (`Backplane.publishNoWait`): in order all the same. */
+  publishNoWait(event: StreamEvent): Effect.Effect<void> {
+    const publishNoWait = this.backplane.publishNoWait
+    if (publishNoWait === undefined) return Effect.asVoid(this.publish(event))
+    return Effect.clockWith((clock) => publishNoWait(this.userId, pendingOf(event, clock.unsafeCurrentTimeMillis())))
   }
 
   /**

@@ -164,12 +164,13 @@ export class Backplane extends Context.Tag("switchyard/Backplane")<Backplane, {
   readonly publish: (userId: string, event: PendingEvent) => Effect.Effect<number>
   /**
    * `publish` without waiting for the seq, offered by a backend whose publish is a round trip (Redis): the
-   * event is handed over before the effect completes, with the caller's fiber refs, and a user's events are
-   * published in the order handed over (with `publish`'s too), so one fiber's events keep its order. It
-   * waits as `publish` does while the user's events not yet published are past the backend's bounds, and
-   * for an event with `currentRunEnd`. A backend that publishes at once leaves it out.
+   * event is handed over before the effect completes, with the caller's `currentLeaseGuard`, and a user's
+   * events are published in the order handed over (`publish`'s among them), so one fiber's events keep its
+   * order. It waits for the seq as `publish` does while the user's events not yet published are past the
+   * backend's bounds, and for an event with `currentRunEnd`. A caller interrupted while it waits does not
+   * take the event back. A backend that publishes at once leaves it out.
    */
-  readonly send?: ((userId: string, event: PendingEvent) => Effect.Effect<void>) | undefined
+  readonly publishNoWait?: ((userId: string, event: PendingEvent) => Effect.Effect<void>) | undefined
   /** Delivers a transient `frame` from connection `senderId` to every listener of the user on every node. */
   readonly signal: (userId: string, frame: string, senderId: string) => Effect.Effect<void>
 }>() {}

@@ -30,7 +30,8 @@ export const PUBLISH_TOKENS = 256
 // the token list is trimmed back to PUBLISH_TOKENS when it grows this much past it (one LTRIM per this many publishes)
 const TOKENS_SLACK = 64
 
-// events a call drops for their age alone (one script's work stays short; the next publish or read goes on)
+// events a call drops for their age alone, whatever it appends (one script's work stays short; the next
+// publish or read goes on)
 const AGED_PER_CALL = 512
 
 // ARGV[1..8]: prefix, user (hex), now, minEvents, minAgeMs, maxEvents, maxBytes (-1: none), ttlMs
@@ -38,6 +39,9 @@ const common = `
 local prefix, user, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local min_events, min_age, max_events, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5]), math.max(0, tonumber(ARGV[6])), tonumber(ARGV[7])
 local ttl = tonumber(ARGV[8])
+-- events this call may still drop for their age alone: one budget for the whole script (a publish of a batch
+-- evicts once per event)
+local aged_left = ${AGED_PER_CALL}
 local m, x = prefix .. 'st:{' .. user .. '}:m', prefix .. 'st:{' .. user .. '}:x'
 local channel = prefix .. 'st:{' .. user .. '}'
 -- a stream absent (never made, expired, forgotten, lost with a Redis restart) is made with the
@@ -141,8 +145,8 @@ local function evict(held)
     local b, n = cut(bytes, size)
     if b then bytes, size = b, n end
   end
-  -- \`last\`: the newest event to drop; \`aged\`: how many are dropped for their age alone
-  local last, kept, aged, from, want = nil, false, 0, '-', 1
+  -- \`last\`: the newest event to drop (the age-only drops counted in \`aged_left\`)
+  local last, kept, from, want = nil, false, '-', 1
   while not kept and size > 0 and ((max_bytes >= 0 and bytes > max_bytes) or size > min_events) do
     local chunk = redis.call('XRANGE', x, from, '+', 'COUNT', want)
     if #chunk == 0 then break end
@@ -151,8 +155,8 @@ local function evict(held)
       local frame, at = fields[2], tonumber(fields[4])
       if (max_bytes < 0 or bytes <= max_bytes) and size <= max_events then
         -- within the bounds that hold memory: only age drops more, AGED_PER_CALL at most (the next calls go on)
-        kept = size <= min_events or now - at < min_age or aged == ${AGED_PER_CALL}
-        aged = aged + 1
+        kept = size <= min_events or now - at < min_age or aged_left <= 0
+        aged_left = aged_left - 1
       end
       if kept then break end
       last = entry[1]
@@ -254,6 +258,7 @@ for i = 0, n - 1 do
     redis.call('PUBLISH', channel, 'e' .. seq .. ':' .. at .. ':' .. redis.call('HGET', m, 'epoch') .. ':' .. frame)
     -- trimmed once it holds ${TOKENS_SLACK} more than it must: never fewer than the last ${PUBLISH_TOKENS}
     if redis.call('LPUSH', p, token .. ':' .. seq) > ${PUBLISH_TOKENS + TOKENS_SLACK} then redis.call('LTRIM', p, 0, ${PUBLISH_TOKENS - 1}) end
+    if published then published[token] = seq end
     if run ~= '' then end_run(prefix, run_owner, user, run, now) end
     result = seq
   end

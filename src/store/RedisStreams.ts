@@ -15,7 +15,7 @@ import * as Epoch from "./Epoch.js"
 import { FifoSlots } from "./FifoSlots.js"
 import type { HistoryEntry, HistoryOptions } from "./History.js"
 import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
-import { keyPart, Redis, type RedisError, type RedisScript, retryTimeouts, safeReason } from "./Redis.js"
+import { keyPart, Redis, RedisError, type RedisScript, retryTimeouts, safeReason } from "./Redis.js"
 import * as Scripts from "./RedisStreamScripts.js"
 import { type FollowerNode, type FollowerTuning, StreamFollower } from "./StreamFollower.js"
 import { OutageLog } from "../observability/OutageLog.js"
@@ -36,11 +36,11 @@ import { OutageLog } from "../observability/OutageLog.js"
  * resume and see the gap) or ends the epoch when what it counted is gone.
  *
  * A user's publishes go to Redis in the order given, one batch at a time
- * (one script: what was given while the last batch was with Redis), and
- * settle in that order: a run's events need not each wait for the one
- * before (`Backplane.send`), and none overtakes another, whatever Redis
- * answers. A sender waits for its seq once the user's (or the node's)
- * events not yet published are past the bounds of `Tuning`.
+ * (one script: what was handed over while the last batch was with Redis,
+ * up to `BATCH_EVENTS`), and settle in that order: a run's events need not
+ * each wait for the one before (`Backplane.publishNoWait`), and none
+ * overtakes another, whatever Redis answers. `publish`, a run's end, and a
+ * `publishNoWait` past the queues' bounds (`Tuning`) wait for their seq.
  *
  * Redis slow is not Redis away. A publish not answered within the command
  * timeout may still run (it waits in Redis's queue), so it is asked again
@@ -80,13 +80,12 @@ export interface Tuning extends FollowerTuning {
    * order, not queued on the connection ahead of live publishes (0 counts as 1)
    */
   readonly recoveryPasses: number
-  /**
-   * a user's events sent without waiting (`send`) that may wait for Redis at once, at most, and their frames'
-   * UTF-16 units; past either, or past `queuedChars` of all users' on the node, a send waits for its own seq
-   */
-  readonly queueEvents: number
-  readonly queueChars: number
-  readonly queuedChars: number
+  /** past this many of a user's events waiting for their turn with Redis, `publishNoWait` waits for its seq ... */
+  readonly userQueueEvents: number
+  /** ... and past this many of their frames' UTF-16 units */
+  readonly userQueueChars: number
+  /** ... and past this many UTF-16 units of every user's on the node (so a slow Redis holds little) */
+  readonly nodeQueueChars: number
 }
 
 /**
@@ -96,7 +95,9 @@ export interface Tuning extends FollowerTuning {
  * (the run limits bound them), past which the oldest is given up: logged,
  * its end recorded without the event (its run's slot is not kept), its
  * `agent_completed` seen only by this node's connections; 4 catch-up passes
- * at once (each a page in Redis's output buffer at most).
+ * at once (each a page in Redis's output buffer at most); a user's events
+ * waiting for Redis, 64 or 256 Ki UTF-16 units, and 16 Mi on the node, before
+ * a run waits for each event's seq.
  */
 export const defaultTuning: Tuning = {
   page: defaultReadLimit,
@@ -107,9 +108,9 @@ export const defaultTuning: Tuning = {
   owedEnds: 10_000,
   owedChars: 16 * 1024 * 1024,
   recoveryPasses: 4,
-  queueEvents: 64,
-  queueChars: 256 * 1024,
-  queuedChars: 16 * 1024 * 1024
+  userQueueEvents: 64,
+  userQueueChars: 256 * 1024,
+  nodeQueueChars: 16 * 1024 * 1024
 }
 
 /** Attempts of one script while Redis is slow (a publish, a read, a catch-up; each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
@@ -145,6 +146,9 @@ const KEEP_ALIVE_BATCH = 500
 const BATCH_EVENTS = 32
 const BATCH_CHARS = 256 * 1024
 
+// how long a node going away waits for its users' queues to settle
+const QUEUES_ON_STOP_MS = 5_000
+
 // publish tokens: this process's random tag and a counter (a retry carries its first attempt's)
 const processTag = randomBytes(4).toString("hex")
 let published = 0
@@ -154,7 +158,7 @@ interface Outgoing {
   readonly event: PendingEvent
   readonly token: string
   /** its token may have been published already (a caller's own token): looked for at the first attempt */
-  readonly again: boolean
+  readonly maybePublished: boolean
   readonly guard: LeaseGuard | undefined
   readonly end: RunEnd | undefined
 }
@@ -165,9 +169,10 @@ interface OwedEnd extends Outgoing {
   readonly end: RunEnd
 }
 
-/** A publish in its user's queue, and who waits for its seq, if anyone. */
+/** A publish in its user's queue: who waits for its seq, if anyone, and whether it settled. */
 interface Queued extends Outgoing {
-  readonly settled: Deferred.Deferred<number> | undefined
+  readonly waiter: Deferred.Deferred<number> | undefined
+  settled: boolean
 }
 
 /**
@@ -304,8 +309,8 @@ export const make = (
     const publishOnce = (userId: string, batch: ReadonlyArray<Outgoing>, retry: boolean) =>
       Effect.flatMap(Epoch.make, (epoch) => {
         const args: Array<string | number> = [epoch, batch.length]
-        for (const { again, end, event, guard, token } of batch) {
-          args.push(event.head, event.tail, event.at, token, guard?.name ?? "", guard?.holder ?? "", retry || again ? 1 : 0)
+        for (const { end, event, guard, maybePublished, token } of batch) {
+          args.push(event.head, event.tail, event.at, token, guard?.name ?? "", guard?.holder ?? "", retry || maybePublished ? 1 : 0)
           args.push(end?.runId ?? "", end?.owner ?? "")
         }
         return Effect.map(attempt(Scripts.publish, userId, args), (reply) => reply as ReadonlyArray<unknown>)
@@ -406,30 +411,34 @@ export const make = (
     ))
 
     const settle = (item: Queued, seq: number): void => {
-      if (item.settled !== undefined) Deferred.unsafeDone(item.settled, Exit.succeed(seq))
+      item.settled = true
+      if (item.waiter !== undefined) Deferred.unsafeDone(item.waiter, Exit.succeed(seq))
     }
+    // a run's end not confirmed: owed (the run stays recorded running in Redis until it is)
+    const oweEnd = (userId: string, item: Queued): Effect.Effect<void> =>
+      item.end === undefined
+        ? Effect.void
+        : owe({ userId, event: item.event, token: item.token, maybePublished: true, guard: item.guard, end: item.end })
     /**
      * Publishes `batch`, one script, and settles each of its events in order: its seq, or where Redis did not
-     * take it, its local delivery (`notTaken`); a run's end not confirmed is owed (the run stays recorded
-     * running in Redis until it is). After a timeout the batch is asked again, same tokens, queued behind the
-     * first attempt.
+     * take it, its local delivery (`notTaken`); a run's end not confirmed is owed. After a timeout the batch is
+     * asked again, same tokens, queued behind the first attempt.
      */
     const sendBatch = (userId: string, batch: ReadonlyArray<Queued>, retry: boolean): Effect.Effect<void> => {
       const each = (outcome: (item: Queued, index: number) => Effect.Effect<number>) =>
         Effect.forEach(batch, (item, index) => Effect.map(outcome(item, index), (seq) => settle(item, seq)), { discard: true })
-      const owing = (item: Queued, outcome: Effect.Effect<number>): Effect.Effect<number> =>
-        item.end === undefined
-          ? outcome
-          : Effect.zipLeft(outcome, owe({ userId, event: item.event, token: item.token, again: true, guard: item.guard, end: item.end }))
-      // (a result that is not a seq, -1 or -2 is none: 0)
-      const answered = (results: ReadonlyArray<unknown>) =>
-        each((_, index) => confirmed(Math.max(0, Number(results[index]) || 0)))
+      const owing = (item: Queued, outcome: Effect.Effect<number>) => Effect.zipLeft(outcome, oweEnd(userId, item))
       const failed = (error: RedisError): Effect.Effect<void> =>
         error.reason === "Script" && batch.length > 1
           // a script that failed part-way may have published the events before the failure: each is asked
           // again alone, as a retry (one published gets its seq back), so that none is delivered twice
           ? Effect.forEach(batch, (item) => sendBatch(userId, [item], true), { discard: true })
           : each((item) => owing(item, notTaken(userId, item.event, error)))
+      // one result per event: its seq, -1 (its guard lapsed) or -2 (its run not this node's), both settled as 0
+      const answered = (results: ReadonlyArray<unknown>) =>
+        Array.isArray(results) && results.length === batch.length
+          ? each((_, index) => confirmed(Math.max(0, Number(results[index]) || 0)))
+          : failed(new RedisError({ reason: "Script", detail: `${Scripts.publish.name}: an answer of another shape` }))
       const confirm = (left: number): Effect.Effect<void> =>
         Effect.matchEffect(publishOnce(userId, batch, true), {
           onSuccess: answered,
@@ -442,12 +451,13 @@ export const make = (
       })
     }
 
-    // each user's publishes not settled yet (a user is here while a drain of theirs runs), and those drains
+    // each user's publishes not settled yet (a user is here while a send loop of theirs runs), and those loops
     const queues = new Map<string, UserQueue>()
-    const drains = new Set<Fiber.RuntimeFiber<void>>()
-    let queuedChars = 0
+    const sendLoops = new Set<Fiber.RuntimeFiber<void>>()
+    // the frames' UTF-16 units of every queued event, the batches with Redis included
+    let nodeQueueChars = 0
 
-    // the oldest waiting, up to BATCH_EVENTS of them and BATCH_CHARS of frames (one, whatever its size)
+    // the oldest waiting, up to BATCH_EVENTS of them and BATCH_CHARS of frames (an event over it goes alone)
     const nextBatch = (queue: UserQueue): Array<Queued> => {
       let count = 0
       let chars = 0
@@ -460,9 +470,10 @@ export const make = (
       queue.chars -= chars
       return queue.waiting.splice(0, count)
     }
-    const drain = (userId: string, queue: UserQueue): Effect.Effect<void> =>
+    // sends the user's queue a batch at a time, each once the last settled, until none is left
+    const sendLoop = (userId: string, queue: UserQueue): Effect.Effect<void> =>
       Effect.suspend(() => {
-        for (const item of queue.sending) queuedChars -= charsOf(item)
+        for (const item of queue.sending) nodeQueueChars -= charsOf(item)
         if (queue.waiting.length === 0) {
           queue.sending = []
           queues.delete(userId)
@@ -470,25 +481,28 @@ export const make = (
         }
         const batch = nextBatch(queue)
         queue.sending = batch
-        return Effect.zipRight(sendBatch(userId, batch, false), drain(userId, queue))
+        return Effect.zipRight(sendBatch(userId, batch, false), sendLoop(userId, queue))
       })
-    // a drain that died (a defect: nothing here fails) settles what it held as not published, so no sender
-    // waits for ever and the user's next publish starts a drain of its own
+    // a send loop that died (a defect: nothing here fails) settles what it held as not published, and owes the
+    // runs' ends among them, so no sender waits for ever and the user's next publish starts a loop of its own
     const abandon = (userId: string, queue: UserQueue) => (exit: Exit.Exit<void>): Effect.Effect<void> =>
       Exit.isSuccess(exit) ? Effect.void : Effect.suspend(() => {
         const left = [...queue.sending, ...queue.waiting]
-        for (const item of left) {
-          queuedChars -= charsOf(item)
-          settle(item, 0)
-        }
+        for (const item of left) nodeQueueChars -= charsOf(item)
         queue.sending = []
         queue.waiting.length = 0
         queue.chars = 0
         if (queues.get(userId) === queue) queues.delete(userId)
-        return Effect.logError(`backplane: ${left.length} events of a user were not published (${safeReason(Cause.squash(exit.cause))})`)
+        const unsettled = left.filter((item) => !item.settled)
+        return Effect.zipRight(
+          Effect.forEach(unsettled, (item) => Effect.zipRight(oweEnd(userId, item), Effect.sync(() => settle(item, 0))), {
+            discard: true
+          }),
+          Effect.logError(`backplane: ${unsettled.length} events of a user were not published (${safeReason(Cause.squash(exit.cause))})`)
+        )
       })
-    const enqueue = (userId: string, item: Queued): void => {
-      queuedChars += charsOf(item)
+    const push = (userId: string, item: Queued): void => {
+      nodeQueueChars += charsOf(item)
       const queue = queues.get(userId)
       if (queue !== undefined) {
         queue.waiting.push(item)
@@ -497,29 +511,35 @@ export const make = (
       }
       const started: UserQueue = { waiting: [item], chars: charsOf(item), sending: [] }
       queues.set(userId, started)
-      const fiber = Runtime.runFork(runtime)(Effect.onExit(drain(userId, started), abandon(userId, started)))
-      drains.add(fiber)
-      fiber.addObserver(() => drains.delete(fiber))
+      const fiber = Runtime.runFork(runtime)(Effect.onExit(sendLoop(userId, started), abandon(userId, started)))
+      sendLoops.add(fiber)
+      fiber.addObserver(() => sendLoops.delete(fiber))
     }
-    // a node going away lets its users' queues settle first (each batch bounded by its attempts' timeouts)
-    yield* Effect.addFinalizer(() => Effect.forEach([...drains], Fiber.await, { discard: true }))
+    // a node going away lets its users' queues settle first, for a while (each batch is bounded by its attempts'
+    // timeouts; what is left after that settles once the connection is closed)
+    const queuesSettled: Effect.Effect<void> = Effect.suspend(() => {
+      const [first] = sendLoops
+      return first === undefined ? Effect.void : Effect.zipRight(Fiber.await(first), queuesSettled)
+    })
+    yield* Effect.addFinalizer(() => Effect.ignore(Effect.timeout(queuesSettled, Duration.millis(QUEUES_ON_STOP_MS))))
 
     /**
-     * Queues `event` behind the user's publishes not settled yet; completes at once, or (`wait`, a run's end,
-     * or the user's or the node's queue past its bounds) with the event's seq once it settled.
+     * Hands `event` over to the user's queue, behind the user's publishes not settled yet; completes at once,
+     * or (`wait`; a run's end; the user's or the node's queue past its bounds) with the event's seq once it
+     * settled. A waiting caller interrupted does not take the event back.
      */
-    const queue = (userId: string, event: PendingEvent, wait: boolean): Effect.Effect<number> =>
+    const handOver = (userId: string, event: PendingEvent, wait: boolean): Effect.Effect<number> =>
       Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) =>
         Effect.flatMap(FiberRef.get(currentRunEnd), (end) =>
           Effect.suspend(() => {
             const mine = queues.get(userId)
-            const full = queuedChars >= tuning.queuedChars ||
-              (mine !== undefined && (mine.waiting.length >= tuning.queueEvents || mine.chars >= tuning.queueChars))
-            const settled = wait || full || end !== undefined ? Deferred.unsafeMake<number>(FiberId.none) : undefined
+            const full = nodeQueueChars >= tuning.nodeQueueChars ||
+              (mine !== undefined && (mine.waiting.length >= tuning.userQueueEvents || mine.chars >= tuning.userQueueChars))
+            const waiter = wait || full || end !== undefined ? Deferred.unsafeMake<number>(FiberId.none) : undefined
             // a caller's token may have been published before (its publish is made again): looked for at once
             const token = event.token ?? `${processTag}${(++published).toString(36)}`
-            enqueue(userId, { event, token, again: event.token !== undefined, guard, end, settled })
-            return settled === undefined ? Effect.succeed(0) : Deferred.await(settled)
+            push(userId, { event, token, maybePublished: event.token !== undefined, guard, end, waiter, settled: false })
+            return waiter === undefined ? Effect.succeed(0) : Deferred.await(waiter)
           })
         )
       )
@@ -585,8 +605,8 @@ export const make = (
           })
         ),
       unsubscribe: (_userId, listener) => unsubscribe(listener),
-      publish: (userId, event) => queue(userId, event, true),
-      send: (userId, event) => Effect.asVoid(queue(userId, event, false)),
+      publish: (userId, event) => handOver(userId, event, true),
+      publishNoWait: (userId, event) => Effect.asVoid(handOver(userId, event, false)),
       // a transient frame: lost if Redis is away (typing), never an error for the sender
       signal: (userId, frame, senderId) =>
         Effect.catchAll(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, TestClock } from "effect"
+import { Backplane } from "../../src/store/Backplane.js"
 import type { HistoryOptions } from "../../src/store/History.js"
 import { HistoryStore } from "../../src/store/HistoryStore.js"
 import { keyPart, Redis } from "../../src/store/Redis.js"
@@ -39,6 +40,23 @@ describe("Redis history eviction", () => {
       const oldest: Array<number | undefined> = []
       for (let i = 0; i < 4; i++) oldest.push((yield* history.read("u", 1199)).oldestSeq)
       expect(oldest).toEqual([1 + AGED_PER_CALL, 1 + 2 * AGED_PER_CALL, 1191, 1191])
+    }))
+
+  it.scoped("... and a batch of publishes is one call: it drops no more for age than one publish", () =>
+    Effect.gen(function*() {
+      const options = { minEvents: 10, minAgeMs: 1000, maxEvents: 5000 }
+      const context = yield* Layer.build(Layer.provideMerge(RedisStreams.layer(options), testRedisLayer()))
+      const history = Context.get(context, HistoryStore)
+      const backplane = Context.get(context, Backplane)
+      const publishNoWait = backplane.publishNoWait!
+      yield* appendAll(history, 1, 3000, (seq) => `e${seq}`)
+      yield* TestClock.adjust(1000)
+      const event = { head: `{"seq":`, tail: "}", at: 0 }
+      // the first goes alone; the three handed over while it is with Redis, in one script; then a read
+      yield* publishNoWait("u", event)
+      for (let i = 0; i < 2; i++) yield* publishNoWait("u", event)
+      expect(yield* backplane.publish("u", event)).toBe(3004)
+      expect((yield* history.read("u", 3003)).oldestSeq).toBe(1 + 3 * AGED_PER_CALL)
     }))
 
   it.scoped("the bounds that hold memory are kept at once, however many events that drops", () =>

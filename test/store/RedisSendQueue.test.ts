@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Metric, Option } from "effect"
-import { currentLeaseGuard, type PendingEvent } from "../../src/store/Backplane.js"
+import { type Backplane, currentLeaseGuard, currentRunEnd } from "../../src/store/Backplane.js"
 import * as Scripts from "../../src/store/RedisStreamScripts.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
@@ -9,17 +9,17 @@ import { redisUrl } from "../support/RedisServer.js"
 
 /**
  * A user's publishes in cluster mode (`RedisStreams`): a run's events go
- * without waiting for each one's seq (`Backplane.send`), one batch with
+ * without waiting for each one's seq (`Backplane.publishNoWait`), one batch with
  * Redis at a time, and settle in the order given whatever Redis answers.
  */
 describe("RedisStreams: a user's publishes, queued", () => {
   const url = redisUrl()
 
-  /** `send`, which the Redis backplane offers. */
-  const sendOf = (backplane: { readonly send?: ((userId: string, event: PendingEvent) => Effect.Effect<void>) | undefined }) => {
-    const send = backplane.send
-    if (send === undefined) throw new Error("the Redis backplane offers send")
-    return send
+  /** `publishNoWait`, which the Redis backplane offers. */
+  const noWait = (backplane: Backplane["Type"]) => {
+    const publishNoWait = backplane.publishNoWait
+    if (publishNoWait === undefined) throw new Error("the Redis backplane offers publishNoWait")
+    return publishNoWait
   }
 
   it.scopedLive("events given while Redis answers the one before go together, in one script, in order, one seq each", () =>
@@ -31,7 +31,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
       const runs = yield* scriptRuns(url, Scripts.publish, a.prefix)
-      const send = sendOf(a.backplane)
+      const send = noWait(a.backplane)
       // every answer to A late: what A is given meanwhile waits for it
       proxy.delay(60)
       for (let n = 1; n <= 8; n++) yield* send("u", pending(n))
@@ -53,7 +53,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       const a = yield* node(proxy.url)
       const onA = yield* recorder
       yield* a.backplane.subscribe("u", onA.listener)
-      const send = sendOf(a.backplane)
+      const send = noWait(a.backplane)
       const local = Effect.map(Metric.value(RedisStreams.publishesLocal), (state) => state.count)
       const before = yield* local
       // the first is with Redis, unanswered, when the connection goes; the next two, given after, wait behind
@@ -73,12 +73,12 @@ describe("RedisStreams: a user's publishes, queued", () => {
   it.scopedLive("a user's sends past the queue's bound wait for their seq; the rest go on at once", () =>
     Effect.gen(function*() {
       const proxy = yield* startRedisProxy(hostPort(url))
-      const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, queueEvents: 2 })
+      const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, userQueueEvents: 2 })
       const a = yield* node(proxy.url)
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
-      const send = sendOf(a.backplane)
+      const send = noWait(a.backplane)
       proxy.stall()
       // 1 with Redis; 2 and 3 queued behind it; 4 finds two queued: it waits
       yield* send("u", pending(1))
@@ -102,7 +102,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
-      const send = sendOf(a.backplane)
+      const send = noWait(a.backplane)
       // a lease guard whose key holds a hash: the script's GET of it fails (WRONGTYPE) after what it published before
       const notAString = `${a.prefix}not-a-string`
       yield* a.redis.run((client) => client.hset(notAString, "field", "value"))
@@ -112,10 +112,64 @@ describe("RedisStreams: a user's publishes, queued", () => {
       yield* send("u", pending(2))
       yield* Effect.locally(send("u", pending(3)), currentLeaseGuard, { name: notAString, holder: "a" })
       expect(yield* a.backplane.publish("u", pending(4))).toBe(3)
-      // 3, refused, is none of the stream's; 2 is not published again
+      // 3, whose script fails (alone too), is none of the stream's; 2 is not published again
       const got = yield* onB.take(3)
       expect(got.map((e) => e.frame)).toEqual([`{"n":1,"seq":1}`, `{"n":2,"seq":2}`, `{"n":4,"seq":3}`])
       expect(yield* a.backplane.publish("u", pending(5))).toBe(4)
       expect((yield* onB.take(1)).map((e) => e.frame)).toEqual([`{"n":5,"seq":4}`])
+    }))
+
+  it.scopedLive("past the node's bound every user's sends wait for their seq", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(url))
+      const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, nodeQueueChars: 1 })
+      const a = yield* node(proxy.url)
+      const send = noWait(a.backplane)
+      proxy.stall()
+      yield* send("u", pending(1))
+      // another user, nothing of theirs queued: the node holds u's event unanswered
+      const other = yield* Effect.fork(send("v", pending(1)))
+      yield* Effect.sleep("50 millis")
+      expect(Option.isNone(yield* Fiber.poll(other))).toBe(true)
+      proxy.flow()
+      yield* Fiber.join(other)
+    }))
+
+  it.scopedLive("an event that ends a run waits for its seq, even handed over without waiting", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(url))
+      const node = yield* nodesOn(url)
+      const a = yield* node(proxy.url)
+      const send = noWait(a.backplane)
+      proxy.stall()
+      const end = { runId: "r-1", owner: "6e6f6465", withoutEvent: Effect.void }
+      const ending = yield* Effect.fork(Effect.locally(send("u", pending(1)), currentRunEnd, end))
+      yield* Effect.sleep("50 millis")
+      expect(Option.isNone(yield* Fiber.poll(ending))).toBe(true)
+      proxy.flow()
+      yield* Fiber.join(ending)
+    }))
+
+  it.scopedLive("a batch Redis answered too late is asked again with the same tokens: each event published once, in order", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(url))
+      const node = yield* nodesOn(url)
+      const a = yield* node(proxy.url)
+      const b = yield* node()
+      const onB = yield* recorder
+      yield* b.backplane.subscribe("u", onB.listener)
+      const send = noWait(a.backplane)
+      // 1's answer held past the command timeout (300 ms): asked again; 2..5 wait behind it
+      proxy.stall()
+      for (let n = 1; n <= 5; n++) yield* send("u", pending(n))
+      yield* Effect.sleep("400 millis")
+      // 1 settles, 2..5 go in one script, whose answer is held past the timeout in turn
+      proxy.flow()
+      proxy.stall()
+      yield* Effect.sleep("400 millis")
+      proxy.flow()
+      expect(yield* a.backplane.publish("u", pending(6))).toBe(6)
+      expect((yield* onB.take(6)).map((e) => e.frame)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `{"n":${n},"seq":${n}}`))
+      expect((yield* b.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6])
     }))
 })
