@@ -115,8 +115,10 @@ export const drain = Effect.gen(function*() {
   const connections = yield* Connections
   yield* lifecycle.startDraining
   yield* Effect.logInfo("draining", { running_runs: lifecycle.runningRuns })
+  // (the waits interruptible: drain runs as a finalizer, which is not, and the timeouts could not cut them short)
   yield* Effect.sync(() => lifecycle.runningRuns).pipe(
     Effect.repeat({ until: (running) => running <= 0, schedule: Schedule.spaced("20 millis") }),
+    Effect.interruptible,
     Effect.timeout(config.drainTimeoutMs),
     Effect.ignore
   )
@@ -124,6 +126,7 @@ export const drain = Effect.gen(function*() {
   // give the close frames a moment to reach the clients
   yield* connections.count.pipe(
     Effect.repeat({ until: (open) => open === 0, schedule: Schedule.spaced("10 millis") }),
+    Effect.interruptible,
     Effect.timeout("2 seconds"),
     Effect.ignore
   )

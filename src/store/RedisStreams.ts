@@ -86,6 +86,8 @@ export interface Tuning extends FollowerTuning {
   readonly userQueueChars: number
   /** ... and past this many UTF-16 units of every user's on the node (so a slow Redis holds little) */
   readonly nodeQueueChars: number
+  /** how long a node going away waits for its users' queues to settle, at most */
+  readonly queuesOnStopMs: number
 }
 
 /**
@@ -97,7 +99,8 @@ export interface Tuning extends FollowerTuning {
  * `agent_completed` seen only by this node's connections; 4 catch-up passes
  * at once (each a page in Redis's output buffer at most); a user's events
  * waiting for Redis, 64 or 256 Ki UTF-16 units, and 16 Mi on the node, before
- * a run waits for each event's seq.
+ * a run waits for each event's seq; 5 s for those queues to settle when the
+ * node goes away.
  */
 export const defaultTuning: Tuning = {
   page: defaultReadLimit,
@@ -110,7 +113,8 @@ export const defaultTuning: Tuning = {
   recoveryPasses: 4,
   userQueueEvents: 64,
   userQueueChars: 256 * 1024,
-  nodeQueueChars: 16 * 1024 * 1024
+  nodeQueueChars: 16 * 1024 * 1024,
+  queuesOnStopMs: 5_000
 }
 
 /** Attempts of one script while Redis is slow (a publish, a read, a catch-up; each bounded by `REDIS_COMMAND_TIMEOUT_MS`). */
@@ -141,13 +145,10 @@ export const publishesUnconfirmed = Metric.counter("switchyard_redis_publishes_u
 // users whose keys one keep-alive script refreshes
 const KEEP_ALIVE_BATCH = 500
 
-// a user's events one publish script takes at most, and their frames' UTF-16 units (one event, whatever its
-// size): well within the tokens a retry finds (`PUBLISH_TOKENS`), and a short script
+// a user's events one publish script takes at most, and their frames' UTF-16 units (an event over it goes
+// alone): well within the tokens a retry finds (`PUBLISH_TOKENS`), and a short script
 const BATCH_EVENTS = 32
 const BATCH_CHARS = 256 * 1024
-
-// how long a node going away waits for its users' queues to settle
-const QUEUES_ON_STOP_MS = 5_000
 
 // publish tokens: this process's random tag and a counter (a retry carries its first attempt's)
 const processTag = randomBytes(4).toString("hex")
@@ -334,6 +335,8 @@ export const make = (
       )
     const owe = (entry: OwedEnd): Effect.Effect<void> =>
       Effect.suspend(() => {
+        // (owed once: a send loop that died owing it owes it again)
+        if (owed.has(entry.token)) return Effect.void
         owed.set(entry.token, entry)
         owedChars += charsOf(entry)
         // the oldest, until what is left is within both bounds (the newest is kept whatever its size)
@@ -434,11 +437,15 @@ export const make = (
           // again alone, as a retry (one published gets its seq back), so that none is delivered twice
           ? Effect.forEach(batch, (item) => sendBatch(userId, [item], true), { discard: true })
           : each((item) => owing(item, notTaken(userId, item.event, error)))
-      // one result per event: its seq, -1 (its guard lapsed) or -2 (its run not this node's), both settled as 0
+      // one result per event: its seq, -1 (its guard lapsed) or -2 (its run not this node's), both settled as 0.
+      // An answer of another shape came from a script that ran: its events may be published, so never delivered
+      // here too (a batch's are asked again alone, as retries; one alone is not confirmed)
       const answered = (results: ReadonlyArray<unknown>) =>
         Array.isArray(results) && results.length === batch.length
           ? each((_, index) => confirmed(Math.max(0, Number(results[index]) || 0)))
-          : failed(new RedisError({ reason: "Script", detail: `${Scripts.publish.name}: an answer of another shape` }))
+          : batch.length > 1
+          ? failed(new RedisError({ reason: "Script", detail: `${Scripts.publish.name}: an answer of another shape` }))
+          : each((item) => owing(item, unconfirmed))
       const confirm = (left: number): Effect.Effect<void> =>
         Effect.matchEffect(publishOnce(userId, batch, true), {
           onSuccess: answered,
@@ -494,11 +501,13 @@ export const make = (
         queue.chars = 0
         if (queues.get(userId) === queue) queues.delete(userId)
         const unsettled = left.filter((item) => !item.settled)
+        for (const item of unsettled) settle(item, 0)
         return Effect.zipRight(
-          Effect.forEach(unsettled, (item) => Effect.zipRight(oweEnd(userId, item), Effect.sync(() => settle(item, 0))), {
-            discard: true
-          }),
-          Effect.logError(`backplane: ${unsettled.length} events of a user were not published (${safeReason(Cause.squash(exit.cause))})`)
+          Effect.forEach(unsettled, (item) => Effect.catchAllCause(oweEnd(userId, item), () => Effect.void), { discard: true }),
+          Effect.annotateLogs(
+            Effect.logError(`backplane: ${unsettled.length} events of a user were not published (${safeReason(Cause.squash(exit.cause))})`),
+            { user_id: userId }
+          )
         )
       })
     const push = (userId: string, item: Queued): void => {
@@ -521,7 +530,10 @@ export const make = (
       const [first] = sendLoops
       return first === undefined ? Effect.void : Effect.zipRight(Fiber.await(first), queuesSettled)
     })
-    yield* Effect.addFinalizer(() => Effect.ignore(Effect.timeout(queuesSettled, Duration.millis(QUEUES_ON_STOP_MS))))
+    // (interruptible: a finalizer is not, and the timeout could not cut the wait short)
+    yield* Effect.addFinalizer(() =>
+      Effect.ignore(Effect.timeout(Effect.interruptible(queuesSettled), Duration.millis(tuning.queuesOnStopMs)))
+    )
 
     /**
      * Hands `event` over to the user's queue, behind the user's publishes not settled yet; completes at once,

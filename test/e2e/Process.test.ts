@@ -33,6 +33,20 @@ describe("the service as a process (npm start)", () => {
     expect(await service.exited).toBe(0)
   }, 60_000)
 
+  it("a drain gives up on runs after DRAIN_TIMEOUT_MS: 1012 with the run still going, exit 0", async () => {
+    const service = await startService({ JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: "300" })
+    const client = await TestClient.connect(`ws://127.0.0.1:${service.port}/ws?access_token=${token("drainee")}`)
+    // a run of ~4 s: far longer than the drain waits
+    const ack = await client.request("start_agent", "slow", { text: "what is 6 * 7", params: { step_ms: 500 } })
+    const runId = ack.payload["result"].run_id as string
+    await client.next((f) => f.run_id === runId && f.type === "agent_thinking", 5_000)
+    service.child.kill("SIGTERM")
+    expect((await client.closed).code).toBe(1012)
+    // closed before the run got to its end
+    expect(client.frames.some((f) => f.run_id === runId && f.type === "agent_completed")).toBe(false)
+    expect(await service.exited).toBe(0)
+  }, 60_000)
+
   it("closes a client that stops reading with 1013 while the server's memory stays bounded", async () => {
     // V8 lets garbage pile up to its heap limit before a full collection; a modest limit makes
     // RSS show what is retained (buffered data lives outside the heap and is not capped by it)

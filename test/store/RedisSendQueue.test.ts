@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Metric, Option } from "effect"
+import { Effect, Exit, Fiber, Metric, Option, Scope } from "effect"
 import { type Backplane, currentLeaseGuard, currentRunEnd } from "../../src/store/Backplane.js"
 import * as Scripts from "../../src/store/RedisStreamScripts.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
@@ -171,5 +171,20 @@ describe("RedisStreams: a user's publishes, queued", () => {
       expect(yield* a.backplane.publish("u", pending(6))).toBe(6)
       expect((yield* onB.take(6)).map((e) => e.frame)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `{"n":${n},"seq":${n}}`))
       expect((yield* b.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6])
+    }))
+
+  it.scopedLive("a node going away waits for its users' queues queuesOnStopMs at most", () =>
+    Effect.gen(function*() {
+      const proxy = yield* startRedisProxy(hostPort(url))
+      const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, queuesOnStopMs: 200 })
+      const scope = yield* Scope.make()
+      const a = yield* Scope.extend(node(proxy.url), scope)
+      const send = noWait(a.backplane)
+      // every answer 250 ms late: 10 batches of 32 of one user's events, one after the other, take 2.5 s
+      proxy.delay(250)
+      yield* Effect.forEach(Array.from({ length: 320 }, (_, i) => i), (n) => Effect.fork(send("u", pending(n))), { discard: true })
+      const closing = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      expect(Date.now() - closing).toBeLessThan(1500)
     }))
 })
