@@ -3,7 +3,7 @@ import { Effect, Exit, Fiber, Metric, Option, Scope } from "effect"
 import { type Backplane, currentLeaseGuard, currentRunEnd } from "../../src/store/Backplane.js"
 import * as Scripts from "../../src/store/RedisStreamScripts.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
-import { hostPort, startRedisProxy } from "../support/RedisProxy.js"
+import { hostPort, type RedisProxy, startRedisProxy } from "../support/RedisProxy.js"
 import { history, nodesOn, pending, recorder, scriptRuns } from "../support/RedisStreamNodes.js"
 import { redisUrl } from "../support/RedisServer.js"
 
@@ -22,16 +22,35 @@ describe("RedisStreams: a user's publishes, queued", () => {
     return publishNoWait
   }
 
-  it.scopedLive("events given while Redis answers the one before go together, in one script, in order, one seq each", () =>
+  /**
+   * Node A, whose Redis is behind a proxy (to slow or cut), its `publishNoWait`, and `node` to make more
+   * nodes of the same deployment (on Redis itself).
+   */
+  const nodeBehindProxy = (tuning?: RedisStreams.Tuning) =>
     Effect.gen(function*() {
       const proxy = yield* startRedisProxy(hostPort(url))
-      const node = yield* nodesOn(url)
+      const node = yield* nodesOn(url, history, tuning)
       const a = yield* node(proxy.url)
+      return { proxy, node, a, send: noWait(a.backplane) }
+    })
+
+  /** `effect` waits while Redis's answers are held (`stall`), and completes once they flow. */
+  const waitsForRedis = <A>(proxy: RedisProxy, effect: Effect.Effect<A>) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(effect)
+      yield* Effect.sleep("50 millis")
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      proxy.flow()
+      return yield* Fiber.join(fiber)
+    })
+
+  it.scopedLive("events given while Redis answers the one before go together, in one script, in order, one seq each", () =>
+    Effect.gen(function*() {
+      const { a, node, proxy, send } = yield* nodeBehindProxy()
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
       const runs = yield* scriptRuns(url, Scripts.publish, a.prefix)
-      const send = noWait(a.backplane)
       // every answer to A late: what A is given meanwhile waits for it
       proxy.delay(60)
       for (let n = 1; n <= 8; n++) yield* send("u", pending(n))
@@ -48,12 +67,9 @@ describe("RedisStreams: a user's publishes, queued", () => {
 
   it.scopedLive("a connection lost under a publish: it and the events queued behind it are delivered on the node in the order given", () =>
     Effect.gen(function*() {
-      const proxy = yield* startRedisProxy(hostPort(url))
-      const node = yield* nodesOn(url)
-      const a = yield* node(proxy.url)
+      const { a, proxy, send } = yield* nodeBehindProxy()
       const onA = yield* recorder
       yield* a.backplane.subscribe("u", onA.listener)
-      const send = noWait(a.backplane)
       const local = Effect.map(Metric.value(RedisStreams.publishesLocal), (state) => state.count)
       const before = yield* local
       // the first is with Redis, unanswered, when the connection goes; the next two, given after, wait behind
@@ -72,37 +88,27 @@ describe("RedisStreams: a user's publishes, queued", () => {
 
   it.scopedLive("a user's sends past the queue's bound wait for their seq; the rest go on at once", () =>
     Effect.gen(function*() {
-      const proxy = yield* startRedisProxy(hostPort(url))
-      const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, userQueueEvents: 2 })
-      const a = yield* node(proxy.url)
+      const { node, proxy, send } = yield* nodeBehindProxy({ ...RedisStreams.defaultTuning, userQueueEvents: 2 })
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
-      const send = noWait(a.backplane)
       proxy.stall()
       // 1 with Redis; 2 and 3 queued behind it; 4 finds two queued: it waits
       yield* send("u", pending(1))
       yield* send("u", pending(2))
       yield* send("u", pending(3))
-      const fourth = yield* Effect.fork(send("u", pending(4)))
-      // another user's queue is its own
+      // another user's queue is its own: v's send goes on at once
       yield* send("v", pending(1))
-      yield* Effect.sleep("50 millis")
-      expect(Option.isNone(yield* Fiber.poll(fourth))).toBe(true)
-      proxy.flow()
-      yield* Fiber.join(fourth)
+      yield* waitsForRedis(proxy, send("u", pending(4)))
       expect((yield* onB.take(4)).map((e) => e.frame)).toEqual([1, 2, 3, 4].map((n) => `{"n":${n},"seq":${n}}`))
     }))
 
   it.scopedLive("a script failing part-way through a batch: each of its events asked again alone, so none is published twice and the rest go", () =>
     Effect.gen(function*() {
-      const proxy = yield* startRedisProxy(hostPort(url))
-      const node = yield* nodesOn(url)
-      const a = yield* node(proxy.url)
+      const { a, node, proxy, send } = yield* nodeBehindProxy()
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
-      const send = noWait(a.backplane)
       // a lease guard whose key holds a hash: the script's GET of it fails (WRONGTYPE) after what it published before
       const notAString = `${a.prefix}not-a-string`
       yield* a.redis.run((client) => client.hset(notAString, "field", "value"))
@@ -121,44 +127,27 @@ describe("RedisStreams: a user's publishes, queued", () => {
 
   it.scopedLive("past the node's bound every user's sends wait for their seq", () =>
     Effect.gen(function*() {
-      const proxy = yield* startRedisProxy(hostPort(url))
-      const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, nodeQueueChars: 1 })
-      const a = yield* node(proxy.url)
-      const send = noWait(a.backplane)
+      const { proxy, send } = yield* nodeBehindProxy({ ...RedisStreams.defaultTuning, nodeQueueChars: 1 })
       proxy.stall()
       yield* send("u", pending(1))
       // another user, nothing of theirs queued: the node holds u's event unanswered
-      const other = yield* Effect.fork(send("v", pending(1)))
-      yield* Effect.sleep("50 millis")
-      expect(Option.isNone(yield* Fiber.poll(other))).toBe(true)
-      proxy.flow()
-      yield* Fiber.join(other)
+      yield* waitsForRedis(proxy, send("v", pending(1)))
     }))
 
   it.scopedLive("an event that ends a run waits for its seq, even handed over without waiting", () =>
     Effect.gen(function*() {
-      const proxy = yield* startRedisProxy(hostPort(url))
-      const node = yield* nodesOn(url)
-      const a = yield* node(proxy.url)
-      const send = noWait(a.backplane)
+      const { proxy, send } = yield* nodeBehindProxy()
       proxy.stall()
       const end = { runId: "r-1", owner: "6e6f6465", withoutEvent: Effect.void }
-      const ending = yield* Effect.fork(Effect.locally(send("u", pending(1)), currentRunEnd, end))
-      yield* Effect.sleep("50 millis")
-      expect(Option.isNone(yield* Fiber.poll(ending))).toBe(true)
-      proxy.flow()
-      yield* Fiber.join(ending)
+      yield* waitsForRedis(proxy, Effect.locally(send("u", pending(1)), currentRunEnd, end))
     }))
 
   it.scopedLive("a batch Redis answered too late is asked again with the same tokens: each event published once, in order", () =>
     Effect.gen(function*() {
-      const proxy = yield* startRedisProxy(hostPort(url))
-      const node = yield* nodesOn(url)
-      const a = yield* node(proxy.url)
+      const { a, node, proxy, send } = yield* nodeBehindProxy()
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
-      const send = noWait(a.backplane)
       // 1's answer held past the command timeout (300 ms): asked again; 2..5 wait behind it
       proxy.stall()
       for (let n = 1; n <= 5; n++) yield* send("u", pending(n))
@@ -177,9 +166,9 @@ describe("RedisStreams: a user's publishes, queued", () => {
     Effect.gen(function*() {
       const proxy = yield* startRedisProxy(hostPort(url))
       const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, queuesOnStopMs: 200 })
+      // (in a scope of its own, to close it here)
       const scope = yield* Scope.make()
-      const a = yield* Scope.extend(node(proxy.url), scope)
-      const send = noWait(a.backplane)
+      const send = noWait((yield* Scope.extend(node(proxy.url), scope)).backplane)
       // every answer 250 ms late: 10 batches of 32 of one user's events, one after the other, take 2.5 s
       proxy.delay(250)
       yield* Effect.forEach(Array.from({ length: 320 }, (_, i) => i), (n) => Effect.fork(send("u", pending(n))), { discard: true })
