@@ -65,7 +65,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       expect(runs.times()).toHaveLength(2)
     }))
 
-  it.scopedLive("a connection lost under a publish: it and the events queued behind it are delivered on the node in the order given", () =>
+  it.scopedLive("a connection lost under a publish: it and the events queued behind it go to this node's connections only, in the order given", () =>
     Effect.gen(function*() {
       const { a, proxy, send } = yield* nodeBehindProxy()
       const onA = yield* recorder
@@ -86,7 +86,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       proxy.unblock()
     }))
 
-  it.scopedLive("a user's sends past the queue's bound wait for their seq; the rest go on at once", () =>
+  it.scopedLive("past a user's queue bound that user's sends wait for their seq; other users' go on at once", () =>
     Effect.gen(function*() {
       const { node, proxy, send } = yield* nodeBehindProxy({ ...RedisStreams.defaultTuning, userQueueEvents: 2 })
       const b = yield* node()
@@ -142,7 +142,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       yield* waitsForRedis(proxy, Effect.locally(send("u", pending(1)), currentRunEnd, end))
     }))
 
-  it.scopedLive("a batch Redis answered too late is asked again with the same tokens: each event published once, in order", () =>
+  it.scopedLive("a batch answered after the command timeout is sent again: each event published once, in order", () =>
     Effect.gen(function*() {
       const { a, node, proxy, send } = yield* nodeBehindProxy()
       const b = yield* node()
@@ -162,7 +162,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       expect((yield* b.history.read("u", 0)).entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6])
     }))
 
-  it.scopedLive("a node going away waits for its users' queues queuesOnStopMs at most", () =>
+  it.scopedLive("a stopping node waits at most queuesOnStopMs for its users' queued events", () =>
     Effect.gen(function*() {
       const proxy = yield* startRedisProxy(hostPort(url))
       const node = yield* nodesOn(url, history, { ...RedisStreams.defaultTuning, queuesOnStopMs: 200 })
