@@ -125,6 +125,11 @@ export const runEndsOwed = Metric.gauge("switchyard_redis_run_ends_owed", {
   description: "agent runs whose agent_completed (and the record of their end) Redis has not confirmed yet: published again once it answers"
 })
 
+/** Events handed over to Redis and not settled yet (a user's queue, or the batch with Redis), on the nodes of this process. */
+export const publishesQueued = Metric.gauge("switchyard_redis_publishes_queued", {
+  description: "stream events handed over to Redis and not settled yet (waiting in a user's queue, or in the batch with Redis): more than a few while Redis is slow"
+})
+
 // how often owed ends are published again while there are some (once Redis answers)
 const OWED_RETRY_MS = 500
 // how often listeners given events only here are asked to catch up (and so end their epoch) while Redis is up
@@ -481,6 +486,7 @@ export const make = (
     const sendLoop = (userId: string, queue: UserQueue): Effect.Effect<void> =>
       Effect.suspend(() => {
         for (const item of queue.sending) nodeQueueChars -= charsOf(item)
+        publishesQueued.unsafeModify(-queue.sending.length, [])
         if (queue.waiting.length === 0) {
           queue.sending = []
           queues.delete(userId)
@@ -496,6 +502,7 @@ export const make = (
       Exit.isSuccess(exit) ? Effect.void : Effect.suspend(() => {
         const left = [...queue.sending, ...queue.waiting]
         for (const item of left) nodeQueueChars -= charsOf(item)
+        publishesQueued.unsafeModify(-left.length, [])
         queue.sending = []
         queue.waiting.length = 0
         queue.chars = 0
@@ -512,6 +519,7 @@ export const make = (
       })
     const push = (userId: string, item: Queued): void => {
       nodeQueueChars += charsOf(item)
+      publishesQueued.unsafeModify(1, [])
       const queue = queues.get(userId)
       if (queue !== undefined) {
         queue.waiting.push(item)

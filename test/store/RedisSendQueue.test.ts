@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Metric, Option, Scope } from "effect"
+import { Effect, Exit, Fiber, Metric, Option, Schedule, Scope } from "effect"
 import { type Backplane, currentLeaseGuard, currentRunEnd } from "../../src/store/Backplane.js"
 import * as Scripts from "../../src/store/RedisStreamScripts.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
@@ -86,12 +86,14 @@ describe("RedisStreams: a user's publishes, queued", () => {
       proxy.unblock()
     }))
 
-  it.scopedLive("past a user's queue bound that user's sends wait for their seq; other users' go on at once", () =>
+  it.scopedLive("past a user's queue bound that user's sends wait for their seq; other users' go on at once; the queued are counted", () =>
     Effect.gen(function*() {
       const { node, proxy, send } = yield* nodeBehindProxy({ ...RedisStreams.defaultTuning, userQueueEvents: 2 })
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
+      const queued = Effect.map(Metric.value(RedisStreams.publishesQueued), (state) => state.value)
+      const before = yield* queued
       proxy.stall()
       // 1 with Redis; 2 and 3 queued behind it; 4 finds two queued: it waits
       yield* send("u", pending(1))
@@ -99,8 +101,15 @@ describe("RedisStreams: a user's publishes, queued", () => {
       yield* send("u", pending(3))
       // another user's queue is its own: v's send goes on at once
       yield* send("v", pending(1))
+      // what an operator sees meanwhile
+      expect((yield* queued) - before).toBe(4)
       yield* waitsForRedis(proxy, send("u", pending(4)))
       expect((yield* onB.take(4)).map((e) => e.frame)).toEqual([1, 2, 3, 4].map((n) => `{"n":${n},"seq":${n}}`))
+      // (the send loops count what settled as they go on: given a moment)
+      const settled = yield* Effect.repeat(queued, { until: (n) => n === before, schedule: Schedule.spaced("10 millis") }).pipe(
+        Effect.timeoutTo({ duration: "2 seconds", onSuccess: (n) => n, onTimeout: () => Number.NaN })
+      )
+      expect(settled - before).toBe(0)
     }))
 
   it.scopedLive("a script failing part-way through a batch: each of its events asked again alone, so none is published twice and the rest go", () =>
