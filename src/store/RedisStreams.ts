@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, FiberId, FiberRef, Layer, Metric, Runtime, Schedule, Scope } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, FiberId, FiberRef, Layer, Metric, Runtime, Schedule, Scope } from "effect"
 import {
   Backplane,
   currentLeaseGuard,
@@ -13,6 +13,7 @@ import {
 } from "./Backplane.js"
 import * as Epoch from "./Epoch.js"
 import { FifoSlots } from "./FifoSlots.js"
+import { PublishQueues } from "./PublishQueues.js"
 import type { HistoryEntry, HistoryOptions } from "./History.js"
 import { defaultReadLimit, emptySlice, type HistorySlice, HistoryStore, type ReadLimit } from "./HistoryStore.js"
 import { keyPart, Redis, RedisError, type RedisScript, retryTimeouts, safeReason } from "./Redis.js"
@@ -181,16 +182,6 @@ interface Queued extends Outgoing {
   settled: boolean
 }
 
-/**
- * A user's publishes not settled yet, oldest first: one batch of them is with Redis at a time (`sending`),
- * so they settle in the order sent, and a failure's local delivery never overtakes an earlier event.
- */
-interface UserQueue {
-  readonly waiting: Array<Queued>
-  /** the waiting events' frames, in UTF-16 units */
-  chars: number
-  sending: ReadonlyArray<Queued>
-}
 
 /** The channel of a user's stream. */
 const channelOf = (prefix: string, userId: string) => `${prefix}st:{${keyPart(userId)}}`
@@ -463,85 +454,35 @@ export const make = (
       })
     }
 
-    // each user's publishes not settled yet (a user is here while a send loop of theirs runs), and those loops
-    const queues = new Map<string, UserQueue>()
-    const sendLoops = new Set<Fiber.RuntimeFiber<void>>()
-    // the frames' UTF-16 units of every queued event, the batches with Redis included
-    let nodeQueueChars = 0
-
-    // the oldest waiting, up to BATCH_EVENTS of them and BATCH_CHARS of frames (an event over it goes alone)
-    const nextBatch = (queue: UserQueue): Array<Queued> => {
-      let count = 0
-      let chars = 0
-      while (count < queue.waiting.length && count < BATCH_EVENTS) {
-        const size = charsOf(queue.waiting[count]!)
-        if (count > 0 && chars + size > BATCH_CHARS) break
-        chars += size
-        count++
-      }
-      queue.chars -= chars
-      return queue.waiting.splice(0, count)
-    }
-    // sends the user's queue a batch at a time, each once the last settled, until none is left
-    const sendLoop = (userId: string, queue: UserQueue): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        for (const item of queue.sending) nodeQueueChars -= charsOf(item)
-        publishesQueued.unsafeModify(-queue.sending.length, [])
-        if (queue.waiting.length === 0) {
-          queue.sending = []
-          queues.delete(userId)
-          return Effect.void
-        }
-        const batch = nextBatch(queue)
-        queue.sending = batch
-        return Effect.zipRight(sendBatch(userId, batch, false), sendLoop(userId, queue))
-      })
     // a send loop that died (a defect: nothing here fails) settles what it held as not published, and owes the
-    // runs' ends among them, so no sender waits for ever and the user's next publish starts a loop of its own
-    const abandon = (userId: string, queue: UserQueue) => (exit: Exit.Exit<void>): Effect.Effect<void> =>
-      Exit.isSuccess(exit) ? Effect.void : Effect.suspend(() => {
-        const left = [...queue.sending, ...queue.waiting]
-        for (const item of left) nodeQueueChars -= charsOf(item)
-        publishesQueued.unsafeModify(-left.length, [])
-        queue.sending = []
-        queue.waiting.length = 0
-        queue.chars = 0
-        if (queues.get(userId) === queue) queues.delete(userId)
+    // runs' ends among them, so no sender waits for ever
+    const abandon = (userId: string, left: ReadonlyArray<Queued>, cause: Cause.Cause<never>): Effect.Effect<void> =>
+      Effect.suspend(() => {
         const unsettled = left.filter((item) => !item.settled)
         for (const item of unsettled) settle(item, 0)
         return Effect.zipRight(
           Effect.forEach(unsettled, (item) => Effect.catchAllCause(oweEnd(userId, item), () => Effect.void), { discard: true }),
           Effect.annotateLogs(
-            Effect.logError(`backplane: ${unsettled.length} events of a user were not published (${safeReason(Cause.squash(exit.cause))})`),
+            Effect.logError(`backplane: ${unsettled.length} events of a user were not published (${safeReason(Cause.squash(cause))})`),
             { user_id: userId }
           )
         )
       })
-    const push = (userId: string, item: Queued): void => {
-      nodeQueueChars += charsOf(item)
-      publishesQueued.unsafeModify(1, [])
-      const queue = queues.get(userId)
-      if (queue !== undefined) {
-        queue.waiting.push(item)
-        queue.chars += charsOf(item)
-        return
-      }
-      const started: UserQueue = { waiting: [item], chars: charsOf(item), sending: [] }
-      queues.set(userId, started)
-      const fiber = Runtime.runFork(runtime)(Effect.onExit(sendLoop(userId, started), abandon(userId, started)))
-      sendLoops.add(fiber)
-      fiber.addObserver(() => sendLoops.delete(fiber))
-    }
+    const queues = new PublishQueues<Queued>(runtime, {
+      batchItems: BATCH_EVENTS,
+      batchSize: BATCH_CHARS,
+      userItems: tuning.userQueueEvents,
+      userSize: tuning.userQueueChars,
+      nodeSize: tuning.nodeQueueChars
+    }, {
+      sizeOf: charsOf,
+      send: (userId, batch) => sendBatch(userId, batch, false),
+      abandon,
+      counted: (delta) => publishesQueued.unsafeModify(delta, [])
+    })
     // a node going away lets its users' queues settle first, for a while (each batch is bounded by its attempts'
     // timeouts; what is left after that settles once the connection is closed)
-    const queuesSettled: Effect.Effect<void> = Effect.suspend(() => {
-      const [first] = sendLoops
-      return first === undefined ? Effect.void : Effect.zipRight(Fiber.await(first), queuesSettled)
-    })
-    // (interruptible: a finalizer is not, and the timeout could not cut the wait short)
-    yield* Effect.addFinalizer(() =>
-      Effect.ignore(Effect.timeout(Effect.interruptible(queuesSettled), Duration.millis(tuning.queuesOnStopMs)))
-    )
+    yield* Effect.addFinalizer(() => Effect.ignore(Effect.timeout(queues.allSettled, Duration.millis(tuning.queuesOnStopMs))))
 
     /**
      * Hands `event` over to the user's queue, behind the user's publishes not settled yet; completes at once,
@@ -552,13 +493,10 @@ export const make = (
       Effect.flatMap(FiberRef.get(currentLeaseGuard), (guard) =>
         Effect.flatMap(FiberRef.get(currentRunEnd), (end) =>
           Effect.suspend(() => {
-            const mine = queues.get(userId)
-            const full = nodeQueueChars >= tuning.nodeQueueChars ||
-              (mine !== undefined && (mine.waiting.length >= tuning.userQueueEvents || mine.chars >= tuning.userQueueChars))
-            const waiter = wait || full || end !== undefined ? Deferred.unsafeMake<number>(FiberId.none) : undefined
+            const waiter = wait || end !== undefined || queues.full(userId) ? Deferred.unsafeMake<number>(FiberId.none) : undefined
             // a caller's token may have been published before (its publish is made again): looked for at once
             const token = event.token ?? `${processTag}${(++published).toString(36)}`
-            push(userId, { event, token, maybePublished: event.token !== undefined, guard, end, waiter, settled: false })
+            queues.push(userId, { event, token, maybePublished: event.token !== undefined, guard, end, waiter, settled: false })
             return waiter === undefined ? Effect.succeed(0) : Deferred.await(waiter)
           })
         )
