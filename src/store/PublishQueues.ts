@@ -1,14 +1,5 @@
 import { type Cause, Effect, Exit, Fiber, Runtime } from "effect"
 
-/**
- * A node's per-user queues for a backend whose publish is a round trip
- * (Redis: `RedisStreams`). What is pushed for a user is sent a batch at a
- * time, each batch once the user's last one settled, by a fiber of the
- * node's, not the caller's: a user's items settle in the order pushed
- * whatever the backend answers, a run need not wait for each round trip, and
- * a caller interrupted takes nothing back. Users' queues go on side by side.
- */
-
 /** How big a batch may be, and how much may wait before the queues are `full`. */
 export interface QueueLimits {
   /** items of one batch at most, and the sum of their sizes (an item over it goes alone) */
@@ -40,6 +31,16 @@ interface UserQueue<A> {
   sending: ReadonlyArray<A>
 }
 
+/**
+ * A node's per-user queues for a backend whose publish is a round trip
+ * (Redis: `RedisStreams`). What is pushed for a user is sent a batch at a
+ * time, each batch once the user's last one settled, by a fiber of the
+ * node's, not the caller's: a user's items settle in the order pushed
+ * whatever the backend answers, a run need not wait for each round trip, and
+ * a caller interrupted takes nothing back. Users' queues go on side by side.
+ * `sizeOf` must give one item the same size every time (the counts are made
+ * of its answers).
+ */
 export class PublishQueues<A> {
   // a user is here while a send loop of theirs runs
   private readonly queues = new Map<string, UserQueue<A>>()

@@ -182,7 +182,6 @@ interface Queued extends Outgoing {
   settled: boolean
 }
 
-
 /** The channel of a user's stream. */
 const channelOf = (prefix: string, userId: string) => `${prefix}st:{${keyPart(userId)}}`
 
@@ -468,6 +467,8 @@ export const make = (
           )
         )
       })
+    // one batch of a user's events with Redis at a time, so that they settle in the order given, and a failure's
+    // local delivery never overtakes an earlier event
     const queues = new PublishQueues<Queued>(runtime, {
       batchItems: BATCH_EVENTS,
       batchSize: BATCH_CHARS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, FiberId } from "effect"
+import { Deferred, Effect, Exit, Fiber, FiberId, Option } from "effect"
 import { PublishQueues, type QueueLimits } from "../../src/store/PublishQueues.js"
 
 const roomy: QueueLimits = { batchItems: 32, batchSize: 1_000, userItems: 64, userSize: 1_000, nodeSize: 10_000 }
@@ -104,7 +104,8 @@ describe("PublishQueues", () => {
 
   it.live("a send loop that dies hands what it held to abandon; the user's next push starts a loop again", () =>
     Effect.gen(function*() {
-      const { answer, abandoned, batches, counted, queues } = yield* queuesOf()
+      // one item a batch: "boom" is being sent, "u3" waits behind it, when the loop dies
+      const { answer, abandoned, batches, counted, queues } = yield* queuesOf({ ...roomy, batchItems: 1 })
       queues.push("u", "u1")
       queues.push("u", "boom")
       queues.push("u", "u3")
@@ -113,6 +114,34 @@ describe("PublishQueues", () => {
       expect(abandoned).toEqual([["boom", "u3"]])
       expect(counted()).toBe(0)
       yield* startsAgain(queues, batches, answer)
+    }))
+
+  it.live("a waiting item larger than the user's size limit fills the user's queue until it is sent", () =>
+    Effect.gen(function*() {
+      const { answer, queues } = yield* queuesOf({ ...roomy, userItems: 10, userSize: 3 }, (item) => item.length)
+      queues.push("u", "a")
+      queues.push("u", "bbb")
+      expect(queues.full("u")).toBe(true)
+      yield* answer
+      yield* Effect.yieldNow()
+      expect(queues.full("u")).toBe(false)
+      yield* answer
+      yield* queues.allSettled
+    }))
+
+  it.live("allSettled waits for the loops started while it waits too", () =>
+    Effect.gen(function*() {
+      const { answer, queues } = yield* queuesOf()
+      queues.push("u", "u1")
+      const settled = yield* Effect.fork(queues.allSettled)
+      // (it waits for u's loop now)
+      yield* Effect.yieldNow()
+      queues.push("v", "v1")
+      yield* answer
+      yield* Effect.sleep("20 millis")
+      expect(Option.isNone(yield* Fiber.poll(settled))).toBe(true)
+      yield* answer
+      yield* Fiber.join(settled)
     }))
 
   it.live("allSettled can be cut short by a timeout, even where interruption is off (a finalizer)", () =>
