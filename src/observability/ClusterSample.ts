@@ -1,6 +1,7 @@
 /**
  * The operator's view of the cluster in a dashboard sample (issue 14): this
- * node's id, its backplane's state and every live node's connection counts.
+ * node's id, its backplane's state (with what it has not handed to Redis yet)
+ * and every live node's connection counts.
  * Pure, and typed by shape only (this layer sits below `store/`, where the
  * cluster view gathers these): the feed brings the view's readings.
  */
@@ -12,6 +13,8 @@ export interface BackplaneReading {
   readonly status: "connecting" | "connected" | "reconnecting" | "closed"
   readonly reconnects: number
   readonly lagMs: number | undefined
+  readonly publishesQueued: number
+  readonly runEndsOwed: number
 }
 
 /** What one node last reported of itself (the fields of `store/ClusterView`'s `NodeReport` shown here). */
@@ -40,6 +43,10 @@ export interface ClusterSample {
     readonly reconnects: number
     /** round trip of the latest pub/sub probe; null before the first or while down */
     readonly lag_ms: number | null
+    /** stream events handed over to Redis and not settled yet: more than a few while Redis is slow */
+    readonly publishes_queued: number
+    /** runs whose end Redis has not confirmed yet (published again once it answers) */
+    readonly run_ends_owed: number
   }
   /** live nodes, this one first, then by id; at most `MAX_NODES` */
   readonly nodes: ReadonlyArray<ClusterNode>
@@ -75,7 +82,9 @@ export const clusterSampleOf = (
       connected: backplane.connected,
       status: backplane.status,
       reconnects: backplane.reconnects,
-      lag_ms: backplane.lagMs === undefined ? null : Math.round(backplane.lagMs * 1000) / 1000
+      lag_ms: backplane.lagMs === undefined ? null : Math.round(backplane.lagMs * 1000) / 1000,
+      publishes_queued: backplane.publishesQueued,
+      run_ends_owed: backplane.runEndsOwed
     },
     nodes: all.slice(0, MAX_NODES),
     nodes_total: all.length,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto"
-import { Clock, Context, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
 import { keyPart, Redis } from "./Redis.js"
+import { publishesQueued, runEndsOwed } from "./RedisStreams.js"
 
 /**
  * The operator's view of the cluster (README, "Running several nodes"): the state of
@@ -43,6 +44,10 @@ export interface BackplaneState {
   readonly reconnects: number
   /** the round trip of the latest pub/sub probe (ms); undefined before the first or while down */
   readonly lagMs: number | undefined
+  /** users' stream events handed over to Redis and not settled yet (`switchyard_redis_publishes_queued`): grows while Redis is slow */
+  readonly publishesQueued: number
+  /** runs' ends Redis has not confirmed yet (`switchyard_redis_run_ends_owed`): published again once it answers */
+  readonly runEndsOwed: number
 }
 
 /** The cluster view of this node. */
@@ -64,7 +69,15 @@ const PROBE_EVERY_MS = 5_000
 export const memoryLayer: Layer.Layer<ClusterView> = Layer.sync(ClusterView, () => {
   let last: NodeReport | undefined
   return ClusterView.of({
-    backplane: Effect.succeed({ mode: "memory", connected: true, status: "connected", reconnects: 0, lagMs: 0 }),
+    backplane: Effect.succeed({
+      mode: "memory",
+      connected: true,
+      status: "connected",
+      reconnects: 0,
+      lagMs: 0,
+      publishesQueued: 0,
+      runEndsOwed: 0
+    }),
     report: (report) => Effect.sync(() => void (last = report)),
     nodes: Effect.sync(() => (last === undefined ? [] : [last]))
   })
@@ -129,13 +142,18 @@ export const redisLayer: Layer.Layer<ClusterView, never, Redis> = Layer.scoped(
       ))
 
     return ClusterView.of({
-      backplane: Effect.map(redis.health, (health) => ({
-        mode: "redis",
-        connected: health.connected,
-        status: health.status,
-        reconnects: health.reconnects,
-        lagMs: health.connected ? lagMs : undefined
-      })),
+      backplane: Effect.map(
+        Effect.all([redis.health, Metric.value(publishesQueued), Metric.value(runEndsOwed)]),
+        ([health, queued, owed]) => ({
+          mode: "redis",
+          connected: health.connected,
+          status: health.status,
+          reconnects: health.reconnects,
+          lagMs: health.connected ? lagMs : undefined,
+          publishesQueued: queued.value,
+          runEndsOwed: owed.value
+        })
+      ),
       report,
       nodes
     })

@@ -59,6 +59,14 @@ const eventually = async (check: () => Promise<boolean>) => {
 
 const readyStatus = (node: ServiceProcess) => fetch(`http://127.0.0.1:${node.port}/ready`).then((r) => r.status)
 
+/** The backplane as the node's dashboard last sampled it. */
+const backplaneOnDashboard = async (node: ServiceProcess): Promise<Record<string, unknown>> => {
+  const snapshot = (await (await fetch(`http://127.0.0.1:${node.port}/dashboard/snapshot`)).json()) as {
+    sample: { cluster: { backplane: Record<string, unknown> } }
+  }
+  return snapshot.sample.cluster.backplane
+}
+
 describe("cluster mode (REDIS_URL)", () => {
   it("a user on A and B gets every event on both, same seq, same order; typing reaches the other node", async () => {
     const [a, b] = await cluster(2)
@@ -332,6 +340,8 @@ describe("cluster mode: Redis lost and back", () => {
     expect((await onA.completed(runId)).payload).toMatchObject({ status: "completed", response: { text: "4 * 5 = 20" } })
     expect(onB.runEvents(runId)).toEqual([])
     expect([await readyStatus(a!), await readyStatus(b!)]).toEqual([200, 200])
+    // A's dashboard shows the run's end it owes Redis (its feed samples every second)
+    await eventually(async () => (await backplaneOnDashboard(a!)).run_ends_owed === 1)
 
     // room again: nothing else published, yet both connections are told to resume (the epoch ended)
     await admin.config("SET", "maxmemory", "0")
@@ -342,6 +352,7 @@ describe("cluster mode: Redis lost and back", () => {
     expect(resumed.payload["result"]).toMatchObject({ gap: true })
     // the run's end, owed by A while Redis was full, reaches B in the new epoch: the run ended on every node
     expect((await againB.completed(runId)).payload).toMatchObject({ status: "completed" })
+    await eventually(async () => (await backplaneOnDashboard(a!)).run_ends_owed === 0)
   }, 90_000)
 
   it("Redis unreachable at start: one line saying so (no password) and a failed exit; REDIS_REQUIRED=false starts degraded", async () => {

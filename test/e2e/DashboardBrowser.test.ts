@@ -349,11 +349,20 @@ describe("the dashboard's cluster panel", () => {
 
   it("shows this node, the Redis backplane's state and every node's counts from the feed's cluster sample", async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } })
-    // a real sample of this service, as a node of a three-node cluster whose Redis is reconnecting
+    // a real sample of this service, as a node of a three-node cluster whose Redis is reconnecting (so events
+    // and a run's end wait for it)
     const snapshot = (await (await fetch(server.url("/dashboard/snapshot"))).json()) as { sample: Record<string, unknown> }
     const cluster = {
       node_id: "node-b",
-      backplane: { mode: "redis", connected: false, status: "reconnecting", reconnects: 1, lag_ms: null },
+      backplane: {
+        mode: "redis",
+        connected: false,
+        status: "reconnecting",
+        reconnects: 1,
+        lag_ms: null,
+        publishes_queued: 1200,
+        run_ends_owed: 1
+      },
       nodes: [
         { node_id: "node-b", connections: 3, users: 2, self: true },
         { node_id: "node-a", connections: 12, users: 9, self: false },
@@ -375,7 +384,7 @@ describe("the dashboard's cluster panel", () => {
     await page.locator("#nodes-body tr[data-node=node-c]").waitFor({ timeout: 15_000 })
     expect(await page.getByTestId("backplane").textContent()).toBe("redis · reconnecting")
     expect(await page.getByTestId("backplane").getAttribute("class")).toContain("down")
-    expect(await page.getByTestId("backplane-detail").textContent()).toBe("lag – · 1 reconnect")
+    expect(await page.getByTestId("backplane-detail").textContent()).toBe("lag – · 1 reconnect · 1,200 events queued · 1 run end owed")
     const rows = await page.locator("#nodes-body tr").evaluateAll((trs) =>
       trs.map((tr) => [tr.className, ...Array.from(tr.querySelectorAll("td")).slice(0, 3).map((td) => td.textContent)])
     )

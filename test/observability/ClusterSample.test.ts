@@ -7,6 +7,8 @@ const redis = (over: Partial<BackplaneReading> = {}): BackplaneReading => ({
   status: "connected",
   reconnects: 2,
   lagMs: 0.4567891,
+  publishesQueued: 5,
+  runEndsOwed: 1,
   ...over
 })
 
@@ -20,7 +22,15 @@ describe("the cluster part of a dashboard sample", () => {
     ], { connections: 4, users: 3 })
     expect(sample).toEqual({
       node_id: "node-b",
-      backplane: { mode: "redis", connected: true, status: "connected", reconnects: 2, lag_ms: 0.457 },
+      backplane: {
+        mode: "redis",
+        connected: true,
+        status: "connected",
+        reconnects: 2,
+        lag_ms: 0.457,
+        publishes_queued: 5,
+        run_ends_owed: 1
+      },
       nodes: [
         { node_id: "node-b", connections: 4, users: 3, self: true },
         { node_id: "node-a", connections: 3, users: 2, self: false },
@@ -45,7 +55,7 @@ describe("the cluster part of a dashboard sample", () => {
   it("memory mode: the node alone, connected", () => {
     const sample = clusterSampleOf(
       "solo",
-      { mode: "memory", connected: true, status: "connected", reconnects: 0, lagMs: 0 },
+      { mode: "memory", connected: true, status: "connected", reconnects: 0, lagMs: 0, publishesQueued: 0, runEndsOwed: 0 },
       [{ node_id: "solo", connections: 0, users: 0 }],
       { connections: 1, users: 1 }
     )

@@ -18,7 +18,7 @@ const histogram = (buckets: Array<[number, number]>): Histogram => ({
 const gauges = { connections: 2, usersConnected: 1, usersActive: 3, runsRunning: 0 }
 const alone = clusterSampleOf(
   "node-1",
-  { mode: "memory", connected: true, status: "connected", reconnects: 0, lagMs: 0 },
+  { mode: "memory", connected: true, status: "connected", reconnects: 0, lagMs: 0, publishesQueued: 0, runEndsOwed: 0 },
   [],
   { connections: 2, users: 1 }
 )
