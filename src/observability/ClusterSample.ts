@@ -1,7 +1,7 @@
 /**
  * The operator's view of the cluster in a dashboard sample (issue 14): this
- * node's id, its backplane's state (with what it has not handed to Redis yet)
- * and every live node's connection counts.
+ * node's id, its backplane's state (with what Redis has not settled yet:
+ * events queued for it, runs' ends owed) and every live node's connection counts.
  * Pure, and typed by shape only (this layer sits below `store/`, where the
  * cluster view gathers these): the feed brings the view's readings.
  */

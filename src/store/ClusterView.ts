@@ -44,9 +44,12 @@ export interface BackplaneState {
   readonly reconnects: number
   /** the round trip of the latest pub/sub probe (ms); undefined before the first or while down */
   readonly lagMs: number | undefined
-  /** users' stream events handed over to Redis and not settled yet (`switchyard_redis_publishes_queued`): grows while Redis is slow */
+  /**
+   * users' stream events handed over to Redis and not settled yet (`switchyard_redis_publishes_queued`): piles
+   * up while Redis is slow. Counted over the process, like the gauge: one node's in a deployment
+   */
   readonly publishesQueued: number
-  /** runs' ends Redis has not confirmed yet (`switchyard_redis_run_ends_owed`): published again once it answers */
+  /** runs' ends Redis has not confirmed yet (`switchyard_redis_run_ends_owed`; over the process too) */
   readonly runEndsOwed: number
 }
 

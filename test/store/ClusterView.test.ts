@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Metric } from "effect"
 import * as ClusterView from "../../src/store/ClusterView.js"
 import { keyPart, Redis } from "../../src/store/Redis.js"
+import { publishesQueued, runEndsOwed } from "../../src/store/RedisStreams.js"
 import { testRedisLayer } from "../support/RedisServer.js"
 import { unreadableCount } from "../support/RedisUnreadable.js"
 
@@ -31,5 +32,19 @@ describe("ClusterView over Redis", () => {
       const nodes = yield* view.nodes
       expect([...nodes].sort((x, y) => x.node_id.localeCompare(y.node_id))).toEqual([mine, other])
       expect((yield* unreadableCount("nodes")) - before).toBe(2)
+    }))
+
+  it.scopedLive("the backplane's state carries the events queued for Redis and the runs' ends owed, each its own gauge", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Layer.provideMerge(ClusterView.redisLayer, testRedisLayer()).pipe(Layer.orDie))
+      const view = Context.get(context, ClusterView.ClusterView)
+      const before = yield* view.backplane
+      yield* Effect.acquireRelease(
+        Effect.zipRight(Metric.incrementBy(publishesQueued, 7), Metric.incrementBy(runEndsOwed, 2)),
+        () => Effect.zipRight(Metric.incrementBy(publishesQueued, -7), Metric.incrementBy(runEndsOwed, -2))
+      )
+      const after = yield* view.backplane
+      expect(after).toMatchObject({ mode: "redis", connected: true })
+      expect([after.publishesQueued - before.publishesQueued, after.runEndsOwed - before.runEndsOwed]).toEqual([7, 2])
     }))
 })
