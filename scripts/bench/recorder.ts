@@ -7,12 +7,17 @@ import { LatencyHistogram } from "./histogram.js"
 export class Recorder {
   measuring = false
   readonly latency = new LatencyHistogram()
+  /** the same, split: runs' ends (`agent_completed`), and every other event */
+  readonly runEndLatency = new LatencyHistogram()
+  readonly restLatency = new LatencyHistogram()
   /** messages answered/delivered inside the window */
   messages = 0
   private readonly errorKinds = new Map<string, number>()
 
   start(): void {
     this.latency.reset()
+    this.runEndLatency.reset()
+    this.restLatency.reset()
     this.messages = 0
     this.measuring = true
   }
@@ -21,11 +26,13 @@ export class Recorder {
     this.measuring = false
   }
 
-  /** one answered/delivered message and its latency (ms) */
-  observe(latencyMillis: number): void {
+  /** one answered/delivered message and its latency (ms); `runEnd`: it is a run's `agent_completed` */
+  observe(latencyMillis: number, runEnd = false): void {
     if (!this.measuring) return
     this.messages += 1
-    this.latency.recordMillis(Math.max(0, latencyMillis))
+    const millis = Math.max(0, latencyMillis)
+    this.latency.recordMillis(millis)
+    ;(runEnd ? this.runEndLatency : this.restLatency).recordMillis(millis)
   }
 
   error(kind: string): void {

@@ -31,7 +31,7 @@ export class StreamTracker {
     if (frame.seq === undefined) return undefined
     if (this.order === "user" && this.lastSeq !== undefined && frame.seq !== this.lastSeq + 1) this.recorder.error("seq_gap")
     this.lastSeq = frame.seq
-    if (frame.tsMillis !== undefined) this.recorder.observe(wallClockMillis() - frame.tsMillis)
+    if (frame.tsMillis !== undefined) this.recorder.observe(wallClockMillis() - frame.tsMillis, frame.type === "agent_completed")
     else this.recorder.error("event_without_ts")
     if (frame.runId === undefined) return undefined
     const events = (this.runEvents.get(frame.runId) ?? 0) + 1

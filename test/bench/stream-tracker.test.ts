@@ -26,4 +26,19 @@ describe("StreamTracker", () => {
     tracker.handle(event(4, "a"))
     expect(recorder.errorNotes()).toEqual(["run_order: 1"])
   })
+
+  it("counts a run's end's latency apart from its other events', and both in the whole", () => {
+    const recorder = new Recorder()
+    recorder.start()
+    const tracker = new StreamTracker(recorder)
+    const at = (seq: number, type: string, agoMs: number) =>
+      toServerFrame({ type, seq, run_id: "r1", ts: new Date(Date.now() - agoMs).toISOString(), payload: { status: "completed" } })!
+    tracker.handle(at(1, "agent_started", 1))
+    tracker.handle(at(2, "agent_thinking", 1))
+    tracker.handle(at(3, "agent_completed", 50))
+    expect([recorder.latency.summary().count, recorder.restLatency.summary().count, recorder.runEndLatency.summary().count])
+      .toEqual([3, 2, 1])
+    expect(recorder.runEndLatency.summary().p50_ms).toBeGreaterThanOrEqual(49)
+    expect(recorder.restLatency.summary().max_ms).toBeLessThan(49)
+  })
 })
