@@ -34,7 +34,8 @@ interface UserQueue<A> {
 /**
  * A node's per-user queues for a backend whose publish is a round trip
  * (Redis: `RedisStreams`). What is pushed for a user is sent a batch at a
- * time, each batch once the user's last one settled, by a fiber of the
+ * time — the first once the pushing fiber gives way, each next once the
+ * user's last one settled — by a fiber of the
  * node's, not the caller's: a user's items settle in the order pushed
  * whatever the backend answers, a run need not wait for each round trip, and
  * a caller interrupted takes nothing back. Users' queues go on side by side.
@@ -74,7 +75,12 @@ export class PublishQueues<A> {
     }
     const started: UserQueue<A> = { waiting: [item], size, sending: [] }
     this.queues.set(key, started)
-    const fiber = Runtime.runFork(this.runtime)(Effect.onExit(this.sendLoop(key, started), (exit) => this.ended(key, started, exit)))
+    // started on the scheduler's next turn, not now: what the caller hands over in the same synchronous stretch
+    // (a run's last event and its end) goes in the first batch with this item
+    const fiber = Runtime.runFork(this.runtime)(
+      Effect.onExit(this.sendLoop(key, started), (exit) => this.ended(key, started, exit)),
+      { immediate: false }
+    )
     this.loops.add(fiber)
     fiber.addObserver(() => this.loops.delete(fiber))
   }

@@ -33,7 +33,7 @@ const queuesOf = (limits: QueueLimits = roomy, sizeOf: (item: string) => number 
     return { queues, batches, answer, abandoned, counted: () => counted }
   })
 
-/** A push for user `u` is sent at once, alone (nothing of u's is queued), and settles. */
+/** A push for user `u` is sent once the pusher gives way, alone (nothing of u's is queued), and settles. */
 const startsAgain = (
   queues: PublishQueues<string>,
   batches: ReadonlyArray<{ readonly key: string; readonly items: ReadonlyArray<string> }>,
@@ -53,6 +53,8 @@ describe("PublishQueues", () => {
       const { answer, batches, counted, queues } = yield* queuesOf()
       queues.push("u", "u1")
       queues.push("v", "v1")
+      // (the loops start once this fiber gives way)
+      yield* Effect.yieldNow()
       queues.push("u", "u2")
       queues.push("u", "u3")
       yield* Effect.yieldNow()
@@ -69,16 +71,27 @@ describe("PublishQueues", () => {
       yield* startsAgain(queues, batches, answer)
     }))
 
+  it.live("what is pushed before the pusher gives way goes in the first batch (a run's last event and its end)", () =>
+    Effect.gen(function*() {
+      const { answer, batches, queues } = yield* queuesOf()
+      queues.push("u", "last event")
+      queues.push("u", "end")
+      yield* Effect.yieldNow()
+      expect(batches).toEqual([{ key: "u", items: ["last event", "end"] }])
+      yield* answer
+      yield* queues.allSettled
+    }))
+
   it.live("a batch holds batchItems at most, and batchSize but for an item over it, which goes alone", () =>
     Effect.gen(function*() {
       const { answer, batches, queues } = yield* queuesOf({ ...roomy, batchItems: 2, batchSize: 10 }, (item) => item.length)
       for (const item of ["a", "b", "c", "d", "eeeeeeeeeeeeeeee", "f"]) queues.push("u", item)
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 4; i++) {
         yield* Effect.yieldNow()
         yield* answer
       }
       yield* queues.allSettled
-      expect(batches.map((batch) => batch.items)).toEqual([["a"], ["b", "c"], ["d"], ["eeeeeeeeeeeeeeee"], ["f"]])
+      expect(batches.map((batch) => batch.items)).toEqual([["a", "b"], ["c", "d"], ["eeeeeeeeeeeeeeee"], ["f"]])
     }))
 
   it.live("full past the user's waiting items or their size, or the node's size", () =>
@@ -86,6 +99,7 @@ describe("PublishQueues", () => {
       const { answer, queues } = yield* queuesOf({ ...roomy, userItems: 2, userSize: 5, nodeSize: 8 }, (item) => item.length)
       queues.push("u", "u")
       expect(queues.full("u")).toBe(false)
+      yield* Effect.yieldNow()
       queues.push("u", "u")
       queues.push("u", "u")
       // two waiting behind the one being sent
@@ -94,6 +108,7 @@ describe("PublishQueues", () => {
       queues.push("w", "wwwww")
       // the node holds 8: every user's queue is full
       expect(queues.full("v")).toBe(true)
+      yield* Effect.yieldNow()
       yield* answer
       yield* answer
       yield* Effect.yieldNow()
@@ -109,6 +124,7 @@ describe("PublishQueues", () => {
       queues.push("u", "u1")
       queues.push("u", "boom")
       queues.push("u", "u3")
+      yield* Effect.yieldNow()
       yield* answer
       yield* queues.allSettled
       expect(abandoned).toEqual([["boom", "u3"]])
@@ -120,6 +136,7 @@ describe("PublishQueues", () => {
     Effect.gen(function*() {
       const { answer, queues } = yield* queuesOf({ ...roomy, userItems: 10, userSize: 3 }, (item) => item.length)
       queues.push("u", "a")
+      yield* Effect.yieldNow()
       queues.push("u", "bbb")
       expect(queues.full("u")).toBe(true)
       yield* answer

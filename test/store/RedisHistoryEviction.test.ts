@@ -54,6 +54,8 @@ describe("Redis history eviction", () => {
       const event = { head: `{"seq":`, tail: "}", at: 0 }
       // the first goes alone; the three handed over while it is with Redis, in one script; then a read
       yield* publishNoWait("u", event)
+      // (it goes once this fiber gives way)
+      yield* Effect.yieldNow()
       for (let i = 0; i < 2; i++) yield* publishNoWait("u", event)
       expect(yield* backplane.publish("u", event)).toBe(3004)
       expect((yield* history.read("u", 3003)).oldestSeq).toBe(1 + 3 * AGED_PER_CALL)

@@ -53,7 +53,10 @@ describe("RedisStreams: a user's publishes, queued", () => {
       const runs = yield* scriptRuns(url, Scripts.publish, a.prefix)
       // every answer to A late: what A is given meanwhile waits for it
       proxy.delay(60)
-      for (let n = 1; n <= 8; n++) yield* send("u", pending(n))
+      yield* send("u", pending(1))
+      // (1 goes once this fiber gives way)
+      yield* Effect.yieldNow()
+      for (let n = 2; n <= 8; n++) yield* send("u", pending(n))
       // a publish waits for its seq, behind the sends before it
       expect(yield* a.backplane.publish("u", pending(9))).toBe(9)
       const got = yield* onB.take(9)
@@ -63,6 +66,17 @@ describe("RedisStreams: a user's publishes, queued", () => {
       // socket of their own: given a moment)
       yield* Effect.sleep("100 millis")
       expect(runs.times()).toHaveLength(2)
+    }))
+
+  it.scopedLive("a run's last event and its end, handed over in one go, are one script: the end waits for no other round trip", () =>
+    Effect.gen(function*() {
+      const { a, send } = yield* nodeBehindProxy()
+      const runs = yield* scriptRuns(url, Scripts.publish, a.prefix)
+      yield* send("u", pending(1))
+      expect(yield* a.backplane.publish("u", pending(2))).toBe(2)
+      // (MONITOR's lines come on a socket of their own: given a moment)
+      yield* Effect.sleep("100 millis")
+      expect(runs.times()).toHaveLength(1)
     }))
 
   it.scopedLive("a connection lost under a publish: it and the events queued behind it go to this node's connections only, in the order given", () =>
@@ -97,6 +111,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       proxy.stall()
       // 1 with Redis; 2 and 3 queued behind it; 4 finds two queued: it waits
       yield* send("u", pending(1))
+      yield* Effect.yieldNow()
       yield* send("u", pending(2))
       yield* send("u", pending(3))
       // another user's queue is its own: v's send goes on at once
