@@ -7,7 +7,7 @@ import { LatencyHistogram } from "./histogram.js"
 export class Recorder {
   measuring = false
   readonly latency = new LatencyHistogram()
-  /** the same, split: runs' ends (`agent_completed`), and every other event */
+  /** the same, split: runs' ends (`agent_completed`), and every other observation (all of them where the caller does not say) */
   readonly runEndLatency = new LatencyHistogram()
   readonly restLatency = new LatencyHistogram()
   /** messages answered/delivered inside the window */

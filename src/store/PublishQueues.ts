@@ -62,7 +62,7 @@ export class PublishQueues<A> {
       (queue !== undefined && (queue.waiting.length >= this.limits.userItems || queue.size >= this.limits.userSize))
   }
 
-  /** Queues `item` behind the user's items not settled yet; the user's send loop starts if none runs. */
+  /** Queues `item` behind the user's items not settled yet; if no send loop of the user's runs, one starts once the caller gives way. */
   push(key: string, item: A): void {
     const size = this.handlers.sizeOf(item)
     this.nodeSize += size
@@ -75,8 +75,11 @@ export class PublishQueues<A> {
     }
     const started: UserQueue<A> = { waiting: [item], size, sending: [] }
     this.queues.set(key, started)
-    // started on the scheduler's next turn, not now: what the caller hands over in the same synchronous stretch
-    // (a run's last event and its end) goes in the first batch with this item
+    // started on the scheduler's next turn, not now: what the caller hands over before it gives way goes in this
+    // first batch, up to its limits — a run's last event and its `agent_completed`, when the run hands both over
+    // in one synchronous stretch (the built-in agent does), so that its end waits for no round trip behind the
+    // event before it, and the run makes one script call fewer. Until the loop starts, the item counts as
+    // waiting in `full`
     const fiber = Runtime.runFork(this.runtime)(
       Effect.onExit(this.sendLoop(key, started), (exit) => this.ended(key, started, exit)),
       { immediate: false }

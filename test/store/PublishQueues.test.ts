@@ -82,6 +82,19 @@ describe("PublishQueues", () => {
       yield* queues.allSettled
     }))
 
+  it.live("until the loop starts, its first item counts as waiting: full one push sooner", () =>
+    Effect.gen(function*() {
+      const { answer, queues } = yield* queuesOf({ ...roomy, userItems: 2 })
+      queues.push("u", "u1")
+      queues.push("u", "u2")
+      expect(queues.full("u")).toBe(true)
+      // (the loop starts: both go in its first batch, none waits)
+      yield* Effect.yieldNow()
+      expect(queues.full("u")).toBe(false)
+      yield* answer
+      yield* queues.allSettled
+    }))
+
   it.live("a batch holds batchItems at most, and batchSize but for an item over it, which goes alone", () =>
     Effect.gen(function*() {
       const { answer, batches, queues } = yield* queuesOf({ ...roomy, batchItems: 2, batchSize: 10 }, (item) => item.length)
@@ -99,6 +112,7 @@ describe("PublishQueues", () => {
       const { answer, queues } = yield* queuesOf({ ...roomy, userItems: 2, userSize: 5, nodeSize: 8 }, (item) => item.length)
       queues.push("u", "u")
       expect(queues.full("u")).toBe(false)
+      // (the loop starts: u's first is sent, the next two wait behind it)
       yield* Effect.yieldNow()
       queues.push("u", "u")
       queues.push("u", "u")
@@ -108,6 +122,7 @@ describe("PublishQueues", () => {
       queues.push("w", "wwwww")
       // the node holds 8: every user's queue is full
       expect(queues.full("v")).toBe(true)
+      // (w's loop starts: its batch is with the backend too)
       yield* Effect.yieldNow()
       yield* answer
       yield* answer
@@ -124,6 +139,7 @@ describe("PublishQueues", () => {
       queues.push("u", "u1")
       queues.push("u", "boom")
       queues.push("u", "u3")
+      // (the loop starts: u1 is sent)
       yield* Effect.yieldNow()
       yield* answer
       yield* queues.allSettled
@@ -136,6 +152,7 @@ describe("PublishQueues", () => {
     Effect.gen(function*() {
       const { answer, queues } = yield* queuesOf({ ...roomy, userItems: 10, userSize: 3 }, (item) => item.length)
       queues.push("u", "a")
+      // (the loop starts: a is sent, bbb waits behind it)
       yield* Effect.yieldNow()
       queues.push("u", "bbb")
       expect(queues.full("u")).toBe(true)

@@ -68,7 +68,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       expect(runs.times()).toHaveLength(2)
     }))
 
-  it.scopedLive("a run's last event and its end, handed over in one go, are one script: the end waits for no other round trip", () =>
+  it.scopedLive("an event and a waited-for publish right after it, before the fiber gives way, are one script (a run's last event and its end)", () =>
     Effect.gen(function*() {
       const { a, send } = yield* nodeBehindProxy()
       const runs = yield* scriptRuns(url, Scripts.publish, a.prefix)
@@ -90,6 +90,8 @@ describe("RedisStreams: a user's publishes, queued", () => {
       // it (sent now, they would fail at once, and be delivered before it)
       proxy.stall()
       yield* send("u", pending(1))
+      // (1 goes once this fiber gives way)
+      yield* Effect.yieldNow()
       proxy.block()
       yield* send("u", pending(2))
       yield* send("u", pending(3))
@@ -111,6 +113,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       proxy.stall()
       // 1 with Redis; 2 and 3 queued behind it; 4 finds two queued: it waits
       yield* send("u", pending(1))
+      // (1 goes once this fiber gives way)
       yield* Effect.yieldNow()
       yield* send("u", pending(2))
       yield* send("u", pending(3))
@@ -138,7 +141,8 @@ describe("RedisStreams: a user's publishes, queued", () => {
       yield* a.redis.run((client) => client.hset(notAString, "field", "value"))
       proxy.delay(60)
       yield* send("u", pending(1))
-      // 2, 3 and 4 in one script, which publishes 2 and fails at 3
+      // (1 goes once this fiber gives way) 2, 3 and 4 in one script, which publishes 2 and fails at 3
+      yield* Effect.yieldNow()
       yield* send("u", pending(2))
       yield* Effect.locally(send("u", pending(3)), currentLeaseGuard, { name: notAString, holder: "a" })
       expect(yield* a.backplane.publish("u", pending(4))).toBe(3)
@@ -174,7 +178,10 @@ describe("RedisStreams: a user's publishes, queued", () => {
       yield* b.backplane.subscribe("u", onB.listener)
       // 1's answer held past the command timeout (300 ms): asked again; 2..5 wait behind it
       proxy.stall()
-      for (let n = 1; n <= 5; n++) yield* send("u", pending(n))
+      yield* send("u", pending(1))
+      // (1 goes once this fiber gives way)
+      yield* Effect.yieldNow()
+      for (let n = 2; n <= 5; n++) yield* send("u", pending(n))
       yield* Effect.sleep("400 millis")
       // 1 settles, 2..5 go in one script, whose answer is held past the timeout in turn
       proxy.flow()

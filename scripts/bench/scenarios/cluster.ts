@@ -124,7 +124,7 @@ export const runCluster = async (task: LoadgenTask): Promise<RunResult> => {
     other_node_p50_ms: other.latency.summary().p50_ms,
     other_node_p99_ms: other.latency.summary().p99_ms,
     // the same for runs' ends (`agent_completed`, an eighth of the events) and for every other event
-    other_node_end_p99_ms: other.runEndLatency.summary().p99_ms,
+    other_node_run_end_p99_ms: other.runEndLatency.summary().p99_ms,
     other_node_rest_p99_ms: other.restLatency.summary().p99_ms,
     cpu_us_per_event: cpuMicrosPerMessage(serverTicks, ticks, delivered),
     // each node's share of that figure (the two sum to it): with --cluster-runs-on first, node A runs every run
