@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Metric, Option, Schedule, Scope } from "effect"
-import { type Backplane, currentLeaseGuard, currentRunEnd } from "../../src/store/Backplane.js"
+import { type Backplane, currentLeaseGuard, currentRunEnd, type PendingEvent } from "../../src/store/Backplane.js"
 import * as Scripts from "../../src/store/RedisStreamScripts.js"
 import * as RedisStreams from "../../src/store/RedisStreams.js"
 import { hostPort, type RedisProxy, startRedisProxy } from "../support/RedisProxy.js"
@@ -23,15 +23,18 @@ describe("RedisStreams: a user's publishes, queued", () => {
   }
 
   /**
-   * Node A, whose Redis is behind a proxy (to slow or cut), its `publishNoWait`, and `node` to make more
-   * nodes of the same deployment (on Redis itself).
+   * Node A, whose Redis is behind a proxy (to slow or cut), its `publishNoWait` (`send`; `sendAlone`: then
+   * gives way, so that the event is with Redis, in a batch of its own, before the next is given), and `node`
+   * to make more nodes of the same deployment (on Redis itself).
    */
   const nodeBehindProxy = (tuning?: RedisStreams.Tuning) =>
     Effect.gen(function*() {
       const proxy = yield* startRedisProxy(hostPort(url))
       const node = yield* nodesOn(url, history, tuning)
       const a = yield* node(proxy.url)
-      return { proxy, node, a, send: noWait(a.backplane) }
+      const send = noWait(a.backplane)
+      const sendAlone = (userId: string, event: PendingEvent) => Effect.zipLeft(send(userId, event), Effect.yieldNow())
+      return { proxy, node, a, send, sendAlone }
     })
 
   /** `effect` waits while Redis's answers are held (`stall`), and completes once they flow. */
@@ -46,16 +49,14 @@ describe("RedisStreams: a user's publishes, queued", () => {
 
   it.scopedLive("events given while Redis answers the one before go together, in one script, in order, one seq each", () =>
     Effect.gen(function*() {
-      const { a, node, proxy, send } = yield* nodeBehindProxy()
+      const { a, node, proxy, send, sendAlone } = yield* nodeBehindProxy()
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
       const runs = yield* scriptRuns(url, Scripts.publish, a.prefix)
       // every answer to A late: what A is given meanwhile waits for it
       proxy.delay(60)
-      yield* send("u", pending(1))
-      // (1 goes once this fiber gives way)
-      yield* Effect.yieldNow()
+      yield* sendAlone("u", pending(1))
       for (let n = 2; n <= 8; n++) yield* send("u", pending(n))
       // a publish waits for its seq, behind the sends before it
       expect(yield* a.backplane.publish("u", pending(9))).toBe(9)
@@ -81,7 +82,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
 
   it.scopedLive("a connection lost under a publish: it and the events queued behind it go to this node's connections only, in the order given", () =>
     Effect.gen(function*() {
-      const { a, proxy, send } = yield* nodeBehindProxy()
+      const { a, proxy, send, sendAlone } = yield* nodeBehindProxy()
       const onA = yield* recorder
       yield* a.backplane.subscribe("u", onA.listener)
       const local = Effect.map(Metric.value(RedisStreams.publishesLocal), (state) => state.count)
@@ -89,9 +90,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       // the first is with Redis, unanswered, when the connection goes; the next two, given after, wait behind
       // it (sent now, they would fail at once, and be delivered before it)
       proxy.stall()
-      yield* send("u", pending(1))
-      // (1 goes once this fiber gives way)
-      yield* Effect.yieldNow()
+      yield* sendAlone("u", pending(1))
       proxy.block()
       yield* send("u", pending(2))
       yield* send("u", pending(3))
@@ -104,7 +103,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
 
   it.scopedLive("past a user's queue bound that user's sends wait for their seq; other users' go on at once; the queued are counted", () =>
     Effect.gen(function*() {
-      const { node, proxy, send } = yield* nodeBehindProxy({ ...RedisStreams.defaultTuning, userQueueEvents: 2 })
+      const { node, proxy, send, sendAlone } = yield* nodeBehindProxy({ ...RedisStreams.defaultTuning, userQueueEvents: 2 })
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
@@ -112,9 +111,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
       const before = yield* queued
       proxy.stall()
       // 1 with Redis; 2 and 3 queued behind it; 4 finds two queued: it waits
-      yield* send("u", pending(1))
-      // (1 goes once this fiber gives way)
-      yield* Effect.yieldNow()
+      yield* sendAlone("u", pending(1))
       yield* send("u", pending(2))
       yield* send("u", pending(3))
       // another user's queue is its own: v's send goes on at once
@@ -132,7 +129,7 @@ describe("RedisStreams: a user's publishes, queued", () => {
 
   it.scopedLive("a script failing part-way through a batch: each of its events asked again alone, so none is published twice and the rest go", () =>
     Effect.gen(function*() {
-      const { a, node, proxy, send } = yield* nodeBehindProxy()
+      const { a, node, proxy, send, sendAlone } = yield* nodeBehindProxy()
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
@@ -140,9 +137,8 @@ describe("RedisStreams: a user's publishes, queued", () => {
       const notAString = `${a.prefix}not-a-string`
       yield* a.redis.run((client) => client.hset(notAString, "field", "value"))
       proxy.delay(60)
-      yield* send("u", pending(1))
-      // (1 goes once this fiber gives way) 2, 3 and 4 in one script, which publishes 2 and fails at 3
-      yield* Effect.yieldNow()
+      yield* sendAlone("u", pending(1))
+      // 2, 3 and 4 in one script, which publishes 2 and fails at 3
       yield* send("u", pending(2))
       yield* Effect.locally(send("u", pending(3)), currentLeaseGuard, { name: notAString, holder: "a" })
       expect(yield* a.backplane.publish("u", pending(4))).toBe(3)
@@ -172,15 +168,13 @@ describe("RedisStreams: a user's publishes, queued", () => {
 
   it.scopedLive("a batch answered after the command timeout is sent again: each event published once, in order", () =>
     Effect.gen(function*() {
-      const { a, node, proxy, send } = yield* nodeBehindProxy()
+      const { a, node, proxy, send, sendAlone } = yield* nodeBehindProxy()
       const b = yield* node()
       const onB = yield* recorder
       yield* b.backplane.subscribe("u", onB.listener)
       // 1's answer held past the command timeout (300 ms): asked again; 2..5 wait behind it
       proxy.stall()
-      yield* send("u", pending(1))
-      // (1 goes once this fiber gives way)
-      yield* Effect.yieldNow()
+      yield* sendAlone("u", pending(1))
       for (let n = 2; n <= 5; n++) yield* send("u", pending(n))
       yield* Effect.sleep("400 millis")
       // 1 settles, 2..5 go in one script, whose answer is held past the timeout in turn
