@@ -35,12 +35,11 @@ interface UserQueue<A> {
  * A node's per-user queues for a backend whose publish is a round trip
  * (Redis: `RedisStreams`). What is pushed for a user is sent a batch at a
  * time — the first once the pushing fiber gives way, each next once the
- * user's last one settled — by a fiber of the
- * node's, not the caller's: a user's items settle in the order pushed
- * whatever the backend answers, a run need not wait for each round trip, and
- * a caller interrupted takes nothing back. Users' queues go on side by side.
- * `sizeOf` must give one item the same size every time (the counts are made
- * of its answers).
+ * user's last one settled — by a fiber of the node's, not the caller's: a
+ * user's items settle in the order pushed whatever the backend answers, a
+ * run need not wait for each round trip, and a caller interrupted takes
+ * nothing back. Users' queues go on side by side. `sizeOf` must give one
+ * item the same size every time (the counts are made of its answers).
  */
 export class PublishQueues<A> {
   // a user is here while a send loop of theirs runs

@@ -39,9 +39,10 @@ import { OutageLog } from "../observability/OutageLog.js"
  * A user's publishes go to Redis in the order given, one batch at a time
  * (one script: at first, what was handed over before the handing fiber gave
  * way, such as a run's last event and its end; then what was handed over
- * while the last batch was with Redis; up to `BATCH_EVENTS`), and settle in that order: a run's events need not
- * each wait for the one before (`Backplane.publishNoWait`), and none
- * overtakes another, whatever Redis answers. `publish`, a run's end, and a
+ * while the last batch was with Redis; up to `BATCH_EVENTS`), and settle in
+ * that order: a run's events need not each wait for the one before
+ * (`Backplane.publishNoWait`), and none overtakes another, whatever Redis
+ * answers. `publish`, a run's end, and a
  * `publishNoWait` past the queues' bounds (`Tuning`) wait for their seq.
  *
  * Redis slow is not Redis away. A publish not answered within the command
